@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Serialization;
+
+/// <summary>
+/// The one JSON form of resources: camelCase, enums as strings, durations as "10s". Used by the
+/// store (jsonb), the REST API and snapshot files, so every surface reads and writes the same text.
+/// </summary>
+public static class MeshworkJson
+{
+    public static readonly JsonSerializerOptions Options = Create(indented: false);
+    public static readonly JsonSerializerOptions Indented = Create(indented: true);
+
+    private static JsonSerializerOptions Create(bool indented)
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            WriteIndented = indented,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            AllowOutOfOrderMetadataProperties = true,
+            RespectNullableAnnotations = true,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.Converters.Add(new DurationJsonConverter());
+        options.Converters.Add(new NullableDurationJsonConverter());
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Options);
+
+    public static Resource Deserialize(string json) =>
+        JsonSerializer.Deserialize<Resource>(json, Options) ?? throw new JsonException("expected a resource, found null");
+
+    /// <summary>Deep-equality form of a resource: two resources are equal when their canonical texts are.</summary>
+    public static string Canonical(Resource resource) => Serialize(resource);
+
+    private sealed class DurationJsonConverter : JsonConverter<TimeSpan>
+    {
+        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            return Durations.TryParse(text, out var value) ? value : throw new JsonException(Durations.FormatError(text));
+        }
+
+        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Durations.Format(value));
+    }
+
+    private sealed class NullableDurationJsonConverter : JsonConverter<TimeSpan?>
+    {
+        public override bool HandleNull => true;
+
+        public override TimeSpan? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+                return null;
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            return Durations.TryParse(text, out var value) ? value : throw new JsonException(Durations.FormatError(text));
+        }
+
+        public override void Write(Utf8JsonWriter writer, TimeSpan? value, JsonSerializerOptions options)
+        {
+            if (value is { } v)
+                writer.WriteStringValue(Durations.Format(v));
+            else
+                writer.WriteNullValue();
+        }
+    }
+}
