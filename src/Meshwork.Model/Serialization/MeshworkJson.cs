@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Meshwork.Model.Resources;
 
 namespace Meshwork.Model.Serialization;
@@ -22,12 +23,29 @@ public static class MeshworkJson
             AllowOutOfOrderMetadataProperties = true,
             RespectNullableAnnotations = true,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { HideComputedResourceMembers } },
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         options.Converters.Add(new DurationJsonConverter());
         options.Converters.Add(new NullableDurationJsonConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    /// <summary>
+    /// Resource.Kind and Resource.Key are computed, not data: "kind" is the polymorphic
+    /// discriminator. [JsonIgnore] on the abstract base member does not carry over to the
+    /// overrides, so they are removed from every resource type's contract here.
+    /// </summary>
+    private static void HideComputedResourceMembers(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object || !typeof(Resource).IsAssignableFrom(info.Type))
+            return;
+        for (var i = info.Properties.Count - 1; i >= 0; i--)
+        {
+            if (info.Properties[i].Name is "kind" or "key")
+                info.Properties.RemoveAt(i);
+        }
     }
 
     public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Options);
