@@ -1,3 +1,5 @@
+using Meshwork.Protocol.Mesh;
+
 namespace Meshwork.Proxy.Telemetry;
 
 /// <summary>
@@ -22,28 +24,26 @@ public sealed record ProxyStatsReport
     public string SnapshotHash { get; init; } = "";
 }
 
-/// <summary>One edge/route/status-class cell: request count and latency histogram over the interval.</summary>
+/// <summary>One edge/route/status-class cell over the interval.</summary>
 public sealed record TrafficStats
 {
     public required TrafficKey Key { get; init; }
     public long Requests { get; init; }
 
+    /// <summary>5xx responses, timeouts, resets and connection failures (status class "5xx" or "0xx").</summary>
+    public long Failures { get; init; }
+
     /// <summary>Requests refused by an access policy (403 with x-meshwork-denied-by).</summary>
     public long Denied { get; init; }
 
-    public double LatencySumMs { get; init; }
-
-    /// <summary>Counts per bucket of <see cref="LatencyBuckets.UpperBoundsMs"/>; the extra last bucket is +Inf.</summary>
-    public IReadOnlyList<long> LatencyBucketCounts { get; init; } = [];
+    /// <summary>Sparse histogram over the shared Meshwork.Protocol.Stats.LatencyBuckets (mergeable fleet-wide).</summary>
+    public required LatencyHistogram Latency { get; init; }
 }
 
-/// <param name="Direction">"outbound", "inbound" or "gateway".</param>
+/// <param name="Direction">Outbound (measured by the caller's proxy, also the gateway) or inbound (by the callee's).</param>
 /// <param name="StatusClass">"2xx", "3xx", "4xx", "5xx" (or "0xx" when no response was produced).</param>
 public readonly record struct TrafficKey(
-    string Direction, string SourceService, string DestinationService, string DestinationVersion, string Route, string StatusClass);
-
-public static class LatencyBuckets
-{
-    /// <summary>Histogram bucket upper bounds in milliseconds (Prometheus-style, cumulative in /metrics).</summary>
-    public static readonly IReadOnlyList<double> UpperBoundsMs = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
-}
+    Direction Direction,
+    string SourceService, string SourceNamespace, string SourceVersion,
+    string DestinationService, string DestinationNamespace, string DestinationVersion,
+    string Route, string StatusClass);
