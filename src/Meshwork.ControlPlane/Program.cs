@@ -1,3 +1,57 @@
+using Meshwork.ControlPlane.Certificates;
+using Meshwork.ControlPlane.Compilation;
+using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.ControlPlane.Stats;
+using Meshwork.ControlPlane.Status;
+using Meshwork.ControlPlane.Streams;
+using Meshwork.ControlPlane.Tokens;
+using Meshwork.Store;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using System.Net;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+
+var connectionString = builder.Configuration.GetConnectionString("Meshwork")
+    ?? throw new InvalidOperationException("ConnectionStrings:Meshwork is not set.");
+builder.Services.AddMeshworkStore(connectionString);
+
+builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
+var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
+
+// gRPC over cleartext HTTP/2 (h2c, prior knowledge) for proxies and the portal; a separate
+// HTTP/1.1 port for health probes, since one cleartext port cannot speak both.
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    var address = IPAddress.Parse(settings.ListenAddress);
+    kestrel.Listen(address, settings.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+    if (settings.HttpPort > 0) kestrel.Listen(address, settings.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+    kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
+});
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<FleetState>();
+builder.Services.AddSingleton<StatsAggregator>();
+builder.Services.AddSingleton<ServiceRegistry>();
+builder.Services.AddSingleton<ConnectionTable>();
+builder.Services.AddSingleton<AdmissionLimiter>();
+builder.Services.AddSingleton<WorkloadCertificates>();
+builder.Services.AddSingleton<CertificateAuthorityLoader>();
+builder.Services.AddSingleton<BootstrapTokenValidator>();
+builder.Services.AddSingleton<DesiredStateReader>();
+builder.Services.AddHostedService<ControlPlaneStartup>();
+builder.Services.AddSingleton<SnapshotPublisher>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
+builder.Services.AddHostedService<StoreChangeSubscription>();
+builder.Services.AddHostedService<RegistryHousekeeper>();
+builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
+
 var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapGrpcService<MeshControlService>();
+app.MapGrpcService<MeshStatusService>();
 app.Run();
+
+/// <summary>Lets WebApplicationFactory and the test harness find the entry point.</summary>
+public partial class Program;

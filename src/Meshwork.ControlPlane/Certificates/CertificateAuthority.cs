@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Meshwork.ControlPlane.Certificates;
+
+/// <summary>
+/// Signs short-lived workload certificates with the mesh root. Each leaf gets its own ECDSA P-256
+/// key, a SPIFFE URI SAN, and both server and client auth (every proxy is both ends of mTLS).
+/// </summary>
+public sealed class CertificateAuthority : IDisposable
+{
+    private readonly X509Certificate2 root;
+    private readonly ECDsa rootKey;
+
+    public CertificateAuthority(X509Certificate2 root)
+    {
+        this.root = root;
+        rootKey = root.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The CA certificate has no ECDSA private key.");
+        TrustBundlePem = root.ExportCertificatePem();
+    }
+
+    public X509Certificate2 Root => root;
+
+    /// <summary>PEM of the root(s) proxies trust; delivered in every snapshot.</summary>
+    public string TrustBundlePem { get; }
+
+    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri(spiffeId));
+        request.CertificateExtensions.Add(san.Build(critical: false));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+
+        // Backdate a little for clock skew between machines; never outlive the root.
+        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var notAfter = DateTimeOffset.UtcNow.Add(ttl);
+        if (notAfter > root.NotAfter) notAfter = root.NotAfter;
+        var serial = new byte[16];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7F;
+        using var certificate = request.Create(root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), notBefore, notAfter, serial);
+        return new IssuedCertificate(spiffeId, certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(),
+            notBefore, notAfter);
+    }
+
+    public void Dispose()
+    {
+        rootKey.Dispose();
+        root.Dispose();
+    }
+}

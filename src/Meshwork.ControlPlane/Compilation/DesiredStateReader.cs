@@ -1,0 +1,14 @@
+using Meshwork.Store;
+
+namespace Meshwork.ControlPlane.Compilation;
+
+/// <summary>Reads the whole desired state through the store's application service (a fresh scope per read).</summary>
+public sealed class DesiredStateReader(IServiceScopeFactory scopes)
+{
+    public async Task<DesiredState> ReadAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var resources = await scope.ServiceProvider.GetRequiredService<ResourceService>().ListAsync(ct: ct);
+        return new DesiredState(resources.Select(r => r.Resource).ToList());
+    }
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using Meshwork.ControlPlane.Certificates;
+using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.ControlPlane.Status;
+using Meshwork.ControlPlane.Streams;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Snapshots;
+using Meshwork.Protocol.Mesh;
+using Microsoft.Extensions.Options;
+
+namespace Meshwork.ControlPlane.Compilation;
+
+/// <summary>
+/// The compiler loop: desired state (Postgres) + registry -> one snapshot per proxy. Wakes on
+/// store notifications, registry changes and certificate renewals; waits a short debounce so a
+/// burst becomes one round; recompiles only the proxies the change can affect; pushes only
+/// snapshots whose content hash changed.
+/// </summary>
+public sealed class SnapshotPublisher : BackgroundService
+{
+    private readonly Lock gate = new();
+    private readonly HashSet<string> dirtyProxies = [];
+    private readonly SemaphoreSlim wake = new(0);
+    private readonly DesiredStateReader reader;
+    private readonly ServiceRegistry registry;
+    private readonly ConnectionTable connections;
+    private readonly WorkloadCertificates certificates;
+    private readonly FleetState fleet;
+    private readonly IOptions<ControlPlaneOptions> options;
+    private readonly ILogger<SnapshotPublisher> logger;
+    private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool allDirty = true;
+    private bool reloadDesired = true;
+    private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private HashSet<ServiceRef> knownDependencies = [];
+
+    public SnapshotPublisher(DesiredStateReader reader, ServiceRegistry registry, ConnectionTable connections,
+        WorkloadCertificates certificates, FleetState fleet, IOptions<ControlPlaneOptions> options, ILogger<SnapshotPublisher> logger)
+    {
+        this.reader = reader;
+        this.registry = registry;
+        this.connections = connections;
+        this.certificates = certificates;
+        this.fleet = fleet;
+        this.options = options;
+        this.logger = logger;
+        registry.Changed += OnRegistryChanged;
+    }
+
+    public DesiredState Desired { get; private set; } = DesiredState.Empty;
+
+    /// <summary>The latest version handed out.</summary>
+    public long Generation => Interlocked.Read(ref generation);
+
+    /// <summary>Completes once the first desired state has been read (streams wait for it before compiling).</summary>
+    public Task Started => started.Task;
+
+    /// <summary>Something in Postgres changed: reload and recompile every proxy.</summary>
+    public void DesiredStateChanged()
+    {
+        lock (gate)
+        {
+            reloadDesired = true;
+            allDirty = true;
+        }
+        wake.Release();
+    }
+
+    public void ProxyChanged(string proxyId)
+    {
+        lock (gate) dirtyProxies.Add(proxyId);
+        wake.Release();
+    }
+
+    private void OnRegistryChanged(ServiceRef service)
+    {
+        lock (gate)
+        {
+            // A service nobody's snapshot mentions yet may be one some route or caller now needs.
+            if (!knownDependencies.Contains(service)) allDirty = true;
+            else
+                foreach (var connection in connections.All())
+                    if (connection.Dependencies.Contains(service)) dirtyProxies.Add(connection.ProxyId);
+        }
+        wake.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunRoundAsync(stoppingToken);
+                started.TrySetResult();
+                await wake.WaitAsync(stoppingToken);
+                await Task.Delay(options.Value.Debounce, stoppingToken);
+                while (wake.CurrentCount > 0) await wake.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Postgres may be away; proxies keep their snapshots. Retry the whole round shortly.
+                logger.LogError(ex, "Compile round failed; retrying");
+                lock (gate)
+                {
+                    reloadDesired = true;
+                    allDirty = true;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private async Task RunRoundAsync(CancellationToken ct)
+    {
+        bool reload, all;
+        List<string> dirty;
+        lock (gate)
+        {
+            reload = reloadDesired;
+            all = allDirty;
+            dirty = dirtyProxies.ToList();
+            reloadDesired = false;
+            allDirty = false;
+            dirtyProxies.Clear();
+        }
+
+        if (reload)
+        {
+            try
+            {
+                Desired = await reader.ReadAsync(ct);
+            }
+            catch
+            {
+                lock (gate) reloadDesired = true;
+                throw;
+            }
+        }
+
+        var targets = all
+            ? connections.All().ToList()
+            : dirty.Select(connections.Get).OfType<ProxyConnection>().ToList();
+        if (targets.Count == 0) return;
+
+        var stopwatch = Stopwatch.StartNew();
+        var desired = Desired;
+        var instances = registry.Instances();
+        var pushed = 0;
+        Parallel.ForEach(targets, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            connection =>
+            {
+                if (Publish(connection, desired, instances)) Interlocked.Increment(ref pushed);
+            });
+
+        lock (gate)
+            knownDependencies = connections.All().SelectMany(c => c.Dependencies).ToHashSet();
+        logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed}", targets.Count, stopwatch.ElapsedMilliseconds, pushed);
+    }
+
+    /// <summary>Compiles one proxy; true when its snapshot changed and was queued.</summary>
+    public bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)
+    {
+        lock (connection.CompileGate)
+        {
+            if (connection.Closed.IsCancellationRequested) return false;
+            var settings = desired.Settings;
+            var spiffeId = SpiffeId.For(settings.TrustDomain, connection.Identity.Namespace, connection.Identity.Service);
+            var certificate = certificates.For(connection.ProxyId, spiffeId, settings.CertificateTtl, connection.Identity.Service);
+            ProxySnapshot snapshot;
+            try
+            {
+                snapshot = SnapshotCompiler.Compile(new SnapshotInputs
+                {
+                    Resources = desired.Resources,
+                    Instances = instances,
+                    Proxy = connection.Identity,
+                    Certificates = certificates.ToSnapshot(certificate),
+                });
+            }
+            catch (Exception ex)
+            {
+                fleet.Event("CompileFailed", "Error", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace, ex.Message);
+                return false;
+            }
+
+            connection.Dependencies = snapshot.Clusters
+                .Where(c => c.MeshTls && c.Service.Length > 0)
+                .Select(c => new ServiceRef(c.Service, c.Namespace))
+                .ToHashSet();
+            if (snapshot.Hash == connection.LastSentHash) return false;
+
+            var version = Interlocked.Increment(ref generation);
+            var content = SnapshotWire.Encode(snapshot with { Version = version });
+            connection.Send(new Snapshot { Version = version, Hash = snapshot.Hash, Content = content });
+            fleet.Upsert(connection.ProxyId, status =>
+            {
+                status.SentVersion = version;
+                status.CertificateNotAfterUnixMs = certificate.NotAfter.ToUnixTimeMilliseconds();
+                status.SpiffeId = spiffeId;
+            });
+            return true;
+        }
+    }
+
+    public override void Dispose()
+    {
+        registry.Changed -= OnRegistryChanged;
+        wake.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+namespace Meshwork.ControlPlane.Configuration;
+
+/// <summary>The "ControlPlane" configuration section.</summary>
+public sealed class ControlPlaneOptions
+{
+    public const string Section = "ControlPlane";
+
+    /// <summary>Port of the h2c gRPC listener (proxies and the portal's status stream).</summary>
+    public int GrpcPort { get; set; } = 15010;
+
+    /// <summary>Port of a plain HTTP/1.1 listener for /health and /alive (curl, orchestrators); 0 disables it.</summary>
+    public int HttpPort { get; set; } = 15014;
+
+    /// <summary>Address to bind; loopback by default (the local-process driver runs everything on one machine).</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Base64 of 32 random bytes: AES-256-GCM key for the CA private key at rest. Never commit a real one.</summary>
+    public string? CaKeyEncryptionKey { get; set; }
+
+    /// <summary>Optional root supplied by the operator (PEM); generated on first start when absent.</summary>
+    public string? CaCertificatePem { get; set; }
+
+    public string? CaPrivateKeyPem { get; set; }
+
+    /// <summary>How long an instance stays in the registry after its proxy disconnects.</summary>
+    public TimeSpan InstanceGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Quiet period that collapses a burst of changes into one compile.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(75);
+
+    /// <summary>New streams admitted per second (token bucket) to throttle reconnect storms.</summary>
+    public double AdmissionRatePerSecond { get; set; } = 500;
+
+    public int AdmissionBurst { get; set; } = 500;
+
+    /// <summary>Apply EF migrations at start (off: the portal/launcher migrate).</summary>
+    public bool MigrateDatabase { get; set; }
+
+    /// <summary>How often certificates are checked for renewal (renewed at 2/3 of their life).</summary>
+    public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,207 @@
+using Grpc.Core;
+using Meshwork.ControlPlane.Compilation;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.ControlPlane.Stats;
+using Meshwork.ControlPlane.Status;
+using Meshwork.ControlPlane.Tokens;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Snapshots;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Status;
+
+namespace Meshwork.ControlPlane.Streams;
+
+/// <summary>The proxy stream: admission, Hello + bootstrap token, then snapshots down and ACK/NACK, health and stats up.</summary>
+public sealed class MeshControlService(
+    AdmissionLimiter admission,
+    BootstrapTokenValidator tokens,
+    ConnectionTable connections,
+    ServiceRegistry registry,
+    SnapshotPublisher publisher,
+    StatsAggregator stats,
+    FleetState fleet,
+    TimeProvider time) : MeshControl.MeshControlBase
+{
+    public const string RetryAfterTrailer = "retry-after-ms";
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(2);
+
+    public override async Task Connect(IAsyncStreamReader<ProxyMessage> requestStream, IServerStreamWriter<ControlMessage> responseStream,
+        ServerCallContext context)
+    {
+        if (!admission.TryAdmit(out var retryAfter))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.ResourceExhausted, "control plane is admitting too many proxies; retry later"),
+                new Metadata { { RetryAfterTrailer, ((long)retryAfter.TotalMilliseconds).ToString() } });
+
+        var ct = context.CancellationToken;
+        var hello = await ReadHelloAsync(requestStream, ct);
+        var check = await tokens.ValidateAsync(hello.BootstrapToken, hello.Service, hello.Namespace, ct);
+        if (!check.IsValid)
+        {
+            fleet.Event("ConnectionRefused", "Warning", hello.ProxyId, hello.Service, hello.Namespace,
+                $"refused from {context.Peer}: {check.Reason}");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.PermissionDenied, "invalid bootstrap token"));
+        }
+
+        await publisher.Started.WaitAsync(ct);
+        var connection = new ProxyConnection(hello, IdentityOf(hello));
+        connections.Add(connection);
+        var now = time.GetUtcNow();
+        registry.Register(new RegisteredInstance
+        {
+            ConnectionId = connection.Id,
+            Instance = new Instance
+            {
+                Id = hello.ProxyId,
+                ProxyId = hello.ProxyId,
+                Service = hello.Service,
+                Namespace = hello.Namespace,
+                Version = hello.Version,
+                Address = hello.InstanceAddress,
+                Health = registry.Get(hello.ProxyId)?.Instance.Health ?? InstanceHealth.Unknown,
+            },
+            Labels = hello.Labels.ToDictionary(),
+            Gateway = hello.Gateway,
+        });
+        fleet.Upsert(hello.ProxyId, status =>
+        {
+            status.Service = hello.Service;
+            status.Namespace = hello.Namespace;
+            status.Version = hello.Version;
+            status.InstanceAddress = hello.InstanceAddress;
+            status.Gateway = hello.Gateway;
+            status.Connected = true;
+            status.ConnectedSinceUnixMs = now.ToUnixTimeMilliseconds();
+            status.LastSeenUnixMs = now.ToUnixTimeMilliseconds();
+            if (hello.CurrentVersion != 0) status.AckedVersion = Math.Max(status.AckedVersion, hello.CurrentVersion);
+        });
+        fleet.Event("ProxyConnected", "Info", hello.ProxyId, hello.Service, hello.Namespace,
+            $"connected from {hello.InstanceAddress} (token '{check.TokenName}', serving version {hello.CurrentVersion})");
+        publisher.ProxyChanged(hello.ProxyId);
+
+        var writer = connection.RunWriterAsync(responseStream, ct);
+        var lastSeenPublished = now;
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, connection.Closed);
+            while (await requestStream.MoveNext(linked.Token))
+            {
+                var message = requestStream.Current;
+                Handle(connection, message);
+                var seen = time.GetUtcNow();
+                if (seen - lastSeenPublished >= LastSeenResolution)
+                {
+                    lastSeenPublished = seen;
+                    fleet.Upsert(hello.ProxyId, status => status.LastSeenUnixMs = seen.ToUnixTimeMilliseconds());
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+            // The proxy vanished mid-stream (killed, network): same as a disconnect.
+        }
+        finally
+        {
+            connection.Close();
+            await writer;
+            if (connections.Remove(connection))
+            {
+                registry.MarkDisconnected(hello.ProxyId, connection.Id);
+                fleet.Upsert(hello.ProxyId, status =>
+                {
+                    status.Connected = false;
+                    status.LastSeenUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+                });
+                fleet.Event("ProxyDisconnected", "Info", hello.ProxyId, hello.Service, hello.Namespace, "stream ended");
+            }
+        }
+    }
+
+    private void Handle(ProxyConnection connection, ProxyMessage message)
+    {
+        switch (message.MessageCase)
+        {
+            case ProxyMessage.MessageOneofCase.Ack:
+                fleet.Upsert(connection.ProxyId, status =>
+                {
+                    status.AckedVersion = message.Ack.Version;
+                    status.AckedHash = message.Ack.Hash;
+                });
+                break;
+            case ProxyMessage.MessageOneofCase.Nack:
+                var nack = message.Nack;
+                fleet.Upsert(connection.ProxyId, status => status.LastNack = new NackInfo
+                {
+                    Version = nack.Version,
+                    Error = nack.Error,
+                    AtUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
+                });
+                fleet.Event("Nack", "Warning", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace,
+                    $"rejected snapshot version {nack.Version}: {nack.Error}");
+                break;
+            case ProxyMessage.MessageOneofCase.AppHealth:
+                var health = message.AppHealth.Healthy ? InstanceHealth.Healthy : InstanceHealth.Unhealthy;
+                var previous = fleet.Get(connection.ProxyId)?.AppHealth;
+                if (previous != health.ToString())
+                {
+                    fleet.Upsert(connection.ProxyId, status =>
+                    {
+                        status.AppHealth = health.ToString();
+                        status.AppHealthDetail = message.AppHealth.Detail;
+                    });
+                    if (previous is not (null or "" or "Unknown") || health == InstanceHealth.Unhealthy)
+                        fleet.Event("HealthChanged", health == InstanceHealth.Healthy ? "Info" : "Warning", connection.ProxyId,
+                            connection.Identity.Service, connection.Identity.Namespace, $"app is {health}: {message.AppHealth.Detail}");
+                }
+                registry.SetHealth(connection.ProxyId, health);
+                break;
+            case ProxyMessage.MessageOneofCase.Stats:
+                stats.Record(message.Stats);
+                break;
+            case ProxyMessage.MessageOneofCase.Hello:
+                throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello may only be the first message"));
+        }
+    }
+
+    private static async Task<Hello> ReadHelloAsync(IAsyncStreamReader<ProxyMessage> requestStream, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(HelloTimeout);
+        bool any;
+        try
+        {
+            any = await requestStream.MoveNext(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded, "no Hello within 10 s"));
+        }
+        if (!any || requestStream.Current.MessageCase != ProxyMessage.MessageOneofCase.Hello)
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "the first message must be a Hello"));
+        var hello = requestStream.Current.Hello;
+        if (string.IsNullOrWhiteSpace(hello.ProxyId) || string.IsNullOrWhiteSpace(hello.Service))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello needs proxy_id and service"));
+        if (string.IsNullOrWhiteSpace(hello.Namespace)) hello.Namespace = ResourceMetadata.DefaultNamespace;
+        return hello;
+    }
+
+    private static ProxyIdentity IdentityOf(Hello hello)
+    {
+        int Port(string name) => hello.Ports.FirstOrDefault(p => p.Name == name)?.Port ?? 0;
+        return new ProxyIdentity
+        {
+            ProxyId = hello.ProxyId,
+            Service = hello.Service,
+            Namespace = hello.Namespace,
+            Version = hello.Version,
+            AppAddress = string.IsNullOrEmpty(hello.AppAddress) ? null : hello.AppAddress,
+            OutboundPort = Port("outbound"),
+            InboundPort = Port("inbound"),
+            GatewayPort = hello.Gateway ? Port("gateway") : 0,
+            GatewayTls = hello.GatewayTls,
+        };
+    }
+}

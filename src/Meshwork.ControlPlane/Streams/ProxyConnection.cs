@@ -1,0 +1,72 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.Model.Snapshots;
+using Meshwork.Protocol.Mesh;
+
+namespace Meshwork.ControlPlane.Streams;
+
+/// <summary>
+/// One live proxy stream. Snapshots go through a one-slot "latest wins" outbox: a slow proxy
+/// never makes the compiler wait, and it skips intermediate versions it would only overwrite.
+/// </summary>
+public sealed class ProxyConnection
+{
+    private readonly Channel<Snapshot> outbox = Channel.CreateBounded<Snapshot>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly CancellationTokenSource closed = new();
+
+    public ProxyConnection(Hello hello, ProxyIdentity identity)
+    {
+        Hello = hello;
+        Identity = identity;
+        LastSentVersion = hello.CurrentVersion;
+        LastSentHash = string.IsNullOrEmpty(hello.CurrentHash) ? null : hello.CurrentHash;
+    }
+
+    public Guid Id { get; } = Guid.NewGuid();
+    public Hello Hello { get; }
+    public ProxyIdentity Identity { get; }
+    public string ProxyId => Hello.ProxyId;
+    public ServiceRef Service => new(Hello.Service, Hello.Namespace);
+    public CancellationToken Closed => closed.Token;
+
+    /// <summary>Hash of the last snapshot sent (or the one the proxy said it serves at Hello).</summary>
+    public string? LastSentHash { get; private set; }
+
+    public long LastSentVersion { get; private set; }
+
+    /// <summary>Services whose endpoints appear in the last compiled snapshot: registry changes to them recompile this proxy.</summary>
+    public IReadOnlySet<ServiceRef> Dependencies { get; set; } = new HashSet<ServiceRef>();
+
+    /// <summary>Serialises compiles of this proxy (a burst may schedule it twice in a row).</summary>
+    public Lock CompileGate { get; } = new();
+
+    public void Send(Snapshot snapshot)
+    {
+        LastSentHash = snapshot.Hash;
+        LastSentVersion = snapshot.Version;
+        outbox.Writer.TryWrite(snapshot);
+    }
+
+    /// <summary>Writes queued snapshots to the stream until the connection closes.</summary>
+    public async Task RunWriterAsync(IServerStreamWriter<ControlMessage> stream, CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, closed.Token);
+        try
+        {
+            await foreach (var snapshot in outbox.Reader.ReadAllAsync(linked.Token))
+                await stream.WriteAsync(new ControlMessage { Snapshot = snapshot }, linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Ends the stream (the proxy reconnected elsewhere or the control plane is stopping).</summary>
+    public void Close()
+    {
+        outbox.Writer.TryComplete();
+        closed.Cancel();
+    }
+}
