@@ -1,0 +1,51 @@
+namespace Meshwork.Proxy.ControlPlane;
+
+/// <summary>The proxy's "ControlPlane" configuration section: where the control plane is and who this proxy is.</summary>
+public sealed class ControlPlaneClientOptions
+{
+    public const string Section = "ControlPlane";
+
+    /// <summary>h2c gRPC address of the control plane, e.g. http://127.0.0.1:15010. Empty: the proxy runs from a snapshot file.</summary>
+    public string Address { get; set; } = "";
+
+    /// <summary>Issued by the portal/CLI; without a valid one the control plane sends nothing.</summary>
+    public string BootstrapToken { get; set; } = "";
+
+    /// <summary>Unique per proxy process; defaults to service-version-hostname-pid.</summary>
+    public string? ProxyId { get; set; }
+
+    public string Service { get; set; } = "";
+    public string Namespace { get; set; } = "default";
+    public string Version { get; set; } = "v1";
+
+    /// <summary>host:port other proxies use to reach this proxy's inbound (mTLS) listener.</summary>
+    public string InstanceAddress { get; set; } = "";
+
+    public int InboundPort { get; set; }
+    public int OutboundPort { get; set; }
+
+    /// <summary>Non-zero: gateway mode on this port.</summary>
+    public int GatewayPort { get; set; }
+
+    public bool GatewayTls { get; set; }
+
+    /// <summary>host:port of the local app (health checks, inbound forwarding); empty for a pure gateway.</summary>
+    public string AppAddress { get; set; } = "";
+
+    /// <summary>Path probed on the local app every <see cref="ReportInterval"/>; 2xx means healthy.</summary>
+    public string AppHealthPath { get; set; } = "/health";
+
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>How often app health goes up the stream (stats follow the proxy's own 1 s report loop).</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Reconnect backoff: doubles from Initial up to Max, each wait jittered to 50–100%.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    public string EffectiveProxyId => string.IsNullOrWhiteSpace(ProxyId)
+        ? $"{Service}-{Version}-{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant()
+        : ProxyId;
+}

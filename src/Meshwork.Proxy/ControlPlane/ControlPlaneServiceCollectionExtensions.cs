@@ -1,0 +1,20 @@
+using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Telemetry;
+
+namespace Meshwork.Proxy.ControlPlane;
+
+public static class ControlPlaneServiceCollectionExtensions
+{
+    /// <summary>
+    /// Makes the control plane stream the proxy's snapshot source (and a stats subscriber, so the
+    /// proxy's 1 s traffic reports go up the same stream). Bound from the "ControlPlane" section.
+    /// </summary>
+    public static IServiceCollection AddControlPlaneSnapshotSource(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<ControlPlaneClientOptions>(configuration.GetSection(ControlPlaneClientOptions.Section));
+        services.AddSingleton<ControlPlaneSnapshotSource>();
+        services.AddSingleton<ISnapshotSource>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());
+        services.AddSingleton<IProxyStatsSubscriber>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());
+        return services;
+    }
+}

@@ -1,0 +1,284 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Snapshots;
+using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Meshwork.Proxy.ControlPlane;
+
+/// <summary>
+/// The proxy end of the control plane stream. Connects with the bootstrap token and the proxy's
+/// identity, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
+/// applier reports, the local app's health and the traffic stats every second. When the stream
+/// breaks it reconnects with jittered exponential backoff (honouring the control plane's
+/// retry-after hint) while the proxy keeps serving its last applied snapshot: nothing here ever
+/// clears configuration.
+/// </summary>
+public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSubscriber, IAsyncDisposable
+{
+    private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(10);
+
+    private readonly ControlPlaneClientOptions options;
+    private readonly ILogger<ControlPlaneSnapshotSource> logger;
+    private readonly HttpClient appClient;
+    private readonly Channel<ProxySnapshot> received = Channel.CreateBounded<ProxySnapshot>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Lock gate = new();
+    private Channel<ProxyMessage>? outgoing;
+    private Task? loop;
+    private long servingVersion;
+    private string servingHash = "";
+
+    public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, ILogger<ControlPlaneSnapshotSource> logger)
+    {
+        this.options = options.Value;
+        this.logger = logger;
+        appClient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+    }
+
+    public string Name => $"control-plane:{options.Address}";
+
+    /// <summary>True while a stream is established (Hello accepted as far as we know).</summary>
+    public bool IsConnected { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public async IAsyncEnumerable<ProxySnapshot> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        lock (gate) loop ??= Task.Run(() => RunAsync(stopping.Token));
+        while (await received.Reader.WaitToReadAsync(cancellationToken))
+            while (received.Reader.TryRead(out var snapshot))
+                yield return snapshot;
+    }
+
+    public ValueTask ReportAsync(SnapshotApplyResult result, CancellationToken cancellationToken)
+    {
+        servingVersion = result.ServingVersion;
+        servingHash = result.ServingHash;
+        var message = result.Accepted
+            ? new ProxyMessage { Ack = new Ack { Version = result.Version, Hash = result.Hash } }
+            : new ProxyMessage { Nack = new Nack { Version = result.Version, Hash = result.Hash, Error = string.Join("; ", result.Errors) } };
+        // If the stream broke meanwhile the next Hello carries the serving version instead.
+        Volatile.Read(ref outgoing)?.Writer.TryWrite(message);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnStatsAsync(ProxyStatsReport report, CancellationToken cancellationToken)
+    {
+        if (report.Traffic.Count > 0) Volatile.Read(ref outgoing)?.Writer.TryWrite(new ProxyMessage { Stats = StatsMessageBuilder.Build(report) });
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var backoff = new ReconnectBackoff(options.InitialBackoff, options.MaxBackoff);
+        using var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                ConnectTimeout = TimeSpan.FromSeconds(3),
+                EnableMultipleHttp2Connections = true,
+            },
+        });
+        var client = new MeshControl.MeshControlClient(channel);
+        while (!ct.IsCancellationRequested)
+        {
+            var startedAt = DateTimeOffset.UtcNow;
+            TimeSpan? retryAfter = null;
+            try
+            {
+                await RunStreamAsync(client, backoff, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+            {
+                LastError = $"refused: {ex.Status.Detail}";
+                logger.LogError("Control plane refused this proxy ({Detail}); check ControlPlane:BootstrapToken", ex.Status.Detail);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                retryAfter = RetryAfter(ex.Trailers);
+                LastError = $"throttled, retry after {retryAfter?.TotalMilliseconds:0} ms";
+                logger.LogInformation("Control plane is throttling new streams; retrying after {RetryAfter}", retryAfter);
+            }
+            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or ObjectDisposedException)
+            {
+                LastError = ex.Message;
+                logger.LogWarning("Control plane stream lost ({Message}); serving snapshot {Version} meanwhile", ex.Message, servingVersion);
+            }
+            finally
+            {
+                IsConnected = false;
+                Interlocked.Exchange(ref outgoing, null)?.Writer.TryComplete();
+            }
+
+            if (DateTimeOffset.UtcNow - startedAt >= HealthyStreamAge) backoff.Reset();
+            var delay = backoff.Next(retryAfter);
+            try
+            {
+                await Task.Delay(delay, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task RunStreamAsync(MeshControl.MeshControlClient client, ReconnectBackoff backoff, CancellationToken ct)
+    {
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var call = client.Connect(cancellationToken: streamCts.Token);
+        var queue = Channel.CreateBounded<ProxyMessage>(new BoundedChannelOptions(256)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        await call.RequestStream.WriteAsync(new ProxyMessage { Hello = BuildHello() }, ct);
+        Volatile.Write(ref outgoing, queue);
+
+        var writer = WriteAsync(call.RequestStream, queue.Reader, streamCts.Token);
+        var health = ReportHealthAsync(queue.Writer, streamCts.Token);
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
+            {
+                if (message.MessageCase != ControlMessage.MessageOneofCase.Snapshot) continue;
+                if (!IsConnected)
+                {
+                    IsConnected = true;
+                    LastError = null;
+                    backoff.Reset();
+                    logger.LogInformation("Connected to the control plane at {Address}", options.Address);
+                }
+                ProxySnapshot snapshot;
+                try
+                {
+                    snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
+                    snapshot.Version = message.Snapshot.Version;
+                    snapshot.Hash = message.Snapshot.Hash;
+                }
+                catch (Google.Protobuf.InvalidProtocolBufferException ex)
+                {
+                    queue.Writer.TryWrite(new ProxyMessage { Nack = new Nack
+                    {
+                        Version = message.Snapshot.Version, Hash = message.Snapshot.Hash, Error = $"unreadable snapshot: {ex.Message}",
+                    } });
+                    continue;
+                }
+                await received.Writer.WriteAsync(snapshot, ct);
+            }
+            throw new IOException("the control plane ended the stream");
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+            await streamCts.CancelAsync();
+            await Task.WhenAll(writer, health);
+        }
+    }
+
+    private Hello BuildHello()
+    {
+        var hello = new Hello
+        {
+            BootstrapToken = options.BootstrapToken,
+            ProxyId = options.EffectiveProxyId,
+            Service = options.Service,
+            Namespace = options.Namespace,
+            Version = options.Version,
+            InstanceAddress = options.InstanceAddress,
+            Gateway = options.GatewayPort != 0,
+            GatewayTls = options.GatewayTls,
+            AppAddress = options.AppAddress,
+            CurrentVersion = servingVersion,
+            CurrentHash = servingHash,
+            ProxyBuild = typeof(ControlPlaneSnapshotSource).Assembly.GetName().Version?.ToString() ?? "",
+        };
+        hello.Labels.Add(options.Labels);
+        if (options.InboundPort != 0) hello.Ports.Add(new NamedPort { Name = "inbound", Port = options.InboundPort });
+        if (options.OutboundPort != 0) hello.Ports.Add(new NamedPort { Name = "outbound", Port = options.OutboundPort });
+        if (options.GatewayPort != 0) hello.Ports.Add(new NamedPort { Name = "gateway", Port = options.GatewayPort });
+        return hello;
+    }
+
+    private static async Task WriteAsync(IClientStreamWriter<ProxyMessage> stream, ChannelReader<ProxyMessage> queue, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var message in queue.ReadAllAsync(ct))
+                await stream.WriteAsync(message, ct);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            // The read side notices the broken stream and reconnects.
+        }
+    }
+
+    private async Task ReportHealthAsync(ChannelWriter<ProxyMessage> queue, CancellationToken ct)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(options.ReportInterval);
+            do
+            {
+                var (healthy, detail) = await ProbeAppAsync(ct);
+                queue.TryWrite(new ProxyMessage
+                {
+                    AppHealth = new AppHealth { Healthy = healthy, Detail = detail, CheckedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                });
+            } while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task<(bool Healthy, string Detail)> ProbeAppAsync(CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(options.AppAddress)) return (true, "no local app (gateway)");
+        try
+        {
+            using var response = await appClient.GetAsync($"http://{options.AppAddress}{options.AppHealthPath}", ct);
+            return ((int)response.StatusCode is >= 200 and < 300, $"{options.AppHealthPath} -> {(int)response.StatusCode}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+            return (false, $"{options.AppHealthPath} failed: {ex.Message}");
+        }
+    }
+
+    private static TimeSpan? RetryAfter(Metadata trailers) =>
+        trailers.GetValue("retry-after-ms") is { } value && long.TryParse(value, out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        if (loop is not null)
+        {
+            try
+            {
+                await loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        appClient.Dispose();
+        stopping.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using Meshwork.Protocol.Mesh;
+using Meshwork.Proxy.Telemetry;
+
+namespace Meshwork.Proxy.ControlPlane;
+
+/// <summary>
+/// Folds the proxy's per-route, per-status-class report into one delta per edge (direction,
+/// source, destination version), the granularity the control plane aggregates at.
+/// </summary>
+public static class StatsMessageBuilder
+{
+    public static Stats Build(ProxyStatsReport report)
+    {
+        var stats = new Stats
+        {
+            WindowStartUnixMs = report.From.ToUnixTimeMilliseconds(),
+            WindowEndUnixMs = report.To.ToUnixTimeMilliseconds(),
+        };
+        var groups = report.Traffic.GroupBy(t => (t.Key.Direction,
+            t.Key.SourceService, t.Key.SourceNamespace, t.Key.SourceVersion,
+            t.Key.DestinationService, t.Key.DestinationNamespace, t.Key.DestinationVersion));
+        foreach (var group in groups)
+        {
+            var buckets = new SortedDictionary<uint, ulong>();
+            foreach (var cell in group)
+                for (var i = 0; i < Math.Min(cell.Latency.Buckets.Count, cell.Latency.Counts.Count); i++)
+                    buckets[cell.Latency.Buckets[i]] = buckets.GetValueOrDefault(cell.Latency.Buckets[i]) + cell.Latency.Counts[i];
+            var latency = new LatencyHistogram();
+            latency.Buckets.AddRange(buckets.Keys);
+            latency.Counts.AddRange(buckets.Values);
+            stats.Edges.Add(new EdgeStats
+            {
+                Direction = group.Key.Direction,
+                SourceService = group.Key.SourceService,
+                SourceNamespace = group.Key.SourceNamespace,
+                SourceVersion = group.Key.SourceVersion,
+                DestinationService = group.Key.DestinationService,
+                DestinationNamespace = group.Key.DestinationNamespace,
+                DestinationVersion = group.Key.DestinationVersion,
+                Requests = (ulong)group.Sum(t => t.Requests),
+                Failures = (ulong)group.Sum(t => t.Failures),
+                Latency = latency,
+            });
+        }
+        return stats;
+    }
+}
