@@ -1,0 +1,172 @@
+﻿CREATE TABLE IF NOT EXISTS "__EFMigrationsHistory" (
+    "MigrationId" character varying(150) NOT NULL,
+    "ProductVersion" character varying(32) NOT NULL,
+    CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY ("MigrationId")
+);
+
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TABLE audit_log (
+        sequence bigint NOT NULL,
+        at timestamp with time zone NOT NULL,
+        actor text NOT NULL,
+        source character varying(32) NOT NULL,
+        kind character varying(64) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        name character varying(253) NOT NULL,
+        action character varying(32) NOT NULL,
+        version_before bigint,
+        version_after bigint,
+        before json,
+        after json,
+        previous_hash character(64) NOT NULL,
+        hash character(64) NOT NULL,
+        CONSTRAINT "PK_audit_log" PRIMARY KEY (sequence)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TABLE bootstrap_tokens (
+        id uuid NOT NULL,
+        name character varying(253) NOT NULL,
+        secret_hash character varying(128) NOT NULL,
+        service character varying(253) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        expires_at timestamp with time zone NOT NULL,
+        revoked_at timestamp with time zone,
+        created_by text NOT NULL,
+        CONSTRAINT "PK_bootstrap_tokens" PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TABLE certificate_authorities (
+        id uuid NOT NULL,
+        certificate_pem text NOT NULL,
+        encrypted_private_key bytea NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        not_after timestamp with time zone NOT NULL,
+        is_active boolean NOT NULL,
+        CONSTRAINT "PK_certificate_authorities" PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TABLE resource_revisions (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        kind character varying(64) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        name character varying(253) NOT NULL,
+        version bigint NOT NULL,
+        action character varying(32) NOT NULL,
+        spec jsonb,
+        changed_at timestamp with time zone NOT NULL,
+        changed_by text NOT NULL,
+        source character varying(32) NOT NULL,
+        CONSTRAINT "PK_resource_revisions" PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TABLE resources (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        kind character varying(64) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        name character varying(253) NOT NULL,
+        version bigint NOT NULL,
+        spec jsonb NOT NULL,
+        updated_at timestamp with time zone NOT NULL,
+        updated_by text NOT NULL,
+        CONSTRAINT "PK_resources" PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE INDEX ix_audit_log_actor ON audit_log (actor);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE INDEX ix_audit_log_at ON audit_log (at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE INDEX ix_audit_log_key ON audit_log (kind, namespace, name);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE UNIQUE INDEX ux_bootstrap_tokens_secret_hash ON bootstrap_tokens (secret_hash);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE UNIQUE INDEX ux_resource_revisions_key_version ON resource_revisions (kind, namespace, name, version);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE UNIQUE INDEX ux_resources_key ON resources (kind, namespace, name);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE OR REPLACE FUNCTION meshwork_audit_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+        RAISE EXCEPTION 'audit_log is append-only: % is not allowed', TG_OP;
+    END
+    $fn$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    CREATE TRIGGER audit_log_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION meshwork_audit_log_append_only();
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261125095934_InitialSchema') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261125095934_InitialSchema', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

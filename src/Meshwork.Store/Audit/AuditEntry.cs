@@ -1,0 +1,33 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Store;
+
+/// <summary>
+/// One row of the append-only, hash-chained audit log (table <c>audit_log</c>).
+/// <see cref="Hash"/> is SHA-256 over <see cref="AuditHash"/>'s canonical encoding of every other
+/// field, including <see cref="PreviousHash"/>, so editing or removing any row breaks the chain.
+/// </summary>
+public sealed record AuditEntry
+{
+    public long Sequence { get; init; }
+    public DateTimeOffset At { get; init; }
+    public required string Actor { get; init; }
+    public ChangeSource Source { get; init; }
+    public ResourceKind Kind { get; init; }
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    public ChangeAction Action { get; init; }
+    public long? VersionBefore { get; init; }
+    public long? VersionAfter { get; init; }
+
+    /// <summary>The resource's MeshworkJson before the change; null for a create.</summary>
+    public string? BeforeJson { get; init; }
+
+    /// <summary>The resource's MeshworkJson after the change; null for a delete.</summary>
+    public string? AfterJson { get; init; }
+
+    public required string PreviousHash { get; init; }
+    public required string Hash { get; init; }
+
+    public ResourceKey Key => new(Kind, Namespace, Name);
+}

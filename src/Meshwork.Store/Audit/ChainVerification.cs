@@ -1,0 +1,13 @@
+namespace Meshwork.Store;
+
+/// <summary>
+/// Result of walking the audit chain. When broken, <see cref="FirstBrokenSequence"/> names the
+/// first row whose content, hash or link does not match and <see cref="Reason"/> says how.
+/// </summary>
+public sealed record ChainVerification(bool IsIntact, long EntriesChecked, long? FirstBrokenSequence, string? Reason)
+{
+    public static ChainVerification Intact(long entriesChecked) => new(true, entriesChecked, null, null);
+
+    public static ChainVerification Broken(long entriesChecked, long sequence, string reason) =>
+        new(false, entriesChecked, sequence, reason);
+}

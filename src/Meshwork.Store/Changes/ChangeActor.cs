@@ -1,0 +1,14 @@
+namespace Meshwork.Store;
+
+/// <summary>Where a change came from: recorded in the audit log beside the actor's name.</summary>
+public enum ChangeSource
+{
+    Portal,
+    Api,
+    Cli,
+    RolloutController,
+    System,
+}
+
+/// <summary>Who made a change and through which surface.</summary>
+public sealed record ChangeActor(string Name, ChangeSource Source);

@@ -1,0 +1,25 @@
+using Meshwork.Store;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class MeshworkStoreServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="MeshworkDbContext"/> (scoped, plus an <see cref="IDbContextFactory{TContext}"/>
+    /// for Blazor components), <see cref="ResourceService"/>, <see cref="AuditLog"/> and a "postgres"
+    /// health check (part of /health, not of /alive).
+    /// </summary>
+    public static IServiceCollection AddMeshworkStore(this IServiceCollection services, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        services.AddDbContextFactory<MeshworkDbContext>(options => options.UseNpgsql(connectionString));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddScoped<ResourceService>();
+        services.AddScoped<AuditLog>();
+        services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
+        return services;
+    }
+}

@@ -1,0 +1,265 @@
+using Meshwork.Model.Resources;
+using Meshwork.Model.Serialization;
+using Microsoft.EntityFrameworkCore;
+using static Meshwork.Store.Tests.TestResources;
+
+namespace Meshwork.Store.Tests;
+
+public sealed class ResourceServiceTests : StoreDatabase
+{
+    [Fact]
+    public async Task ApplyAsync_NewResource_StoresVersionOneWithRevision()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+
+        var result = await service.ApplyAsync(Checkout(), Alice);
+
+        var applied = Assert.IsType<ChangeResult.Applied>(result);
+        Assert.Equal(1, Assert.Single(applied.Resources).Resource.Metadata.Version);
+        var stored = await service.GetAsync(Checkout().Key);
+        Assert.NotNull(stored);
+        Assert.Equal(1, stored.Resource.Metadata.Version);
+        Assert.Equal("alice", stored.UpdatedBy);
+        var revision = Assert.Single(await service.ListRevisionsAsync(Checkout().Key));
+        Assert.Equal((1L, ChangeAction.Create, "alice", ChangeSource.Portal), (revision.Version, revision.Action, revision.Actor, revision.Source));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_CreateWhenResourceExists_ReturnsConflict()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+
+        var result = await service.ApplyAsync(Checkout(description: "again"), Bob);
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 0, 1), result);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_UpdateOfMissingResource_ReturnsNotFound()
+    {
+        await using var db = OpenContext();
+
+        var result = await ServiceOver(db).ApplyAsync(Checkout(version: 3), Alice);
+
+        Assert.Equal(new ChangeResult.NotFound(Checkout().Key), result);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ConcurrentEditsOfOneRouteFromTwoContexts_ExactlyOneWinsOtherConflicts()
+    {
+        await using (var setup = OpenContext())
+        {
+            var service = ServiceOver(setup);
+            Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(Checkout(), Alice));
+            Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(CheckoutRoute(canaryWeight: 0), Alice));
+        }
+
+        // Several rounds: each starts from the version both editors read, and races two writes.
+        for (var round = 0; round < 5; round++)
+        {
+            await using var aliceDb = OpenContext();
+            await using var bobDb = OpenContext();
+            var read = (await ServiceOver(aliceDb).GetAsync(CheckoutRoute(0).Key))!.Resource.Metadata.Version;
+            var aliceEdit = CheckoutRoute(canaryWeight: 10, version: read);
+            var bobEdit = CheckoutRoute(canaryWeight: 90, version: read);
+
+            using var start = new ManualResetEventSlim();
+            var alice = Task.Run(() => { start.Wait(); return ServiceOver(aliceDb).ApplyAsync(aliceEdit, Alice); });
+            var bob = Task.Run(() => { start.Wait(); return ServiceOver(bobDb).ApplyAsync(bobEdit, Bob); });
+            start.Set();
+            var results = await Task.WhenAll(alice, bob);
+
+            var winner = Assert.Single(results.OfType<ChangeResult.Applied>());
+            var loser = Assert.Single(results.OfType<ChangeResult.Conflict>());
+            Assert.Equal((read, read + 1), (loser.ExpectedVersion, loser.CurrentVersion));
+            await using var check = OpenContext();
+            var stored = (await ServiceOver(check).GetAsync(aliceEdit.Key))!;
+            Assert.Equal(MeshworkJson.Canonical(winner.Resources[0].Resource), MeshworkJson.Canonical(stored.Resource));
+            Assert.Equal(read + 1, stored.Resource.Metadata.Version);
+        }
+
+        await using var final = OpenContext();
+        Assert.Equal(7, await final.AuditLog.CountAsync());
+        Assert.Equal(6, await final.ResourceRevisions.CountAsync(r => r.Kind == ResourceKind.HttpRoute));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_InvalidResource_WritesNoRowRevisionOrAuditEntry()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+
+        var result = await service.ApplyAsync(RouteToUnknownService(), Alice);
+
+        var invalid = Assert.IsType<ChangeResult.Invalid>(result);
+        Assert.Contains(invalid.Validation.Errors, e => e.Path.StartsWith("rules[0].backendRefs[0]", StringComparison.Ordinal));
+        Assert.Null(await service.GetAsync(RouteToUnknownService().Key));
+        Assert.Equal(0, await db.Resources.CountAsync(r => r.Kind == ResourceKind.HttpRoute));
+        Assert.Equal(0, await db.ResourceRevisions.CountAsync(r => r.Kind == ResourceKind.HttpRoute));
+        Assert.Equal(1, await db.AuditLog.CountAsync());
+    }
+
+    [Fact]
+    public async Task ApplyManyAsync_RouteWithItsServiceInOneBatch_AppliesBoth()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+
+        var result = await service.ApplyManyAsync([CheckoutRoute(canaryWeight: 20), Checkout()], Alice);
+
+        var applied = Assert.IsType<ChangeResult.Applied>(result);
+        Assert.Equal(2, applied.Resources.Count);
+        Assert.Equal(2, (await service.ListAsync()).Count);
+        Assert.Equal(2, await db.AuditLog.CountAsync());
+    }
+
+    [Fact]
+    public async Task ApplyManyAsync_OneStaleVersion_WritesNothing()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "edited"), Alice);
+
+        var result = await service.ApplyManyAsync([CheckoutRoute(canaryWeight: 20), Checkout(version: 1, description: "stale")], Bob);
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 1, 2), result);
+        Assert.Null(await service.GetAsync(CheckoutRoute(0).Key));
+        Assert.Equal("edited", ((Service)(await service.GetAsync(Checkout().Key))!.Resource).Description);
+        Assert.Equal(2, await db.AuditLog.CountAsync());
+        Assert.Equal(2, await db.ResourceRevisions.CountAsync());
+    }
+
+    [Fact]
+    public async Task ApplyManyAsync_InvalidEntry_ReturnsIssuesPrefixedWithIndexAndWritesNothing()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+
+        var result = await service.ApplyManyAsync([Checkout(), RouteToUnknownService()], Alice);
+
+        var invalid = Assert.IsType<ChangeResult.Invalid>(result);
+        Assert.All(invalid.Validation.Errors, e => Assert.StartsWith("[1].", e.Path, StringComparison.Ordinal));
+        Assert.Empty(await service.ListAsync());
+        Assert.Equal(0, await db.AuditLog.CountAsync());
+    }
+
+    [Fact]
+    public async Task DeleteAsync_CurrentVersion_RemovesRowAndLeavesTombstoneRevision()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+
+        var result = await service.DeleteAsync(Checkout().Key, 1, Bob);
+
+        Assert.IsType<ChangeResult.Applied>(result);
+        Assert.Null(await service.GetAsync(Checkout().Key));
+        var revisions = await service.ListRevisionsAsync(Checkout().Key);
+        Assert.Equal([(1L, ChangeAction.Create, true), (2L, ChangeAction.Delete, false)],
+            revisions.Select(r => (r.Version, r.Action, r.Resource is not null)).ToList());
+    }
+
+    [Fact]
+    public async Task DeleteAsync_StaleVersion_ReturnsConflictAndKeepsResource()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "edited"), Alice);
+
+        var result = await service.DeleteAsync(Checkout().Key, 1, Bob);
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 1, 2), result);
+        Assert.NotNull(await service.GetAsync(Checkout().Key));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_CreateAfterDelete_ContinuesVersionSequence()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.DeleteAsync(Checkout().Key, 1, Alice);
+
+        var result = await service.ApplyAsync(Checkout(), Alice);
+
+        Assert.Equal(3, Assert.IsType<ChangeResult.Applied>(result).Resources[0].Resource.Metadata.Version);
+    }
+
+    [Fact]
+    public async Task RevertAsync_EarlierVersion_WritesItsContentAsNewVersion()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(CheckoutRoute(canaryWeight: 10), Alice);
+        await service.ApplyAsync(CheckoutRoute(canaryWeight: 50, version: 1), Alice);
+
+        var result = await service.RevertAsync(CheckoutRoute(0).Key, toVersion: 1, expectedCurrentVersion: 2, Bob);
+
+        Assert.IsType<ChangeResult.Applied>(result);
+        var stored = (await service.GetAsync(CheckoutRoute(0).Key))!;
+        Assert.Equal(MeshworkJson.Canonical(CheckoutRoute(canaryWeight: 10, version: 3)), MeshworkJson.Canonical(stored.Resource));
+        var audit = await new AuditLog(db).QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
+        Assert.Equal((ChangeAction.Revert, "bob", 2L, 3L), (audit[0].Action, audit[0].Actor, audit[0].VersionBefore, audit[0].VersionAfter));
+    }
+
+    [Fact]
+    public async Task RevertAsync_ChangedSinceRead_ReturnsConflict()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
+        await service.ApplyAsync(Checkout(version: 2, description: "three"), Alice);
+
+        var result = await service.RevertAsync(Checkout().Key, toVersion: 1, expectedCurrentVersion: 2, Bob);
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 2, 3), result);
+        Assert.Equal("three", ((Service)(await service.GetAsync(Checkout().Key))!.Resource).Description);
+    }
+
+    [Fact]
+    public async Task RevertAsync_VersionThatNeverExisted_ReturnsInvalidNamingTheVersion()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+
+        var result = await service.RevertAsync(Checkout().Key, toVersion: 7, expectedCurrentVersion: 1, Bob);
+
+        var issue = Assert.Single(Assert.IsType<ChangeResult.Invalid>(result).Validation.Issues);
+        Assert.Equal(("metadata.version", "version 7 of Service/default/checkout does not exist"), (issue.Path, issue.Message));
+    }
+
+    [Fact]
+    public async Task Validate_RouteToStoredService_IsValidAndWritesNothing()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+
+        var result = service.Validate([CheckoutRoute(canaryWeight: 30)]);
+
+        Assert.True(result.IsValid, string.Join("; ", result.Issues));
+        Assert.Null(await service.GetAsync(CheckoutRoute(0).Key));
+    }
+
+    [Fact]
+    public async Task ListAsync_FilteredByKindAndNamespace_ReturnsOnlyMatches()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyManyAsync([Checkout(), CheckoutRoute(canaryWeight: 0),
+            Checkout() with { Metadata = new ResourceMetadata { Name = "checkout", Namespace = "shop" } }], Alice);
+
+        Assert.Equal(2, (await service.ListAsync(ResourceKind.Service)).Count);
+        var inShop = Assert.Single(await service.ListAsync(ns: "shop"));
+        Assert.Equal(new ResourceKey(ResourceKind.Service, "shop", "checkout"), inShop.Resource.Key);
+    }
+}
