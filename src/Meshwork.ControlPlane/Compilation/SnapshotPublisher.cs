@@ -190,7 +190,7 @@ public sealed class SnapshotPublisher : BackgroundService
             }
 
             connection.Dependencies = snapshot.Clusters
-                .Where(c => c.MeshTls && c.Service.Length > 0)
+                .Where(c => c.Name != SnapshotCompiler.LocalAppCluster && c.Service.Length > 0)
                 .Select(c => new ServiceRef(c.Service, c.Namespace))
                 .ToHashSet();
             if (snapshot.Hash == connection.LastSentHash) return false;

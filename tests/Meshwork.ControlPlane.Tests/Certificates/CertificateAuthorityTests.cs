@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Meshwork.ControlPlane.Certificates;
+
+namespace Meshwork.ControlPlane.Tests.Certificates;
+
+public sealed class CertificateAuthorityTests
+{
+    [Fact]
+    public void Issue_Leaf_CarriesSpiffeUriAndChainsToRoot()
+    {
+        using var ca = new CertificateAuthority(RootCertificateFactory.Create("mesh.test", TimeSpan.FromDays(1)));
+
+        var issued = ca.Issue("spiffe://mesh.test/ns/shop/sa/orders", "orders", TimeSpan.FromHours(24));
+
+        using var leaf = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem);
+        Assert.True(leaf.HasPrivateKey);
+        var san = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Contains("spiffe://mesh.test/ns/shop/sa/orders", Encoding.ASCII.GetString(san.RawData));
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(ca.TrustBundlePem));
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(leaf), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
+        Assert.InRange(issued.NotAfter - DateTimeOffset.UtcNow, TimeSpan.FromHours(23.9), TimeSpan.FromHours(24));
+        Assert.Equal(issued.NotBefore + (issued.NotAfter - issued.NotBefore) * 2 / 3, issued.RenewAt);
+    }
+
+    [Fact]
+    public void Unprotect_WrongKey_Throws()
+    {
+        var protector = new CaKeyProtector(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var other = new CaKeyProtector(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var secret = Encoding.UTF8.GetBytes("-----BEGIN PRIVATE KEY-----");
+
+        var sealedKey = protector.Protect(secret);
+
+        Assert.Equal(secret, protector.Unprotect(sealedKey));
+        Assert.False(sealedKey.AsSpan().IndexOf(secret) >= 0);
+        Assert.ThrowsAny<CryptographicException>(() => other.Unprotect(sealedKey));
+    }
+
+    [Fact]
+    public void Constructor_KeyOfWrongLength_ExplainsTheSetting()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new CaKeyProtector(Convert.ToBase64String(new byte[16])));
+
+        Assert.Equal("ControlPlane:CaKeyEncryptionKey must decode to 32 bytes, not 16.", error.Message);
+    }
+}

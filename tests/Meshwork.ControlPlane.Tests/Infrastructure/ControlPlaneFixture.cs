@@ -1,0 +1,43 @@
+using Grpc.Net.Client;
+using Meshwork.Model.Resources;
+using Meshwork.Store;
+using Meshwork.Testing.Postgres;
+
+namespace Meshwork.ControlPlane.Tests.Infrastructure;
+
+/// <summary>One migrated database and one real control plane process per test class.</summary>
+public sealed class ControlPlaneFixture : IAsyncLifetime
+{
+    public string ConnectionString { get; private set; } = "";
+    public ControlPlaneProcess ControlPlane { get; private set; } = null!;
+    public GrpcChannel Channel { get; private set; } = null!;
+    public string Token { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await MigratedDatabase.CreateAsync();
+        Token = await TestTokens.IssueAsync(ConnectionString);
+        ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, new Dictionary<string, string>
+        {
+            ["ControlPlane__InstanceGracePeriod"] = "00:00:02",
+        });
+        Channel = GrpcChannel.ForAddress(ControlPlane.Address);
+    }
+
+    public async Task<ChangeResult> ApplyAsync(Resource resource)
+    {
+        await using var db = MigratedDatabase.OpenContext(ConnectionString);
+        var service = new ResourceService(db, TimeProvider.System);
+        var current = await service.GetAsync(resource.Key);
+        var versioned = resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } };
+        var result = await service.ApplyAsync(versioned, new ChangeActor("tests", ChangeSource.Api));
+        Assert.True(result is ChangeResult.Applied, $"apply {resource.Key} failed: {result}");
+        return result;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Channel.Dispose();
+        await ControlPlane.DisposeAsync();
+    }
+}

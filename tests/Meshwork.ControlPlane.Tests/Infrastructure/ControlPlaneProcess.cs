@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Meshwork.ControlPlane.Tests.Infrastructure;
+
+/// <summary>
+/// The real control plane as a child process (dotnet Meshwork.ControlPlane.dll), so tests can kill
+/// it like a crash and start it again on the same ports against the same database.
+/// </summary>
+public sealed class ControlPlaneProcess : IAsyncDisposable
+{
+    private readonly string connectionString;
+    private readonly IReadOnlyDictionary<string, string> settings;
+    private readonly StringBuilder output = new();
+    private Process? process;
+
+    private ControlPlaneProcess(string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        this.connectionString = connectionString;
+        this.settings = settings;
+    }
+
+    public int GrpcPort { get; } = FreePorts.Next();
+    public int HttpPort { get; } = FreePorts.Next();
+    public string Address => $"http://127.0.0.1:{GrpcPort}";
+
+    /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane.</summary>
+    public string CaKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    public static async Task<ControlPlaneProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var controlPlane = new ControlPlaneProcess(connectionString, settings ?? new Dictionary<string, string>());
+        await controlPlane.StartAsync();
+        return controlPlane;
+    }
+
+    public async Task StartAsync()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Meshwork.ControlPlane.dll");
+        var info = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.Environment["ConnectionStrings__Meshwork"] = connectionString;
+        info.Environment["ControlPlane__GrpcPort"] = GrpcPort.ToString();
+        info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
+        info.Environment["ControlPlane__CaKeyEncryptionKey"] = CaKey;
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Logging__LogLevel__Microsoft"] = "Warning";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (key, value) in settings) info.Environment[key] = value;
+
+        process = Process.Start(info) ?? throw new InvalidOperationException("could not start the control plane");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"control plane exited with {process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"control plane not healthy within 60 s:\n{Output}");
+    }
+
+    /// <summary>Hard kill, like a crash: no graceful stream shutdown.</summary>
+    public async Task KillAsync()
+    {
+        if (process is null || process.HasExited) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+        process = null;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (output)
+        {
+            if (output.Length > 500_000) output.Remove(0, 250_000);
+            output.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await KillAsync();
+}

@@ -1,0 +1,109 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Snapshots;
+
+namespace Meshwork.ControlPlane.Tests.Infrastructure;
+
+/// <summary>
+/// A protocol-level proxy: says Hello, records every snapshot, ACKs (or NACKs, when told to).
+/// Used where a real proxy process adds nothing (token refusal, fleet status, NACK bookkeeping).
+/// </summary>
+public sealed class SimulatedProxy : IAsyncDisposable
+{
+    private readonly AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call;
+    private readonly Channel<ProxySnapshot> snapshots = Channel.CreateUnbounded<ProxySnapshot>();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task reader;
+
+    private SimulatedProxy(AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call, Func<ProxySnapshot, string?> nackReason)
+    {
+        this.call = call;
+        reader = Task.Run(() => ReadAsync(nackReason));
+    }
+
+    public ProxySnapshot? Latest { get; private set; }
+
+    /// <summary>How the stream ended (null while open).</summary>
+    public RpcException? Failure { get; private set; }
+
+    public int Received { get; private set; }
+
+    public static async Task<SimulatedProxy> ConnectAsync(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?>? nackReason = null)
+    {
+        var call = new MeshControl.MeshControlClient(channel).Connect();
+        await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello });
+        return new SimulatedProxy(call, nackReason ?? (_ => null));
+    }
+
+    public static Hello HelloFor(string token, string proxyId, string service, string version = "v1", string ns = "default") => new()
+    {
+        BootstrapToken = token,
+        ProxyId = proxyId,
+        Service = service,
+        Namespace = ns,
+        Version = version,
+        InstanceAddress = $"127.0.0.1:{FreePorts.Next()}",
+        Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
+    };
+
+    private async Task ReadAsync(Func<ProxySnapshot, string?> nackReason)
+    {
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(stop.Token))
+            {
+                var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
+                Received++;
+                var reason = nackReason(snapshot);
+                await call.RequestStream.WriteAsync(reason is null
+                    ? new ProxyMessage { Ack = new Ack { Version = message.Snapshot.Version, Hash = message.Snapshot.Hash } }
+                    : new ProxyMessage { Nack = new Nack { Version = message.Snapshot.Version, Hash = message.Snapshot.Hash, Error = reason } });
+                if (reason is null) Latest = snapshot;
+                await snapshots.Writer.WriteAsync(snapshot);
+            }
+        }
+        catch (RpcException ex)
+        {
+            Failure = ex;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            snapshots.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>The first received snapshot matching <paramref name="predicate"/> (earlier ones are skipped).</summary>
+    public async Task<ProxySnapshot> WaitForAsync(Func<ProxySnapshot, bool> predicate, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await foreach (var snapshot in snapshots.Reader.ReadAllAsync(cts.Token))
+            if (predicate(snapshot)) return snapshot;
+        throw new InvalidOperationException($"stream ended without a matching snapshot: {Failure?.Status}");
+    }
+
+    /// <summary>Completes when the control plane ends the stream; returns the status.</summary>
+    public async Task<RpcException?> CompletionAsync(TimeSpan timeout)
+    {
+        await reader.WaitAsync(timeout);
+        return Failure;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        call.Dispose();
+        try
+        {
+            await reader;
+        }
+        catch (Exception)
+        {
+        }
+        stop.Dispose();
+    }
+}
