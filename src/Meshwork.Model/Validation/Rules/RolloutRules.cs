@@ -1,0 +1,71 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Validation.Rules;
+
+/// <summary>Flagger / Argo Rollouts style progressive delivery between two versions of one service.</summary>
+internal static class RolloutRules
+{
+    public static readonly TimeSpan MaxPause = TimeSpan.FromDays(7);
+
+    public static void Check(Checks checks, Rollout rollout)
+    {
+        var ns = rollout.Metadata?.Namespace ?? ResourceMetadata.DefaultNamespace;
+        var service = checks.KnownService("service", rollout.Service, ns);
+        if (service is not null)
+        {
+            checks.KnownVersion("stableVersion", service, rollout.StableVersion);
+            checks.KnownVersion("canaryVersion", service, rollout.CanaryVersion);
+        }
+        else
+        {
+            checks.DnsLabel("stableVersion", rollout.StableVersion);
+            checks.DnsLabel("canaryVersion", rollout.CanaryVersion);
+        }
+        if (rollout.StableVersion is not null && rollout.StableVersion == rollout.CanaryVersion)
+            checks.Error("canaryVersion", $"must differ from stableVersion; both are '{rollout.StableVersion}'");
+
+        if (rollout.Steps is { Count: 0 })
+            checks.Error("steps", "list at least one step, such as setWeight: 10");
+        var steps = rollout.Steps ?? [];
+        var previous = (Index: -1, Weight: 0);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var path = $"steps[{i}]";
+            if (steps[i] is not { } step)
+            {
+                checks.Error(path, "must not be empty");
+                continue;
+            }
+            if (step.SetWeight is null && step.Pause is null)
+                checks.Error(path, "set setWeight or pause");
+            else if (step.SetWeight is not null && step.Pause is not null)
+                checks.Error(path, "set either setWeight or pause, not both; use two steps");
+            if (step.SetWeight is { } weight)
+            {
+                if (weight is < 0 or > 100)
+                    checks.Error($"{path}.setWeight", $"must be a percentage between 0 and 100, was {weight}");
+                else if (previous.Index >= 0 && weight < previous.Weight)
+                    checks.Error($"{path}.setWeight", $"must not be lower than the weight of steps[{previous.Index}] ({previous.Weight}), was {weight}; a rollout only moves traffic forward");
+                else
+                    previous = (i, weight);
+            }
+            if (step.Pause?.Duration is { } duration)
+                checks.PositiveDuration($"{path}.pause.duration", duration, MaxPause);
+        }
+
+        if (checks.Required("analysis", rollout.Analysis))
+        {
+            var analysis = rollout.Analysis;
+            checks.PositiveDuration("analysis.interval", analysis.Interval, min: TimeSpan.FromSeconds(1));
+            checks.Percent("analysis.minSuccessRatePercent", analysis.MinSuccessRatePercent);
+            checks.PositiveDuration("analysis.maxLatencyP99", analysis.MaxLatencyP99, TimeSpan.FromMinutes(10));
+            checks.AtLeast("analysis.failureLimit", analysis.FailureLimit, 0);
+            checks.AtLeast("analysis.minRequests", analysis.MinRequests, 0);
+        }
+        if (rollout.CanaryHeader is { } header)
+        {
+            checks.HeaderName("canaryHeader.name", header.Name);
+            HttpRouteRules.StringMatch(checks, "canaryHeader", header.Type, header.Value);
+        }
+    }
+}

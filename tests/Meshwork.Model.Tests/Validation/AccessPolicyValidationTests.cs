@@ -1,0 +1,94 @@
+using Meshwork.Model.Resources;
+using Meshwork.Model.Validation;
+using static Meshwork.Model.Tests.Validation.ValidationAssert;
+
+namespace Meshwork.Model.Tests.Validation;
+
+public class AccessPolicyValidationTests
+{
+    private static ValidationResult Validate(AccessPolicy policy) => ResourceValidator.Validate(policy, Valid.Context);
+
+    private static AccessPolicy From(AccessSource source) => Valid.Access with { Rules = [new() { From = [source] }] };
+
+    private static AccessPolicy To(AccessOperation operation) => Valid.Access with { Rules = [new() { To = [operation] }] };
+
+    [Fact]
+    public void Accepts_NamespaceWidePolicyWithoutService() => Clean(Validate(Valid.Access with { Service = null }));
+
+    [Fact]
+    public void Rejects_UnknownService() =>
+        Single(Validate(Valid.Access with { Service = "details" }), "service", "unknown service 'details' in namespace 'default'");
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("spiffe://cluster.local/ns/default/sa/frontend")]
+    [InlineData("spiffe://cluster.local/ns/default/*")]
+    [InlineData("*/sa/frontend")]
+    [InlineData("spiffe://example.org")]
+    public void Accepts_Principal(string principal) => Clean(Validate(From(new() { Principals = [principal] })));
+
+    [Theory]
+    [InlineData("frontend")]
+    [InlineData("cluster.local/ns/default/sa/frontend")]
+    [InlineData("spiffe://cluster.local/ns/*/sa/frontend")]
+    [InlineData("spiffe://Cluster.Local/ns/default")]
+    [InlineData("spiffe://cluster.local/ns//sa")]
+    [InlineData("*frontend*")]
+    [InlineData("")]
+    public void Rejects_PrincipalThatIsNotSpiffeOrGlob(string principal) =>
+        Single(Validate(From(new() { Principals = [principal] })), "rules[0].from[0].principals[0]",
+            $"'{principal}' is not a principal: use a SPIFFE ID such as spiffe://cluster.local/ns/default/sa/frontend, a prefix ending in '*' (spiffe://cluster.local/ns/default/*), a suffix starting with '*' (*/sa/frontend) or '*'");
+
+    [Fact]
+    public void Rejects_SourceServiceThatIsNotADnsLabel() =>
+        Single(Validate(From(new() { Services = ["Front_End"] })), "rules[0].from[0].services[0]",
+            "'Front_End' is not a valid name: use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+
+    [Fact]
+    public void Rejects_SourceNamespaceThatIsNotADnsLabel() =>
+        Single(Validate(From(new() { Namespaces = ["prod.eu"] })), "rules[0].from[0].namespaces[0]",
+            "'prod.eu' is not a valid name: use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+
+    [Fact]
+    public void Rejects_NullPrincipal() =>
+        Single(Validate(From(new() { Principals = [null!] })), "rules[0].from[0].principals[0]", "must not be empty");
+
+    [Fact]
+    public void Accepts_MethodsAndPathGlobs() =>
+        Clean(Validate(To(new() { Methods = ["GET", "*"], Paths = ["/api/users", "/api/*", "*.json", "*"], NotPaths = ["/admin/*"] })));
+
+    [Fact]
+    public void Rejects_UnknownMethod() =>
+        Single(Validate(To(new() { Methods = ["get"] })), "rules[0].to[0].methods[0]",
+            "'get' is not an HTTP method; use one of GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH");
+
+    [Theory]
+    [InlineData("api/*")]
+    [InlineData("/api/*/users")]
+    [InlineData("*/api/*")]
+    public void Rejects_PathPattern(string path) =>
+        Single(Validate(To(new() { NotPaths = [path] })), "rules[0].to[0].notPaths[0]",
+            $"'{path}' is not a path pattern: use an exact path (/api/users), a prefix ending in '*' (/api/*), a suffix starting with '*' (*.json) or '*'");
+
+    [Fact]
+    public void Rejects_ConditionWithoutValues() =>
+        Single(Validate(Valid.Access with { Rules = [new() { When = [new() { Header = "x-tenant" }] }] }), "rules[0].when[0].values",
+            "list at least one value the header must carry");
+
+    [Fact]
+    public void Rejects_ConditionWithInvalidHeader() =>
+        Single(Validate(Valid.Access with { Rules = [new() { When = [new() { Header = "x tenant", Values = ["a"] }] }] }), "rules[0].when[0].header",
+            "'x tenant' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~");
+
+    [Fact]
+    public void Warns_DenyWithoutRules() =>
+        Single(Validate(Valid.Access with { Action = AccessAction.Deny, Rules = [] }), "rules",
+            "a DENY policy without rules matches no request, so it denies nothing", IssueSeverity.Warning);
+
+    [Fact]
+    public void Accepts_AllowNothingPolicy() => Clean(Validate(Valid.Access with { Rules = [] }));
+
+    [Fact]
+    public void Rejects_UndefinedAction() =>
+        Single(Validate(Valid.Access with { Action = (AccessAction)5 }), "action", "'5' is not allowed here; use one of allow, deny");
+}
