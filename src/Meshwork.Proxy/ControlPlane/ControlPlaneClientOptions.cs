@@ -1,9 +1,9 @@
 namespace Meshwork.Proxy.ControlPlane;
 
-/// <summary>The proxy's "ControlPlane" configuration section: where the control plane is and who this proxy is.</summary>
+/// <summary>The proxy's "ControlPlaneClient" configuration section: where the control plane is and who this proxy is.</summary>
 public sealed class ControlPlaneClientOptions
 {
-    public const string Section = "ControlPlane";
+    public const string Section = "ControlPlaneClient";
 
     /// <summary>h2c gRPC address of the control plane, e.g. http://127.0.0.1:15010. Empty: the proxy runs from a snapshot file.</summary>
     public string Address { get; set; } = "";

@@ -7,7 +7,7 @@ public static class ControlPlaneServiceCollectionExtensions
 {
     /// <summary>
     /// Makes the control plane stream the proxy's snapshot source (and a stats subscriber, so the
-    /// proxy's 1 s traffic reports go up the same stream). Bound from the "ControlPlane" section.
+    /// proxy's 1 s traffic reports go up the same stream). Bound from the "ControlPlaneClient" section.
     /// </summary>
     public static IServiceCollection AddControlPlaneSnapshotSource(this IServiceCollection services, IConfiguration configuration)
     {
