@@ -18,9 +18,10 @@ public sealed class ControlPlaneClientOptions
     public string Namespace { get; set; } = "default";
     public string Version { get; set; } = "v1";
 
-    /// <summary>host:port other proxies use to reach this proxy's inbound (mTLS) listener.</summary>
+    /// <summary>host:port other proxies use to reach this proxy's inbound (mTLS) listener; default 127.0.0.1:InboundPort.</summary>
     public string InstanceAddress { get; set; } = "";
 
+    /// <summary>0: Proxy:InboundPort (likewise for the outbound and gateway ports and GatewayTls).</summary>
     public int InboundPort { get; set; }
     public int OutboundPort { get; set; }
 

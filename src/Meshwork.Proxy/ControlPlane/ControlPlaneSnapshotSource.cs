@@ -35,9 +35,10 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private long servingVersion;
     private string servingHash = "";
 
-    public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, ILogger<ControlPlaneSnapshotSource> logger)
+    public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
+        ILogger<ControlPlaneSnapshotSource> logger)
     {
-        this.options = options.Value;
+        this.options = WithProxyDefaults(options.Value, proxy.Value);
         this.logger = logger;
         appClient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
     }
@@ -260,6 +261,17 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
             return (false, $"{options.AppHealthPath} failed: {ex.Message}");
         }
+    }
+
+    /// <summary>Ports the proxy was started with (section "Proxy") fill in what the client section leaves unset.</summary>
+    private static ControlPlaneClientOptions WithProxyDefaults(ControlPlaneClientOptions client, ProxyOptions proxy)
+    {
+        if (client.InboundPort == 0) client.InboundPort = proxy.InboundPort;
+        if (client.OutboundPort == 0) client.OutboundPort = proxy.OutboundPort;
+        if (client.GatewayPort == 0) client.GatewayPort = proxy.GatewayPort;
+        if (!client.GatewayTls && proxy.GatewayTls == true) client.GatewayTls = true;
+        if (string.IsNullOrEmpty(client.InstanceAddress) && client.InboundPort != 0) client.InstanceAddress = $"127.0.0.1:{client.InboundPort}";
+        return client;
     }
 
     private static TimeSpan? RetryAfter(Metadata trailers) =>
