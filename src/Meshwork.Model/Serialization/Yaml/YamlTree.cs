@@ -36,7 +36,7 @@ internal static class YamlTreeReader
     public static IReadOnlyList<YamlTreeDocument> ReadAll(string text)
     {
         var documents = new List<YamlTreeDocument>();
-        var parser = new Parser(new StringReader(text));
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         var index = 0;
         try
         {
@@ -58,7 +58,28 @@ internal static class YamlTreeReader
         {
             documents.Add(new YamlTreeDocument(index, null, $"not valid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {Describe(ex)}"));
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input instead of a YamlException.
+            documents.Add(new YamlTreeDocument(index, null,
+                $"not valid YAML after line {parser.LastGood.Line}, column {parser.LastGood.Column}: check the indentation, brackets and quotes there"));
+        }
         return documents;
+    }
+
+    /// <summary>Remembers where the last successfully parsed event ended, to locate errors the scanner does not.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastGood { get; private set; } = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current)
+                LastGood = current.End;
+            return inner.MoveNext();
+        }
     }
 
     private static string Describe(YamlException ex)
