@@ -20,7 +20,9 @@ public sealed class RoundTripTests : StoreDatabase
 
         var result = await service.ApplyAsync(resource, Alice);
 
-        var applied = Assert.IsType<ChangeResult.Applied>(result);
+        var applied = Assert.IsType<ChangeResult.Applied>(result is ChangeResult.Invalid invalid
+            ? throw new Xunit.Sdk.XunitException("sample is invalid: " + string.Join("; ", invalid.Validation.Issues))
+            : result);
         var expected = MeshworkJson.Canonical(resource with { Metadata = resource.Metadata with { Version = applied.Resources[0].Resource.Metadata.Version } });
         await using var other = OpenContext();
         var stored = await ServiceOver(other).GetAsync(resource.Key);
@@ -31,7 +33,10 @@ public sealed class RoundTripTests : StoreDatabase
 
     private static IEnumerable<Resource> AllSamples()
     {
-        yield return Checkout() with { Metadata = new ResourceMetadata { Name = "payments", Namespace = "shop", Labels = new Dictionary<string, string> { ["tier"] = "backend", ["ünïcode"] = "✓ \"quoted\"" } } };
+        yield return Checkout(description: "Zahlungen ✓ \"quoted\" \\ back\\slash <tag> & 日本") with
+        {
+            Metadata = new ResourceMetadata { Name = "payments", Namespace = "shop", Labels = new Dictionary<string, string> { ["tier"] = "backend", ["app.kubernetes.io/part-of"] = "shop" } },
+        };
         yield return CheckoutRoute(canaryWeight: 25) with
         {
             Hostnames = ["checkout.example.com"],
