@@ -33,7 +33,7 @@ public sealed class SnapshotPublisher : BackgroundService
     private bool allDirty = true;
     private bool reloadDesired = true;
     private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private HashSet<ServiceRef> knownDependencies = [];
+    private readonly HashSet<ServiceRef> changedServices = [];
 
     public SnapshotPublisher(DesiredStateReader reader, ServiceRegistry registry, ConnectionTable connections,
         WorkloadCertificates certificates, FleetState fleet, IOptions<ControlPlaneOptions> options, ILogger<SnapshotPublisher> logger)
@@ -75,14 +75,7 @@ public sealed class SnapshotPublisher : BackgroundService
 
     private void OnRegistryChanged(ServiceRef service)
     {
-        lock (gate)
-        {
-            // A service nobody's snapshot mentions yet may be one some route or caller now needs.
-            if (!knownDependencies.Contains(service)) allDirty = true;
-            else
-                foreach (var connection in connections.All())
-                    if (connection.Dependencies.Contains(service)) dirtyProxies.Add(connection.ProxyId);
-        }
+        lock (gate) changedServices.Add(service);
         wake.Release();
     }
 
@@ -125,9 +118,15 @@ public sealed class SnapshotPublisher : BackgroundService
             reload = reloadDesired;
             all = allDirty;
             dirty = dirtyProxies.ToList();
+            // Endpoint changes recompile only proxies whose last snapshot holds that service's
+            // clusters. Dependencies only change inside rounds, and this loop is the only one
+            // running rounds, so reading them here cannot miss a change taken in this round.
+            if (changedServices.Count > 0 && !all)
+                dirty.AddRange(connections.All().Where(c => c.Dependencies.Overlaps(changedServices)).Select(c => c.ProxyId));
             reloadDesired = false;
             allDirty = false;
             dirtyProxies.Clear();
+            changedServices.Clear();
         }
 
         if (reload)
@@ -145,7 +144,7 @@ public sealed class SnapshotPublisher : BackgroundService
 
         var targets = all
             ? connections.All().ToList()
-            : dirty.Select(connections.Get).OfType<ProxyConnection>().ToList();
+            : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList();
         if (targets.Count == 0) return;
 
         var stopwatch = Stopwatch.StartNew();
@@ -158,8 +157,6 @@ public sealed class SnapshotPublisher : BackgroundService
                 if (Publish(connection, desired, instances)) Interlocked.Increment(ref pushed);
             });
 
-        lock (gate)
-            knownDependencies = connections.All().SelectMany(c => c.Dependencies).ToHashSet();
         logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed}", targets.Count, stopwatch.ElapsedMilliseconds, pushed);
     }
 

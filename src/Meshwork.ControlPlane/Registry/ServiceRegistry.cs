@@ -20,8 +20,14 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
 
     public void Register(RegisteredInstance instance)
     {
-        lock (gate) instances[instance.Instance.ProxyId] = instance;
-        Changed?.Invoke(instance.Service);
+        bool unchanged;
+        lock (gate)
+        {
+            // A proxy reconnecting within its grace period with the same address changes no endpoint.
+            unchanged = instances.TryGetValue(instance.Instance.ProxyId, out var previous) && previous.Instance == instance.Instance;
+            instances[instance.Instance.ProxyId] = instance;
+        }
+        if (!unchanged) Changed?.Invoke(instance.Service);
     }
 
     /// <summary>Starts the grace period, unless a newer connection of the same proxy took over.</summary>

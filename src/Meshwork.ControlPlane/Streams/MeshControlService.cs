@@ -144,15 +144,16 @@ public sealed class MeshControlService(
                 break;
             case ProxyMessage.MessageOneofCase.AppHealth:
                 var health = message.AppHealth.Healthy ? InstanceHealth.Healthy : InstanceHealth.Unhealthy;
-                var previous = fleet.Get(connection.ProxyId)?.AppHealth;
-                if (previous != health.ToString())
+                var previous = connection.AppHealth;
+                if (previous != health)
                 {
+                    connection.AppHealth = health;
                     fleet.Upsert(connection.ProxyId, status =>
                     {
                         status.AppHealth = health.ToString();
                         status.AppHealthDetail = message.AppHealth.Detail;
                     });
-                    if (previous is not (null or "" or "Unknown") || health == InstanceHealth.Unhealthy)
+                    if (previous != InstanceHealth.Unknown || health == InstanceHealth.Unhealthy)
                         fleet.Event("HealthChanged", health == InstanceHealth.Healthy ? "Info" : "Warning", connection.ProxyId,
                             connection.Identity.Service, connection.Identity.Namespace, $"app is {health}: {message.AppHealth.Detail}");
                 }

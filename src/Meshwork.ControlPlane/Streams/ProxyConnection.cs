@@ -39,6 +39,9 @@ public sealed class ProxyConnection
     /// <summary>Services whose endpoints appear in the last compiled snapshot: registry changes to them recompile this proxy.</summary>
     public IReadOnlySet<ServiceRef> Dependencies { get; set; } = new HashSet<ServiceRef>();
 
+    /// <summary>Last app health the proxy reported (events fire on changes only).</summary>
+    public Model.Resources.InstanceHealth AppHealth { get; set; }
+
     /// <summary>Serialises compiles of this proxy (a burst may schedule it twice in a row).</summary>
     public Lock CompileGate { get; } = new();
 
