@@ -1,3 +1,98 @@
+using Meshwork.Model.Snapshots;
+using Meshwork.Proxy.Admin;
+using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Resilience;
+using Meshwork.Proxy.Routing;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
+using Meshwork.Proxy.Telemetry;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Transforms;
+
 var builder = WebApplication.CreateBuilder(args);
+var options = builder.Configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
+builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.Section));
+
+// Ports are bound once: those not given on the command line come from the snapshot the proxy starts with.
+var initial = StartupSnapshot.Read(options);
+var listeners = StartupSnapshot.Listeners(options, initial);
+
+builder.AddServiceDefaults();
+builder.Logging.AddFilter("Yarp", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+PrometheusSetup.Configure();
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<MeshRuntime>();
+builder.Services.AddSingleton(listeners);
+builder.Services.AddSingleton<ClusterCounterRegistry>();
+builder.Services.AddSingleton<ProxyStats>();
+builder.Services.AddSingleton<MirrorSender>();
+builder.Services.AddSingleton<LastGoodSnapshotStore>();
+builder.Services.AddSingleton<SnapshotApplier>();
+builder.Services.AddSingleton<MeshProxyConfigProvider>();
+builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<MeshProxyConfigProvider>());
+builder.Services.AddReverseProxy().AddTransforms(context => context.AddRequestTransform(transform =>
+{
+    if (transform.HttpContext.Features.Get<RequestPlan>() is { } plan)
+    {
+        transform.ProxyRequest.Options.Set(RequestPlan.OptionKey, plan);
+        if (plan.HostRewrite is { } host)
+            transform.ProxyRequest.Headers.Host = host;
+    }
+    return ValueTask.CompletedTask;
+}));
+builder.Services.AddSingleton<IForwarderHttpClientFactory, MeshHttpClientFactory>();
+builder.Services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetectionPolicy>();
+builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
+if (options.SnapshotFile is { } file)
+    builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>()));
+// The control-plane client (src/Meshwork.Proxy/ControlPlane/) registers its ISnapshotSource and IProxyStatsSubscriber here.
+builder.Services.AddHostedService<SnapshotSourceService>();
+builder.Services.AddHostedService<StatsReporter>();
+
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    var runtime = () => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>().Current;
+    var address = System.Net.IPAddress.Parse(options.BindAddress);
+    kestrel.Listen(address, listeners.AdminPort);
+    foreach (var (port, kind) in listeners.Ports)
+    {
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = kind == ListenerKind.Outbound ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            var tls = kind switch
+            {
+                ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),
+                ListenerKind.Gateway => options.GatewayTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: false),
+                _ => false,
+            };
+            if (!tls)
+                return;
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificateSelector = (_, _) => runtime()?.Certificate,
+                ClientCertificateMode = kind == ListenerKind.Inbound ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.NoCertificate,
+                ClientCertificateValidation = (certificate, _, _) =>
+                    runtime() is { } current && SpiffeCertificates.ChainsToBundle(certificate, current.TrustBundle, current.Intermediates),
+                CheckCertificateRevocation = false,
+            });
+        });
+    }
+});
+
 var app = builder.Build();
+app.MapWhen(context => context.Connection.LocalPort == listeners.AdminPort, admin => admin.Run(AdminEndpoints.HandleAsync));
+app.UseRouting();
+app.MapReverseProxy(pipeline =>
+{
+    pipeline.UseMiddleware<MeshMiddleware>();
+    pipeline.UseLoadBalancing();
+    pipeline.UsePassiveHealthChecks();
+});
 app.Run();

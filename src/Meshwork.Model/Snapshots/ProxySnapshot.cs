@@ -123,6 +123,9 @@ public sealed record SnapshotEndpoint
     public required string Address { get; init; }
 
     public InstanceHealth Health { get; init; } = InstanceHealth.Unknown;
+
+    /// <summary>The instance's service version (telemetry labels calls through all-versions clusters by it).</summary>
+    public string Version { get; init; } = "";
 }
 
 /// <summary>The destination's ResiliencePolicy, as the calling proxy applies it.</summary>

@@ -106,7 +106,7 @@ public static class SnapshotCompiler
             Namespace = proxy.Namespace,
             Version = proxy.Version,
             MeshTls = false,
-            Endpoints = [new SnapshotEndpoint { InstanceId = proxy.ProxyId + "/app", Address = appAddress, Health = InstanceHealth.Unknown }],
+            Endpoints = [new SnapshotEndpoint { InstanceId = proxy.ProxyId + "/app", Address = appAddress, Health = InstanceHealth.Unknown, Version = proxy.Version }],
             Settings = new ClientSettings { LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.RoundRobin } },
         };
 
@@ -164,7 +164,7 @@ public static class SnapshotCompiler
             MeshTls = meshTls,
             Endpoints = instances
                 .OrderBy(i => i.Id, StringComparer.Ordinal)
-                .Select(i => new SnapshotEndpoint { InstanceId = i.Id, Address = i.Address, Health = i.Health })
+                .Select(i => new SnapshotEndpoint { InstanceId = i.Id, Address = i.Address, Health = i.Health, Version = i.Version })
                 .ToArray(),
             Settings = settings,
         };

@@ -142,7 +142,7 @@ public static class SnapshotMapper
             MeshTls = c.MeshTls,
             Settings = ToProto(c.Settings),
         };
-        p.Endpoints.AddRange(c.Endpoints.Select(e => new Endpoint { InstanceId = e.InstanceId, Address = e.Address, Health = (EndpointHealth)(int)e.Health }));
+        p.Endpoints.AddRange(c.Endpoints.Select(e => new Endpoint { InstanceId = e.InstanceId, Address = e.Address, Health = (EndpointHealth)(int)e.Health, Version = e.Version }));
         return p;
     }
 
@@ -363,6 +363,7 @@ public static class SnapshotMapper
         {
             InstanceId = e.InstanceId,
             Address = e.Address,
+            Version = e.Version,
             Health = System.Enum.IsDefined((InstanceHealth)(int)e.Health) ? (InstanceHealth)(int)e.Health : throw new SnapshotFormatException($"clusters[{c.Name}].endpoints.health: unknown {e.Health}"),
         }).ToArray(),
         Settings = ToModel(c.Settings ?? new ClientSettings(), $"clusters[{c.Name}].settings"),

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Meshwork.DemoApps.Traffic;
+
+/// <summary>
+/// Sends a steady request rate to mesh services through a sidecar's outbound listener (as an
+/// HTTP proxy), so the portal's topology and golden signals have live traffic to show.
+/// Usage: traffic --proxy http://127.0.0.1:15001 --rps 20 [--duration 60s] http://reviews/ http://ratings/
+/// </summary>
+public static class TrafficGenerator
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? proxy = null;
+        double rps = 10;
+        TimeSpan? duration = null;
+        var targets = new List<Uri>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--proxy": proxy = args[++i]; break;
+                case "--rps": rps = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--duration": duration = Model.Serialization.Durations.Parse(args[++i]); break;
+                default: targets.Add(new Uri(args[i])); break;
+            }
+        }
+        if (targets.Count == 0 || rps <= 0)
+        {
+            await Console.Error.WriteLineAsync("usage: traffic [--proxy URL] [--rps N] [--duration 60s] TARGET-URL...");
+            return 2;
+        }
+
+        using var handler = new SocketsHttpHandler { Proxy = proxy is null ? null : new WebProxy(proxy), UseProxy = proxy is not null };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        if (duration is { } d)
+            stop.CancelAfter(d);
+
+        // Open loop: requests start on schedule whether or not earlier ones finished.
+        var interval = TimeSpan.FromSeconds(1 / rps);
+        var clock = Stopwatch.StartNew();
+        long sent = 0, ok = 0, failed = 0;
+        var reportAt = TimeSpan.FromSeconds(5);
+        while (!stop.IsCancellationRequested)
+        {
+            var due = interval * sent;
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                try { await Task.Delay(wait, stop.Token); } catch (OperationCanceledException) { break; }
+            }
+            var target = targets[(int)(sent++ % targets.Count)];
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    using var response = await client.GetAsync(target, stop.Token);
+                    Interlocked.Increment(ref response.IsSuccessStatusCode ? ref ok : ref failed);
+                }
+                catch (Exception) when (!stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+            if (clock.Elapsed > reportAt)
+            {
+                Console.WriteLine($"sent={sent} ok={Interlocked.Read(ref ok)} failed={Interlocked.Read(ref failed)}");
+                reportAt += TimeSpan.FromSeconds(5);
+            }
+        }
+        Console.WriteLine($"sent={sent} ok={Interlocked.Read(ref ok)} failed={Interlocked.Read(ref failed)}");
+        return 0;
+    }
+}

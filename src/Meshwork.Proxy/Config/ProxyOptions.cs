@@ -1,0 +1,35 @@
+namespace Meshwork.Proxy.Config;
+
+/// <summary>
+/// How the proxy process was started (section "Proxy": --Proxy:SnapshotFile=..., env Proxy__AdminPort).
+/// Ports are bound once at start; a port left 0 is taken from the initial snapshot's listeners.
+/// </summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "Proxy";
+
+    /// <summary>Address the listeners bind to.</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>/ready, /stats, /snapshot, /metrics.</summary>
+    public int AdminPort { get; set; } = 15000;
+
+    public int OutboundPort { get; set; }
+    public int InboundPort { get; set; }
+    public int GatewayPort { get; set; }
+
+    /// <summary>null: as the initial snapshot's inbound listener says (TLS when it carries certificates).</summary>
+    public bool? InboundTls { get; set; }
+
+    /// <summary>null: as the initial snapshot's gateway listener says.</summary>
+    public bool? GatewayTls { get; set; }
+
+    /// <summary>A snapshot file (proto3 JSON) to serve and watch for changes; the standalone config source.</summary>
+    public string? SnapshotFile { get; set; }
+
+    /// <summary>Where the last good snapshot is kept, so a restart without a config source still serves.</summary>
+    public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "meshwork-proxy");
+
+    /// <summary>Interval of the stats report to subscribers.</summary>
+    public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,35 @@
+using Meshwork.Model.Snapshots;
+using Meshwork.Proxy.Routing;
+using Wire = Meshwork.Protocol.Snapshots;
+
+namespace Meshwork.Proxy.Config;
+
+/// <summary>What the proxy knows before its services exist: the snapshot it starts with decides unset ports and TLS.</summary>
+public static class StartupSnapshot
+{
+    /// <summary>The snapshot file if given and readable, else the last good snapshot, else none.</summary>
+    public static Wire.ProxySnapshot? Read(ProxyOptions options)
+    {
+        if (options.SnapshotFile is { } file && LastGoodSnapshotStore.Load(Path.GetFullPath(file)) is { } fromFile)
+            return fromFile;
+        return LastGoodSnapshotStore.Load(Path.Combine(options.StateDirectory, LastGoodSnapshotStore.FileName));
+    }
+
+    public static ListenerMap Listeners(ProxyOptions options, Wire.ProxySnapshot? snapshot)
+    {
+        int Port(int configured, Wire.ListenerKind kind) =>
+            configured != 0 ? configured : snapshot?.Listeners.FirstOrDefault(l => l.Kind == kind)?.Port ?? 0;
+
+        var ports = new Dictionary<int, ListenerKind>();
+        if (Port(options.OutboundPort, Wire.ListenerKind.Outbound) is var outbound and > 0)
+            ports[outbound] = ListenerKind.Outbound;
+        if (Port(options.InboundPort, Wire.ListenerKind.Inbound) is var inbound and > 0)
+            ports[inbound] = ListenerKind.Inbound;
+        if (Port(options.GatewayPort, Wire.ListenerKind.Gateway) is var gateway and > 0)
+            ports[gateway] = ListenerKind.Gateway;
+        return new ListenerMap(ports, options.AdminPort);
+    }
+
+    public static bool ListenerTls(Wire.ProxySnapshot? snapshot, ListenerKind kind, bool defaultTls) =>
+        snapshot?.Listeners.FirstOrDefault(l => (int)l.Kind == (int)kind) is { } listener ? listener.Tls : defaultTls;
+}

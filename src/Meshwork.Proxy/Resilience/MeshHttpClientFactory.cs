@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Meshwork.Proxy.Resilience;
+
+/// <summary>
+/// Builds each cluster's HttpMessageInvoker: mTLS with the proxy's own certificate (read per
+/// handshake from the serving snapshot, so certificate rotation needs no new pool), the peer
+/// verified against the snapshot's trust bundle only, connection-pool settings, and the
+/// <see cref="RetryHandler"/> on top. A client is reused whenever its config and the pool
+/// settings in its metadata did not change, so config pushes keep connections warm.
+/// </summary>
+public sealed class MeshHttpClientFactory(MeshRuntime runtime, ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
+{
+    private static readonly string[] PoolKeys =
+        [YarpConfigBuilder.ConnectTimeoutKey, YarpConfigBuilder.IdleTimeoutKey, YarpConfigBuilder.MaxRequestsPerConnectionKey];
+
+    protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
+        base.CanReuseOldClient(context) && PoolKeys.All(key => Get(context.OldMetadata, key) == Get(context.NewMetadata, key));
+
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        var metadata = context.NewMetadata;
+        if (Ticks(metadata, YarpConfigBuilder.ConnectTimeoutKey) is { } connect && connect > TimeSpan.Zero)
+            handler.ConnectTimeout = connect;
+        if (Ticks(metadata, YarpConfigBuilder.IdleTimeoutKey) is { } idle && idle > TimeSpan.Zero)
+            handler.PooledConnectionIdleTimeout = idle;
+
+        handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => runtime.Current?.Certificate!;
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            var current = runtime.Current;
+            return current is not null && certificate is X509Certificate2 peer &&
+                   SpiffeCertificates.ChainsToBundle(peer, current.TrustBundle, current.Intermediates);
+        };
+        // A client certificate must be offered even when the server's CA list is empty.
+        if (runtime.Current?.Certificate is { } cert)
+            handler.SslOptions.ClientCertificates = [cert];
+    }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+        new RetryHandler(base.WrapHandler(context, handler));
+
+    private static string? Get(IReadOnlyDictionary<string, string>? metadata, string key) =>
+        metadata is not null && metadata.TryGetValue(key, out var value) ? value : null;
+
+    private static TimeSpan? Ticks(IReadOnlyDictionary<string, string>? metadata, string key) =>
+        Get(metadata, key) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ticks) ? TimeSpan.FromTicks(ticks) : null;
+}

@@ -1,0 +1,30 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Proxy.Resilience;
+
+/// <summary>
+/// What the mesh middleware decided for one request and the forwarding handler must honour:
+/// timeouts and retries. Travels HttpContext.Features -> HttpRequestMessage.Options (a transform).
+/// </summary>
+public sealed class RequestPlan
+{
+    public static readonly HttpRequestOptionsKey<RequestPlan> OptionKey = new("meshwork.plan");
+
+    public required ClusterCounters Counters { get; init; }
+    public RetryPolicy? Retries { get; init; }
+
+    /// <summary>False when the request has a body the handler cannot replay.</summary>
+    public bool Replayable { get; init; }
+
+    public TimeSpan? RequestTimeout { get; init; }
+    public TimeSpan? PerTryTimeout { get; init; }
+
+    /// <summary>UrlRewrite hostname: the Host header the upstream sees.</summary>
+    public string? HostRewrite { get; init; }
+
+    /// <summary>When the request entered the proxy (Stopwatch ticks): the request timeout counts from here.</summary>
+    public long StartedAt { get; init; }
+
+    /// <summary>Attempts made, for the x-meshwork-attempts response header and stats.</summary>
+    public int Attempts { get; set; }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Meshwork.Proxy.Resilience;
+
+/// <summary>
+/// Envoy router semantics inside the cluster's HttpMessageInvoker: per-try and overall request
+/// timeouts, and retries on the configured conditions (5xx, gateway-error, reset,
+/// connect-failure, retriable-status-codes) with jittered exponential backoff, each retry
+/// admitted by the cluster's retry budget. Only bodiless requests are replayed. Timeouts produce
+/// a 504 response rather than an exception, so callers see Envoy's answer, not a reset.
+/// </summary>
+public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    public const string TimeoutHeader = "x-meshwork-timeout";
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!request.Options.TryGetValue(RequestPlan.OptionKey, out var plan))
+            return await base.SendAsync(request, cancellationToken);
+
+        var retries = plan.Replayable ? plan.Retries : null;
+        var maxAttempts = 1 + Math.Max(0, retries?.Attempts ?? 0);
+        var deadline = plan.RequestTimeout is { } total ? plan.StartedAt + (long)(total.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var inRetry = false;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                plan.Attempts = attempt;
+                var remaining = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (deadline != long.MaxValue && remaining <= TimeSpan.Zero)
+                    return TimedOut(request, "request");
+                var tryTimeout = Min(plan.PerTryTimeout, remaining);
+                using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (tryTimeout != Timeout.InfiniteTimeSpan)
+                    attemptCts.CancelAfter(tryTimeout);
+
+                HttpResponseMessage? response = null;
+                string? failure;
+                try
+                {
+                    response = await base.SendAsync(request, attemptCts.Token);
+                    failure = RetryConditions.ForStatus(retries, (int)response.StatusCode);
+                    if (failure is null)
+                        return response;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    var overall = deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline;
+                    if (overall || attempt >= maxAttempts || !RetryConditions.OnTimeout(retries))
+                        return TimedOut(request, overall ? "request" : "per-try");
+                    failure = "per-try-timeout";
+                }
+                catch (HttpRequestException ex) when (attempt < maxAttempts && RetryConditions.ForException(retries, ex) is not null)
+                {
+                    failure = RetryConditions.ForException(retries, ex);
+                }
+
+                if (attempt >= maxAttempts || retries is null)
+                    return response!;
+                if (inRetry)
+                {
+                    plan.Counters.EndRetry();
+                    inRetry = false;
+                }
+                if (!plan.Counters.TryStartRetry(retries.Budget))
+                {
+                    if (response is not null)
+                        return response;
+                    throw new HttpRequestException($"upstream {failure}; retry budget exhausted");
+                }
+                inRetry = true;
+                response?.Dispose();
+                await Task.Delay(Backoff(retries, attempt), cancellationToken);
+            }
+        }
+        finally
+        {
+            if (inRetry)
+                plan.Counters.EndRetry();
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan? perTry, TimeSpan remaining)
+    {
+        if (perTry is not { } p || p <= TimeSpan.Zero)
+            return remaining;
+        return remaining == Timeout.InfiniteTimeSpan || p < remaining ? p : remaining;
+    }
+
+    /// <summary>Envoy: full jitter over base * 2^(n-1), capped at the max.</summary>
+    private static TimeSpan Backoff(Model.Resources.RetryPolicy retries, int attempt)
+    {
+        var ceiling = Math.Min(retries.BackoffMax.TotalMilliseconds, retries.BackoffBase.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        return ceiling <= 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+    }
+
+    private static HttpResponseMessage TimedOut(HttpRequestMessage request, string which)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
+        {
+            RequestMessage = request,
+            Content = new StringContent($"upstream {which} timeout"),
+        };
+        response.Headers.TryAddWithoutValidation(TimeoutHeader, which);
+        return response;
+    }
+}
+
+/// <summary>Envoy retry_on conditions.</summary>
+public static class RetryConditions
+{
+    public static string? ForStatus(Model.Resources.RetryPolicy? retries, int status)
+    {
+        if (retries is null || status < 300)
+            return null;
+        var on = retries.RetryOn;
+        if (status >= 500 && on.Contains("5xx"))
+            return "5xx";
+        if (status is 502 or 503 or 504 && on.Contains("gateway-error"))
+            return "gateway-error";
+        if (on.Contains("retriable-status-codes") && retries.RetriableStatusCodes.Contains(status))
+            return "retriable-status-codes";
+        return null;
+    }
+
+    public static bool OnTimeout(Model.Resources.RetryPolicy? retries) =>
+        retries is not null && (retries.RetryOn.Contains("5xx") || retries.RetryOn.Contains("gateway-error") || retries.RetryOn.Contains("reset"));
+
+    public static string? ForException(Model.Resources.RetryPolicy? retries, HttpRequestException ex)
+    {
+        if (retries is null)
+            return null;
+        var connect = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError;
+        if (connect && (retries.RetryOn.Contains("connect-failure") || retries.RetryOn.Contains("5xx") || retries.RetryOn.Contains("gateway-error")))
+            return "connect-failure";
+        if (!connect && (retries.RetryOn.Contains("reset") || retries.RetryOn.Contains("5xx")))
+            return "reset";
+        return null;
+    }
+}

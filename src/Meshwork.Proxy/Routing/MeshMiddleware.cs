@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using Meshwork.Model.Policy;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Snapshots;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Resilience;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
+using Meshwork.Proxy.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy;
+
+namespace Meshwork.Proxy.Routing;
+
+/// <summary>
+/// The mesh step of the YARP proxy pipeline. Inbound: identity from the peer certificate, access
+/// policy, local rate limit, then the local app. Outbound and gateway: virtual host and rule
+/// match, fault injection, redirect, header and URL filters, weighted cluster choice, circuit
+/// breaking, mirroring; then YARP load-balances and forwards. Every request is counted.
+/// </summary>
+public sealed class MeshMiddleware(
+    RequestDelegate next, MeshRuntime runtime, ListenerMap listeners, IProxyStateLookup lookup,
+    ClusterCounterRegistry counters, ProxyStats stats, MirrorSender mirror)
+{
+    public const string DeniedByHeader = "x-meshwork-denied-by";
+    public const string OverflowHeader = "x-meshwork-overflow";
+    public const string RateLimitedHeader = "x-meshwork-ratelimited";
+    public const string FaultHeader = "x-meshwork-fault";
+    public const string NoRouteHeader = "x-meshwork-no-route";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var snapshot = runtime.Current;
+        if (snapshot is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync("meshwork proxy: no snapshot applied yet");
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        var kind = listeners.KindOf(context.Connection.LocalPort) ?? ListenerKind.Outbound;
+        var edge = new Edge();
+        try
+        {
+            if (kind == ListenerKind.Inbound)
+                await InboundAsync(context, snapshot, edge);
+            else
+                await RoutedAsync(context, snapshot, kind, edge, started);
+        }
+        finally
+        {
+            if (edge.DestinationVersion.Length == 0 &&
+                context.GetReverseProxyFeature().ProxiedDestination?.Model.Config.Metadata?.GetValueOrDefault(YarpConfigBuilder.VersionKey) is { } version)
+                edge.DestinationVersion = version;
+            var status = context.Response.StatusCode;
+            var key = new TrafficKey(
+                edge.Direction, edge.SourceService, edge.SourceNamespace, edge.SourceVersion,
+                edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion, edge.Route,
+                context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? "0xx" : StatusClass(status));
+            stats.Record(key, Stopwatch.GetElapsedTime(started), edge.Denied);
+        }
+    }
+
+    private async Task InboundAsync(HttpContext context, RuntimeSnapshot snapshot, Edge edge)
+    {
+        var identity = snapshot.Model.Identity;
+        var certificate = context.Connection.ClientCertificate;
+        var principal = certificate is null ? null : SpiffeCertificates.GetSpiffeId(certificate);
+        var (sourceNamespace, sourceService) = AccessRequest.ParseSpiffeId(principal);
+        edge.Direction = Direction.Inbound;
+        edge.SourceService = sourceService ?? "unknown";
+        edge.SourceNamespace = sourceNamespace ?? "";
+        edge.DestinationService = identity.Service;
+        edge.DestinationNamespace = identity.Namespace;
+        edge.DestinationVersion = identity.Version;
+        edge.Route = "inbound";
+
+        var headers = context.Request.Headers;
+        var decision = AccessPolicyEvaluator.Evaluate(snapshot.Policies, snapshot.DefaultMode, new AccessRequest
+        {
+            DestinationService = identity.Service,
+            DestinationNamespace = identity.Namespace,
+            SourcePrincipal = principal,
+            SourceService = sourceService,
+            SourceNamespace = sourceNamespace,
+            Method = context.Request.Method,
+            Path = context.Request.Path.Value ?? "/",
+            Header = name => headers.TryGetValue(name, out var value) ? value.ToString() : null,
+        });
+        if (!decision.Allowed)
+        {
+            edge.Denied = true;
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            context.Response.Headers[DeniedByHeader] = decision.DecidedBy;
+            await context.Response.WriteAsync($"RBAC: access denied ({decision.Reason})");
+            return;
+        }
+
+        if (snapshot.RateLimiter is { } limiter)
+        {
+            using var lease = limiter.AttemptAcquire();
+            if (!lease.IsAcquired)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers[RateLimitedHeader] = "local";
+                await context.Response.WriteAsync("local rate limit exceeded");
+                return;
+            }
+        }
+
+        if (!lookup.TryGetCluster(snapshot.Model.Inbound.AppCluster, out var app))
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+        context.ReassignProxyRequest(app);
+        await next(context);
+    }
+
+    private async Task RoutedAsync(HttpContext context, RuntimeSnapshot snapshot, ListenerKind kind, Edge edge, long started)
+    {
+        var identity = snapshot.Model.Identity;
+        edge.Direction = Direction.Outbound;
+        edge.SourceService = identity.Service;
+        edge.SourceNamespace = identity.Namespace;
+        edge.SourceVersion = identity.Version;
+        var request = context.Request;
+        var host = request.Host.Host;
+        edge.DestinationService = host;
+
+        var virtualHost = (kind == ListenerKind.Gateway ? snapshot.Gateway : snapshot.Outbound).Find(host);
+        RouteMatcher? matcher = null;
+        var rule = virtualHost?.Match(request, out matcher);
+        if (rule is null)
+        {
+            edge.Route = "none";
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.Headers[NoRouteHeader] = virtualHost is null ? "host" : "rule";
+            return;
+        }
+        edge.Route = rule.Model.RouteName;
+
+        if (rule.Model.Fault is { } fault)
+        {
+            if (fault.Delay is { } delay && Roll(delay.Percent))
+                await Task.Delay(delay.FixedDelay, context.RequestAborted);
+            if (fault.Abort is { } abort && Roll(abort.Percent))
+            {
+                context.Response.StatusCode = abort.HttpStatus;
+                context.Response.Headers[FaultHeader] = "abort";
+                await context.Response.WriteAsync("fault filter abort");
+                return;
+            }
+        }
+
+        if (rule.Redirect is { } redirect)
+        {
+            context.Response.StatusCode = redirect.StatusCode;
+            context.Response.Headers.Location = RedirectLocation(request, redirect, matcher);
+            return;
+        }
+
+        if (rule.RequestHeaders is { } modifier)
+            Apply(modifier, request.Headers);
+        if (rule.Rewrite?.Path is { } rewrite)
+            request.Path = RewritePath(request.Path.Value ?? "/", rewrite, matcher);
+
+        var clusterName = rule.PickCluster();
+        if (clusterName is null || !snapshot.Clusters.TryGetValue(clusterName, out var cluster))
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return;
+        }
+        edge.DestinationService = cluster.Service;
+        edge.DestinationNamespace = cluster.Namespace;
+        edge.DestinationVersion = cluster.Version;
+        if (!lookup.TryGetCluster(clusterName, out var clusterState))
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        var clusterCounters = counters.For(clusterName);
+        var overflow = clusterCounters.TryEnter(cluster.Settings.ConnectionPool);
+        if (overflow is not null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers[OverflowHeader] = overflow;
+            await context.Response.WriteAsync("upstream connect error or disconnect/reset before headers. reset reason: overflow");
+            return;
+        }
+        try
+        {
+            var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
+            foreach (var target in rule.Model.Mirrors)
+            {
+                if (Roll(target.Percent) && lookup.TryGetCluster(target.Cluster, out var mirrorCluster))
+                    mirror.Send(context, mirrorCluster, hasBody);
+            }
+
+            var retries = cluster.Settings.Retries;
+            context.Features.Set(new RequestPlan
+            {
+                Counters = clusterCounters,
+                Retries = retries,
+                Replayable = !hasBody,
+                RequestTimeout = rule.Model.RequestTimeout,
+                PerTryTimeout = rule.Model.BackendRequestTimeout ?? retries?.PerTryTimeout,
+                HostRewrite = rule.Rewrite?.Hostname,
+                StartedAt = started,
+            });
+            if (rule.ResponseHeaders is { } responseModifier)
+            {
+                context.Response.OnStarting(static state =>
+                {
+                    var (response, modifier) = ((HttpResponse, HeaderModifier))state;
+                    Apply(modifier, response.Headers);
+                    return Task.CompletedTask;
+                }, (context.Response, responseModifier));
+            }
+            context.ReassignProxyRequest(clusterState);
+            await next(context);
+        }
+        finally
+        {
+            clusterCounters.Exit();
+        }
+    }
+
+    private static bool Roll(double percent) => percent >= 100 || (percent > 0 && Random.Shared.NextDouble() * 100 < percent);
+
+    private static void Apply(HeaderModifier modifier, IHeaderDictionary headers)
+    {
+        foreach (var name in modifier.Remove)
+            headers.Remove(name);
+        foreach (var header in modifier.Set)
+            headers[header.Name] = header.Value;
+        foreach (var header in modifier.Add)
+            headers.Append(header.Name, header.Value);
+    }
+
+    private static string RewritePath(string path, PathModifier rewrite, RouteMatcher? matcher)
+    {
+        if (rewrite.Type == PathModifierType.ReplaceFullPath)
+            return rewrite.Value;
+        var prefix = matcher?.MatchedPrefix ?? "";
+        var rest = path.Length >= prefix.Length ? path[prefix.Length..] : "";
+        var replaced = rewrite.Value.TrimEnd('/') + rest;
+        return replaced.Length == 0 ? "/" : replaced[0] == '/' ? replaced : "/" + replaced;
+    }
+
+    private static string RedirectLocation(HttpRequest request, RequestRedirect redirect, RouteMatcher? matcher)
+    {
+        var scheme = redirect.Scheme ?? request.Scheme;
+        var host = redirect.Hostname ?? request.Host.Host;
+        var port = redirect.Port ?? (redirect.Scheme is null && redirect.Hostname is null ? request.Host.Port : null);
+        var path = redirect.Path is { } p ? RewritePath(request.Path.Value ?? "/", p, matcher) : request.Path.Value ?? "/";
+        var authority = port is { } value && !(scheme == "http" && value == 80) && !(scheme == "https" && value == 443) ? $"{host}:{value}" : host;
+        return $"{scheme}://{authority}{path}{request.QueryString}";
+    }
+
+    private static string StatusClass(int status) => status switch
+    {
+        >= 500 => "5xx",
+        >= 400 => "4xx",
+        >= 300 => "3xx",
+        >= 200 => "2xx",
+        _ => "0xx",
+    };
+
+    private sealed class Edge
+    {
+        public Direction Direction = Direction.Outbound;
+        public string SourceService = "";
+        public string SourceNamespace = "";
+        public string SourceVersion = "";
+        public string DestinationService = "";
+        public string DestinationNamespace = "";
+        public string DestinationVersion = "";
+        public string Route = "";
+        public bool Denied;
+    }
+}

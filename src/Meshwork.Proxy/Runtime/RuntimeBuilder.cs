@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.RateLimiting;
+using Meshwork.Model.Snapshots;
+
+namespace Meshwork.Proxy.Runtime;
+
+/// <summary>
+/// Builds and validates a <see cref="RuntimeSnapshot"/>. Collects every problem (each naming the
+/// element) instead of stopping at the first, so a NACK tells the operator everything at once.
+/// </summary>
+public static class RuntimeBuilder
+{
+    public sealed record Result(RuntimeSnapshot? Snapshot, IReadOnlyList<string> Errors);
+
+    public static Result Build(ProxySnapshot snapshot, string source, RuntimeSnapshot? previous, DateTimeOffset now)
+    {
+        var errors = new List<string>();
+        if (snapshot.Hash.Length > 0 && !SnapshotHash.Verify(snapshot))
+            errors.Add($"hash: '{snapshot.Hash}' does not match the content ({SnapshotHash.Compute(snapshot)})");
+
+        var clusters = new Dictionary<string, SnapshotCluster>(StringComparer.Ordinal);
+        var endpointVersions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var cluster in snapshot.Clusters)
+        {
+            if (!clusters.TryAdd(cluster.Name, cluster))
+                errors.Add($"clusters[{cluster.Name}]: duplicate name");
+            foreach (var endpoint in cluster.Endpoints)
+            {
+                if (!Uri.TryCreate("http://" + endpoint.Address, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.AbsolutePath != "/")
+                    errors.Add($"clusters[{cluster.Name}].endpoints[{endpoint.InstanceId}].address: '{endpoint.Address}' is not host:port");
+                endpointVersions[endpoint.Address] = endpoint.Version;
+            }
+            if (cluster.Settings.LoadBalancer.Policy == Model.Resources.LoadBalancingPolicy.ConsistentHash && string.IsNullOrEmpty(cluster.Settings.LoadBalancer.HashHeader))
+                errors.Add($"clusters[{cluster.Name}].settings.loadBalancer.hashHeader: required for ConsistentHash");
+        }
+
+        var outbound = new HostTable();
+        var gateway = new HostTable();
+        foreach (var host in snapshot.VirtualHosts)
+        {
+            RuntimeVirtualHost runtimeHost;
+            try
+            {
+                runtimeHost = new RuntimeVirtualHost(host);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"virtualHosts[{host.Name}]: invalid regular expression: {ex.Message}");
+                continue;
+            }
+            foreach (var rule in host.Rules)
+            {
+                foreach (var cluster in rule.Backends.Select(b => b.Cluster).Concat(rule.Mirrors.Select(m => m.Cluster)))
+                {
+                    if (!clusters.ContainsKey(cluster))
+                        errors.Add($"virtualHosts[{host.Name}].rules[{rule.RouteName}]: cluster '{cluster}' is not in the snapshot");
+                }
+                if (rule.Backends.Any(b => b.Weight < 0))
+                    errors.Add($"virtualHosts[{host.Name}].rules[{rule.RouteName}].backends: weights must be >= 0");
+            }
+            (host.Listener == ListenerKind.Gateway ? gateway : outbound).Add(runtimeHost, errors);
+        }
+
+        if (snapshot.Inbound.AppCluster.Length > 0 && !clusters.ContainsKey(snapshot.Inbound.AppCluster))
+            errors.Add($"inbound.appCluster: cluster '{snapshot.Inbound.AppCluster}' is not in the snapshot");
+
+        X509Certificate2? certificate = null;
+        X509Certificate2Collection intermediates = [];
+        X509Certificate2Collection bundle = [];
+        if (snapshot.Certificates is { } certs)
+        {
+            try
+            {
+                var chain = new X509Certificate2Collection();
+                chain.ImportFromPem(certs.CertificateChainPem);
+                if (chain.Count == 0)
+                    throw new CryptographicException("no certificate in certificateChainPem");
+                certificate = X509Certificate2.CreateFromPem(certs.CertificateChainPem, certs.PrivateKeyPem);
+                for (var i = 1; i < chain.Count; i++)
+                    intermediates.Add(chain[i]);
+                bundle.ImportFromPem(certs.TrustBundlePem);
+                if (bundle.Count == 0)
+                    errors.Add("certificates.trustBundlePem: no certificate");
+                if (certificate.NotAfter < now.UtcDateTime)
+                    errors.Add($"certificates.certificateChainPem: expired at {certificate.NotAfter:O}");
+                if (bundle.Count > 0 && !Security.SpiffeCertificates.ChainsToBundle(certificate, bundle, intermediates))
+                    errors.Add("certificates.certificateChainPem: does not chain to the trust bundle or has no SPIFFE id");
+            }
+            catch (CryptographicException ex)
+            {
+                errors.Add($"certificates: {ex.Message}");
+            }
+        }
+
+        var rateLimit = snapshot.Inbound.RateLimit;
+        TokenBucketRateLimiter? limiter = null;
+        if (rateLimit is not null)
+        {
+            if (rateLimit.MaxTokens <= 0 || rateLimit.TokensPerFill <= 0 || rateLimit.FillInterval <= TimeSpan.Zero)
+                errors.Add("inbound.rateLimit: maxTokens, tokensPerFill and fillInterval must be positive");
+            else if (previous?.RateLimit == rateLimit && previous.RateLimiter is not null)
+                limiter = previous.RateLimiter; // same bucket: a config push must not refill it
+            else
+                limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = rateLimit.MaxTokens,
+                    TokensPerPeriod = rateLimit.TokensPerFill,
+                    ReplenishmentPeriod = rateLimit.FillInterval,
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+        }
+
+        if (errors.Count > 0)
+            return new Result(null, errors);
+        return new Result(new RuntimeSnapshot
+        {
+            Model = snapshot,
+            Source = source,
+            AppliedAt = now,
+            Outbound = outbound,
+            Gateway = gateway,
+            Clusters = clusters,
+            EndpointVersions = endpointVersions,
+            Certificate = certificate,
+            Intermediates = intermediates,
+            TrustBundle = bundle,
+            RateLimiter = limiter,
+        }, errors);
+    }
+}
