@@ -1,4 +1,5 @@
 using Meshwork.Model.Resources;
+using Microsoft.EntityFrameworkCore;
 using static Meshwork.Store.Tests.TestResources;
 
 namespace Meshwork.Store.Tests;
@@ -71,6 +72,24 @@ public sealed class ChangeListenerTests : StoreDatabase
         Assert.IsType<ChangeResult.Invalid>(await ServiceOver(db).ApplyAsync(RouteToUnknownService(), Alice));
 
         Assert.False(await ReceivedWithin(listener, Quiet));
+    }
+
+    [Fact]
+    public async Task Changes_ConnectionKilledByServer_ReconnectsAndAsksForResync()
+    {
+        await using var listener = new ChangeListener(ConnectionString);
+        await listener.StartAsync();
+        await using var db = OpenContext();
+
+        var killed = await db.Database.SqlQuery<bool>($"""
+            SELECT pg_terminate_backend(pid) AS "Value" FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = {ChangeListener.ApplicationName}
+            """).ToListAsync();
+        Assert.Equal([true], killed);
+
+        Assert.Equal(ChangeNotification.Resync, await listener.Changes.ReadAsync().AsTask().WaitAsync(Patience));
+        await ServiceOver(db).ApplyAsync(Checkout(), Alice);
+        Assert.Equal(new ChangeNotification(Checkout().Key, 1), await listener.Changes.ReadAsync().AsTask().WaitAsync(Patience));
     }
 
     [Theory]

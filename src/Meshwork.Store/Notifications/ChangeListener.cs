@@ -13,6 +13,9 @@ namespace Meshwork.Store;
 /// </summary>
 public sealed class ChangeListener : IAsyncDisposable
 {
+    /// <summary>The listener's application_name, so it can be found in pg_stat_activity.</summary>
+    public const string ApplicationName = "meshwork-change-listener";
+
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
@@ -26,7 +29,7 @@ public sealed class ChangeListener : IAsyncDisposable
     public ChangeListener(string connectionString, ILogger<ChangeListener>? logger = null)
     {
         // A dedicated, unpooled connection: a pooled one would be reset (UNLISTEN) when returned.
-        this.connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
+        this.connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 30, ApplicationName = ApplicationName }.ConnectionString;
         this.logger = logger ?? NullLogger<ChangeListener>.Instance;
     }
 
@@ -83,8 +86,9 @@ public sealed class ChangeListener : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Whatever broke the connection, the listener must outlive it: consumers rely on it.
                 attempt++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 200 * Math.Pow(2, Math.Min(attempt, 10))));
                 logger.LogWarning(ex, "Change listener lost its connection; retrying in {Delay}", delay);
