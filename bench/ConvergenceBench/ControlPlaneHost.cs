@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace ConvergenceBench;
+
+/// <summary>The control plane as its own process (as deployed), restartable on the same ports; reads its CPU and RSS from /proc.</summary>
+internal sealed class ControlPlaneHost(string connectionString)
+{
+    private readonly string caKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private Process? process;
+
+    public int GrpcPort { get; } = FreePort();
+    public int HttpPort { get; } = FreePort();
+    public string Address => $"http://127.0.0.1:{GrpcPort}";
+
+    public async Task StartAsync()
+    {
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Meshwork.ControlPlane.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.Environment["ConnectionStrings__Meshwork"] = connectionString;
+        info.Environment["ControlPlane__GrpcPort"] = GrpcPort.ToString();
+        info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
+        info.Environment["ControlPlane__CaKeyEncryptionKey"] = caKey;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[cp] {e.Data}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[cp] {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{HttpPort}/health")).IsSuccessStatusCode) return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("control plane did not become healthy");
+    }
+
+    public async Task KillAsync()
+    {
+        if (process is null) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process = null;
+    }
+
+    public long RssKb()
+    {
+        foreach (var line in File.ReadLines($"/proc/{process!.Id}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        return 0;
+    }
+
+    /// <summary>User + system CPU seconds the control plane has used so far.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{process!.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of /proc/pid/stat (utime, stime), counted after the command name.
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Snapshots;
+using Meshwork.Proxy.ControlPlane;
+
+namespace ConvergenceBench;
+
+/// <summary>
+/// A lightweight proxy: the real stream protocol (Hello with token, parse every snapshot, ACK,
+/// app health every second) and the real proxy's jittered reconnect policy, without YARP.
+/// </summary>
+internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?> marker)
+{
+    private readonly ReconnectBackoff backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+    private long servingVersion;
+    private string servingHash = "";
+
+    public string Id => hello.ProxyId;
+
+    /// <summary>Stopwatch ticks of the last ACK and the marker (e.g. route target) in that snapshot.</summary>
+    public long LastAckTicks { get; private set; }
+
+    public string? LastMarker { get; private set; }
+
+    public int Connects { get; private set; }
+
+    public bool Connected { get; private set; }
+
+    public async Task RunAsync(TimeSpan reportInterval, CancellationToken ct)
+    {
+        var client = new MeshControl.MeshControlClient(channel);
+        while (!ct.IsCancellationRequested)
+        {
+            TimeSpan? retryAfter = null;
+            try
+            {
+                using var call = client.Connect(cancellationToken: ct);
+                hello.CurrentVersion = servingVersion;
+                hello.CurrentHash = servingHash;
+                await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello }, ct);
+                var writeLock = new SemaphoreSlim(1, 1);
+                using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var health = ReportAsync(call.RequestStream, writeLock, reportInterval, streamEnd.Token);
+                try
+                {
+                    await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
+                    {
+                        if (!Connected)
+                        {
+                            Connected = true;
+                            Connects++;
+                            backoff.Reset();
+                        }
+                        var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
+                        await writeLock.WaitAsync(ct);
+                        try
+                        {
+                            await call.RequestStream.WriteAsync(new ProxyMessage
+                            {
+                                Ack = new Ack { Version = message.Snapshot.Version, Hash = message.Snapshot.Hash },
+                            }, ct);
+                        }
+                        finally
+                        {
+                            writeLock.Release();
+                        }
+                        servingVersion = message.Snapshot.Version;
+                        servingHash = message.Snapshot.Hash;
+                        LastMarker = marker(snapshot);
+                        LastAckTicks = Stopwatch.GetTimestamp();
+                    }
+                }
+                finally
+                {
+                    await streamEnd.CancelAsync();
+                    await health;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                if (ex.Trailers.GetValue("retry-after-ms") is { } value && long.TryParse(value, out var ms))
+                    retryAfter = TimeSpan.FromMilliseconds(ms);
+            }
+            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            {
+            }
+            Connected = false;
+            try
+            {
+                await Task.Delay(backoff.Next(retryAfter), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task ReportAsync(IClientStreamWriter<ProxyMessage> stream, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken ct)
+    {
+        if (interval <= TimeSpan.Zero) return;
+        try
+        {
+            // Spread the fleet's reports over the interval instead of a thundering tick.
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * interval.TotalMilliseconds), ct);
+            using var timer = new PeriodicTimer(interval);
+            do
+            {
+                await writeLock.WaitAsync(ct);
+                try
+                {
+                    await stream.WriteAsync(new ProxyMessage
+                    {
+                        AppHealth = new AppHealth { Healthy = true, Detail = "sim", CheckedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                    }, ct);
+                }
+                finally
+                {
+                    writeLock.Release();
+                }
+            } while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+        }
+    }
+}
