@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Meshwork.Model.Resources;
@@ -53,8 +54,22 @@ public static class MeshworkJson
     public static Resource Deserialize(string json) =>
         JsonSerializer.Deserialize<Resource>(json, Options) ?? throw new JsonException("expected a resource, found null");
 
-    /// <summary>Deep-equality form of a resource: two resources are equal when their canonical texts are.</summary>
-    public static string Canonical(Resource resource) => Serialize(resource);
+    /// <summary>
+    /// Deep-equality form of a resource: two resources are equal when their canonical texts are.
+    /// Object keys are sorted (ordinal), so the order of map entries such as labels does not matter
+    /// (PostgreSQL jsonb, for one, does not keep it); array order does.
+    /// </summary>
+    public static string Canonical(Resource resource) =>
+        SortKeys(JsonSerializer.SerializeToNode(resource, Options))?.ToJsonString() ?? "null";
+
+    private static JsonNode? SortKeys(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => KeyValuePair.Create(p.Key, SortKeys(p.Value)))),
+        JsonArray array => new JsonArray(array.Select(SortKeys).ToArray()),
+        _ => node?.DeepClone(),
+    };
 
     private sealed class DurationJsonConverter : JsonConverter<TimeSpan>
     {

@@ -185,6 +185,18 @@ public class ResourceYamlTests
         AssertIssue("kind: Service\nmetadata: { name: a }\nport: 80\nport: 81", "[0].port", "line 4: 'port' is given more than once");
 
     [Fact]
+    public void Read_DuplicateKind_IsAnIssue() =>
+        AssertIssue("kind: Service\nmetadata: { name: a }\nkind: Rollout", "[0].kind", "line 3: 'kind' is given more than once");
+
+    [Fact]
+    public void Read_Json_IsYamlToo()
+    {
+        var result = ResourceYaml.Read("""{"kind": "Service", "metadata": {"name": "a"}, "port": 81}""");
+        Assert.Empty(result.Issues);
+        Assert.Equal(81, Assert.IsType<Service>(Assert.Single(result.Resources)).Port);
+    }
+
+    [Fact]
     public void Read_EmptyListItem_IsAnIssue() =>
         AssertIssue("kind: Service\nmetadata: { name: a }\nversions:\n- name: v1\n-\n", "[0].versions[1]", "an empty list item is not allowed");
 

@@ -163,7 +163,7 @@ public class HttpRouteValidationTests
     [Fact]
     public void Rejects_DuplicateHeaderMatchIgnoringCase() =>
         Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Headers = [new() { Name = "x-user", Value = "a" }, new() { Name = "X-User", Value = "b" }] }))),
-            "rules[0].matches[0].headers[1].name", "duplicate header match (header names ignore case) 'X-User'; rules[0].matches[0].headers[0] has it too");
+            "rules[0].matches[0].headers[1].name", "duplicate header match 'X-User' (header names ignore case); rules[0].matches[0].headers[0] has it too");
 
     [Fact]
     public void Rejects_DuplicateQueryParamMatch() =>
@@ -235,7 +235,7 @@ public class HttpRouteValidationTests
     [Fact]
     public void Rejects_DuplicateHeaderInModifier() =>
         Single(Validate(Valid.Route(RuleWith(new HttpRouteFilter { Type = HttpRouteFilterType.RequestHeaderModifier, RequestHeaderModifier = new() { Set = [new() { Name = "x-a", Value = "1" }, new() { Name = "X-A", Value = "2" }] } }))),
-            "rules[0].filters[0].requestHeaderModifier.set[1].name", "duplicate header (header names ignore case) 'X-A'; rules[0].filters[0].requestHeaderModifier.set[0] has it too");
+            "rules[0].filters[0].requestHeaderModifier.set[1].name", "duplicate header 'X-A' (header names ignore case); rules[0].filters[0].requestHeaderModifier.set[0] has it too");
 
     [Fact]
     public void Rejects_EmptyUrlRewrite() =>

@@ -55,7 +55,13 @@ internal sealed class YamlToJson
             return null;
         }
         var kinds = string.Join(", ", KindTypes.Keys);
-        var kindNode = mapping.Entries.FirstOrDefault(e => e.Key is YamlTreeScalar { Value: "kind" }).Value;
+        var kindEntries = mapping.Entries.Where(e => e.Key is YamlTreeScalar { Value: "kind" }).ToList();
+        if (kindEntries.Count > 1)
+        {
+            Error("kind", $"line {kindEntries[1].Key.Line}: 'kind' is given more than once");
+            return null;
+        }
+        var kindNode = kindEntries.FirstOrDefault().Value;
         if (kindNode is not YamlTreeScalar { IsNull: false } kindScalar)
         {
             Error("kind", $"is required; one of {kinds}");

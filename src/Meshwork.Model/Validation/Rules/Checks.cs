@@ -169,7 +169,7 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
     }
 
     /// <summary>Reports the second and later items sharing a key; items with a null key are skipped.</summary>
-    public void NoDuplicates<T>(string path, IReadOnlyList<T?>? items, Func<T, string?> key, string field, string what, StringComparer? comparer = null)
+    public void NoDuplicates<T>(string path, IReadOnlyList<T?>? items, Func<T, string?> key, string field, string what, StringComparer? comparer = null, string note = "")
         where T : class
     {
         if (items is null)
@@ -182,7 +182,7 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
             if (first.TryGetValue(k, out var earlier))
             {
                 var itemPath = field.Length == 0 ? ValidationPath.Index(path, i) : ValidationPath.Field(ValidationPath.Index(path, i), field);
-                Error(itemPath, $"duplicate {what} '{k}'; {ValidationPath.Index(path, earlier)} has it too");
+                Error(itemPath, $"duplicate {what} '{k}'{note}; {ValidationPath.Index(path, earlier)} has it too");
             }
             else
                 first[k] = i;

@@ -8,6 +8,8 @@ internal static class HttpRouteRules
     /// <summary>Gateway API's upper bound for a backendRef weight.</summary>
     public const int MaxWeight = 1_000_000;
 
+    private const string IgnoreCaseNote = " (header names ignore case)";
+
     public static void Check(Checks checks, HttpRoute route)
     {
         var ns = route.Metadata?.Namespace ?? ResourceMetadata.DefaultNamespace;
@@ -60,7 +62,7 @@ internal static class HttpRouteRules
             checks.HeaderName($"{headerPath}.name", header.Name);
             StringMatch(checks, headerPath, header.Type, header.Value);
         });
-        checks.NoDuplicates($"{path}.headers", match.Headers, h => h.Name, "name", "header match (header names ignore case)", StringComparer.OrdinalIgnoreCase);
+        checks.NoDuplicates($"{path}.headers", match.Headers, h => h.Name, "name", "header match", StringComparer.OrdinalIgnoreCase, IgnoreCaseNote);
         checks.Each($"{path}.queryParams", match.QueryParams, (queryPath, query) =>
         {
             checks.Required($"{queryPath}.name", query.Name);
@@ -165,10 +167,10 @@ internal static class HttpRouteRules
                 if (header.Value is null)
                     checks.Error($"{headerPath}.value", "is required");
             });
-            checks.NoDuplicates($"{path}.{field}", list, h => h.Name, "name", "header (header names ignore case)", StringComparer.OrdinalIgnoreCase);
+            checks.NoDuplicates($"{path}.{field}", list, h => h.Name, "name", "header", StringComparer.OrdinalIgnoreCase, IgnoreCaseNote);
         }
         checks.Each($"{path}.remove", modifier.Remove, checks.HeaderName);
-        checks.NoDuplicates($"{path}.remove", modifier.Remove, r => r, "", "header (header names ignore case)", StringComparer.OrdinalIgnoreCase);
+        checks.NoDuplicates($"{path}.remove", modifier.Remove, r => r, "", "header", StringComparer.OrdinalIgnoreCase, IgnoreCaseNote);
     }
 
     private static void CheckUrlRewrite(Checks checks, string path, UrlRewrite rewrite, HttpRouteRule rule)
