@@ -51,7 +51,7 @@ builder.Services.AddSingleton<IForwarderHttpClientFactory, MeshHttpClientFactory
 builder.Services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetectionPolicy>();
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
 if (options.SnapshotFile is { } file)
-    builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>()));
+    builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>(), options.SnapshotFilePollInterval));
 // The control-plane client (src/Meshwork.Proxy/ControlPlane/) registers its ISnapshotSource and IProxyStatsSubscriber here.
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();

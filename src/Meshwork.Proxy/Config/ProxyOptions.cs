@@ -27,6 +27,9 @@ public sealed class ProxyOptions
     /// <summary>A snapshot file (proto3 JSON) to serve and watch for changes; the standalone config source.</summary>
     public string? SnapshotFile { get; set; }
 
+    /// <summary>How often the snapshot file is checked for changes.</summary>
+    public TimeSpan SnapshotFilePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Where the last good snapshot is kept, so a restart without a config source still serves.</summary>
     public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "meshwork-proxy");
 

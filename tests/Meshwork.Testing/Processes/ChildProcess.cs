@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Meshwork.Testing.Processes;
+
+/// <summary>
+/// A built .NET app (a dll next to the test assembly, copied there by a project reference) run as
+/// a real child process: `dotnet X.dll args`. Output is kept for failure messages; the process
+/// tree is killed on dispose, so a failed test never leaves processes behind.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private const int MaxLines = 400;
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> lines = new();
+
+    private ChildProcess(Process process, string name)
+    {
+        this.process = process;
+        Name = name;
+    }
+
+    public string Name { get; }
+    public int Id => process.Id;
+    public bool HasExited => process.HasExited;
+
+    /// <summary>The last lines of stdout and stderr.</summary>
+    public string Output => string.Join(Environment.NewLine, lines);
+
+    /// <summary>Starts `dotnet {assembly}.dll {args}` from the test's output folder.</summary>
+    public static ChildProcess Start(string assemblyName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? name = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"{dll} not found: reference the project from the test project so its output is copied", dll);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        info.Environment.Remove("ASPNETCORE_URLS");
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+                info.Environment[key] = value;
+        }
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new ChildProcess(process, name ?? assemblyName);
+        process.OutputDataReceived += (_, e) => child.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Keep(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        lines.Enqueue(line);
+        while (lines.Count > MaxLines && lines.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>Polls the URL until it answers 2xx; throws with the process output when it does not in time or the process died.</summary>
+    public async Task WaitForHttpOkAsync(string url, TimeSpan? timeout = null)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        while (deadline.Elapsed < limit)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"{Name} exited with {process.ExitCode} before {url} was ready:{Environment.NewLine}{Output}");
+            try
+            {
+                using var response = await client.GetAsync(url);
+                if (response.IsSuccessStatusCode)
+                    return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{Name}: {url} not ready after {limit}:{Environment.NewLine}{Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        {
+        }
+        process.Dispose();
+    }
+}
