@@ -92,3 +92,19 @@ public class AccessPolicyValidationTests
     public void Rejects_UndefinedAction() =>
         Single(Validate(Valid.Access with { Action = (AccessAction)5 }), "action", "'5' is not allowed here; use one of allow, deny");
 }
+
+public class AccessPolicyValidationEdgeTests
+{
+    [Fact]
+    public void Accepts_WildcardServicesAndNamespaces() =>
+        Clean(ResourceValidator.Validate(Valid.Access with { Rules = [new() { From = [new() { Services = ["*"], Namespaces = ["*"] }] }] }, Valid.Context));
+
+    [Fact]
+    public void Rejects_NullRule() =>
+        Single(ResourceValidator.Validate(Valid.Access with { Rules = [null!] }, Valid.Context), "rules[0]", "must not be empty");
+
+    [Fact]
+    public void Rejects_ServiceInAnotherNamespace() =>
+        Single(ResourceValidator.Validate(Valid.Access with { Metadata = new() { Name = "p", Namespace = "prod" } }, Valid.Context), "service",
+            "unknown service 'reviews' in namespace 'prod'");
+}

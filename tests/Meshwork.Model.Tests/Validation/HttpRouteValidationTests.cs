@@ -331,3 +331,67 @@ public class HttpRouteValidationTests
     public void Rejects_FaultDelayLongerThanAnHour() =>
         Single(Validate(Valid.Route(Valid.Rule() with { Fault = new() { Delay = new() { FixedDelay = TimeSpan.FromHours(2) } } })), "rules[0].fault.delay.fixedDelay", "must be at most 1h, was 2h");
 }
+
+public class HttpRouteValidationEdgeTests
+{
+    private static ValidationResult Validate(HttpRoute route) => ResourceValidator.Validate(route, Valid.Context);
+
+    private static HttpRouteRule RuleWith(params HttpRouteFilter[] filters) => Valid.Rule() with { Filters = filters };
+
+    [Fact]
+    public void Rejects_ParentNamespaceThatIsNotADnsLabel() =>
+        Single(Validate(Valid.Route() with { ParentRefs = [new() { Kind = ParentKind.Gateway, Name = "ingress", Namespace = "Edge" }] }), "parentRefs[0].namespace",
+            "'Edge' is not a valid name: use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+
+    [Fact]
+    public void Rejects_DuplicateParent() =>
+        Single(Validate(Valid.Route() with { ParentRefs = [new() { Name = "reviews" }, new() { Name = "reviews", Namespace = "default" }] }), "parentRefs[1]",
+            "duplicate parent 'Service/default/reviews'; parentRefs[0] has it too");
+
+    [Fact]
+    public void Rejects_InvalidRewriteHostname() =>
+        Single(Validate(Valid.Route(RuleWith(new HttpRouteFilter { Type = HttpRouteFilterType.UrlRewrite, UrlRewrite = new() { Hostname = "bad host" } }))),
+            "rules[0].filters[0].urlRewrite.hostname", "'bad host' is not a valid host name: use lowercase DNS labels separated by '.', optionally starting with '*.'");
+
+    [Fact]
+    public void Rejects_InvalidHeaderToRemove() =>
+        Single(Validate(Valid.Route(RuleWith(new HttpRouteFilter { Type = HttpRouteFilterType.ResponseHeaderModifier, ResponseHeaderModifier = new() { Remove = ["ok", "not ok"] } }))),
+            "rules[0].filters[0].responseHeaderModifier.remove[1]", "'not ok' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~");
+
+    [Fact]
+    public void Rejects_MirrorWithoutBackend() =>
+        Single(Validate(Valid.Route(RuleWith(new HttpRouteFilter { Type = HttpRouteFilterType.RequestMirror, RequestMirror = new() { BackendRef = null! } }))),
+            "rules[0].filters[0].requestMirror.backendRef", "is required");
+
+    [Fact]
+    public void Rejects_NullFilter() =>
+        Single(Validate(Valid.Route(Valid.Rule() with { Filters = [null!] })), "rules[0].filters[0]", "must not be empty");
+
+    [Fact]
+    public void Rejects_QueryParamWithoutName() =>
+        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { QueryParams = [new() { Name = "", Value = "1" }] }))), "rules[0].matches[0].queryParams[0].name", "is required");
+
+    [Fact]
+    public void Rejects_UndefinedPathMatchType() =>
+        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Path = new() { Type = (PathMatchType)9, Value = "/" } }))), "rules[0].matches[0].path.type",
+            "'9' is not allowed here; use one of exact, pathPrefix, regularExpression");
+
+    [Fact]
+    public void Rejects_RuleNameThatIsNotADnsLabel() =>
+        Single(Validate(Valid.Route(Valid.Rule() with { Name = "Main Rule" })), "rules[0].name",
+            "'Main Rule' is not a valid name: use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+
+    [Fact]
+    public void Validate_EveryErrorInOneRoute_ReportsEachWithItsPath()
+    {
+        var route = Valid.Route(
+            Valid.Rule(new HttpRouteMatch { Path = new() { Type = PathMatchType.Exact, Value = "x" }, Method = "get" }) with
+            {
+                BackendRefs = [new() { Service = "nope", Weight = -1 }],
+                Timeouts = new() { Request = TimeSpan.Zero },
+            });
+        Assert.Equal(
+            ["rules[0].matches[0].path.value", "rules[0].matches[0].method", "rules[0].backendRefs[0].service", "rules[0].backendRefs[0].weight", "rules[0].timeouts.request"],
+            Validate(route).Issues.Select(i => i.Path));
+    }
+}

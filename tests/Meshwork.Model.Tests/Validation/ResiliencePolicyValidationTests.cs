@@ -136,3 +136,33 @@ public class ResiliencePolicyValidationTests
         Single(Validate(Valid.Resilience with { RateLimit = new() { MaxTokens = 10, TokensPerFill = 1, FillInterval = TimeSpan.FromMilliseconds(10) } }), "rateLimit.fillInterval",
             "must be at least 50ms, was 10ms");
 }
+
+public class ResiliencePolicyValidationEdgeTests
+{
+    private static ValidationResult Validate(ResiliencePolicy policy) => ResourceValidator.Validate(policy, Valid.Context);
+
+    [Fact]
+    public void Rejects_ZeroBackoffBase() =>
+        Single(Validate(Valid.Resilience with { Retries = new() { BackoffBase = TimeSpan.Zero } }), "retries.backoffBase", "must be longer than 0s, was 0s");
+
+    [Fact]
+    public void Rejects_NegativeMinRetryConcurrency() =>
+        Single(Validate(Valid.Resilience with { Retries = new() { Budget = new() { MinRetryConcurrency = -1 } } }), "retries.budget.minRetryConcurrency", "must be at least 0, was -1");
+
+    [Fact]
+    public void Rejects_IdleTimeoutAboveADay() =>
+        Single(Validate(Valid.Resilience with { ConnectionPool = new() { IdleTimeout = TimeSpan.FromHours(25) } }), "connectionPool.idleTimeout", "must be at most 24h, was 25h");
+
+    [Fact]
+    public void Rejects_ZeroHealthyThreshold() =>
+        Single(Validate(Valid.Resilience with { HealthCheck = new() { HealthyThreshold = 0 } }), "healthCheck.healthyThreshold", "must be at least 1, was 0");
+
+    [Fact]
+    public void Rejects_UndefinedLoadBalancingPolicy() =>
+        Single(Validate(Valid.Resilience with { LoadBalancer = new() { Policy = (LoadBalancingPolicy)8 } }), "loadBalancer.policy",
+            "'8' is not allowed here; use one of roundRobin, leastRequest, random, consistentHash");
+
+    [Fact]
+    public void Accepts_ConsistentHashWithHeader() =>
+        Clean(Validate(Valid.Resilience with { LoadBalancer = new() { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" } }));
+}

@@ -84,3 +84,27 @@ public class RolloutValidationTests
         Single(Validate(Valid.Rollout with { CanaryHeader = new() { Name = "x-canary", Type = StringMatchType.RegularExpression, Value = "(.*)*x" } }), "canaryHeader.value",
             "the regular expression nests a repeated group inside a repetition (at character 0), which can take exponential time to match (catastrophic backtracking); rewrite it without nested quantifiers");
 }
+
+public class RolloutValidationEdgeTests
+{
+    [Fact]
+    public void Rejects_CanaryHeaderWithInvalidName() =>
+        Single(ResourceValidator.Validate(Valid.Rollout with { CanaryHeader = new() { Name = "x canary", Value = "1" } }, Valid.Context), "canaryHeader.name",
+            "'x canary' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~");
+
+    [Fact]
+    public void Rejects_VersionsThatAreNotDnsLabelsWhenServiceUnknown()
+    {
+        var result = ResourceValidator.Validate(Valid.Rollout with { Service = "nope", StableVersion = "V1" }, Valid.Context);
+        Assert.Equal(
+            [
+                new ValidationIssue("service", "unknown service 'nope' in namespace 'default'"),
+                new ValidationIssue("stableVersion", "'V1' is not a valid name: use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit"),
+            ],
+            result.Issues);
+    }
+
+    [Fact]
+    public void Rejects_MissingAnalysis() =>
+        Single(ResourceValidator.Validate(Valid.Rollout with { Analysis = null! }, Valid.Context), "analysis", "is required");
+}
