@@ -262,4 +262,53 @@ public sealed class ResourceServiceTests : StoreDatabase
         var inShop = Assert.Single(await service.ListAsync(ns: "shop"));
         Assert.Equal(new ResourceKey(ResourceKind.Service, "shop", "checkout"), inShop.Resource.Key);
     }
+
+    [Fact]
+    public async Task DeleteAsync_ServiceStillReferencedByRoute_ReturnsInvalidNamingTheRouteAndKeepsService()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyManyAsync([Checkout(), CheckoutRoute(canaryWeight: 10)], Alice);
+
+        var result = await service.DeleteAsync(Checkout().Key, 1, Bob);
+
+        var invalid = Assert.IsType<ChangeResult.Invalid>(result);
+        Assert.NotEmpty(invalid.Validation.Errors);
+        Assert.All(invalid.Validation.Errors, e =>
+        {
+            Assert.StartsWith("HttpRoute/default/checkout-route.", e.Path, StringComparison.Ordinal);
+            Assert.StartsWith("HttpRoute/default/checkout-route would break: ", e.Message, StringComparison.Ordinal);
+        });
+        Assert.NotNull(await service.GetAsync(Checkout().Key));
+        Assert.Equal(2, await db.AuditLog.CountAsync());
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ServiceDropsVersionARouteUses_ReturnsInvalidForTheRouteBackend()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyManyAsync([Checkout(), CheckoutRoute(canaryWeight: 10)], Alice);
+        var withoutV2 = Checkout(version: 1) with { Versions = [new ServiceVersion { Name = "v1" }] };
+
+        var result = await service.ApplyAsync(withoutV2, Bob);
+
+        var error = Assert.Single(Assert.IsType<ChangeResult.Invalid>(result).Validation.Errors);
+        Assert.StartsWith("HttpRoute/default/checkout-route.rules[0].backendRefs[1]", error.Path, StringComparison.Ordinal);
+        Assert.Equal(2, ((Service)(await service.GetAsync(Checkout().Key))!.Resource).Versions.Count);
+    }
+
+    [Fact]
+    public async Task DeleteAsync_UnreferencedService_IsApplied()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyManyAsync([Checkout(), CheckoutRoute(canaryWeight: 10)], Alice);
+        var other = Checkout() with { Metadata = new ResourceMetadata { Name = "inventory" } };
+        await service.ApplyAsync(other, Alice);
+
+        var result = await service.DeleteAsync(other.Key, 1, Bob);
+
+        Assert.IsType<ChangeResult.Applied>(result);
+    }
 }

@@ -194,6 +194,8 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             await using var transaction = ownsTransaction ? await db.Database.BeginTransactionAsync(ct) : null;
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", ct);
             var (rejected, accepted) = await plan();
+            if (rejected is null && await BrokenDependentsAsync(accepted!, ct) is { IsValid: false } broken)
+                rejected = new ChangeResult.Invalid(broken);
             if (rejected is not null)
                 return rejected; // nothing was written; disposing an owned transaction rolls it back
             var applied = await WriteAsync(accepted!, actor, ct);
@@ -287,6 +289,37 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({MeshworkDbContext.ChangesChannel}, {payload})", ct);
         }
         return new ChangeResult.Applied(stored, plan.Warnings);
+    }
+
+    /// <summary>
+    /// A change to services (a deleted service, a removed version) must not break the stored
+    /// resources that refer to them. Each stored resource outside the change is validated against
+    /// the services before and after; errors that only appear after are reported, located as
+    /// "Kind/namespace/name.path" in the resource that would break.
+    /// </summary>
+    private async Task<ValidationResult> BrokenDependentsAsync(Plan plan, CancellationToken ct)
+    {
+        if (!plan.Changes.Any(c => c.Key.Kind == ResourceKind.Service))
+            return ValidationResult.Valid;
+        var stored = (await db.Resources.AsNoTracking().ToListAsync(ct)).Select(ToResource).ToList();
+        var changedKeys = plan.Changes.Select(c => c.Key).ToHashSet();
+        var before = ValidationContext.From(stored);
+        var after = ValidationContext.From(stored
+            .Where(r => !changedKeys.Contains(r.Key))
+            .Concat(plan.Changes.Where(c => !c.Deleted).Select(c => c.After)));
+        var issues = new List<ValidationIssue>();
+        foreach (var dependent in stored.Where(r => r.Kind != ResourceKind.Service && !changedKeys.Contains(r.Key)))
+        {
+            var existing = ResourceValidator.Validate(dependent, before).Errors.ToHashSet();
+            issues.AddRange(ResourceValidator.Validate(dependent, after).Errors
+                .Where(issue => !existing.Contains(issue))
+                .Select(issue => issue with
+                {
+                    Path = issue.Path.Length == 0 ? dependent.Key.ToString() : $"{dependent.Key}.{issue.Path}",
+                    Message = $"{dependent.Key} would break: {issue.Message}",
+                }));
+        }
+        return new ValidationResult(issues);
     }
 
     private static ValidationResult ValidateBatch(IReadOnlyList<Resource> resources, IReadOnlyList<Service> stored)
