@@ -32,10 +32,11 @@ public static class RegexSafety
             return "an empty regular expression matches everything; use a pathPrefix '/' match or leave the condition out";
         if (pattern.Length > MaxLength)
             return $"the regular expression is longer than {MaxLength} characters";
-        Regex regex;
+        Regex regex, fullMatch;
         try
         {
             regex = new Regex(pattern, Options, ProbeTimeout);
+            fullMatch = new Regex(FullMatch(pattern), Options, ProbeTimeout);
         }
         catch (ArgumentException ex)
         {
@@ -46,11 +47,18 @@ public static class RegexSafety
         foreach (var input in ProbeInputs(pattern))
         {
             // A busy machine can stall one match past the budget; a catastrophic pattern times out every time.
-            if (TimesOut(regex, input) && TimesOut(regex, input))
-                return "the regular expression takes too long to match a short input (catastrophic backtracking); simplify it";
+            // Both forms: proxies match the whole value, and anchoring is what makes many patterns backtrack.
+            foreach (var candidate in new[] { fullMatch, regex })
+            {
+                if (TimesOut(candidate, input) && TimesOut(candidate, input))
+                    return "the regular expression takes too long to match a short input (catastrophic backtracking); simplify it";
+            }
         }
         return null;
     }
+
+    /// <summary>How proxies apply a user pattern: it must match the whole path or value, as with Envoy's RE2 full match.</summary>
+    public static string FullMatch(string pattern) => "^(?:" + pattern + ")$";
 
     private static bool TimesOut(Regex regex, string input)
     {

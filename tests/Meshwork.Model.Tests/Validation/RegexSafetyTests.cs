@@ -33,6 +33,7 @@ public class RegexSafetyTests
     [Theory]
     [InlineData("(a|aa)+$")]
     [InlineData("^(a|a?)+$")]
+    [InlineData("(a|aa)+")]
     public void Rejects_OverlappingAlternativesFoundByTheProbe(string pattern)
     {
         Assert.Null(RegexSafety.FindNestedQuantifier(pattern));
