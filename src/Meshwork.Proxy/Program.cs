@@ -1,6 +1,7 @@
 using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
@@ -53,6 +54,8 @@ builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
 if (options.SnapshotFile is { } file)
     builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>(), options.SnapshotFilePollInterval));
 // The control-plane client (src/Meshwork.Proxy/ControlPlane/) registers its ISnapshotSource and IProxyStatsSubscriber here.
+if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOptions.Section}:Address"]))
+    builder.Services.AddControlPlaneSnapshotSource(builder.Configuration);
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
 

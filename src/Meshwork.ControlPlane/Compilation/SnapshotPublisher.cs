@@ -168,7 +168,8 @@ public sealed class SnapshotPublisher : BackgroundService
             if (connection.Closed.IsCancellationRequested) return false;
             var settings = desired.Settings;
             var spiffeId = SpiffeId.For(settings.TrustDomain, connection.Identity.Namespace, connection.Identity.Service);
-            var certificate = certificates.For(connection.ProxyId, spiffeId, settings.CertificateTtl, connection.Identity.Service);
+            var ttl = options.Value.CertificateTtl ?? settings.CertificateTtl;
+            var certificate = certificates.For(connection.ProxyId, spiffeId, ttl, connection.Identity.Service);
             ProxySnapshot snapshot;
             try
             {

@@ -22,6 +22,12 @@ public sealed class ControlPlaneOptions
 
     public string? CaPrivateKeyPem { get; set; }
 
+    /// <summary>
+    /// Overrides MeshSettings.certificateTtl (which the validator keeps between 1 minute and 365 days)
+    /// when set: for exercising rotation in tests and drills. Null: the mesh setting decides.
+    /// </summary>
+    public TimeSpan? CertificateTtl { get; set; }
+
     /// <summary>How long an instance stays in the registry after its proxy disconnects.</summary>
     public TimeSpan InstanceGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 

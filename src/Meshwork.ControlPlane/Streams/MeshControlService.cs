@@ -186,7 +186,18 @@ public sealed class MeshControlService(
         if (string.IsNullOrWhiteSpace(hello.ProxyId) || string.IsNullOrWhiteSpace(hello.Service))
             throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello needs proxy_id and service"));
         if (string.IsNullOrWhiteSpace(hello.Namespace)) hello.Namespace = ResourceMetadata.DefaultNamespace;
+        // The instance address goes into every caller's snapshot: a malformed one would make the
+        // whole fleet NACK, so it is refused here, at the one proxy that got it wrong.
+        if (!IsHostPort(hello.InstanceAddress))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"instance_address '{hello.InstanceAddress}' is not host:port"));
         return hello;
+    }
+
+    private static bool IsHostPort(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), out var port) && port is > 0 and < 65536
+            && Uri.CheckHostName(address[..colon].Trim('[', ']')) != UriHostNameType.Unknown;
     }
 
     private static ProxyIdentity IdentityOf(Hello hello)
