@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Meshwork.Store;
+
+namespace Meshwork.Portal.Audit;
+
+/// <summary>Audit entries as CSV (RFC 4180) or JSON, for the Audit page's and the API's exports.</summary>
+public static class AuditExport
+{
+    private static readonly string[] Columns =
+        ["sequence", "at", "actor", "source", "action", "kind", "namespace", "name", "versionBefore", "versionAfter", "before", "after", "previousHash", "hash"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    public static string ToCsv(IEnumerable<AuditEntry> entries)
+    {
+        var text = new StringBuilder();
+        text.AppendJoin(',', Columns).Append("\r\n");
+        foreach (var e in entries)
+        {
+            string?[] fields =
+            [
+                e.Sequence.ToString(CultureInfo.InvariantCulture),
+                e.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                e.Actor, e.Source.ToString(), e.Action.ToString(), e.Kind.ToString(), e.Namespace, e.Name,
+                e.VersionBefore?.ToString(CultureInfo.InvariantCulture), e.VersionAfter?.ToString(CultureInfo.InvariantCulture),
+                e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,
+            ];
+            text.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
+        }
+        return text.ToString();
+    }
+
+    public static string ToJson(IEnumerable<AuditEntry> entries) =>
+        JsonSerializer.Serialize(entries.Select(e => new
+        {
+            e.Sequence, e.At, e.Actor, Source = e.Source.ToString(), Action = e.Action.ToString(), Kind = e.Kind.ToString(),
+            e.Namespace, e.Name, e.VersionBefore, e.VersionAfter, e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,
+        }), Json);
+
+    /// <summary>Quote every field that needs it; also defuse spreadsheet formulas (a cell starting with = + - @).</summary>
+    private static string Quote(string? field)
+    {
+        if (field is null)
+            return "";
+        if (field.Length > 0 && "=+-@".Contains(field[0]) && !long.TryParse(field, out _))
+            field = "'" + field;
+        return field.IndexOfAny([',', '"', '\r', '\n']) >= 0 || field != field.Trim()
+            ? "\"" + field.Replace("\"", "\"\"") + "\""
+            : field;
+    }
+}

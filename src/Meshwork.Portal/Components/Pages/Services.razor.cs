@@ -1,0 +1,27 @@
+using Meshwork.Portal.ViewModels;
+using Meshwork.Store;
+using Microsoft.AspNetCore.Components;
+
+namespace Meshwork.Portal.Components.Pages;
+
+public partial class Services
+{
+    private ServiceForm form = new();
+    private ChangeOutcome? outcome;
+    private bool busy;
+
+    [Inject] public required ServicesViewModel Model { get; init; }
+
+    protected override Task OnInitializedAsync() => Model.LoadAsync();
+
+    private async Task CreateAsync()
+    {
+        busy = true;
+        outcome = await Model.CreateAsync(form);
+        if (outcome.Succeeded)
+            form = new ServiceForm();
+        busy = false;
+    }
+
+    private async Task DeleteAsync(StoredResource service) => outcome = await Model.DeleteAsync(service);
+}

@@ -1,0 +1,40 @@
+using Meshwork.Portal.Identity;
+using Meshwork.Portal.ViewModels;
+using Microsoft.AspNetCore.Components;
+
+namespace Meshwork.Portal.Components.Pages;
+
+public partial class Users
+{
+    private NewUserForm newUser = new();
+    private NewClientForm newClient = new();
+    private string? message;
+    private bool messageIsError;
+
+    [Inject] public required UsersViewModel Model { get; init; }
+
+    protected override Task OnInitializedAsync() => Model.LoadAsync();
+
+    private async Task CreateUserAsync()
+    {
+        var email = newUser.Email;
+        if (await Act(Model.CreateUserAsync(newUser), $"Added {email}."))
+            newUser = new NewUserForm();
+    }
+
+    private async Task CreateClientAsync()
+    {
+        if (await Act(Model.CreateClientAsync(newClient), "Client created."))
+            newClient = new NewClientForm();
+    }
+
+    private Task SetRoleAsync(string userId, string role) => Act(Model.SetRoleAsync(userId, role), $"Role changed to {role}.");
+
+    private async Task<bool> Act(Task<UserActionResult> action, string success)
+    {
+        var result = await action;
+        messageIsError = !result.Succeeded;
+        message = result.Succeeded ? success : string.Join(" ", result.Errors);
+        return result.Succeeded;
+    }
+}

@@ -1,0 +1,73 @@
+using Meshwork.Portal.Api;
+using Meshwork.Portal.Audit;
+using Meshwork.Portal.Components;
+using Meshwork.Portal.Identity;
+using Meshwork.Portal.ViewModels;
+using Meshwork.Store;
+using MudBlazor.Services;
+
+namespace Meshwork.Portal.Hosting;
+
+/// <summary>The portal's composition: services in <see cref="AddPortal"/>, pipeline in <see cref="UsePortal"/>.</summary>
+public static class PortalHosting
+{
+    public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
+    {
+        var portal = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        builder.Services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
+        var connectionString = builder.Configuration.GetConnectionString("Meshwork")
+            ?? throw new InvalidOperationException(
+                "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
+
+        builder.Services.AddMeshworkStore(connectionString);
+        builder.AddPortalIdentity(portal, connectionString);
+        builder.Services.AddHostedService<DatabaseStartup>();
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddMudServices();
+        builder.Services.AddPortalViewModels();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Meshwork API";
+            document.Info.Description = "Desired state of the mesh: services, routes, resilience and access policies, rollouts, settings; and the audit log.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplication UsePortal(this WebApplication app)
+    {
+        var portal = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PortalOptions>>().Value;
+        if (!app.Environment.IsDevelopment())
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        if (portal.RequireHttps)
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
+        app.UseSecurityHeaders();
+        app.UseStatusCodePages(async context =>
+        {
+            // API callers get RFC 7807 bodies for bare status codes (401, 403, 404, 405).
+            if (context.HttpContext.Request.Path.StartsWithSegments("/api"))
+                await Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext);
+        });
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapOidcEndpoints();
+        app.MapAccountEndpoints();
+        app.MapResourceApi();
+        app.MapAuditApi();
+        app.MapAuditDownload();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

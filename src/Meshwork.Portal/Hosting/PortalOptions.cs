@@ -1,0 +1,46 @@
+namespace Meshwork.Portal.Hosting;
+
+/// <summary>The "Portal" configuration section (see appsettings.sample.json).</summary>
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+
+    /// <summary>Where the portal keeps its own files: token signing keys, data-protection keys. Never committed.</summary>
+    public string DataDirectory { get; set; } = Path.Combine(".meshwork", "portal");
+
+    /// <summary>Apply the store's and the identity context's migrations at start.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// Refuse plain HTTP for the OIDC endpoints and mark cookies Secure. Off for the loopback
+    /// development run (`./meshwork up` serves http://127.0.0.1); on for anything reachable.
+    /// </summary>
+    public bool RequireHttps { get; set; }
+
+    public AdminAccountOptions Admin { get; set; } = new();
+
+    public ExternalOidcOptions ExternalOidc { get; set; } = new();
+}
+
+/// <summary>The first administrator, created on first start when no Admin exists.</summary>
+public sealed class AdminAccountOptions
+{
+    public string Email { get; set; } = "admin@meshwork.local";
+
+    /// <summary>Empty: a one-time password is generated and written to the log once.</summary>
+    public string? Password { get; set; }
+}
+
+/// <summary>Optional corporate single sign-on through an external OpenID Connect provider.</summary>
+public sealed class ExternalOidcOptions
+{
+    public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public string DisplayName { get; set; } = "Single sign-on";
+
+    /// <summary>Role given to a person signing in through the provider for the first time.</summary>
+    public string DefaultRole { get; set; } = Identity.PortalRoles.Viewer;
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Authority) && !string.IsNullOrWhiteSpace(ClientId);
+}

@@ -1,0 +1,15 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Meshwork.Portal.Identity;
+
+/// <summary>Design-time factory for `dotnet ef migrations add`; the connection string is never used to connect.</summary>
+internal sealed class PortalIdentityDbContextFactory : IDesignTimeDbContextFactory<PortalIdentityDbContext>
+{
+    public PortalIdentityDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<PortalIdentityDbContext>();
+        IdentityDatabase.Configure(options, "Host=localhost;Database=meshwork_design");
+        return new PortalIdentityDbContext(options.Options);
+    }
+}

@@ -1,0 +1,17 @@
+namespace Meshwork.Portal.ViewModels;
+
+/// <summary>View-models are DI services (scoped: one per circuit) so bUnit tests can drive pages with real ones.</summary>
+public static class ViewModelRegistration
+{
+    public static IServiceCollection AddPortalViewModels(this IServiceCollection services)
+    {
+        services.AddScoped<CurrentUser>();
+        services.AddScoped<ServicesViewModel>();
+        services.AddTransient<ResourceListViewModel>();
+        services.AddScoped<AuditViewModel>();
+        services.AddScoped<UsersViewModel>();
+        services.AddScoped<SettingsViewModel>();
+        services.AddScoped<ThemeState>();
+        return services;
+    }
+}
