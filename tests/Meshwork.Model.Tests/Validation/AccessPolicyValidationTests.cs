@@ -25,11 +25,14 @@ public class AccessPolicyValidationTests
     [InlineData("spiffe://cluster.local/ns/default/*")]
     [InlineData("*/sa/frontend")]
     [InlineData("spiffe://example.org")]
+    [InlineData("cluster.local/ns/default/sa/frontend")]
+    [InlineData("cluster.local/ns/default/*")]
     public void Accepts_Principal(string principal) => Clean(Validate(From(new() { Principals = [principal] })));
 
     [Theory]
     [InlineData("frontend")]
-    [InlineData("cluster.local/ns/default/sa/frontend")]
+    [InlineData("frontend*")]
+    [InlineData("spiffe://*")]
     [InlineData("spiffe://cluster.local/ns/*/sa/frontend")]
     [InlineData("spiffe://Cluster.Local/ns/default")]
     [InlineData("spiffe://cluster.local/ns//sa")]
@@ -71,9 +74,24 @@ public class AccessPolicyValidationTests
             $"'{path}' is not a path pattern: use an exact path (/api/users), a prefix ending in '*' (/api/*), a suffix starting with '*' (*.json) or '*'");
 
     [Fact]
-    public void Rejects_ConditionWithoutValues() =>
-        Single(Validate(Valid.Access with { Rules = [new() { When = [new() { Header = "x-tenant" }] }] }), "rules[0].when[0].values",
-            "list at least one value the header must carry");
+    public void Accepts_ConditionWithoutValuesMeaningHeaderPresent() =>
+        Clean(Validate(Valid.Access with { Rules = [new() { When = [new() { Header = "x-tenant" }] }] }));
+
+    [Fact]
+    public void Rejects_NullConditionValue() =>
+        Single(Validate(Valid.Access with { Rules = [new() { When = [new() { Header = "x-tenant", Values = ["a", null!] }] }] }), "rules[0].when[0].values[1]", "must not be empty");
+
+    [Theory]
+    [InlineData("front*")]
+    [InlineData("*-api")]
+    public void Accepts_SourceServiceGlob(string service) => Clean(Validate(From(new() { Services = [service] })));
+
+    [Theory]
+    [InlineData("Front*")]
+    [InlineData("**")]
+    public void Rejects_SourceNamespaceGlob(string pattern) =>
+        Single(Validate(From(new() { Namespaces = [pattern] })), "rules[0].from[0].namespaces[0]",
+            $"'{pattern}' is not a name pattern: use a name, '*', or part of a name with '*' at the start or end (front*)");
 
     [Fact]
     public void Rejects_ConditionWithInvalidHeader() =>

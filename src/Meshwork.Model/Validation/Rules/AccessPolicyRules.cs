@@ -18,16 +18,8 @@ internal static class AccessPolicyRules
             checks.Each($"{path}.from", rule.From, (sourcePath, source) =>
             {
                 checks.Each($"{sourcePath}.principals", source.Principals, (p, principal) => Principal(checks, p, principal));
-                checks.Each($"{sourcePath}.services", source.Services, (p, service) =>
-                {
-                    if (service != "*")
-                        checks.DnsLabel(p, service);
-                });
-                checks.Each($"{sourcePath}.namespaces", source.Namespaces, (p, n) =>
-                {
-                    if (n != "*")
-                        checks.DnsLabel(p, n);
-                });
+                checks.Each($"{sourcePath}.services", source.Services, (p, service) => NameGlob(checks, p, service));
+                checks.Each($"{sourcePath}.namespaces", source.Namespaces, (p, n) => NameGlob(checks, p, n));
             });
             checks.Each($"{path}.to", rule.To, (operationPath, operation) =>
             {
@@ -42,17 +34,16 @@ internal static class AccessPolicyRules
             checks.Each($"{path}.when", rule.When, (conditionPath, condition) =>
             {
                 checks.HeaderName($"{conditionPath}.header", condition.Header);
-                if (condition.Values is null or { Count: 0 })
-                    checks.Error($"{conditionPath}.values", "list at least one value the header must carry");
-                else
-                    checks.Each($"{conditionPath}.values", condition.Values, (_, _) => { });
+                // No values: the header must merely be present (as the evaluator applies it).
+                checks.Each($"{conditionPath}.values", condition.Values, (_, _) => { });
             });
         });
     }
 
     /// <summary>
-    /// "*", a SPIFFE ID (spiffe://trust-domain/path), a SPIFFE prefix ending in '*', or a suffix
-    /// glob starting with '*' (Istio principals allow one '*' at either end).
+    /// "*", a SPIFFE ID (spiffe://trust-domain/path, or Istio's form without the scheme,
+    /// trust-domain/path), such an ID's prefix ending in '*', or a suffix glob starting with '*'
+    /// (Istio principals allow one '*' at either end).
     /// </summary>
     private static void Principal(Checks checks, string path, string principal)
     {
@@ -65,20 +56,30 @@ internal static class AccessPolicyRules
         else if (stars == 1 && principal.StartsWith('*'))
             ok = principal.Length > 1;
         else if (stars == 1 && principal.EndsWith('*'))
-            ok = principal.StartsWith("spiffe://", StringComparison.Ordinal) && principal.Length > "spiffe://".Length + 1;
+            ok = IsSpiffePrefix(principal[..^1]);
         else
             ok = false;
         if (!ok)
             checks.Error(path, $"'{principal}' is not a principal: use a SPIFFE ID such as spiffe://cluster.local/ns/default/sa/frontend, a prefix ending in '*' (spiffe://cluster.local/ns/default/*), a suffix starting with '*' (*/sa/frontend) or '*'");
     }
 
+    private const string SpiffeScheme = "spiffe://";
+
+    /// <summary>A prefix of a SPIFFE ID that names at least the trust domain: "spiffe://cluster.local/ns/", "cluster.local/".</summary>
+    private static bool IsSpiffePrefix(string prefix)
+    {
+        var rest = prefix.StartsWith(SpiffeScheme, StringComparison.Ordinal) ? prefix[SpiffeScheme.Length..] : prefix;
+        var slash = rest.IndexOf('/');
+        return slash > 0 && Names.IsTrustDomain(rest[..slash]);
+    }
+
     private static bool IsSpiffeId(string value)
     {
-        const string scheme = "spiffe://";
-        if (!value.StartsWith(scheme, StringComparison.Ordinal))
-            return false;
-        var rest = value[scheme.Length..];
+        var rest = value.StartsWith(SpiffeScheme, StringComparison.Ordinal) ? value[SpiffeScheme.Length..] : value;
         var slash = rest.IndexOf('/');
+        // Without the scheme (Istio's spelling) a path is required, so a bare word is not taken for a trust domain.
+        if (slash < 0 && !value.StartsWith(SpiffeScheme, StringComparison.Ordinal))
+            return false;
         var trustDomain = slash < 0 ? rest : rest[..slash];
         if (!Names.IsTrustDomain(trustDomain))
             return false;
@@ -86,6 +87,18 @@ internal static class AccessPolicyRules
             return true;
         var segments = rest[(slash + 1)..].Split('/');
         return segments.All(s => s.Length > 0 && s != "." && s != ".." && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'));
+    }
+
+    /// <summary>Source services and namespaces: a DNS label, "*", or a label fragment with one '*' at either end.</summary>
+    private static void NameGlob(Checks checks, string path, string value)
+    {
+        if (value == "*")
+            return;
+        var fragment = value.EndsWith('*') ? value[..^1] : value.StartsWith('*') ? value[1..] : null;
+        if (fragment is null)
+            checks.DnsLabel(path, value);
+        else if (fragment.Length == 0 || !fragment.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            checks.Error(path, $"'{value}' is not a name pattern: use a name, '*', or part of a name with '*' at the start or end (front*)");
     }
 
     /// <summary>Access policy paths: exact "/x", prefix "/x*", suffix "*.json" or "*".</summary>
