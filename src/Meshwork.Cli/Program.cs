@@ -1,1 +1,3 @@
-return 0;
+using Meshwork.Cli;
+
+return await MeshctlApp.RunAsync(args, CliEnvironment.FromProcess());
