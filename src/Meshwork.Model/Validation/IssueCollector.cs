@@ -5,8 +5,6 @@ internal sealed class IssueCollector
 {
     private readonly List<ValidationIssue> _issues = [];
 
-    public int Count => _issues.Count;
-
     public void Error(string path, string message) => _issues.Add(new ValidationIssue(path, message));
 
     public void Warning(string path, string message) => _issues.Add(new ValidationIssue(path, message, IssueSeverity.Warning));

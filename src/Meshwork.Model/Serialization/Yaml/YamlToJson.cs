@@ -122,7 +122,7 @@ internal sealed class YamlToJson
                 continue;
             var property = info.Properties.FirstOrDefault(p => p.Name == key)
                 ?? info.Properties.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
-            var fieldPath = Join(path, property?.Name ?? key);
+            var fieldPath = ValidationPath.Field(path, property?.Name ?? key);
             if (property is null)
             {
                 var known = string.Join(", ", info.Properties.Select(p => p.Name));
@@ -159,7 +159,7 @@ internal sealed class YamlToJson
         {
             if (property.IsRequired && !seen.Contains(property.Name))
             {
-                Error(Join(path, property.Name), "is required");
+                Error(ValidationPath.Field(path, property.Name), "is required");
                 ok = false;
             }
         }
@@ -291,8 +291,5 @@ internal sealed class YamlToJson
         return null;
     }
 
-    private void Error(string path, string message) => _issues.Add(new ValidationIssue(Join(_prefix, path), message));
-
-    internal static string Join(string path, string field) =>
-        path.Length == 0 ? field : field.Length == 0 ? path : $"{path}.{field}";
+    private void Error(string path, string message) => _issues.Add(new ValidationIssue(ValidationPath.Field(_prefix, path), message));
 }
