@@ -34,6 +34,7 @@ builder.Services.AddSingleton(listeners);
 builder.Services.AddSingleton<ClusterCounterRegistry>();
 builder.Services.AddSingleton<ProxyStats>();
 builder.Services.AddSingleton<MirrorSender>();
+builder.Services.AddSingleton<ClusterRoutes>();
 builder.Services.AddSingleton<LastGoodSnapshotStore>();
 builder.Services.AddSingleton<SnapshotApplier>();
 builder.Services.AddSingleton<MeshProxyConfigProvider>();

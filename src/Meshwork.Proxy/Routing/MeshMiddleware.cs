@@ -21,7 +21,7 @@ namespace Meshwork.Proxy.Routing;
 /// </summary>
 public sealed class MeshMiddleware(
     RequestDelegate next, MeshRuntime runtime, ListenerMap listeners, IProxyStateLookup lookup,
-    ClusterCounterRegistry counters, ProxyStats stats, MirrorSender mirror)
+    ClusterCounterRegistry counters, ProxyStats stats, MirrorSender mirror, ClusterRoutes routes)
 {
     public const string DeniedByHeader = "x-meshwork-denied-by";
     public const string OverflowHeader = "x-meshwork-overflow";
@@ -114,7 +114,7 @@ public sealed class MeshMiddleware(
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return;
         }
-        context.ReassignProxyRequest(app);
+        context.ReassignProxyRequest(routes.For(context.GetRouteModel(), app), app);
         await next(context);
     }
 
@@ -219,7 +219,7 @@ public sealed class MeshMiddleware(
                     return Task.CompletedTask;
                 }, (context.Response, responseModifier));
             }
-            context.ReassignProxyRequest(clusterState);
+            context.ReassignProxyRequest(routes.For(context.GetRouteModel(), clusterState), clusterState);
             await next(context);
         }
         finally

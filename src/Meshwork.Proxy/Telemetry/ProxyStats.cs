@@ -45,9 +45,10 @@ public sealed class ProxyStats : IDisposable
         }
         cell.Latency.Record(latency);
 
+        var direction = key.Direction == Direction.Inbound ? "inbound" : "outbound";
         var tags = new TagList
         {
-            { "direction", key.Direction == Direction.Inbound ? "inbound" : "outbound" },
+            { "direction", direction },
             { "source_service", key.SourceService },
             { "destination_service", key.DestinationService },
             { "destination_version", key.DestinationVersion },
@@ -58,6 +59,12 @@ public sealed class ProxyStats : IDisposable
         duration.Record(latency.TotalMilliseconds, tags);
         if (wasDenied)
             denied.Add(1, tags);
+
+        string[] labels = [direction, key.SourceService, key.DestinationService, key.DestinationVersion, key.Route, key.StatusClass];
+        PrometheusSetup.Requests.WithLabels(labels).Inc();
+        PrometheusSetup.Duration.WithLabels(labels).Observe(latency.TotalMilliseconds);
+        if (wasDenied)
+            PrometheusSetup.Denied.WithLabels(labels).Inc();
     }
 
     /// <summary>Counts since the previous drain; cells without traffic are left out.</summary>

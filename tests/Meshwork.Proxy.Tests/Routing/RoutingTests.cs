@@ -1,0 +1,90 @@
+using System.Net;
+using Meshwork.Proxy.Tests.Infrastructure;
+
+namespace Meshwork.Proxy.Tests.Routing;
+
+[Collection(MeshCollection.Name)]
+public sealed class RoutingTests(MeshFixture mesh)
+{
+    [Fact]
+    public async Task WeightedSplit_NinetyTenOver2000Requests_WithinFourSigma()
+    {
+        const int total = 2000;
+        var v2 = 0;
+        var failures = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, total), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
+        {
+            using var response = await mesh.Outbound.GetAsync("http://reviews/", ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref failures);
+                return;
+            }
+            if ((await MeshFixture.EchoAsync(response)).Version == "v2")
+                Interlocked.Increment(ref v2);
+        });
+        Assert.Equal(0, failures);
+        // Binomial(2000, 0.1): mean 200, sigma ~13.4; 4 sigma leaves a 1-in-15,000 false alarm.
+        var sigma = Math.Sqrt(total * 0.1 * 0.9);
+        Assert.InRange(v2, 200 - 4 * sigma, 200 + 4 * sigma);
+    }
+
+    [Fact]
+    public async Task HeaderMatch_BetaHeader_RoutesToV2AndAppliesResponseFilter()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://reviews/items");
+            request.Headers.Add("x-beta", "true");
+            using var response = await mesh.Outbound.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("v2", (await MeshFixture.EchoAsync(response)).Version);
+            Assert.Equal("beta", response.Headers.GetValues("x-route").Single());
+        }
+    }
+
+    [Fact]
+    public async Task Mirror_BetaRule_CopiesRequestsToV1WithoutAffectingResponses()
+    {
+        var before = await mesh.ReviewsV1.RequestCountAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://reviews/mirrored");
+            request.Headers.Add("x-beta", "true");
+            using var response = await mesh.Outbound.SendAsync(request);
+            Assert.Equal("v2", (await MeshFixture.EchoAsync(response)).Version);
+        }
+        // Mirrors are fire-and-forget: wait for them to land rather than assume they already have.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (await mesh.ReviewsV1.RequestCountAsync() - before < 10 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.True(await mesh.ReviewsV1.RequestCountAsync() - before >= 10);
+    }
+
+    [Fact]
+    public async Task FaultInjection_AbortRule_ReturnsConfiguredStatusWithoutCallingBackend()
+    {
+        using var response = await mesh.Outbound.GetAsync("http://reviews/fault/x");
+        Assert.Equal((HttpStatusCode)418, response.StatusCode);
+        Assert.Equal("abort", response.Headers.GetValues("x-meshwork-fault").Single());
+    }
+
+    [Fact]
+    public async Task UnknownHost_NoVirtualHost_Returns404()
+    {
+        using var response = await mesh.Outbound.GetAsync("http://nowhere.example/");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("host", response.Headers.GetValues("x-meshwork-no-route").Single());
+    }
+
+    [Fact]
+    public async Task HostHeader_DirectCallToOutboundListener_RoutesByHost()
+    {
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{mesh.WebOutboundPort}/direct");
+        request.Headers.Host = "ratings.default.svc.cluster.local";
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ratings", (await MeshFixture.EchoAsync(response)).Service);
+    }
+}
