@@ -15,6 +15,9 @@ namespace Meshwork.Model.Serialization;
 /// </summary>
 public static class ResourceYaml
 {
+    /// <summary>16 Mi characters: far beyond any mesh's configuration, small enough to read safely.</summary>
+    public const int MaxLength = 16 * 1024 * 1024;
+
     /// <summary>
     /// Reads every document of a multi-document stream. Never throws: malformed YAML, unknown
     /// kinds or fields, wrong types and bad durations become issues whose paths start with the
@@ -25,9 +28,14 @@ public static class ResourceYaml
     {
         var resources = new List<Resource>();
         var issues = new List<ValidationIssue>();
+        yaml ??= "";
+        if (yaml.Length > MaxLength)
+            return new YamlReadResult([], [new ValidationIssue("", $"the YAML is {yaml.Length:N0} characters long; at most {MaxLength:N0} are read at once")]);
+        if (YamlTreeReader.FindExcessiveFlowNesting(yaml) is { } line)
+            return new YamlReadResult([], [new ValidationIssue("", $"line {line}: brackets are nested more than {YamlTreeReader.MaxFlowNesting} deep; the YAML is not read")]);
         try
         {
-            foreach (var document in YamlTreeReader.ReadAll(yaml ?? ""))
+            foreach (var document in YamlTreeReader.ReadAll(yaml))
             {
                 var prefix = $"[{document.Index}]";
                 if (document.Error is not null)

@@ -237,9 +237,16 @@ public class ResourceYamlTests
     [Fact]
     public void Read_DeepNesting_IsRefused()
     {
-        var yaml = "kind: Service\nmetadata: { name: a }\ndescription: " + new string('[', 5000) + new string(']', 5000);
-        var issue = SingleIssue(yaml);
-        Assert.Equal("[0]", issue.Path);
+        AssertIssue("kind: Service\nmetadata: { name: a }\ndescription: " + new string('[', 100) + new string(']', 100), "[0]", "nested more than 64 levels deep at line 3");
+        AssertIssue("kind: Service\nmetadata: { name: a }\ndescription:\n" + string.Concat(Enumerable.Repeat("- ", 100)) + "x", "[0]", "nested more than 64 levels deep at line 4");
+    }
+
+    [Fact]
+    public void Read_ThousandsOfNestedBrackets_IsRefusedBeforeParsing()
+    {
+        var result = ResourceYaml.Read("kind: Service\nmetadata: { name: a }\ndescription: " + new string('[', 200_000) + new string(']', 200_000));
+        Assert.Empty(result.Resources);
+        Assert.Equal([new ValidationIssue("", "line 3: brackets are nested more than 512 deep; the YAML is not read")], result.Issues);
     }
 
     [Fact]
