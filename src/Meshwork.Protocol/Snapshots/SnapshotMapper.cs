@@ -104,9 +104,16 @@ public static class SnapshotMapper
         Type = f.Type.ToString(),
         RequestHeaderModifier = ToProto(f.RequestHeaderModifier),
         ResponseHeaderModifier = ToProto(f.ResponseHeaderModifier),
-        UrlRewrite = f.UrlRewrite is { } u ? new UrlRewrite { Hostname = u.Hostname, Path = ToProto(u.Path) } : null,
+        UrlRewrite = f.UrlRewrite is { } u ? ToProto(u) : null,
         RequestRedirect = f.RequestRedirect is { } r ? ToProto(r) : null,
     };
+
+    private static UrlRewrite ToProto(Model.Resources.UrlRewrite u)
+    {
+        var p = new UrlRewrite { Path = ToProto(u.Path) };
+        if (u.Hostname is not null) p.Hostname = u.Hostname;
+        return p;
+    }
 
     private static Redirect ToProto(RequestRedirect r)
     {

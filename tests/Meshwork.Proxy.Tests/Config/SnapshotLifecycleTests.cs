@@ -61,6 +61,7 @@ public sealed class SnapshotLifecycleTests(MeshFixture mesh)
         using var served = await again.GetAsync("http://reviews/after-restart");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal("v1", (await MeshFixture.EchoAsync(served)).Version);
+        ProxyProcess.DeleteDirectory(state);
     }
 
     [Fact]

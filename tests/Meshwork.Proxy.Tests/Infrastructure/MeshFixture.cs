@@ -19,6 +19,8 @@ public sealed class MeshFixture : IAsyncLifetime
     public const int RateLimitTokens = 10;
     public static readonly TimeSpan RateLimitFill = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan EjectionTime = TimeSpan.FromSeconds(4);
+    public const int PoolConnections = 2;
+    public const int PoolPending = 2;
 
     public TestCertificateAuthority Ca { get; } = TestCertificateAuthority.Create();
     public TestCertificateAuthority RogueCa { get; } = TestCertificateAuthority.Create("Rogue CA");
@@ -100,6 +102,7 @@ public sealed class MeshFixture : IAsyncLifetime
             Metadata = new ResourceMetadata { Name = "ratings" },
             Service = "ratings",
             OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 3, Interval = TimeSpan.FromSeconds(1), BaseEjectionTime = EjectionTime, MaxEjectionPercent = 50 },
+            ConnectionPool = new ConnectionPoolSettings { MaxConnections = PoolConnections, MaxPendingRequests = PoolPending, MaxRequests = 100 },
             LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.RoundRobin },
         },
         new AccessPolicy

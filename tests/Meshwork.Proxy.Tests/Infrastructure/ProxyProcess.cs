@@ -15,6 +15,8 @@ public sealed class ProxyProcess : IAsyncDisposable
 {
     private static readonly HttpClient Admin = new() { Timeout = TimeSpan.FromSeconds(10) };
 
+    private bool ownsDirectory;
+
     private ProxyProcess(ChildProcess process, int adminPort, string snapshotFile, string stateDirectory)
     {
         Process = process;
@@ -47,7 +49,7 @@ public sealed class ProxyProcess : IAsyncDisposable
         if (useFile)
             args.AddRange(["--Proxy:SnapshotFile", file]);
         var process = ChildProcess.Start("Meshwork.Proxy", args, name: name);
-        var proxy = new ProxyProcess(process, adminPort, file, directory);
+        var proxy = new ProxyProcess(process, adminPort, file, directory) { ownsDirectory = stateDirectory is null };
         try
         {
             await process.WaitForHttpOkAsync(proxy.AdminUrl + "/ready");
@@ -107,5 +109,18 @@ public sealed class ProxyProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Process.DisposeAsync();
+        if (ownsDirectory)
+            DeleteDirectory(StateDirectory);
+    }
+
+    public static void DeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

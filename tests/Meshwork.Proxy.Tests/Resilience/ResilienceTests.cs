@@ -94,4 +94,29 @@ public sealed class ResilienceTests(MeshFixture mesh)
         }
         Assert.True(back, "ratings-b never returned to rotation");
     }
+
+    [Fact]
+    public async Task CircuitBreaker_MoreConcurrentThanConnectionsPlusPending_OverflowGets503WithHeader()
+    {
+        await Task.WhenAll(mesh.RatingsA.SetLatencyAsync(400), mesh.RatingsB.SetLatencyAsync(400));
+        try
+        {
+            const int concurrent = 12;
+            var results = await Task.WhenAll(Enumerable.Range(0, concurrent).Select(async _ =>
+            {
+                using var response = await mesh.Outbound.GetAsync("http://ratings/slow");
+                return (response.StatusCode, Overflow: response.Headers.TryGetValues("x-meshwork-overflow", out var v) ? v.Single() : null);
+            }));
+            var overflowed = results.Count(r => r.StatusCode == HttpStatusCode.ServiceUnavailable && r.Overflow == "max_pending_requests");
+            var ok = results.Count(r => r.StatusCode == HttpStatusCode.OK);
+            Assert.Equal(concurrent, ok + overflowed);
+            // At most connections + pending requests are admitted at once; the rest overflow.
+            Assert.InRange(ok, 1, concurrent - 1);
+            Assert.True(overflowed >= 1);
+        }
+        finally
+        {
+            await Task.WhenAll(mesh.RatingsA.SetLatencyAsync(0), mesh.RatingsB.SetLatencyAsync(0));
+        }
+    }
 }
