@@ -395,3 +395,43 @@ public class HttpRouteValidationEdgeTests
             Validate(route).Issues.Select(i => i.Path));
     }
 }
+
+/// <summary>Gateway API's maxItems bounds, which also bound the validator's and the proxy's work.</summary>
+public class HttpRouteLimitTests
+{
+    private static ValidationResult Validate(HttpRoute route) => ResourceValidator.Validate(route, Valid.Context);
+
+    [Fact]
+    public void Accepts_SixteenRules() =>
+        Clean(Validate(Valid.Route([.. Enumerable.Range(0, 16).Select(i => Valid.Rule(Valid.Prefix($"/p{i}")))])));
+
+    [Fact]
+    public void Rejects_MoreThanSixteenRules() =>
+        Single(Validate(Valid.Route([.. Enumerable.Range(0, 17).Select(i => Valid.Rule(Valid.Prefix($"/p{i}")))])), "rules", "must have at most 16 items, has 17");
+
+    [Fact]
+    public void Rejects_MoreThan64Matches() =>
+        Single(Validate(Valid.Route(Valid.Rule([.. Enumerable.Range(0, 65).Select(i => Valid.Prefix($"/p{i}"))]))), "rules[0].matches", "must have at most 64 items, has 65");
+
+    [Fact]
+    public void Rejects_MoreThanSixteenBackends() =>
+        Single(Validate(Valid.Route(Valid.Rule() with { BackendRefs = [.. Enumerable.Range(0, 17).Select(i => new BackendRef { Service = "reviews", Version = "v1", Weight = i })] })),
+            "rules[0].backendRefs", "must have at most 16 items, has 17");
+
+    [Fact]
+    public void Rejects_MoreThanSixteenHeaderMatches() =>
+        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Headers = [.. Enumerable.Range(0, 17).Select(i => new HeaderMatch { Name = $"x-{i}", Value = "v" })] }))),
+            "rules[0].matches[0].headers", "must have at most 16 items, has 17");
+
+    [Fact]
+    public void Validate_LargestRouteWithRegexes_StaysValid()
+    {
+        // 16 rules x 64 matches, each with a (repeated) regex: the biggest route Gateway API allows.
+        var rules = Enumerable.Range(0, 16).Select(r => Valid.Rule([.. Enumerable.Range(0, 64).Select(m => new HttpRouteMatch
+        {
+            Path = new() { Type = PathMatchType.RegularExpression, Value = $"/r{r}/m{m}/[a-z]+" },
+            Headers = [new() { Name = "x-tier", Type = StringMatchType.RegularExpression, Value = "gold|silver" }],
+        })]));
+        Clean(Validate(Valid.Route([.. rules])));
+    }
+}

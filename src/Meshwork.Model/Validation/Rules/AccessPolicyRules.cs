@@ -5,6 +5,9 @@ namespace Meshwork.Model.Validation.Rules;
 /// <summary>Istio AuthorizationPolicy rules: sources, operations and header conditions.</summary>
 internal static class AccessPolicyRules
 {
+    public const int MaxRules = 64;
+    public const int MaxValues = 256;
+
     public static void Check(Checks checks, AccessPolicy policy)
     {
         var ns = policy.Metadata?.Namespace ?? ResourceMetadata.DefaultNamespace;
@@ -13,16 +16,27 @@ internal static class AccessPolicyRules
         checks.Defined("action", policy.Action);
         if (policy.Action == AccessAction.Deny && policy.Rules is { Count: 0 })
             checks.Warning("rules", "a DENY policy without rules matches no request, so it denies nothing");
+        if (!checks.MaxItems("rules", policy.Rules, MaxRules))
+            return;
         checks.Each("rules", policy.Rules, (path, rule) =>
         {
+            if (!checks.MaxItems($"{path}.from", rule.From, MaxRules) | !checks.MaxItems($"{path}.to", rule.To, MaxRules)
+                | !checks.MaxItems($"{path}.when", rule.When, MaxRules))
+                return;
             checks.Each($"{path}.from", rule.From, (sourcePath, source) =>
             {
+                if (!checks.MaxItems($"{sourcePath}.principals", source.Principals, MaxValues) | !checks.MaxItems($"{sourcePath}.services", source.Services, MaxValues)
+                    | !checks.MaxItems($"{sourcePath}.namespaces", source.Namespaces, MaxValues))
+                    return;
                 checks.Each($"{sourcePath}.principals", source.Principals, (p, principal) => Principal(checks, p, principal));
                 checks.Each($"{sourcePath}.services", source.Services, (p, service) => NameGlob(checks, p, service));
                 checks.Each($"{sourcePath}.namespaces", source.Namespaces, (p, n) => NameGlob(checks, p, n));
             });
             checks.Each($"{path}.to", rule.To, (operationPath, operation) =>
             {
+                if (!checks.MaxItems($"{operationPath}.methods", operation.Methods, MaxValues) | !checks.MaxItems($"{operationPath}.paths", operation.Paths, MaxValues)
+                    | !checks.MaxItems($"{operationPath}.notPaths", operation.NotPaths, MaxValues))
+                    return;
                 checks.Each($"{operationPath}.methods", operation.Methods, (p, method) =>
                 {
                     if (method != "*")
@@ -34,6 +48,7 @@ internal static class AccessPolicyRules
             checks.Each($"{path}.when", rule.When, (conditionPath, condition) =>
             {
                 checks.HeaderName($"{conditionPath}.header", condition.Header);
+                checks.MaxItems($"{conditionPath}.values", condition.Values, MaxValues);
                 // No values: the header must merely be present (as the evaluator applies it).
                 checks.Each($"{conditionPath}.values", condition.Values, (_, _) => { });
             });

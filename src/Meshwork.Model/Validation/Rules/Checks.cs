@@ -131,7 +131,9 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
     {
         if (!Required(path, value))
             return;
-        if (RegexSafety.Check(value!) is { } problem)
+        if (!_regexVerdicts.TryGetValue(value!, out var problem))
+            _regexVerdicts[value!] = problem = RegexSafety.Check(value!);
+        if (problem is not null)
             Error(path, problem);
     }
 
@@ -151,6 +153,21 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
                 Error(entryPath, $"'{value}' is not a valid label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
         }
     }
+
+    /// <summary>
+    /// Bounds a list, as Gateway API's CRDs do (maxItems), so one resource cannot make the
+    /// validator, the snapshot compiler or a proxy do unbounded work.
+    /// </summary>
+    public bool MaxItems<T>(string path, IReadOnlyList<T>? items, int max)
+    {
+        if (items is null || items.Count <= max)
+            return true;
+        Error(path, $"must have at most {max} items, has {items.Count}");
+        return false;
+    }
+
+    /// <summary>Same pattern, same verdict: a route often repeats one regex across matches.</summary>
+    private readonly Dictionary<string, string?> _regexVerdicts = new(StringComparer.Ordinal);
 
     /// <summary>Walks a list, reporting null items; calls <paramref name="each"/> with the path of every present item.</summary>
     public void Each<T>(string path, IReadOnlyList<T>? items, Action<string, T> each)

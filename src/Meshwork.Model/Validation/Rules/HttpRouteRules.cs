@@ -10,9 +10,29 @@ internal static class HttpRouteRules
 
     private const string IgnoreCaseNote = " (header names ignore case)";
 
+    // Gateway API HTTPRoute maxItems.
+    public const int MaxParentRefs = 32;
+    public const int MaxHostnames = 16;
+    public const int MaxRules = 16;
+    public const int MaxMatches = 64;
+    public const int MaxFilters = 16;
+    public const int MaxBackendRefs = 16;
+    public const int MaxHeaderAndQueryMatches = 16;
+    public const int MaxHeaderModifications = 16;
+
     public static void Check(Checks checks, HttpRoute route)
     {
         var ns = route.Metadata?.Namespace ?? ResourceMetadata.DefaultNamespace;
+        checks.MaxItems("parentRefs", route.ParentRefs, MaxParentRefs);
+        checks.MaxItems("hostnames", route.Hostnames, MaxHostnames);
+        if (!checks.MaxItems("rules", route.Rules, MaxRules))
+            return;
+        if ((route.Rules ?? []).Any(r => r?.Matches is { Count: > MaxMatches }))
+        {
+            for (var i = 0; i < route.Rules!.Count; i++)
+                checks.MaxItems($"rules[{i}].matches", route.Rules[i]?.Matches, MaxMatches);
+            return;
+        }
         checks.Each("parentRefs", route.ParentRefs, (path, parent) =>
         {
             checks.Defined($"{path}.kind", parent.Kind);
@@ -57,6 +77,9 @@ internal static class HttpRouteRules
                 checks.AbsolutePath($"{path}.path.value", pathMatch.Value);
         }
         checks.HttpMethod($"{path}.method", match.Method);
+        if (!checks.MaxItems($"{path}.headers", match.Headers, MaxHeaderAndQueryMatches)
+            | !checks.MaxItems($"{path}.queryParams", match.QueryParams, MaxHeaderAndQueryMatches))
+            return;
         checks.Each($"{path}.headers", match.Headers, (headerPath, header) =>
         {
             checks.HeaderName($"{headerPath}.name", header.Name);
@@ -90,6 +113,8 @@ internal static class HttpRouteRules
 
     private static void CheckFilters(Checks checks, string rulePath, HttpRouteRule rule, string ns)
     {
+        if (!checks.MaxItems($"{rulePath}.filters", rule.Filters, MaxFilters))
+            return;
         var filters = rule.Filters ?? [];
         var firstOfType = new Dictionary<HttpRouteFilterType, int>();
         for (var i = 0; i < filters.Count; i++)
@@ -159,8 +184,11 @@ internal static class HttpRouteRules
 
     private static void CheckHeaderModifier(Checks checks, string path, HeaderModifier modifier)
     {
+        checks.MaxItems($"{path}.remove", modifier.Remove, MaxHeaderModifications);
         foreach (var (field, list) in new[] { ("set", modifier.Set), ("add", modifier.Add) })
         {
+            if (!checks.MaxItems($"{path}.{field}", list, MaxHeaderModifications))
+                continue;
             checks.Each($"{path}.{field}", list, (headerPath, header) =>
             {
                 checks.HeaderName($"{headerPath}.name", header.Name);
@@ -211,6 +239,8 @@ internal static class HttpRouteRules
     private static void CheckBackends(Checks checks, string rulePath, HttpRouteRule rule, string ns)
     {
         var path = $"{rulePath}.backendRefs";
+        if (!checks.MaxItems(path, rule.BackendRefs, MaxBackendRefs))
+            return;
         checks.Each(path, rule.BackendRefs, (backendPath, backend) =>
         {
             checks.Backend(backendPath, backend, ns);

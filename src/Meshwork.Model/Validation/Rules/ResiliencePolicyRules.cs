@@ -7,6 +7,7 @@ namespace Meshwork.Model.Validation.Rules;
 internal static class ResiliencePolicyRules
 {
     public const int MaxRetryAttempts = 10;
+    public const int MaxRetriableStatusCodes = 64;
 
     /// <summary>Envoy's local rate limiter refuses fill intervals below 50 ms.</summary>
     public static readonly TimeSpan MinFillInterval = TimeSpan.FromMilliseconds(50);
@@ -75,13 +76,13 @@ internal static class ResiliencePolicyRules
         checks.NoDuplicates("retries.retryOn", retries.RetryOn, c => c, "", "retry condition");
         if (retries.RetryOn is { Count: 0 } && retries.Attempts > 0)
             checks.Warning("retries.retryOn", "is empty, so nothing is ever retried; list conditions such as connect-failure or 5xx");
-        var codes = retries.RetriableStatusCodes ?? [];
+        var codes = checks.MaxItems("retries.retriableStatusCodes", retries.RetriableStatusCodes, MaxRetriableStatusCodes) ? retries.RetriableStatusCodes ?? [] : [];
         for (var i = 0; i < codes.Count; i++)
         {
             if (codes[i] is < 400 or > 599)
                 checks.Error($"retries.retriableStatusCodes[{i}]", $"must be an error status between 400 and 599, was {codes[i]}");
         }
-        if (codes.Count == 0 && (retries.RetryOn ?? []).Contains("retriable-status-codes"))
+        if (retries.RetriableStatusCodes is null or { Count: 0 } && (retries.RetryOn ?? []).Contains("retriable-status-codes"))
             checks.Error("retries.retriableStatusCodes", "list at least one status code when retryOn includes retriable-status-codes");
         checks.PositiveDuration("retries.backoffBase", retries.BackoffBase, TimeSpan.FromMinutes(1));
         checks.PositiveDuration("retries.backoffMax", retries.BackoffMax, TimeSpan.FromMinutes(5));

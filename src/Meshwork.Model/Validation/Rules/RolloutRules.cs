@@ -6,6 +6,7 @@ namespace Meshwork.Model.Validation.Rules;
 internal static class RolloutRules
 {
     public static readonly TimeSpan MaxPause = TimeSpan.FromDays(7);
+    public const int MaxSteps = 64;
 
     public static void Check(Checks checks, Rollout rollout)
     {
@@ -26,7 +27,7 @@ internal static class RolloutRules
 
         if (rollout.Steps is { Count: 0 })
             checks.Error("steps", "list at least one step, such as setWeight: 10");
-        var steps = rollout.Steps ?? [];
+        var steps = checks.MaxItems("steps", rollout.Steps, MaxSteps) ? rollout.Steps ?? [] : [];
         var previous = (Index: -1, Weight: 0);
         for (var i = 0; i < steps.Count; i++)
         {
