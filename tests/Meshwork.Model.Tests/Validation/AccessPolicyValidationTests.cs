@@ -124,5 +124,5 @@ public class AccessPolicyValidationEdgeTests
     [Fact]
     public void Rejects_ServiceInAnotherNamespace() =>
         Single(ResourceValidator.Validate(Valid.Access with { Metadata = new() { Name = "p", Namespace = "prod" } }, Valid.Context), "service",
-            "unknown service 'reviews' in namespace 'prod'");
+            "unknown service 'reviews' in namespace 'prod'; there is one in namespace default (this resource must be in the service's namespace)");
 }

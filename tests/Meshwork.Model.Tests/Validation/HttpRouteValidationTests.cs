@@ -24,7 +24,7 @@ public class HttpRouteValidationTests
     [Fact]
     public void Rejects_BackendServiceInAnotherNamespace() =>
         Single(Validate(Valid.Route(Valid.Rule() with { BackendRefs = [new() { Service = "reviews", Namespace = "prod" }] })),
-            "rules[0].backendRefs[0].service", "unknown service 'reviews' in namespace 'prod'");
+            "rules[0].backendRefs[0].service", "unknown service 'reviews' in namespace 'prod'; there is one in namespace default (set namespace to use it)");
 
     [Fact]
     public void Rejects_UnknownBackendVersion() =>

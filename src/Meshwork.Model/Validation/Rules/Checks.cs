@@ -207,13 +207,24 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
     }
 
     /// <summary>Reports a service the context does not know; returns it when known.</summary>
-    public Service? KnownService(string path, string? name, string? ns)
+    /// <param name="namespaceSettable">Whether the reference has its own namespace field (backendRefs, parentRefs), which the hint then suggests.</param>
+    public Service? KnownService(string path, string? name, string? ns, bool namespaceSettable = false)
     {
         if (!DnsLabel(path, name))
             return null;
         var service = Context.FindService(name, ns);
         if (service is null)
-            Error(path, $"unknown service '{name}' in namespace '{ns}'");
+        {
+            var elsewhere = Context.Services
+                .Where(s => s?.Metadata is { } m && m.Name == name && m.Namespace != ns)
+                .Select(s => s.Metadata.Namespace)
+                .Distinct()
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            var fix = namespaceSettable ? "set namespace to use it" : "this resource must be in the service's namespace";
+            var hint = elsewhere.Count == 0 ? "" : $"; there is one in namespace {string.Join(", ", elsewhere)} ({fix})";
+            Error(path, $"unknown service '{name}' in namespace '{ns}'{hint}");
+        }
         return service;
     }
 
@@ -234,7 +245,7 @@ internal sealed class Checks(IssueCollector issues, ValidationContext context)
     {
         var ns = backend.Namespace ?? resourceNamespace;
         OptionalDnsLabel(ValidationPath.Field(path, "namespace"), backend.Namespace);
-        var service = KnownService(ValidationPath.Field(path, "service"), backend.Service, ns);
+        var service = KnownService(ValidationPath.Field(path, "service"), backend.Service, ns, namespaceSettable: true);
         if (backend.Version is not null && service is not null)
             KnownVersion(ValidationPath.Field(path, "version"), service, backend.Version);
         else if (backend.Version is not null)

@@ -38,7 +38,7 @@ internal static class HttpRouteRules
             checks.Defined($"{path}.kind", parent.Kind);
             checks.OptionalDnsLabel($"{path}.namespace", parent.Namespace);
             if (parent.Kind == ParentKind.Service)
-                checks.KnownService($"{path}.name", parent.Name, parent.Namespace ?? ns);
+                checks.KnownService($"{path}.name", parent.Name, parent.Namespace ?? ns, namespaceSettable: true);
             else
                 checks.DnsLabel($"{path}.name", parent.Name);
         });
