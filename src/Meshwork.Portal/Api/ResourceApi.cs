@@ -1,4 +1,5 @@
 using Meshwork.Model.Resources;
+using Meshwork.Model.Serialization;
 using Meshwork.Model.Validation;
 using Meshwork.Portal.Identity;
 using Meshwork.Store;
@@ -38,7 +39,7 @@ public static class ResourceApi
             group.MapPost("/validate", (HttpRequest request, ResourceService store, CancellationToken ct) => ValidateAsync(request, store, kind, ct))
                 .RequireAuthorization(read).WithSummary("Dry run: validate against the stored state, write nothing");
             group.MapGet("/{namespace}/{name}/revisions", async (ResourceService store, string @namespace, string name, CancellationToken ct) =>
-                    Results.Ok((await store.ListRevisionsAsync(new ResourceKey(kind, @namespace, name), ct)).Select(RevisionView.From)))
+                    Results.Json((await store.ListRevisionsAsync(new ResourceKey(kind, @namespace, name), ct)).Select(RevisionView.From).ToList(), MeshworkJson.Options))
                 .RequireAuthorization(read).WithSummary("Every stored revision, oldest first");
             group.MapPost("/{namespace}/{name}/revert", (HttpContext context, ResourceService store, string @namespace, string name,
                         RevertRequest body, CancellationToken ct) =>

@@ -41,8 +41,9 @@ public static class PortalHosting
     public static WebApplication UsePortal(this WebApplication app)
     {
         var portal = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PortalOptions>>().Value;
+        // Unexpected failures become an RFC 7807 body (no stack traces outside Development).
         if (!app.Environment.IsDevelopment())
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
+            app.UseExceptionHandler();
         if (portal.RequireHttps)
         {
             app.UseHsts();

@@ -1,0 +1,1 @@
+global using Meshwork.Portal.Tests.Infrastructure;
