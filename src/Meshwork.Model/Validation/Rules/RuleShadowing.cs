@@ -16,14 +16,16 @@ internal static class RuleShadowing
         if (rules is null)
             return;
         var entries = RoutePrecedence.Order(rules);
-        var byRule = entries.GroupBy(e => e.RuleIndex);
-        foreach (var group in byRule)
+        var positionsByRule = Enumerable.Range(0, entries.Count).GroupBy(i => entries[i].RuleIndex).OrderBy(g => g.Key);
+        foreach (var group in positionsByRule)
         {
             (int Rule, int Match)? coveredBy = null;
             var allCovered = true;
-            foreach (var entry in group)
+            foreach (var position in group)
             {
-                var cover = entries.TakeWhile(e => e != entry).FirstOrDefault(e => e.RuleIndex != entry.RuleIndex && Covers(e.Match, entry.Match));
+                var entry = entries[position];
+                // Only matches tried before this one can take its requests.
+                var cover = entries.Take(position).FirstOrDefault(e => e.RuleIndex != entry.RuleIndex && Covers(e.Match, entry.Match));
                 if (cover is null)
                 {
                     allCovered = false;
