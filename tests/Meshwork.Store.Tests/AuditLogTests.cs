@@ -125,6 +125,56 @@ public sealed class AuditLogTests : StoreDatabase
     }
 
     [Fact]
+    public async Task VerifyChainAsync_LastRowsRemovedAfterHeadWasRecorded_ReportsTruncation()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
+        await service.ApplyAsync(Checkout(version: 2, description: "three"), Alice);
+        var log = new AuditLog(db);
+        var head = await log.GetHeadAsync();
+
+        await ExecuteAsync("""
+            ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
+            DELETE FROM audit_log WHERE sequence = 3;
+            """);
+
+        Assert.True((await log.VerifyChainAsync()).IsIntact); // the chain alone cannot tell
+        Assert.Equal(
+            ChainVerification.Broken(2, 3, "the log ends before the recorded head (sequence 3): rows were removed from the end"),
+            await log.VerifyChainAsync(head));
+    }
+
+    [Fact]
+    public async Task VerifyChainAsync_RecordedHeadStillPresent_IsIntactWithLaterRows()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        var log = new AuditLog(db);
+        var head = await log.GetHeadAsync();
+        await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
+
+        Assert.Equal(new ChainHead(1, head!.Hash), head);
+        Assert.Equal(ChainVerification.Intact(2), await log.VerifyChainAsync(head));
+    }
+
+    [Fact]
+    public async Task CountAsync_FilterByKind_CountsAllMatchesIgnoringPaging()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(CheckoutRoute(10), Bob);
+        await service.ApplyAsync(CheckoutRoute(20, version: 1), Bob);
+
+        var count = await new AuditLog(db).CountAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
+
+        Assert.Equal(2, count);
+    }
+
+    [Fact]
     public async Task AuditLogTable_UpdateWithTriggerEnabled_IsRefused()
     {
         await using var db = OpenContext();
