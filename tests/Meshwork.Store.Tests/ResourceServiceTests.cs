@@ -210,6 +210,49 @@ public sealed class ResourceServiceTests : StoreDatabase
     }
 
     [Fact]
+    public async Task RevertAsync_DeletedResourceToLastLiveVersion_RestoresItAfterTheTombstone()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
+        await service.DeleteAsync(Checkout().Key, 2, Alice);
+
+        var result = await service.RevertAsync(Checkout().Key, toVersion: 2, expectedCurrentVersion: 3, Bob);
+
+        Assert.IsType<ChangeResult.Applied>(result);
+        var stored = (await service.GetAsync(Checkout().Key))!;
+        Assert.Equal(MeshworkJson.Canonical(Checkout(version: 4, description: "two")), MeshworkJson.Canonical(stored.Resource));
+        Assert.Equal([ChangeAction.Create, ChangeAction.Update, ChangeAction.Delete, ChangeAction.Revert],
+            (await service.ListRevisionsAsync(Checkout().Key)).Select(r => r.Action).ToList());
+        Assert.True((await new AuditLog(db).VerifyChainAsync()).IsIntact);
+    }
+
+    [Fact]
+    public async Task RevertAsync_DeletedResourceWithStaleTombstoneVersion_ReturnsConflict()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.DeleteAsync(Checkout().Key, 1, Alice);
+
+        var result = await service.RevertAsync(Checkout().Key, toVersion: 1, expectedCurrentVersion: 1, Bob);
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 1, 2), result);
+        Assert.Null(await service.GetAsync(Checkout().Key));
+    }
+
+    [Fact]
+    public async Task RevertAsync_ResourceThatNeverExisted_ReturnsNotFound()
+    {
+        await using var db = OpenContext();
+
+        var result = await ServiceOver(db).RevertAsync(Checkout().Key, toVersion: 1, expectedCurrentVersion: 1, Bob);
+
+        Assert.Equal(new ChangeResult.NotFound(Checkout().Key), result);
+    }
+
+    [Fact]
     public async Task RevertAsync_ChangedSinceRead_ReturnsConflict()
     {
         await using var db = OpenContext();

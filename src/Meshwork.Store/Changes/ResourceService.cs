@@ -124,17 +124,24 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
         }, actor, ct);
     }
 
-    /// <summary>Writes the content of an earlier version as a new version (audited as Revert).</summary>
+    /// <summary>
+    /// Writes the content of an earlier version as a new version (audited as Revert). A deleted
+    /// resource is restored the same way: its current version is then the delete's tombstone.
+    /// </summary>
     public async Task<ChangeResult> RevertAsync(ResourceKey key, long toVersion, long expectedCurrentVersion, ChangeActor actor, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         return await InWriteTransactionAsync(async () =>
         {
-            var row = await FindRow(key).AsNoTracking().SingleOrDefaultAsync(ct);
-            if (row is null)
+            var current = await FindRow(key).AsNoTracking().Select(r => (long?)r.Version).SingleOrDefaultAsync(ct);
+            var deleted = current is null;
+            current ??= await db.ResourceRevisions.AsNoTracking()
+                .Where(r => r.Kind == key.Kind && r.Namespace == key.Namespace && r.Name == key.Name)
+                .MaxAsync(r => (long?)r.Version, ct);
+            if (current is null)
                 return (new ChangeResult.NotFound(key), null);
-            if (row.Version != expectedCurrentVersion)
-                return (new ChangeResult.Conflict(key, expectedCurrentVersion, row.Version), null);
+            if (current != expectedCurrentVersion)
+                return (new ChangeResult.Conflict(key, expectedCurrentVersion, current.Value), null);
             var revision = await db.ResourceRevisions.AsNoTracking()
                 .Where(r => r.Kind == key.Kind && r.Namespace == key.Namespace && r.Name == key.Name && r.Version == toVersion)
                 .SingleOrDefaultAsync(ct);
@@ -144,7 +151,8 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
                 return (new ChangeResult.Invalid(new ValidationResult([
                     new ValidationIssue("metadata.version", $"version {toVersion} of {key} {reason}")])), null);
             }
-            var target = WithVersion(MeshworkJson.Deserialize(revision.Spec), expectedCurrentVersion);
+            // A restore is a create (version 0) that continues after the tombstone.
+            var target = WithVersion(MeshworkJson.Deserialize(revision.Spec), deleted ? 0 : expectedCurrentVersion);
             var validation = ResourceValidator.Validate(target, ContextFor([target], await LoadStoredServicesAsync(ct)));
             if (!validation.IsValid)
                 return (new ChangeResult.Invalid(validation), null);
@@ -172,7 +180,8 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             var lastVersion = await db.ResourceRevisions
                 .Where(r => r.Kind == key.Kind && r.Namespace == key.Namespace && r.Name == key.Name)
                 .MaxAsync(r => (long?)r.Version, ct) ?? 0;
-            return new Planned(null, new PendingChange(key, ChangeAction.Create, null, null, WithVersion(resource, lastVersion + 1)));
+            var action = updateAction == ChangeAction.Revert ? ChangeAction.Revert : ChangeAction.Create;
+            return new Planned(null, new PendingChange(key, action, null, null, WithVersion(resource, lastVersion + 1)));
         }
         if (row.Version != expected)
             return new Planned(new ChangeResult.Conflict(key, expected, row.Version), null);
