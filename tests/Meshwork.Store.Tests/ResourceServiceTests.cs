@@ -87,6 +87,47 @@ public sealed class ResourceServiceTests : StoreDatabase
     }
 
     [Fact]
+    public async Task ApplyAsync_ConcurrentCreatesOfOneKey_OneCreatesOtherConflicts()
+    {
+        await using var aliceDb = OpenContext();
+        await using var bobDb = OpenContext();
+        using var start = new ManualResetEventSlim();
+
+        var alice = Task.Run(() => { start.Wait(); return ServiceOver(aliceDb).ApplyAsync(Checkout(description: "alice"), Alice); });
+        var bob = Task.Run(() => { start.Wait(); return ServiceOver(bobDb).ApplyAsync(Checkout(description: "bob"), Bob); });
+        start.Set();
+        var results = await Task.WhenAll(alice, bob);
+
+        Assert.Single(results.OfType<ChangeResult.Applied>());
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 0, 1), Assert.Single(results.OfType<ChangeResult.Conflict>()));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ManyConcurrentWritersOnDifferentResources_AuditChainStaysLinear()
+    {
+        await using (var setup = OpenContext())
+            await ServiceOver(setup).ApplyAsync(Checkout(), Alice);
+
+        var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
+        {
+            await using var db = OpenContext();
+            var service = ServiceOver(db);
+            for (var edit = 0; edit < 5; edit++)
+            {
+                var route = CheckoutRoute(canaryWeight: edit * 10, version: edit) with
+                {
+                    Metadata = new ResourceMetadata { Name = $"route-{writer}", Version = edit },
+                };
+                Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(route, Alice));
+            }
+        })).ToList();
+        await Task.WhenAll(writers);
+
+        await using var check = OpenContext();
+        Assert.Equal(ChainVerification.Intact(41), await new AuditLog(check).VerifyChainAsync());
+    }
+
+    [Fact]
     public async Task ApplyAsync_InvalidResource_WritesNoRowRevisionOrAuditEntry()
     {
         await using var db = OpenContext();
