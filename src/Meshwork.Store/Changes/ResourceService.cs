@@ -1,6 +1,7 @@
 using Meshwork.Model.Resources;
 using Meshwork.Model.Serialization;
 using Meshwork.Model.Validation;
+using Meshwork.Store.Configurations;
 using Meshwork.Store.Entities;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -217,8 +218,12 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             // Only a writer bypassing ResourceService (and its lock) can get here; still never a lost update.
             return await ConflictAfterRaceAsync(ct);
         }
-        catch (DbUpdateException ex) when (ownsTransaction && ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException ex) when (ownsTransaction && ex.InnerException is PostgresException
         {
+            SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ResourceRowEntityTypeConfiguration.KeyIndexName,
+        })
+        {
+            // A concurrent create of the same key (again only possible past the lock).
             return await ConflictAfterRaceAsync(ct);
         }
         finally

@@ -6,6 +6,8 @@ namespace Meshwork.Store.Configurations;
 
 internal sealed class ResourceRowEntityTypeConfiguration : IEntityTypeConfiguration<ResourceRow>
 {
+    public const string KeyIndexName = "ux_resources_key";
+
     public void Configure(EntityTypeBuilder<ResourceRow> builder)
     {
         builder.ToTable("resources");
@@ -18,6 +20,6 @@ internal sealed class ResourceRowEntityTypeConfiguration : IEntityTypeConfigurat
         builder.Property(r => r.Spec).HasColumnName("spec").HasColumnType("jsonb");
         builder.Property(r => r.UpdatedAt).HasColumnName("updated_at");
         builder.Property(r => r.UpdatedBy).HasColumnName("updated_by");
-        builder.HasIndex(r => new { r.Kind, r.Namespace, r.Name }).IsUnique().HasDatabaseName("ux_resources_key");
+        builder.HasIndex(r => new { r.Kind, r.Namespace, r.Name }).IsUnique().HasDatabaseName(KeyIndexName);
     }
 }
