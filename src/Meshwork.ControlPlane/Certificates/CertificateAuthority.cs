@@ -39,15 +39,16 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
 
         // Backdate a little for clock skew between machines; never outlive the root.
-        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-1);
-        var notAfter = DateTimeOffset.UtcNow.Add(ttl);
+        var issuedAt = DateTimeOffset.UtcNow;
+        var notBefore = issuedAt.AddMinutes(-1);
+        var notAfter = issuedAt.Add(ttl);
         if (notAfter > root.NotAfter) notAfter = root.NotAfter;
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
         using var certificate = request.Create(root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), notBefore, notAfter, serial);
         return new IssuedCertificate(spiffeId, certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(),
-            notBefore, notAfter);
+            notBefore, notAfter, issuedAt);
     }
 
     public void Dispose()

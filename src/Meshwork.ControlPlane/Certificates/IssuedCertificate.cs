@@ -6,8 +6,12 @@ public sealed record IssuedCertificate(
     string CertificatePem,
     string PrivateKeyPem,
     DateTimeOffset NotBefore,
-    DateTimeOffset NotAfter)
+    DateTimeOffset NotAfter,
+    DateTimeOffset IssuedAt)
 {
-    /// <summary>Renewal point: two thirds of the certificate's life, so a renewal has a third of its life to land.</summary>
-    public DateTimeOffset RenewAt => NotBefore + (NotAfter - NotBefore) * 2 / 3;
+    /// <summary>
+    /// Renewal point: two thirds of the certificate's life from issuance (not from NotBefore, which is
+    /// backdated for clock skew), so a renewal has a third of its life to land.
+    /// </summary>
+    public DateTimeOffset RenewAt => IssuedAt + (NotAfter - IssuedAt) * 2 / 3;
 }

@@ -34,6 +34,7 @@ public sealed class SnapshotPublisher : BackgroundService
     private bool reloadDesired = true;
     private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     private readonly HashSet<ServiceRef> changedServices = [];
+    private DateTimeOffset warmupUntil = DateTimeOffset.MaxValue;
 
     public SnapshotPublisher(DesiredStateReader reader, ServiceRegistry registry, ConnectionTable connections,
         WorkloadCertificates certificates, FleetState fleet, IOptions<ControlPlaneOptions> options, ILogger<SnapshotPublisher> logger)
@@ -81,6 +82,13 @@ public sealed class SnapshotPublisher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var warmup = options.Value.RegistryWarmup ?? options.Value.InstanceGracePeriod;
+        warmupUntil = DateTimeOffset.UtcNow + warmup;
+        _ = Task.Delay(warmup, stoppingToken).ContinueWith(_ =>
+        {
+            lock (gate) allDirty = true;
+            wake.Release();
+        }, TaskContinuationOptions.OnlyOnRanToCompletion);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -142,9 +150,12 @@ public sealed class SnapshotPublisher : BackgroundService
             }
         }
 
-        var targets = all
+        var warming = DateTimeOffset.UtcNow < warmupUntil;
+        var targets = (all
             ? connections.All().ToList()
-            : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList();
+            : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList())
+            .Where(c => !warming || !ServesOwnSnapshot(c))
+            .ToList();
         if (targets.Count == 0) return;
 
         var stopwatch = Stopwatch.StartNew();
@@ -159,6 +170,10 @@ public sealed class SnapshotPublisher : BackgroundService
 
         logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed}", targets.Count, stopwatch.ElapsedMilliseconds, pushed);
     }
+
+    /// <summary>The proxy arrived with a snapshot of its own and has not been pushed one by this control plane yet.</summary>
+    private static bool ServesOwnSnapshot(ProxyConnection connection) =>
+        !string.IsNullOrEmpty(connection.Hello.CurrentHash) && connection.LastSentHash == connection.Hello.CurrentHash;
 
     /// <summary>Compiles one proxy; true when its snapshot changed and was queued.</summary>
     public bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)

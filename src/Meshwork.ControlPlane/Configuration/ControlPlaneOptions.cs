@@ -31,6 +31,14 @@ public sealed class ControlPlaneOptions
     /// <summary>How long an instance stays in the registry after its proxy disconnects.</summary>
     public TimeSpan InstanceGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After a start, the registry is rebuilt from reconnecting proxies. Until this has passed
+    /// (default: the instance grace period) proxies that already serve a snapshot are not pushed
+    /// one compiled from a half-empty registry: an instance not yet back is treated as one in its
+    /// grace period. Proxies with no snapshot are served at once.
+    /// </summary>
+    public TimeSpan? RegistryWarmup { get; set; }
+
     /// <summary>Quiet period that collapses a burst of changes into one compile.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(75);
 

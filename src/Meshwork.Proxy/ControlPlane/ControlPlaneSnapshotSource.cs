@@ -36,9 +36,16 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private string servingHash = "";
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
-        ILogger<ControlPlaneSnapshotSource> logger)
+        LastGoodSnapshotStore lastGood, ILogger<ControlPlaneSnapshotSource> logger)
     {
         this.options = WithProxyDefaults(options.Value, proxy.Value);
+        // The proxy starts serving its last good snapshot before any stream exists; saying so in the
+        // Hello lets a control plane that is still rebuilding its registry leave it in place.
+        if (lastGood.Load() is { } serving)
+        {
+            servingVersion = serving.Version;
+            servingHash = serving.Hash;
+        }
         this.logger = logger;
         appClient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
     }

@@ -56,6 +56,9 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft"] = "Warning";
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        info.Environment["Logging__LogLevel__Meshwork.ControlPlane.Compilation"] = "Debug";
         info.Environment["DOTNET_gcServer"] = "0";
         foreach (var (key, value) in settings) info.Environment[key] = value;
 

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Meshwork.Testing.Processes;
+
+namespace Meshwork.ControlPlane.Tests.Infrastructure;
+
+/// <summary>A real Meshwork proxy process configured only by the control plane (no snapshot file).</summary>
+public sealed class MeshProxy : IAsyncDisposable
+{
+    private static readonly HttpClient Admin = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private ChildProcess? process;
+
+    private MeshProxy(string id, string service, string version, string? appAddress)
+    {
+        Id = id;
+        Service = service;
+        Version = version;
+        AppAddress = appAddress;
+    }
+
+    public string Id { get; }
+    public string Service { get; }
+    public string Version { get; }
+    public string? AppAddress { get; private set; }
+    public int AdminPort { get; } = FreePorts.Next();
+    public int InboundPort { get; } = FreePorts.Next();
+    public int OutboundPort { get; } = FreePorts.Next();
+    public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
+    public string Output => process?.Output ?? "";
+
+    public static async Task<MeshProxy> StartAsync(string controlPlane, string token, string id, string service, string version, string? appAddress)
+    {
+        var proxy = new MeshProxy(id, service, version, appAddress);
+        await proxy.StartAsync(controlPlane, token);
+        return proxy;
+    }
+
+    /// <summary>(Re)starts the process on the same ports and state directory; waits until a snapshot serves.</summary>
+    public async Task StartAsync(string controlPlane, string token, string? appAddress = null)
+    {
+        AppAddress = appAddress ?? AppAddress;
+        string[] args =
+        [
+            "--Proxy:BindAddress", "127.0.0.1",
+            "--Proxy:AdminPort", AdminPort.ToString(),
+            "--Proxy:InboundPort", InboundPort.ToString(),
+            "--Proxy:OutboundPort", OutboundPort.ToString(),
+            "--Proxy:StateDirectory", StateDirectory,
+            "--Logging:LogLevel:Default", "Warning",
+            "--ControlPlaneClient:Address", controlPlane,
+            "--ControlPlaneClient:BootstrapToken", token,
+            "--ControlPlaneClient:ProxyId", Id,
+            "--ControlPlaneClient:Service", Service,
+            "--ControlPlaneClient:Version", Version,
+            "--ControlPlaneClient:AppAddress", AppAddress ?? "",
+            "--ControlPlaneClient:MaxBackoff", "00:00:02",
+        ];
+        process = ChildProcess.Start("Meshwork.Proxy", args, name: Id);
+        await process.WaitForHttpOkAsync($"http://127.0.0.1:{AdminPort}/ready", TimeSpan.FromSeconds(60));
+    }
+
+    public async Task StopAsync()
+    {
+        if (process is not null) await process.DisposeAsync();
+        process = null;
+    }
+
+    /// <summary>The proxy's /snapshot admin view: serving version and hash, last apply outcome.</summary>
+    public async Task<JsonElement> SnapshotInfoAsync() => await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/snapshot");
+
+    /// <summary>An app's view of the mesh: HTTP_PROXY pointed at this sidecar's outbound listener.</summary>
+    public HttpClient OutboundClient() => new(new SocketsHttpHandler
+    {
+        Proxy = new WebProxy($"http://127.0.0.1:{OutboundPort}"),
+        UseProxy = true,
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(10),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(StateDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Meshwork.ControlPlane.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Meshwork.ControlPlane.Tests.Mesh;
+
+/// <summary>Real proxies, real backends, real control plane and Postgres: configuration reaches traffic.</summary>
+[Collection(MeshCollection.Name)]
+public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output) : IClassFixture<MeshFixture>
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task RouteChange_ThroughResourceService_EveryProxyAcksAndTrafficFollows()
+    {
+        using var client = mesh.Web.OutboundClient();
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous);
+
+        var stopwatch = Stopwatch.StartNew();
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v2"));
+        var converged = await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
+        output.WriteLine($"route change at {DateTime.UtcNow - converged:HH:mm:ss.fff}, traffic on v2 after {converged.TotalMilliseconds:0} ms");
+
+        await using var status = new StatusWatcher(mesh.Channel);
+        foreach (var proxy in mesh.Proxies)
+        {
+            await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.AckedVersion > 0,
+                Generous, $"{proxy.Id} in sync");
+            var served = await proxy.SnapshotInfoAsync();
+            Assert.Equal(status.Proxy(proxy.Id)!.AckedVersion, served.GetProperty("version").GetInt64());
+        }
+        for (var i = 0; i < 20; i++) Assert.Equal("orders-v2-a", await MeshFixture.ServedByAsync(client));
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+    }
+
+    [Fact]
+    public async Task NewInstance_Joining_IsReachedByCallers()
+    {
+        using var client = mesh.Web.OutboundClient();
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous);
+        await using var backend = await DemoBackend.StartAsync("orders", "v1", "orders-v1-b");
+
+        var stopwatch = Stopwatch.StartNew();
+        await using var joined = await MeshProxy.StartAsync(mesh.ControlPlane.Address, mesh.Token, "orders-v1-2", "orders", "v1", backend.Address);
+        var ready = stopwatch.Elapsed;
+        while (await MeshFixture.ServedByAsync(client) != "orders-v1-b")
+            Assert.True(stopwatch.Elapsed < Generous, "the new instance was never reached");
+        output.WriteLine($"new instance: proxy process ready after {ready.TotalMilliseconds:0} ms, reached by the caller after {stopwatch.ElapsedMilliseconds} ms " +
+                         $"({(stopwatch.Elapsed - ready).TotalMilliseconds:0} ms after its proxy was serving)");
+    }
+
+    [Fact]
+    public async Task InvalidSnapshot_ForOneProxy_IsNackedAndThatProxyKeepsServingThePreviousOne()
+    {
+        using var client = mesh.Web.OutboundClient();
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v2"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
+        var before = await mesh.OrdersV2.SnapshotInfoAsync();
+        await using var status = new StatusWatcher(mesh.Channel);
+
+        // Restarted with a malformed app address: the control plane compiles it into this proxy's own
+        // local-app cluster (no other proxy's snapshot carries it); the proxy rejects the snapshot.
+        await mesh.OrdersV2.StopAsync();
+        await mesh.OrdersV2.StartAsync(mesh.ControlPlane.Address, mesh.Token, appAddress: "127.0.0.1:99999");
+        try
+        {
+            try
+            {
+                await status.WaitUntilAsync(s => s.Proxy("orders-v2-1")?.LastNack is { Version: > 0 }, Generous, "NACK from orders-v2-1");
+            }
+            catch (TimeoutException)
+            {
+                output.WriteLine((await mesh.OrdersV2.SnapshotInfoAsync()).ToString());
+                output.WriteLine(status.Proxy("orders-v2-1")?.ToString());
+                output.WriteLine(mesh.Diagnostics());
+                throw;
+            }
+            var nack = status.Proxy("orders-v2-1")!.LastNack;
+            Assert.Contains("127.0.0.1:99999", nack.Error);
+            Assert.Contains(status.Events, e => e.Kind == "Nack" && e.ProxyId == "orders-v2-1");
+
+            var after = await mesh.OrdersV2.SnapshotInfoAsync();
+            Assert.Equal(before.GetProperty("hash").GetString(), after.GetProperty("hash").GetString());
+            Assert.False(after.GetProperty("lastResult").GetProperty("accepted").GetBoolean());
+            for (var i = 0; i < 20; i++) Assert.Equal("orders-v2-a", await MeshFixture.ServedByAsync(client));
+        }
+        finally
+        {
+            await mesh.OrdersV2.StopAsync();
+            await mesh.OrdersV2.StartAsync(mesh.ControlPlane.Address, mesh.Token, appAddress: mesh.OrdersV2Backend.Address);
+            await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+        }
+    }
+
+    [Fact]
+    public async Task ControlPlane_KilledUnderLoad_NoRequestFailsAndProxiesReconnectAndConverge()
+    {
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+        using (var probe = mesh.Web.OutboundClient()) await MeshFixture.WaitForServedByAsync(probe, "orders-v1-a", Generous);
+
+        await using (var load = new LoadLoop(mesh.Web.OutboundClient, "http://orders/"))
+        {
+            await Task.Delay(1000);
+            await mesh.ControlPlane.KillAsync();
+            await Task.Delay(3000);
+            var during = load.Requests;
+            await mesh.ControlPlane.StartAsync();
+
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(mesh.ControlPlane.Address);
+            await using var status = new StatusWatcher(channel);
+            var stopwatch = Stopwatch.StartNew();
+            foreach (var proxy in mesh.Proxies)
+                await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.SentVersion > 0,
+                    Generous, $"{proxy.Id} reconnected and in sync");
+            output.WriteLine($"all proxies reconnected and ACKed {stopwatch.ElapsedMilliseconds} ms after the restarted control plane was healthy");
+            await Task.Delay(500);
+            await load.DisposeAsync();
+            output.WriteLine($"{load.Requests} requests ({during} before the restart), {load.Failures} failed");
+            Assert.True(load.Failures == 0, string.Join("\n", load.FailureSamples) + "\n" + mesh.Diagnostics());
+            Assert.True(load.Requests > 50, $"only {load.Requests} requests");
+        }
+
+        // Converged: a change made after the restart still reaches traffic.
+        using var client = mesh.Web.OutboundClient();
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v2"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+    }
+}
