@@ -87,6 +87,30 @@ public sealed class ResourceServiceTests : StoreDatabase
     }
 
     [Fact]
+    public async Task ApplyAsync_RowChangedBehindTheWriteLockBeforeWrite_ReturnsConflictNotLostUpdate()
+    {
+        await using var db = OpenContext();
+        await ServiceOver(db).ApplyAsync(Checkout(), Alice);
+        using var clock = new TestPausingTimeProvider();
+        var service = new ResourceService(db, clock);
+
+        var mine = Task.Run(() => service.ApplyAsync(Checkout(version: 1, description: "mine"), Alice));
+        Assert.True(clock.Reached.Wait(TimeSpan.FromSeconds(30)), "the write never reached the clock");
+        // A writer that ignores the store's lock (raw SQL) changes the row in the gap.
+        await using (var other = OpenContext())
+            await other.Database.ExecuteSqlRawAsync(
+                """UPDATE resources SET version = 2, spec = jsonb_set(spec, '{{description}}', '"theirs"') WHERE name = 'checkout'""");
+        clock.Release.Set();
+        var result = await mine;
+
+        Assert.Equal(new ChangeResult.Conflict(Checkout().Key, 1, 2), result);
+        await using var check = OpenContext();
+        Assert.Equal("theirs", ((Service)(await ServiceOver(check).GetAsync(Checkout().Key))!.Resource).Description);
+        Assert.Equal(1, await check.AuditLog.CountAsync());
+        Assert.Equal(1, await check.ResourceRevisions.CountAsync());
+    }
+
+    [Fact]
     public async Task ApplyAsync_ConcurrentCreatesOfOneKey_OneCreatesOtherConflicts()
     {
         await using var aliceDb = OpenContext();
