@@ -44,7 +44,14 @@ public sealed class ProxyStats : IDisposable
             Interlocked.Increment(ref cell.TotalDenied);
         }
         cell.Latency.Record(latency);
+        cell.Prometheus ??= PrometheusCell.For(key);
+        cell.Prometheus.Requests.Inc();
+        cell.Prometheus.Duration.Observe(latency.TotalMilliseconds);
+        if (wasDenied)
+            cell.Prometheus.Denied.Inc();
 
+        if (!requests.Enabled && !duration.Enabled)
+            return; // no OpenTelemetry listener: skip building tags
         var direction = key.Direction == Direction.Inbound ? "inbound" : "outbound";
         var tags = new TagList
         {
@@ -59,12 +66,6 @@ public sealed class ProxyStats : IDisposable
         duration.Record(latency.TotalMilliseconds, tags);
         if (wasDenied)
             denied.Add(1, tags);
-
-        string[] labels = [direction, key.SourceService, key.DestinationService, key.DestinationVersion, key.Route, key.StatusClass];
-        PrometheusSetup.Requests.WithLabels(labels).Inc();
-        PrometheusSetup.Duration.WithLabels(labels).Observe(latency.TotalMilliseconds);
-        if (wasDenied)
-            PrometheusSetup.Denied.WithLabels(labels).Inc();
     }
 
     /// <summary>Counts since the previous drain; cells without traffic are left out.</summary>
@@ -103,5 +104,17 @@ public sealed class ProxyStats : IDisposable
         public long TotalFailures;
         public long TotalDenied;
         public readonly LatencyRecorder Latency = new();
+        public PrometheusCell? Prometheus;
+    }
+
+    /// <summary>The labelled Prometheus children of one cell, resolved once instead of per request.</summary>
+    private sealed record PrometheusCell(Prometheus.Counter.Child Requests, Prometheus.Histogram.Child Duration, Prometheus.Counter.Child Denied)
+    {
+        public static PrometheusCell For(in TrafficKey key)
+        {
+            string[] labels = [key.Direction == Direction.Inbound ? "inbound" : "outbound", key.SourceService, key.DestinationService, key.DestinationVersion, key.Route, key.StatusClass];
+            return new PrometheusCell(
+                PrometheusSetup.Requests.WithLabels(labels), PrometheusSetup.Duration.WithLabels(labels), PrometheusSetup.Denied.WithLabels(labels));
+        }
     }
 }

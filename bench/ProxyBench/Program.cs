@@ -1,0 +1,40 @@
+using System.Globalization;
+using ProxyBench;
+
+// bench/proxy.sh drives this tool:
+//   ProxyBench load --url http://127.0.0.1:18101/ [--host backend] --rate 1000 --duration 20s [--warmup 3s] [--connections 32]
+//   ProxyBench snapshots --dir DIR --backend 127.0.0.1:18080 --outbound 18101 --inbound 18106
+return args.FirstOrDefault() switch
+{
+    "load" => await OpenLoopLoad.RunAsync(Options.Parse(args[1..])),
+    "snapshots" => BenchSnapshots.Write(Options.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: ProxyBench load --url URL [--host H] --rate RPS --duration 20s | snapshots --dir DIR --backend HOST:PORT --outbound PORT --inbound PORT");
+    return 2;
+}
+
+namespace ProxyBench
+{
+    internal sealed class Options(Dictionary<string, string> values)
+    {
+        public static Options Parse(string[] args)
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var i = 0; i + 1 < args.Length; i += 2)
+                values[args[i].TrimStart('-')] = args[i + 1];
+            return new Options(values);
+        }
+
+        public string Get(string name, string? fallback = null) =>
+            values.TryGetValue(name, out var value) ? value : fallback ?? throw new ArgumentException($"--{name} is required");
+
+        public int Int(string name, int fallback) =>
+            values.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+        public TimeSpan Duration(string name, string fallback) => Meshwork.Model.Serialization.Durations.Parse(Get(name, fallback));
+    }
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Proxy data-plane benchmark (not a test). One backend returning 1 kB (nginx, a static body: the
+# cheapest backend, so the proxies are what is measured) and five ways to reach it:
+#   direct, Meshwork proxy (1 hop), Meshwork proxy -> proxy (2 hops, mTLS), HAProxy, nginx proxy
+# Closed-loop throughput with wrk; latency at a constant 1,000 RPS with bench/ProxyBench (open
+# loop, HdrHistogram, corrected for coordinated omission). Medians of several runs. Pinning on
+# this 2-core machine: load generator + backend on CPU 0, the proxy under test on CPU 1 (both
+# Meshwork proxies of the 2-hop path share CPU 1). HAProxy and nginx run one thread/worker each.
+# Results and settings: docs/benchmarks.md (section "Proxy data plane"). The last line is:
+#   proxy: rps_ratio_vs_nginx=X rps_ratio_vs_haproxy=X added_p99_ms_1hop=X added_p99_ms_2hop=X idle_rss_mb=X
+#   bench/proxy.sh            3 runs, wrk 10s, latency 20s
+#   bench/proxy.sh --quick    1 run,  wrk 5s,  latency 8s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
+
+runs=3; wrk_duration=10s; latency_duration=20s; mode=full
+if [[ "${1:-}" == "--quick" ]]; then runs=1; wrk_duration=5s; latency_duration=8s; mode=quick; fi
+connections=64
+rate=1000
+
+log() { echo "$*" >&2; }
+
+# ---- tools (Debian packages) -------------------------------------------------------------
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v nginx >/dev/null || missing+=(nginx)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+# ---- build -----------------------------------------------------------------------------
+log "building (Release, slot $MESHWORK_BUILD_SLOT)"
+dotnet build src/Meshwork.Proxy -c Release -v quiet -nologo >&2
+dotnet build bench/ProxyBench -c Release -v quiet -nologo >&2
+bin=".build/${MESHWORK_BUILD_SLOT}/bin"
+proxy_dll="$bin/Meshwork.Proxy/Release/net10.0/Meshwork.Proxy.dll"
+bench_dll="$bin/ProxyBench/Release/net10.0/ProxyBench.dll"
+
+# ---- topology --------------------------------------------------------------------------
+backend_port=18080; nginx_port=18090; haproxy_port=18091; outbound_port=18101; inbound_port=18106
+admin_client=18200; admin_server=18201
+work=$(mktemp -d /tmp/meshwork-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+body=$(head -c 1024 /dev/zero | tr '\0' 'x')
+cat >"$work/backend.conf" <<EOF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off; keepalive_requests 1000000; keepalive_timeout 300s;
+  server { listen 127.0.0.1:$backend_port; location / { default_type text/plain; return 200 "$body"; } }
+}
+EOF
+cat >"$work/nginx-proxy.conf" <<EOF
+worker_processes 1; daemon off; pid $work/nginx-proxy.pid; error_log $work/nginx-proxy.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off; keepalive_requests 1000000; keepalive_timeout 300s;
+  upstream backend { server 127.0.0.1:$backend_port; keepalive 128; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
+  }
+}
+EOF
+cat >"$work/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$haproxy_port
+  default_backend be
+backend be
+  server s1 127.0.0.1:$backend_port maxconn 1000
+EOF
+
+last_pid=""
+start() { # cpu name command...   (sets last_pid; not run in a subshell so cleanup knows every pid)
+  local cpu=$1 name=$2; shift 2
+  taskset -c "$cpu" "$@" >"$work/$name.log" 2>&1 &
+  last_pid=$!
+  pids+=("$last_pid")
+}
+wait_http() { # url [host]
+  for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null ${2:+-H "Host: $2"} "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  log "not ready: $1"; tail -n 20 "$work"/*.log >&2; return 1
+}
+
+start 0 backend nginx -c "$work/backend.conf" -p "$work"
+start 1 nginx-proxy nginx -c "$work/nginx-proxy.conf" -p "$work"
+start 1 haproxy haproxy -f "$work/haproxy.cfg"
+
+dotnet "$bench_dll" snapshots --dir "$work" --backend "127.0.0.1:$backend_port" --outbound "$outbound_port" --inbound "$inbound_port"
+proxy_args=(--Proxy:BindAddress 127.0.0.1 --Logging:LogLevel:Default Warning)
+export DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production
+start 1 proxy-client dotnet "$proxy_dll" "${proxy_args[@]}" --Proxy:AdminPort $admin_client \
+  --Proxy:SnapshotFile "$work/client.json" --Proxy:StateDirectory "$work/state-client"
+client_pid=$last_pid
+start 1 proxy-server dotnet "$proxy_dll" "${proxy_args[@]}" --Proxy:AdminPort $admin_server \
+  --Proxy:SnapshotFile "$work/server.json" --Proxy:StateDirectory "$work/state-server"
+
+wait_http "http://127.0.0.1:$backend_port/"
+wait_http "http://127.0.0.1:$nginx_port/"
+wait_http "http://127.0.0.1:$haproxy_port/"
+wait_http "http://127.0.0.1:$admin_client/ready"
+wait_http "http://127.0.0.1:$admin_server/ready"
+wait_http "http://127.0.0.1:$outbound_port/" backend
+wait_http "http://127.0.0.1:$outbound_port/" backend-mtls
+
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+sleep 2
+idle_rss=$(rss_mb "$client_pid")
+log "idle RSS meshwork proxy: ${idle_rss} MB"
+
+# name url host
+targets=(
+  "direct http://127.0.0.1:$backend_port/ backend"
+  "meshwork_1hop http://127.0.0.1:$outbound_port/ backend"
+  "meshwork_2hop http://127.0.0.1:$outbound_port/ backend-mtls"
+  "haproxy http://127.0.0.1:$haproxy_port/ backend"
+  "nginx http://127.0.0.1:$nginx_port/ backend"
+)
+
+declare -A rps p50 p99
+for target in "${targets[@]}"; do
+  read -r name url host <<<"$target"
+  values=()
+  for run in $(seq 1 "$runs"); do
+    out=$(taskset -c 0 wrk -t1 -c"$connections" -d"$wrk_duration" -H "Host: $host" "$url")
+    value=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}')
+    [[ -n "$errors" ]] && log "  $name wrk: $errors"
+    values+=("$value")
+    log "wrk $name run $run: $value req/s"
+  done
+  rps[$name]=$(printf '%s\n' "${values[@]}" | median)
+  if [[ $name == meshwork_1hop ]]; then loaded_rss=$(rss_mb "$client_pid"); fi
+done
+
+clk=$(getconf CLK_TCK)
+for target in "${targets[@]}"; do
+  read -r name url host <<<"$target"
+  p50s=(); p99s=()
+  for run in $(seq 1 "$runs"); do
+    before=$(cpu_ticks "$client_pid")
+    out=$(taskset -c 0 dotnet "$bench_dll" load --url "$url" --host "$host" --rate $rate --duration $latency_duration --warmup 3s)
+    after=$(cpu_ticks "$client_pid")
+    log "latency $name run $run: $out"
+    p50s+=("$(echo "$out" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')")
+    p99s+=("$(echo "$out" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')")
+    if [[ $name == meshwork_1hop && $run == 1 ]]; then
+      # CPU of the proxy over warmup + measured phase at a constant $rate RPS: % of one core per 1,000 RPS.
+      secs=$(( ${latency_duration%s} + 3 ))
+      cpu_per_krps=$(awk -v t=$((after - before)) -v c="$clk" -v s="$secs" -v r=$rate 'BEGIN {printf "%.1f", 100 * t / c / s / (r / 1000)}')
+    fi
+  done
+  p50[$name]=$(printf '%s\n' "${p50s[@]}" | median)
+  p99[$name]=$(printf '%s\n' "${p99s[@]}" | median)
+done
+after_rss=$(rss_mb "$client_pid")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+diff() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
+r_nginx=$(ratio "${rps[meshwork_1hop]}" "${rps[nginx]}")
+r_haproxy=$(ratio "${rps[meshwork_1hop]}" "${rps[haproxy]}")
+added1=$(diff "${p99[meshwork_1hop]}" "${p99[direct]}")
+added2=$(diff "${p99[meshwork_2hop]}" "${p99[direct]}")
+summary="proxy: rps_ratio_vs_nginx=$r_nginx rps_ratio_vs_haproxy=$r_haproxy added_p99_ms_1hop=$added1 added_p99_ms_2hop=$added2 idle_rss_mb=$idle_rss"
+
+# ---- docs/benchmarks.md (only the proxy section, between its markers) ------------------------
+section=$(mktemp)
+{
+  echo "<!-- proxy:begin (generated by bench/proxy.sh; edits inside are overwritten) -->"
+  echo "## Proxy data plane"
+  echo
+  echo "Run: \`bench/proxy.sh${mode/full/}\` ($mode: $runs run(s) per figure, medians; wrk ${wrk_duration}, latency ${latency_duration} after a 3 s warmup), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), .NET $(dotnet --version)."
+  echo
+  echo "Setup: backend = nginx returning a 1,024-byte body (1 worker, CPU 0). Load generators on CPU 0; the proxy under test on CPU 1"
+  echo "(the 2-hop path runs both Meshwork proxies on CPU 1). HTTP/1.1 keep-alive everywhere: wrk \`-t1 -c$connections\`; nginx proxy"
+  echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: Release build,"
+  echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend),"
+  echo "default settings (workstation GC as .NET picks for one CPU, tiered PGO, telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
+  echo "$rate RPS, measured from each request's scheduled start (coordinated omission corrected), HdrHistogram."
+  echo
+  echo "| Path | Throughput (wrk, req/s) | p50 @ $rate RPS (ms) | p99 @ $rate RPS (ms) |"
+  echo "|---|---:|---:|---:|"
+  for target in "${targets[@]}"; do
+    read -r name _ _ <<<"$target"
+    echo "| $name | ${rps[$name]} | ${p50[$name]} | ${p99[$name]} |"
+  done
+  echo
+  echo "Meshwork proxy resources: idle RSS ${idle_rss} MB; RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
+  echo "CPU ${cpu_per_krps}% of one core per 1,000 RPS (1 hop, measured at $rate RPS)."
+  echo
+  echo "Targets: rps_ratio_vs_nginx >= 0.66, added p99 <= 1 ms (1 hop) and <= 2 ms (2 hops) at 1,000 RPS, idle RSS <= 60 MB."
+  echo
+  echo "$summary"
+  echo "<!-- proxy:end -->"
+} >"$section"
+
+doc=docs/benchmarks.md
+[[ -f $doc ]] || printf '# Benchmarks\n\n' >"$doc"
+python3 - "$doc" "$section" <<'EOF'
+import re, sys
+doc, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+text = open(doc).read()
+pattern = re.compile(r"<!-- proxy:begin.*?<!-- proxy:end -->", re.S)
+text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
+open(doc, "w").write(text)
+EOF
+rm -f "$section"
+echo "$summary"
