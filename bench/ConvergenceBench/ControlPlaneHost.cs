@@ -28,6 +28,10 @@ internal sealed class ControlPlaneHost(string connectionString)
         info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
         info.Environment["ControlPlane__CaKeyEncryptionKey"] = caKey;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__Meshwork.ControlPlane.Compilation"] = "Debug";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[cp] {e.Data}"); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[cp] {e.Data}"); };
