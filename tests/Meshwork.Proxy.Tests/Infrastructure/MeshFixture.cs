@@ -20,6 +20,7 @@ public sealed class MeshFixture : IAsyncLifetime
     public static readonly TimeSpan RateLimitFill = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan EjectionTime = TimeSpan.FromSeconds(4);
     public const int PoolConnections = 2;
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(300);
     public const int PoolPending = 2;
 
     public TestCertificateAuthority Ca { get; } = TestCertificateAuthority.Create();
@@ -59,6 +60,29 @@ public sealed class MeshFixture : IAsyncLifetime
         Service("ratings", "v1"),
         Service("flaky", "v1"),
         Service("secure", "v1"),
+        Service("sticky", "v1"),
+        new HttpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "flaky" },
+            ParentRefs = [new ParentRef { Name = "flaky" }],
+            Rules =
+            [
+                new HttpRouteRule
+                {
+                    Name = "slow",
+                    Matches = [new HttpRouteMatch { Path = new PathMatch { Type = PathMatchType.PathPrefix, Value = "/slow" } }],
+                    BackendRefs = [new BackendRef { Service = "flaky" }],
+                    Timeouts = new RouteTimeouts { Request = RequestTimeout },
+                },
+                new HttpRouteRule { Name = "all", BackendRefs = [new BackendRef { Service = "flaky" }] },
+            ],
+        },
+        new ResiliencePolicy
+        {
+            Metadata = new ResourceMetadata { Name = "sticky" },
+            Service = "sticky",
+            LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" },
+        },
         new HttpRoute
         {
             Metadata = new ResourceMetadata { Name = "reviews" },
@@ -75,6 +99,12 @@ public sealed class MeshFixture : IAsyncLifetime
                         new HttpRouteFilter { Type = HttpRouteFilterType.RequestMirror, RequestMirror = new RequestMirror { BackendRef = new BackendRef { Service = "reviews", Version = "v1" } } },
                         new HttpRouteFilter { Type = HttpRouteFilterType.ResponseHeaderModifier, ResponseHeaderModifier = new HeaderModifier { Set = [new HttpHeader { Name = "x-route", Value = "beta" }] } },
                     ],
+                },
+                new HttpRouteRule
+                {
+                    Name = "moved",
+                    Matches = [new HttpRouteMatch { Path = new PathMatch { Type = PathMatchType.PathPrefix, Value = "/old" } }],
+                    Filters = [new HttpRouteFilter { Type = HttpRouteFilterType.RequestRedirect, RequestRedirect = new RequestRedirect { Path = new PathModifier { Type = PathModifierType.ReplacePrefixMatch, Value = "/new" }, StatusCode = 301 } }],
                 },
                 new HttpRouteRule
                 {
@@ -123,6 +153,8 @@ public sealed class MeshFixture : IAsyncLifetime
     public IReadOnlyList<Instance> Instances() =>
     [
         Instance(ReviewsV1), Instance(ReviewsV2), Instance(RatingsA), Instance(RatingsB), Instance(Flaky),
+        Instance(RatingsA) with { Id = "sticky-a", Service = "sticky" },
+        Instance(RatingsB) with { Id = "sticky-b", Service = "sticky" },
         new() { Id = "secure-1", Service = "secure", Version = "v1", Address = $"127.0.0.1:{SecureInboundPort}", ProxyId = "proxy-secure", Health = InstanceHealth.Healthy },
     ];
 

@@ -119,4 +119,20 @@ public sealed class ResilienceTests(MeshFixture mesh)
             await Task.WhenAll(mesh.RatingsA.SetLatencyAsync(0), mesh.RatingsB.SetLatencyAsync(0));
         }
     }
+
+    [Fact]
+    public async Task RequestTimeout_SlowBackend_Returns504()
+    {
+        await mesh.Flaky.SetLatencyAsync(2000);
+        try
+        {
+            using var response = await mesh.Outbound.GetAsync("http://flaky/slow/op");
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.Equal("request", response.Headers.GetValues("x-meshwork-timeout").Single());
+        }
+        finally
+        {
+            await mesh.Flaky.SetLatencyAsync(0);
+        }
+    }
 }

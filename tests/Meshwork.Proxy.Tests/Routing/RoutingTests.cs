@@ -87,4 +87,39 @@ public sealed class RoutingTests(MeshFixture mesh)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("ratings", (await MeshFixture.EchoAsync(response)).Service);
     }
+
+    [Fact]
+    public async Task Redirect_MovedPrefix_Returns301WithRewrittenLocation()
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            Proxy = new WebProxy($"http://127.0.0.1:{mesh.WebOutboundPort}"),
+            UseProxy = true,
+            AllowAutoRedirect = false,
+        });
+        using var response = await client.GetAsync("http://reviews/old/page?id=7");
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal("http://reviews/new/page?id=7", response.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task ConsistentHash_SameUserHeader_AlwaysSameEndpoint()
+    {
+        var seen = new HashSet<string>();
+        for (var user = 0; user < 20; user++)
+        {
+            var instances = new HashSet<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "http://sticky/cart");
+                request.Headers.Add("x-user", $"user-{user}");
+                using var response = await mesh.Outbound.SendAsync(request);
+                instances.Add((await MeshFixture.EchoAsync(response)).Instance);
+            }
+            Assert.Single(instances);
+            seen.UnionWith(instances);
+        }
+        // 20 users over 2 endpoints: both get some (all on one would be a 1-in-500,000 fluke).
+        Assert.Equal(2, seen.Count);
+    }
 }
