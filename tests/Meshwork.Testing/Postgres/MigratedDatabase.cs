@@ -46,8 +46,12 @@ public static class MigratedDatabase
             await using (var admin = new NpgsqlConnection(cluster.ConnectionString()))
             {
                 await admin.OpenAsync();
-                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{TemplateName}\"", admin);
-                await create.ExecuteNonQueryAsync();
+                // A template left half-made by an earlier failed attempt in this process is rebuilt.
+                foreach (var sql in new[] { $"DROP DATABASE IF EXISTS \"{TemplateName}\" WITH (FORCE)", $"CREATE DATABASE \"{TemplateName}\"" })
+                {
+                    await using var command = new NpgsqlCommand(sql, admin);
+                    await command.ExecuteNonQueryAsync();
+                }
             }
             var templateConnection = cluster.ConnectionString(TemplateName);
             await using (var db = OpenContext(templateConnection))
