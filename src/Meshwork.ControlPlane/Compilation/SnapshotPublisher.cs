@@ -121,8 +121,10 @@ public sealed class SnapshotPublisher : BackgroundService
     {
         bool reload, all;
         List<string> dirty;
+        string reason;
         lock (gate)
         {
+            reason = $"reload={reloadDesired} all={allDirty} proxies={dirtyProxies.Count} services=[{string.Join(",", changedServices)}]";
             reload = reloadDesired;
             all = allDirty;
             dirty = dirtyProxies.ToList();
@@ -168,7 +170,7 @@ public sealed class SnapshotPublisher : BackgroundService
                 if (Publish(connection, desired, instances)) Interlocked.Increment(ref pushed);
             });
 
-        logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed}", targets.Count, stopwatch.ElapsedMilliseconds, pushed);
+        logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed} ({Reason})", targets.Count, stopwatch.ElapsedMilliseconds, pushed, reason);
     }
 
     /// <summary>The proxy arrived with a snapshot of its own and has not been pushed one by this control plane yet.</summary>
