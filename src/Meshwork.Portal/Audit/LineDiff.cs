@@ -42,15 +42,16 @@ public static class LineDiff
                 a++;
                 b++;
             }
-            else if (b < m && (a == n || lcs[a, b + 1] >= lcs[a + 1, b]))
+            else if (a < n && (b == m || lcs[a + 1, b] >= lcs[a, b + 1]))
             {
-                raw.Add(new DiffRow(DiffKind.Added, null, null, b + 1, right[b]));
-                b++;
+                // Removals first, so a removed line and its replacement pair up as one changed row.
+                raw.Add(new DiffRow(DiffKind.Removed, a + 1, left[a], null, null));
+                a++;
             }
             else
             {
-                raw.Add(new DiffRow(DiffKind.Removed, a + 1, left[a], null, null));
-                a++;
+                raw.Add(new DiffRow(DiffKind.Added, null, null, b + 1, right[b]));
+                b++;
             }
         }
         return PairChanges(raw);

@@ -10,33 +10,21 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Meshwork.Portal.Hosting;
 
 /// <summary>Users (ASP.NET Core Identity), the OIDC server and token validation (OpenIddict), cookies, policies.</summary>
-internal static class PortalIdentitySetup
+public static class PortalIdentitySetup
 {
     public const string ExternalScheme = "external-oidc";
 
-    public static void AddPortalIdentity(this WebApplicationBuilder builder, PortalOptions portal, string connectionString)
+    internal static void AddPortalIdentity(this WebApplicationBuilder builder, PortalOptions portal, string connectionString)
     {
         var services = builder.Services;
         var dataDirectory = Path.GetFullPath(portal.DataDirectory, builder.Environment.ContentRootPath);
-
-        services.AddDbContext<PortalIdentityDbContext>(options => IdentityDatabase.Configure(options, connectionString));
 
         // Cookies and antiforgery tokens must survive a restart: keys live in the data folder.
         services.AddDataProtection()
             .SetApplicationName("Meshwork.Portal")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "data-protection")));
 
-        services.AddIdentity<PortalUser, IdentityRole>(options =>
-            {
-                options.User.RequireUniqueEmail = true;
-                options.Password.RequiredLength = 10;
-                options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-                options.SignIn.RequireConfirmedAccount = false;
-            })
-            .AddEntityFrameworkStores<PortalIdentityDbContext>()
-            .AddDefaultTokenProviders();
+        services.AddPortalIdentityCore(connectionString);
 
         services.ConfigureApplicationCookie(options =>
         {
@@ -64,7 +52,6 @@ internal static class PortalIdentitySetup
         var encryption = SigningKeys.LoadOrCreate(keys, "token-encryption", X509KeyUsageFlags.KeyEncipherment);
 
         services.AddOpenIddict()
-            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<PortalIdentityDbContext>())
             .AddServer(options =>
             {
                 options.SetAuthorizationEndpointUris(OidcEndpoints.AuthorizePath.TrimStart('/'))
@@ -113,9 +100,33 @@ internal static class PortalIdentitySetup
         services.AddAuthorization(options =>
             PortalPolicies.Add(options, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme));
 
+        services.AddScoped<AdminBootstrapper>();
+    }
+
+    /// <summary>
+    /// Users, roles and OIDC applications over the identity database, without any HTTP concerns
+    /// (cookies, OIDC endpoints): what the Users page's services need. Component tests use it too.
+    /// </summary>
+    public static IServiceCollection AddPortalIdentityCore(this IServiceCollection services, string connectionString)
+    {
+        services.AddDbContext<PortalIdentityDbContext>(options => IdentityDatabase.Configure(options, connectionString));
+
+        services.AddIdentity<PortalUser, IdentityRole>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 10;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddEntityFrameworkStores<PortalIdentityDbContext>()
+            .AddDefaultTokenProviders();
+
+        services.AddOpenIddict().AddCore(options => options.UseEntityFrameworkCore().UseDbContext<PortalIdentityDbContext>());
         services.AddScoped<ApiClientService>();
         services.AddScoped<UserAdminService>();
-        services.AddScoped<AdminBootstrapper>();
+        return services;
     }
 
     private static Task RedirectOrStatus(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> context, int status)
