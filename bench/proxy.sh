@@ -132,6 +132,9 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 sleep 2
 idle_rss=$(rss_mb "$client_pid")
+idle_pss=$(awk '/^Pss:/ {printf "%.1f", $2/1024}' "/proc/$client_pid/smaps_rollup")
+idle_private=$(awk '/^Private_(Clean|Dirty):/ {t+=$2} END {printf "%.1f", t/1024}' "/proc/$client_pid/smaps_rollup")
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "idle RSS meshwork proxy: ${idle_rss} MB"
 
 # name url host
@@ -180,6 +183,7 @@ for target in "${targets[@]}"; do
   p99[$name]=$(printf '%s\n' "${p99s[@]}" | median)
 done
 after_rss=$(rss_mb "$client_pid")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 diff() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
@@ -211,7 +215,12 @@ section=$(mktemp)
     echo "| $name | ${rps[$name]} | ${p50[$name]} | ${p99[$name]} |"
   done
   echo
-  echo "Meshwork proxy resources: idle RSS ${idle_rss} MB; RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
+  echo "Machine load average (1/5/15 min) before: $load_before, after: $load_after. Above ~1 means other work shared these 2 CPUs during"
+  echo "the run (on the team machine, builds and test suites of four other engineers), which inflates tails and makes the"
+  echo "throughput figures of all five paths noisy; compare paths within one run, not across runs."
+  echo
+  echo "Meshwork proxy resources: idle RSS ${idle_rss} MB (PSS ${idle_pss} MB, private ${idle_private} MB: most of the RSS is the .NET and"
+  echo "ASP.NET Core shared framework mapped read-only and shared by every .NET process); RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
   echo "CPU ${cpu_per_krps}% of one core per 1,000 RPS (1 hop, measured at $rate RPS)."
   echo
   echo "Targets: rps_ratio_vs_nginx >= 0.66, added p99 <= 1 ms (1 hop) and <= 2 ms (2 hops) at 1,000 RPS, idle RSS <= 60 MB."

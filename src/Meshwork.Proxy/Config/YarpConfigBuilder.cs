@@ -29,7 +29,14 @@ public static class YarpConfigBuilder
 
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
-        new RouteConfig { RouteId = RouteId, ClusterId = UnroutedCluster, Match = new RouteMatch { Path = "/{**catch-all}" } },
+        new RouteConfig
+        {
+            RouteId = RouteId,
+            ClusterId = UnroutedCluster,
+            Match = new RouteMatch { Path = "/{**catch-all}" },
+            // Sidecar hops do not add X-Forwarded-* (as Envoy sidecars); the gateway sets them itself (MeshMiddleware).
+            Transforms = [new Dictionary<string, string> { ["X-Forwarded"] = "Off" }],
+        },
     ];
 
     public static IReadOnlyList<ClusterConfig> Clusters(ProxySnapshot snapshot)

@@ -20,6 +20,8 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
             return await base.SendAsync(request, cancellationToken);
 
         var retries = plan.Replayable ? plan.Retries : null;
+        if (retries is null && plan.RequestTimeout is null && plan.PerTryTimeout is null)
+            return await base.SendAsync(request, cancellationToken); // nothing to enforce: no per-attempt token source
         var maxAttempts = 1 + Math.Max(0, retries?.Attempts ?? 0);
         var deadline = plan.RequestTimeout is { } total ? plan.StartedAt + (long)(total.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var inRetry = false;

@@ -129,6 +129,8 @@ public sealed class MeshMiddleware(
         var host = request.Host.Host;
         edge.DestinationService = host;
 
+        if (kind == ListenerKind.Gateway)
+            AddForwardedHeaders(context);
         var virtualHost = (kind == ListenerKind.Gateway ? snapshot.Gateway : snapshot.Outbound).Find(host);
         RouteMatcher? matcher = null;
         var rule = virtualHost?.Match(request, out matcher);
@@ -226,6 +228,16 @@ public sealed class MeshMiddleware(
         {
             clusterCounters.Exit();
         }
+    }
+
+    /// <summary>North/south traffic: tell the backend who the client was (Envoy's edge behaviour).</summary>
+    private static void AddForwardedHeaders(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        if (context.Connection.RemoteIpAddress is { } ip)
+            headers.Append("X-Forwarded-For", ip.ToString());
+        headers["X-Forwarded-Proto"] = context.Request.Scheme;
+        headers["X-Forwarded-Host"] = context.Request.Host.Value;
     }
 
     private static bool Roll(double percent) => percent >= 100 || (percent > 0 && Random.Shared.NextDouble() * 100 < percent);
