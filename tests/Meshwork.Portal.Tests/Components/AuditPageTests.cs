@@ -58,9 +58,12 @@ public sealed class AuditPageTests(PortalFactory portal) : IClassFixture<PortalF
 
         page.FindAll("[data-testid=audit-table] tbody tr").First(r => r.TextContent.Contains("bunit-audit-diff") && r.TextContent.Contains("Update")).Click();
 
-        var diff = page.Find("[data-testid=diff-view]");
-        Assert.Contains("\"port\": 8080", diff.QuerySelector("td.left.removed")!.TextContent);
-        Assert.Contains("\"port\": 9090", diff.QuerySelector("td.right.added")!.TextContent);
+        page.WaitForAssertion(() =>
+        {
+            var diff = page.Find("[data-testid=diff-view]");
+            Assert.Contains("\"port\": 8080", diff.QuerySelector("td.left.removed")!.TextContent);
+            Assert.Contains("\"port\": 9090", diff.QuerySelector("td.right.added")!.TextContent);
+        }, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
