@@ -34,8 +34,9 @@ public sealed class AdmissionLimiter(IOptions<ControlPlaneOptions> options, Time
                 retryAfter = TimeSpan.Zero;
                 return true;
             }
+            // Never earlier than the next token (waiting >= 1 covers it); jitter only later, up to +50%.
             waiting += 1;
-            retryAfter = TimeSpan.FromSeconds(Math.Clamp(waiting / rate, 0.2, 30) * (0.5 + Random.Shared.NextDouble()));
+            retryAfter = TimeSpan.FromSeconds(Math.Min(30, Math.Max((1 - tokens) / rate, waiting / rate)) * (1 + 0.5 * Random.Shared.NextDouble()));
             return false;
         }
     }

@@ -6,8 +6,11 @@ using Meshwork.Testing.Postgres;
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
 
 /// <summary>One migrated database and one real control plane process per test class.</summary>
-public sealed class ControlPlaneFixture : IAsyncLifetime
+public class ControlPlaneFixture : IAsyncLifetime
 {
+    /// <summary>Extra control plane settings (environment form) for derived fixtures.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     public string ConnectionString { get; private set; } = "";
     public ControlPlaneProcess ControlPlane { get; private set; } = null!;
     public GrpcChannel Channel { get; private set; } = null!;
@@ -17,10 +20,8 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     {
         ConnectionString = await MigratedDatabase.CreateAsync();
         Token = await TestTokens.IssueAsync(ConnectionString);
-        ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, new Dictionary<string, string>
-        {
-            ["ControlPlane__InstanceGracePeriod"] = "00:00:02",
-        });
+        var settings = new Dictionary<string, string>(Settings) { ["ControlPlane__InstanceGracePeriod"] = "00:00:02" };
+        ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
         Channel = GrpcChannel.ForAddress(ControlPlane.Address);
     }
 
@@ -40,4 +41,14 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
         Channel.Dispose();
         await ControlPlane.DisposeAsync();
     }
+}
+
+/// <summary>A control plane admitting 2 new streams at once and 1 per second after that.</summary>
+public sealed class ThrottledControlPlaneFixture : ControlPlaneFixture
+{
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["ControlPlane__AdmissionBurst"] = "2",
+        ["ControlPlane__AdmissionRatePerSecond"] = "1",
+    };
 }
