@@ -43,9 +43,9 @@ public sealed class ControlPlaneOptions
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(75);
 
     /// <summary>New streams admitted per second (token bucket) to throttle reconnect storms.</summary>
-    public double AdmissionRatePerSecond { get; set; } = 500;
+    public double AdmissionRatePerSecond { get; set; } = 1000;
 
-    public int AdmissionBurst { get; set; } = 500;
+    public int AdmissionBurst { get; set; } = 1000;
 
     /// <summary>Apply EF migrations at start (off: the portal/launcher migrate).</summary>
     public bool MigrateDatabase { get; set; }
