@@ -23,6 +23,9 @@ public static class PortalHosting
         builder.AddPortalIdentity(portal, connectionString);
         builder.Services.AddHostedService<DatabaseStartup>();
 
+        // Serve library assets (MudBlazor's _content/) from a build output in every environment, not
+        // only Development; a published app has them in wwwroot and this is then a no-op.
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();

@@ -70,8 +70,13 @@ public sealed class AuditViewModel(IServiceScopeFactory scopes, CurrentUser user
         Verification = await scope.ServiceProvider.GetRequiredService<AuditLog>().VerifyChainAsync();
     }
 
-    /// <summary>The entry's "after" can be restored when it has content (not a delete's tombstone).</summary>
-    public static bool CanRevertTo(AuditEntry entry) => entry.AfterJson is not null && entry.VersionAfter is not null;
+    /// <summary>
+    /// The entry's "after" can be restored when it has content (not a delete's tombstone) and is
+    /// not what the resource holds already.
+    /// </summary>
+    public bool CanRevertTo(AuditEntry entry) =>
+        entry.AfterJson is not null && entry.VersionAfter is { } version
+        && !(loadedVersions.TryGetValue(entry.Key, out var current) && current == version);
 
     /// <summary>
     /// Restores the content this entry wrote, as a new version. The version the page last saw is
@@ -80,7 +85,7 @@ public sealed class AuditViewModel(IServiceScopeFactory scopes, CurrentUser user
     public async Task<ChangeOutcome> RevertToAsync(AuditEntry entry)
     {
         if (!CanRevertTo(entry))
-            return new ChangeOutcome(false, "This entry deleted the resource; pick an entry that wrote content.", []);
+            return new ChangeOutcome(false, "Nothing to revert: this entry deleted the resource, or the resource holds this content already.", []);
         if (!await user.CanAsync(PortalPolicies.WritePolicyFor(entry.Kind)))
             return ChangeOutcome.Denied($"changing {entry.Kind} resources");
         await using var scope = scopes.CreateAsyncScope();

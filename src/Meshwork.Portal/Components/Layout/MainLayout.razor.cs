@@ -16,5 +16,17 @@ public partial class MainLayout
 
     [Inject] public required ThemeState ThemeState { get; init; }
 
+    /// <summary>True once the circuit is live (after-render never runs while prerendering); browser tests wait for it.</summary>
+    private bool interactive;
+
     private void ToggleDrawer() => drawerOpen = !drawerOpen;
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (firstRender)
+        {
+            interactive = true;
+            StateHasChanged();
+        }
+    }
 }
