@@ -117,23 +117,28 @@ public sealed class UiMutationTests(PortalFactory portal) : IClassFixture<Portal
     {
         var services = Services("olga@meshwork.test", "Operator");
         Assert.True((await services.CreateAsync(new ServiceForm { Name = "ui-revert-stale", Port = 1111 })).Succeeded);
+        async Task ChangePortAsync(int port)
+        {
+            await using var scope = portal.Services.CreateAsyncScope();
+            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+            var current = (await store.GetAsync(new ResourceKey(ResourceKind.Service, "default", "ui-revert-stale")))!.Resource;
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(((Service)current) with { Port = port }, new ChangeActor("someone-else", ChangeSource.Api)));
+        }
+        await ChangePortAsync(2222);
         var audit = Audit("ada@meshwork.test", "Admin");
         audit.Filter.Name = "ui-revert-stale";
         await audit.LoadAsync();
-        var createEntry = Assert.Single(audit.Entries);
+        var createEntry = audit.Entries.Single(e => e.Action == ChangeAction.Create);
+        Assert.True(audit.CanRevertTo(createEntry));
+        Assert.False(audit.CanRevertTo(audit.Entries.Single(e => e.Action == ChangeAction.Update))); // already current
 
-        await using (var scope = portal.Services.CreateAsyncScope())
-        {
-            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
-            var current = (await store.GetAsync(createEntry.Key))!.Resource;
-            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(((Service)current) with { Port = 3333 }, new ChangeActor("someone-else", ChangeSource.Api)));
-        }
+        await ChangePortAsync(3333); // someone else, after the page loaded
         var outcome = await audit.RevertToAsync(createEntry);
 
         Assert.False(outcome.Succeeded);
         Assert.Contains("changed since this page was loaded", outcome.Message);
         Assert.Equal(3333, ((Service)(await StoredAsync("ui-revert-stale"))!.Resource).Port);
-        Assert.Equal(2, (await AuditForAsync("ui-revert-stale")).Count);
+        Assert.Equal(3, (await AuditForAsync("ui-revert-stale")).Count);
     }
 
     [Fact]
