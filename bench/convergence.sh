@@ -55,7 +55,10 @@ warm-up (= instance grace period, 10 s) during which reconnecting proxies keep t
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows}
 CP CPU per change includes one second of the fleet's app-health reports after it. RSS per proxy is (RSS with N
-connected - RSS before any proxy) / N. Targets: at 1,000 proxies p99 <= 1,000 ms and last <= 2,000 ms; storm
+connected - RSS before any proxy) / N; at 100 proxies it is dominated by the one-off growth of a process that
+starts serving (JIT, thread and buffer pools), the larger fleets show the marginal cost. For scale: compiling one
+proxy's snapshot costs about 0.13 ms of CPU (0.08 ms of it the content hash the proxy verifies), encoding it
+0.07 ms, issuing its certificate 0.23 ms (Release, one core, 10 services, 20 endpoints, 6 kB snapshot). Targets: at 1,000 proxies p99 <= 1,000 ms and last <= 2,000 ms; storm
 recovery <= 30 s; istiod's published sizing is 1 vCPU and 1.5 GB for 2,000 sidecars (about 750 kB per sidecar).
 
 ${last}
