@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using ConvergenceBench;
 using Grpc.Net.Client;
-using Meshwork.ControlPlane.Tokens;
 using Meshwork.Model.Resources;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
 using Meshwork.Store;
-using Meshwork.Store.Entities;
 using Meshwork.Testing.Postgres;
 
 // Convergence benchmark: N simulated proxies against one real control plane process.
@@ -25,16 +22,9 @@ void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss
 
 // --- desired state: 10 services (v1/v2), a route on svc-0 that the benchmark flips between versions.
 var connectionString = await MigratedDatabase.CreateAsync();
-var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+string secret;
 await using (var db = MigratedDatabase.OpenContext(connectionString))
-{
-    db.BootstrapTokens.Add(new BootstrapToken
-    {
-        Id = Guid.NewGuid(), Name = "bench", SecretHash = BootstrapTokenHash.Compute(secret), Service = "*", Namespace = "*",
-        CreatedAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddHours(2), CreatedBy = "bench",
-    });
-    await db.SaveChangesAsync();
-}
+    secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2), "bench")).Secret;
 async Task ApplyAsync(Resource resource)
 {
     await using var db = MigratedDatabase.OpenContext(connectionString);

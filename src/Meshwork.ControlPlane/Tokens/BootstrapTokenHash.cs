@@ -1,10 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
+using Meshwork.Store;
 
 namespace Meshwork.ControlPlane.Tokens;
 
-/// <summary>How a bootstrap token secret is stored: lower-case hex SHA-256 of its UTF-8 text.</summary>
+/// <summary>How a bootstrap token secret is stored; the one definition lives beside the table, in the store.</summary>
 public static class BootstrapTokenHash
 {
-    public static string Compute(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    public static string Compute(string secret) => BootstrapTokenService.Hash(secret);
 }

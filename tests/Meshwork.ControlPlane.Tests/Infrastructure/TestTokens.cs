@@ -1,32 +1,20 @@
-using System.Security.Cryptography;
-using Meshwork.ControlPlane.Tokens;
-using Meshwork.Store.Entities;
+using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
 
-/// <summary>Bootstrap tokens written straight to bootstrap_tokens, the way the portal/CLI issue them.</summary>
+/// <summary>Bootstrap tokens issued (and revoked) through the store's BootstrapTokenService, as the portal and CLI do.</summary>
 internal static class TestTokens
 {
     public static async Task<string> IssueAsync(string connectionString, string service = "*", string ns = "*",
         TimeSpan? validFor = null, bool revoked = false)
     {
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
         await using var db = MigratedDatabase.OpenContext(connectionString);
-        var now = DateTimeOffset.UtcNow;
-        db.BootstrapTokens.Add(new BootstrapToken
-        {
-            Id = Guid.NewGuid(),
-            Name = $"test-{Guid.NewGuid():N}"[..16],
-            SecretHash = BootstrapTokenHash.Compute(secret),
-            Service = service,
-            Namespace = ns,
-            CreatedAt = now,
-            ExpiresAt = now + (validFor ?? TimeSpan.FromHours(1)),
-            RevokedAt = revoked ? now : null,
-            CreatedBy = "tests",
-        });
-        await db.SaveChangesAsync();
-        return secret;
+        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var issued = await tokens.IssueAsync($"test-{Guid.NewGuid():N}"[..16], service, ns, validFor ?? TimeSpan.FromHours(1), "tests");
+        if (revoked) Assert.True(await tokens.RevokeAsync(issued.Id));
+        if (validFor is { } shortLived && shortLived < TimeSpan.FromSeconds(1))
+            await Task.Delay(shortLived + TimeSpan.FromMilliseconds(50));
+        return issued.Secret;
     }
 }

@@ -34,7 +34,7 @@ public sealed class StreamAdmissionTests(ControlPlaneFixture fixture) : IClassFi
         {
             "unknown" => "not-a-token",
             "revoked" => await TestTokens.IssueAsync(fixture.ConnectionString, revoked: true),
-            "expired" => await TestTokens.IssueAsync(fixture.ConnectionString, validFor: TimeSpan.FromSeconds(-1)),
+            "expired" => await TestTokens.IssueAsync(fixture.ConnectionString, validFor: TimeSpan.FromMilliseconds(1)),
             _ => await TestTokens.IssueAsync(fixture.ConnectionString, service: "payments", ns: "default"),
         };
         await using var proxy = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(token, $"refused-{kind}", "intruder"));
