@@ -97,11 +97,20 @@ public sealed class PortalJourneyTests : IAsyncLifetime
             await Assertions.Expect(page.Locator("[data-testid=chain-status]")).ToContainTextAsync("Chain intact");
             await ScreenshotAsync(page, "03-audit");
 
+            // Traffic: a route typed as YAML, validated and applied, then listed.
+            await page.ClickAsync("a.mud-nav-link:has-text('Traffic')");
+            await page.FillAsync("textarea[data-testid=yaml-editor]",
+                "kind: HttpRoute\nmetadata:\n  name: checkout\nparentRefs:\n  - name: checkout\nrules:\n  - backendRefs:\n      - service: checkout\n        version: v1\n");
+            await page.ClickAsync("[data-testid=yaml-apply]");
+            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied HttpRoute/default/checkout");
+            await Assertions.Expect(page.Locator("tbody tr", new PageLocatorOptions { HasText = "HttpRoute" })).ToHaveCountAsync(1);
+            await ScreenshotAsync(page, "04-traffic");
+
             // Dark theme, and an honest empty page.
             await page.ClickAsync("a.mud-nav-link:has-text('Topology')");
             await Assertions.Expect(page.GetByText("No live topology yet")).ToBeVisibleAsync();
             await page.ClickAsync("[data-testid=theme-toggle]");
-            await ScreenshotAsync(page, "04-topology-dark");
+            await ScreenshotAsync(page, "05-topology-dark");
 
             // Responsive: on a phone-sized screen the navigation drawer gets out of the way.
             await page.SetViewportSizeAsync(390, 800);
@@ -109,7 +118,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
             await page.Locator("[data-interactive=true]").WaitForAsync();
             await Assertions.Expect(row).ToHaveCountAsync(1);
             await Assertions.Expect(page.Locator("a.mud-nav-link:has-text('Audit')")).Not.ToBeVisibleAsync();
-            await ScreenshotAsync(page, "05-services-phone");
+            await ScreenshotAsync(page, "06-services-phone");
 
             Assert.True(consoleErrors.Count == 0, "browser console errors (CSP?): " + string.Join(" | ", consoleErrors));
         }

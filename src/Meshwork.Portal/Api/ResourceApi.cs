@@ -162,19 +162,7 @@ public static class ResourceApi
             if (!(await authorization.AuthorizeAsync(context.User, policy)).Succeeded)
                 return ApiProblems.Forbidden($"Changing {kind} resources needs the {PortalRoles.Admin} role; nothing was written.");
         }
-        // Apply semantics (like kubectl apply): an unversioned resource replaces whatever is stored.
-        // The versions read here are still checked at commit, so a concurrent change is a conflict.
-        var resources = new List<Resource>(body.Resources.Count);
-        foreach (var resource in body.Resources)
-        {
-            if (resource.Metadata.Version != 0)
-            {
-                resources.Add(resource);
-                continue;
-            }
-            var current = await store.GetAsync(resource.Key, ct);
-            resources.Add(current is null ? resource : resource with { Metadata = resource.Metadata with { Version = current.Resource.Metadata.Version } });
-        }
+        var resources = await ApplySemantics.ResolveVersionsAsync(store, body.Resources, ct);
         return await store.ApplyManyAsync(resources, ApiActor.From(context), ct) switch
         {
             ChangeResult.Applied applied => Results.Ok(new BatchResult(

@@ -12,6 +12,7 @@ public static class ViewModelRegistration
         services.AddScoped<UsersViewModel>();
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
+        services.AddTransient<YamlEditorViewModel>();
         return services;
     }
 }

@@ -29,6 +29,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddScoped<UsersViewModel>();
         Services.AddScoped<SettingsViewModel>();
         Services.AddScoped<ThemeState>();
+        Services.AddTransient<YamlEditorViewModel>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));
