@@ -5,6 +5,7 @@ using Meshwork.Testing.Postgres;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Portal.Tests.Infrastructure;
 
@@ -21,11 +22,21 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     private readonly Dictionary<string, string> tokens = new();
     private readonly SemaphoreSlim tokenLock = new(1, 1);
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The configured first-admin password; null leaves it unset, so the portal generates a one-time one.</summary>
+    public string? AdminPasswordSetting { get; init; } = AdminPassword;
+
+    /// <summary>Set to share a data folder between two portals (a restart).</summary>
+    public string? DataDirectoryOverride { get; init; }
+
+    /// <summary>Extra log sink (tests that read what the portal logs).</summary>
+    public ILoggerProvider? LoggerProvider { get; init; }
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await MigratedDatabase.CreateAsync();
+        if (ConnectionString.Length == 0)
+            ConnectionString = await MigratedDatabase.CreateAsync();
         _ = Server; // start now: migrations and the first admin run before any test
     }
 
@@ -33,10 +44,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Meshwork", ConnectionString);
-        builder.UseSetting("Portal:DataDirectory", dataDirectory);
+        builder.UseSetting("Portal:DataDirectory", DataDirectoryOverride ?? dataDirectory);
         builder.UseSetting("Portal:Admin:Email", AdminEmail);
-        builder.UseSetting("Portal:Admin:Password", AdminPassword);
+        if (AdminPasswordSetting is not null)
+            builder.UseSetting("Portal:Admin:Password", AdminPasswordSetting);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        if (LoggerProvider is not null)
+            builder.ConfigureLogging(logging => logging.AddProvider(LoggerProvider));
     }
 
     /// <summary>A confidential API client with this role, created through the product's own service.</summary>
