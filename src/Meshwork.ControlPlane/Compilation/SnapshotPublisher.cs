@@ -57,14 +57,10 @@ public sealed class SnapshotPublisher : BackgroundService
     /// <summary>Completes once the first desired state has been read (streams wait for it before compiling).</summary>
     public Task Started => started.Task;
 
-    /// <summary>Something in Postgres changed: reload and recompile every proxy.</summary>
+    /// <summary>Something in Postgres changed: reload, then recompile the proxies the difference can affect.</summary>
     public void DesiredStateChanged()
     {
-        lock (gate)
-        {
-            reloadDesired = true;
-            allDirty = true;
-        }
+        lock (gate) reloadDesired = true;
         wake.Release();
     }
 
@@ -141,6 +137,7 @@ public sealed class SnapshotPublisher : BackgroundService
 
         if (reload)
         {
+            var previous = Desired;
             try
             {
                 Desired = await reader.ReadAsync(ct);
@@ -149,6 +146,13 @@ public sealed class SnapshotPublisher : BackgroundService
             {
                 lock (gate) reloadDesired = true;
                 throw;
+            }
+            if (!all)
+            {
+                if (DesiredStateDiff.ChangedAccessPoliciesOnly(previous, Desired) is { } policies)
+                    dirty.AddRange(connections.All().Where(c => policies.Any(p => DesiredStateDiff.Selects(p, c.Identity))).Select(c => c.ProxyId));
+                else
+                    all = true;
             }
         }
 

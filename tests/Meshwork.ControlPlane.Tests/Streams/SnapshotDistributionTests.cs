@@ -107,4 +107,28 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
         output.WriteLine($"departed instance left the caller's snapshot after {stopwatch.ElapsedMilliseconds} ms (grace 2 s)");
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(1.5), "an instance must stay through its grace period");
     }
+
+    [Fact]
+    public async Task AccessPolicyChange_ReachesTheSelectedServiceOnly()
+    {
+        await fixture.ApplyAsync(ServiceNamed("vault"));
+        await using var vault = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "vault-1", "vault"));
+        await using var caller = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "web-policy", "web"));
+        await vault.WaitForAsync(s => s.VirtualHosts.Any(v => v.Name == "vault.default"), Timeout);
+        await caller.WaitForAsync(s => s.VirtualHosts.Any(v => v.Name == "vault.default"), Timeout);
+        var callerBefore = caller.Received;
+
+        await fixture.ApplyAsync(new Model.Resources.AccessPolicy
+        {
+            Metadata = new ResourceMetadata { Name = "vault-deny-delete" },
+            Service = "vault",
+            Action = AccessAction.Deny,
+            Rules = [new Model.Resources.AccessRule { To = [new Model.Resources.AccessOperation { Methods = ["DELETE"] }] }],
+        });
+
+        var updated = await vault.WaitForAsync(s => s.Inbound.Policies.Any(p => p.Name == "vault-deny-delete"), Timeout);
+        Assert.Equal("Deny", updated.Inbound.Policies.Single(p => p.Name == "vault-deny-delete").Action);
+        await Task.Delay(500);
+        Assert.Equal(callerBefore, caller.Received);
+    }
 }
