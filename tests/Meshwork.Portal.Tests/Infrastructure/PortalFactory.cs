@@ -4,6 +4,7 @@ using Meshwork.Portal.Identity;
 using Meshwork.Testing.Postgres;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,12 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>Set to share a data folder between two portals (a restart).</summary>
     public string? DataDirectoryOverride { get; init; }
 
+    /// <summary>Extra settings, applied last.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Service overrides for a test (e.g. the backchannel to a stand-in identity provider).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     /// <summary>Extra log sink (tests that read what the portal logs).</summary>
     public ILoggerProvider? LoggerProvider { get; init; }
 
@@ -49,6 +56,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         if (AdminPasswordSetting is not null)
             builder.UseSetting("Portal:Admin:Password", AdminPasswordSetting);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
+        if (TestServices is not null)
+            builder.ConfigureTestServices(TestServices);
         if (LoggerProvider is not null)
             builder.ConfigureLogging(logging => logging.AddProvider(LoggerProvider));
     }
