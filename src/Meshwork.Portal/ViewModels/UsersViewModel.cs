@@ -15,6 +15,12 @@ public sealed class NewClientForm
     public string Role { get; set; } = PortalRoles.Operator;
 }
 
+public sealed class NewPublicClientForm
+{
+    public string DisplayName { get; set; } = "";
+    public string RedirectUri { get; set; } = "";
+}
+
 /// <summary>Users page (admins): people and their roles, API clients and their one-time secrets.</summary>
 public sealed class UsersViewModel(IServiceScopeFactory scopes, CurrentUser user) : LoadState
 {
@@ -23,6 +29,9 @@ public sealed class UsersViewModel(IServiceScopeFactory scopes, CurrentUser user
 
     /// <summary>The secret of the client created last; shown once, cleared on the next action.</summary>
     public CreatedApiClient? NewClient { get; private set; }
+
+    /// <summary>The client id of the public client registered last (it has no secret).</summary>
+    public string? RegisteredPublicClient { get; private set; }
 
     public Task LoadAsync() => RunLoadAsync(async () =>
     {
@@ -61,6 +70,21 @@ public sealed class UsersViewModel(IServiceScopeFactory scopes, CurrentUser user
             return UserActionResult.Failed($"Unknown role '{form.Role}'.");
         await using var scope = scopes.CreateAsyncScope();
         NewClient = await scope.ServiceProvider.GetRequiredService<ApiClientService>().CreateConfidentialAsync(form.DisplayName, form.Role);
+        await LoadAsync();
+        return UserActionResult.Success;
+    }
+
+    /// <summary>A browser or native app: authorization code + PKCE, acting as whoever signs in.</summary>
+    public async Task<UserActionResult> CreatePublicClientAsync(NewPublicClientForm form)
+    {
+        NewClient = null;
+        if (!await user.CanAsync(PortalPolicies.Administer))
+            return UserActionResult.Failed("Only admins manage API clients.");
+        if (!Uri.TryCreate(form.RedirectUri.Trim(), UriKind.Absolute, out var redirect) || redirect.Scheme is not ("https" or "http")
+            || (redirect.Scheme == "http" && !redirect.IsLoopback) || !string.IsNullOrEmpty(redirect.Fragment))
+            return UserActionResult.Failed("The redirect URI must be an absolute https URL (http only for loopback apps), without a fragment.");
+        await using var scope = scopes.CreateAsyncScope();
+        RegisteredPublicClient = await scope.ServiceProvider.GetRequiredService<ApiClientService>().CreatePublicAsync(form.DisplayName, redirect);
         await LoadAsync();
         return UserActionResult.Success;
     }

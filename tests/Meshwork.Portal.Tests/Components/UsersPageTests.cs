@@ -72,4 +72,22 @@ public sealed class UsersPageTests(PortalFactory portal) : IClassFixture<PortalF
         page.Find("button[data-testid=create-user]").Click();
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=new-client-secret]")), TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task RegisterPublicClient_RejectsPlainHttpAndRegistersHttps()
+    {
+        await using var context = new Context(portal);
+        var page = RenderPage(context);
+        page.WaitForAssertion(() => page.Find("[data-testid=clients-table]"), TimeSpan.FromSeconds(10));
+
+        page.Find("input[data-testid=new-public-client-name]").Change("bunit spa");
+        page.Find("input[data-testid=new-public-client-redirect]").Change("http://spa.example/callback");
+        page.Find("button[data-testid=create-public-client]").Click();
+        page.WaitForAssertion(() => Assert.Contains("must be an absolute https URL", page.Find("[data-testid=users-message]").TextContent), TimeSpan.FromSeconds(10));
+
+        page.Find("input[data-testid=new-public-client-redirect]").Change("https://spa.example/callback");
+        page.Find("button[data-testid=create-public-client]").Click();
+        page.WaitForAssertion(() => Assert.Contains("public (PKCE)", page.Find("[data-testid=clients-table]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Contains("Registered client mw-pub-", page.Find("[data-testid=users-message]").TextContent);
+    }
 }

@@ -9,6 +9,9 @@ public partial class Services
     private ServiceForm form = new();
     private ChangeOutcome? outcome;
     private bool busy;
+    private Shared.YamlEditor? editor;
+
+    private const string Example = "kind: Service\nmetadata:\n  name: payments\nport: 8080\nversions:\n  - name: v1\n    labels: {version: v1}\n  - name: v2\n    labels: {version: v2}";
 
     [Inject] public required ServicesViewModel Model { get; init; }
 

@@ -8,6 +8,7 @@ public partial class Users
 {
     private NewUserForm newUser = new();
     private NewClientForm newClient = new();
+    private NewPublicClientForm newPublicClient = new();
     private string? message;
     private bool messageIsError;
 
@@ -26,6 +27,15 @@ public partial class Users
     {
         if (await Act(Model.CreateClientAsync(newClient), "Client created."))
             newClient = new NewClientForm();
+    }
+
+    private async Task CreatePublicClientAsync()
+    {
+        var result = await Model.CreatePublicClientAsync(newPublicClient);
+        messageIsError = !result.Succeeded;
+        message = result.Succeeded ? $"Registered client {Model.RegisteredPublicClient}: it signs people in with their own roles." : string.Join(" ", result.Errors);
+        if (result.Succeeded)
+            newPublicClient = new NewPublicClientForm();
     }
 
     private Task SetRoleAsync(string userId, string role) => Act(Model.SetRoleAsync(userId, role), $"Role changed to {role}.");
