@@ -30,11 +30,13 @@ public sealed class SnapshotPublisher : BackgroundService
     private readonly IOptions<ControlPlaneOptions> options;
     private readonly ILogger<SnapshotPublisher> logger;
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<ServiceRef> changedServices = [];
     private bool allDirty = true;
     private bool reloadDesired = true;
-    private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private readonly HashSet<ServiceRef> changedServices = [];
     private DateTimeOffset warmupUntil = DateTimeOffset.MaxValue;
+
+    // Seeded from the clock so versions keep growing across control plane restarts.
+    private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public SnapshotPublisher(DesiredStateReader reader, ServiceRegistry registry, ConnectionTable connections,
         WorkloadCertificates certificates, FleetState fleet, IOptions<ControlPlaneOptions> options, ILogger<SnapshotPublisher> logger)
@@ -182,7 +184,7 @@ public sealed class SnapshotPublisher : BackgroundService
         !string.IsNullOrEmpty(connection.Hello.CurrentHash) && connection.LastSentHash == connection.Hello.CurrentHash;
 
     /// <summary>Compiles one proxy; true when its snapshot changed and was queued.</summary>
-    public bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)
+    private bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)
     {
         lock (connection.CompileGate)
         {
