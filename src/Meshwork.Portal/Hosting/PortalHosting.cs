@@ -32,12 +32,16 @@ public static class PortalHosting
         builder.Services.AddPortalViewModels();
 
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
+        builder.Services.AddOpenApi("v1", options =>
         {
-            document.Info.Title = "Meshwork API";
-            document.Info.Description = "Desired state of the mesh: services, routes, resilience and access policies, rollouts, settings; and the audit log.";
-            return Task.CompletedTask;
-        }));
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Meshwork API";
+                document.Info.Description = "Desired state of the mesh: services, routes, resilience and access policies, rollouts, settings; and the audit log.";
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer<OpenApiSecurity>();
+        });
         return builder;
     }
 

@@ -208,5 +208,8 @@ public sealed class ResourceApiTests(PortalFactory portal) : IClassFixture<Porta
         var document = await http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/v1/services/{namespace}/{name}", document);
         Assert.Contains("/api/v1/audit/verify", document);
+        using var json = JsonDocument.Parse(document);
+        var scheme = json.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("meshwork-oauth2");
+        Assert.Equal("/connect/token", scheme.GetProperty("flows").GetProperty("clientCredentials").GetProperty("tokenUrl").GetString());
     }
 }
