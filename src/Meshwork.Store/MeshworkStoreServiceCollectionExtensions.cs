@@ -19,6 +19,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<ResourceService>();
         services.AddScoped<AuditLog>();
+        services.AddScoped<BootstrapTokenService>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }
