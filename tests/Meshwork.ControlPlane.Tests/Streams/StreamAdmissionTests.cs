@@ -45,4 +45,19 @@ public sealed class StreamAdmissionTests(ControlPlaneFixture fixture) : IClassFi
         Assert.Equal(StatusCode.PermissionDenied, failure.StatusCode);
         Assert.Equal(0, proxy.Received);
     }
+
+    [Fact]
+    public async Task Root_StoredInPostgres_IsEncryptedWithTheConfiguredKeyAndIsTheTrustBundle()
+    {
+        await using var proxy = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "ca-check", "ca-check"));
+        var snapshot = await proxy.WaitForAsync(_ => true, Timeout);
+        await using var db = Meshwork.Testing.Postgres.MigratedDatabase.OpenContext(fixture.ConnectionString);
+
+        var root = Assert.Single(db.CertificateAuthorities.Where(ca => ca.IsActive));
+
+        Assert.Equal(snapshot.Certificates.TrustBundlePem.Trim(), root.CertificatePem.Trim());
+        Assert.DoesNotContain("PRIVATE KEY", System.Text.Encoding.ASCII.GetString(root.EncryptedPrivateKey));
+        var key = new Meshwork.ControlPlane.Certificates.CaKeyProtector(fixture.ControlPlane.CaKey).Unprotect(root.EncryptedPrivateKey);
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", System.Text.Encoding.UTF8.GetString(key));
+    }
 }
