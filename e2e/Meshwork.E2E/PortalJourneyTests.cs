@@ -108,7 +108,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
 
             // Dark theme, and an honest empty page.
             await page.ClickAsync("a.mud-nav-link:has-text('Topology')");
-            await Assertions.Expect(page.GetByText("No live topology yet")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("The control plane is not connected to the portal")).ToBeVisibleAsync();
             await page.ClickAsync("[data-testid=theme-toggle]");
             await ScreenshotAsync(page, "05-topology-dark");
 

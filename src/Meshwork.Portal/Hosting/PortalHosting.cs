@@ -30,6 +30,8 @@ public static class PortalHosting
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();
         builder.Services.AddPortalViewModels();
+        builder.Services.AddSingleton(new Live.MeshStatusState(portal.ControlPlane.Address));
+        builder.Services.AddHostedService<Live.MeshStatusWatcher>();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>

@@ -20,6 +20,15 @@ public sealed class PortalOptions
     public AdminAccountOptions Admin { get; set; } = new();
 
     public ExternalOidcOptions ExternalOidc { get; set; } = new();
+
+    public ControlPlaneLinkOptions ControlPlane { get; set; } = new();
+}
+
+/// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
+public sealed class ControlPlaneLinkOptions
+{
+    /// <summary>The control plane's gRPC address, e.g. http://127.0.0.1:15010 (h2c). Empty: the live pages say it is not configured.</summary>
+    public string? Address { get; set; }
 }
 
 /// <summary>The first administrator, created on first start when no Admin exists.</summary>

@@ -29,6 +29,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddScoped<UsersViewModel>();
         Services.AddScoped<SettingsViewModel>();
         Services.AddScoped<ThemeState>();
+        Services.AddSingleton(new Meshwork.Portal.Live.MeshStatusState(null)); // not configured unless a test registers its own
         Services.AddTransient<YamlEditorViewModel>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);

@@ -55,7 +55,7 @@ public sealed class ShellTests(PortalFactory portal) : IClassFixture<PortalFacto
     {
         await using var context = new Context(portal, Meshwork.Portal.Identity.PortalPolicies.Read);
         var page = context.Render<Meshwork.Portal.Components.Pages.Topology>();
-        Assert.Contains("No live topology yet", page.Markup);
-        Assert.Contains("control plane", page.Markup);
+        Assert.Contains("The control plane is not connected to the portal", page.Markup);
+        Assert.Contains("Portal:ControlPlane:Address", page.Markup);
     }
 }

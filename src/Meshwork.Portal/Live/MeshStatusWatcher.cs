@@ -1,0 +1,56 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Meshwork.Portal.Hosting;
+using Meshwork.Protocol.Status;
+using Microsoft.Extensions.Options;
+
+namespace Meshwork.Portal.Live;
+
+/// <summary>
+/// Keeps one Watch stream open to the control plane (h2c gRPC at Portal:ControlPlane:Address) and
+/// feeds <see cref="MeshStatusState"/>; reconnects with backoff (1 s doubling to 15 s) when it breaks.
+/// </summary>
+public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOptions> options, ILogger<MeshStatusWatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var address = options.Value.ControlPlane.Address;
+        if (string.IsNullOrWhiteSpace(address))
+            return;
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress(address);
+                var client = new MeshStatus.MeshStatusClient(channel);
+                using var call = client.Watch(new WatchRequest { MinIntervalMs = 500 }, cancellationToken: stoppingToken);
+                await foreach (var update in call.ResponseStream.ReadAllAsync(stoppingToken))
+                {
+                    state.Apply(update);
+                    delay = TimeSpan.FromSeconds(1);
+                }
+                state.Disconnected("the control plane ended the status stream");
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
+            {
+                var reason = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
+                state.Disconnected(reason);
+                logger.LogWarning("Control plane status stream at {Address} unavailable ({Reason}); retrying in {Delay}", address, reason, delay);
+            }
+            try
+            {
+                await Task.Delay(delay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
+        }
+    }
+}

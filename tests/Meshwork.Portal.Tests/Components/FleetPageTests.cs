@@ -1,0 +1,55 @@
+using Bunit;
+using Meshwork.Portal.Components.Pages;
+using Meshwork.Portal.Identity;
+using Meshwork.Portal.Live;
+using Meshwork.Protocol.Status;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Meshwork.Portal.Tests.Components;
+
+public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    private sealed class Context : PortalComponentTest
+    {
+        public Context(PortalFactory portal, MeshStatusState state) : base(portal, "vera@meshwork.test", PortalPolicies.Read)
+        {
+            State = state;
+            Services.AddSingleton(state);
+        }
+
+        public MeshStatusState State { get; }
+    }
+
+    [Fact]
+    public async Task Fleet_NotConfigured_SaysHowToConnect()
+    {
+        await using var context = new Context(portal, new MeshStatusState(null));
+        var page = context.Render<Fleet>();
+        Assert.Contains("Portal:ControlPlane:Address", page.Markup);
+    }
+
+    [Fact]
+    public async Task Fleet_LiveUpdate_ShowsProxiesWithSyncAndNack()
+    {
+        await using var context = new Context(portal, new MeshStatusState("http://127.0.0.1:15010"));
+        var page = context.Render<Fleet>();
+        Assert.NotEmpty(page.FindAll("[data-testid=live-connecting]"));
+
+        var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000, ConfigVersion = 7 };
+        update.Proxies.Add(new ProxyStatus { ProxyId = "checkout-1", Service = "checkout", Namespace = "default", Version = "v1", Connected = true, SentVersion = 7, AckedVersion = 7, AppHealth = "Healthy" });
+        update.Proxies.Add(new ProxyStatus
+        {
+            ProxyId = "orders-1", Service = "orders", Namespace = "default", Version = "v2", Connected = true, SentVersion = 7, AckedVersion = 6, AppHealth = "Unhealthy",
+            LastNack = new NackInfo { Version = 7, Error = "cluster orders: bad endpoint" },
+        });
+        context.State.Apply(update);
+
+        page.WaitForAssertion(() =>
+        {
+            var table = page.Find("[data-testid=proxies-table]").TextContent;
+            Assert.Contains("checkout-1", table);
+            Assert.Contains("in sync v7", table);
+            Assert.Contains("NACK v7", table);
+        }, TimeSpan.FromSeconds(5));
+    }
+}
