@@ -56,6 +56,7 @@ public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, S
         update.Proxies.AddRange(changes.Proxies);
         update.RemovedProxyIds.AddRange(changes.RemovedProxyIds);
         update.Events.AddRange(changes.Events);
+        update.HasSignals = includeSignals;
         if (includeSignals)
         {
             update.Edges.AddRange(stats.Edges());

@@ -1,56 +1,22 @@
-using Grpc.Core;
 using Grpc.Net.Client;
 using Meshwork.Protocol.Status;
 
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
 
-/// <summary>Follows the control plane's status stream and keeps the merged fleet view, as the portal does.</summary>
+/// <summary>The portal's view of the control plane (Meshwork.Protocol's MeshStatusFeed) plus polling helpers.</summary>
 public sealed class StatusWatcher : IAsyncDisposable
 {
-    private readonly Lock gate = new();
-    private readonly Dictionary<string, ProxyStatus> proxies = [];
-    private readonly List<MeshEvent> events = [];
-    private readonly List<StatusUpdate> updates = [];
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
-
     public StatusWatcher(GrpcChannel channel)
     {
-        var call = new MeshStatus.MeshStatusClient(channel).Watch(new WatchRequest { MinIntervalMs = 250 }, cancellationToken: stop.Token);
-        loop = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var update in call.ResponseStream.ReadAllAsync(stop.Token))
-                    lock (gate)
-                    {
-                        updates.Add(update);
-                        if (update.FullState) proxies.Clear();
-                        foreach (var proxy in update.Proxies) proxies[proxy.ProxyId] = proxy;
-                        foreach (var removed in update.RemovedProxyIds) proxies.Remove(removed);
-                        events.AddRange(update.Events);
-                    }
-            }
-            catch (Exception ex) when (ex is RpcException or OperationCanceledException)
-            {
-            }
-        });
+        Feed = new MeshStatusFeed(channel.Target.StartsWith("http", StringComparison.Ordinal) ? channel.Target : $"http://{channel.Target}", minIntervalMs: 250);
+        Feed.Start();
     }
 
-    public ProxyStatus? Proxy(string id)
-    {
-        lock (gate) return proxies.GetValueOrDefault(id);
-    }
+    public MeshStatusFeed Feed { get; }
 
-    public IReadOnlyList<MeshEvent> Events
-    {
-        get { lock (gate) return events.ToList(); }
-    }
+    public ProxyStatus? Proxy(string id) => Feed.Proxy(id);
 
-    public StatusUpdate? LatestWithSignals
-    {
-        get { lock (gate) return updates.LastOrDefault(u => u.Edges.Count > 0 || u.ServiceVersions.Count > 0); }
-    }
+    public IReadOnlyList<MeshEvent> Events => Feed.Events;
 
     public async Task WaitUntilAsync(Func<StatusWatcher, bool> condition, TimeSpan timeout, string what)
     {
@@ -63,10 +29,5 @@ public sealed class StatusWatcher : IAsyncDisposable
         throw new TimeoutException($"status never showed: {what}");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        await loop;
-        stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => Feed.DisposeAsync();
 }

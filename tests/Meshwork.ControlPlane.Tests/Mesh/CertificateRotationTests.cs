@@ -29,15 +29,14 @@ public sealed class CertificateRotationTests(RotatingMeshFixture mesh, ITestOutp
             Assert.True(load.Requests > 50, $"only {load.Requests} requests");
         }
         // The same traffic, as the portal sees it: golden signals aggregated from the proxies' 1 s stats.
-        await status.WaitUntilAsync(s => s.LatestWithSignals?.Edges.Any(e => e.SourceService == "web" && e.DestinationService == "orders") == true,
+        await status.WaitUntilAsync(s => s.Feed.Edges.Any(e => e.SourceService == "web" && e.DestinationService == "orders"),
             TimeSpan.FromSeconds(10), "web -> orders edge");
-        var signals = status.LatestWithSignals!;
-        var edge = signals.Edges.First(e => e.SourceService == "web" && e.DestinationService == "orders");
+        var edge = status.Feed.Edges.First(e => e.SourceService == "web" && e.DestinationService == "orders");
         output.WriteLine($"edge web -> orders {edge.DestinationVersion}: {edge.Signals}");
         Assert.True(edge.Signals.Rps > 0);
         Assert.Equal(1.0, edge.Signals.SuccessRate);
         Assert.True(edge.Signals.P50Ms > 0 && edge.Signals.P50Ms <= edge.Signals.P99Ms, edge.Signals.ToString());
-        Assert.Contains(signals.ServiceVersions, v => v.Service == "orders" && v.Signals.Requests > 0 && v.Instances >= 1);
+        Assert.Contains(status.Feed.ServiceVersions, v => v.Service == "orders" && v.Signals.Requests > 0 && v.Instances >= 1);
 
         foreach (var proxy in mesh.Proxies)
             Assert.True(seen.Count(c => c.Proxy == proxy.Id) >= 3, $"{proxy.Id}: expected at least two rotations, saw {seen.Count(c => c.Proxy == proxy.Id)} certificates");
