@@ -60,7 +60,7 @@ builder.Services.AddReverseProxy().AddTransforms(context => context.AddRequestTr
 builder.Services.AddSingleton<IForwarderHttpClientFactory, MeshHttpClientFactory>();
 builder.Services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetectionPolicy>();
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
-if (options.SnapshotFile is { } file)
+if (!string.IsNullOrWhiteSpace(options.SnapshotFile) && options.SnapshotFile is { } file)
     builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>(), options.SnapshotFilePollInterval));
 // The control-plane client (src/Meshwork.Proxy/ControlPlane/) registers its ISnapshotSource and IProxyStatsSubscriber here.
 if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOptions.Section}:Address"]))

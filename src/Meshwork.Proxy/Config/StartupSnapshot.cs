@@ -10,7 +10,7 @@ public static class StartupSnapshot
     /// <summary>The snapshot file if given and readable, else the last good snapshot, else none.</summary>
     public static Wire.ProxySnapshot? Read(ProxyOptions options)
     {
-        if (options.SnapshotFile is { } file && LastGoodSnapshotStore.Load(Path.GetFullPath(file)) is { } fromFile)
+        if (!string.IsNullOrWhiteSpace(options.SnapshotFile) && options.SnapshotFile is { } file && LastGoodSnapshotStore.Load(Path.GetFullPath(file)) is { } fromFile)
             return fromFile;
         return LastGoodSnapshotStore.Load(Path.Combine(options.StateDirectory, LastGoodSnapshotStore.FileName));
     }

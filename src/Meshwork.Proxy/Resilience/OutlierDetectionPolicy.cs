@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Runtime;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -18,7 +18,8 @@ public sealed class OutlierDetectionPolicy(MeshRuntime runtime, IDestinationHeal
 {
     public const string PolicyName = "MeshworkOutlierDetection";
 
-    private readonly ConcurrentDictionary<DestinationState, EndpointRecord> records = new();
+    // Weak keys: records go away with destinations that leave the snapshot.
+    private readonly ConditionalWeakTable<DestinationState, EndpointRecord> records = [];
 
     public string Name => PolicyName;
 
@@ -28,7 +29,7 @@ public sealed class OutlierDetectionPolicy(MeshRuntime runtime, IDestinationHeal
         if (settings is null)
             return;
         var failed = context.Response.StatusCode >= 500 || context.Features.Get<IForwarderErrorFeature>() is not null;
-        var record = records.GetOrAdd(destination, static _ => new EndpointRecord());
+        var record = records.GetValue(destination, static _ => new EndpointRecord());
         var now = clock.GetUtcNow();
         TimeSpan? ejectFor = null;
         lock (record)

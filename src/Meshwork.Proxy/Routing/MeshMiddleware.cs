@@ -127,7 +127,8 @@ public sealed class MeshMiddleware(
         edge.SourceVersion = identity.Version;
         var request = context.Request;
         var host = request.Host.Host;
-        edge.DestinationService = host;
+        // Never label by the raw Host header: clients could create unbounded metric series.
+        edge.DestinationService = "unknown";
 
         if (kind == ListenerKind.Gateway)
             AddForwardedHeaders(context);
