@@ -55,6 +55,12 @@ public sealed class DemoBackendProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    public async Task SetHealthyAsync(bool healthy)
+    {
+        using var response = await Admin.PostAsync($"{Url}/admin/config?healthy={(healthy ? "true" : "false")}", null);
+        response.EnsureSuccessStatusCode();
+    }
+
     public async Task SetLatencyAsync(int milliseconds)
     {
         using var response = await Admin.PostAsync($"{Url}/admin/config?latencyMs={milliseconds}", null);

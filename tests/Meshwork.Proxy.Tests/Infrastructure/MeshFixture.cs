@@ -82,6 +82,7 @@ public sealed class MeshFixture : IAsyncLifetime
             Metadata = new ResourceMetadata { Name = "sticky" },
             Service = "sticky",
             LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" },
+            HealthCheck = new ActiveHealthCheck { Path = "/health", Interval = TimeSpan.FromMilliseconds(300), Timeout = TimeSpan.FromSeconds(1), UnhealthyThreshold = 1 },
         },
         new HttpRoute
         {

@@ -135,4 +135,44 @@ public sealed class ResilienceTests(MeshFixture mesh)
             await mesh.Flaky.SetLatencyAsync(0);
         }
     }
+
+    [Fact]
+    public async Task ActiveHealthCheck_EndpointReportsUnhealthy_TakenOutThenBack()
+    {
+        async Task<HashSet<string>> InstancesForUsersAsync()
+        {
+            var instances = new HashSet<string>();
+            for (var user = 0; user < 20; user++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "http://sticky/probe");
+                request.Headers.Add("x-user", $"user-{user}");
+                using var response = await mesh.Outbound.SendAsync(request);
+                instances.Add((await MeshFixture.EchoAsync(response)).Instance);
+            }
+            return instances;
+        }
+
+        async Task<bool> EventuallyAsync(Func<HashSet<string>, bool> condition)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (condition(await InstancesForUsersAsync()))
+                    return true;
+                await Task.Delay(200);
+            }
+            return false;
+        }
+
+        await mesh.RatingsB.SetHealthyAsync(false);
+        try
+        {
+            Assert.True(await EventuallyAsync(seen => seen.SetEquals(["ratings-a"])), "ratings-b kept receiving traffic while its /health failed");
+        }
+        finally
+        {
+            await mesh.RatingsB.SetHealthyAsync(true);
+        }
+        Assert.True(await EventuallyAsync(seen => seen.Contains("ratings-b")), "ratings-b never came back after its /health recovered");
+    }
 }
