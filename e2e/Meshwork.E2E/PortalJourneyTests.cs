@@ -4,8 +4,9 @@ using Microsoft.Playwright;
 namespace Meshwork.E2E;
 
 /// <summary>
-/// The smoke journey in real Chromium against a real portal process and real PostgreSQL: sign in as
-/// the admin, create a service, see it listed, see its audit entry and diff. Screenshots of the key
+/// The smoke journey in real Chromium against real portal and control plane processes and real
+/// PostgreSQL: sign in as the admin, create a service, see it listed, see its audit entry and diff,
+/// apply a route as YAML, see the live fleet state from the control plane. Screenshots of the key
 /// pages go to MESHWORK_E2E_SCREENSHOTS (default: a temp folder) for a person to look at.
 /// </summary>
 public sealed class PortalJourneyTests : IAsyncLifetime
@@ -19,7 +20,8 @@ public sealed class PortalJourneyTests : IAsyncLifetime
     private readonly string screenshots = Environment.GetEnvironmentVariable("MESHWORK_E2E_SCREENSHOTS")
         ?? Path.Combine(Path.GetTempPath(), "meshwork-e2e-screenshots");
 
-    private PortalProcess? portal;
+    private MeshworkProcess? portal;
+    private MeshworkProcess? controlPlane;
     private IPlaywright? playwright;
     private IBrowser? browser;
 
@@ -27,7 +29,10 @@ public sealed class PortalJourneyTests : IAsyncLifetime
     {
         var cluster = await PostgresCluster.SharedAsync();
         var connectionString = await cluster.CreateDatabaseAsync();
-        portal = await PortalProcess.StartAsync(connectionString, AdminEmail, AdminPassword);
+        // The portal first (it migrates the database), watching the control plane's address; then the control plane.
+        var grpcPort = MeshworkProcess.FreePort();
+        portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"http://127.0.0.1:{grpcPort}");
+        controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort);
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -43,6 +48,8 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         if (browser is not null)
             await browser.DisposeAsync();
         playwright?.Dispose();
+        if (controlPlane is not null)
+            await controlPlane.DisposeAsync();
         if (portal is not null)
             await portal.DisposeAsync();
     }
@@ -106,11 +113,15 @@ public sealed class PortalJourneyTests : IAsyncLifetime
             await Assertions.Expect(page.Locator("tbody tr", new PageLocatorOptions { HasText = "HttpRoute" })).ToHaveCountAsync(1);
             await ScreenshotAsync(page, "04-traffic");
 
-            // Dark theme, and an honest empty page.
+            // Live state from the real control plane process: connected, no proxies yet, no traffic yet.
+            await page.ClickAsync("a.mud-nav-link:has-text('Fleet')");
+            await Assertions.Expect(page.GetByText("Configuration version compiled by the control plane")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("No proxies connected")).ToBeVisibleAsync();
+            await ScreenshotAsync(page, "05-fleet");
             await page.ClickAsync("a.mud-nav-link:has-text('Topology')");
-            await Assertions.Expect(page.GetByText("The control plane is not connected to the portal")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("No traffic observed yet")).ToBeVisibleAsync();
             await page.ClickAsync("[data-testid=theme-toggle]");
-            await ScreenshotAsync(page, "05-topology-dark");
+            await ScreenshotAsync(page, "06-topology-dark");
 
             // Responsive: on a phone-sized screen the navigation drawer gets out of the way.
             await page.SetViewportSizeAsync(390, 800);
@@ -118,7 +129,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
             await page.Locator("[data-interactive=true]").WaitForAsync();
             await Assertions.Expect(row).ToHaveCountAsync(1);
             await Assertions.Expect(page.Locator("a.mud-nav-link:has-text('Audit')")).Not.ToBeVisibleAsync();
-            await ScreenshotAsync(page, "06-services-phone");
+            await ScreenshotAsync(page, "07-services-phone");
 
             Assert.True(consoleErrors.Count == 0, "browser console errors (CSP?): " + string.Join(" | ", consoleErrors));
         }

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Meshwork.E2E;
+
+/// <summary>
+/// A Meshwork service as a real process (its built dll under `dotnet`) with the given settings, on
+/// loopback. Its output goes to a log file that failures point at.
+/// </summary>
+public sealed class MeshworkProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private MeshworkProcess(Process process, string url, string logPath, string dataDirectory)
+    {
+        this.process = process;
+        Url = url;
+        LogPath = logPath;
+        DataDirectory = dataDirectory;
+    }
+
+    public string Url { get; }
+    public string LogPath { get; }
+    public string DataDirectory { get; }
+
+    /// <summary>The portal on a free port; it migrates the database and creates the admin.</summary>
+    public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress)
+    {
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var data = NewDataDirectory();
+        return StartAsync("Meshwork.Portal", data, url, url + "/health", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Meshwork"] = connectionString,
+            ["Portal__DataDirectory"] = Path.Combine(data, "portal"),
+            ["Portal__Admin__Email"] = adminEmail,
+            ["Portal__Admin__Password"] = adminPassword,
+            ["Portal__ControlPlane__Address"] = controlPlaneAddress ?? "",
+        }, "--urls", url);
+    }
+
+    /// <summary>The control plane: h2c gRPC on <paramref name="grpcPort"/>, health on a free HTTP/1.1 port; a fresh CA key.</summary>
+    public static Task<MeshworkProcess> StartControlPlaneAsync(string connectionString, int grpcPort)
+    {
+        var httpPort = FreePort();
+        return StartAsync("Meshwork.ControlPlane", NewDataDirectory(), $"http://127.0.0.1:{grpcPort}", $"http://127.0.0.1:{httpPort}/health",
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Meshwork"] = connectionString,
+                ["ControlPlane__GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ControlPlane__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            });
+    }
+
+    private static string NewDataDirectory()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "meshwork-e2e-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(data);
+        return data;
+    }
+
+    private static async Task<MeshworkProcess> StartAsync(string project, string dataDirectory, string url, string healthUrl,
+        IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var dll = FindDll(project);
+        var logPath = Path.Combine(dataDirectory, project + ".log");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + project);
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var started = new MeshworkProcess(process, url, logPath, dataDirectory);
+
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"{project} exited with {process.ExitCode}; log: {logPath}");
+            try
+            {
+                using var response = await http.GetAsync(healthUrl);
+                if (response.IsSuccessStatusCode)
+                    return started;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        await started.DisposeAsync();
+        throw new TimeoutException($"{project} did not become healthy in 90 s; log: {logPath}");
+    }
+
+    /// <summary>A service built beside this test project: .build/SLOT/bin/... with a build slot, else src/.../bin/...</summary>
+    private static string FindDll(string project)
+    {
+        var baseDirectory = AppContext.BaseDirectory;
+        var configuration = baseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var root = new DirectoryInfo(baseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Portal.sln")))
+            root = root.Parent;
+        if (root is null)
+            throw new InvalidOperationException("Portal.sln not found above " + baseDirectory);
+        var slot = Environment.GetEnvironmentVariable("MESHWORK_BUILD_SLOT");
+        string[] candidates =
+        [
+            .. string.IsNullOrEmpty(slot) ? Array.Empty<string>() : [Path.Combine(root.FullName, ".build", slot, "bin", project, configuration, "net10.0", project + ".dll")],
+            Path.Combine(root.FullName, "src", project, "bin", configuration, "net10.0", project + ".dll"),
+        ];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException($"Build {project} first (the E2E project references it): " + string.Join(", ", candidates));
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+}
