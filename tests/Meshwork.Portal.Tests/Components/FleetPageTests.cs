@@ -52,4 +52,18 @@ public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalF
             Assert.Contains("NACK v7", table);
         }, TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public async Task Overview_LiveState_CountsConnectedProxies()
+    {
+        await using var context = new Context(portal, new MeshStatusState("http://127.0.0.1:15010"));
+        var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000 };
+        update.Proxies.Add(new ProxyStatus { ProxyId = "a", Service = "a", Namespace = "default", Connected = true });
+        update.Proxies.Add(new ProxyStatus { ProxyId = "b", Service = "b", Namespace = "default", Connected = false });
+        context.State.Apply(update);
+
+        var page = context.Render<Overview>();
+
+        page.WaitForAssertion(() => Assert.Equal("1", page.Find("[data-testid=live-proxies]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+    }
 }

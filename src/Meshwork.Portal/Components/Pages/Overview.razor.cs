@@ -21,5 +21,7 @@ public partial class Overview
 
     private Task LoadAsync() => Model.LoadAsync(Cards.Select(c => c.Kind).ToArray());
 
+    private int Nacks => Snapshot.Proxies.Count(p => p.LastNack is { } nack && nack.Version >= p.AckedVersion);
+
     private int Count(ResourceKind kind) => Model.Resources.Count(r => r.Resource.Kind == kind);
 }
