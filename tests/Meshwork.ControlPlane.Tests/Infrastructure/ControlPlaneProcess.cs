@@ -36,7 +36,15 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     public static async Task<ControlPlaneProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var controlPlane = new ControlPlaneProcess(connectionString, settings ?? new Dictionary<string, string>());
-        await controlPlane.StartAsync();
+        try
+        {
+            await controlPlane.StartAsync();
+        }
+        catch
+        {
+            await controlPlane.KillAsync();
+            throw;
+        }
         return controlPlane;
     }
 

@@ -25,7 +25,15 @@ public sealed class DemoBackend : IAsyncDisposable
             ["backend", "--urls", $"http://127.0.0.1:{port}", "--Demo:Service", service, "--Demo:Version", version, "--Demo:Instance", instance],
             name: instance);
         var backend = new DemoBackend(process, instance, port);
-        await process.WaitForHttpOkAsync($"http://127.0.0.1:{port}/health");
+        try
+        {
+            await process.WaitForHttpOkAsync($"http://127.0.0.1:{port}/health");
+        }
+        catch
+        {
+            await backend.DisposeAsync();
+            throw;
+        }
         return backend;
     }
 

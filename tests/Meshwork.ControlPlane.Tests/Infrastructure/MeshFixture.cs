@@ -46,16 +46,41 @@ public class MeshFixture : IAsyncLifetime
 
         var settings = new Dictionary<string, string> { ["ControlPlane__InstanceGracePeriod"] = "00:00:03" };
         if (certificateTtl is { } ttl) settings["ControlPlane__CertificateTtl"] = ttl.ToString("c");
-        var backends = Task.WhenAll(DemoBackend.StartAsync("orders", "v1", "orders-v1-a"), DemoBackend.StartAsync("orders", "v2", "orders-v2-a"));
-        ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
-        Channel = GrpcChannel.ForAddress(ControlPlane.Address);
-        (OrdersV1Backend, OrdersV2Backend) = ((await backends)[0], (await backends)[1]);
-
-        var proxies = await Task.WhenAll(
-            MeshProxy.StartAsync(ControlPlane.Address, Token, "web-1", "web", "v1", appAddress: null),
-            MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v1-1", "orders", "v1", OrdersV1Backend.Address),
-            MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address));
-        (Web, OrdersV1, OrdersV2) = (proxies[0], proxies[1], proxies[2]);
+        // xUnit does not dispose a fixture whose initialization failed: whatever started is stopped here.
+        var backends = new[] { DemoBackend.StartAsync("orders", "v1", "orders-v1-a"), DemoBackend.StartAsync("orders", "v2", "orders-v2-a") };
+        Task<MeshProxy>[] proxies = [];
+        try
+        {
+            ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
+            Channel = GrpcChannel.ForAddress(ControlPlane.Address);
+            OrdersV1Backend = await backends[0];
+            OrdersV2Backend = await backends[1];
+            proxies =
+            [
+                MeshProxy.StartAsync(ControlPlane.Address, Token, "web-1", "web", "v1", appAddress: null),
+                MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v1-1", "orders", "v1", OrdersV1Backend.Address),
+                MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address),
+            ];
+            (Web, OrdersV1, OrdersV2) = (await proxies[0], await proxies[1], await proxies[2]);
+        }
+        catch
+        {
+            foreach (var started in proxies.Concat<Task>(backends))
+            {
+                try
+                {
+                    await started;
+                }
+                catch (Exception)
+                {
+                    // The failure being reported below.
+                }
+            }
+            foreach (var proxy in proxies.Where(p => p.IsCompletedSuccessfully)) await proxy.Result.DisposeAsync();
+            foreach (var backend in backends.Where(b => b.IsCompletedSuccessfully)) await backend.Result.DisposeAsync();
+            if (ControlPlane is not null) await ControlPlane.DisposeAsync();
+            throw;
+        }
     }
 
     public static HttpRoute OrdersRoute(string version) => new()

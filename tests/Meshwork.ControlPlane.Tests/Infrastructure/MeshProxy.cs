@@ -32,7 +32,15 @@ public sealed class MeshProxy : IAsyncDisposable
     public static async Task<MeshProxy> StartAsync(string controlPlane, string token, string id, string service, string version, string? appAddress)
     {
         var proxy = new MeshProxy(id, service, version, appAddress);
-        await proxy.StartAsync(controlPlane, token);
+        try
+        {
+            await proxy.StartAsync(controlPlane, token);
+        }
+        catch
+        {
+            await proxy.DisposeAsync();
+            throw;
+        }
         return proxy;
     }
 
