@@ -13,6 +13,7 @@ public static class ViewModelRegistration
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();
+        services.AddTransient<AccessSimulatorViewModel>();
         return services;
     }
 }

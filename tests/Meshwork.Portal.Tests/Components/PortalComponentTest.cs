@@ -31,6 +31,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddScoped<ThemeState>();
         Services.AddSingleton(new Meshwork.Portal.Live.MeshStatusState(null)); // not configured unless a test registers its own
         Services.AddTransient<YamlEditorViewModel>();
+        Services.AddTransient<AccessSimulatorViewModel>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));

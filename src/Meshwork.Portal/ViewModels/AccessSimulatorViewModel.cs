@@ -1,0 +1,46 @@
+using Meshwork.Model.Policy;
+using Meshwork.Model.Resources;
+using Meshwork.Store;
+
+namespace Meshwork.Portal.ViewModels;
+
+/// <summary>The "can A call B?" form.</summary>
+public sealed class AccessQuestion
+{
+    public string SourceService { get; set; } = "";
+    public string SourceNamespace { get; set; } = ResourceMetadata.DefaultNamespace;
+    public string DestinationService { get; set; } = "";
+    public string DestinationNamespace { get; set; } = ResourceMetadata.DefaultNamespace;
+    public string Method { get; set; } = "GET";
+    public string Path { get; set; } = "/";
+}
+
+/// <summary>
+/// Answers "can A call B?" against the stored access policies and mesh default, with the very
+/// evaluator the proxies enforce (Meshwork.Model.Policy), so the answer is what the mesh would do.
+/// </summary>
+public sealed class AccessSimulatorViewModel(IServiceScopeFactory scopes)
+{
+    public async Task<AccessDecision> CheckAsync(AccessQuestion question)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+        var policies = (await store.ListAsync(ResourceKind.AccessPolicy, question.DestinationNamespace.Trim()))
+            .Select(s => (AccessPolicy)s.Resource).ToList();
+        var settings = await store.GetAsync(new ResourceKey(ResourceKind.MeshSettings, ResourceMetadata.DefaultNamespace, MeshSettings.SingletonName));
+        var mode = (settings?.Resource as MeshSettings)?.DefaultAccessMode ?? AccessMode.Permissive;
+        var trustDomain = (settings?.Resource as MeshSettings)?.TrustDomain ?? new MeshSettings { Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName } }.TrustDomain;
+        var sourceNamespace = question.SourceNamespace.Trim();
+        var sourceService = question.SourceService.Trim();
+        return AccessPolicyEvaluator.Evaluate(policies, mode, new AccessRequest
+        {
+            DestinationService = question.DestinationService.Trim(),
+            DestinationNamespace = question.DestinationNamespace.Trim(),
+            SourceService = sourceService,
+            SourceNamespace = sourceNamespace,
+            SourcePrincipal = $"spiffe://{trustDomain}/ns/{sourceNamespace}/sa/{sourceService}",
+            Method = question.Method.Trim().ToUpperInvariant(),
+            Path = string.IsNullOrWhiteSpace(question.Path) ? "/" : question.Path.Trim(),
+        });
+    }
+}
