@@ -173,4 +173,29 @@ public sealed class MeshctlTests(PortalFactory portal) : IClassFixture<PortalFac
         Assert.Contains("Service/default/cli-audit", result.Output);
         Assert.Contains("Cli", result.Output);
     }
+
+    [Fact]
+    public async Task ExpiredCachedToken_IsRenewedWithSavedClientCredentials()
+    {
+        var saved = Meshwork.Cli.Client.Credentials.Load(configDirectory)!;
+        (saved with { AccessToken = "expired-token", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) }).Save(configDirectory);
+
+        var result = await RunAsync("get", "services");
+
+        Assert.True(result.Code == 0, result.Error);
+        var renewed = Meshwork.Cli.Client.Credentials.Load(configDirectory)!;
+        Assert.NotEqual("expired-token", renewed.AccessToken);
+        Assert.True(renewed.ExpiresAt > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task Command_NotLoggedIn_SaysHowToLogIn()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var empty = Path.Combine(workDirectory, "no-config");
+        var code = await MeshctlApp.RunAsync(["get", "services"], new CliEnvironment(empty, output, error, portal.Server.CreateHandler()));
+        Assert.Equal(1, code);
+        Assert.Contains("Not logged in", error.ToString());
+    }
 }
