@@ -43,6 +43,22 @@ public partial class ExampleManifestTests
         Assert.True(result.Issues.Count == 0, string.Join("\n", result.Issues));
     }
 
+    /// <summary>The demo fleet's desired state (seeded by ./meshwork up) stands on its own.</summary>
+    [Fact]
+    public void DemoFleetManifests_ReadAndValidate_WithoutIssues()
+    {
+        var resources = new List<Resource>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, "docs", "examples", "demo"), "*.yaml").Order(StringComparer.Ordinal))
+        {
+            var read = ResourceYaml.Read(File.ReadAllText(file));
+            Assert.True(read.Issues.Count == 0, $"{Path.GetFileName(file)}:\n{string.Join("\n", read.Issues)}");
+            resources.AddRange(read.Resources);
+        }
+        Assert.Contains(resources, r => r is HttpRoute);
+        var result = ResourceValidator.ValidateAll(resources, ValidationContext.From(resources));
+        Assert.True(result.Issues.Count == 0, string.Join("\n", result.Issues));
+    }
+
     [Fact]
     public void Examples_CoverEveryKind()
     {
