@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Static checks of the deployment files in docker/ (nothing here needs a Docker daemon or a cluster):
+#   1. compose.yaml renders (`docker compose config`, or `docker-compose config`) with placeholder
+#      secrets, and refuses to render when any one required secret is missing;
+#   2. the Kubernetes manifests parse, render with `kubectl kustomize` (when kubectl is installed),
+#      and every pod/container has probes, resources and a restricted securityContext, every
+#      referenced ConfigMap is defined;
+#   3. every environment variable named in the Dockerfile, compose.yaml and k8s/ is a real
+#      configuration key of the process (A__B -> a property B of the options class bound to A) or
+#      a known framework/image variable;
+#   4. the Dockerfile copies every project the four apps reference, its targets and entry points exist;
+#   5. sql/bootstrap-token.sql registers a token whose hash is what BootstrapTokenService.Hash
+#      computes, against a throwaway PostgreSQL with db/schema.sql (skipped without PostgreSQL 15+).
+# Usage: docker/check.sh   (from anywhere; exit status 0 = every check passed)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+cd "$ROOT"
+failures=0
+pass() { printf 'ok    %s\n' "$*"; }
+fail() { printf 'FAIL  %s\n' "$*"; failures=$((failures + 1)); }
+skip() { printf 'skip  %s\n' "$*"; }
+
+# Placeholders, never real secrets: they only let the file render.
+REQUIRED_SECRETS=(POSTGRES_PASSWORD MESHWORK_CA_KEY MESHWORK_ADMIN_PASSWORD MESHWORK_BOOTSTRAP_TOKEN)
+placeholder_env() { # [-u NAME] COMMAND...: runs COMMAND with placeholder secrets (minus NAME)
+  local unset=()
+  if [ "$1" = -u ]; then unset=(-u "$2"); shift 2; fi
+  env POSTGRES_PASSWORD=placeholder MESHWORK_CA_KEY=cGxhY2Vob2xkZXItcGxhY2Vob2xkZXItcGxhY2Vob2w= \
+    MESHWORK_ADMIN_PASSWORD=placeholder MESHWORK_BOOTSTRAP_TOKEN=mwbt_placeholder_placeholder \
+    env "${unset[@]}" "$@"
+}
+
+# ---- 1. compose -----------------------------------------------------------------------------
+COMPOSE=()
+if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then COMPOSE=(docker-compose)
+fi
+RENDERED="$(mktemp)"; trap 'rm -f "$RENDERED"' EXIT
+if [ ${#COMPOSE[@]} -gt 0 ]; then
+  if placeholder_env "${COMPOSE[@]}" -f docker/compose.yaml config >"$RENDERED" 2>/tmp/meshwork-compose-check.err; then
+    pass "compose.yaml renders with ${COMPOSE[*]} config"
+  else
+    fail "compose.yaml does not render: $(cat /tmp/meshwork-compose-check.err)"
+  fi
+  for secret in "${REQUIRED_SECRETS[@]}"; do
+    if placeholder_env -u "$secret" "${COMPOSE[@]}" -f docker/compose.yaml config >/dev/null 2>/tmp/meshwork-compose-check.err; then
+      fail "compose.yaml renders without $secret (it must be required)"
+    elif grep -q "$secret" /tmp/meshwork-compose-check.err; then
+      pass "compose.yaml refuses to render without $secret"
+    else
+      fail "compose.yaml failed without $secret for another reason: $(cat /tmp/meshwork-compose-check.err)"
+    fi
+  done
+  rm -f /tmp/meshwork-compose-check.err
+else
+  skip "no docker compose / docker-compose: compose.yaml only parsed as YAML"
+  cp docker/compose.yaml "$RENDERED"
+fi
+
+# ---- 2. Kubernetes --------------------------------------------------------------------------
+if command -v kubectl >/dev/null 2>&1; then
+  if kubectl kustomize docker/k8s >/dev/null 2>/tmp/meshwork-k8s-check.err; then pass "k8s/ renders with kubectl kustomize"
+  else fail "kubectl kustomize docker/k8s: $(cat /tmp/meshwork-k8s-check.err)"; fi
+  rm -f /tmp/meshwork-k8s-check.err
+else
+  skip "no kubectl: kustomization not rendered"
+fi
+
+# ---- 2-4. structure, configuration keys, Dockerfile (Python) ----------------------------------
+if ! python3 - "$RENDERED" <<'PY'
+import glob, os, re, sys
+import yaml
+
+rendered_compose = sys.argv[1]
+problems = []
+def ok(msg): print(f"ok    {msg}")
+def bad(msg): problems.append(msg); print(f"FAIL  {msg}")
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+# -- compose structure
+compose = yaml.safe_load(read(rendered_compose))
+services = compose.get("services", {})
+env_names = {}  # name -> where
+for name, svc in services.items():
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+    for key in env:
+        env_names.setdefault(key, f"compose:{name}")
+    hc = svc.get("healthcheck") or {}
+    one_shot = svc.get("restart") in ("no", '"no"')
+    if not hc.get("disable") and not hc.get("test") and "build" not in svc and not one_shot:
+        bad(f"compose service {name} has no healthcheck")
+    for dep, cond in (svc.get("depends_on") or {}).items():
+        if isinstance(cond, dict) and cond.get("condition") == "service_healthy":
+            dep_hc = services[dep].get("healthcheck") or {}
+            if dep_hc.get("disable") or not dep_hc.get("test"):
+                bad(f"compose {name} waits for {dep} to be healthy, which has no healthcheck")
+if not problems:
+    ok(f"compose: {len(services)} services, a healthcheck behind every service_healthy condition")
+
+# -- Kubernetes structure
+docs = []
+for path in sorted(glob.glob("docker/k8s/*.yaml")):
+    try:
+        loaded = [d for d in yaml.safe_load_all(read(path)) if d is not None]
+    except yaml.YAMLError as e:
+        bad(f"{path}: {e}"); continue
+    docs += [(path, d) for d in loaded]
+ok(f"k8s: {len(docs)} YAML documents parse")
+configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d.get("kind") == "ConfigMap"}
+before = len(problems)
+for path, d in docs:
+    if d.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet"):
+        continue
+    name = d["metadata"]["name"]
+    pod = d["spec"]["template"]["spec"]
+    psc = pod.get("securityContext", {})
+    if psc.get("runAsNonRoot") is not True: bad(f"{name}: pod securityContext.runAsNonRoot is not true")
+    if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault": bad(f"{name}: pod seccompProfile is not RuntimeDefault")
+    for c in pod.get("initContainers", []) + pod["containers"]:
+        where = f"{name}/{c['name']}"
+        sc = c.get("securityContext", {})
+        if sc.get("allowPrivilegeEscalation") is not False: bad(f"{where}: allowPrivilegeEscalation is not false")
+        if sc.get("readOnlyRootFilesystem") is not True: bad(f"{where}: readOnlyRootFilesystem is not true")
+        if sc.get("capabilities", {}).get("drop") != ["ALL"]: bad(f"{where}: capabilities do not drop ALL")
+        res = c.get("resources", {})
+        for kind in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                if r not in res.get(kind, {}): bad(f"{where}: no resources.{kind}.{r}")
+        for probe in ("readinessProbe", "livenessProbe"):
+            if probe not in c: bad(f"{where}: no {probe}")
+        if sc.get("readOnlyRootFilesystem") and not any(m["mountPath"] == "/tmp" for m in c.get("volumeMounts", [])):
+            bad(f"{where}: read-only root filesystem but no writable /tmp")
+        for ref in c.get("envFrom", []):
+            cm = ref.get("configMapRef", {}).get("name")
+            if cm is not None:
+                if cm not in configmaps: bad(f"{where}: envFrom ConfigMap {cm} is not defined in k8s/")
+                for key in configmaps.get(cm, {}): env_names.setdefault(key, f"k8s:{cm}")
+        for e in c.get("env", []):
+            env_names.setdefault(e["name"], f"k8s:{where}")
+        image = c.get("image", "")
+        if image.startswith("meshwork/") and image.split("/")[1].split(":")[0] not in ("portal", "control-plane", "proxy", "demoapps"):
+            bad(f"{where}: image {image} is not a target of docker/Dockerfile")
+if len(problems) == before:
+    ok("k8s: every container has probes, requests/limits, non-root, read-only root, no privilege escalation, caps dropped")
+
+# -- Dockerfile
+dockerfile = read("docker/Dockerfile")
+for m in re.finditer(r"^ENV\s+((?:.|\\\n)+?)(?<!\\)$", dockerfile, re.M):
+    for key in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=", m.group(1)):
+        env_names.setdefault(key, "Dockerfile")
+targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, re.M | re.I))
+before = len(problems)
+for svc, spec in services.items():
+    target = (spec.get("build") or {}).get("target")
+    if target and target not in targets: bad(f"compose {svc}: build target {target} is not in the Dockerfile")
+copied = set(re.findall(r"^COPY\s+(src/\S+\.csproj)", dockerfile, re.M))
+for csproj in copied:
+    if not os.path.exists(csproj): bad(f"Dockerfile copies {csproj}, which does not exist")
+def closure(csproj, seen):
+    if csproj in seen: return seen
+    seen.add(csproj)
+    for ref in re.findall(r'ProjectReference Include="([^"]+)"', read(csproj)):
+        closure(os.path.normpath(os.path.join(os.path.dirname(csproj), ref.replace("\\", "/"))), seen)
+    return seen
+for app in ("Portal", "ControlPlane", "Proxy", "DemoApps"):
+    for needed in closure(f"src/Meshwork.{app}/Meshwork.{app}.csproj", set()):
+        if needed not in copied: bad(f"Dockerfile restore layer misses {needed} (referenced by Meshwork.{app})")
+for dll in re.findall(r'ENTRYPOINT \["dotnet", "([^"]+)\.dll"\]', dockerfile):
+    csproj = f"src/{dll}/{dll}.csproj"
+    if not os.path.exists(csproj) or "<AssemblyName>" in read(csproj):
+        bad(f"Dockerfile entry point {dll}.dll is not the assembly of {csproj}")
+if len(problems) == before:
+    ok(f"Dockerfile: targets {sorted(targets & {'portal', 'control-plane', 'proxy', 'demoapps'})}, restore layer copies every referenced project, entry points are real assemblies")
+
+# -- configuration keys
+options = {  # section -> (file with its properties, where the section is bound)
+    "ControlPlane": "src/Meshwork.ControlPlane/Configuration/ControlPlaneOptions.cs",
+    "ControlPlaneClient": "src/Meshwork.Proxy/ControlPlane/ControlPlaneClientOptions.cs",
+    "Proxy": "src/Meshwork.Proxy/Config/ProxyOptions.cs",
+    "Portal": "src/Meshwork.Portal/Hosting/PortalOptions.cs",
+    "Demo": "src/Meshwork.DemoApps/Backend/BackendOptions.cs",
+}
+all_src = "\n".join(read(p) for p in glob.glob("src/**/*.cs", recursive=True))
+for section, path in options.items():
+    if f'Section = "{section}"' not in read(path) and f'GetSection("{section}")' not in all_src:
+        bad(f"section {section} is not bound anywhere in src/")
+# Variables read by the framework, the images or our own scripts, not by options classes.
+known = {
+    "ASPNETCORE_URLS": "ASP.NET Core host", "ASPNETCORE_HTTP_PORTS": "ASP.NET Core host",
+    "ASPNETCORE_FORWARDEDHEADERS_ENABLED": "ASP.NET Core host (forwarded headers)",
+    "DOTNET_NOLOGO": ".NET CLI", "DOTNET_CLI_TELEMETRY_OPTOUT": ".NET CLI",
+    "HTTP_PROXY": ".NET HttpClient default proxy", "NO_PROXY": ".NET HttpClient default proxy",
+    "POD_NAME": "k8s downward API, expanded in the same container", "POD_IP": "k8s downward API, expanded in the same container",
+    "POSTGRES_DB": "postgres image", "POSTGRES_USER": "postgres image", "POSTGRES_PASSWORD": "postgres image",
+    "PGHOST": "psql", "PGDATABASE": "psql", "PGUSER": "psql", "PGPASSWORD": "psql",
+}
+before = len(problems)
+for name, where in sorted(env_names.items()):
+    if name in known:
+        continue
+    if name == "OTEL_EXPORTER_OTLP_ENDPOINT":
+        if name not in read("src/Meshwork.ServiceDefaults/Extensions.cs"): bad(f"{name} ({where}) is not read by ServiceDefaults")
+        continue
+    if name.startswith("MESHWORK_BOOTSTRAP_TOKEN"):
+        if f"\\getenv" not in read("docker/sql/bootstrap-token.sql") or name not in read("docker/sql/bootstrap-token.sql"):
+            bad(f"{name} ({where}) is not read by docker/sql/bootstrap-token.sql")
+        continue
+    parts = name.split("__")
+    if parts[0] == "ConnectionStrings":
+        if len(parts) != 2 or f'GetConnectionString("{parts[1]}")' not in all_src:
+            bad(f"{name} ({where}): no GetConnectionString(\"{parts[-1]}\") in src/")
+        continue
+    if len(parts) < 2 or parts[0] not in options:
+        bad(f"{name} ({where}) is not a known configuration key"); continue
+    text = read(options[parts[0]])
+    for prop in parts[1:]:
+        if not re.search(r"public\s+[\w<>?,\s\[\]]+\s" + re.escape(prop) + r"\s*\{\s*get;\s*set;", text):
+            bad(f"{name} ({where}): no property {prop} in {options[parts[0]]}")
+if len(problems) == before:
+    ok(f"{len(env_names)} environment variable names map to real configuration keys or known framework/image variables")
+sys.exit(1 if problems else 0)
+PY
+then failures=$((failures + 1)); fi
+
+# ---- 5. bootstrap token SQL against a real PostgreSQL -----------------------------------------
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+if [ -n "$PG_BIN" ] && [ "$("$PG_BIN/postgres" --version | grep -oE '[0-9]+' | head -n 1)" -ge 15 ]; then
+  WORK="$(mktemp -d)"
+  AS=()
+  if [ "$(id -u)" = 0 ]; then
+    if id meshwork >/dev/null 2>&1; then AS=(runuser -u meshwork --); chown meshwork "$WORK"; else skip "running as root without a 'meshwork' user: bootstrap-token.sql not run"; WORK=""; fi
+  fi
+  if [ -n "$WORK" ]; then
+    PORT=$((55000 + RANDOM % 900))
+    stop_pg() { "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" stop -m immediate >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+    if "${AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U meshwork --auth=trust >/dev/null &&
+       "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -w -o "-p $PORT -k $WORK -c listen_addresses=''" -l "$WORK/log" start >/dev/null; then
+      export PGHOST="$WORK" PGPORT="$PORT" PGUSER=meshwork
+      psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+      TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+      if "$PG_BIN/createdb" meshwork && psql_ -d meshwork -f db/schema.sql >/dev/null 2>"$WORK/schema.err" &&
+         MESHWORK_BOOTSTRAP_TOKEN="$TOKEN" MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null &&
+         MESHWORK_BOOTSTRAP_TOKEN="$TOKEN" MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null; then
+        expected="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"
+        row="$(psql_ -d meshwork -At -c "SELECT count(*), min(secret_hash), min(service), min(namespace), bool_and(expires_at > now() + interval '29 days') FROM bootstrap_tokens")"
+        if [ "$row" = "1|$expected|*|*|t" ]; then pass "bootstrap-token.sql: one fleet-wide token, hash = SHA-256 hex of the secret, idempotent"
+        else fail "bootstrap-token.sql stored '$row', expected '1|$expected|*|*|t'"; fi
+        if MESHWORK_BOOTSTRAP_TOKEN=short MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null 2>&1; then
+          fail "bootstrap-token.sql accepted a 5-character token"
+        else pass "bootstrap-token.sql refuses a short token"; fi
+      else
+        fail "bootstrap-token.sql could not run against db/schema.sql: $(cat "$WORK/schema.err" 2>/dev/null)"
+      fi
+    else
+      fail "could not start a throwaway PostgreSQL from $PG_BIN"
+    fi
+    stop_pg
+  fi
+else
+  skip "no PostgreSQL 15+ server binaries: bootstrap-token.sql not run"
+fi
+
+if command -v shellcheck >/dev/null 2>&1; then
+  if shellcheck -S warning "$HERE/check.sh"; then pass "shellcheck check.sh"; else fail "shellcheck check.sh"; fi
+fi
+
+echo
+if [ "$failures" -eq 0 ]; then echo "docker/check.sh: all checks passed"; else echo "docker/check.sh: $failures check(s) failed"; exit 1; fi
