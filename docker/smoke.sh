@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Smoke test of the compose configuration without Docker: builds the four apps the way
+# docker/Dockerfile does (a copy of the build context .dockerignore allows: Directory.*.props and
+# src/ without bin/obj; restore from the project files alone, then publish Release, no app host),
+# renders docker/compose.yaml with throwaway secrets, and runs postgres, portal, control-plane,
+# bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly that environment.
+# Differences from the containers, forced by sharing one host: the database host/port and the
+# service names become 127.0.0.1, and the demo app listens on 8081 (the portal has 8080).
+# Passes when portal and control plane are healthy, the token registers and the sidecar is /ready
+# with a certificate from the control plane. Needs: dotnet SDK, docker compose or docker-compose,
+# python3 + PyYAML, PostgreSQL 15+ server binaries, curl; the ports 8080 8081 15000 15006 15010
+# 15014 55432 free. About a minute or two. Usage: docker/smoke.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="$(mktemp -d /tmp/meshwork-smoke.XXXXXX)"
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+PG_PORT=55432
+PIDS=()
+AS=()
+if [ "$(id -u)" = 0 ]; then AS=(runuser -u meshwork --); fi   # initdb refuses root
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  [ -d "$WORK/pg/data" ] && "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" stop -m fast >/dev/null 2>&1 || true
+  if [ "${KEEP:-}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+die() { echo "FAIL  $*" >&2; exit 1; }
+
+for port in 8080 8081 15000 15006 15010 15014 $PG_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is in use"; fi
+done
+COMPOSE=(docker-compose); docker compose version >/dev/null 2>&1 && COMPOSE=(docker compose)
+
+echo "building (as docker/Dockerfile does) in $WORK/ctx"
+mkdir -p "$WORK/ctx"
+cp "$ROOT"/Directory.Build.props "$ROOT"/Directory.Packages.props "$WORK/ctx/"
+(cd "$ROOT" && grep -oE '^COPY (src/\S+\.csproj)' docker/Dockerfile | cut -d' ' -f2 | while read -r p; do
+  mkdir -p "$WORK/ctx/$(dirname "$p")"; cp "$p" "$WORK/ctx/$p"; done)
+(
+  cd "$WORK/ctx"
+  unset MESHWORK_BUILD_SLOT
+  for app in Portal ControlPlane Proxy DemoApps; do
+    dotnet restore "src/Meshwork.$app/Meshwork.$app.csproj" --disable-build-servers >"$WORK/restore-$app.log" 2>&1 ||
+      { tail -n 20 "$WORK/restore-$app.log"; exit 1; }
+  done
+  (cd "$ROOT" && tar --exclude='*/bin' --exclude='*/obj' -cf - src) | tar -xf - -C "$WORK/ctx"
+  for app in Portal ControlPlane Proxy DemoApps; do
+    dotnet publish "src/Meshwork.$app/Meshwork.$app.csproj" -c Release -o "$WORK/out/$app" -p:UseAppHost=false \
+      -p:UseSharedCompilation=false --disable-build-servers >"$WORK/publish-$app.log" 2>&1 ||
+      { grep -E 'error' "$WORK/publish-$app.log" | head -n 20; exit 1; }
+  done
+) || die "restore/publish failed"
+echo "ok    restore from project files, publish of the four apps"
+
+# The compose environment, rendered by compose itself, one env file per service.
+POSTGRES_PASSWORD="smoke-$RANDOM" MESHWORK_CA_KEY="$(head -c 32 /dev/urandom | base64)" \
+  MESHWORK_ADMIN_PASSWORD='Smoke-Admin-1!' MESHWORK_BOOTSTRAP_TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
+  "${COMPOSE[@]}" -f "$ROOT/docker/compose.yaml" config >"$WORK/compose.yaml"
+python3 - "$WORK" "$PG_PORT" <<'PY'
+import shlex, sys, yaml
+work, pg_port = sys.argv[1], sys.argv[2]
+services = yaml.safe_load(open(f"{work}/compose.yaml"))["services"]
+def local(value):
+    return (str(value).replace("Host=postgres;Port=5432", f"Host=127.0.0.1;Port={pg_port}")
+            .replace("control-plane:15010", "127.0.0.1:15010").replace("orders-v1:15006", "127.0.0.1:15006"))
+for name in ("postgres", "portal", "control-plane", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
+    with open(f"{work}/{name}.env", "w") as f:
+        for key, value in services[name]["environment"].items():
+            f.write(f"export {key}={shlex.quote(local(value))}\n")
+PY
+
+start() { # NAME DIR ENV-FILE EXTRA-EXPORTS COMMAND...
+  local name="$1" dir="$2" envfile="$3" extra="$4"; shift 4
+  # shellcheck disable=SC1090
+  ( . "$envfile"; eval "$extra"; cd "$dir"; exec "$@" ) >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+wait_http() { # URL NAME SECONDS
+  local code=000
+  for _ in $(seq 1 "$3"); do
+    code="$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)"
+    [ "$code" = 200 ] && { echo "ok    $2: $1 200"; return 0; }
+    sleep 1
+  done
+  tail -n 30 "$WORK/$2.log" >&2
+  die "$2: $1 answered $code"
+}
+
+mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
+[ ${#AS[@]} -gt 0 ] && chown meshwork "$WORK" "$WORK/pg"
+"${AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U meshwork --auth=trust >/dev/null
+"${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U meshwork meshwork
+
+# Control plane first: it must wait for the portal's migrations by itself.
+start control-plane "$WORK/out/ControlPlane" "$WORK/control-plane.env" "" dotnet Meshwork.ControlPlane.dll
+start portal "$WORK/out/Portal" "$WORK/portal.env" "export Portal__DataDirectory=$WORK/portal-data" dotnet Meshwork.Portal.dll
+wait_http http://127.0.0.1:8080/health portal 120
+wait_http http://127.0.0.1:15014/health control-plane 120
+( . "$WORK/bootstrap-token.env"; export PGHOST=127.0.0.1 PGPORT=$PG_PORT; "$PG_BIN/psql" -X -q -f "$ROOT/docker/sql/bootstrap-token.sql" ) >/dev/null ||
+  die "bootstrap-token.sql failed"
+echo "ok    bootstrap-token registered"
+start orders-v1 "$WORK/out/DemoApps" "$WORK/orders-v1.env" "export ASPNETCORE_URLS=http://127.0.0.1:8081" dotnet Meshwork.DemoApps.dll backend
+wait_http http://127.0.0.1:8081/health orders-v1 60
+start orders-v1-proxy "$WORK/out/Proxy" "$WORK/orders-v1-proxy.env" \
+  "export ControlPlaneClient__AppAddress=127.0.0.1:8081 Proxy__StateDirectory=$WORK/proxy-state" dotnet Meshwork.Proxy.dll
+wait_http http://127.0.0.1:15000/ready orders-v1-proxy 60
+snapshot="$(curl -s http://127.0.0.1:15000/snapshot)"
+grep -q '"spiffeId": *"spiffe://[^"]*/ns/default/sa/orders"' <<<"$snapshot" || die "sidecar snapshot has no orders SPIFFE id: $snapshot"
+grep -q '"source": *"control-plane:' <<<"$snapshot" || die "sidecar snapshot did not come from the control plane: $snapshot"
+echo "ok    sidecar serves a control-plane snapshot with identity spiffe://.../ns/default/sa/orders"
+[ -s "$WORK/proxy-state/last-good-snapshot.json" ] || die "no last good snapshot in Proxy__StateDirectory"
+echo "ok    last good snapshot written to Proxy__StateDirectory"
+echo
+echo "docker/smoke.sh: passed"
