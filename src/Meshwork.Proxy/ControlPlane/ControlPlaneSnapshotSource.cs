@@ -29,6 +29,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly Channel<ProxySnapshot> received = Channel.CreateBounded<ProxySnapshot>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly CancellationTokenSource stopping = new();
+    private int disposed;
     private readonly Lock gate = new();
     private Channel<ProxyMessage>? outgoing;
     private Task? loop;
@@ -286,6 +287,9 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes this one instance once per interface it is registered under.
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+            return;
         await stopping.CancelAsync();
         if (loop is not null)
         {

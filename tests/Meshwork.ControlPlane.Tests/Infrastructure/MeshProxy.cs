@@ -74,6 +74,10 @@ public sealed class MeshProxy : IAsyncDisposable
         process = null;
     }
 
+    /// <summary>Stops the proxy with SIGTERM and returns its exit code (0 for a clean shutdown).</summary>
+    public Task<int> TerminateAsync() =>
+        process?.TerminateAsync(TimeSpan.FromSeconds(30)) ?? throw new InvalidOperationException($"{Id} is not running");
+
     /// <summary>The proxy's /snapshot admin view: serving version and hash, last apply outcome.</summary>
     public async Task<JsonElement> SnapshotInfoAsync() => await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/snapshot");
 

@@ -49,6 +49,9 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
             Assert.True(stopwatch.Elapsed < Generous, "the new instance was never reached");
         output.WriteLine($"new instance: proxy process ready after {ready.TotalMilliseconds:0} ms, reached by the caller after {stopwatch.ElapsedMilliseconds} ms " +
                          $"({(stopwatch.Elapsed - ready).TotalMilliseconds:0} ms after its proxy was serving)");
+
+        // A connected proxy stopped the way docker and Kubernetes stop it shuts down cleanly.
+        Assert.Equal(0, await joined.TerminateAsync());
     }
 
     [Fact]

@@ -97,6 +97,15 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException($"{Name}: {url} not ready after {limit}:{Environment.NewLine}{Output}");
     }
 
+    /// <summary>Sends SIGTERM, as `docker stop` and Kubernetes do, and returns the exit code of the graceful shutdown.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
