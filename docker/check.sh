@@ -22,12 +22,12 @@ fail() { printf 'FAIL  %s\n' "$*"; failures=$((failures + 1)); }
 skip() { printf 'skip  %s\n' "$*"; }
 
 # Placeholders, never real secrets: they only let the file render.
-REQUIRED_SECRETS=(POSTGRES_PASSWORD MESHWORK_CA_KEY MESHWORK_ADMIN_PASSWORD MESHWORK_BOOTSTRAP_TOKEN)
+REQUIRED_SECRETS=(POSTGRES_PASSWORD MESHWORK_CA_KEY MESHWORK_ADMIN_PASSWORD MESHWORK_BOOTSTRAP_TOKEN MESHWORK_STATUS_TOKEN)
 placeholder_env() { # [-u NAME] COMMAND...: runs COMMAND with placeholder secrets (minus NAME)
   local unset=()
   if [ "$1" = -u ]; then unset=(-u "$2"); shift 2; fi
   env POSTGRES_PASSWORD=placeholder MESHWORK_CA_KEY=cGxhY2Vob2xkZXItcGxhY2Vob2xkZXItcGxhY2Vob2w= \
-    MESHWORK_ADMIN_PASSWORD=placeholder MESHWORK_BOOTSTRAP_TOKEN=mwbt_placeholder_placeholder \
+    MESHWORK_ADMIN_PASSWORD=placeholder MESHWORK_BOOTSTRAP_TOKEN=mwbt_placeholder_placeholder MESHWORK_STATUS_TOKEN=placeholder \
     env "${unset[@]}" "$@"
 }
 

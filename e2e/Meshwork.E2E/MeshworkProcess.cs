@@ -25,6 +25,9 @@ public sealed class MeshworkProcess : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>The portal on a free port; it migrates the database and creates the admin.</summary>
+    /// <summary>Shared by the portal and the control plane the journey starts, so Fleet and Topology can watch.</summary>
+    private static readonly string StatusToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress)
     {
         var port = FreePort();
@@ -37,6 +40,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
             ["Portal__Admin__Email"] = adminEmail,
             ["Portal__Admin__Password"] = adminPassword,
             ["Portal__ControlPlane__Address"] = controlPlaneAddress ?? "",
+            ["Portal__ControlPlane__StatusToken"] = StatusToken,
         }, "--urls", url);
     }
 
@@ -49,6 +53,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
             {
                 ["ConnectionStrings__Meshwork"] = connectionString,
                 ["ControlPlane__GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ControlPlane__StatusToken"] = StatusToken,
                 ["ControlPlane__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             });

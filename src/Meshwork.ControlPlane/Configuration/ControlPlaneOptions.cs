@@ -14,6 +14,12 @@ public sealed class ControlPlaneOptions
     /// <summary>Address to bind; loopback by default (the local-process driver runs everything on one machine).</summary>
     public string ListenAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// Bearer token the portal presents to watch the status stream (fleet, topology, signals).
+    /// Unset: the status stream refuses every caller. Never commit a real one.
+    /// </summary>
+    public string? StatusToken { get; set; }
+
     /// <summary>Base64 of 32 random bytes: AES-256-GCM key for the CA private key at rest. Never commit a real one.</summary>
     public string? CaKeyEncryptionKey { get; set; }
 

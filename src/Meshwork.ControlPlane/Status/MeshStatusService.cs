@@ -1,8 +1,10 @@
 using Grpc.Core;
 using Meshwork.ControlPlane.Compilation;
+using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.Protocol.Status;
+using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Status;
 
@@ -10,13 +12,20 @@ namespace Meshwork.ControlPlane.Status;
 /// The portal's live feed: the whole state first, then every change since the previous update,
 /// at most every min_interval_ms, and fresh golden signals every second.
 /// </summary>
-public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, ServiceRegistry registry, SnapshotPublisher publisher, TimeProvider time)
+public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, ServiceRegistry registry, SnapshotPublisher publisher, TimeProvider time,
+    IOptions<ControlPlaneOptions> options)
     : MeshStatus.MeshStatusBase
 {
     private static readonly TimeSpan SignalsInterval = TimeSpan.FromSeconds(1);
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<StatusUpdate> responseStream, ServerCallContext context)
     {
+        if (!StatusStreamAuthentication.IsAuthorized(context.RequestHeaders, options.Value.StatusToken))
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unauthenticated, string.IsNullOrEmpty(options.Value.StatusToken)
+                ? "the status stream is disabled: set ControlPlane:StatusToken on the control plane and Portal:ControlPlane:StatusToken on the portal"
+                : "a valid status token (Bearer) is required"));
+        }
         var ct = context.CancellationToken;
         var minInterval = TimeSpan.FromMilliseconds(Math.Max(250, request.MinIntervalMs));
         var changed = fleet.NextChange;

@@ -29,6 +29,9 @@ public sealed class ControlPlaneLinkOptions
 {
     /// <summary>The control plane's gRPC address, e.g. http://127.0.0.1:15010 (h2c). Empty: the live pages say it is not configured.</summary>
     public string? Address { get; set; }
+
+    /// <summary>Bearer token for the status stream; must equal the control plane's ControlPlane:StatusToken.</summary>
+    public string? StatusToken { get; set; }
 }
 
 /// <summary>The first administrator, created on first start when no Admin exists.</summary>

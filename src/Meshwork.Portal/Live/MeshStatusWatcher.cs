@@ -24,7 +24,8 @@ public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOpti
             {
                 using var channel = GrpcChannel.ForAddress(address);
                 var client = new MeshStatus.MeshStatusClient(channel);
-                using var call = client.Watch(new WatchRequest { MinIntervalMs = 500 }, cancellationToken: stoppingToken);
+                using var call = client.Watch(new WatchRequest { MinIntervalMs = 500 },
+                    StatusStreamAuthentication.Headers(options.Value.ControlPlane.StatusToken), cancellationToken: stoppingToken);
                 await foreach (var update in call.ResponseStream.ReadAllAsync(stoppingToken))
                 {
                     state.Apply(update);

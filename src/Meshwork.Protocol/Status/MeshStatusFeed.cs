@@ -24,11 +24,13 @@ public sealed class MeshStatusFeed : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private IReadOnlyList<EdgeSignals> edges = [];
     private IReadOnlyList<ServiceVersionSignals> serviceVersions = [];
+    private readonly string? statusToken;
     private Task? loop;
 
-    public MeshStatusFeed(string address, ILogger<MeshStatusFeed>? logger = null, int minIntervalMs = 500)
+    public MeshStatusFeed(string address, string? statusToken, ILogger<MeshStatusFeed>? logger = null, int minIntervalMs = 500)
     {
         this.address = address;
+        this.statusToken = statusToken;
         this.logger = logger ?? NullLogger<MeshStatusFeed>.Instance;
         this.minIntervalMs = minIntervalMs;
     }
@@ -80,7 +82,7 @@ public sealed class MeshStatusFeed : IAsyncDisposable
         {
             try
             {
-                using var call = client.Watch(new WatchRequest { MinIntervalMs = minIntervalMs }, cancellationToken: ct);
+                using var call = client.Watch(new WatchRequest { MinIntervalMs = minIntervalMs }, StatusStreamAuthentication.Headers(statusToken), cancellationToken: ct);
                 await foreach (var update in call.ResponseStream.ReadAllAsync(ct))
                 {
                     Apply(update);

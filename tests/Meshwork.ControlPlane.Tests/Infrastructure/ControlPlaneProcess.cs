@@ -15,6 +15,9 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private Process? process;
 
+    /// <summary>The status-stream token every test control plane is started with.</summary>
+    public const string StatusToken = "test-status-token";
+
     private ControlPlaneProcess(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
         this.connectionString = connectionString;
@@ -59,6 +62,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         };
         info.Environment["ConnectionStrings__Meshwork"] = connectionString;
         info.Environment["ControlPlane__GrpcPort"] = GrpcPort.ToString();
+        info.Environment["ControlPlane__StatusToken"] = StatusToken;
         info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
         info.Environment["ControlPlane__CaKeyEncryptionKey"] = CaKey;
         info.Environment["Logging__LogLevel__Default"] = "Information";

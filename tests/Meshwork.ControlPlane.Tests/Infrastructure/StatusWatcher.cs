@@ -8,7 +8,8 @@ public sealed class StatusWatcher : IAsyncDisposable
 {
     public StatusWatcher(GrpcChannel channel)
     {
-        Feed = new MeshStatusFeed(channel.Target.StartsWith("http", StringComparison.Ordinal) ? channel.Target : $"http://{channel.Target}", minIntervalMs: 250);
+        Feed = new MeshStatusFeed(channel.Target.StartsWith("http", StringComparison.Ordinal) ? channel.Target : $"http://{channel.Target}",
+            ControlPlaneProcess.StatusToken, minIntervalMs: 250);
         Feed.Start();
     }
 
