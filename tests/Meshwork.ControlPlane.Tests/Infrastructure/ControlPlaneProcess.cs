@@ -1,3 +1,4 @@
+using Meshwork.Testing.Processes;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -24,8 +25,8 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         this.settings = settings;
     }
 
-    public int GrpcPort { get; } = FreePorts.Next();
-    public int HttpPort { get; } = FreePorts.Next();
+    public int GrpcPort { get; } = FreePort.Next();
+    public int HttpPort { get; } = FreePort.Next();
     public string Address => $"http://127.0.0.1:{GrpcPort}";
 
     /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane.</summary>

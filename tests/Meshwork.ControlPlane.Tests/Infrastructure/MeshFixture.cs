@@ -1,3 +1,4 @@
+using Meshwork.Testing.Processes;
 using Grpc.Net.Client;
 using Meshwork.Model.Resources;
 using Meshwork.Store;
@@ -25,8 +26,8 @@ public class MeshFixture : IAsyncLifetime
     public string Token { get; private set; } = "";
     public ControlPlaneProcess ControlPlane { get; private set; } = null!;
     public GrpcChannel Channel { get; private set; } = null!;
-    public DemoBackend OrdersV1Backend { get; private set; } = null!;
-    public DemoBackend OrdersV2Backend { get; private set; } = null!;
+    public DemoBackendProcess OrdersV1Backend { get; private set; } = null!;
+    public DemoBackendProcess OrdersV2Backend { get; private set; } = null!;
     public MeshProxy Web { get; private set; } = null!;
     public MeshProxy OrdersV1 { get; private set; } = null!;
     public MeshProxy OrdersV2 { get; private set; } = null!;
@@ -47,7 +48,7 @@ public class MeshFixture : IAsyncLifetime
         var settings = new Dictionary<string, string> { ["ControlPlane__InstanceGracePeriod"] = "00:00:03" };
         if (certificateTtl is { } ttl) settings["ControlPlane__CertificateTtl"] = ttl.ToString("c");
         // xUnit does not dispose a fixture whose initialization failed: whatever started is stopped here.
-        var backends = new[] { DemoBackend.StartAsync("orders", "v1", "orders-v1-a"), DemoBackend.StartAsync("orders", "v2", "orders-v2-a") };
+        var backends = new[] { DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-a"), DemoBackendProcess.StartAsync("orders", "v2", "orders-v2-a") };
         Task<MeshProxy>[] proxies = [];
         try
         {

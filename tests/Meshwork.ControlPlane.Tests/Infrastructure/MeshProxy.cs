@@ -23,9 +23,9 @@ public sealed class MeshProxy : IAsyncDisposable
     public string Service { get; }
     public string Version { get; }
     public string? AppAddress { get; private set; }
-    public int AdminPort { get; } = FreePorts.Next();
-    public int InboundPort { get; } = FreePorts.Next();
-    public int OutboundPort { get; } = FreePorts.Next();
+    public int AdminPort { get; } = FreePort.Next();
+    public int InboundPort { get; } = FreePort.Next();
+    public int OutboundPort { get; } = FreePort.Next();
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 

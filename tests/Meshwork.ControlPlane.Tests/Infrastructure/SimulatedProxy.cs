@@ -1,3 +1,4 @@
+using Meshwork.Testing.Processes;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -44,7 +45,7 @@ public sealed class SimulatedProxy : IAsyncDisposable
         Service = service,
         Namespace = ns,
         Version = version,
-        InstanceAddress = $"127.0.0.1:{FreePorts.Next()}",
+        InstanceAddress = $"127.0.0.1:{FreePort.Next()}",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
     };
 

@@ -1,3 +1,4 @@
+using Meshwork.Testing.Processes;
 using System.Diagnostics;
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -40,7 +41,7 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         using var client = mesh.Web.OutboundClient();
         await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
         await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous);
-        await using var backend = await DemoBackend.StartAsync("orders", "v1", "orders-v1-b");
+        await using var backend = await DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-b");
 
         var stopwatch = Stopwatch.StartNew();
         await using var joined = await MeshProxy.StartAsync(mesh.ControlPlane.Address, mesh.Token, "orders-v1-2", "orders", "v1", backend.Address);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Meshwork.Testing.Processes;
 using Npgsql;
 
 namespace Meshwork.Testing.Postgres;
@@ -65,7 +64,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             await RunAsync("chown", [ServiceUser, dir], asServiceUser: false);
         }
 
-        var port = FreePort();
+        var port = FreePort.Next();
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", dir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"], asRoot);
         var serverOptions =
             $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
@@ -134,12 +133,6 @@ public sealed class PostgresCluster : IAsyncDisposable
             await TryRunAsync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ServiceUser], asServiceUser: false);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string[] arguments, bool asServiceUser)
     {

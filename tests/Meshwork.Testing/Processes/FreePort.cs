@@ -3,13 +3,31 @@ using System.Net.Sockets;
 
 namespace Meshwork.Testing.Processes;
 
-/// <summary>A loopback TCP port nobody listens on right now (bind to 0, read, release).</summary>
+/// <summary>
+/// Ports for the servers a test starts (processes, PostgreSQL). Asking the OS for an ephemeral port
+/// and releasing it races with every other process taking ephemeral ports (outgoing connections
+/// included), so ports come from below the Linux ephemeral range (32768+), starting at a random
+/// offset per test process and never handed out twice; each is checked free before use.
+/// </summary>
 public static class FreePort
 {
+    private static int next = 20_000 + Random.Shared.Next(0, 10_000);
+
     public static int Next()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Interlocked.Increment(ref next);
+            if (port >= 32_000) Interlocked.CompareExchange(ref next, 20_000, port);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
     }
 }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using Meshwork.Testing.Processes;
 
-namespace Meshwork.Proxy.Tests.Infrastructure;
+namespace Meshwork.Testing.Processes;
 
 /// <summary>A demo service (Meshwork.DemoApps backend) running as its own process on a free loopback port.</summary>
 public sealed class DemoBackendProcess : IAsyncDisposable
