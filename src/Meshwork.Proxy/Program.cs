@@ -36,6 +36,8 @@ builder.Logging.AddFilter("Yarp", LogLevel.Warning).AddFilter("Microsoft.AspNetC
     .AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 PrometheusSetup.Configure();
 
+InlineIo.Configure(builder.WebHost, options);
+
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<MeshRuntime>();
 builder.Services.AddSingleton(listeners);

@@ -33,6 +33,12 @@ public sealed class ProxyOptions
     /// <summary>Where the last good snapshot is kept, so a restart without a config source still serves.</summary>
     public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "meshwork-proxy");
 
+    /// <summary>
+    /// Run each request on the socket thread that received it instead of handing it to the thread pool
+    /// (see <see cref="InlineIo"/>). On by default; turn off if a deployment adds blocking code to the data path.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
+
     /// <summary>Interval of the stats report to subscribers.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -166,6 +166,9 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
             {
                 if (message.MessageCase != ControlMessage.MessageOneofCase.Snapshot) continue;
+                // With inline I/O this loop runs on a socket thread that also serves requests: parse and
+                // apply large snapshots on the thread pool instead.
+                await Task.Yield();
                 if (!IsConnected)
                 {
                     IsConnected = true;
