@@ -61,6 +61,7 @@ builder.Services.AddReverseProxy().AddTransforms(context => context.AddRequestTr
 }));
 builder.Services.AddSingleton<IForwarderHttpClientFactory, MeshHttpClientFactory>();
 builder.Services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetectionPolicy>();
+builder.Services.AddSingleton<IActiveHealthCheckPolicy, ThresholdHealthPolicy>();
 builder.Services.AddSingleton<ILoadBalancingPolicy, ConsistentHashPolicy>();
 if (!string.IsNullOrWhiteSpace(options.SnapshotFile) && options.SnapshotFile is { } file)
     builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>(), options.SnapshotFilePollInterval));

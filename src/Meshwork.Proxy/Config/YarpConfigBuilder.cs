@@ -88,7 +88,7 @@ public static class YarpConfigBuilder
                         Interval = active.Interval,
                         Timeout = active.Timeout,
                         Path = active.Path,
-                        Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                        Policy = ThresholdHealthPolicy.PolicyName,
                     }
                     : null,
             },
@@ -97,7 +97,7 @@ public static class YarpConfigBuilder
                 MaxConnectionsPerServer = settings.ConnectionPool?.MaxConnections,
                 EnableMultipleHttp2Connections = true,
             },
-            Metadata = AddHealthThreshold(metadata, settings.HealthCheck),
+            Metadata = metadata,
             Destinations = endpoints.ToDictionary(
                 e => e.InstanceId,
                 e => new DestinationConfig
@@ -107,12 +107,5 @@ public static class YarpConfigBuilder
                 },
                 StringComparer.Ordinal),
         };
-    }
-
-    private static Dictionary<string, string> AddHealthThreshold(Dictionary<string, string> metadata, ActiveHealthCheck? check)
-    {
-        if (check is not null)
-            metadata["ConsecutiveFailuresHealthPolicy.Threshold"] = check.UnhealthyThreshold.ToString(CultureInfo.InvariantCulture);
-        return metadata;
     }
 }

@@ -20,8 +20,12 @@ public sealed class ClusterCounters
     public long ActiveRetries => Interlocked.Read(ref activeRetries);
     public long Retries => Interlocked.Read(ref retries);
     public long RetryBudgetExhausted => Interlocked.Read(ref retryBudgetExhausted);
-    public long Overflows => Interlocked.Read(ref overflows);
+    /// <summary>Requests refused by circuit breaking plus connections that waited for max_connections.</summary>
+    public long Overflows => Interlocked.Read(ref overflows) + Connections.Overflows;
     public long Ejections => Interlocked.Read(ref ejections);
+
+    /// <summary>Open upstream connections for max_connections; they outlive snapshot swaps like the pools that hold them.</summary>
+    public ClusterConnections Connections { get; } = new();
 
     /// <summary>
     /// Envoy circuit breaking: admit the request unless the cluster already has max_requests in

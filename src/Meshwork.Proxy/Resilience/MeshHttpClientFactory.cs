@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Proxy.Config;
@@ -11,11 +12,12 @@ namespace Meshwork.Proxy.Resilience;
 /// <summary>
 /// Builds each cluster's HttpMessageInvoker: mTLS with the proxy's own certificate (read per
 /// handshake from the serving snapshot, so certificate rotation needs no new pool), the peer
-/// verified against the snapshot's trust bundle only, connection-pool settings, and the
-/// <see cref="RetryHandler"/> on top. A client is reused whenever its config and the pool
+/// verified against the snapshot's trust bundle only, connection-pool settings (max connections
+/// for the whole cluster, <see cref="ClusterConnections"/>), and the <see cref="RetryHandler"/> on top. A client is reused whenever its config and the pool
 /// settings in its metadata did not change, so config pushes keep connections warm.
 /// </summary>
-public sealed class MeshHttpClientFactory(MeshRuntime runtime, ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
+public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterRegistry counters, ILogger<ForwarderHttpClientFactory> logger)
+    : ForwarderHttpClientFactory(logger)
 {
     private static readonly string[] PoolKeys =
         [YarpConfigBuilder.ConnectTimeoutKey, YarpConfigBuilder.IdleTimeoutKey, YarpConfigBuilder.MaxRequestsPerConnectionKey];
@@ -32,6 +34,13 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ILogger<Forwarder
         if (Ticks(metadata, YarpConfigBuilder.IdleTimeoutKey) is { } idle && idle > TimeSpan.Zero)
             handler.PooledConnectionIdleTimeout = idle;
 
+        // MaxConnectionsPerServer (from HttpClientConfig) bounds each endpoint; this bounds the cluster.
+        if (context.NewConfig.MaxConnectionsPerServer is { } maxConnections)
+        {
+            var connections = counters.For(context.ClusterId).Connections;
+            handler.ConnectCallback = (connection, cancellationToken) => ConnectAsync(connections, maxConnections, connection, cancellationToken);
+        }
+
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => runtime.Current?.Certificate!;
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
@@ -46,6 +55,25 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ILogger<Forwarder
 
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
         new RetryHandler(base.WrapHandler(context, handler));
+
+    /// <summary>SocketsHttpHandler's own connect (dual-mode socket, no Nagle), inside a cluster connection slot.</summary>
+    private static async ValueTask<Stream> ConnectAsync(ClusterConnections connections, int limit, SocketsHttpConnectionContext connect, CancellationToken cancellationToken)
+    {
+        var endpoint = $"{connect.DnsEndPoint.Host}:{connect.DnsEndPoint.Port.ToString(CultureInfo.InvariantCulture)}";
+        await connections.AcquireAsync(endpoint, limit, cancellationToken);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(connect.DnsEndPoint, cancellationToken);
+            return new CountedConnectionStream(new NetworkStream(socket, ownsSocket: true), connections, endpoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            connections.Release(endpoint);
+            throw;
+        }
+    }
 
     private static string? Get(IReadOnlyDictionary<string, string>? metadata, string key) =>
         metadata is not null && metadata.TryGetValue(key, out var value) ? value : null;

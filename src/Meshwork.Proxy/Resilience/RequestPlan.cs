@@ -13,8 +13,11 @@ public sealed class RequestPlan
     public required ClusterCounters Counters { get; init; }
     public RetryPolicy? Retries { get; init; }
 
-    /// <summary>False when the request has a body the handler cannot replay.</summary>
+    /// <summary>False when the request has a body the handler cannot replay (not buffered: too large).</summary>
     public bool Replayable { get; init; }
+
+    /// <summary>The whole request body when it was buffered for retries (<see cref="RequestBodyBuffer"/>); each attempt resends it.</summary>
+    public ReadOnlyMemory<byte>? BufferedBody { get; init; }
 
     public TimeSpan? RequestTimeout { get; init; }
     public TimeSpan? PerTryTimeout { get; init; }

@@ -7,7 +7,8 @@ namespace Meshwork.Proxy.Resilience;
 /// Envoy router semantics inside the cluster's HttpMessageInvoker: per-try and overall request
 /// timeouts, and retries on the configured conditions (5xx, gateway-error, reset,
 /// connect-failure, retriable-status-codes) with jittered exponential backoff, each retry
-/// admitted by the cluster's retry budget. Only bodiless requests are replayed. Timeouts produce
+/// admitted by the cluster's retry budget. Bodiless requests and requests whose body was buffered
+/// (<see cref="RequestBodyBuffer"/>) are replayed; a body too large to buffer is sent once. Timeouts produce
 /// a 504 response rather than an exception, so callers see Envoy's answer, not a reset.
 /// </summary>
 public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
@@ -23,6 +24,10 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
         if (retries is null && plan.RequestTimeout is null && plan.PerTryTimeout is null)
             return await base.SendAsync(request, cancellationToken); // nothing to enforce: no per-attempt token source
         var maxAttempts = 1 + Math.Max(0, retries?.Attempts ?? 0);
+        // The forwarder's content streams the client's body and can be sent only once; every attempt
+        // sends the buffered copy instead.
+        if (retries is not null && plan.BufferedBody is { } body && request.Content is { } streamed)
+            request.Content = BufferedContent(streamed, body);
         var deadline = plan.RequestTimeout is { } total ? plan.StartedAt + (long)(total.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var inRetry = false;
         try
@@ -82,6 +87,18 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
             if (inRetry)
                 plan.Counters.EndRetry();
         }
+    }
+
+    private static ReadOnlyMemoryContent BufferedContent(HttpContent streamed, ReadOnlyMemory<byte> body)
+    {
+        var content = new ReadOnlyMemoryContent(body);
+        foreach (var (name, values) in streamed.Headers.NonValidated)
+        {
+            // The length is the buffer's; a chunked request goes on with a Content-Length.
+            if (!name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                content.Headers.TryAddWithoutValidation(name, values);
+        }
+        return content;
     }
 
     private static TimeSpan Min(TimeSpan? perTry, TimeSpan remaining)

@@ -10,6 +10,7 @@ using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
 
 namespace Meshwork.Proxy.Routing;
 
@@ -196,18 +197,29 @@ public sealed class MeshMiddleware(
         try
         {
             var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
+            var retries = cluster.Settings.Retries;
+            List<ClusterState>? mirrorClusters = null;
             foreach (var target in rule.Model.Mirrors)
             {
                 if (Roll(target.Percent) && lookup.TryGetCluster(target.Cluster, out var mirrorCluster))
-                    mirror.Send(context, mirrorCluster, hasBody);
+                    (mirrorClusters ??= []).Add(mirrorCluster);
+            }
+            // Only requests that will be retried or mirrored pay for buffering their body.
+            ReadOnlyMemory<byte>? body = null;
+            if (hasBody && (retries is not null || mirrorClusters is not null))
+                body = await RequestBodyBuffer.TryBufferAsync(request, context.RequestAborted);
+            if (mirrorClusters is not null)
+            {
+                foreach (var mirrorCluster in mirrorClusters)
+                    mirror.Send(context, mirrorCluster, hasBody, body);
             }
 
-            var retries = cluster.Settings.Retries;
             context.Features.Set(new RequestPlan
             {
                 Counters = clusterCounters,
                 Retries = retries,
-                Replayable = !hasBody,
+                Replayable = !hasBody || body is not null,
+                BufferedBody = retries is null ? null : body,
                 RequestTimeout = rule.Model.RequestTimeout,
                 PerTryTimeout = rule.Model.BackendRequestTimeout ?? retries?.PerTryTimeout,
                 HostRewrite = rule.Rewrite?.Hostname,

@@ -1,11 +1,14 @@
+using Meshwork.Proxy.Resilience;
 using Yarp.ReverseProxy.Model;
 
 namespace Meshwork.Proxy.Routing;
 
 /// <summary>
-/// Request mirroring (Envoy request_mirror_policies): a copy of a bodiless request goes to the
-/// mirror cluster fire-and-forget through that cluster's own client (so mTLS and pools apply);
-/// its outcome never touches the live response. The Host gets "-shadow" appended, as in Envoy.
+/// Request mirroring (Envoy request_mirror_policies): a copy of the request, with its body when the
+/// body was buffered (<see cref="RequestBodyBuffer"/>), goes to the mirror cluster fire-and-forget
+/// through that cluster's own client (so mTLS and pools apply); its outcome never touches the live
+/// response. A body too large to buffer is not mirrored (counted as skipped). The Host gets
+/// "-shadow" appended, as in Envoy.
 /// </summary>
 public sealed class MirrorSender(ILogger<MirrorSender> logger)
 {
@@ -23,11 +26,12 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
     public long Failed => Interlocked.Read(ref failed);
     public long Skipped => Interlocked.Read(ref skipped);
 
-    public void Send(HttpContext context, ClusterState cluster, bool hasBody)
+    /// <param name="body">The buffered body; null when the request has none or it was too large to buffer.</param>
+    public void Send(HttpContext context, ClusterState cluster, bool hasBody, ReadOnlyMemory<byte>? body)
     {
         var destinations = cluster.DestinationsState.AvailableDestinations;
         var client = cluster.Model.HttpClient;
-        if (hasBody || destinations.Count == 0)
+        if ((hasBody && body is null) || destinations.Count == 0)
         {
             Interlocked.Increment(ref skipped);
             return;
@@ -35,10 +39,16 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
         var destination = destinations[Random.Shared.Next(destinations.Count)];
         var request = new HttpRequestMessage(new HttpMethod(context.Request.Method),
             new Uri(new Uri(destination.Model.Config.Address), context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent()));
+        // The buffer is never written after buffering, so the mirror can share it with the primary.
+        if (hasBody && body is { } content)
+            request.Content = new ReadOnlyMemoryContent(content);
         foreach (var header in context.Request.Headers)
         {
-            if (!SkippedHeaders.Contains(header.Key))
-                request.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
+            if (SkippedHeaders.Contains(header.Key))
+                continue;
+            // Content-Type and the other content headers belong to the content, not the request.
+            if (!request.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!))
+                request.Content?.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
         }
         request.Headers.Host = context.Request.Host.Host + "-shadow";
         _ = SendAsync(client, request);
