@@ -7,26 +7,16 @@ namespace Meshwork.Proxy.Resilience;
 /// it stays queued in the pool and is served by the endpoint's existing connections as they free
 /// up (Envoy's pending requests); the wait ends at the connect timeout. As in Envoy, an endpoint
 /// with no open connection may always open one, otherwise its requests could never be served.
+/// One instance per connection pool (client): a pool replaced by new pool settings starts from zero,
+/// as a cluster Envoy rebuilds gets a new resource manager, and the old pool's connections, open
+/// until they idle out, cannot hold slots of the new one.
 /// </summary>
-public sealed class ClusterConnections
+public sealed class ClusterConnections(ClusterCounters counters)
 {
     private readonly Lock sync = new();
     private readonly Dictionary<string, int> byEndpoint = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource? closed;
     private int open;
-    private long overflows;
-
-    /// <summary>Connections that had to wait for the limit (Envoy's upstream_cx_overflow).</summary>
-    public long Overflows => Interlocked.Read(ref overflows);
-
-    public int Open
-    {
-        get
-        {
-            lock (sync)
-                return open;
-        }
-    }
 
     /// <summary>Takes a connection slot for the endpoint, waiting while the cluster is at its limit.</summary>
     public async ValueTask AcquireAsync(string endpoint, int limit, CancellationToken cancellationToken)
@@ -48,7 +38,7 @@ public sealed class ClusterConnections
                 next = closed.Task;
             }
             if (!waited)
-                Interlocked.Increment(ref overflows);
+                counters.CountConnectionOverflow();
             waited = true;
             await next.WaitAsync(cancellationToken);
         }

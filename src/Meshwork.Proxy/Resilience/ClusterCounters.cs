@@ -21,11 +21,8 @@ public sealed class ClusterCounters
     public long Retries => Interlocked.Read(ref retries);
     public long RetryBudgetExhausted => Interlocked.Read(ref retryBudgetExhausted);
     /// <summary>Requests refused by circuit breaking plus connections that waited for max_connections.</summary>
-    public long Overflows => Interlocked.Read(ref overflows) + Connections.Overflows;
+    public long Overflows => Interlocked.Read(ref overflows);
     public long Ejections => Interlocked.Read(ref ejections);
-
-    /// <summary>Open upstream connections for max_connections; they outlive snapshot swaps like the pools that hold them.</summary>
-    public ClusterConnections Connections { get; } = new();
 
     /// <summary>
     /// Envoy circuit breaking: admit the request unless the cluster already has max_requests in
@@ -51,6 +48,9 @@ public sealed class ClusterCounters
     }
 
     public void Exit() => Interlocked.Decrement(ref active);
+
+    /// <summary>A new connection had to wait for the cluster's max_connections (Envoy's upstream_cx_overflow).</summary>
+    public void CountConnectionOverflow() => Interlocked.Increment(ref overflows);
 
     /// <summary>Envoy retry budget: concurrent retries may be at most budget% of active requests, but never fewer than the minimum.</summary>
     public bool TryStartRetry(RetryBudget budget)

@@ -37,7 +37,7 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
         // MaxConnectionsPerServer (from HttpClientConfig) bounds each endpoint; this bounds the cluster.
         if (context.NewConfig.MaxConnectionsPerServer is { } maxConnections)
         {
-            var connections = counters.For(context.ClusterId).Connections;
+            var connections = new ClusterConnections(counters.For(context.ClusterId));
             handler.ConnectCallback = (connection, cancellationToken) => ConnectAsync(connections, maxConnections, connection, cancellationToken);
         }
 
