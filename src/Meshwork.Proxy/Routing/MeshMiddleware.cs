@@ -29,6 +29,7 @@ public sealed class MeshMiddleware(
     public const string RateLimitedHeader = "x-meshwork-ratelimited";
     public const string FaultHeader = "x-meshwork-fault";
     public const string NoRouteHeader = "x-meshwork-no-route";
+    public const string ConnectHeader = "x-meshwork-connect";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -131,6 +132,11 @@ public sealed class MeshMiddleware(
         // Never label by the raw Host header: clients could create unbounded metric series.
         edge.DestinationService = "unknown";
 
+        if (HttpMethods.IsConnect(request.Method) && context.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true })
+        {
+            await RefuseTunnelAsync(context, edge);
+            return;
+        }
         if (kind == ListenerKind.Gateway)
             AddForwardedHeaders(context);
         var virtualHost = (kind == ListenerKind.Gateway ? snapshot.Gateway : snapshot.Outbound).Find(host);
@@ -241,6 +247,22 @@ public sealed class MeshMiddleware(
         {
             clusterCounters.Exit();
         }
+    }
+
+    /// <summary>
+    /// An app sends CONNECT host:443 for https:// through HTTP_PROXY. Kestrel hands HTTP/1.1 CONNECT
+    /// over as an ordinary bodiless request: the connection cannot be taken over for a tunnel
+    /// (IHttpUpgradeFeature refuses: no Upgrade header), and bytes after the request would be parsed
+    /// as the next request. Routed like any request it failed as a 502 and counted as an upstream
+    /// failure, so it is refused plainly. A tunnel would not reach a mesh service anyway: its endpoints
+    /// are sidecar inbound listeners that accept only mesh mTLS, and the model has no egress destinations.
+    /// </summary>
+    private static Task RefuseTunnelAsync(HttpContext context, Edge edge)
+    {
+        edge.Route = "connect";
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        context.Response.Headers[ConnectHeader] = "refused";
+        return context.Response.WriteAsync("meshwork sidecar: CONNECT tunnels are not offered; call http://SERVICE/ through this proxy, which adds mTLS");
     }
 
     /// <summary>North/south traffic: tell the backend who the client was (Envoy's edge behaviour).</summary>

@@ -10,14 +10,16 @@ namespace Meshwork.Proxy.Tests.Infrastructure;
 /// </summary>
 public sealed class PlainSidecar : IAsyncDisposable
 {
-    private PlainSidecar(ProxyProcess proxy, HttpClient client)
+    private PlainSidecar(ProxyProcess proxy, HttpClient client, int outboundPort)
     {
         Proxy = proxy;
         Client = client;
+        OutboundPort = outboundPort;
     }
 
     public ProxyProcess Proxy { get; }
     public HttpClient Client { get; }
+    public int OutboundPort { get; }
 
     public static async Task<PlainSidecar> StartAsync(string name, IReadOnlyList<Resource> resources, params (string Service, ScriptedBackend Backend)[] instances)
     {
@@ -38,7 +40,7 @@ public sealed class PlainSidecar : IAsyncDisposable
             Version = 1,
         }));
         var proxy = await ProxyProcess.StartAsync(snapshot, name);
-        return new PlainSidecar(proxy, ProxyProcess.OutboundClient(outboundPort));
+        return new PlainSidecar(proxy, ProxyProcess.OutboundClient(outboundPort), outboundPort);
     }
 
     public static Service Service(string name) => new()
