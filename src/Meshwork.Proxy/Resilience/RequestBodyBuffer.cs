@@ -6,6 +6,10 @@ namespace Meshwork.Proxy.Resilience;
 /// mirror can send it again. A larger body, declared by Content-Length or found while reading a
 /// chunked one, is streamed to the primary once, unbuffered: that request is neither retried nor
 /// mirrored. Only called for requests that will retry or mirror, so the common path never buffers.
+/// Unlike Envoy, which streams while it buffers, the body is read before it is forwarded: simpler,
+/// and at most 64 KiB of delay. gRPC over HTTP/2 is never buffered (YARP's streaming heuristic): a
+/// bidirectional stream's client waits for answers before it sends more, so waiting for its end
+/// would hang the call.
 /// </summary>
 public static class RequestBodyBuffer
 {
@@ -24,7 +28,7 @@ public static class RequestBodyBuffer
     public static async ValueTask<ReadOnlyMemory<byte>?> TryBufferAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
-        if (declared > Limit)
+        if (declared > Limit || IsGrpcStream(request))
             return null;
         var original = request.Body;
         // A declared length is exact (Kestrel enforces it); a chunked body may be anything, so it
@@ -53,4 +57,8 @@ public static class RequestBodyBuffer
         request.Body = new MemoryStream(buffer, 0, filled, writable: false);
         return body;
     }
+
+    private static bool IsGrpcStream(HttpRequest request) =>
+        (HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol)) &&
+        request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
 }

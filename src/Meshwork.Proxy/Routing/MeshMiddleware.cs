@@ -213,7 +213,18 @@ public sealed class MeshMiddleware(
             // Only requests that will be retried or mirrored pay for buffering their body.
             ReadOnlyMemory<byte>? body = null;
             if (hasBody && (retries is not null || mirrorClusters is not null))
-                body = await RequestBodyBuffer.TryBufferAsync(request, context.RequestAborted);
+            {
+                try
+                {
+                    body = await RequestBodyBuffer.TryBufferAsync(request, context.RequestAborted);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+                {
+                    // The client broke off or sent a malformed body while it was read: nothing to forward.
+                    context.Response.StatusCode = ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+                    return;
+                }
+            }
             if (mirrorClusters is not null)
             {
                 foreach (var mirrorCluster in mirrorClusters)
