@@ -26,6 +26,9 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v nginx >/dev/null || missing+=(nginx)
+# The native (NativeAOT) publish of the proxy links with clang against zlib.
+command -v clang >/dev/null || missing+=(clang)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
@@ -33,11 +36,24 @@ fi
 
 # ---- build -----------------------------------------------------------------------------
 log "building (Release, slot $MESHWORK_BUILD_SLOT)"
-dotnet build src/Meshwork.Proxy -c Release -v quiet -nologo >&2
 dotnet build bench/ProxyBench -c Release -v quiet -nologo >&2
 bin=".build/${MESHWORK_BUILD_SLOT}/bin"
-proxy_dll="$bin/Meshwork.Proxy/Release/net10.0/Meshwork.Proxy.dll"
 bench_dll="$bin/ProxyBench/Release/net10.0/ProxyBench.dll"
+# The Meshwork proxy is measured as it ships: the native executable (docs/proxy.md, "Native build").
+# Should the native publish fail, the JIT build is measured instead and the output says so.
+native_dir=".build/${MESHWORK_BUILD_SLOT}/native/Meshwork.Proxy"
+if dotnet publish src/Meshwork.Proxy -c Release --use-current-runtime -p:PublishAot=true -o "$native_dir" -v quiet -nologo >&2; then
+  proxy_cmd=("$native_dir/Meshwork.Proxy")
+  proxy_build="native (NativeAOT: \`dotnet publish -c Release --use-current-runtime -p:PublishAot=true\`)"
+  rss_note=": one executable, no shared framework to map"
+else
+  log "WARNING: the native publish failed; measuring the JIT build instead"
+  dotnet build src/Meshwork.Proxy -c Release -v quiet -nologo >&2
+  proxy_cmd=(dotnet "$bin/Meshwork.Proxy/Release/net10.0/Meshwork.Proxy.dll")
+  proxy_build="JIT (\`dotnet build -c Release\`; the native publish failed)"
+  rss_note=": most of the RSS is the .NET and ASP.NET Core shared framework mapped read-only and shared by every .NET process"
+fi
+log "Meshwork proxy under test: $proxy_build"
 
 # ---- topology --------------------------------------------------------------------------
 backend_port=18080; nginx_port=18090; haproxy_port=18091; outbound_port=18101; inbound_port=18106
@@ -115,10 +131,10 @@ dotnet "$bench_dll" snapshots --dir "$work" --backend "127.0.0.1:$backend_port" 
 proxy_args=(--Proxy:BindAddress 127.0.0.1 --Logging:LogLevel:Default Warning)
 # The proxies run with the runtime settings they ship with (Meshwork.Proxy.csproj); nothing here overrides them.
 export ASPNETCORE_ENVIRONMENT=Production
-start 1 proxy-client dotnet "$proxy_dll" "${proxy_args[@]}" --Proxy:AdminPort $admin_client \
+start 1 proxy-client "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:AdminPort $admin_client \
   --Proxy:SnapshotFile "$work/client.json" --Proxy:StateDirectory "$work/state-client"
 client_pid=$last_pid
-start 1 proxy-server dotnet "$proxy_dll" "${proxy_args[@]}" --Proxy:AdminPort $admin_server \
+start 1 proxy-server "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:AdminPort $admin_server \
   --Proxy:SnapshotFile "$work/server.json" --Proxy:StateDirectory "$work/state-server"
 server_pid=$last_pid
 
@@ -220,9 +236,9 @@ section=$(mktemp)
   echo
   echo "Setup: backend = nginx returning a 1,024-byte body (1 worker, CPU 0). Load generators on CPU 0; the proxy under test on CPU 1"
   echo "(the 2-hop path runs both Meshwork proxies on CPU 1). HTTP/1.1 keep-alive everywhere: wrk \`-t1 -c$connections\`; nginx proxy"
-  echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: Release build,"
+  echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: $proxy_build,"
   echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend),"
-  echo "shipped settings (Meshwork.Proxy.csproj: workstation non-concurrent GC, inline socket I/O, tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
+  echo "shipped settings (Meshwork.Proxy.csproj: workstation non-concurrent GC, inline socket I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
   echo "$rate RPS, measured from each request's scheduled start (coordinated omission corrected), HdrHistogram."
   echo
   echo "| Path | Throughput (wrk, req/s) | Proxy CPU per request (µs) | p50 @ $rate RPS (ms) | p99 @ $rate RPS (ms) |"
@@ -241,8 +257,8 @@ section=$(mktemp)
   echo "the run (on the team machine, builds and test suites of four other engineers), which inflates tails and makes the"
   echo "throughput figures of all five paths noisy; compare paths within one run, not across runs."
   echo
-  echo "Meshwork proxy resources: idle RSS ${idle_rss} MB (PSS ${idle_pss} MB, private ${idle_private} MB: most of the RSS is the .NET and"
-  echo "ASP.NET Core shared framework mapped read-only and shared by every .NET process); RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
+  echo "Meshwork proxy resources: idle RSS ${idle_rss} MB (PSS ${idle_pss} MB, private ${idle_private} MB${rss_note});"
+  echo "RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
   echo "CPU ${cpu_per_krps}% of one core per 1,000 RPS (1 hop, measured at $rate RPS)."
   echo
   echo "Targets: rps_ratio_vs_nginx >= 0.66, added p99 <= 1 ms (1 hop) and <= 2 ms (2 hops) at 1,000 RPS, idle RSS <= 60 MB."

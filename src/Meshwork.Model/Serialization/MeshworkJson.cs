@@ -38,7 +38,7 @@ public static class MeshworkJson
     /// discriminator. [JsonIgnore] on the abstract base member does not carry over to the
     /// overrides, so they are removed from every resource type's contract here.
     /// </summary>
-    private static void HideComputedResourceMembers(JsonTypeInfo info)
+    internal static void HideComputedResourceMembers(JsonTypeInfo info)
     {
         if (info.Kind != JsonTypeInfoKind.Object || !typeof(Resource).IsAssignableFrom(info.Type))
             return;
@@ -71,7 +71,7 @@ public static class MeshworkJson
         _ => node?.DeepClone(),
     };
 
-    private sealed class DurationJsonConverter : JsonConverter<TimeSpan>
+    internal sealed class DurationJsonConverter : JsonConverter<TimeSpan>
     {
         public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
@@ -83,7 +83,7 @@ public static class MeshworkJson
             writer.WriteStringValue(Durations.Format(value));
     }
 
-    private sealed class NullableDurationJsonConverter : JsonConverter<TimeSpan?>
+    internal sealed class NullableDurationJsonConverter : JsonConverter<TimeSpan?>
     {
         public override bool HandleNull => true;
 

@@ -15,7 +15,7 @@ public static class SnapshotHash
     public static string Compute(ProxySnapshot snapshot)
     {
         var content = snapshot with { Version = 0, Hash = "" };
-        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(content, MeshworkJson.Options));
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(content, SnapshotJson.ProxySnapshot));
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 

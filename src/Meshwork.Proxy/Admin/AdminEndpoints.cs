@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Config;
 using Meshwork.Proxy.Resilience;
@@ -17,8 +16,6 @@ namespace Meshwork.Proxy.Admin;
 /// </summary>
 public static class AdminEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static async Task HandleAsync(HttpContext context)
     {
         var services = context.RequestServices;
@@ -34,10 +31,10 @@ public static class AdminEndpoints
                 await context.Response.WriteAsync("Healthy");
                 break;
             case "/snapshot":
-                await context.Response.WriteAsJsonAsync(SnapshotInfo(current, services.GetRequiredService<SnapshotApplier>()), Json);
+                await context.Response.WriteAsJsonAsync(Snapshot(current, services.GetRequiredService<SnapshotApplier>()), AdminJsonContext.Default.SnapshotInfo);
                 break;
             case "/stats":
-                await context.Response.WriteAsJsonAsync(Stats(services, current), Json);
+                await context.Response.WriteAsJsonAsync(Stats(services, current), AdminJsonContext.Default.StatsDocument);
                 break;
             case "/metrics":
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -49,60 +46,50 @@ public static class AdminEndpoints
         }
     }
 
-    private static object SnapshotInfo(RuntimeSnapshot? current, SnapshotApplier applier) => new
-    {
-        version = current?.Version ?? 0,
-        hash = current?.Hash ?? "",
-        source = current?.Source,
-        appliedAt = current?.AppliedAt,
-        proxyId = current?.Model.Identity.ProxyId,
-        spiffeId = current?.Model.Identity.SpiffeId,
-        lastResult = applier.LastResult,
-    };
+    private static SnapshotInfo Snapshot(RuntimeSnapshot? current, SnapshotApplier applier) => new(
+        Version: current?.Version ?? 0,
+        Hash: current?.Hash ?? "",
+        Source: current?.Source,
+        AppliedAt: current?.AppliedAt,
+        ProxyId: current?.Model.Identity.ProxyId,
+        SpiffeId: current?.Model.Identity.SpiffeId,
+        LastResult: applier.LastResult);
 
-    private static object Stats(IServiceProvider services, RuntimeSnapshot? current)
+    private static StatsDocument Stats(IServiceProvider services, RuntimeSnapshot? current)
     {
         var stats = services.GetRequiredService<ProxyStats>();
         var counters = services.GetRequiredService<ClusterCounterRegistry>();
         var lookup = services.GetRequiredService<IProxyStateLookup>();
         var mirror = services.GetRequiredService<MirrorSender>();
-        return new
-        {
-            snapshot = new { version = current?.Version ?? 0, hash = current?.Hash ?? "" },
-            traffic = stats.Totals().Select(t => new
-            {
-                direction = t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",
-                source = t.Key.SourceService,
-                destination = t.Key.DestinationService,
-                version = t.Key.DestinationVersion,
-                route = t.Key.Route,
-                statusClass = t.Key.StatusClass,
-                requests = t.Requests,
-                failures = t.Failures,
-                denied = t.Denied,
-            }).OrderBy(t => t.destination).ThenBy(t => t.route).ThenBy(t => t.statusClass),
-            clusters = lookup.GetClusters().Where(c => c.ClusterId != YarpConfigBuilder.UnroutedCluster).Select(c =>
+        return new StatsDocument(
+            Snapshot: new SnapshotVersion(current?.Version ?? 0, current?.Hash ?? ""),
+            Traffic: stats.Totals().Select(t => new TrafficTotals(
+                Direction: t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",
+                Source: t.Key.SourceService,
+                Destination: t.Key.DestinationService,
+                Version: t.Key.DestinationVersion,
+                Route: t.Key.Route,
+                StatusClass: t.Key.StatusClass,
+                Requests: t.Requests,
+                Failures: t.Failures,
+                Denied: t.Denied)).OrderBy(t => t.Destination).ThenBy(t => t.Route).ThenBy(t => t.StatusClass),
+            Clusters: lookup.GetClusters().Where(c => c.ClusterId != YarpConfigBuilder.UnroutedCluster).Select(c =>
             {
                 var counter = counters.For(c.ClusterId);
-                return new
-                {
-                    name = c.ClusterId,
-                    active = counter.Active,
-                    retries = counter.Retries,
-                    retryBudgetExhausted = counter.RetryBudgetExhausted,
-                    overflows = counter.Overflows,
-                    ejections = counter.Ejections,
-                    endpoints = c.Destinations.Values.Select(d => new
-                    {
-                        id = d.DestinationId,
-                        address = d.Model.Config.Address,
-                        active = d.Health.Active.ToString(),
-                        passive = d.Health.Passive.ToString(),
-                        concurrentRequests = d.ConcurrentRequestCount,
-                    }),
-                };
-            }).OrderBy(c => c.name),
-            mirror = new { sent = mirror.Sent, failed = mirror.Failed, skipped = mirror.Skipped },
-        };
+                return new ClusterStats(
+                    Name: c.ClusterId,
+                    Active: counter.Active,
+                    Retries: counter.Retries,
+                    RetryBudgetExhausted: counter.RetryBudgetExhausted,
+                    Overflows: counter.Overflows,
+                    Ejections: counter.Ejections,
+                    Endpoints: c.Destinations.Values.Select(d => new EndpointStats(
+                        Id: d.DestinationId,
+                        Address: d.Model.Config.Address,
+                        Active: d.Health.Active.ToString(),
+                        Passive: d.Health.Passive.ToString(),
+                        ConcurrentRequests: d.ConcurrentRequestCount)));
+            }).OrderBy(c => c.Name),
+            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped));
     }
 }

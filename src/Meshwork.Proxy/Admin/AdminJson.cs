@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Meshwork.Proxy.Config;
+
+namespace Meshwork.Proxy.Admin;
+
+// The admin documents as named types with source-generated serializers: the native (AOT) proxy
+// cannot serialize anonymous objects by reflection. Property names are the camelCase JSON names.
+
+public sealed record SnapshotInfo(
+    long Version, string Hash, string? Source, DateTimeOffset? AppliedAt, string? ProxyId, string? SpiffeId, SnapshotApplyResult? LastResult);
+
+public sealed record StatsDocument(SnapshotVersion Snapshot, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
+
+public sealed record SnapshotVersion(long Version, string Hash);
+
+public sealed record TrafficTotals(
+    string Direction, string Source, string Destination, string Version, string Route, string StatusClass, long Requests, long Failures, long Denied);
+
+public sealed record ClusterStats(
+    string Name, long Active, long Retries, long RetryBudgetExhausted, long Overflows, long Ejections, IEnumerable<EndpointStats> Endpoints);
+
+public sealed record EndpointStats(string Id, string Address, string Active, string Passive, int ConcurrentRequests);
+
+public sealed record MirrorStats(long Sent, long Failed, long Skipped);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(SnapshotInfo))]
+[JsonSerializable(typeof(StatsDocument))]
+internal sealed partial class AdminJsonContext : JsonSerializerContext;
