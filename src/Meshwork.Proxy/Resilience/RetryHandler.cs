@@ -39,6 +39,9 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
                 if (deadline != long.MaxValue && remaining <= TimeSpan.Zero)
                     return TimedOut(request, "request");
                 var tryTimeout = Min(plan.PerTryTimeout, remaining);
+                // Which limit this attempt's timer stands for. Asking the clock after the timer fired is
+                // not enough: timers may fire a little before the deadline they were set for.
+                var boundByDeadline = deadline != long.MaxValue && tryTimeout == remaining;
                 using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 if (tryTimeout != Timeout.InfiniteTimeSpan)
                     attemptCts.CancelAfter(tryTimeout);
@@ -54,7 +57,7 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    var overall = deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline;
+                    var overall = boundByDeadline || (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline);
                     if (overall || attempt >= maxAttempts || !RetryConditions.OnTimeout(retries))
                         return TimedOut(request, overall ? "request" : "per-try");
                     failure = "per-try-timeout";
