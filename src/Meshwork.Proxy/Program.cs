@@ -53,7 +53,8 @@ builder.Services.AddReverseProxy().AddTransforms(context => context.AddRequestTr
 {
     if (transform.HttpContext.Features.Get<RequestPlan>() is { } plan)
     {
-        transform.ProxyRequest.Options.Set(RequestPlan.OptionKey, plan);
+        if (plan.NeedsHandler)
+            transform.ProxyRequest.Options.Set(RequestPlan.OptionKey, plan);
         if (plan.HostRewrite is { } host)
             transform.ProxyRequest.Headers.Host = host;
     }

@@ -28,6 +28,6 @@ public sealed class RequestPlan
     /// <summary>When the request entered the proxy (Stopwatch ticks): the request timeout counts from here.</summary>
     public long StartedAt { get; init; }
 
-    /// <summary>Attempts made, for the x-meshwork-attempts response header and stats.</summary>
-    public int Attempts { get; set; }
+    /// <summary>Whether the forwarding handler has anything to enforce: a retry it may make or a timeout.</summary>
+    public bool NeedsHandler => (Replayable && Retries is not null) || RequestTimeout is not null || PerTryTimeout is not null;
 }

@@ -15,14 +15,16 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
 {
     public const string TimeoutHeader = "x-meshwork-timeout";
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (!request.Options.TryGetValue(RequestPlan.OptionKey, out var plan))
-            return await base.SendAsync(request, cancellationToken);
+    // Most requests have no retry or timeout to enforce: they pass straight through, without an async
+    // state machine or a per-attempt token source (the transform attaches a plan only when it needs this handler).
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        request.Options.TryGetValue(RequestPlan.OptionKey, out var plan) && plan.NeedsHandler
+            ? SendWithPlanAsync(request, plan, cancellationToken)
+            : base.SendAsync(request, cancellationToken);
 
+    private async Task<HttpResponseMessage> SendWithPlanAsync(HttpRequestMessage request, RequestPlan plan, CancellationToken cancellationToken)
+    {
         var retries = plan.Replayable ? plan.Retries : null;
-        if (retries is null && plan.RequestTimeout is null && plan.PerTryTimeout is null)
-            return await base.SendAsync(request, cancellationToken); // nothing to enforce: no per-attempt token source
         var maxAttempts = 1 + Math.Max(0, retries?.Attempts ?? 0);
         // The forwarder's content streams the client's body and can be sent only once; every attempt
         // sends the buffered copy instead.
@@ -34,7 +36,6 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
         {
             for (var attempt = 1; ; attempt++)
             {
-                plan.Attempts = attempt;
                 var remaining = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                 if (deadline != long.MaxValue && remaining <= TimeSpan.Zero)
                     return TimedOut(request, "request");
