@@ -150,7 +150,12 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
-sleep 2
+# Let the build (and its compiler servers) finish before measuring: wait up to 90 s for the 1-minute
+# load average to fall below 1. On a shared machine it may not; the generated section records it.
+for _ in $(seq 1 90); do
+  awk '{exit !($1 < 1.0)}' /proc/loadavg && break
+  sleep 1
+done
 nginx_worker=$(pgrep -P "$nginx_master" | head -1)
 declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
 idle_rss=$(rss_mb "$client_pid")
