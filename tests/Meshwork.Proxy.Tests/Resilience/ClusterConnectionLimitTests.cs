@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Meshwork.Model.Resources;
 using Meshwork.Proxy.Tests.Infrastructure;
+using Meshwork.Testing.Waiting;
 
 namespace Meshwork.Proxy.Tests.Resilience;
 
@@ -42,11 +43,11 @@ public sealed class ClusterConnectionLimitTests
 
         a.Hold();
         var first = SendAsync(sidecar, keys["pool-a"]);
-        await UntilAsync(() => Task.FromResult(a.InFlight == 1));
+        await Eventually.HoldsAsync(() => Task.FromResult(a.InFlight == 1), "the first request in flight at endpoint a");
         // pool-a's only connection is busy: the next request to it needs a second connection, which
         // the cluster limit refuses (per endpoint it would be allowed), so it waits for a connection.
         var second = SendAsync(sidecar, keys["pool-a"]);
-        await UntilAsync(async () => await OverflowsAsync(sidecar) == 1);
+        await Eventually.HoldsAsync(async () => await OverflowsAsync(sidecar) == 1, "one overflow counted");
         Assert.Equal(1, a.InFlight);
 
         // The full cluster does not starve the other endpoint: its idle connection serves at once.
@@ -75,16 +76,5 @@ public sealed class ClusterConnectionLimitTests
         var stats = await sidecar.Proxy.StatsAsync();
         return stats.GetProperty("clusters").EnumerateArray()
             .Single(c => c.GetProperty("name").GetString() == Cluster).GetProperty("overflows").GetInt64();
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition never held");
-            await Task.Delay(20);
-        }
     }
 }

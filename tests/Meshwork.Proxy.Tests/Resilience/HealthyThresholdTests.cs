@@ -1,5 +1,6 @@
 using Meshwork.Model.Resources;
 using Meshwork.Proxy.Tests.Infrastructure;
+using Meshwork.Testing.Waiting;
 
 namespace Meshwork.Proxy.Tests.Resilience;
 
@@ -30,7 +31,7 @@ public sealed class HealthyThresholdTests
         ], ("checked", backend));
 
         backend.SetHealthy(false);
-        await UntilAsync(async () => await ActiveHealthAsync(sidecar) == "Unhealthy");
+        await Eventually.HoldsAsync(async () => await ActiveHealthAsync(sidecar) == "Unhealthy", "the endpoint marked unhealthy");
 
         // From here each probe waits for the test's verdict. YARP starts the next probe only after it
         // has applied the previous result, so when probe n+1 arrives the health shown reflects probe n.
@@ -54,16 +55,5 @@ public sealed class HealthyThresholdTests
         var stats = await sidecar.Proxy.StatsAsync();
         var cluster = stats.GetProperty("clusters").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "checked.default");
         return cluster.GetProperty("endpoints").EnumerateArray().Single().GetProperty("active").GetString();
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition never held");
-            await Task.Delay(20);
-        }
     }
 }

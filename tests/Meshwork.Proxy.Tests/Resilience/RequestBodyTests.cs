@@ -3,14 +3,13 @@ using System.Text;
 using Meshwork.Model.Resources;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Tests.Infrastructure;
+using Meshwork.Testing.Waiting;
 
 namespace Meshwork.Proxy.Tests.Resilience;
 
 /// <summary>Retries and mirrors of requests with a body (buffered up to <see cref="RequestBodyBuffer.Limit"/>).</summary>
 public sealed class RequestBodyTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     private static IReadOnlyList<Resource> Resources() =>
     [
         PlainSidecar.Service("orders"),
@@ -118,7 +117,7 @@ public sealed class RequestBodyTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal($"shop-1 got {body.Length} bytes", await response.Content.ReadAsStringAsync());
         }
-        var mirrored = await EventuallyAsync(() => shadow.Received.FirstOrDefault());
+        var mirrored = await Eventually.ValueAsync(() => shadow.Received.FirstOrDefault(), "a mirrored request");
         Assert.Equal(("POST", "/buy", body, "shop-shadow"), (mirrored.Method, mirrored.Path, mirrored.Body, mirrored.Host));
         Assert.Equal(1, shadow.InFlight);
         shadow.Release();
@@ -127,7 +126,7 @@ public sealed class RequestBodyTests
         shadow.FailNext(1);
         using (var response = await sidecar.Client.PostAsync("http://shop/buy", Chunked(body)))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await EventuallyAsync(() => shadow.Received.Count >= 2 ? shadow.Received.Last() : null);
+        await Eventually.ValueAsync(() => shadow.Received.Count >= 2 ? shadow.Received.Last() : null, "a second mirrored request");
         Assert.Equal(body, shadow.Received.Last().Body);
     }
 
@@ -148,20 +147,8 @@ public sealed class RequestBodyTests
         // The next, small request is mirrored; once it has arrived, the large one demonstrably was not.
         using (var response = await sidecar.Client.PostAsync("http://shop/small", new StringContent("small")))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await EventuallyAsync(() => shadow.Received.FirstOrDefault());
+        await Eventually.ValueAsync(() => shadow.Received.FirstOrDefault(), "a mirrored request");
         Assert.Equal(["/small"], shadow.Received.Select(r => r.Path));
-    }
-
-    private static async Task<T> EventuallyAsync<T>(Func<T?> probe) where T : class
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (probe() is { } value)
-                return value;
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("the expected request never arrived");
     }
 
     /// <summary>Hides the length so HttpClient must send the content chunked.</summary>
