@@ -59,14 +59,14 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
     public ValidationResult Validate(IReadOnlyList<Resource> resources)
     {
         ArgumentNullException.ThrowIfNull(resources);
-        return ValidateBatch(resources, LoadStoredServices());
+        return ValidateBatch(resources, LoadContextResources());
     }
 
     /// <summary>Dry run of one resource against the stored state; writes nothing. Paths are not prefixed.</summary>
     public ValidationResult Validate(Resource resource)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        return ResourceValidator.Validate(resource, ContextFor([resource], LoadStoredServices()));
+        return ResourceValidator.Validate(resource, ContextFor([resource], LoadContextResources()));
     }
 
     /// <summary>Version 0 creates (conflict if it exists); version N updates only if the stored version is N.</summary>
@@ -76,7 +76,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
         ArgumentNullException.ThrowIfNull(actor);
         return await InWriteTransactionAsync(async () =>
         {
-            var validation = ResourceValidator.Validate(resource, ContextFor([resource], await LoadStoredServicesAsync(ct)));
+            var validation = ResourceValidator.Validate(resource, ContextFor([resource], await LoadContextResourcesAsync(ct)));
             if (!validation.IsValid)
                 return (new ChangeResult.Invalid(validation), null);
             var planned = await PlanUpsertAsync(resource, ChangeAction.Update, ct);
@@ -93,7 +93,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             return new ChangeResult.Applied([], []);
         return await InWriteTransactionAsync(async () =>
         {
-            var validation = ValidateBatch(resources, await LoadStoredServicesAsync(ct));
+            var validation = ValidateBatch(resources, await LoadContextResourcesAsync(ct));
             if (!validation.IsValid)
                 return (new ChangeResult.Invalid(validation), null);
             var changes = new List<PendingChange>();
@@ -154,7 +154,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
             }
             // A restore is a create (version 0) that continues after the tombstone.
             var target = WithVersion(MeshworkJson.Deserialize(revision.Spec), deleted ? 0 : expectedCurrentVersion);
-            var validation = ResourceValidator.Validate(target, ContextFor([target], await LoadStoredServicesAsync(ct)));
+            var validation = ResourceValidator.Validate(target, ContextFor([target], await LoadContextResourcesAsync(ct)));
             if (!validation.IsValid)
                 return (new ChangeResult.Invalid(validation), null);
             var planned = await PlanUpsertAsync(target, ChangeAction.Revert, ct);
@@ -336,7 +336,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
         return new ValidationResult(issues);
     }
 
-    private static ValidationResult ValidateBatch(IReadOnlyList<Resource> resources, IReadOnlyList<Service> stored)
+    private static ValidationResult ValidateBatch(IReadOnlyList<Resource> resources, IReadOnlyList<Resource> stored)
     {
         var result = ResourceValidator.ValidateAll(resources, ContextFor(resources, stored));
         // The batch is written key by key; two entries for one key would make it ambiguous.
@@ -355,20 +355,27 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
         return result;
     }
 
-    /// <summary>Stored services, replaced or extended by those in the batch.</summary>
-    private static ValidationContext ContextFor(IReadOnlyList<Resource> batch, IReadOnlyList<Service> stored)
+    /// <summary>
+    /// Stored resources of the kinds the validator checks against, each replaced by the batch's
+    /// resource of the same key: an update is not checked against its stored self, and a batch that
+    /// moves a policy from one service to another is checked against the state it produces.
+    /// </summary>
+    private static ValidationContext ContextFor(IReadOnlyList<Resource> batch, IReadOnlyList<Resource> stored)
     {
-        var batchKeys = batch.OfType<Service>().Select(s => s.Key).ToHashSet();
-        return ValidationContext.From(stored.Where(s => !batchKeys.Contains(s.Key)).Concat<Resource>(batch));
+        var batchKeys = batch.Where(r => r?.Metadata?.Name is not null).Select(r => r.Key).ToHashSet();
+        return ValidationContext.From(stored.Where(r => !batchKeys.Contains(r.Key)).Concat(batch));
     }
 
-    private List<Service> LoadStoredServices() =>
-        db.Resources.AsNoTracking().Where(r => r.Kind == ResourceKind.Service).ToList()
-            .Select(ToResource).OfType<Service>().ToList();
+    /// <summary>As an array, which EF Core translates to "kind = ANY(@kinds)".</summary>
+    private static readonly ResourceKind[] ContextKinds = [.. ValidationContext.Kinds];
 
-    private async Task<List<Service>> LoadStoredServicesAsync(CancellationToken ct) =>
-        (await db.Resources.AsNoTracking().Where(r => r.Kind == ResourceKind.Service).ToListAsync(ct))
-            .Select(ToResource).OfType<Service>().ToList();
+    private List<Resource> LoadContextResources() =>
+        db.Resources.AsNoTracking().Where(r => ContextKinds.Contains(r.Kind)).ToList()
+            .Select(ToResource).ToList();
+
+    private async Task<List<Resource>> LoadContextResourcesAsync(CancellationToken ct) =>
+        (await db.Resources.AsNoTracking().Where(r => ContextKinds.Contains(r.Kind)).ToListAsync(ct))
+            .Select(ToResource).ToList();
 
     private IQueryable<ResourceRow> FindRow(ResourceKey key) =>
         db.Resources.Where(r => r.Kind == key.Kind && r.Namespace == key.Namespace && r.Name == key.Name);

@@ -48,6 +48,7 @@ internal static class HttpRouteRules
         checks.Each("rules", route.Rules, (path, rule) => CheckRule(checks, path, rule, ns));
         checks.NoDuplicates("rules", route.Rules, r => r.Name, "name", "rule name");
         RuleShadowing.Check(checks, route.Rules);
+        GatewayHostnames.Check(checks, route);
     }
 
     private static void CheckRule(Checks checks, string path, HttpRouteRule rule, string ns)

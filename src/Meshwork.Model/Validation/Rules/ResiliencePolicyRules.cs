@@ -16,6 +16,7 @@ internal static class ResiliencePolicyRules
     {
         var ns = policy.Metadata?.Namespace ?? ResourceMetadata.DefaultNamespace;
         checks.KnownService("service", policy.Service, ns);
+        OnePerService.Check(checks, policy);
         if (policy.Retries is { } retries)
             CheckRetries(checks, retries);
         if (policy.ConnectionPool is { } pool)

@@ -22,6 +22,7 @@ internal static class RolloutRules
             checks.DnsLabel("stableVersion", rollout.StableVersion);
             checks.DnsLabel("canaryVersion", rollout.CanaryVersion);
         }
+        OnePerService.Check(checks, rollout);
         if (rollout.StableVersion is not null && rollout.StableVersion == rollout.CanaryVersion)
             checks.Error("canaryVersion", $"must differ from stableVersion; both are '{rollout.StableVersion}'");
 
