@@ -31,6 +31,8 @@ public static class SnapshotCompiler
         };
         var services = inputs.Resources.OfType<Service>()
             .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal).ToArray();
+        // One policy per service (the validator rejects a second); of policies stored before that
+        // rule, the first by name applies.
         var resilience = inputs.Resources.OfType<ResiliencePolicy>()
             .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal)
             .GroupBy(p => (p.Service, p.Metadata.Namespace))
@@ -75,13 +77,22 @@ public static class SnapshotCompiler
         if (proxy.GatewayPort > 0)
         {
             var gatewayRoutes = routes.Where(r => r.ParentRefs.Any(p => p.Kind == ParentKind.Gateway && p.Name == proxy.Service && (p.Namespace ?? r.Metadata.Namespace) == proxy.Namespace));
+            // A host name belongs to one route (the validator rejects a second claim). Routes stored
+            // before that rule may still share one: the first route by namespace/name keeps it, so
+            // the proxy never sees a name twice (it would reject the whole snapshot).
+            var claimed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var route in gatewayRoutes)
             {
+                var domains = (route.Hostnames.Count == 0 ? ["*"] : route.Hostnames.Select(h => h.ToLowerInvariant()))
+                    .Where(claimed.Add)
+                    .ToArray();
+                if (domains.Length == 0)
+                    continue;
                 virtualHosts.Add(new VirtualHost
                 {
                     Name = $"gateway:{route.Metadata.Namespace}/{route.Metadata.Name}",
                     Listener = ListenerKind.Gateway,
-                    Domains = route.Hostnames.Count == 0 ? ["*"] : route.Hostnames.Select(h => h.ToLowerInvariant()).ToArray(),
+                    Domains = domains,
                     Rules = CompileRules([route], mesh),
                 });
             }

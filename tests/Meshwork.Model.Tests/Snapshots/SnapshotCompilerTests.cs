@@ -132,6 +132,37 @@ public sealed class SnapshotCompilerTests
     }
 
     [Fact]
+    public void Compile_TwoGatewayRoutesStoredWithTheSameHostname_FirstByNamespaceAndNameKeepsIt()
+    {
+        // Stored before the validator rejected a second claim on a gateway host name.
+        static HttpRoute Route(string name, string[] hostnames) => new()
+        {
+            Metadata = new ResourceMetadata { Name = name },
+            ParentRefs = [new ParentRef { Kind = ParentKind.Gateway, Name = "edge" }],
+            Hostnames = hostnames,
+            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "reviews" }] }],
+        };
+        var gateway = new ProxyIdentity { ProxyId = "edge-1", Service = "edge", GatewayPort = 8443 };
+        Resource[] resources = [Reviews, Route("shop-v2", ["shop.example.com", "api.example.com"]), Route("shop", ["shop.example.com"]), Route("shop-old", ["shop.example.com"]), Route("any", []), Route("any-too", [])];
+
+        var snapshot = SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Instances = Instances, Proxy = gateway });
+
+        var hosts = snapshot.VirtualHosts.Where(v => v.Listener == ListenerKind.Gateway).Select(v => (v.Name, string.Join(",", v.Domains)));
+        Assert.Equal([("gateway:default/any", "*"), ("gateway:default/shop", "shop.example.com"), ("gateway:default/shop-v2", "api.example.com")], hosts);
+    }
+
+    [Fact]
+    public void Compile_TwoResiliencePoliciesStoredForOneService_FirstByNameApplies()
+    {
+        // Stored before the validator rejected a second policy for a service.
+        ResiliencePolicy Policy(string name, int attempts) => new() { Metadata = new ResourceMetadata { Name = name }, Service = "reviews", Retries = new RetryPolicy { Attempts = attempts } };
+
+        var snapshot = SnapshotCompiler.Compile(new SnapshotInputs { Resources = [Policy("reviews-z", 9), Reviews, Policy("reviews-a", 4)], Instances = Instances, Proxy = Web });
+
+        Assert.All(snapshot.Clusters.Where(c => c.Service == "reviews"), c => Assert.Equal(4, c.Settings.Retries?.Attempts));
+    }
+
+    [Fact]
     public void Compile_BackendWithoutServiceResource_StillGetsAnEmptyCluster()
     {
         var route = CanaryRoute with { Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "ghost", Version = "v9" }] }] };
