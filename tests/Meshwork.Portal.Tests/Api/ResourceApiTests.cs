@@ -101,6 +101,8 @@ public sealed class ResourceApiTests(PortalFactory portal) : IClassFixture<Porta
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var paths = problem.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()).ToList();
         Assert.Contains(paths, p => p!.Contains("rules[0].backendRefs[0]", StringComparison.Ordinal));
+        Assert.Contains(problem.RootElement.GetProperty("errors").EnumerateArray(), e =>
+            e.GetProperty("path").GetString() == "rules[0].backendRefs[0].weight" && e.GetProperty("message").GetString() == "must not be negative, was -1");
         Assert.Null(await StoredAsync(route.Key));
         Assert.Empty(await AuditForAsync("api-bad-route"));
     }
