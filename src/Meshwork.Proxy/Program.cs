@@ -46,6 +46,7 @@ builder.Services.AddSingleton<ProxyStats>();
 builder.Services.AddSingleton<MirrorSender>();
 builder.Services.AddSingleton<ClusterRoutes>();
 builder.Services.AddSingleton<LastGoodSnapshotStore>();
+builder.Services.AddSingleton<ProxyKey>();
 builder.Services.AddSingleton<SnapshotApplier>();
 builder.Services.AddSingleton<MeshProxyConfigProvider>();
 builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<MeshProxyConfigProvider>());

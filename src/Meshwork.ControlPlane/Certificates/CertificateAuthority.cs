@@ -4,8 +4,9 @@ using System.Security.Cryptography.X509Certificates;
 namespace Meshwork.ControlPlane.Certificates;
 
 /// <summary>
-/// Signs short-lived workload certificates with the mesh root. Each leaf gets its own ECDSA P-256
-/// key, a SPIFFE URI SAN, and both server and client auth (every proxy is both ends of mTLS).
+/// Signs short-lived workload certificates with the mesh root, each for the public key of the proxy's
+/// CSR (the proxy keeps the private key), with a SPIFFE URI SAN and both server and client auth
+/// (every proxy is both ends of mTLS).
 /// </summary>
 public sealed class CertificateAuthority : IDisposable
 {
@@ -24,15 +25,19 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>PEM of the root(s) proxies trust; delivered in every snapshot.</summary>
     public string TrustBundlePem { get; }
 
-    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl)
+    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl, PublicKey subjectKey)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(new X500DistinguishedName($"CN={commonName}"), subjectKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri(spiffeId));
         request.CertificateExtensions.Add(san.Build(critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
+        // EC keys may do (EC)DH key agreement, RSA keys key encipherment (TLS 1.2 RSA key exchange).
+        using var rsa = subjectKey.GetRSAPublicKey();
+        var keyUsage = rsa is not null
+            ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment
+            : X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement;
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(keyUsage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
@@ -47,7 +52,7 @@ public sealed class CertificateAuthority : IDisposable
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
         using var certificate = request.Create(root.SubjectName, X509SignatureGenerator.CreateForECDsa(rootKey), notBefore, notAfter, serial);
-        return new IssuedCertificate(spiffeId, certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem(),
+        return new IssuedCertificate(spiffeId, certificate.ExportCertificatePem(), subjectKey.ExportSubjectPublicKeyInfo(),
             notBefore, notAfter, issuedAt);
     }
 

@@ -1,10 +1,13 @@
 namespace Meshwork.ControlPlane.Certificates;
 
-/// <summary>A workload certificate and its key, as delivered to one proxy in its snapshot.</summary>
+/// <summary>
+/// A workload certificate as delivered to one proxy in its snapshot. Only the public half of the
+/// proxy's key is known here (from its CSR); the private key never leaves the proxy.
+/// </summary>
 public sealed record IssuedCertificate(
     string SpiffeId,
     string CertificatePem,
-    string PrivateKeyPem,
+    byte[] SubjectPublicKeyInfo,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     DateTimeOffset IssuedAt)

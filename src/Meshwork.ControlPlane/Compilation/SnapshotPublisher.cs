@@ -192,7 +192,7 @@ public sealed class SnapshotPublisher : BackgroundService
             var settings = desired.Settings;
             var spiffeId = SpiffeId.For(settings.TrustDomain, connection.Identity.Namespace, connection.Identity.Service);
             var ttl = options.Value.CertificateTtl ?? settings.CertificateTtl;
-            var certificate = certificates.For(connection.ProxyId, spiffeId, ttl, connection.Identity.Service);
+            var certificate = certificates.For(connection.ProxyId, spiffeId, ttl, connection.Identity.Service, connection.PublicKey);
             ProxySnapshot snapshot;
             try
             {

@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
+using Meshwork.ControlPlane.Certificates;
 using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Stats;
@@ -34,7 +36,7 @@ public sealed class MeshControlService(
                 new Metadata { { RetryAfterTrailer, ((long)retryAfter.TotalMilliseconds).ToString() } });
 
         var ct = context.CancellationToken;
-        var hello = await ReadHelloAsync(requestStream, ct);
+        var (hello, publicKey) = await ReadHelloAsync(requestStream, ct);
         var check = await tokens.ValidateAsync(hello.BootstrapToken, hello.Service, hello.Namespace, ct);
         if (!check.IsValid)
         {
@@ -44,7 +46,7 @@ public sealed class MeshControlService(
         }
 
         await publisher.Started.WaitAsync(ct);
-        var connection = new ProxyConnection(hello, IdentityOf(hello));
+        var connection = new ProxyConnection(hello, IdentityOf(hello), publicKey);
         connections.Add(connection);
         var now = time.GetUtcNow();
         registry.Register(new RegisteredInstance
@@ -167,7 +169,7 @@ public sealed class MeshControlService(
         }
     }
 
-    private static async Task<Hello> ReadHelloAsync(IAsyncStreamReader<ProxyMessage> requestStream, CancellationToken ct)
+    private static async Task<(Hello Hello, PublicKey PublicKey)> ReadHelloAsync(IAsyncStreamReader<ProxyMessage> requestStream, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(HelloTimeout);
@@ -190,7 +192,11 @@ public sealed class MeshControlService(
         // whole fleet NACK, so it is refused here, at the one proxy that got it wrong.
         if (!IsHostPort(hello.InstanceAddress))
             throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"instance_address '{hello.InstanceAddress}' is not host:port"));
-        return hello;
+        // The proxy's key stays with the proxy: it proves it holds one by signing a CSR, and its
+        // certificates are issued for that request's public key.
+        var publicKey = WorkloadSigningRequest.Read(hello.CertificateSigningRequest.Span, out var problem)
+            ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, problem!));
+        return (hello, publicKey);
     }
 
     private static bool IsHostPort(string address)

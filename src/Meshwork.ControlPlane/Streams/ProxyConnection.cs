@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Grpc.Core;
 using Meshwork.ControlPlane.Registry;
@@ -16,10 +17,11 @@ public sealed class ProxyConnection
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly CancellationTokenSource closed = new();
 
-    public ProxyConnection(Hello hello, ProxyIdentity identity)
+    public ProxyConnection(Hello hello, ProxyIdentity identity, PublicKey publicKey)
     {
         Hello = hello;
         Identity = identity;
+        PublicKey = publicKey;
         LastSentVersion = hello.CurrentVersion;
         LastSentHash = string.IsNullOrEmpty(hello.CurrentHash) ? null : hello.CurrentHash;
     }
@@ -27,6 +29,9 @@ public sealed class ProxyConnection
     public Guid Id { get; } = Guid.NewGuid();
     public Hello Hello { get; }
     public ProxyIdentity Identity { get; }
+
+    /// <summary>The public key of the proxy's CSR (checked at Hello): every certificate it gets, renewals too, is for this key.</summary>
+    public PublicKey PublicKey { get; }
     public string ProxyId => Hello.ProxyId;
     public ServiceRef Service => new(Hello.Service, Hello.Namespace);
     public CancellationToken Closed => closed.Token;

@@ -5,13 +5,44 @@ namespace Meshwork.Proxy.Config;
 
 /// <summary>
 /// The last snapshot the proxy accepted, kept on disk in the file form, so a proxy restarted while
-/// its control plane is away starts serving what it served before. Written atomically (temp + rename).
+/// its control plane is away starts serving what it served before; and next to it the proxy's own
+/// private key (Security/ProxyKey), without which the snapshot's certificate is useless. Both are
+/// written atomically (temp + rename); the key file is readable by its owner only.
 /// </summary>
 public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
 {
     public const string FileName = "last-good-snapshot.json";
+    public const string KeyFileName = "proxy-key.pem";
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public string FilePath => Path.Combine(options.Value.StateDirectory, FileName);
+
+    public string KeyFilePath => Path.Combine(options.Value.StateDirectory, KeyFileName);
+
+    public void SaveKeyPem(string pem)
+    {
+        Directory.CreateDirectory(options.Value.StateDirectory);
+        var temp = KeyFilePath + "." + Environment.ProcessId + ".tmp";
+        // Created owner-only, so the key is never readable by others, not even between create and chmod.
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = OwnerOnly;
+        using (var writer = new StreamWriter(temp, System.Text.Encoding.ASCII, create))
+            writer.Write(pem);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, OwnerOnly);
+        File.Move(temp, KeyFilePath, overwrite: true);
+    }
+
+    public string? LoadKeyPem()
+    {
+        try
+        {
+            return File.Exists(KeyFilePath) ? File.ReadAllText(KeyFilePath) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     public void Save(ProxySnapshot snapshot)
     {

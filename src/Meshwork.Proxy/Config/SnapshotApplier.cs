@@ -1,5 +1,6 @@
 using Meshwork.Protocol.Snapshots;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
 using M = Meshwork.Model.Snapshots;
@@ -14,7 +15,7 @@ namespace Meshwork.Proxy.Config;
 /// </summary>
 public sealed class SnapshotApplier(
     MeshRuntime runtime, MeshProxyConfigProvider provider, IConfigValidator validator, IProxyStateLookup lookup,
-    LastGoodSnapshotStore store, TimeProvider clock, ILogger<SnapshotApplier> logger)
+    LastGoodSnapshotStore store, ProxyKey ownKey, TimeProvider clock, ILogger<SnapshotApplier> logger)
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private IReadOnlyList<ClusterConfig> liveClusters = [];
@@ -50,7 +51,7 @@ public sealed class SnapshotApplier(
             return Nack(message, previous, [ex.Message]);
         }
 
-        var built = RuntimeBuilder.Build(model, source, previous, clock.GetUtcNow());
+        var built = RuntimeBuilder.Build(model, source, previous, clock.GetUtcNow(), ownKey);
         var errors = built.Errors.ToList();
         var clusters = YarpConfigBuilder.Clusters(model);
         foreach (var cluster in clusters)

@@ -1,11 +1,13 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -33,13 +35,17 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly Lock gate = new();
     private Channel<ProxyMessage>? outgoing;
     private Task? loop;
+    private readonly ByteString signingRequest;
     private long servingVersion;
     private string servingHash = "";
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
-        LastGoodSnapshotStore lastGood, ILogger<ControlPlaneSnapshotSource> logger)
+        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ILogger<ControlPlaneSnapshotSource> logger)
     {
         this.options = WithProxyDefaults(options.Value, proxy.Value);
+        // The key is loaded (or made and stored) now, and the same CSR goes into every Hello of this
+        // process, so any certificate the control plane issues matches the key the proxy holds.
+        signingRequest = ByteString.CopyFrom(ownKey.SigningRequest);
         // The proxy starts serving its last good snapshot before any stream exists; saying so in the
         // Hello lets a control plane that is still rebuilding its registry leave it in place.
         if (lastGood.Load() is { } serving)
@@ -216,6 +222,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             Gateway = options.GatewayPort != 0,
             GatewayTls = options.GatewayTls,
             AppAddress = options.AppAddress,
+            CertificateSigningRequest = signingRequest,
             CurrentVersion = servingVersion,
             CurrentHash = servingHash,
             ProxyBuild = typeof(ControlPlaneSnapshotSource).Assembly.GetName().Version?.ToString() ?? "",

@@ -13,7 +13,8 @@ public static class RuntimeBuilder
 {
     public sealed record Result(RuntimeSnapshot? Snapshot, IReadOnlyList<string> Errors);
 
-    public static Result Build(ProxySnapshot snapshot, string source, RuntimeSnapshot? previous, DateTimeOffset now)
+    /// <param name="ownKey">The proxy's own key, paired with a certificate that comes without one (from the control plane).</param>
+    public static Result Build(ProxySnapshot snapshot, string source, RuntimeSnapshot? previous, DateTimeOffset now, Security.ProxyKey ownKey)
     {
         var errors = new List<string>();
         if (snapshot.Hash.Length > 0 && !SnapshotHash.Verify(snapshot))
@@ -76,15 +77,15 @@ public static class RuntimeBuilder
                 chain.ImportFromPem(certs.CertificateChainPem);
                 if (chain.Count == 0)
                     throw new CryptographicException("no certificate in certificateChainPem");
-                certificate = X509Certificate2.CreateFromPem(certs.CertificateChainPem, certs.PrivateKeyPem);
+                certificate = WithPrivateKey(certs, ownKey, errors);
                 for (var i = 1; i < chain.Count; i++)
                     intermediates.Add(chain[i]);
                 bundle.ImportFromPem(certs.TrustBundlePem);
                 if (bundle.Count == 0)
                     errors.Add("certificates.trustBundlePem: no certificate");
-                if (certificate.NotAfter < now.UtcDateTime)
-                    errors.Add($"certificates.certificateChainPem: expired at {certificate.NotAfter:O}");
-                if (bundle.Count > 0 && !Security.SpiffeCertificates.ChainsToBundle(certificate, bundle, intermediates))
+                if (chain[0].NotAfter < now.UtcDateTime)
+                    errors.Add($"certificates.certificateChainPem: expired at {chain[0].NotAfter:O}");
+                if (bundle.Count > 0 && !Security.SpiffeCertificates.ChainsToBundle(chain[0], bundle, intermediates))
                     errors.Add("certificates.certificateChainPem: does not chain to the trust bundle or has no SPIFFE id");
             }
             catch (CryptographicException ex)
@@ -113,7 +114,10 @@ public static class RuntimeBuilder
         }
 
         if (errors.Count > 0)
+        {
+            certificate?.Dispose();
             return new Result(null, errors);
+        }
         return new Result(new RuntimeSnapshot
         {
             Model = snapshot,
@@ -128,5 +132,24 @@ public static class RuntimeBuilder
             TrustBundle = bundle,
             RateLimiter = limiter,
         }, errors);
+    }
+
+    /// <summary>
+    /// The leaf with its private key: the snapshot's own key when it carries one (a snapshot file the
+    /// operator wrote), else the proxy's key, which the control plane issued the certificate for.
+    /// A certificate for another key is an error (it could never complete a handshake).
+    /// </summary>
+    private static X509Certificate2? WithPrivateKey(SnapshotCertificates certs, Security.ProxyKey ownKey, List<string> errors)
+    {
+        if (certs.PrivateKeyPem.Length > 0)
+            return X509Certificate2.CreateFromPem(certs.CertificateChainPem, certs.PrivateKeyPem);
+        using var leaf = X509Certificate2.CreateFromPem(certs.CertificateChainPem);
+        if (!ownKey.Matches(leaf))
+        {
+            errors.Add("certificates.certificateChainPem: the certificate is not for this proxy's key (issued for another CSR, "
+                + "e.g. before the proxy's stored key was lost); keeping the current snapshot");
+            return null;
+        }
+        return ownKey.Pair(leaf);
     }
 }

@@ -12,10 +12,14 @@ public sealed class CertificateAuthorityTests
     {
         using var ca = new CertificateAuthority(RootCertificateFactory.Create("mesh.test", TimeSpan.FromDays(1)));
 
-        var issued = ca.Issue("spiffe://mesh.test/ns/shop/sa/orders", "orders", TimeSpan.FromHours(24));
+        using var proxyKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = new CertificateRequest("CN=ignored", proxyKey, HashAlgorithmName.SHA256).PublicKey;
 
-        using var leaf = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem);
-        Assert.True(leaf.HasPrivateKey);
+        var issued = ca.Issue("spiffe://mesh.test/ns/shop/sa/orders", "orders", TimeSpan.FromHours(24), publicKey);
+
+        using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
+        Assert.Equal(proxyKey.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        using var leaf = certificate.CopyWithPrivateKey(proxyKey);
         var san = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
         Assert.Contains("spiffe://mesh.test/ns/shop/sa/orders", Encoding.ASCII.GetString(san.RawData));
         using var chain = new X509Chain();

@@ -1,5 +1,8 @@
 using Meshwork.Testing.Processes;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Meshwork.Protocol.Mesh;
@@ -47,7 +50,15 @@ public sealed class SimulatedProxy : IAsyncDisposable
         Version = version,
         InstanceAddress = $"127.0.0.1:{FreePort.Next()}",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
+        CertificateSigningRequest = ByteString.CopyFrom(SigningRequest()),
     };
+
+    /// <summary>A PKCS#10 request for a fresh P-256 key, as a real proxy sends it (the key is not kept: simulated proxies never serve TLS).</summary>
+    public static byte[] SigningRequest(string subject = "CN=simulated-proxy")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return new CertificateRequest(subject, key, HashAlgorithmName.SHA256).CreateSigningRequest();
+    }
 
     private async Task ReadAsync(Func<ProxySnapshot, string?> nackReason)
     {

@@ -132,4 +132,69 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
         await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // file modes
+    public async Task Proxies_RestartedWhileControlPlaneIsDown_ServeMtlsWithTheirStoredKeyAndLastGoodSnapshot()
+    {
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
+        using (var probe = mesh.Web.OutboundClient()) await MeshFixture.WaitForServedByAsync(probe, "orders-v1-a", Generous);
+        foreach (var proxy in mesh.Proxies)
+        {
+            // The key the proxy made is stored owner-only next to its last good snapshot, which holds
+            // a certificate for exactly that key and no key of its own.
+            var keyFile = Path.Combine(proxy.StateDirectory, "proxy-key.pem");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportFromPem(await File.ReadAllTextAsync(keyFile));
+            var stored = Meshwork.Protocol.Snapshots.SnapshotMapper.FromJson(await File.ReadAllTextAsync(Path.Combine(proxy.StateDirectory, "last-good-snapshot.json")));
+            Assert.Equal("", stored.Certificates.PrivateKeyPem);
+            using var leaf = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(stored.Certificates.CertificateChainPem);
+            Assert.Equal(key.ExportSubjectPublicKeyInfo(), leaf.PublicKey.ExportSubjectPublicKeyInfo());
+        }
+        var servedVersion = (await mesh.OrdersV1.SnapshotInfoAsync()).GetProperty("version").GetInt64();
+
+        await mesh.ControlPlane.KillAsync();
+        var served = false;
+        try
+        {
+            // Both ends of the web -> orders mTLS hop come back with nothing but their state directory.
+            await mesh.Web.StopAsync();
+            await mesh.OrdersV1.StopAsync();
+            await mesh.Web.StartAsync(mesh.ControlPlane.Address, mesh.Token);
+            await mesh.OrdersV1.StartAsync(mesh.ControlPlane.Address, mesh.Token);
+
+            Assert.Equal(servedVersion, (await mesh.OrdersV1.SnapshotInfoAsync()).GetProperty("version").GetInt64());
+            using var client = mesh.Web.OutboundClient();
+            try
+            {
+                await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous);
+            }
+            catch (TimeoutException)
+            {
+                output.WriteLine(mesh.Diagnostics());
+                throw;
+            }
+            served = true;
+        }
+        finally
+        {
+            await mesh.ControlPlane.StartAsync();
+            // After a failure the restarted proxies may not be running or serving: start them again
+            // against the control plane so the other tests of this mesh find it whole.
+            if (!served)
+            {
+                foreach (var proxy in new[] { mesh.Web, mesh.OrdersV1 })
+                {
+                    await proxy.StopAsync();
+                    await proxy.StartAsync(mesh.ControlPlane.Address, mesh.Token);
+                }
+            }
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(mesh.ControlPlane.Address);
+            await using var status = new StatusWatcher(channel);
+            foreach (var proxy in mesh.Proxies)
+                await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.SentVersion > 0,
+                    Generous, $"{proxy.Id} reconnected and in sync");
+        }
+    }
 }
