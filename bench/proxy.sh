@@ -156,6 +156,8 @@ for _ in $(seq 1 90); do
   awk '{exit !($1 < 1.0)}' /proc/loadavg && break
   sleep 1
 done
+# Idle means idle: the proxy returns its start-up heap to the OS after two quiet seconds (IdleMemoryTrimmer).
+sleep 5
 nginx_worker=$(pgrep -P "$nginx_master" | head -1)
 declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
 idle_rss=$(rss_mb "$client_pid")

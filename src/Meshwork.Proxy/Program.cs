@@ -72,6 +72,7 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOption
     builder.Services.AddControlPlaneSnapshotSource(builder.Configuration);
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
+builder.Services.AddHostedService<IdleMemoryTrimmer>();
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {

@@ -10,6 +10,7 @@ namespace Meshwork.Proxy.Config;
 /// </summary>
 public sealed class FileSnapshotSource(string path, ILogger<FileSnapshotSource> logger, TimeSpan? pollInterval = null) : ISnapshotSource
 {
+    private const int FullReadEvery = 25;
     private readonly TimeSpan interval = pollInterval ?? TimeSpan.FromMilliseconds(200);
 
     public string Name => "file:" + path;
@@ -17,12 +18,22 @@ public sealed class FileSnapshotSource(string path, ILogger<FileSnapshotSource> 
     public async IAsyncEnumerable<ProxySnapshot> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? lastText = null;
+        (DateTime, long)? lastStamp = null;
+        var polls = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             string? text = null;
             try
             {
-                text = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : null;
+                // Read only when the file's time or length changed (or every FullReadEvery polls, in case a
+                // rewrite kept both): an idle proxy should not re-read and compare its snapshot five times a second.
+                var info = new FileInfo(path);
+                (DateTime, long)? stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : null;
+                if (stamp is not null && (stamp != lastStamp || ++polls % FullReadEvery == 0))
+                {
+                    text = await File.ReadAllTextAsync(path, cancellationToken);
+                    lastStamp = stamp;
+                }
             }
             catch (IOException)
             {

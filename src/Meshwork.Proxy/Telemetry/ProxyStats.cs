@@ -93,6 +93,15 @@ public sealed class ProxyStats : IDisposable
     public IEnumerable<(TrafficKey Key, long Requests, long Failures, long Denied)> Totals() =>
         cells.Select(c => (c.Key, Interlocked.Read(ref c.Value.TotalRequests), Interlocked.Read(ref c.Value.TotalFailures), Interlocked.Read(ref c.Value.TotalDenied)));
 
+    /// <summary>Requests recorded since start, over every cell.</summary>
+    public long TotalRequests()
+    {
+        long total = 0;
+        foreach (var (_, cell) in cells)
+            total += Interlocked.Read(ref cell.TotalRequests);
+        return total;
+    }
+
     public void Dispose() => meter.Dispose();
 
     private sealed class Cell
