@@ -68,7 +68,9 @@ work, pg_port = sys.argv[1], sys.argv[2]
 services = yaml.safe_load(open(f"{work}/compose.yaml"))["services"]
 def local(value):
     return (str(value).replace("Host=postgres;Port=5432", f"Host=127.0.0.1;Port={pg_port}")
-            .replace("control-plane:15010", "127.0.0.1:15010").replace("orders-v1:15006", "127.0.0.1:15006"))
+            .replace("control-plane:15010", "127.0.0.1:15010").replace("orders-v1:15006", "127.0.0.1:15006")
+            # The shared trust-bundle volume becomes a folder (127.0.0.1 is always a SAN of the gRPC certificate).
+            .replace("/var/lib/meshwork/trust", f"{work}/trust"))
 for name in ("postgres", "portal", "control-plane", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
     with open(f"{work}/{name}.env", "w") as f:
         for key, value in services[name]["environment"].items():

@@ -13,7 +13,10 @@ internal sealed class ControlPlaneHost(string connectionString)
 
     public int GrpcPort { get; } = FreePort();
     public int HttpPort { get; } = FreePort();
-    public string Address => $"http://127.0.0.1:{GrpcPort}";
+    public string Address => $"https://127.0.0.1:{GrpcPort}";
+
+    /// <summary>The mesh root the control plane writes at start; simulated proxies verify its TLS certificate against it, as real ones do.</summary>
+    public string TrustBundleFile { get; } = Path.Combine(Directory.CreateTempSubdirectory("meshwork-bench-cp-").FullName, "trust-bundle.pem");
 
     public async Task StartAsync()
     {
@@ -27,6 +30,7 @@ internal sealed class ControlPlaneHost(string connectionString)
         info.Environment["ControlPlane__GrpcPort"] = GrpcPort.ToString();
         info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
         info.Environment["ControlPlane__CaKeyEncryptionKey"] = caKey;
+        info.Environment["ControlPlane__TrustBundleFile"] = TrustBundleFile;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Meshwork.ControlPlane.Compilation"] = "Debug";
         info.Environment["Logging__Console__FormatterName"] = "simple";

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using ConvergenceBench;
-using Grpc.Net.Client;
+using Meshwork.Protocol.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
 using Meshwork.Model.Resources;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
@@ -56,7 +57,7 @@ Log($"control plane up on {cp.Address}, RSS {baselineRss} kB");
 string? Marker(ProxySnapshot snapshot) =>
     snapshot.VirtualHosts.FirstOrDefault(v => v.Name == "svc-0.default")?.Rules.FirstOrDefault()?.Backends.FirstOrDefault()?.Cluster;
 var channels = Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
-    .Select(_ => GrpcChannel.ForAddress(cp.Address)).ToArray();
+    .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray();
 var fleet = Enumerable.Range(0, proxies).Select(i =>
 {
     var service = i < 20 ? $"svc-{i / 2}" : $"sim-{i % 50}";

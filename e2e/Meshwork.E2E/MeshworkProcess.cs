@@ -28,7 +28,8 @@ public sealed class MeshworkProcess : IAsyncDisposable
     /// <summary>Shared by the portal and the control plane the journey starts, so Fleet and Topology can watch.</summary>
     private static readonly string StatusToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
-    public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress)
+    public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress,
+        string? trustBundleFile = null)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -41,14 +42,18 @@ public sealed class MeshworkProcess : IAsyncDisposable
             ["Portal__Admin__Password"] = adminPassword,
             ["Portal__ControlPlane__Address"] = controlPlaneAddress ?? "",
             ["Portal__ControlPlane__StatusToken"] = StatusToken,
+            ["Portal__ControlPlane__TrustBundleFile"] = trustBundleFile ?? "",
         }, "--urls", url);
     }
 
-    /// <summary>The control plane: h2c gRPC on <paramref name="grpcPort"/>, health on a free HTTP/1.1 port; a fresh CA key.</summary>
-    public static Task<MeshworkProcess> StartControlPlaneAsync(string connectionString, int grpcPort)
+    /// <summary>
+    /// The control plane: gRPC over TLS on <paramref name="grpcPort"/> (mesh root written to
+    /// <paramref name="trustBundleFile"/>), health on a free HTTP/1.1 port; a fresh CA key.
+    /// </summary>
+    public static Task<MeshworkProcess> StartControlPlaneAsync(string connectionString, int grpcPort, string trustBundleFile)
     {
         var httpPort = FreePort();
-        return StartAsync("Meshwork.ControlPlane", NewDataDirectory(), $"http://127.0.0.1:{grpcPort}", $"http://127.0.0.1:{httpPort}/health",
+        return StartAsync("Meshwork.ControlPlane", NewDataDirectory(), $"https://127.0.0.1:{grpcPort}", $"http://127.0.0.1:{httpPort}/health",
             new Dictionary<string, string>
             {
                 ["ConnectionStrings__Meshwork"] = connectionString,
@@ -56,6 +61,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
                 ["ControlPlane__StatusToken"] = StatusToken,
                 ["ControlPlane__HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                ["ControlPlane__TrustBundleFile"] = trustBundleFile,
             });
     }
 

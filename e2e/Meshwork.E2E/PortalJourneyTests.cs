@@ -30,9 +30,11 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         var cluster = await PostgresCluster.SharedAsync();
         var connectionString = await cluster.CreateDatabaseAsync();
         // The portal first (it migrates the database), watching the control plane's address; then the control plane.
+        // The control plane writes the mesh root to the trust bundle; the portal reads it at each TLS handshake.
         var grpcPort = MeshworkProcess.FreePort();
-        portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"http://127.0.0.1:{grpcPort}");
-        controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort);
+        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
+        controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

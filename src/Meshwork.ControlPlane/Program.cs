@@ -8,6 +8,7 @@ using Meshwork.ControlPlane.Streams;
 using Meshwork.ControlPlane.Tokens;
 using Meshwork.Store;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using System.Net;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,12 +21,19 @@ builder.Services.AddMeshworkStore(connectionString);
 builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
 var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
 
-// gRPC over cleartext HTTP/2 (h2c, prior knowledge) for proxies and the portal; a separate
-// HTTP/1.1 port for health probes, since one cleartext port cannot speak both.
+// gRPC over TLS (HTTP/2 via ALPN) for proxies and the portal, with a certificate from the mesh CA
+// that is renewed in place; cleartext h2c only when asked for (development). A separate HTTP/1.1
+// port for health probes (curl, orchestrators), which need no certificate.
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     var address = IPAddress.Parse(settings.ListenAddress);
-    kestrel.Listen(address, settings.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+    kestrel.Listen(address, settings.GrpcPort, listen =>
+    {
+        listen.Protocols = HttpProtocols.Http2;
+        if (settings.GrpcPlaintext) return;
+        var serverCertificate = kestrel.ApplicationServices.GetRequiredService<GrpcServerCertificate>();
+        listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => serverCertificate.Current() });
+    });
     if (settings.HttpPort > 0) kestrel.Listen(address, settings.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
     kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
 });
@@ -37,6 +45,7 @@ builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<AdmissionLimiter>();
 builder.Services.AddSingleton<WorkloadCertificates>();
+builder.Services.AddSingleton<GrpcServerCertificate>();
 builder.Services.AddSingleton<CertificateAuthorityLoader>();
 builder.Services.AddSingleton<BootstrapTokenValidator>();
 builder.Services.AddSingleton<DesiredStateReader>();
@@ -48,6 +57,9 @@ builder.Services.AddHostedService<RegistryHousekeeper>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();
+if (settings.GrpcPlaintext)
+    app.Logger.LogWarning("ControlPlane:GrpcPlaintext is on: gRPC port {Port} is cleartext h2c, bootstrap and status tokens cross the network unencrypted. Development only.",
+        settings.GrpcPort);
 app.MapDefaultEndpoints();
 app.MapGrpcService<MeshControlService>();
 app.MapGrpcService<MeshStatusService>();

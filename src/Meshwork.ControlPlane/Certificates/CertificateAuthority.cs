@@ -25,11 +25,17 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>PEM of the root(s) proxies trust; delivered in every snapshot.</summary>
     public string TrustBundlePem { get; }
 
-    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl, PublicKey subjectKey)
+    /// <param name="hostNames">DNS names and IP literals added as SANs (the control plane's own server certificate); workloads have none.</param>
+    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl, PublicKey subjectKey, IEnumerable<string>? hostNames = null)
     {
         var request = new CertificateRequest(new X500DistinguishedName($"CN={commonName}"), subjectKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri(spiffeId));
+        foreach (var name in hostNames ?? [])
+        {
+            if (System.Net.IPAddress.TryParse(name, out var ip)) san.AddIpAddress(ip);
+            else san.AddDnsName(name);
+        }
         request.CertificateExtensions.Add(san.Build(critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         // EC keys may do (EC)DH key agreement, RSA keys key encipherment (TLS 1.2 RSA key exchange).

@@ -8,13 +8,15 @@ namespace Meshwork.ControlPlane.Certificates;
 
 /// <summary>
 /// Runs before the gRPC listener opens: optionally migrates the database, then loads (or creates)
-/// the CA so no proxy is ever admitted without a certificate to give it. Waits for Postgres.
+/// the CA so no proxy is ever admitted without a certificate to give it, writes the trust bundle
+/// for clients and issues the gRPC port's TLS certificate. Waits for Postgres.
 /// </summary>
 public sealed class ControlPlaneStartup(
     IServiceScopeFactory scopes,
     DesiredStateReader reader,
     CertificateAuthorityLoader loader,
     WorkloadCertificates certificates,
+    GrpcServerCertificate serverCertificate,
     IOptions<ControlPlaneOptions> options,
     ILogger<ControlPlaneStartup> logger) : IHostedService
 {
@@ -31,6 +33,9 @@ public sealed class ControlPlaneStartup(
                 }
                 var desired = await reader.ReadAsync(cancellationToken);
                 certificates.Use(await loader.LoadAsync(desired.Settings.TrustDomain, cancellationToken));
+                if (!string.IsNullOrWhiteSpace(options.Value.TrustBundleFile))
+                    TrustBundleFile.Write(options.Value.TrustBundleFile, certificates.Authority.TrustBundlePem, logger);
+                serverCertificate.Start(desired.Settings.TrustDomain);
                 return;
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)

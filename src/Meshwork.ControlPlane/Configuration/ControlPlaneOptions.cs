@@ -5,8 +5,31 @@ public sealed class ControlPlaneOptions
 {
     public const string Section = "ControlPlane";
 
-    /// <summary>Port of the h2c gRPC listener (proxies and the portal's status stream).</summary>
+    /// <summary>Port of the gRPC listener (proxies and the portal's status stream): TLS, HTTP/2 via ALPN.</summary>
     public int GrpcPort { get; set; } = 15010;
+
+    /// <summary>
+    /// Serve the gRPC port as cleartext h2c instead of TLS. Development only (a warning is logged at
+    /// start): bootstrap tokens and the status token then cross the network readable by anyone on it.
+    /// </summary>
+    public bool GrpcPlaintext { get; set; }
+
+    /// <summary>
+    /// Comma-separated names clients use to reach the gRPC port (DNS names or IP literals), each a SAN
+    /// of its TLS certificate besides 127.0.0.1, ::1, a specific ListenAddress and the control plane's
+    /// SPIFFE id. Empty: localhost and this machine's host name.
+    /// </summary>
+    public string GrpcTlsHostNames { get; set; } = "";
+
+    /// <summary>Lifetime of the gRPC port's certificate; a new one is issued at two thirds of it, without a restart.</summary>
+    public TimeSpan GrpcTlsCertificateLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Where the mesh root (PEM) is written at start, for the operator to hand to proxies
+    /// (ControlPlaneClient:TrustBundleFile) and the portal (Portal:ControlPlane:TrustBundleFile), which
+    /// verify the gRPC port's certificate against it. Relative to the working directory; empty: not written.
+    /// </summary>
+    public string TrustBundleFile { get; set; } = Path.Combine(".meshwork", "control-plane", "trust-bundle.pem");
 
     /// <summary>Port of a plain HTTP/1.1 listener for /health and /alive (curl, orchestrators); 0 disables it.</summary>
     public int HttpPort { get; set; } = 15014;

@@ -27,8 +27,17 @@ public sealed class PortalOptions
 /// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
 public sealed class ControlPlaneLinkOptions
 {
-    /// <summary>The control plane's gRPC address, e.g. http://127.0.0.1:15010 (h2c). Empty: the live pages say it is not configured.</summary>
+    /// <summary>
+    /// The control plane's gRPC address, e.g. https://127.0.0.1:15010 (TLS; http:// only for a control
+    /// plane with ControlPlane:GrpcPlaintext). Empty: the live pages say it is not configured.
+    /// </summary>
     public string? Address { get; set; }
+
+    /// <summary>
+    /// The mesh root (PEM) an https:// control plane's certificate must chain to: the file the control
+    /// plane writes to ControlPlane:TrustBundleFile. Required for https://.
+    /// </summary>
+    public string? TrustBundleFile { get; set; }
 
     /// <summary>Bearer token for the status stream; must equal the control plane's ControlPlane:StatusToken.</summary>
     public string? StatusToken { get; set; }

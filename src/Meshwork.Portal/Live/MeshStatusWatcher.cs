@@ -1,14 +1,15 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using Meshwork.Portal.Hosting;
 using Meshwork.Protocol.Status;
+using Meshwork.Protocol.Transport;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.Portal.Live;
 
 /// <summary>
-/// Keeps one Watch stream open to the control plane (h2c gRPC at Portal:ControlPlane:Address) and
-/// feeds <see cref="MeshStatusState"/>; reconnects with backoff (1 s doubling to 15 s) when it breaks.
+/// Keeps one Watch stream open to the control plane (gRPC at Portal:ControlPlane:Address, TLS verified
+/// against Portal:ControlPlane:TrustBundleFile) and feeds <see cref="MeshStatusState"/>; reconnects
+/// with backoff (1 s doubling to 15 s) when it breaks.
 /// </summary>
 public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOptions> options, ILogger<MeshStatusWatcher> logger) : BackgroundService
 {
@@ -22,7 +23,7 @@ public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOpti
         {
             try
             {
-                using var channel = GrpcChannel.ForAddress(address);
+                using var channel = ControlPlaneTls.Channel(address, options.Value.ControlPlane.TrustBundleFile, logger);
                 var client = new MeshStatus.MeshStatusClient(channel);
                 using var call = client.Watch(new WatchRequest { MinIntervalMs = 500 },
                     StatusStreamAuthentication.Headers(options.Value.ControlPlane.StatusToken), cancellationToken: stoppingToken);

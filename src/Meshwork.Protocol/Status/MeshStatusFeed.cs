@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Grpc.Net.Client;
+using Meshwork.Protocol.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -25,12 +25,15 @@ public sealed class MeshStatusFeed : IAsyncDisposable
     private IReadOnlyList<EdgeSignals> edges = [];
     private IReadOnlyList<ServiceVersionSignals> serviceVersions = [];
     private readonly string? statusToken;
+    private readonly string? trustBundleFile;
     private Task? loop;
 
-    public MeshStatusFeed(string address, string? statusToken, ILogger<MeshStatusFeed>? logger = null, int minIntervalMs = 500)
+    /// <param name="trustBundleFile">The mesh root (PEM) an https:// control plane is verified against.</param>
+    public MeshStatusFeed(string address, string? statusToken, string? trustBundleFile, ILogger<MeshStatusFeed>? logger = null, int minIntervalMs = 500)
     {
         this.address = address;
         this.statusToken = statusToken;
+        this.trustBundleFile = trustBundleFile;
         this.logger = logger ?? NullLogger<MeshStatusFeed>.Instance;
         this.minIntervalMs = minIntervalMs;
     }
@@ -75,7 +78,7 @@ public sealed class MeshStatusFeed : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = ControlPlaneTls.Channel(address, trustBundleFile, logger);
         var client = new MeshStatus.MeshStatusClient(channel);
         var failures = 0;
         while (!ct.IsCancellationRequested)

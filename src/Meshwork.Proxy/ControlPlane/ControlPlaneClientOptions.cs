@@ -5,8 +5,18 @@ public sealed class ControlPlaneClientOptions
 {
     public const string Section = "ControlPlaneClient";
 
-    /// <summary>h2c gRPC address of the control plane, e.g. http://127.0.0.1:15010. Empty: the proxy runs from a snapshot file.</summary>
+    /// <summary>
+    /// gRPC address of the control plane: https://host:15010 (TLS, verified against <see cref="TrustBundleFile"/>),
+    /// or http:// for a control plane with ControlPlane:GrpcPlaintext (h2c, development). Empty: the proxy runs from a snapshot file.
+    /// </summary>
     public string Address { get; set; } = "";
+
+    /// <summary>
+    /// PEM file with the mesh root (the file the control plane writes to ControlPlane:TrustBundleFile),
+    /// mounted at bootstrap. Required for an https:// address: the control plane's certificate must
+    /// chain to it (the system store is not used) and name the address's host. Read at every connect.
+    /// </summary>
+    public string TrustBundleFile { get; set; } = "";
 
     /// <summary>Issued by the portal/CLI; without a valid one the control plane sends nothing.</summary>
     public string BootstrapToken { get; set; } = "";

@@ -6,6 +6,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
+using Meshwork.Protocol.Transport;
 using Meshwork.Proxy.Config;
 using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
@@ -95,7 +96,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         var backoff = new ReconnectBackoff(options.InitialBackoff, options.MaxBackoff);
         using var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
+            // https:// is verified against the trust bundle only (Meshwork.Protocol's ControlPlaneTls).
+            HttpHandler = ControlPlaneTls.Secure(new SocketsHttpHandler
             {
                 // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
                 KeepAlivePingDelay = TimeSpan.FromSeconds(5),
@@ -103,7 +105,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                 ConnectTimeout = TimeSpan.FromSeconds(3),
                 EnableMultipleHttp2Connections = true,
-            },
+            }, options.Address, options.TrustBundleFile, logger),
         });
         var client = new MeshControl.MeshControlClient(channel);
         while (!ct.IsCancellationRequested)

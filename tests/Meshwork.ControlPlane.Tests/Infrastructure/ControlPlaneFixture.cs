@@ -22,7 +22,7 @@ public class ControlPlaneFixture : IAsyncLifetime
         Token = await TestTokens.IssueAsync(ConnectionString);
         var settings = new Dictionary<string, string>(Settings) { ["ControlPlane__InstanceGracePeriod"] = "00:00:02" };
         ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
-        Channel = GrpcChannel.ForAddress(ControlPlane.Address);
+        Channel = ControlPlane.NewChannel();
     }
 
     public async Task<ChangeResult> ApplyAsync(Resource resource)
@@ -50,5 +50,27 @@ public sealed class ThrottledControlPlaneFixture : ControlPlaneFixture
     {
         ["ControlPlane__AdmissionBurst"] = "2",
         ["ControlPlane__AdmissionRatePerSecond"] = "1",
+    };
+}
+
+/// <summary>
+/// A control plane whose gRPC certificate names only cp.mesh.test and 10.1.2.3 (besides loopback)
+/// and lives 6 s, so it is renewed every 4 s within a test.
+/// </summary>
+public sealed class RenewingTlsControlPlaneFixture : ControlPlaneFixture
+{
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["ControlPlane__GrpcTlsHostNames"] = "cp.mesh.test, 10.1.2.3",
+        ["ControlPlane__GrpcTlsCertificateLifetime"] = "00:00:06",
+    };
+}
+
+/// <summary>A control plane with the development opt-in: cleartext h2c on the gRPC port.</summary>
+public sealed class PlaintextControlPlaneFixture : ControlPlaneFixture
+{
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["ControlPlane__GrpcPlaintext"] = "true",
     };
 }

@@ -1,4 +1,7 @@
+using Grpc.Net.Client;
+using Meshwork.Protocol.Transport;
 using Meshwork.Testing.Processes;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -23,11 +26,22 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     {
         this.connectionString = connectionString;
         this.settings = settings;
+        Plaintext = settings.TryGetValue("ControlPlane__GrpcPlaintext", out var plaintext) && bool.Parse(plaintext);
     }
 
     public int GrpcPort { get; } = FreePort.Next();
     public int HttpPort { get; } = FreePort.Next();
-    public string Address => $"http://127.0.0.1:{GrpcPort}";
+
+    /// <summary>Started with ControlPlane:GrpcPlaintext (h2c) instead of TLS.</summary>
+    public bool Plaintext { get; }
+
+    public string Address => $"{(Plaintext ? "http" : "https")}://127.0.0.1:{GrpcPort}";
+
+    /// <summary>Where the control plane writes the mesh root (ControlPlane:TrustBundleFile); the same across restarts.</summary>
+    public string TrustBundleFile { get; } = Path.Combine(Directory.CreateTempSubdirectory("meshwork-cp-test-").FullName, "trust-bundle.pem");
+
+    /// <summary>A gRPC channel as proxies and the portal open it: TLS verified against <see cref="TrustBundleFile"/>.</summary>
+    public GrpcChannel NewChannel() => ControlPlaneTls.Channel(Address, TrustBundleFile, NullLogger.Instance);
 
     /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane.</summary>
     public string CaKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -66,6 +80,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         info.Environment["ControlPlane__StatusToken"] = StatusToken;
         info.Environment["ControlPlane__HttpPort"] = HttpPort.ToString();
         info.Environment["ControlPlane__CaKeyEncryptionKey"] = CaKey;
+        info.Environment["ControlPlane__TrustBundleFile"] = TrustBundleFile;
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft"] = "Warning";
         info.Environment["Logging__Console__FormatterName"] = "simple";
@@ -119,5 +134,9 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        Directory.Delete(Path.GetDirectoryName(TrustBundleFile)!, recursive: true);
+    }
 }

@@ -53,14 +53,14 @@ public class MeshFixture : IAsyncLifetime
         try
         {
             ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
-            Channel = GrpcChannel.ForAddress(ControlPlane.Address);
+            Channel = ControlPlane.NewChannel();
             OrdersV1Backend = await backends[0];
             OrdersV2Backend = await backends[1];
             proxies =
             [
-                MeshProxy.StartAsync(ControlPlane.Address, Token, "web-1", "web", "v1", appAddress: null),
-                MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v1-1", "orders", "v1", OrdersV1Backend.Address),
-                MeshProxy.StartAsync(ControlPlane.Address, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address),
+                MeshProxy.StartAsync(ControlPlane, Token, "web-1", "web", "v1", appAddress: null),
+                MeshProxy.StartAsync(ControlPlane, Token, "orders-v1-1", "orders", "v1", OrdersV1Backend.Address),
+                MeshProxy.StartAsync(ControlPlane, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address),
             ];
             (Web, OrdersV1, OrdersV2) = (await proxies[0], await proxies[1], await proxies[2]);
         }

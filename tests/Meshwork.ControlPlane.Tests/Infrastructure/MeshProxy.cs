@@ -29,7 +29,7 @@ public sealed class MeshProxy : IAsyncDisposable
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 
-    public static async Task<MeshProxy> StartAsync(string controlPlane, string token, string id, string service, string version, string? appAddress)
+    public static async Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress)
     {
         var proxy = new MeshProxy(id, service, version, appAddress);
         try
@@ -44,8 +44,11 @@ public sealed class MeshProxy : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>(Re)starts the process on the same ports and state directory; waits until a snapshot serves.</summary>
-    public async Task StartAsync(string controlPlane, string token, string? appAddress = null)
+    /// <summary>
+    /// (Re)starts the process on the same ports and state directory; waits until a snapshot serves.
+    /// The proxy trusts the control plane's trust bundle unless given another one.
+    /// </summary>
+    public async Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null)
     {
         AppAddress = appAddress ?? AppAddress;
         string[] args =
@@ -56,7 +59,8 @@ public sealed class MeshProxy : IAsyncDisposable
             "--Proxy:OutboundPort", OutboundPort.ToString(),
             "--Proxy:StateDirectory", StateDirectory,
             "--Logging:LogLevel:Default", "Warning",
-            "--ControlPlaneClient:Address", controlPlane,
+            "--ControlPlaneClient:Address", controlPlane.Address,
+            "--ControlPlaneClient:TrustBundleFile", trustBundleFile ?? controlPlane.TrustBundleFile,
             "--ControlPlaneClient:BootstrapToken", token,
             "--ControlPlaneClient:ProxyId", Id,
             "--ControlPlaneClient:Service", Service,

@@ -1,4 +1,3 @@
-using Grpc.Net.Client;
 using Meshwork.Protocol.Status;
 
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
@@ -6,10 +5,9 @@ namespace Meshwork.ControlPlane.Tests.Infrastructure;
 /// <summary>The portal's view of the control plane (Meshwork.Protocol's MeshStatusFeed) plus polling helpers.</summary>
 public sealed class StatusWatcher : IAsyncDisposable
 {
-    public StatusWatcher(GrpcChannel channel)
+    public StatusWatcher(ControlPlaneProcess controlPlane)
     {
-        Feed = new MeshStatusFeed(channel.Target.StartsWith("http", StringComparison.Ordinal) ? channel.Target : $"http://{channel.Target}",
-            ControlPlaneProcess.StatusToken, minIntervalMs: 250);
+        Feed = new MeshStatusFeed(controlPlane.Address, ControlPlaneProcess.StatusToken, controlPlane.TrustBundleFile, minIntervalMs: 250);
         Feed.Start();
     }
 

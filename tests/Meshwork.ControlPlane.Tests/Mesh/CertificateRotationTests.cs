@@ -9,7 +9,7 @@ public sealed class CertificateRotationTests(RotatingMeshFixture mesh, ITestOutp
     [Fact]
     public async Task Certificates_RotatingDuringTraffic_FailNoRequest()
     {
-        await using var status = new StatusWatcher(mesh.Channel);
+        await using var status = new StatusWatcher(mesh.ControlPlane);
         await status.WaitUntilAsync(s => s.Proxy("orders-v1-1")?.CertificateNotAfterUnixMs > 0, TimeSpan.FromSeconds(30), "certificate issued");
         var seen = new HashSet<(string Proxy, long NotAfter)>();
 

@@ -24,7 +24,7 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         var converged = await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
         output.WriteLine($"route change at {DateTime.UtcNow - converged:HH:mm:ss.fff}, traffic on v2 after {converged.TotalMilliseconds:0} ms");
 
-        await using var status = new StatusWatcher(mesh.Channel);
+        await using var status = new StatusWatcher(mesh.ControlPlane);
         foreach (var proxy in mesh.Proxies)
         {
             await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.AckedVersion > 0,
@@ -45,7 +45,7 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         await using var backend = await DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-b");
 
         var stopwatch = Stopwatch.StartNew();
-        await using var joined = await MeshProxy.StartAsync(mesh.ControlPlane.Address, mesh.Token, "orders-v1-2", "orders", "v1", backend.Address);
+        await using var joined = await MeshProxy.StartAsync(mesh.ControlPlane, mesh.Token, "orders-v1-2", "orders", "v1", backend.Address);
         var ready = stopwatch.Elapsed;
         while (await MeshFixture.ServedByAsync(client) != "orders-v1-b")
             Assert.True(stopwatch.Elapsed < Generous, "the new instance was never reached");
@@ -63,12 +63,12 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         await mesh.ApplyAsync(MeshFixture.OrdersRoute("v2"));
         await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
         var before = await mesh.OrdersV2.SnapshotInfoAsync();
-        await using var status = new StatusWatcher(mesh.Channel);
+        await using var status = new StatusWatcher(mesh.ControlPlane);
 
         // Restarted with a malformed app address: the control plane compiles it into this proxy's own
         // local-app cluster (no other proxy's snapshot carries it); the proxy rejects the snapshot.
         await mesh.OrdersV2.StopAsync();
-        await mesh.OrdersV2.StartAsync(mesh.ControlPlane.Address, mesh.Token, appAddress: "127.0.0.1:99999");
+        await mesh.OrdersV2.StartAsync(mesh.ControlPlane, mesh.Token, appAddress: "127.0.0.1:99999");
         try
         {
             try
@@ -94,7 +94,7 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         finally
         {
             await mesh.OrdersV2.StopAsync();
-            await mesh.OrdersV2.StartAsync(mesh.ControlPlane.Address, mesh.Token, appAddress: mesh.OrdersV2Backend.Address);
+            await mesh.OrdersV2.StartAsync(mesh.ControlPlane, mesh.Token, appAddress: mesh.OrdersV2Backend.Address);
             await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
         }
     }
@@ -116,8 +116,7 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
             var during = load.Requests;
             await mesh.ControlPlane.StartAsync();
 
-            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(mesh.ControlPlane.Address);
-            await using var status = new StatusWatcher(channel);
+            await using var status = new StatusWatcher(mesh.ControlPlane);
             var stopwatch = Stopwatch.StartNew();
             foreach (var proxy in mesh.Proxies)
                 await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.SentVersion > 0,
@@ -165,8 +164,8 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
             // Both ends of the web -> orders mTLS hop come back with nothing but their state directory.
             await mesh.Web.StopAsync();
             await mesh.OrdersV1.StopAsync();
-            await mesh.Web.StartAsync(mesh.ControlPlane.Address, mesh.Token);
-            await mesh.OrdersV1.StartAsync(mesh.ControlPlane.Address, mesh.Token);
+            await mesh.Web.StartAsync(mesh.ControlPlane, mesh.Token);
+            await mesh.OrdersV1.StartAsync(mesh.ControlPlane, mesh.Token);
 
             Assert.Equal(servedVersion, (await mesh.OrdersV1.SnapshotInfoAsync()).GetProperty("version").GetInt64());
             using var client = mesh.Web.OutboundClient();
@@ -191,11 +190,10 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
                 foreach (var proxy in new[] { mesh.Web, mesh.OrdersV1 })
                 {
                     await proxy.StopAsync();
-                    await proxy.StartAsync(mesh.ControlPlane.Address, mesh.Token);
+                    await proxy.StartAsync(mesh.ControlPlane, mesh.Token);
                 }
             }
-            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(mesh.ControlPlane.Address);
-            await using var status = new StatusWatcher(channel);
+            await using var status = new StatusWatcher(mesh.ControlPlane);
             foreach (var proxy in mesh.Proxies)
                 await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.SentVersion > 0,
                     Generous, $"{proxy.Id} reconnected and in sync");

@@ -32,7 +32,7 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
     {
         await fixture.ApplyAsync(ServiceNamed("catalog"));
         await fixture.ApplyAsync(RouteTo("catalog", "v1"));
-        await using var status = new StatusWatcher(fixture.Channel);
+        await using var status = new StatusWatcher(fixture.ControlPlane);
         var proxies = new List<SimulatedProxy>();
         for (var i = 0; i < 5; i++)
             proxies.Add(await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, $"web-route-{i}", "web")));
@@ -67,7 +67,7 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
     public async Task Nack_FromOneProxy_IsVisibleInFleetStatusWhileOthersAck()
     {
         await fixture.ApplyAsync(ServiceNamed("ledger"));
-        await using var status = new StatusWatcher(fixture.Channel);
+        await using var status = new StatusWatcher(fixture.ControlPlane);
         await using var healthy = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "web-nack-ok", "web"));
         await using var picky = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "web-nack-bad", "web"),
             snapshot => RoutesTo(snapshot, "ledger", "ledger.default|v2") ? "cluster ledger.default|v2: refused by test" : null);

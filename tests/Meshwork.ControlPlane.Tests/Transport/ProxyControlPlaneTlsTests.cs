@@ -1,0 +1,51 @@
+using Meshwork.ControlPlane.Tests.Infrastructure;
+using Meshwork.Testing.Certificates;
+using Meshwork.Testing.Waiting;
+
+namespace Meshwork.ControlPlane.Tests.Transport;
+
+/// <summary>A real proxy process against the control plane's TLS port, with the right and a wrong trust bundle.</summary>
+public sealed class ProxyControlPlaneTlsTests(ControlPlaneFixture fixture) : IClassFixture<ControlPlaneFixture>
+{
+    [Fact]
+    public async Task Proxy_WithTheMeshBundle_GetsItsSnapshotOverTls_AndWithAnotherCasBundle_IsRefusedAndKeepsServingIt()
+    {
+        await using var proxy = await MeshProxy.StartAsync(fixture.ControlPlane, fixture.Token, "tls-proxy-1", "tls-checked", "v1", appAddress: null);
+        var served = await proxy.SnapshotInfoAsync();
+        Assert.StartsWith("control-plane:https://127.0.0.1:", served.GetProperty("source").GetString());
+        var version = served.GetProperty("version").GetInt64();
+        Assert.True(version > 0);
+
+        // Restarted trusting another CA's root: the control plane's certificate does not chain to it.
+        using var otherCa = TestCertificateAuthority.Create("Some other CA");
+        var otherBundle = Path.Combine(proxy.StateDirectory, "other-ca.pem");
+        await File.WriteAllTextAsync(otherBundle, otherCa.RootPem);
+        await proxy.StopAsync();
+        await proxy.StartAsync(fixture.ControlPlane, fixture.Token, trustBundleFile: otherBundle);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(proxy.Output.Contains("TLS to the control plane at", StringComparison.Ordinal)),
+            "the proxy logs the refused handshake");
+        Assert.True(proxy.Output.Contains($"does not chain to the mesh root in the trust bundle {otherBundle} (PartialChain)", StringComparison.Ordinal),
+            proxy.Output);
+        Assert.DoesNotContain("Connected to the control plane", proxy.Output);
+        // It serves what it had (its last good snapshot), as when the control plane is away.
+        var after = await proxy.SnapshotInfoAsync();
+        Assert.Equal(version, after.GetProperty("version").GetInt64());
+        Assert.Equal(served.GetProperty("hash").GetString(), after.GetProperty("hash").GetString());
+    }
+}
+
+public sealed class PlaintextGrpcTests(PlaintextControlPlaneFixture fixture) : IClassFixture<PlaintextControlPlaneFixture>
+{
+    [Fact]
+    public async Task PlaintextOptIn_ServesH2c_AndWarnsAtStart()
+    {
+        Assert.StartsWith("http://", fixture.ControlPlane.Address);
+        await using var proxy = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "h2c-1", "h2c"));
+
+        var snapshot = await proxy.WaitForAsync(_ => true, TimeSpan.FromSeconds(20));
+
+        Assert.Equal("spiffe://cluster.local/ns/default/sa/h2c", snapshot.Identity.SpiffeId);
+        Assert.Contains("ControlPlane:GrpcPlaintext is on", fixture.ControlPlane.Output);
+    }
+}
