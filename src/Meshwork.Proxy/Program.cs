@@ -69,7 +69,13 @@ if (!string.IsNullOrWhiteSpace(options.SnapshotFile) && options.SnapshotFile is 
     builder.Services.AddSingleton<ISnapshotSource>(sp => new FileSnapshotSource(Path.GetFullPath(file), sp.GetRequiredService<ILogger<FileSnapshotSource>>(), options.SnapshotFilePollInterval));
 // The control-plane client (src/Meshwork.Proxy/ControlPlane/) registers its ISnapshotSource and IProxyStatsSubscriber here.
 if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOptions.Section}:Address"]))
+{
     builder.Services.AddControlPlaneSnapshotSource(builder.Configuration);
+    builder.Services.AddSingleton<DrainOnStop>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<DrainOnStop>());
+    // The drain runs inside the host's shutdown timeout: leave Kestrel its usual 30 s for the requests in flight after it.
+    builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainDelay + TimeSpan.FromSeconds(30));
+}
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
 builder.Services.AddHostedService<IdleMemoryTrimmer>();

@@ -6,8 +6,9 @@ namespace Meshwork.ControlPlane.Registry;
 
 /// <summary>
 /// Live instances, one per connected proxy. An instance appears when its proxy says Hello and
-/// leaves a grace period after the proxy goes (a quick reconnect, e.g. a control plane restart
-/// or a network blip, must not pull endpoints out of every caller's snapshot).
+/// leaves a grace period after the proxy's stream is lost (a quick reconnect, e.g. a control plane
+/// restart or a network blip, must not pull endpoints out of every caller's snapshot), or at once
+/// when the proxy says Goodbye (it is stopping on purpose and drains while callers drop it).
 /// Every change names the service it touched so the compiler recompiles only what depends on it.
 /// </summary>
 public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeProvider time)
@@ -38,6 +39,22 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
             if (!instances.TryGetValue(proxyId, out var current) || current.ConnectionId != connectionId) return;
             instances[proxyId] = current with { Connected = false, DisconnectedAt = time.GetUtcNow() };
         }
+    }
+
+    /// <summary>
+    /// Removes the instance now (its proxy said Goodbye), unless a newer connection of the same proxy
+    /// took over; returns what was removed.
+    /// </summary>
+    public RegisteredInstance? Deregister(string proxyId, Guid connectionId)
+    {
+        RegisteredInstance? removed;
+        lock (gate)
+        {
+            if (!instances.TryGetValue(proxyId, out removed) || removed.ConnectionId != connectionId) return null;
+            instances.Remove(proxyId);
+        }
+        Changed?.Invoke(removed.Service);
+        return removed;
     }
 
     public void SetHealth(string proxyId, InstanceHealth health)

@@ -13,7 +13,10 @@ using Meshwork.Protocol.Status;
 
 namespace Meshwork.ControlPlane.Streams;
 
-/// <summary>The proxy stream: admission, Hello + bootstrap token, then snapshots down and ACK/NACK, health and stats up.</summary>
+/// <summary>
+/// The proxy stream: admission, Hello + bootstrap token, then snapshots down and ACK/NACK, health and
+/// stats up, and a Goodbye from a proxy that is stopping on purpose.
+/// </summary>
 public sealed class MeshControlService(
     AdmissionLimiter admission,
     BootstrapTokenValidator tokens,
@@ -22,6 +25,7 @@ public sealed class MeshControlService(
     SnapshotPublisher publisher,
     StatsAggregator stats,
     FleetState fleet,
+    WorkloadCertificates certificates,
     TimeProvider time) : MeshControl.MeshControlBase
 {
     public const string RetryAfterTrailer = "retry-after-ms";
@@ -109,7 +113,16 @@ public sealed class MeshControlService(
         {
             connection.Close();
             await writer;
-            if (connections.Remove(connection))
+            // False when a newer stream of the same proxy took over: that one owns the instance now.
+            var current = connections.Remove(connection);
+            if (current && connection.GoodbyeReason is { } reason)
+            {
+                // It left on purpose and its instance is already out of the registry: nothing to keep for it.
+                certificates.Forget(hello.ProxyId);
+                fleet.Remove(hello.ProxyId);
+                fleet.Event("ProxyLeft", "Info", hello.ProxyId, hello.Service, hello.Namespace, $"left the mesh ({reason})");
+            }
+            else if (current)
             {
                 registry.MarkDisconnected(hello.ProxyId, connection.Id);
                 fleet.Upsert(hello.ProxyId, status =>
@@ -163,6 +176,14 @@ public sealed class MeshControlService(
                 break;
             case ProxyMessage.MessageOneofCase.Stats:
                 stats.Record(message.Stats);
+                break;
+            case ProxyMessage.MessageOneofCase.Goodbye:
+                connection.GoodbyeReason = message.Goodbye.Reason;
+                // The proxy keeps serving while it drains; callers must stop picking it now, not a
+                // grace period after its stream ends, so the instance goes at once.
+                if (registry.Deregister(connection.ProxyId, connection.Id) is not null)
+                    fleet.Event("ProxyLeaving", "Info", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace,
+                        $"said goodbye ({message.Goodbye.Reason}); removed from the registry while it drains");
                 break;
             case ProxyMessage.MessageOneofCase.Hello:
                 throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello may only be the first message"));

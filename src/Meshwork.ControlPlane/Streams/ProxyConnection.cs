@@ -47,6 +47,9 @@ public sealed class ProxyConnection
     /// <summary>Last app health the proxy reported (events fire on changes only).</summary>
     public Model.Resources.InstanceHealth AppHealth { get; set; }
 
+    /// <summary>The reason the proxy gave in its Goodbye (it is stopping on purpose); null while it has not said one.</summary>
+    public string? GoodbyeReason { get; set; }
+
     /// <summary>Serialises compiles of this proxy (a burst may schedule it twice in a row).</summary>
     public Lock CompileGate { get; } = new();
 

@@ -1,5 +1,6 @@
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
@@ -10,9 +11,9 @@ using Yarp.ReverseProxy;
 namespace Meshwork.Proxy.Admin;
 
 /// <summary>
-/// The admin listener (its own port, never proxied): /ready (a snapshot is serving), /snapshot
-/// (applied version and hash, last apply outcome), /stats (JSON), /metrics (Prometheus),
-/// /health and /alive (process up).
+/// The admin listener (its own port, never proxied): /ready (a snapshot is serving and the proxy is
+/// not draining before a stop), /snapshot (applied version and hash, last apply outcome), /stats
+/// (JSON), /metrics (Prometheus), /health and /alive (process up).
 /// </summary>
 public static class AdminEndpoints
 {
@@ -24,8 +25,9 @@ public static class AdminEndpoints
         switch (context.Request.Path.Value)
         {
             case "/ready":
-                context.Response.StatusCode = current is null ? 503 : 200;
-                await context.Response.WriteAsync(current is null ? "no snapshot" : "ready");
+                var draining = services.GetService<DrainOnStop>() is { Draining: true };
+                context.Response.StatusCode = current is null || draining ? 503 : 200;
+                await context.Response.WriteAsync(draining ? "draining" : current is null ? "no snapshot" : "ready");
                 break;
             case "/health" or "/alive":
                 await context.Response.WriteAsync("Healthy");

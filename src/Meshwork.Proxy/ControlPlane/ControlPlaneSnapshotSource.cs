@@ -20,11 +20,12 @@ namespace Meshwork.Proxy.ControlPlane;
 /// applier reports, the local app's health and the traffic stats every second. When the stream
 /// breaks it reconnects with jittered exponential backoff (honouring the control plane's
 /// retry-after hint) while the proxy keeps serving its last applied snapshot: nothing here ever
-/// clears configuration.
+/// clears configuration. On a clean stop <see cref="DrainOnStop"/> has it say Goodbye first.
 /// </summary>
 public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSubscriber, IAsyncDisposable
 {
     private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan GoodbyeWriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly ControlPlaneClientOptions options;
     private readonly ILogger<ControlPlaneSnapshotSource> logger;
@@ -39,6 +40,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly ByteString signingRequest;
     private long servingVersion;
     private string servingHash = "";
+    private volatile bool leaving;
+    private readonly TaskCompletionSource goodbyeWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
         LastGoodSnapshotStore lastGood, ProxyKey ownKey, ILogger<ControlPlaneSnapshotSource> logger)
@@ -91,6 +94,29 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Says Goodbye on the live stream (the control plane drops this instance from callers at once)
+    /// and never reconnects afterwards; the stream itself stays open, so snapshots keep arriving
+    /// while the proxy drains. False when no stream is up or the Goodbye could not be written: the
+    /// control plane then sees a lost connection and applies its grace period.
+    /// </summary>
+    public async Task<bool> LeaveAsync(string reason, CancellationToken cancellationToken)
+    {
+        leaving = true;
+        var queue = Volatile.Read(ref outgoing);
+        if (!IsConnected || queue is null || !queue.Writer.TryWrite(new ProxyMessage { Goodbye = new Goodbye { Reason = reason } }))
+            return false;
+        try
+        {
+            await goodbyeWritten.Task.WaitAsync(GoodbyeWriteTimeout, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private async Task RunAsync(CancellationToken ct)
     {
         var backoff = new ReconnectBackoff(options.InitialBackoff, options.MaxBackoff);
@@ -108,7 +134,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             }, options.Address, options.TrustBundleFile, logger),
         });
         var client = new MeshControl.MeshControlClient(channel);
-        while (!ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested && !leaving)
         {
             var startedAt = DateTimeOffset.UtcNow;
             TimeSpan? retryAfter = null;
@@ -142,6 +168,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                 Interlocked.Exchange(ref outgoing, null)?.Writer.TryComplete();
             }
 
+            // A proxy that said Goodbye must not register again from a reconnect while it drains.
+            if (leaving) break;
             if (DateTimeOffset.UtcNow - startedAt >= HealthyStreamAge) backoff.Reset();
             var delay = backoff.Next(retryAfter);
             try
@@ -236,12 +264,15 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         return hello;
     }
 
-    private static async Task WriteAsync(IClientStreamWriter<ProxyMessage> stream, ChannelReader<ProxyMessage> queue, CancellationToken ct)
+    private async Task WriteAsync(IClientStreamWriter<ProxyMessage> stream, ChannelReader<ProxyMessage> queue, CancellationToken ct)
     {
         try
         {
             await foreach (var message in queue.ReadAllAsync(ct))
+            {
                 await stream.WriteAsync(message, ct);
+                if (message.MessageCase == ProxyMessage.MessageOneofCase.Goodbye) goodbyeWritten.TrySetResult();
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
         {
