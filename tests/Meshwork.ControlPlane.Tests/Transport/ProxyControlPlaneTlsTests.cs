@@ -1,5 +1,6 @@
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Meshwork.Testing.Certificates;
+using Meshwork.Testing.Processes;
 using Meshwork.Testing.Waiting;
 
 namespace Meshwork.ControlPlane.Tests.Transport;
@@ -32,6 +33,32 @@ public sealed class ProxyControlPlaneTlsTests(ControlPlaneFixture fixture) : ICl
         var after = await proxy.SnapshotInfoAsync();
         Assert.Equal(version, after.GetProperty("version").GetInt64());
         Assert.Equal(served.GetProperty("hash").GetString(), after.GetProperty("hash").GetString());
+    }
+
+    [Fact]
+    public async Task Proxy_WithAnHttpsAddressAndNoTrustBundle_RefusesToStart()
+    {
+        var state = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
+        try
+        {
+            await using var proxy = ChildProcess.Start("Meshwork.Proxy",
+            [
+                "--Proxy:BindAddress", "127.0.0.1",
+                "--Proxy:AdminPort", FreePort.Next().ToString(),
+                "--Proxy:InboundPort", FreePort.Next().ToString(),
+                "--Proxy:StateDirectory", state,
+                "--ControlPlaneClient:Address", fixture.ControlPlane.Address,
+                "--ControlPlaneClient:BootstrapToken", fixture.Token,
+                "--ControlPlaneClient:Service", "no-bundle",
+            ], name: "no-bundle");
+
+            await Eventually.HoldsAsync(() => Task.FromResult(proxy.HasExited), "the proxy exits");
+            Assert.Contains("ControlPlaneClient:TrustBundleFile is not set", proxy.Output);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 }
 
