@@ -132,6 +132,7 @@ Log($"reconnect storm: all {proxies} proxies back and ACKed {stormSeconds:0.00} 
 await stop.CancelAsync();
 await Task.WhenAll(tasks);
 await cp.KillAsync();
+Directory.Delete(Path.GetDirectoryName(cp.TrustBundleFile)!, recursive: true);
 
 var sorted = latencies.Order().ToArray();
 Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
