@@ -43,7 +43,7 @@ Run: \`bench/convergence.sh${flag}\`, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs
 Setup: one control plane process (Release, workstation GC) and one PostgreSQL; N simulated proxies in one
 other process (bench/ConvergenceBench): each speaks the real stream protocol (Hello with a bootstrap token,
 parses every snapshot, ACKs, reports app health every second) with the real proxy's jittered reconnect policy,
-50 streams per HTTP/2 connection. Desired state: 10 services with two versions; 20 proxies are instances of those
+50 streams per HTTP/2 connection, over TLS verified against the mesh root. Desired state: 10 services with two versions; 20 proxies are instances of those
 services (their endpoints are in every snapshot), the rest sidecars of undeclared services. Each proxy gets its own
 ECDSA certificate. A change is an HttpRoute edit committed through ResourceService (5 changes, 3 at 5,000),
 timed from the commit returning to each proxy's ACK of a snapshot carrying it. Storm: the control plane is
