@@ -288,4 +288,22 @@ public class ResourceYamlTests
         Assert.Empty(read.Issues);
         Assert.Equal(MeshworkJson.Canonical(service), MeshworkJson.Canonical(Assert.Single(read.Resources)));
     }
+
+    /// <summary>
+    /// Found by WriteThenRead_SaneResources_RoundTrips about once in 50,000 resources: YamlDotNet
+    /// reads a plain key whose last word starts with '*' on through the ": " after it.
+    /// </summary>
+    [Theory]
+    [InlineData("v2 *")]
+    [InlineData("GET */")]
+    [InlineData("a *b:c")]
+    [InlineData("x y *z")]
+    public void Write_KeyWithAWordStartingWithStar_RoundTrips(string key)
+    {
+        var labels = new Dictionary<string, string> { [key] = "x", ["next"] = "\"quoted\"" };
+        var service = Valid.Reviews with { Metadata = new() { Name = "reviews", Labels = labels } };
+        var read = ResourceYaml.Read(ResourceYaml.Write(service));
+        Assert.Empty(read.Issues);
+        Assert.Equal(MeshworkJson.Canonical(service), MeshworkJson.Canonical(Assert.Single(read.Resources)));
+    }
 }

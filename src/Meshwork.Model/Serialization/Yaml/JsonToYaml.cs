@@ -78,9 +78,25 @@ internal static partial class JsonToYaml
     private static void EmitString(IEmitter emitter, string text)
     {
         var needsQuotes = text.Length == 0 || NonStringPlain().IsMatch(text) || text.Any(c => char.IsControl(c) || char.IsSurrogate(c))
-            || text != text.Trim();
+            || text != text.Trim() || HasWordStartingWithStar(text);
         var style = needsQuotes ? ScalarStyle.DoubleQuoted : ScalarStyle.Any;
         emitter.Emit(new Scalar(AnchorName.Empty, TagName.Empty, text, style, isPlainImplicit: true, isQuotedImplicit: true));
     }
 
+    /// <summary>
+    /// YamlDotNet's scanner reads a plain word that starts with '*' as if it were an alias name, in
+    /// which ": " does not end the scalar. Its emitter still writes such text plain, so the label key
+    /// "v2 *" came out as <c>v2 *: x</c> and read back as one scalar "v2 *: x" (an error, or, when a
+    /// quoted value followed, silently a different key and value). YAML itself allows the plain form;
+    /// quoting is what both YamlDotNet and other YAML tools read back unchanged.
+    /// </summary>
+    private static bool HasWordStartingWithStar(string text)
+    {
+        for (var i = 1; i < text.Length; i++)
+        {
+            if (text[i] == '*' && char.IsWhiteSpace(text[i - 1]))
+                return true;
+        }
+        return false;
+    }
 }
