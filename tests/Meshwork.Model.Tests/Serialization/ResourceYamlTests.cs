@@ -290,8 +290,9 @@ public class ResourceYamlTests
     }
 
     /// <summary>
-    /// Found by WriteThenRead_SaneResources_RoundTrips about once in 50,000 resources: YamlDotNet
-    /// reads a plain key whose last word starts with '*' on through the ": " after it.
+    /// YamlDotNet reads a plain key whose last word starts with '*' on through the ": " after it.
+    /// Found by WriteThenRead_SaneResources_RoundTrips: 34 of its first 1,000,000 seeds make such a
+    /// label key; a run writes about 500 random resources, so about one run in 60 failed.
     /// </summary>
     [Theory]
     [InlineData("v2 *")]
