@@ -19,18 +19,7 @@ public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
 
     public string KeyFilePath => Path.Combine(options.Value.StateDirectory, KeyFileName);
 
-    public void SaveKeyPem(string pem)
-    {
-        Directory.CreateDirectory(options.Value.StateDirectory);
-        var temp = KeyFilePath + "." + Environment.ProcessId + ".tmp";
-        // Created owner-only, so the key is never readable by others, not even between create and chmod.
-        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = OwnerOnly;
-        using (var writer = new StreamWriter(temp, System.Text.Encoding.ASCII, create))
-            writer.Write(pem);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, OwnerOnly);
-        File.Move(temp, KeyFilePath, overwrite: true);
-    }
+    public void SaveKeyPem(string pem) => WriteAtomically(KeyFilePath, pem, ownerOnly: true);
 
     public string? LoadKeyPem()
     {
@@ -44,13 +33,7 @@ public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
         }
     }
 
-    public void Save(ProxySnapshot snapshot)
-    {
-        Directory.CreateDirectory(options.Value.StateDirectory);
-        var temp = FilePath + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllText(temp, SnapshotMapper.ToJson(snapshot));
-        File.Move(temp, FilePath, overwrite: true);
-    }
+    public void Save(ProxySnapshot snapshot) => WriteAtomically(FilePath, SnapshotMapper.ToJson(snapshot), ownerOnly: false);
 
     public ProxySnapshot? Load() => Load(FilePath);
 
@@ -66,5 +49,20 @@ public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
         {
             return null;
         }
+    }
+
+    /// <summary>Temp file + rename: a reader (or a restart after a crash) sees the old file or the new one, never half of one.</summary>
+    private void WriteAtomically(string path, string text, bool ownerOnly)
+    {
+        Directory.CreateDirectory(options.Value.StateDirectory);
+        var temp = path + "." + Environment.ProcessId + ".tmp";
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // Created owner-only, so a key is never readable by others, not even between create and chmod;
+        // the chmod covers a leftover temp file that already existed with a wider mode.
+        if (ownerOnly && !OperatingSystem.IsWindows()) create.UnixCreateMode = OwnerOnly;
+        using (var writer = new StreamWriter(temp, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), create))
+            writer.Write(text);
+        if (ownerOnly && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, OwnerOnly);
+        File.Move(temp, path, overwrite: true);
     }
 }

@@ -15,7 +15,10 @@ public sealed class DrainOnStop(ControlPlaneSnapshotSource controlPlane, IOption
     : IHostedLifecycleService
 {
     /// <summary>True once Goodbye was sent: /ready says not ready, so orchestrators stop sending too.</summary>
-    public bool Draining { get; private set; }
+    public bool Draining => draining;
+
+    // Set on the host's stopping thread, read by /ready requests on others.
+    private volatile bool draining;
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
@@ -24,7 +27,7 @@ public sealed class DrainOnStop(ControlPlaneSnapshotSource controlPlane, IOption
             logger.LogInformation("Stopping without a drain: no live control plane stream to say Goodbye on");
             return;
         }
-        Draining = true;
+        draining = true;
         var delay = options.Value.DrainDelay;
         logger.LogInformation("Said Goodbye to the control plane; serving for {DrainDelay} more while callers drop this instance", delay);
         try

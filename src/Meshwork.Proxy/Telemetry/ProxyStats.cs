@@ -94,13 +94,7 @@ public sealed class ProxyStats : IDisposable
         cells.Select(c => (c.Key, Interlocked.Read(ref c.Value.TotalRequests), Interlocked.Read(ref c.Value.TotalFailures), Interlocked.Read(ref c.Value.TotalDenied)));
 
     /// <summary>Requests recorded since start, over every cell.</summary>
-    public long TotalRequests()
-    {
-        long total = 0;
-        foreach (var (_, cell) in cells)
-            total += Interlocked.Read(ref cell.TotalRequests);
-        return total;
-    }
+    public long TotalRequests() => Totals().Sum(t => t.Requests);
 
     public void Dispose() => meter.Dispose();
 
