@@ -7,6 +7,7 @@ using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
+using Meshwork.Proxy.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,7 @@ builder.Logging.AddFilter("Yarp", LogLevel.Warning).AddFilter("Microsoft.AspNetC
 PrometheusSetup.Configure();
 
 InlineIo.Configure(builder.WebHost, options);
+ProxyTransport.Configure(builder.WebHost, builder.Services, options);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<MeshRuntime>();

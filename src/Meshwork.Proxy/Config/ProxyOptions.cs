@@ -39,6 +39,12 @@ public sealed class ProxyOptions
     /// </summary>
     public bool InlineIo { get; set; } = true;
 
+    /// <summary>
+    /// The socket layer (docs/proxy.md, "Transport"): the proxy's own epoll event loops (default on
+    /// Linux with inline I/O), or .NET's socket engine.
+    /// </summary>
+    public Transport.ProxyTransportKind Transport { get; set; } = Meshwork.Proxy.Transport.ProxyTransportKind.Epoll;
+
     /// <summary>Interval of the stats report to subscribers.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Meshwork.Proxy.Config;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Security;
+using Meshwork.Proxy.Transport;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Meshwork.Proxy.Resilience;
@@ -16,7 +17,7 @@ namespace Meshwork.Proxy.Resilience;
 /// for the whole cluster, <see cref="ClusterConnections"/>), and the <see cref="RetryHandler"/> on top. A client is reused whenever its config and the pool
 /// settings in its metadata did not change, so config pushes keep connections warm.
 /// </summary>
-public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterRegistry counters, ILogger<ForwarderHttpClientFactory> logger)
+public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterRegistry counters, ILogger<ForwarderHttpClientFactory> logger, EpollLoops? epoll = null)
     : ForwarderHttpClientFactory(logger)
 {
     private static readonly string[] PoolKeys =
@@ -38,7 +39,11 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
         if (context.NewConfig.MaxConnectionsPerServer is { } maxConnections)
         {
             var connections = new ClusterConnections(counters.For(context.ClusterId));
-            handler.ConnectCallback = (connection, cancellationToken) => ConnectAsync(connections, maxConnections, connection, cancellationToken);
+            handler.ConnectCallback = (connection, cancellationToken) => CountedConnectAsync(connections, maxConnections, connection, cancellationToken);
+        }
+        else if (epoll is not null)
+        {
+            handler.ConnectCallback = (connection, cancellationToken) => EpollStream.ConnectAsync(epoll, connection.DnsEndPoint, cancellationToken);
         }
 
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => runtime.Current?.Certificate!;
@@ -56,21 +61,34 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
         new RetryHandler(base.WrapHandler(context, handler));
 
-    /// <summary>SocketsHttpHandler's own connect (dual-mode socket, no Nagle), inside a cluster connection slot.</summary>
-    private static async ValueTask<Stream> ConnectAsync(ClusterConnections connections, int limit, SocketsHttpConnectionContext connect, CancellationToken cancellationToken)
+    /// <summary>A connection (on the epoll loops, or SocketsHttpHandler's own dual-mode, no-Nagle connect) inside a cluster connection slot.</summary>
+    private async ValueTask<Stream> CountedConnectAsync(ClusterConnections connections, int limit, SocketsHttpConnectionContext connect, CancellationToken cancellationToken)
     {
         var endpoint = $"{connect.DnsEndPoint.Host}:{connect.DnsEndPoint.Port.ToString(CultureInfo.InvariantCulture)}";
         await connections.AcquireAsync(endpoint, limit, cancellationToken);
+        try
+        {
+            var stream = epoll is not null ? await EpollStream.ConnectAsync(epoll, connect.DnsEndPoint, cancellationToken) : await SocketConnectAsync(connect.DnsEndPoint, cancellationToken);
+            return new CountedConnectionStream(stream, connections, endpoint);
+        }
+        catch
+        {
+            connections.Release(endpoint);
+            throw;
+        }
+    }
+
+    private static async ValueTask<Stream> SocketConnectAsync(System.Net.DnsEndPoint endpoint, CancellationToken cancellationToken)
+    {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(connect.DnsEndPoint, cancellationToken);
-            return new CountedConnectionStream(new NetworkStream(socket, ownsSocket: true), connections, endpoint);
+            await socket.ConnectAsync(endpoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
             socket.Dispose();
-            connections.Release(endpoint);
             throw;
         }
     }

@@ -1,0 +1,222 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Meshwork.Proxy.Transport;
+
+/// <summary>
+/// One accepted connection as Kestrel sees it: two pipes, filled and drained by a receive and a
+/// send loop over an <see cref="EpollSocket"/>. Both pipes schedule inline, as Kestrel's socket
+/// transport does with UnsafePreferInlineScheduling: bytes read on the event loop are parsed and
+/// proxied on that thread, and a response written by the request is sent from the writing thread.
+/// The features are those Kestrel's own transports offer.
+/// </summary>
+internal sealed class EpollConnection : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+{
+    // Kestrel's defaults (KestrelServerLimits.MaxRequestBufferSize / MaxResponseBufferSize).
+    private const long MaxReadBuffer = 1024 * 1024;
+    private const long MaxWriteBuffer = 64 * 1024;
+    private const int MinimumReadSize = 2048;
+
+    private readonly EpollSocket socket;
+    private readonly Pipe input;
+    private readonly Pipe output;
+    private readonly CancellationTokenSource closed = new();
+    private readonly DeferredSend deferredSend = new();
+    private Task receiving = Task.CompletedTask;
+    private Task sending = Task.CompletedTask;
+    private volatile ConnectionAbortedException? abortReason;
+    private int closedSignalled;
+
+    public EpollConnection(EpollSocket socket, string connectionId, MemoryPool<byte> memoryPool)
+    {
+        this.socket = socket;
+        ConnectionId = connectionId;
+        MemoryPool = memoryPool;
+        input = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxReadBuffer, MaxReadBuffer / 2, useSynchronizationContext: false));
+        output = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxWriteBuffer, MaxWriteBuffer / 2, useSynchronizationContext: false));
+        Transport = new DuplexPipe(input.Reader, output.Writer);
+        LocalEndPoint = Libc.LocalEndPoint(socket.Fd);
+        RemoteEndPoint = Libc.RemoteEndPoint(socket.Fd);
+        ConnectionClosed = closed.Token;
+        Features = new FeatureCollection();
+        Features.Set<IConnectionIdFeature>(this);
+        Features.Set<IConnectionTransportFeature>(this);
+        Features.Set<IConnectionItemsFeature>(this);
+        Features.Set<IMemoryPoolFeature>(this);
+        Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IConnectionEndPointFeature>(this);
+    }
+
+    public override string ConnectionId { get; set; }
+    public override IFeatureCollection Features { get; }
+    public override IDictionary<object, object?> Items { get; set; } = new ConnectionItems();
+    public override IDuplexPipe Transport { get; set; }
+    public override CancellationToken ConnectionClosed { get; set; }
+    public override EndPoint? LocalEndPoint { get; set; }
+    public override EndPoint? RemoteEndPoint { get; set; }
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public void Start()
+    {
+        receiving = ReceiveAsync();
+        sending = SendAsync();
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        this.abortReason = abortReason;
+        socket.Shutdown();
+        socket.Readable.Signal();
+        output.Reader.CancelPendingRead();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        Transport.Input.Complete();
+        Transport.Output.Complete();
+        await receiving;
+        await sending;
+        socket.Dispose();
+        closed.Dispose();
+    }
+
+    private async Task ReceiveAsync()
+    {
+        Exception? error = null;
+        var writer = input.Writer;
+        try
+        {
+            // A new connection is tried at once: the client usually sent its request with the handshake.
+            var drained = false;
+            var seen = socket.Readable.Generation;
+            while (true)
+            {
+                if (drained)
+                {
+                    await socket.Readable.WaitAsync(seen);
+                    if (abortReason is not null || socket.IsDisposed)
+                        break;
+                }
+                seen = socket.Readable.Generation;
+                var memory = writer.GetMemory(MinimumReadSize);
+                var read = socket.Receive(memory.Span);
+                if (read > 0)
+                {
+                    writer.Advance(read);
+                    drained = read < memory.Length;
+                    var flush = await writer.FlushAsync();
+                    if (flush.IsCompleted || flush.IsCanceled)
+                        break;
+                }
+                else if (read == 0)
+                {
+                    break;
+                }
+                else if (read == -Libc.EAGAIN)
+                {
+                    drained = true;
+                }
+                else
+                {
+                    error = new ConnectionResetException("The client's connection failed.", Libc.Error(-read));
+                    break;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            error = exception;
+        }
+        finally
+        {
+            writer.Complete(abortReason ?? error);
+            SignalClosed();
+        }
+    }
+
+    private async Task SendAsync()
+    {
+        Exception? error = null;
+        var reader = output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (result.IsCanceled)
+                    break;
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty && deferredSend.TryDefer(out var turn))
+                    await turn;
+                while (!buffer.IsEmpty)
+                {
+                    var seen = socket.Writable.Generation;
+                    var sent = socket.Send(buffer);
+                    if (sent > 0)
+                    {
+                        buffer = buffer.Slice(sent);
+                    }
+                    else if (sent == -Libc.EAGAIN)
+                    {
+                        await socket.Writable.WaitAsync(seen);
+                        if (abortReason is not null || socket.IsDisposed)
+                            return;
+                    }
+                    else
+                    {
+                        throw new ConnectionResetException("The client's connection failed.", Libc.Error(-sent));
+                    }
+                }
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                    break;
+            }
+        }
+        catch (Exception exception)
+        {
+            error = exception;
+        }
+        finally
+        {
+            reader.Complete(error);
+            // Nothing more will be sent: end the connection, which also ends the receive loop.
+            socket.Shutdown();
+            socket.Readable.Signal();
+        }
+    }
+
+    /// <summary>Kestrel's request-aborted callbacks run on the thread pool, never inside the event loop.</summary>
+    private void SignalClosed()
+    {
+        if (Interlocked.Exchange(ref closedSignalled, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static source => Cancel(source), closed, preferLocal: false);
+    }
+
+    private static void Cancel(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection was disposed before the callback ran: nobody is left to notify.
+        }
+    }
+
+    MemoryPool<byte> IMemoryPoolFeature.MemoryPool => MemoryPool;
+
+    void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Meshwork.Proxy.Transport;
+
+/// <summary>
+/// A non-blocking TCP socket registered with an <see cref="EpollLoop"/>. Reads follow nginx: a
+/// read that fills less than the buffer drained the socket, so the next read waits for an event
+/// instead of first trying a receive that would fail with EAGAIN (.NET's socket engine always tries
+/// first: one failed syscall per read, bench/proxy.sh). The descriptor is reference-counted
+/// (SafeHandle) so a close racing an in-flight call never lets that call reach a reused number.
+/// </summary>
+internal sealed unsafe class EpollSocket : IDisposable
+{
+    private const int MaxVectors = 16;
+
+    private readonly Descriptor descriptor;
+    private volatile bool disposed;
+
+    public EpollSocket(int fd, EpollLoop loop)
+    {
+        Fd = fd;
+        descriptor = new Descriptor(fd, loop, this);
+        try
+        {
+            loop.Register(this);
+        }
+        catch
+        {
+            // Never registered: close the descriptor here, there is no slot to free.
+            descriptor.SetHandleAsInvalid();
+            Libc.close(fd);
+            throw;
+        }
+    }
+
+    public int Fd { get; }
+    public int Slot { get; set; }
+    public Readiness Readable { get; } = new();
+    public Readiness Writable { get; } = new();
+    public bool IsDisposed => disposed;
+
+    /// <summary>Event-loop thread: wakes the reader and the writer the event concerns.</summary>
+    public void OnEvents(uint events)
+    {
+        if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            Readable.Signal();
+        if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            Writable.Signal();
+    }
+
+    /// <summary>Bytes read, 0 at the end of the stream, or -errno (-EAGAIN: nothing to read yet).</summary>
+    public int Receive(Span<byte> buffer)
+    {
+        var added = false;
+        descriptor.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* pointer = buffer)
+            {
+                while (true)
+                {
+                    var read = Libc.recv(Fd, pointer, (nuint)buffer.Length, 0);
+                    if (read >= 0)
+                        return (int)read;
+                    var errno = Libc.Errno;
+                    if (errno != Libc.EINTR)
+                        return -errno;
+                }
+            }
+        }
+        finally
+        {
+            descriptor.DangerousRelease();
+        }
+    }
+
+    /// <summary>Bytes sent (possibly fewer than given), or -errno.</summary>
+    public int Send(ReadOnlySpan<byte> buffer)
+    {
+        var added = false;
+        descriptor.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* pointer = buffer)
+            {
+                while (true)
+                {
+                    var sent = Libc.send(Fd, pointer, (nuint)buffer.Length, Libc.MSG_NOSIGNAL);
+                    if (sent >= 0)
+                        return (int)sent;
+                    var errno = Libc.Errno;
+                    if (errno != Libc.EINTR)
+                        return -errno;
+                }
+            }
+        }
+        finally
+        {
+            descriptor.DangerousRelease();
+        }
+    }
+
+    /// <summary>Sends up to 16 segments of the sequence in one call; bytes sent, or -errno.</summary>
+    public int Send(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+            return Send(buffer.FirstSpan);
+        var vectors = stackalloc Libc.IoVector[MaxVectors];
+        var pins = new MemoryHandle[MaxVectors];
+        var count = 0;
+        try
+        {
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                    continue;
+                if (count == MaxVectors)
+                    break;
+                pins[count] = segment.Pin();
+                vectors[count] = new Libc.IoVector { Base = (byte*)pins[count].Pointer, Length = (nuint)segment.Length };
+                count++;
+            }
+            var added = false;
+            descriptor.DangerousAddRef(ref added);
+            try
+            {
+                var message = new Libc.MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+                while (true)
+                {
+                    var sent = Libc.sendmsg(Fd, &message, Libc.MSG_NOSIGNAL);
+                    if (sent >= 0)
+                        return (int)sent;
+                    var errno = Libc.Errno;
+                    if (errno != Libc.EINTR)
+                        return -errno;
+                }
+            }
+            finally
+            {
+                descriptor.DangerousRelease();
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < count; i++)
+                pins[i].Dispose();
+        }
+    }
+
+    /// <summary>A new connection's descriptor (non-blocking), or -errno (-EAGAIN: none waiting).</summary>
+    public int Accept()
+    {
+        var added = false;
+        descriptor.DangerousAddRef(ref added);
+        try
+        {
+            while (true)
+            {
+                var fd = Libc.accept4(Fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+                if (fd >= 0)
+                    return fd;
+                var errno = Libc.Errno;
+                if (errno != Libc.EINTR)
+                    return -errno;
+            }
+        }
+        finally
+        {
+            descriptor.DangerousRelease();
+        }
+    }
+
+    /// <summary>The outcome of a non-blocking connect (SO_ERROR): 0 or errno.</summary>
+    public int PendingError()
+    {
+        int error = 0, length = sizeof(int);
+        return Libc.getsockopt(Fd, Libc.SOL_SOCKET, Libc.SO_ERROR, &error, &length) == 0 ? error : Libc.Errno;
+    }
+
+    /// <summary>Ends both directions: the peer sees the end of the stream, and waits here wake up.</summary>
+    public void Shutdown()
+    {
+        var added = false;
+        try
+        {
+            descriptor.DangerousAddRef(ref added);
+            Libc.shutdown(Fd, Libc.SHUT_RDWR);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (added)
+                descriptor.DangerousRelease();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        Shutdown();
+        // Shutdown's events arrive through the loop later (and never for a socket not yet connected):
+        // wake any waiter now, it sees the socket disposed.
+        Readable.Signal();
+        Writable.Signal();
+        descriptor.Dispose();
+    }
+
+    /// <summary>Closes the descriptor once no call uses it, then frees the loop slot.</summary>
+    private sealed class Descriptor : SafeHandle
+    {
+        private readonly EpollLoop loop;
+        private readonly EpollSocket socket;
+
+        public Descriptor(int fd, EpollLoop loop, EpollSocket socket) : base(new IntPtr(-1), ownsHandle: true)
+        {
+            this.loop = loop;
+            this.socket = socket;
+            SetHandle(new IntPtr(fd));
+        }
+
+        public override bool IsInvalid => handle == new IntPtr(-1);
+
+        protected override bool ReleaseHandle()
+        {
+            Libc.close((int)handle);
+            loop.Unregister(socket.Slot);
+            return true;
+        }
+    }
+}
