@@ -72,7 +72,9 @@ internal sealed class EpollConnection : ConnectionContext,
     {
         this.abortReason = abortReason;
         socket.Shutdown();
+        // A send loop waiting for room (a peer that stopped reading) must end too.
         socket.Readable.Signal();
+        socket.Writable.Signal();
         output.Reader.CancelPendingRead();
     }
 

@@ -16,8 +16,10 @@ namespace Meshwork.Proxy.Transport;
 /// </summary>
 public sealed unsafe class EpollLoop : IDisposable
 {
-    // Bounds how long a deferred send can wait: a batch is handled in well under a millisecond.
-    private const int BatchSize = 64;
+    // Events taken per epoll_wait. It bounds how long a deferred send waits at saturation (one event
+    // is half a request, about 9 µs of work: at most about 2 ms). 256 measured 4% less CPU per
+    // request than 64 (bench/proxy.sh A/B, 64 wrk connections): bigger batches, fewer wake-ups.
+    private const int BatchSize = 256;
 
     [ThreadStatic]
     private static EpollLoop? current;
