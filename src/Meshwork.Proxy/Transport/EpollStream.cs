@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Meshwork.Proxy.Transport;
 
@@ -97,11 +98,15 @@ internal sealed class EpollStream : Stream
         return ReadWhenReadableAsync(buffer, cancellationToken);
     }
 
+    // Pooled: a read that waits is the common case on a proxy (the response after the request), and a
+    // plain async ValueTask method would allocate its state machine on every such wait.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadWhenReadableAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
         {
             await WaitAsync(socket.Readable, drainedAt, cancellationToken);
+            ThrowIfClosed();
             drained = false;
             if (buffer.IsEmpty)
                 return 0;
@@ -143,6 +148,7 @@ internal sealed class EpollStream : Stream
         return WriteNowAsync(buffer, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteInTurnAsync(ValueTask turn, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await turn;
@@ -167,22 +173,25 @@ internal sealed class EpollStream : Stream
     private async ValueTask WriteWhenWritableAsync(ReadOnlyMemory<byte> buffer, int seen, CancellationToken cancellationToken)
     {
         await WaitAsync(socket.Writable, seen, cancellationToken);
+        ThrowIfClosed();
         await WriteNowAsync(buffer, cancellationToken);
     }
 
-    private async ValueTask WaitAsync(Readiness readiness, int seen, CancellationToken cancellationToken)
+    /// <summary>Waits for the direction's next event; a cancellable wait ends the connection when cancelled.</summary>
+    private ValueTask WaitAsync(Readiness readiness, int seen, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? WaitCancellableAsync(readiness, seen, cancellationToken) : readiness.WaitAsync(seen);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitCancellableAsync(Readiness readiness, int seen, CancellationToken cancellationToken)
     {
-        if (cancellationToken.CanBeCanceled)
-        {
-            // A cancelled wait ends the connection, as SocketsHttpHandler does with a cancelled request's connection.
-            await using (cancellationToken.UnsafeRegister(static state => ((EpollSocket)state!).Dispose(), socket))
-                await readiness.WaitAsync(seen);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-        else
-        {
+        // As SocketsHttpHandler does with a cancelled request's connection.
+        await using (cancellationToken.UnsafeRegister(static state => ((EpollSocket)state!).Dispose(), socket))
             await readiness.WaitAsync(seen);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void ThrowIfClosed()
+    {
         if (socket.IsDisposed)
             throw new IOException("The upstream connection was closed.", new ObjectDisposedException(nameof(EpollStream)));
     }
