@@ -52,53 +52,15 @@ internal sealed unsafe class EpollSocket : IDisposable
     /// <summary>Bytes read, 0 at the end of the stream, or -errno (-EAGAIN: nothing to read yet).</summary>
     public int Receive(Span<byte> buffer)
     {
-        var added = false;
-        descriptor.DangerousAddRef(ref added);
-        try
-        {
-            fixed (byte* pointer = buffer)
-            {
-                while (true)
-                {
-                    var read = Libc.recv(Fd, pointer, (nuint)buffer.Length, 0);
-                    if (read >= 0)
-                        return (int)read;
-                    var errno = Libc.Errno;
-                    if (errno != Libc.EINTR)
-                        return -errno;
-                }
-            }
-        }
-        finally
-        {
-            descriptor.DangerousRelease();
-        }
+        fixed (byte* pointer = buffer)
+            return (int)Call(&ReceiveCall, pointer, (nuint)buffer.Length);
     }
 
     /// <summary>Bytes sent (possibly fewer than given), or -errno.</summary>
     public int Send(ReadOnlySpan<byte> buffer)
     {
-        var added = false;
-        descriptor.DangerousAddRef(ref added);
-        try
-        {
-            fixed (byte* pointer = buffer)
-            {
-                while (true)
-                {
-                    var sent = Libc.send(Fd, pointer, (nuint)buffer.Length, Libc.MSG_NOSIGNAL);
-                    if (sent >= 0)
-                        return (int)sent;
-                    var errno = Libc.Errno;
-                    if (errno != Libc.EINTR)
-                        return -errno;
-                }
-            }
-        }
-        finally
-        {
-            descriptor.DangerousRelease();
-        }
+        fixed (byte* pointer = buffer)
+            return (int)Call(&SendCall, pointer, (nuint)buffer.Length);
     }
 
     /// <summary>Sends up to 16 segments of the sequence in one call; bytes sent, or -errno.</summary>
@@ -121,25 +83,8 @@ internal sealed unsafe class EpollSocket : IDisposable
                 vectors[count] = new Libc.IoVector { Base = (byte*)pins[count].Pointer, Length = (nuint)segment.Length };
                 count++;
             }
-            var added = false;
-            descriptor.DangerousAddRef(ref added);
-            try
-            {
-                var message = new Libc.MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
-                while (true)
-                {
-                    var sent = Libc.sendmsg(Fd, &message, Libc.MSG_NOSIGNAL);
-                    if (sent >= 0)
-                        return (int)sent;
-                    var errno = Libc.Errno;
-                    if (errno != Libc.EINTR)
-                        return -errno;
-                }
-            }
-            finally
-            {
-                descriptor.DangerousRelease();
-            }
+            var message = new Libc.MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            return (int)Call(&SendMessageCall, (byte*)&message, 0);
         }
         finally
         {
@@ -149,7 +94,13 @@ internal sealed unsafe class EpollSocket : IDisposable
     }
 
     /// <summary>A new connection's descriptor (non-blocking), or -errno (-EAGAIN: none waiting).</summary>
-    public int Accept()
+    public int Accept() => (int)Call(&AcceptCall, null, 0);
+
+    /// <summary>
+    /// One socket call on the descriptor, held against a concurrent close, retried when a signal
+    /// interrupted it: its result, or -errno.
+    /// </summary>
+    private nint Call(delegate*<int, byte*, nuint, nint> call, byte* buffer, nuint length)
     {
         var added = false;
         descriptor.DangerousAddRef(ref added);
@@ -157,9 +108,9 @@ internal sealed unsafe class EpollSocket : IDisposable
         {
             while (true)
             {
-                var fd = Libc.accept4(Fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-                if (fd >= 0)
-                    return fd;
+                var result = call(Fd, buffer, length);
+                if (result >= 0)
+                    return result;
                 var errno = Libc.Errno;
                 if (errno != Libc.EINTR)
                     return -errno;
@@ -170,6 +121,14 @@ internal sealed unsafe class EpollSocket : IDisposable
             descriptor.DangerousRelease();
         }
     }
+
+    private static nint ReceiveCall(int fd, byte* buffer, nuint length) => Libc.recv(fd, buffer, length, 0);
+
+    private static nint SendCall(int fd, byte* buffer, nuint length) => Libc.send(fd, buffer, length, Libc.MSG_NOSIGNAL);
+
+    private static nint SendMessageCall(int fd, byte* message, nuint _) => Libc.sendmsg(fd, (Libc.MessageHeader*)message, Libc.MSG_NOSIGNAL);
+
+    private static nint AcceptCall(int fd, byte* _, nuint __) => Libc.accept4(fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
 
     /// <summary>The outcome of a non-blocking connect (SO_ERROR): 0 or errno.</summary>
     public int PendingError()
