@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proxy data-plane benchmark (not a test). One backend returning 1 kB (nginx, a static body: the
 # cheapest backend, so the proxies are what is measured) and five ways to reach it:
-#   direct, Meshwork proxy (1 hop), Meshwork proxy -> proxy (2 hops, mTLS), HAProxy, nginx proxy
+#   direct, Meshwork proxy (1 hop), Meshwork proxy -> proxy (2 hops, mTLS), HAProxy, nginx proxy,
+#   and the 1 hop again with Proxy:Transport=Sockets (.NET's socket engine; throughput only), as a baseline for the epoll transport
 # Closed-loop throughput with wrk; latency at a constant 1,000 RPS with bench/ProxyBench (open
 # loop, HdrHistogram, corrected for coordinated omission). Medians of several runs. Pinning on
 # this 2-core machine: load generator + backend on CPU 0, the proxy under test on CPU 1 (both
@@ -57,7 +58,8 @@ log "Meshwork proxy under test: $proxy_build"
 
 # ---- topology --------------------------------------------------------------------------
 backend_port=18080; nginx_port=18090; haproxy_port=18091; outbound_port=18101; inbound_port=18106
-admin_client=18200; admin_server=18201
+sockets_outbound_port=18111; sockets_inbound_port=18116
+admin_client=18200; admin_server=18201; admin_sockets=18202
 work=$(mktemp -d /tmp/meshwork-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -128,6 +130,8 @@ start 1 haproxy haproxy -f "$work/haproxy.cfg"
 haproxy_pid=$last_pid
 
 dotnet "$bench_dll" snapshots --dir "$work" --backend "127.0.0.1:$backend_port" --outbound "$outbound_port" --inbound "$inbound_port"
+mkdir -p "$work/sockets"
+dotnet "$bench_dll" snapshots --dir "$work/sockets" --backend "127.0.0.1:$backend_port" --outbound "$sockets_outbound_port" --inbound "$sockets_inbound_port"
 proxy_args=(--Proxy:BindAddress 127.0.0.1 --Logging:LogLevel:Default Warning)
 # The proxies run with the runtime settings they ship with (Meshwork.Proxy.csproj); nothing here overrides them.
 export ASPNETCORE_ENVIRONMENT=Production
@@ -137,12 +141,17 @@ client_pid=$last_pid
 start 1 proxy-server "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:AdminPort $admin_server \
   --Proxy:SnapshotFile "$work/server.json" --Proxy:StateDirectory "$work/state-server"
 server_pid=$last_pid
+start 1 proxy-sockets "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:Transport Sockets --Proxy:AdminPort $admin_sockets \
+  --Proxy:SnapshotFile "$work/sockets/client.json" --Proxy:StateDirectory "$work/state-sockets"
+sockets_pid=$last_pid
 
 wait_http "http://127.0.0.1:$backend_port/"
 wait_http "http://127.0.0.1:$nginx_port/"
 wait_http "http://127.0.0.1:$haproxy_port/"
 wait_http "http://127.0.0.1:$admin_client/ready"
 wait_http "http://127.0.0.1:$admin_server/ready"
+wait_http "http://127.0.0.1:$admin_sockets/ready"
+wait_http "http://127.0.0.1:$sockets_outbound_port/" backend
 wait_http "http://127.0.0.1:$outbound_port/" backend
 wait_http "http://127.0.0.1:$outbound_port/" backend-mtls
 
@@ -159,7 +168,7 @@ done
 # Idle means idle: the proxy returns its start-up heap to the OS after two quiet seconds (IdleMemoryTrimmer).
 sleep 5
 nginx_worker=$(pgrep -P "$nginx_master" | head -1)
-declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
+declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_1hop_sockets]="$sockets_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
 idle_rss=$(rss_mb "$client_pid")
 idle_pss=$(awk '/^Pss:/ {printf "%.1f", $2/1024}' "/proc/$client_pid/smaps_rollup")
 idle_private=$(awk '/^Private_(Clean|Dirty):/ {t+=$2} END {printf "%.1f", t/1024}' "/proc/$client_pid/smaps_rollup")
@@ -170,6 +179,7 @@ log "idle RSS meshwork proxy: ${idle_rss} MB"
 targets=(
   "direct http://127.0.0.1:$backend_port/ backend"
   "meshwork_1hop http://127.0.0.1:$outbound_port/ backend"
+  "meshwork_1hop_sockets http://127.0.0.1:$sockets_outbound_port/ backend"
   "meshwork_2hop http://127.0.0.1:$outbound_port/ backend-mtls"
   "haproxy http://127.0.0.1:$haproxy_port/ backend"
   "nginx http://127.0.0.1:$nginx_port/ backend"
@@ -204,6 +214,8 @@ done
 clk=$(getconf CLK_TCK)
 for target in "${targets[@]}"; do
   read -r name url host <<<"$target"
+  # The socket-engine baseline is there for throughput and CPU; the latency targets concern the shipped transport.
+  if [[ $name == meshwork_1hop_sockets ]]; then p50[$name]="-"; p99[$name]="-"; continue; fi
   p50s=(); p99s=()
   for run in $(seq 1 "$runs"); do
     before=$(cpu_ticks "$client_pid")
@@ -244,8 +256,9 @@ section=$(mktemp)
   echo "Setup: backend = nginx returning a 1,024-byte body (1 worker, CPU 0). Load generators on CPU 0; the proxy under test on CPU 1"
   echo "(the 2-hop path runs both Meshwork proxies on CPU 1). HTTP/1.1 keep-alive everywhere: wrk \`-t1 -c$connections\`; nginx proxy"
   echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: $proxy_build,"
-  echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend),"
-  echo "shipped settings (Meshwork.Proxy.csproj: workstation non-concurrent GC, inline socket I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
+  echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend;"
+  echo "meshwork_1hop_sockets = the same 1 hop with \`Proxy:Transport=Sockets\`, .NET's socket engine, the baseline for the epoll transport),"
+  echo "shipped settings (the epoll transport, \`Proxy:Transport=Epoll\`, docs/proxy.md; Meshwork.Proxy.csproj: workstation non-concurrent GC, inline I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
   echo "$rate RPS, measured from each request's scheduled start (coordinated omission corrected), HdrHistogram."
   echo
   echo "| Path | Throughput (wrk, req/s) | Proxy CPU per request (µs) | p50 @ $rate RPS (ms) | p99 @ $rate RPS (ms) |"
@@ -262,7 +275,7 @@ section=$(mktemp)
   echo
   echo "Machine load average (1/5/15 min) before: $load_before, after: $load_after. Above ~1 means other work shared these 2 CPUs during"
   echo "the run (on the team machine, builds and test suites of four other engineers), which inflates tails and makes the"
-  echo "throughput figures of all five paths noisy; compare paths within one run, not across runs."
+  echo "throughput figures of all paths noisy; compare paths within one run, not across runs."
   echo
   echo "Meshwork proxy resources: idle RSS ${idle_rss} MB (PSS ${idle_pss} MB, private ${idle_private} MB${rss_note});"
   echo "RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
