@@ -13,7 +13,7 @@ namespace Meshwork.Proxy.Tests.Transport;
 /// <summary>
 /// A real HTTP backend (Kestrel on a loopback port, in the test process) for the transport tests:
 /// it hashes uploads of any size as they stream in, serves downloads of a fixed random pattern the
-/// test can check byte by byte, echoes an id, and records per tag how an upload ended and which
+/// test can check byte by byte (or drops the connection part way), echoes an id, and records per tag how an upload ended and which
 /// connection a download came on, and which connections are open (so a test can see the proxy let go of the
 /// upstream side too).
 /// </summary>
@@ -115,15 +115,22 @@ public sealed class BulkBackend : IAsyncDisposable
     /// <summary>The byte a download has at <paramref name="offset"/>.</summary>
     public static byte At(long offset) => Pattern[offset % PatternLength];
 
-    private async Task DownloadAsync(HttpContext context, string tag, long bytes)
+    /// <summary>Serves <paramref name="bytes"/> of the pattern; with <paramref name="abortAfter"/>, drops the connection after that many instead.</summary>
+    private async Task DownloadAsync(HttpContext context, string tag, long bytes, long? abortAfter)
     {
         ConnectionOf[tag] = context.Connection.Id;
         context.Response.ContentLength = bytes;
         context.Response.ContentType = "application/octet-stream";
         // The pattern's length is a multiple of the chunk: no chunk wraps around.
         const int chunk = 64 * 1024;
-        for (long offset = 0; offset < bytes; offset += chunk)
-            await context.Response.Body.WriteAsync(Pattern.AsMemory((int)(offset % PatternLength), (int)Math.Min(chunk, bytes - offset)), context.RequestAborted);
+        var end = Math.Min(bytes, abortAfter ?? bytes);
+        for (long offset = 0; offset < end; offset += chunk)
+            await context.Response.Body.WriteAsync(Pattern.AsMemory((int)(offset % PatternLength), (int)Math.Min(chunk, end - offset)), context.RequestAborted);
+        if (abortAfter is not null)
+        {
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            context.Abort();
+        }
     }
 
     public async ValueTask DisposeAsync()

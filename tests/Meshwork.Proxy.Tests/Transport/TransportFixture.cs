@@ -9,8 +9,8 @@ namespace Meshwork.Proxy.Tests.Transport;
 
 /// <summary>
 /// One proxy per transport (Epoll, Sockets) in front of the same <see cref="BulkBackend"/>, started
-/// once for the transport tests. Each has a plain outbound listener (services "bulk", and "nowhere"
-/// whose only endpoint is a port nobody listens on) and an mTLS inbound listener (HTTP/1.1 and
+/// once for the transport tests. Each has a plain outbound listener (services "bulk"; "closing",
+/// a <see cref="CloseDelimitedBackend"/>; and "nowhere", whose only endpoint is a port nobody listens on) and an mTLS inbound listener (HTTP/1.1 and
 /// HTTP/2) whose local app is the backend.
 /// </summary>
 public sealed class TransportFixture : IAsyncLifetime
@@ -23,6 +23,7 @@ public sealed class TransportFixture : IAsyncLifetime
 
     public TestCertificateAuthority Ca { get; } = TestCertificateAuthority.Create();
     public BulkBackend Backend { get; private set; } = null!;
+    public CloseDelimitedBackend Closing { get; } = CloseDelimitedBackend.Start();
 
     /// <summary>Taken and released at once, never handed out again: nothing listens there.</summary>
     public int DeadPort { get; } = FreePort.Next();
@@ -59,10 +60,11 @@ public sealed class TransportFixture : IAsyncLifetime
     {
         var compiled = SnapshotCompiler.Compile(new SnapshotInputs
         {
-            Resources = [Service("edge"), Service("bulk"), Service("nowhere")],
+            Resources = [Service("edge"), Service("bulk"), Service("closing"), Service("nowhere")],
             Instances =
             [
                 Instance("bulk-1", "bulk", Backend.Address),
+                Instance("closing-1", "closing", Closing.Address),
                 Instance("nowhere-1", "nowhere", $"127.0.0.1:{DeadPort}"),
             ],
             Proxy = new ProxyIdentity
@@ -116,6 +118,7 @@ public sealed class TransportFixture : IAsyncLifetime
         await Task.WhenAll(proxies.Values.Select(p => p.DisposeAsync().AsTask()));
         if (Backend is not null)
             await Backend.DisposeAsync();
+        await Closing.DisposeAsync();
         Ca.Dispose();
     }
 
