@@ -10,8 +10,9 @@ namespace Meshwork.Proxy.Tests.Transport;
 /// <summary>
 /// The proxy's transport edge cases through real proxy processes and real HTTP, each run against
 /// the epoll transport and .NET's socket transport so both are held to the same behaviour:
-/// backpressure both ways, a slow reader, a refused upstream, clients that vanish mid-exchange,
-/// many keep-alive connections, HTTP/2 over TLS, and that epoll is the default on Linux.
+/// backpressure both ways, a slow reader, a refused upstream, an upstream or client whose end of
+/// stream (FIN, reset) arrives with its last data, clients that vanish mid-exchange, many keep-alive
+/// connections, HTTP/2 over TLS, and that epoll is the default on Linux.
 /// </summary>
 public sealed class EpollTransportTests(TransportFixture fixture) : IClassFixture<TransportFixture>
 {
