@@ -111,7 +111,7 @@ internal sealed class EpollConnection : ConnectionContext,
                 if (read > 0)
                 {
                     writer.Advance(read);
-                    drained = read < memory.Length;
+                    drained = socket.Drained(read, memory.Length);
                     var flush = await writer.FlushAsync();
                     if (flush.IsCompleted || flush.IsCanceled)
                         break;

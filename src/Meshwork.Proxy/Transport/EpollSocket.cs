@@ -16,6 +16,10 @@ internal sealed unsafe class EpollSocket : IDisposable
 
     private readonly Descriptor descriptor;
     private volatile bool disposed;
+    // The peer's end of stream (or a reset) was reported. Edge-triggered epoll reports it once: if that
+    // report came before the last data was read, a short read is no sign the socket is drained, and
+    // waiting for another event would wait forever. Once set, reads always try (nginx's pending_eof).
+    private volatile bool peerClosed;
 
     public EpollSocket(int fd, EpollLoop loop)
     {
@@ -40,9 +44,14 @@ internal sealed unsafe class EpollSocket : IDisposable
     public Readiness Writable { get; } = new();
     public bool IsDisposed => disposed;
 
+    /// <summary>After a read of <paramref name="read"/> bytes into <paramref name="capacity"/>: must the next one wait for an event?</summary>
+    public bool Drained(int read, int capacity) => read < capacity && !peerClosed;
+
     /// <summary>Event-loop thread: wakes the reader and the writer the event concerns.</summary>
     public void OnEvents(uint events)
     {
+        if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            peerClosed = true;
         if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
             Readable.Signal();
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)

@@ -123,7 +123,7 @@ internal sealed class EpollStream : Stream
         var read = socket.Receive(buffer);
         if (read >= 0)
         {
-            if (read > 0 && read < buffer.Length)
+            if (read > 0 && socket.Drained(read, buffer.Length))
                 MarkDrained(seen);
             return read;
         }
