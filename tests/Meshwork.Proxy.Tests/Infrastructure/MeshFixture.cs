@@ -197,14 +197,7 @@ public sealed class MeshFixture : IAsyncLifetime
         var handler = new SocketsHttpHandler();
         if (clientCertificate is not null)
             handler.SslOptions.ClientCertificates = [clientCertificate];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(Ca.Root);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 server && chain.Build(server);
-        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => Ca.Issued(certificate);
         return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{SecureInboundPort}"), Timeout = TimeSpan.FromSeconds(15) };
     }
 

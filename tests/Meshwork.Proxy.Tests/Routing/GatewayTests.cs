@@ -41,14 +41,7 @@ public sealed class GatewayTests(MeshFixture mesh)
         await using var gateway = await ProxyProcess.StartAsync(snapshot, "proxy-edge");
 
         var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(mesh.Ca.Root);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 server && chain.Build(server);
-        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => mesh.Ca.Issued(certificate);
         using var client = new HttpClient(handler);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{port}/api/items?x=1");

@@ -58,6 +58,16 @@ public sealed class TestCertificateAuthority : IDisposable
         return new IssuedCertificate(spiffeId, certificatePem, keyPem, X509Certificate2.CreateFromPem(certificatePem, keyPem));
     }
 
+    /// <summary>A TLS client's server check that trusts this CA's root only (no system roots).</summary>
+    public bool Issued(X509Certificate? certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return certificate is X509Certificate2 server && chain.Build(server);
+    }
+
     public void Dispose()
     {
         key.Dispose();
