@@ -5,6 +5,7 @@ using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Telemetry;
+using Meshwork.Proxy.Transport;
 using Prometheus;
 using Yarp.ReverseProxy;
 
@@ -65,6 +66,7 @@ public static class AdminEndpoints
         var mirror = services.GetRequiredService<MirrorSender>();
         return new StatsDocument(
             Snapshot: new SnapshotVersion(current?.Version ?? 0, current?.Hash ?? ""),
+            Transport: services.GetService<EpollLoops>() is null ? "sockets" : "epoll",
             Traffic: stats.Totals().Select(t => new TrafficTotals(
                 Direction: t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",
                 Source: t.Key.SourceService,

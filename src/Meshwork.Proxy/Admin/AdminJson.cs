@@ -10,7 +10,8 @@ namespace Meshwork.Proxy.Admin;
 public sealed record SnapshotInfo(
     long Version, string Hash, string? Source, DateTimeOffset? AppliedAt, string? ProxyId, string? SpiffeId, SnapshotApplyResult? LastResult);
 
-public sealed record StatsDocument(SnapshotVersion Snapshot, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
+/// <summary>Transport: "epoll" or "sockets", the socket layer in use (Proxy:Transport, after its fallbacks).</summary>
+public sealed record StatsDocument(SnapshotVersion Snapshot, string Transport, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
 
 public sealed record SnapshotVersion(long Version, string Hash);
 

@@ -291,6 +291,9 @@ public sealed class EpollTransportTests(TransportFixture fixture) : IClassFixtur
         Assert.True(fixture.Proxy(TransportFixture.Epoll).EpollThreadCount() > 0);
         var socketsThreads = fixture.Proxy(TransportFixture.Sockets).ThreadNames();
         Assert.DoesNotContain(socketsThreads, name => name.StartsWith(TransportProxy.EpollThreadPrefix, StringComparison.Ordinal));
+        // What /stats tells an operator matches what runs.
+        Assert.Equal("epoll", await proxy.ReportedTransportAsync());
+        Assert.Equal("sockets", await fixture.Proxy(TransportFixture.Sockets).ReportedTransportAsync());
     }
 
     private HttpClient OutboundClient(string transport, int? receiveBuffer = null) => new(new SocketsHttpHandler

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Meshwork.Proxy.Tests.Infrastructure;
 using Meshwork.Testing.Processes;
 using M = Meshwork.Model.Snapshots;
@@ -16,13 +18,23 @@ public sealed class TransportProxy : IAsyncDisposable
 
     private readonly string directory;
 
-    private TransportProxy(ChildProcess process, string directory)
+    private TransportProxy(ChildProcess process, string directory, int adminPort)
     {
         Process = process;
         this.directory = directory;
+        AdminPort = adminPort;
     }
 
     public ChildProcess Process { get; }
+    public int AdminPort { get; }
+
+    /// <summary>The transport the proxy says it uses (/stats "transport").</summary>
+    public async Task<string?> ReportedTransportAsync()
+    {
+        using var admin = new HttpClient();
+        var stats = await admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats");
+        return stats.GetProperty("transport").GetString();
+    }
 
     public static async Task<TransportProxy> StartAsync(M.ProxySnapshot snapshot, string name, string? transport)
     {
@@ -40,7 +52,7 @@ public sealed class TransportProxy : IAsyncDisposable
         };
         if (transport is not null)
             args.AddRange(["--Proxy:Transport", transport]);
-        var proxy = new TransportProxy(ChildProcess.Start("Meshwork.Proxy", args, name: name), directory);
+        var proxy = new TransportProxy(ChildProcess.Start("Meshwork.Proxy", args, name: name), directory, adminPort);
         try
         {
             await proxy.Process.WaitForHttpOkAsync($"http://127.0.0.1:{adminPort}/ready");
