@@ -43,7 +43,7 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
         }
         else if (epoll is not null)
         {
-            handler.ConnectCallback = (connection, cancellationToken) => EpollStream.ConnectAsync(epoll, connection.DnsEndPoint, cancellationToken);
+            handler.ConnectCallback = (connection, cancellationToken) => ConnectAsync(connection.DnsEndPoint, cancellationToken);
         }
 
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => runtime.Current?.Certificate!;
@@ -68,8 +68,7 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
         await connections.AcquireAsync(endpoint, limit, cancellationToken);
         try
         {
-            var stream = epoll is not null ? await EpollStream.ConnectAsync(epoll, connect.DnsEndPoint, cancellationToken) : await SocketConnectAsync(connect.DnsEndPoint, cancellationToken);
-            return new CountedConnectionStream(stream, connections, endpoint);
+            return new CountedConnectionStream(await ConnectAsync(connect.DnsEndPoint, cancellationToken), connections, endpoint);
         }
         catch
         {
@@ -77,6 +76,10 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
             throw;
         }
     }
+
+    /// <summary>On the epoll loops when the proxy runs them, else as SocketsHttpHandler connects.</summary>
+    private ValueTask<Stream> ConnectAsync(System.Net.DnsEndPoint endpoint, CancellationToken cancellationToken) =>
+        epoll is not null ? EpollStream.ConnectAsync(epoll, endpoint, cancellationToken) : SocketConnectAsync(endpoint, cancellationToken);
 
     private static async ValueTask<Stream> SocketConnectAsync(System.Net.DnsEndPoint endpoint, CancellationToken cancellationToken)
     {

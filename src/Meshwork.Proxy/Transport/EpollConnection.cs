@@ -72,9 +72,6 @@ internal sealed class EpollConnection : ConnectionContext,
     {
         this.abortReason = abortReason;
         socket.Shutdown();
-        // A send loop waiting for room (a peer that stopped reading) must end too.
-        socket.Readable.Signal();
-        socket.Writable.Signal();
         output.Reader.CancelPendingRead();
     }
 
@@ -189,7 +186,6 @@ internal sealed class EpollConnection : ConnectionContext,
             reader.Complete(error);
             // Nothing more will be sent: end the connection, which also ends the receive loop.
             socket.Shutdown();
-            socket.Readable.Signal();
         }
     }
 

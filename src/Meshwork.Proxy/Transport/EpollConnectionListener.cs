@@ -33,16 +33,13 @@ internal sealed class EpollConnectionListener : IConnectionListener
 
     public static EpollConnectionListener Bind(IPEndPoint endpoint, EpollLoops loops, MemoryPool<byte> memoryPool, ILogger logger)
     {
-        var ipv6 = endpoint.AddressFamily == AddressFamily.InterNetworkV6;
-        var fd = Libc.socket(ipv6 ? Libc.AF_INET6 : Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            throw Libc.Error(Libc.Errno);
+        var fd = Libc.TcpSocket(endpoint.AddressFamily);
         try
         {
             // As .NET does for every listening socket on Unix: a restarted proxy can bind while old connections linger in TIME_WAIT.
             Libc.SetOption(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
             // [::] takes IPv4 too, as Kestrel's dual-mode socket does.
-            if (ipv6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
                 Libc.SetOption(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 0);
             if (Libc.Bind(fd, endpoint) is var bindError and not 0)
             {
@@ -87,7 +84,7 @@ internal sealed class EpollConnectionListener : IConnectionListener
                 break;
             // ECONNABORTED (the client gave up before accept) needs nothing; out of descriptors
             // (EMFILE, ENFILE) leaves the connection queued, so pause instead of spinning, as nginx does.
-            if (errno != 103)
+            if (errno != Libc.ECONNABORTED)
             {
                 logger.LogError("accept failed with errno {Errno} on {EndPoint}; retrying in 100 ms", errno, EndPoint);
                 await Task.Delay(100, cancellationToken);

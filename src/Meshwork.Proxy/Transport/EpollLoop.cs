@@ -20,13 +20,13 @@ public sealed unsafe class EpollLoop : IDisposable
     // is half a request, about 9 µs of work: at most about 2 ms). 256 measured 4% less CPU per
     // request than 64 (bench/proxy.sh A/B, 64 wrk connections): bigger batches, fewer wake-ups.
     private const int BatchSize = 256;
+    private const ulong WakeSlot = ulong.MaxValue;
 
     [ThreadStatic]
     private static EpollLoop? current;
 
     private List<DeferredSend> deferred = [];
     private List<DeferredSend> running = [];
-    private const ulong WakeSlot = ulong.MaxValue;
 
     private readonly int epollFd;
     private readonly int wakeFd;

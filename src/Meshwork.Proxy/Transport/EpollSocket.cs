@@ -163,6 +163,10 @@ internal sealed unsafe class EpollSocket : IDisposable
             if (added)
                 descriptor.DangerousRelease();
         }
+        // Shutdown's events arrive through the loop later (and never for a socket not yet connected):
+        // wake the reader and the writer now (a writer may wait for room a gone peer will never make).
+        Readable.Signal();
+        Writable.Signal();
     }
 
     public void Dispose()
@@ -170,11 +174,8 @@ internal sealed unsafe class EpollSocket : IDisposable
         if (disposed)
             return;
         disposed = true;
+        // Woken waiters see the socket disposed.
         Shutdown();
-        // Shutdown's events arrive through the loop later (and never for a socket not yet connected):
-        // wake any waiter now, it sees the socket disposed.
-        Readable.Signal();
-        Writable.Signal();
         descriptor.Dispose();
     }
 

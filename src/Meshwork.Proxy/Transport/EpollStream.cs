@@ -39,9 +39,7 @@ internal sealed class EpollStream : Stream
 
     private static async ValueTask<Stream> ConnectAsync(EpollLoops loops, IPEndPoint endpoint, CancellationToken cancellationToken)
     {
-        var fd = Libc.socket(endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            throw Libc.Error(Libc.Errno);
+        var fd = Libc.TcpSocket(endpoint.AddressFamily);
         Libc.SetNoDelay(fd);
         var errno = Libc.Connect(fd, endpoint);
         if (errno != 0 && errno != Libc.EINPROGRESS)

@@ -12,7 +12,7 @@ internal static unsafe partial class Libc
 {
     private const string Library = "libc.so.6";
 
-    public const int EAGAIN = 11, EINTR = 4, EINPROGRESS = 115;
+    public const int EAGAIN = 11, EINTR = 4, EINPROGRESS = 115, ECONNABORTED = 103;
     public const int EPOLL_CTL_ADD = 1;
     public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
     public const int SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, EPOLL_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
@@ -83,6 +83,13 @@ internal static unsafe partial class Libc
         9 => (int)SocketError.OperationAborted,
         _ => (int)SocketError.SocketError,
     };
+
+    /// <summary>A non-blocking, close-on-exec TCP socket of the endpoint's family.</summary>
+    public static int TcpSocket(AddressFamily family)
+    {
+        var fd = socket(family == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        return fd >= 0 ? fd : throw Error(Errno);
+    }
 
     public static void SetNoDelay(int fd) => SetOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 
