@@ -23,6 +23,8 @@ public sealed class LeaderElection(
     private readonly Lock gate = new();
     private long validUntil;   // Stopwatch timestamp; 0: not leader
     private long since;
+    // A renewal failed while leader: the database was away, so leases went unrenewed meanwhile.
+    private bool interrupted;
 
     public string ReplicaId => options.Value.EffectiveReplicaId;
 
@@ -34,7 +36,10 @@ public sealed class LeaderElection(
         }
     }
 
-    /// <summary>How long this process has been leader without interruption (zero when it is not).</summary>
+    /// <summary>
+    /// How long this process has been leader with every renewal succeeding (zero when it is not): a
+    /// failed renewal starts it again, because while the database was away no replica renewed leases.
+    /// </summary>
     public TimeSpan LeaderFor
     {
         get
@@ -63,6 +68,7 @@ public sealed class LeaderElection(
                 held = false;
                 if (IsLeader)
                 {
+                    lock (gate) interrupted = true;
                     await DelayAsync(duration / 6, stoppingToken);
                     continue;
                 }
@@ -101,7 +107,8 @@ public sealed class LeaderElection(
             if (held)
             {
                 validUntil = attemptStarted + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-                if (!was) since = Stopwatch.GetTimestamp();
+                if (!was || interrupted) since = Stopwatch.GetTimestamp();
+                interrupted = false;
             }
             else
             {

@@ -3,6 +3,7 @@ using Meshwork.Protocol.Transport;
 using Meshwork.Testing.Processes;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -113,6 +114,17 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         }
         throw new TimeoutException($"control plane not healthy within 60 s:\n{Output}");
     }
+
+    public bool IsRunning => process is { HasExited: false };
+
+    /// <summary>GET /replica on the health port: its replica id, whether it holds the leader lease, how many proxies it holds.</summary>
+    public async Task<ReplicaInfo> ReplicaInfoAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return (await http.GetFromJsonAsync<ReplicaInfo>($"http://127.0.0.1:{HttpPort}/replica"))!;
+    }
+
+    public sealed record ReplicaInfo(string ReplicaId, bool Leader, int Proxies);
 
     /// <summary>Hard kill, like a crash: no graceful stream shutdown.</summary>
     public async Task KillAsync()

@@ -29,12 +29,16 @@ public sealed class MeshProxy : IAsyncDisposable
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 
-    public static async Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress)
+    public static Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress) =>
+        StartAsync(controlPlane.Address, controlPlane.TrustBundleFile, token, id, service, version, appAddress);
+
+    public static async Task<MeshProxy> StartAsync(string controlPlaneAddresses, string trustBundleFile, string token, string id, string service, string version,
+        string? appAddress)
     {
         var proxy = new MeshProxy(id, service, version, appAddress);
         try
         {
-            await proxy.StartAsync(controlPlane, token);
+            await proxy.StartAsync(controlPlaneAddresses, trustBundleFile, token);
         }
         catch
         {
@@ -48,7 +52,11 @@ public sealed class MeshProxy : IAsyncDisposable
     /// (Re)starts the process on the same ports and state directory; waits until a snapshot serves.
     /// The proxy trusts the control plane's trust bundle unless given another one.
     /// </summary>
-    public async Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null)
+    public Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null) =>
+        StartAsync(controlPlane.Address, trustBundleFile ?? controlPlane.TrustBundleFile, token, appAddress);
+
+    /// <summary>(Re)starts the process against <paramref name="controlPlaneAddresses"/> (comma-separated replicas).</summary>
+    public async Task StartAsync(string controlPlaneAddresses, string trustBundleFile, string token, string? appAddress = null)
     {
         AppAddress = appAddress ?? AppAddress;
         string[] args =
@@ -59,8 +67,8 @@ public sealed class MeshProxy : IAsyncDisposable
             "--Proxy:OutboundPort", OutboundPort.ToString(),
             "--Proxy:StateDirectory", StateDirectory,
             "--Logging:LogLevel:Default", "Warning",
-            "--ControlPlaneClient:Address", controlPlane.Address,
-            "--ControlPlaneClient:TrustBundleFile", trustBundleFile ?? controlPlane.TrustBundleFile,
+            "--ControlPlaneClient:Address", controlPlaneAddresses,
+            "--ControlPlaneClient:TrustBundleFile", trustBundleFile,
             "--ControlPlaneClient:BootstrapToken", token,
             "--ControlPlaneClient:ProxyId", Id,
             "--ControlPlaneClient:Service", Service,
