@@ -11,28 +11,37 @@ using Microsoft.Extensions.Options;
 
 namespace Meshwork.Portal.Tests.Live;
 
-/// <summary>The portal's watcher against a real h2c gRPC server on loopback.</summary>
+/// <summary>The portal's watcher against real h2c gRPC servers on loopback (two for the replica cases).</summary>
 public sealed class MeshStatusWatcherTests : IAsyncLifetime
 {
     private readonly TestMeshStatusService controlPlane = new();
-    private WebApplication? server;
+    private readonly TestMeshStatusService replica = new();
+    private readonly List<WebApplication> servers = [];
     private string address = "";
+    private string replicaAddress = "";
 
     public async Task InitializeAsync()
+    {
+        address = await StartAsync(controlPlane);
+        replicaAddress = await StartAsync(replica);
+    }
+
+    private async Task<string> StartAsync(TestMeshStatusService service)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton(controlPlane);
-        server = builder.Build();
+        builder.Services.AddSingleton(service);
+        var server = builder.Build();
+        servers.Add(server);
         server.MapGrpcService<TestMeshStatusService>();
         await server.StartAsync();
-        address = server.Urls.Single().Replace("[::1]", "127.0.0.1");
+        return server.Urls.Single().Replace("[::1]", "127.0.0.1");
     }
 
     public async Task DisposeAsync()
     {
-        if (server is not null)
+        foreach (var server in servers)
             await server.DisposeAsync();
     }
 
@@ -128,6 +137,36 @@ public sealed class MeshStatusWatcherTests : IAsyncLifetime
             await WaitForAsync(() => state.Current.LastError is not null, "the connection error");
             Assert.Equal(LiveConnection.Connecting, state.Current.Connection);
             Assert.Null(state.Current.UpdatedAt);
+        }
+        finally
+        {
+            await watcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_TwoReplicas_OneStreamEachAndALostOneLeavesTheOthersProxies()
+    {
+        var addresses = $"{address},{replicaAddress}";
+        var state = new MeshStatusState(addresses);
+        using var watcher = new MeshStatusWatcher(state, Options.Create(new PortalOptions { ControlPlane = { Address = addresses } }), NullLogger<MeshStatusWatcher>.Instance);
+        await watcher.StartAsync(CancellationToken.None);
+        try
+        {
+            var fromFirst = new StatusUpdate { FullState = true, AtUnixMs = 1_000 };
+            fromFirst.Proxies.Add(Proxy("p1"));
+            await controlPlane.SendAsync(fromFirst);
+            var fromReplica = new StatusUpdate { FullState = true, AtUnixMs = 1_000 };
+            fromReplica.Proxies.Add(Proxy("p2"));
+            await replica.SendAsync(fromReplica);
+            await WaitForAsync(() => state.Current.Proxies.Count == 2, "both replicas' proxies");
+            Assert.Equal("2 of 2 control planes", state.Current.ControlPlanesSummary);
+
+            replica.EndCall();
+            await WaitForAsync(() => state.Current.Degraded, "the replica's stream is lost");
+            Assert.Equal(["p1"], state.Current.Proxies.Select(p => p.ProxyId));
+            Assert.Equal(LiveConnection.Connected, state.Current.Connection);
+            Assert.Equal(1, controlPlane.Calls); // the other stream lives on: each reconnects on its own
         }
         finally
         {
