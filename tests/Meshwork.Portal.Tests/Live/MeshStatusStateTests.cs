@@ -22,6 +22,15 @@ public sealed class MeshStatusStateTests
         return update;
     }
 
+    /// <summary>web-1 on replica A, web-2 on replica B.</summary>
+    private static MeshStatusState TwoReplicasOneProxyEach()
+    {
+        var state = new MeshStatusState($"{A},{B}");
+        state.Apply(A, FullState(Proxy("web-1")));
+        state.Apply(B, FullState(Proxy("web-2")));
+        return state;
+    }
+
     /// <summary>Signals for calls taking <paramref name="latenciesMs"/>, reported over a 10 s window.</summary>
     private static GoldenSignals Signals(IEnumerable<int> latenciesMs, int failures = 0)
     {
@@ -66,9 +75,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Disconnected_OneReplicaGoesAway_KeepsTheOthersProxiesAndHidesItsOwn()
     {
-        var state = new MeshStatusState($"{A},{B}");
-        state.Apply(A, FullState(Proxy("web-1")));
-        state.Apply(B, FullState(Proxy("web-2")));
+        var state = TwoReplicasOneProxyEach();
 
         state.Disconnected(B, "Unavailable: connection refused");
 
@@ -83,9 +90,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Disconnected_EveryReplica_KeepsTheLastStateOfAllMarkedStale()
     {
-        var state = new MeshStatusState($"{A},{B}");
-        state.Apply(A, FullState(Proxy("web-1")));
-        state.Apply(B, FullState(Proxy("web-2")));
+        var state = TwoReplicasOneProxyEach();
 
         state.Disconnected(A, "gone");
         state.Disconnected(B, "gone too");
