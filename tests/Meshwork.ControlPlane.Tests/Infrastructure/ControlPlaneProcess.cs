@@ -28,6 +28,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         this.connectionString = connectionString;
         this.settings = settings;
         Plaintext = settings.TryGetValue("ControlPlane__GrpcPlaintext", out var plaintext) && bool.Parse(plaintext);
+        CaKey = settings.TryGetValue("ControlPlane__CaKeyEncryptionKey", out var caKey) ? caKey : Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     }
 
     public int GrpcPort { get; } = FreePort.Next();
@@ -44,8 +45,8 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     /// <summary>A gRPC channel as proxies and the portal open it: TLS verified against <see cref="TrustBundleFile"/>.</summary>
     public GrpcChannel NewChannel() => ControlPlaneTls.Channel(Address, TrustBundleFile, NullLogger.Instance);
 
-    /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane.</summary>
-    public string CaKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane (and its replicas).</summary>
+    public string CaKey { get; }
 
     public string Output
     {
@@ -66,6 +67,14 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         }
         return controlPlane;
     }
+
+    /// <summary>
+    /// A second control plane process (replica) on the same database and CA key, so it serves the same
+    /// mesh root. Start it once this one is healthy: two replicas starting together on an empty
+    /// database may each create a root.
+    /// </summary>
+    public Task<ControlPlaneProcess> StartReplicaAsync() =>
+        StartAsync(connectionString, new Dictionary<string, string>(settings) { ["ControlPlane__CaKeyEncryptionKey"] = CaKey });
 
     public async Task StartAsync()
     {
