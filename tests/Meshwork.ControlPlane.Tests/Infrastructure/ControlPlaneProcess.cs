@@ -68,14 +68,6 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         return controlPlane;
     }
 
-    /// <summary>
-    /// A second control plane process (replica) on the same database and CA key, so it serves the same
-    /// mesh root. Start it once this one is healthy: two replicas starting together on an empty
-    /// database may each create a root.
-    /// </summary>
-    public Task<ControlPlaneProcess> StartReplicaAsync() =>
-        StartAsync(connectionString, new Dictionary<string, string>(settings) { ["ControlPlane__CaKeyEncryptionKey"] = CaKey });
-
     public async Task StartAsync()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Meshwork.ControlPlane.dll");

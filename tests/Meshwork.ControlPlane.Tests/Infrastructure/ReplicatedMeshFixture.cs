@@ -32,8 +32,8 @@ public sealed class ReplicatedMeshFixture : IAsyncLifetime
     public MeshProxy Web { get; private set; } = null!;
     public IReadOnlyList<MeshProxy> Proxies { get; private set; } = [];
 
-    /// <summary>Both replicas, comma-separated, as proxies are configured.</summary>
-    public string Addresses => string.Join(",", Replicas.Select(r => r.Address));
+    /// <summary>Both replicas' addresses, as proxies are configured.</summary>
+    public IReadOnlyList<string> Addresses => Replicas.Select(r => r.Address).ToList();
 
     public async Task InitializeAsync()
     {

@@ -53,6 +53,8 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
                 await status.WaitUntilAsync(s => s.Proxy(proxy.Id) is { Connected: true } p && p.AckedVersion == p.SentVersion && p.SentVersion > 0,
                     Generous, $"{proxy.Id} on the surviving replica and in sync");
             var failover = stopwatch.Elapsed;
+            foreach (var proxy in stranded)
+                Assert.Equal((survivor.Address, true), await proxy.ControlPlaneLinkAsync());
             output.WriteLine($"{string.Join(", ", stranded.Select(p => p.Id))} on the other replica and in sync {failover.TotalMilliseconds:0} ms after the kill");
             await Task.Delay(1000);
             await load.DisposeAsync();
