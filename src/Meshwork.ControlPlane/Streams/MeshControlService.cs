@@ -62,7 +62,10 @@ public sealed class MeshControlService(
         var connection = new ProxyConnection(hello, IdentityOf(hello), publicKey);
         connections.Add(connection);
         var now = time.GetUtcNow();
-        registry.Register(new RegisteredInstance
+        // An endpoint only once its proxy serves a snapshot (it holds its certificate and can terminate
+        // mTLS): one it brought along, or the first it ACKs here. Callers never reach a proxy that
+        // is still waiting for its first configuration.
+        var instance = new RegisteredInstance
         {
             ConnectionId = connection.Id,
             Instance = new Instance
@@ -77,7 +80,9 @@ public sealed class MeshControlService(
             },
             Labels = hello.Labels.ToDictionary(),
             Gateway = hello.Gateway,
-        });
+        };
+        if (hello.CurrentVersion != 0) registry.Register(instance);
+        else connection.UnregisteredInstance = instance;
         fleet.Upsert(hello.ProxyId, status =>
         {
             status.Service = hello.Service;
@@ -173,6 +178,11 @@ public sealed class MeshControlService(
         switch (message.MessageCase)
         {
             case ProxyMessage.MessageOneofCase.Ack:
+                if (connection.UnregisteredInstance is { } waiting)
+                {
+                    connection.UnregisteredInstance = null;
+                    registry.Register(waiting);
+                }
                 fleet.Upsert(connection.ProxyId, status =>
                 {
                     status.AckedVersion = message.Ack.Version;
@@ -205,7 +215,10 @@ public sealed class MeshControlService(
                         fleet.Event("HealthChanged", health == InstanceHealth.Healthy ? "Info" : "Warning", connection.ProxyId,
                             connection.Identity.Service, connection.Identity.Namespace, $"app is {health}: {message.AppHealth.Detail}");
                 }
-                registry.SetHealth(connection.ProxyId, health);
+                if (connection.UnregisteredInstance is { } unregistered)
+                    connection.UnregisteredInstance = unregistered with { Instance = unregistered.Instance with { Health = health } };
+                else
+                    registry.SetHealth(connection.ProxyId, health);
                 break;
             case ProxyMessage.MessageOneofCase.Stats:
                 stats.Record(message.Stats);

@@ -47,6 +47,9 @@ public sealed class ProxyConnection
     /// <summary>Last app health the proxy reported (events fire on changes only).</summary>
     public Model.Resources.InstanceHealth AppHealth { get; set; }
 
+    /// <summary>Its instance, kept out of the registry until the proxy ACKs its first snapshot (it arrived with none).</summary>
+    public RegisteredInstance? UnregisteredInstance { get; set; }
+
     /// <summary>The reason the proxy gave in its Goodbye (it is stopping on purpose); null while it has not said one.</summary>
     public string? GoodbyeReason { get; set; }
 
