@@ -9,8 +9,9 @@ using Meshwork.Protocol.Snapshots;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 
-// Convergence benchmark: N simulated proxies against one real control plane process.
+// Convergence benchmark: N simulated proxies against one or more real control plane processes (replicas over one database).
 //   --proxies N   --changes K   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
+//   --replicas R  (default 1; R > 1 spreads the proxies over the replicas and measures the failover of a killed one)
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
@@ -18,6 +19,7 @@ var proxies = Option("proxies", 100);
 var changes = Option("changes", proxies >= 5000 ? 3 : 5);
 var reportInterval = TimeSpan.FromMilliseconds(Option("report-interval-ms", 1000));
 var streamsPerConnection = Option("streams-per-connection", 50);
+var replicas = Option("replicas", 1);
 var inv = CultureInfo.InvariantCulture;
 void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
 
@@ -26,15 +28,7 @@ var connectionString = await MigratedDatabase.CreateAsync();
 string secret;
 await using (var db = MigratedDatabase.OpenContext(connectionString))
     secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2), "bench")).Secret;
-async Task ApplyAsync(Resource resource)
-{
-    await using var db = MigratedDatabase.OpenContext(connectionString);
-    var store = new ResourceService(db, TimeProvider.System);
-    var current = await store.GetAsync(resource.Key);
-    var result = await store.ApplyAsync(resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } },
-        new ChangeActor("bench", ChangeSource.Api));
-    if (result is not ChangeResult.Applied) throw new InvalidOperationException($"apply failed: {result}");
-}
+Task ApplyAsync(Resource resource) => StoredResources.ReplaceAsync(connectionString, resource, new ChangeActor("bench", ChangeSource.Api));
 HttpRoute Route(string version) => new()
 {
     Metadata = new ResourceMetadata { Name = "bench-route" },
@@ -45,19 +39,23 @@ for (var s = 0; s < 10; s++)
     await ApplyAsync(new Service { Metadata = new ResourceMetadata { Name = $"svc-{s}" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] });
 await ApplyAsync(Route("v1"));
 
-// --- control plane
-var cp = new ControlPlaneHost(connectionString);
-await cp.StartAsync();
+// --- control plane replicas: one after another, so the first creates the root CA and the others load it.
+var cps = ControlPlaneHost.Replicas(connectionString, replicas);
+foreach (var replica in cps)
+    await replica.StartAsync();
+long Rss() => cps.Sum(c => c.RssKb());
+double Cpu() => cps.Sum(c => c.CpuSeconds());
 await Task.Delay(2000);
-var baselineRss = cp.RssKb();
-var baselineCpu = cp.CpuSeconds();
-Log($"control plane up on {cp.Address}, RSS {baselineRss} kB");
+var baselineRss = Rss();
+var baselineCpu = Cpu();
+Log($"control plane up on {string.Join(", ", cps.Select(c => c.Address))}, RSS {baselineRss} kB");
 
 // --- the fleet: 20 instances of the declared services (their endpoints are in every snapshot), the rest sidecars of undeclared services.
 string? Marker(ProxySnapshot snapshot) =>
     snapshot.VirtualHosts.FirstOrDefault(v => v.Name == "svc-0.default")?.Rules.FirstOrDefault()?.Backends.FirstOrDefault()?.Cluster;
-var channels = Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
-    .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray();
+// channels[replica][group]: proxy i uses group i / S on every replica (at most S streams per connection).
+var channels = cps.Select(cp => Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
+    .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray()).ToArray();
 var fleet = Enumerable.Range(0, proxies).Select(i =>
 {
     var service = i < 20 ? $"svc-{i / 2}" : $"sim-{i % 50}";
@@ -67,7 +65,8 @@ var fleet = Enumerable.Range(0, proxies).Select(i =>
         InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
     };
-    return new SimProxy(channels[i / streamsPerConnection], hello, Marker);
+    // Every proxy is given every replica, starting at its own (i mod R), so the fleet is spread evenly.
+    return new SimProxy(channels.Select(c => c[i / streamsPerConnection]).ToArray(), i % replicas, hello, Marker);
 }).ToArray();
 using var stop = new CancellationTokenSource();
 var connectWatch = Stopwatch.StartNew();
@@ -87,10 +86,10 @@ async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
 if (!await WaitAsync(() => fleet.All(p => p.LastMarker == "svc-0.default|v1"), TimeSpan.FromMinutes(5)))
     throw new TimeoutException($"only {fleet.Count(p => p.LastMarker is not null)} of {proxies} proxies got a snapshot");
 var connectSeconds = connectWatch.Elapsed.TotalSeconds;
-var connectCpu = cp.CpuSeconds() - baselineCpu;
+var connectCpu = Cpu() - baselineCpu;
 Log($"{proxies} proxies connected and ACKed in {connectSeconds:0.00} s (control plane CPU {connectCpu:0.00} s)");
 await Task.Delay(3000);
-var rss = cp.RssKb();
+var rss = Rss();
 var rssPerProxy = (rss - baselineRss) / (double)proxies;
 Log($"control plane RSS {rss} kB ({rssPerProxy:0.0} kB per proxy)");
 
@@ -98,11 +97,12 @@ Log($"control plane RSS {rss} kB ({rssPerProxy:0.0} kB per proxy)");
 var latencies = new List<double>();
 var lasts = new List<double>();
 var changeCpu = new List<double>();
+var cluster = "svc-0.default|v1";
 for (var k = 1; k <= changes; k++)
 {
     var version = k % 2 == 1 ? "v2" : "v1";
-    var cluster = $"svc-0.default|{version}";
-    var cpuBefore = cp.CpuSeconds();
+    cluster = $"svc-0.default|{version}";
+    var cpuBefore = Cpu();
     await ApplyAsync(Route(version));
     var committed = Stopwatch.GetTimestamp();
     if (!await WaitAsync(() => fleet.All(p => p.LastMarker == cluster), TimeSpan.FromSeconds(120)))
@@ -111,33 +111,57 @@ for (var k = 1; k <= changes; k++)
     latencies.AddRange(perProxy);
     lasts.Add(perProxy.Max());
     await Task.Delay(1000);
-    changeCpu.Add(cp.CpuSeconds() - cpuBefore);
+    changeCpu.Add(Cpu() - cpuBefore);
     Log($"change {k} ({version}): p50 {Percentile(perProxy, 0.5):0} ms, last {perProxy.Max():0} ms");
 }
 
-// --- reconnect storm: crash the control plane, restart it, time until every proxy is back and ACKed a fresh snapshot.
-await cp.KillAsync();
+// --- failover (R > 1): crash replica 1, time until every proxy that was on it is connected to another
+// and has ACKed a snapshot carrying the current route; then restart it for the storm.
+double? failoverSeconds = null;
+var failoverProxies = 0;
+if (replicas > 1)
+{
+    var moving = fleet.Where(p => p.Replica == 0).ToArray();
+    var connectsAtKill = moving.Select(p => p.Connects).ToArray();
+    failoverProxies = moving.Length;
+    var killTicks = Stopwatch.GetTimestamp();
+    var failoverWatch = Stopwatch.StartNew();
+    await cps[0].KillAsync();
+    bool InSyncElsewhere(SimProxy p, int i) =>
+        p.Replica != 0 && p.Connects > connectsAtKill[i] && p.LastAckTicks > killTicks && p.LastMarker == cluster;
+    if (!await WaitAsync(() => moving.Select(InSyncElsewhere).All(x => x), TimeSpan.FromMinutes(5)))
+        throw new TimeoutException($"failover: only {moving.Where(InSyncElsewhere).Count()} of {moving.Length} proxies of {cps[0].ReplicaId} moved and in sync");
+    failoverSeconds = failoverWatch.Elapsed.TotalSeconds;
+    Log($"failover: all {moving.Length} proxies of {cps[0].ReplicaId} on another replica and in sync {failoverSeconds:0.00} s after the kill");
+    await cps[0].StartAsync();
+}
+
+// --- reconnect storm: crash every replica, restart them, time until every proxy is back and ACKed a fresh snapshot.
+foreach (var replica in cps)
+    await replica.KillAsync();
 await Task.Delay(2000);
 var connectsBefore = fleet.Select(p => p.Connects).ToArray();
 var stormWatch = Stopwatch.StartNew();
 var restartTicks = Stopwatch.GetTimestamp();
-await cp.StartAsync();
-var stormCpuStart = cp.CpuSeconds();
+await Task.WhenAll(cps.Select(c => c.StartAsync()));
+var stormCpuStart = Cpu();
 if (!await WaitAsync(() => fleet.Select((p, i) => p.Connects > connectsBefore[i] && p.LastAckTicks > restartTicks).All(x => x), TimeSpan.FromMinutes(5)))
     throw new TimeoutException($"storm: only {fleet.Where((p, i) => p.Connects > connectsBefore[i]).Count()} of {proxies} reconnected");
 var stormSeconds = stormWatch.Elapsed.TotalSeconds;
-var stormCpu = cp.CpuSeconds() - stormCpuStart;
+var stormCpu = Cpu() - stormCpuStart;
 Log($"reconnect storm: all {proxies} proxies back and ACKed {stormSeconds:0.00} s after the restart began (CPU {stormCpu:0.00} s)");
 
 await stop.CancelAsync();
 await Task.WhenAll(tasks);
-await cp.KillAsync();
-Directory.Delete(Path.GetDirectoryName(cp.TrustBundleFile)!, recursive: true);
+foreach (var replica in cps)
+    await replica.KillAsync();
+Directory.Delete(Path.GetDirectoryName(cps[0].TrustBundleFile)!, recursive: true);
 
 var sorted = latencies.Order().ToArray();
-Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
+var failover = failoverSeconds is { } seconds ? string.Create(inv, $" failover_s={seconds:0.0}") : "";
+Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} replicas={replicas} failover_proxies={failoverProxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
 Console.WriteLine(string.Create(inv,
-    $"convergence: proxies={proxies} p50_ms={Percentile(sorted, 0.5):0} p99_ms={Percentile(sorted, 0.99):0} last_ms={lasts.Max():0} storm_recovery_s={stormSeconds:0.0} rss_kb_per_proxy={rssPerProxy:0.0}"));
+    $"convergence: proxies={proxies} p50_ms={Percentile(sorted, 0.5):0} p99_ms={Percentile(sorted, 0.99):0} last_ms={lasts.Max():0} storm_recovery_s={stormSeconds:0.0} rss_kb_per_proxy={rssPerProxy:0.0}{failover}"));
 return 0;
 
 static double Percentile(IReadOnlyList<double> values, double q)

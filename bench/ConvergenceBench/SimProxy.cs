@@ -13,8 +13,11 @@ namespace ConvergenceBench;
 /// <summary>
 /// A lightweight proxy: the real stream protocol (Hello with token, parse every snapshot, ACK,
 /// app health every second) and the real proxy's jittered reconnect policy, without YARP.
+/// Given several control plane replicas (one channel each), it starts on <paramref name="firstReplica"/>
+/// and, whenever a stream breaks or a connect fails, tries the next one, as a proxy given a list of
+/// control plane addresses fails over.
 /// </summary>
-internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?> marker)
+internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstReplica, Hello hello, Func<ProxySnapshot, string?> marker)
 {
     // Bench shortcut: a real proxy makes its own key, but 5,000 P-256 keys and CSRs would only time
     // the simulator. The control plane checks each Hello's CSR and signs a certificate for its public
@@ -40,15 +43,17 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
 
     public bool Connected { get; private set; }
 
+    /// <summary>Index (in the channels given) of the replica it is connected or connecting to.</summary>
+    public int Replica { get; private set; } = firstReplica;
+
     public async Task RunAsync(TimeSpan reportInterval, CancellationToken ct)
     {
-        var client = new MeshControl.MeshControlClient(channel);
         while (!ct.IsCancellationRequested)
         {
             TimeSpan? retryAfter = null;
             try
             {
-                using var call = client.Connect(cancellationToken: ct);
+                using var call = new MeshControl.MeshControlClient(channels[Replica]).Connect(cancellationToken: ct);
                 if (hello.CertificateSigningRequest.IsEmpty)
                     hello.CertificateSigningRequest = SharedSigningRequests[(int)((uint)Id.GetHashCode() % SharedSigningRequests.Length)];
                 hello.CurrentVersion = servingVersion;
@@ -105,6 +110,7 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
             {
             }
             Connected = false;
+            Replica = (Replica + 1) % channels.Count;
             try
             {
                 await Task.Delay(backoff.Next(retryAfter), ct);
