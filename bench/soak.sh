@@ -73,7 +73,7 @@ rss_sample() {
   for pidfile in "$state"/run/*.pid; do
     name=$(basename "$pidfile" .pid); pid=$(cat "$pidfile")
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-    [[ -n "$rss" ]] && echo "$name $pid $rss"
+    if [[ -n "$rss" ]]; then echo "$name $pid $rss"; fi
   done
 }
 
@@ -85,10 +85,14 @@ kill_replicas() { # PHASE-START (in $SECONDS)
   for ((k = 1; k <= kills; k++)); do
     due=$((start + k * kill_every - SECONDS))
     sleep $((due > 0 ? due : 0))
+    # A restart slower than the period must not push a kill past the phase's end.
+    ((SECONDS - start < seconds)) || break
     victim=${victims[$(((k - 1) % ${#victims[@]}))]}
     pid=$(cat "$state/run/$victim.pid")
     log "kill -9 $victim (pid $pid), then ./meshwork up restarts it"
     kill -KILL "$pid"
+    # SIGKILL is not instant: `up` would still see the process and leave it as it is.
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     if ./meshwork up >>"$state/restarts.log" 2>&1; then log "$victim is back (pid $(cat "$state/run/$victim.pid"))"
     else log "restarting $victim failed (log: $state/restarts.log)"; fi
     echo "$victim" >>"$state/kills"
