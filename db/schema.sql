@@ -170,3 +170,71 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202022005_SharedRegistry') THEN
+    CREATE TABLE control_plane_leases (
+        name character varying(64) NOT NULL,
+        holder character varying(253) NOT NULL,
+        acquired_at timestamp with time zone NOT NULL,
+        expires_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_control_plane_leases" PRIMARY KEY (name)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202022005_SharedRegistry') THEN
+    CREATE TABLE registry_instances (
+        proxy_id character varying(253) NOT NULL,
+        service character varying(253) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        version character varying(253) NOT NULL,
+        address character varying(300) NOT NULL,
+        health character varying(16) NOT NULL,
+        labels jsonb NOT NULL,
+        gateway boolean NOT NULL,
+        replica_id character varying(253) NOT NULL,
+        connection_id uuid NOT NULL,
+        registered_at timestamp with time zone NOT NULL,
+        lease_expires_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_registry_instances" PRIMARY KEY (proxy_id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202022005_SharedRegistry') THEN
+    CREATE TABLE workload_certificates (
+        proxy_id character varying(253) NOT NULL,
+        spiffe_id character varying(1000) NOT NULL,
+        certificate_pem text NOT NULL,
+        subject_public_key_info bytea NOT NULL,
+        not_before timestamp with time zone NOT NULL,
+        not_after timestamp with time zone NOT NULL,
+        issued_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_workload_certificates" PRIMARY KEY (proxy_id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202022005_SharedRegistry') THEN
+    CREATE INDEX ix_registry_instances_lease_expires_at ON registry_instances (lease_expires_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202022005_SharedRegistry') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261202022005_SharedRegistry', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

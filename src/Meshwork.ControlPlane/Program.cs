@@ -1,6 +1,7 @@
 using Meshwork.ControlPlane.Certificates;
 using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Leadership;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.ControlPlane.Status;
@@ -49,7 +50,13 @@ builder.Services.AddSingleton<GrpcServerCertificate>();
 builder.Services.AddSingleton<CertificateAuthorityLoader>();
 builder.Services.AddSingleton<BootstrapTokenValidator>();
 builder.Services.AddSingleton<DesiredStateReader>();
+builder.Services.AddSingleton<SharedRegistryReader>();
+builder.Services.AddSingleton<LeaderElection>();
 builder.Services.AddHostedService<ControlPlaneStartup>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SharedRegistryReader>());
+builder.Services.AddHostedService<RegistryLeaseWriter>();
+builder.Services.AddHostedService<WorkloadCertificateWriter>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
 builder.Services.AddSingleton<SnapshotPublisher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
 builder.Services.AddHostedService<StoreChangeSubscription>();
@@ -61,6 +68,7 @@ if (settings.GrpcPlaintext)
     app.Logger.LogWarning("ControlPlane:GrpcPlaintext is on: gRPC port {Port} is cleartext h2c, bootstrap and status tokens cross the network unencrypted. Development only.",
         settings.GrpcPort);
 app.MapDefaultEndpoints();
+app.MapReplicaEndpoint();
 app.MapGrpcService<MeshControlService>();
 app.MapGrpcService<MeshStatusService>();
 app.Run();

@@ -4,20 +4,28 @@ using Microsoft.EntityFrameworkCore;
 namespace Meshwork.Store;
 
 /// <summary>
-/// Desired state, its history and audit, plus the control plane's durable secrets. Runtime state
-/// (proxy status, instances, metrics) is never stored here. Write resources only through
-/// <see cref="ResourceService"/>: it is what keeps versions, revisions and the audit chain consistent.
+/// Desired state, its history and audit, the control plane's durable secrets, and the state its
+/// replicas share: the service registry (instances under leases), leases such as the leader's,
+/// and the workload certificates they issued. Proxy status and metrics are never stored here.
+/// Write resources only through <see cref="ResourceService"/>: it is what keeps versions,
+/// revisions and the audit chain consistent.
 /// </summary>
 public sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> options) : DbContext(options)
 {
     /// <summary>The channel <see cref="ResourceService"/> notifies on commit; payload "Kind/namespace/name:version".</summary>
     public const string ChangesChannel = "meshwork_changes";
 
+    /// <summary>The channel <see cref="Registry.InstanceLeaseStore"/> notifies when instances join, change or leave; payload: the writer's replica id.</summary>
+    public const string RegistryChannel = "meshwork_registry";
+
     public DbSet<ResourceRow> Resources => Set<ResourceRow>();
     public DbSet<ResourceRevisionRow> ResourceRevisions => Set<ResourceRevisionRow>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<BootstrapToken> BootstrapTokens => Set<BootstrapToken>();
     public DbSet<CertificateAuthority> CertificateAuthorities => Set<CertificateAuthority>();
+    public DbSet<RegistryInstanceRow> RegistryInstances => Set<RegistryInstanceRow>();
+    public DbSet<ControlPlaneLease> ControlPlaneLeases => Set<ControlPlaneLease>();
+    public DbSet<WorkloadCertificateRow> WorkloadCertificates => Set<WorkloadCertificateRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshworkDbContext).Assembly);

@@ -1,4 +1,6 @@
 using Meshwork.Store;
+using Meshwork.Store.Registry;
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,6 +22,10 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddScoped<ResourceService>();
         services.AddScoped<AuditLog>();
         services.AddScoped<BootstrapTokenService>();
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton<InstanceLeaseStore>();
+        services.AddSingleton<LeaseStore>();
+        services.AddSingleton<WorkloadCertificateStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }

@@ -62,6 +62,16 @@ public sealed class CertificateAuthority : IDisposable
             notBefore, notAfter, issuedAt);
     }
 
+    /// <summary>Whether the certificate names this root's key as its issuer's (a certificate read back from the shared store may predate a root change).</summary>
+    public bool IssuedByThisRoot(X509Certificate2 certificate)
+    {
+        var authorityKey = certificate.Extensions["2.5.29.35"];
+        var subjectKey = root.Extensions["2.5.29.14"];
+        var issuerKey = authorityKey is null ? null : new X509AuthorityKeyIdentifierExtension(authorityKey.RawData).KeyIdentifier;
+        var rootKeyId = subjectKey is null ? (ReadOnlyMemory<byte>?)null : new X509SubjectKeyIdentifierExtension(subjectKey.RawData, false).SubjectKeyIdentifierBytes;
+        return issuerKey is { } issuer && rootKeyId is { } own && issuer.Span.SequenceEqual(own.Span);
+    }
+
     public void Dispose()
     {
         rootKey.Dispose();

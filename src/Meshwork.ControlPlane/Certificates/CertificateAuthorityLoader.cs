@@ -11,8 +11,8 @@ namespace Meshwork.ControlPlane.Certificates;
 /// <summary>
 /// Finds the mesh root at start: the one supplied in configuration, else the active one in
 /// Postgres (key decrypted with ControlPlane:CaKeyEncryptionKey), else a new one that is stored
-/// encrypted. Two control planes starting at once on an empty table may both create a root; the
-/// oldest active row wins on the next start.
+/// encrypted. Replicas starting at once on an empty table take turns (a transaction-scoped advisory
+/// lock), so the second finds the root the first created instead of making its own.
 /// </summary>
 public sealed class CertificateAuthorityLoader(
     IServiceScopeFactory scopes,
@@ -35,6 +35,8 @@ public sealed class CertificateAuthorityLoader(
         var protector = new CaKeyProtector(settings.CaKeyEncryptionKey);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MeshworkDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('meshwork-ca-root'))", ct);
         var now = DateTimeOffset.UtcNow;
         var stored = await db.CertificateAuthorities
             .Where(ca => ca.IsActive && ca.NotAfter > now)
@@ -59,6 +61,7 @@ public sealed class CertificateAuthorityLoader(
             IsActive = true,
         });
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         logger.LogInformation("Generated a new CA root for trust domain {TrustDomain}", trustDomain);
         return new CertificateAuthority(root);
     }

@@ -1,5 +1,6 @@
 using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Registry;
 using Meshwork.Store;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -8,14 +9,16 @@ namespace Meshwork.ControlPlane.Certificates;
 
 /// <summary>
 /// Runs before the gRPC listener opens: optionally migrates the database, then loads (or creates)
-/// the CA so no proxy is ever admitted without a certificate to give it, writes the trust bundle
-/// for clients and issues the gRPC port's TLS certificate. Waits for Postgres.
+/// the CA so no proxy is ever admitted without a certificate to give it, reads the shared registry
+/// so the first snapshots already hold every live instance, writes the trust bundle for clients and
+/// issues the gRPC port's TLS certificate. Waits for Postgres.
 /// </summary>
 public sealed class ControlPlaneStartup(
     IServiceScopeFactory scopes,
     DesiredStateReader reader,
     CertificateAuthorityLoader loader,
     WorkloadCertificates certificates,
+    SharedRegistryReader registry,
     GrpcServerCertificate serverCertificate,
     IOptions<ControlPlaneOptions> options,
     ILogger<ControlPlaneStartup> logger) : IHostedService
@@ -33,6 +36,7 @@ public sealed class ControlPlaneStartup(
                 }
                 var desired = await reader.ReadAsync(cancellationToken);
                 certificates.Use(await loader.LoadAsync(desired.Settings.TrustDomain, cancellationToken));
+                await registry.LoadAsync(cancellationToken);
                 if (!string.IsNullOrWhiteSpace(options.Value.TrustBundleFile))
                     TrustBundleFile.Write(options.Value.TrustBundleFile, certificates.Authority.TrustBundlePem, logger);
                 serverCertificate.Start(desired.Settings.TrustDomain);

@@ -33,7 +33,6 @@ public sealed class SnapshotPublisher : BackgroundService
     private readonly HashSet<ServiceRef> changedServices = [];
     private bool allDirty = true;
     private bool reloadDesired = true;
-    private DateTimeOffset warmupUntil = DateTimeOffset.MaxValue;
 
     // Seeded from the clock so versions keep growing across control plane restarts.
     private long generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -80,13 +79,6 @@ public sealed class SnapshotPublisher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var warmup = options.Value.RegistryWarmup ?? options.Value.InstanceGracePeriod;
-        warmupUntil = DateTimeOffset.UtcNow + warmup;
-        _ = Task.Delay(warmup, stoppingToken).ContinueWith(_ =>
-        {
-            lock (gate) allDirty = true;
-            wake.Release();
-        }, TaskContinuationOptions.OnlyOnRanToCompletion);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -158,12 +150,9 @@ public sealed class SnapshotPublisher : BackgroundService
             }
         }
 
-        var warming = DateTimeOffset.UtcNow < warmupUntil;
-        var targets = (all
+        var targets = all
             ? connections.All().ToList()
-            : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList())
-            .Where(c => !warming || !ServesOwnSnapshot(c))
-            .ToList();
+            : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList();
         if (targets.Count == 0) return;
 
         var stopwatch = Stopwatch.StartNew();
@@ -178,10 +167,6 @@ public sealed class SnapshotPublisher : BackgroundService
 
         logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed} ({Reason})", targets.Count, stopwatch.ElapsedMilliseconds, pushed, reason);
     }
-
-    /// <summary>The proxy arrived with a snapshot of its own and has not been pushed one by this control plane yet.</summary>
-    private static bool ServesOwnSnapshot(ProxyConnection connection) =>
-        !string.IsNullOrEmpty(connection.Hello.CurrentHash) && connection.LastSentHash == connection.Hello.CurrentHash;
 
     /// <summary>Compiles one proxy; true when its snapshot changed and was queued.</summary>
     private bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)

@@ -57,16 +57,40 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan? CertificateTtl { get; set; }
 
-    /// <summary>How long an instance stays in the registry after its proxy disconnects.</summary>
+    /// <summary>
+    /// Unique name of this replica among the control planes sharing one database (lease holder,
+    /// registry rows, logs). Empty: "machine name-GrpcPort", stable across restarts, so a restarted
+    /// leader takes its own lease back at once. In Kubernetes: the pod name.
+    /// </summary>
+    public string ReplicaId { get; set; } = "";
+
+    public string EffectiveReplicaId => string.IsNullOrWhiteSpace(ReplicaId) ? $"{Environment.MachineName}-{GrpcPort}".ToLowerInvariant() : ReplicaId;
+
+    /// <summary>
+    /// How long an instance's lease lasts without renewal: the replica holding its proxy's stream
+    /// renews it every third of this (at least every second); after a stream is lost without a
+    /// Goodbye, the instance stays an endpoint until its lease runs out (a quick reconnect, to this
+    /// or another replica, must not pull it out of every caller's snapshot).
+    /// </summary>
     public TimeSpan InstanceGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// After a start, the registry is rebuilt from reconnecting proxies. Until this has passed
-    /// (default: the instance grace period) proxies that already serve a snapshot are not pushed
-    /// one compiled from a half-empty registry: an instance not yet back is treated as one in its
-    /// grace period. Proxies with no snapshot are served at once.
+    /// How long the leader lease lasts without renewal (renewed every third of it). A dead leader's
+    /// once-only work is taken over by another replica within this.
     /// </summary>
-    public TimeSpan? RegistryWarmup { get; set; }
+    public TimeSpan LeaderLeaseDuration { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// After a replica becomes leader it lets no lease run out for this long: while no control plane
+    /// was there to renew them (a whole-mesh control plane outage, a database outage), leases ran
+    /// out although their proxies were alive, and those proxies need time to reconnect (their
+    /// reconnect backoff is at most ControlPlaneClient:MaxBackoff, 10 s by default) before an
+    /// expired lease may mean a dead instance.
+    /// </summary>
+    public TimeSpan RegistryRecoveryPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the shared registry is re-read in full besides its change notifications (a missed one costs at most this).</summary>
+    public TimeSpan RegistryResyncInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Quiet period that collapses a burst of changes into one compile.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(75);

@@ -48,16 +48,6 @@ internal sealed class SignalWindow
             totalFailures += failures[i];
             if (latency[i] is { } histogram) merged.Add(histogram);
         }
-        return new GoldenSignals
-        {
-            Requests = totalRequests,
-            Failures = totalFailures,
-            Rps = totalRequests / (double)Seconds,
-            SuccessRate = totalRequests == 0 ? 1 : (totalRequests - Math.Min(totalFailures, totalRequests)) / (double)totalRequests,
-            P50Ms = merged.PercentileMs(0.50),
-            P95Ms = merged.PercentileMs(0.95),
-            P99Ms = merged.PercentileMs(0.99),
-            WindowSeconds = Seconds,
-        };
+        return GoldenSignalsMerge.FromCounts(totalRequests, totalFailures, totalRequests / (double)Seconds, Seconds, merged);
     }
 }

@@ -10,6 +10,7 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Status;
+using Meshwork.Store.Registry;
 
 namespace Meshwork.ControlPlane.Streams;
 
@@ -26,6 +27,7 @@ public sealed class MeshControlService(
     StatsAggregator stats,
     FleetState fleet,
     WorkloadCertificates certificates,
+    WorkloadCertificateStore certificateStore,
     TimeProvider time) : MeshControl.MeshControlBase
 {
     public const string RetryAfterTrailer = "retry-after-ms";
@@ -50,6 +52,7 @@ public sealed class MeshControlService(
         }
 
         await publisher.Started.WaitAsync(ct);
+        await LoadStoredCertificateAsync(hello.ProxyId, ct);
         var connection = new ProxyConnection(hello, IdentityOf(hello), publicKey);
         connections.Add(connection);
         var now = time.GetUtcNow();
@@ -64,7 +67,7 @@ public sealed class MeshControlService(
                 Namespace = hello.Namespace,
                 Version = hello.Version,
                 Address = hello.InstanceAddress,
-                Health = registry.Get(hello.ProxyId)?.Instance.Health ?? InstanceHealth.Unknown,
+                Health = registry.Find(hello.ProxyId)?.Health ?? InstanceHealth.Unknown,
             },
             Labels = hello.Labels.ToDictionary(),
             Gateway = hello.Gateway,
@@ -79,7 +82,13 @@ public sealed class MeshControlService(
             status.Connected = true;
             status.ConnectedSinceUnixMs = now.ToUnixTimeMilliseconds();
             status.LastSeenUnixMs = now.ToUnixTimeMilliseconds();
-            if (hello.CurrentVersion != 0) status.AckedVersion = Math.Max(status.AckedVersion, hello.CurrentVersion);
+            // What it serves was sent to it, by this replica or another: in sync until a push says otherwise.
+            if (hello.CurrentVersion != 0)
+            {
+                status.SentVersion = Math.Max(status.SentVersion, hello.CurrentVersion);
+                status.AckedVersion = Math.Max(status.AckedVersion, hello.CurrentVersion);
+                status.AckedHash = hello.CurrentHash;
+            }
         });
         fleet.Event("ProxyConnected", "Info", hello.ProxyId, hello.Service, hello.Namespace,
             $"connected from {hello.InstanceAddress} (token '{check.TokenName}', serving version {hello.CurrentVersion})");
@@ -118,7 +127,7 @@ public sealed class MeshControlService(
             if (current && connection.GoodbyeReason is { } reason)
             {
                 // It left on purpose and its instance is already out of the registry: nothing to keep for it.
-                certificates.Forget(hello.ProxyId);
+                certificates.Retire(hello.ProxyId);
                 fleet.Remove(hello.ProxyId);
                 fleet.Event("ProxyLeft", "Info", hello.ProxyId, hello.Service, hello.Namespace, $"left the mesh ({reason})");
             }
@@ -132,6 +141,21 @@ public sealed class MeshControlService(
                 });
                 fleet.Event("ProxyDisconnected", "Info", hello.ProxyId, hello.Service, hello.Namespace, "stream ended");
             }
+        }
+    }
+
+    /// <summary>The certificate the proxy got from another replica (or this one before a restart), so its snapshot need not change.</summary>
+    private async Task LoadStoredCertificateAsync(string proxyId, CancellationToken ct)
+    {
+        try
+        {
+            if (!certificates.Has(proxyId) && await certificateStore.GetAsync(proxyId, ct) is { } stored)
+                certificates.Adopt(stored);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or System.Security.Cryptography.CryptographicException or TimeoutException)
+        {
+            // Not readable now: the proxy gets a new certificate, which costs it one snapshot push.
+            fleet.Event("CertificateNotLoaded", "Warning", proxyId, null, null, $"stored certificate not readable: {ex.Message}");
         }
     }
 

@@ -29,7 +29,9 @@ public sealed class ControlPlaneLinkOptions
 {
     /// <summary>
     /// The control plane's gRPC address, e.g. https://127.0.0.1:15010 (TLS; http:// only for a control
-    /// plane with ControlPlane:GrpcPlaintext). Empty: the live pages say it is not configured.
+    /// plane with ControlPlane:GrpcPlaintext). Several replicas: every one, comma-separated; the portal
+    /// watches them all and merges what they report (Live/MeshStatusMerge.cs). Empty: the live pages
+    /// say it is not configured.
     /// </summary>
     public string? Address { get; set; }
 

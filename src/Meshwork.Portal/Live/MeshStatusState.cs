@@ -1,4 +1,5 @@
 using Meshwork.Protocol.Status;
+using Meshwork.Protocol.Transport;
 
 namespace Meshwork.Portal.Live;
 
@@ -6,11 +7,16 @@ public enum LiveConnection
 {
     /// <summary>Portal:ControlPlane:Address is not set.</summary>
     NotConfigured,
+    /// <summary>No control plane stream is up (yet, or any more).</summary>
     Connecting,
+    /// <summary>At least one control plane replica's stream is up.</summary>
     Connected,
 }
 
-/// <summary>One immutable view of the control plane's live state, as pages render it.</summary>
+/// <summary>One control plane replica's status stream, as the pages report it.</summary>
+public sealed record ControlPlaneStream(string Address, bool Connected, string? LastError);
+
+/// <summary>One immutable view of the control plane's live state, as pages render it (merged over its replicas).</summary>
 public sealed record MeshStatusSnapshot(
     LiveConnection Connection,
     string? Address,
@@ -20,27 +26,40 @@ public sealed record MeshStatusSnapshot(
     IReadOnlyList<ProxyStatus> Proxies,
     IReadOnlyList<EdgeSignals> Edges,
     IReadOnlyList<ServiceVersionSignals> ServiceVersions,
-    IReadOnlyList<MeshEvent> Events)
+    IReadOnlyList<MeshEvent> Events,
+    IReadOnlyList<ControlPlaneStream> ControlPlanes)
 {
-    public static MeshStatusSnapshot Initial(string? address) =>
-        new(string.IsNullOrWhiteSpace(address) ? LiveConnection.NotConfigured : LiveConnection.Connecting, address, null, null, 0, [], [], [], []);
+    public int ConnectedControlPlanes => ControlPlanes.Count(c => c.Connected);
+
+    /// <summary>Some replicas are up and some are not: their proxies are missing until they fail over.</summary>
+    public bool Degraded => Connection == LiveConnection.Connected && ConnectedControlPlanes < ControlPlanes.Count;
+
+    /// <summary>For example "2 of 2 control planes".</summary>
+    public string ControlPlanesSummary => $"{ConnectedControlPlanes} of {ControlPlanes.Count} control plane{(ControlPlanes.Count == 1 ? "" : "s")}";
 }
 
 /// <summary>
-/// The control plane's status stream folded into current state ("initial full state, then
-/// changes"): one per portal process, shared by every circuit. Pages read <see cref="Current"/> and
-/// re-render on <see cref="Changed"/>.
+/// The status streams of every control plane replica (Portal:ControlPlane:Address, comma-separated),
+/// each folded into its own state and presented merged (<see cref="MeshStatusMerge"/>): one per portal
+/// process, shared by every circuit. Pages read <see cref="Current"/> and re-render on <see cref="Changed"/>.
 /// </summary>
 public sealed class MeshStatusState
 {
     public const int MaxEvents = 200;
 
     private readonly Lock gate = new();
-    private readonly Dictionary<string, ProxyStatus> proxies = new(StringComparer.Ordinal);
-    private readonly LinkedList<MeshEvent> events = new();
+    private readonly List<ReplicaStatus> replicas;
     private MeshStatusSnapshot current;
 
-    public MeshStatusState(string? address) => current = MeshStatusSnapshot.Initial(address);
+    /// <param name="addressSetting">Portal:ControlPlane:Address; a bad entry stops the portal at start, named.</param>
+    public MeshStatusState(string? addressSetting)
+    {
+        replicas = ControlPlaneAddressList.Parse(addressSetting, "Portal:ControlPlane:Address").Select(a => new ReplicaStatus(a)).ToList();
+        current = MeshStatusMerge.Merge(replicas);
+    }
+
+    /// <summary>The replicas' addresses, in configuration order.</summary>
+    public IReadOnlyList<string> Addresses => replicas.Select(r => r.Address).ToList();
 
     public MeshStatusSnapshot Current
     {
@@ -54,48 +73,19 @@ public sealed class MeshStatusState
     /// <summary>Raised after every change, outside the lock; handlers must be quick (pages marshal to their renderer).</summary>
     public event Action? Changed;
 
-    public void Apply(StatusUpdate update)
+    /// <summary>An update from the replica at <paramref name="address"/>.</summary>
+    public void Apply(string address, StatusUpdate update) => Change(address, replica => replica.Apply(update));
+
+    /// <summary>The stream from <paramref name="address"/> broke: its last state is kept, shown (marked stale) only while no replica is up.</summary>
+    public void Disconnected(string address, string reason) => Change(address, replica => replica.Disconnected(reason));
+
+    private void Change(string address, Action<ReplicaStatus> change)
     {
         lock (gate)
         {
-            if (update.FullState)
-            {
-                proxies.Clear();
-                events.Clear();
-            }
-            foreach (var proxy in update.Proxies)
-                proxies[proxy.ProxyId] = proxy;
-            foreach (var removed in update.RemovedProxyIds)
-                proxies.Remove(removed);
-            foreach (var e in update.Events)
-            {
-                events.AddFirst(e);
-                if (events.Count > MaxEvents)
-                    events.RemoveLast();
-            }
-            // Signals come as the whole current set; updates that carry only fleet changes keep the last set.
-            var signals = update.FullState || update.Edges.Count > 0 || update.ServiceVersions.Count > 0;
-            current = current with
-            {
-                Connection = LiveConnection.Connected,
-                LastError = null,
-                UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(update.AtUnixMs),
-                ConfigVersion = update.ConfigVersion,
-                Proxies = proxies.Values.OrderBy(p => p.Namespace, StringComparer.Ordinal).ThenBy(p => p.Service, StringComparer.Ordinal)
-                    .ThenBy(p => p.ProxyId, StringComparer.Ordinal).ToList(),
-                Edges = signals ? update.Edges.ToList() : current.Edges,
-                ServiceVersions = signals ? update.ServiceVersions.ToList() : current.ServiceVersions,
-                Events = events.ToList(),
-            };
+            change(replicas.Single(r => r.Address == address));
+            current = MeshStatusMerge.Merge(replicas);
         }
-        Changed?.Invoke();
-    }
-
-    /// <summary>The stream broke: keep the last state on screen, marked as stale, with the reason.</summary>
-    public void Disconnected(string reason)
-    {
-        lock (gate)
-            current = current with { Connection = LiveConnection.Connecting, LastError = reason };
         Changed?.Invoke();
     }
 }

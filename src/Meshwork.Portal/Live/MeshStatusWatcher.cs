@@ -7,17 +7,18 @@ using Microsoft.Extensions.Options;
 namespace Meshwork.Portal.Live;
 
 /// <summary>
-/// Keeps one Watch stream open to the control plane (gRPC at Portal:ControlPlane:Address, TLS verified
-/// against Portal:ControlPlane:TrustBundleFile) and feeds <see cref="MeshStatusState"/>; reconnects
-/// with backoff (1 s doubling to 15 s) when it breaks.
+/// Keeps one Watch stream open to every control plane replica (gRPC at each Portal:ControlPlane:Address
+/// entry, TLS verified against Portal:ControlPlane:TrustBundleFile) and feeds <see cref="MeshStatusState"/>.
+/// Each replica aggregates only the proxies connected to it, so the portal needs them all; each stream
+/// reconnects on its own with backoff (1 s doubling to 15 s) when it breaks.
 /// </summary>
 public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOptions> options, ILogger<MeshStatusWatcher> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(state.Addresses.Select(address => WatchAsync(address, stoppingToken)));
+
+    private async Task WatchAsync(string address, CancellationToken stoppingToken)
     {
-        var address = options.Value.ControlPlane.Address;
-        if (string.IsNullOrWhiteSpace(address))
-            return;
         var delay = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -29,10 +30,10 @@ public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOpti
                     StatusStreamAuthentication.Headers(options.Value.ControlPlane.StatusToken), cancellationToken: stoppingToken);
                 await foreach (var update in call.ResponseStream.ReadAllAsync(stoppingToken))
                 {
-                    state.Apply(update);
+                    state.Apply(address, update);
                     delay = TimeSpan.FromSeconds(1);
                 }
-                state.Disconnected("the control plane ended the status stream");
+                state.Disconnected(address, "the control plane ended the status stream");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -41,7 +42,7 @@ public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOpti
             catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
             {
                 var reason = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
-                state.Disconnected(reason);
+                state.Disconnected(address, reason);
                 logger.LogWarning("Control plane status stream at {Address} unavailable ({Reason}); retrying in {Delay}", address, reason, delay);
             }
             try

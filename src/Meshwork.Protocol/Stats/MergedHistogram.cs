@@ -26,6 +26,24 @@ public sealed class MergedHistogram
         Total += other.Total;
     }
 
+    /// <summary>Adds dense counts (index = bucket), as <see cref="BucketCounts"/> returns them.</summary>
+    public void Add(IReadOnlyList<ulong> bucketCounts)
+    {
+        for (var i = 0; i < Math.Min(bucketCounts.Count, counts.Length); i++)
+        {
+            counts[i] += bucketCounts[i];
+            Total += bucketCounts[i];
+        }
+    }
+
+    /// <summary>The counts per bucket (index = bucket) up to the last non-empty one.</summary>
+    public IEnumerable<ulong> BucketCounts()
+    {
+        var length = counts.Length;
+        while (length > 0 && counts[length - 1] == 0) length--;
+        return counts.Take(length);
+    }
+
     /// <summary>The latency (ms) below which <paramref name="quantile"/> of the samples fall; 0 when empty.</summary>
     public double PercentileMs(double quantile)
     {

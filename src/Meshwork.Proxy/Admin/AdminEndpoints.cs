@@ -67,6 +67,9 @@ public static class AdminEndpoints
         return new StatsDocument(
             Snapshot: new SnapshotVersion(current?.Version ?? 0, current?.Hash ?? ""),
             Transport: services.GetService<EpollLoops>() is null ? "sockets" : "epoll",
+            ControlPlane: services.GetService<ControlPlaneSnapshotSource>() is { } controlPlane
+                ? new ControlPlaneLink(controlPlane.Address, controlPlane.IsConnected)
+                : null,
             Traffic: stats.Totals().Select(t => new TrafficTotals(
                 Direction: t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",
                 Source: t.Key.SourceService,

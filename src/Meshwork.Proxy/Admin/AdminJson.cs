@@ -10,8 +10,15 @@ namespace Meshwork.Proxy.Admin;
 public sealed record SnapshotInfo(
     long Version, string Hash, string? Source, DateTimeOffset? AppliedAt, string? ProxyId, string? SpiffeId, SnapshotApplyResult? LastResult);
 
-/// <summary>Transport: "epoll" or "sockets", the socket layer in use (Proxy:Transport, after its fallbacks).</summary>
-public sealed record StatsDocument(SnapshotVersion Snapshot, string Transport, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
+/// <summary>
+/// Transport: "epoll" or "sockets", the socket layer in use (Proxy:Transport, after its fallbacks).
+/// ControlPlane: the replica the proxy streams from; null when it runs from a snapshot file.
+/// </summary>
+public sealed record StatsDocument(
+    SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
+
+/// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
+public sealed record ControlPlaneLink(string Address, bool Connected);
 
 public sealed record SnapshotVersion(long Version, string Hash);
 

@@ -7,13 +7,15 @@ public sealed class ControlPlaneClientOptions
 
     /// <summary>
     /// gRPC address of the control plane: https://host:15010 (TLS, verified against <see cref="TrustBundleFile"/>),
-    /// or http:// for a control plane with ControlPlane:GrpcPlaintext (h2c, development). Empty: the proxy runs from a snapshot file.
+    /// or http:// for a control plane with ControlPlane:GrpcPlaintext (h2c, development). Several replicas:
+    /// a comma-separated list; the proxy starts at one chosen from its id and fails over to the next
+    /// (<see cref="ControlPlaneFailover"/>). Empty: the proxy runs from a snapshot file.
     /// </summary>
     public string Address { get; set; } = "";
 
     /// <summary>
     /// PEM file with the mesh root (the file the control plane writes to ControlPlane:TrustBundleFile),
-    /// mounted at bootstrap. Required for an https:// address: the control plane's certificate must
+    /// mounted at bootstrap; the replicas share one root, so it serves every address. Required for an https:// address: the control plane's certificate must
     /// chain to it (the system store is not used) and name the address's host. Read at every connect.
     /// </summary>
     public string TrustBundleFile { get; set; } = "";
@@ -51,7 +53,10 @@ public sealed class ControlPlaneClientOptions
     /// <summary>How often app health goes up the stream (stats follow the proxy's own 1 s report loop).</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Reconnect backoff: doubles from Initial up to Max, each wait jittered to 50–100%.</summary>
+    /// <summary>
+    /// Reconnect backoff: doubles from Initial up to Max, each wait jittered to 50–100%. With several
+    /// addresses it applies once every address failed in a row; until then the next one is tried at once.
+    /// </summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);

@@ -1,6 +1,6 @@
-using Meshwork.Protocol.Transport;
 using Meshwork.Proxy.Config;
 using Meshwork.Proxy.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace Meshwork.Proxy.ControlPlane;
 
@@ -13,11 +13,8 @@ public static class ControlPlaneServiceCollectionExtensions
     public static IServiceCollection AddControlPlaneSnapshotSource(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<ControlPlaneClientOptions>(configuration.GetSection(ControlPlaneClientOptions.Section));
-        // Refuse to start rather than retry forever against a control plane it could never trust.
-        services.AddOptions<ControlPlaneClientOptions>()
-            .Validate(o => !ControlPlaneTls.RequiresTls(o.Address) || !string.IsNullOrWhiteSpace(o.TrustBundleFile),
-                "ControlPlaneClient:Address is https:// but ControlPlaneClient:TrustBundleFile is not set: give the mesh root PEM the control plane writes to ControlPlane:TrustBundleFile.")
-            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ControlPlaneClientOptions>, ControlPlaneClientOptionsValidator>();
+        services.AddOptions<ControlPlaneClientOptions>().ValidateOnStart();
         services.AddSingleton<ControlPlaneSnapshotSource>();
         services.AddSingleton<ISnapshotSource>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());
         services.AddSingleton<IProxyStatsSubscriber>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());

@@ -18,9 +18,10 @@ namespace Meshwork.Proxy.ControlPlane;
 /// The proxy end of the control plane stream. Connects with the bootstrap token and the proxy's
 /// identity, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
 /// applier reports, the local app's health and the traffic stats every second. When the stream
-/// breaks it reconnects with jittered exponential backoff (honouring the control plane's
-/// retry-after hint) while the proxy keeps serving its last applied snapshot: nothing here ever
-/// clears configuration. On a clean stop <see cref="DrainOnStop"/> has it say Goodbye first.
+/// breaks it reconnects, to the next control plane replica when several are configured
+/// (<see cref="ControlPlaneFailover"/> chooses where and how long to wait), while the proxy keeps
+/// serving its last applied snapshot: nothing here ever clears configuration. On a clean stop
+/// <see cref="DrainOnStop"/> has it say Goodbye first.
 /// </summary>
 public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSubscriber, IAsyncDisposable
 {
@@ -28,6 +29,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private static readonly TimeSpan GoodbyeWriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly ControlPlaneClientOptions options;
+    private readonly ControlPlaneFailover failover;
     private readonly ILogger<ControlPlaneSnapshotSource> logger;
     private readonly HttpClient appClient;
     private readonly Channel<ProxySnapshot> received = Channel.CreateBounded<ProxySnapshot>(
@@ -47,6 +49,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         LastGoodSnapshotStore lastGood, ProxyKey ownKey, ILogger<ControlPlaneSnapshotSource> logger)
     {
         this.options = WithProxyDefaults(options.Value, proxy.Value);
+        failover = new ControlPlaneFailover(ControlPlaneAddressList.Split(this.options.Address), this.options.EffectiveProxyId,
+            new ReconnectBackoff(this.options.InitialBackoff, this.options.MaxBackoff));
         // The key is loaded (or made and stored) now, and the same CSR goes into every Hello of this
         // process, so any certificate the control plane issues matches the key the proxy holds.
         signingRequest = ByteString.CopyFrom(ownKey.SigningRequest);
@@ -61,7 +65,11 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         appClient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
     }
 
-    public string Name => $"control-plane:{options.Address}";
+    /// <summary>Names the replica in use, so each applied snapshot records which one sent it.</summary>
+    public string Name => $"control-plane:{Address}";
+
+    /// <summary>The control plane address the stream is on (or is being dialled, while not <see cref="IsConnected"/>).</summary>
+    public string Address => failover.Current;
 
     /// <summary>True while a stream is established (Hello accepted as far as we know).</summary>
     public bool IsConnected { get; private set; }
@@ -119,71 +127,83 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var backoff = new ReconnectBackoff(options.InitialBackoff, options.MaxBackoff);
-        using var channel = GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
+        // One channel per replica, kept across attempts: a reconnect to a replica whose connection
+        // survived (only the stream ended) reuses it.
+        var channels = new Dictionary<string, GrpcChannel>();
+        try
         {
-            // https:// is verified against the trust bundle only (Meshwork.Protocol's ControlPlaneTls).
-            HttpHandler = ControlPlaneTls.Secure(new SocketsHttpHandler
+            while (!ct.IsCancellationRequested && !leaving)
             {
-                // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                ConnectTimeout = TimeSpan.FromSeconds(3),
-                EnableMultipleHttp2Connections = true,
-            }, options.Address, options.TrustBundleFile, logger),
-        });
-        var client = new MeshControl.MeshControlClient(channel);
-        while (!ct.IsCancellationRequested && !leaving)
-        {
-            var startedAt = DateTimeOffset.UtcNow;
-            TimeSpan? retryAfter = null;
-            try
-            {
-                await RunStreamAsync(client, backoff, ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
-            {
-                LastError = $"refused: {ex.Status.Detail}";
-                logger.LogError("Control plane refused this proxy ({Detail}); check ControlPlane:BootstrapToken", ex.Status.Detail);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
-            {
-                retryAfter = RetryAfter(ex.Trailers);
-                LastError = $"throttled, retry after {retryAfter?.TotalMilliseconds:0} ms";
-                logger.LogInformation("Control plane is throttling new streams; retrying after {RetryAfter}", retryAfter);
-            }
-            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or ObjectDisposedException)
-            {
-                LastError = ex.Message;
-                logger.LogWarning("Control plane stream lost ({Message}); serving snapshot {Version} meanwhile", ex.Message, servingVersion);
-            }
-            finally
-            {
-                IsConnected = false;
-                Interlocked.Exchange(ref outgoing, null)?.Writer.TryComplete();
-            }
+                var address = failover.Current;
+                if (!channels.TryGetValue(address, out var channel)) channels[address] = channel = OpenChannel(address);
+                var startedAt = DateTimeOffset.UtcNow;
+                TimeSpan? retryAfter = null;
+                try
+                {
+                    await RunStreamAsync(new MeshControl.MeshControlClient(channel), address, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+                {
+                    LastError = $"refused: {ex.Status.Detail}";
+                    logger.LogError("Control plane at {Address} refused this proxy ({Detail}); check ControlPlane:BootstrapToken", address, ex.Status.Detail);
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    retryAfter = RetryAfter(ex.Trailers);
+                    LastError = $"throttled, retry after {retryAfter?.TotalMilliseconds:0} ms";
+                    logger.LogInformation("Control plane at {Address} is throttling new streams; retrying after {RetryAfter}", address, retryAfter);
+                }
+                catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or ObjectDisposedException)
+                {
+                    LastError = ex.Message;
+                    logger.LogWarning("Control plane stream to {Address} lost ({Message}); serving snapshot {Version} meanwhile", address, ex.Message, servingVersion);
+                }
+                finally
+                {
+                    IsConnected = false;
+                    Interlocked.Exchange(ref outgoing, null)?.Writer.TryComplete();
+                }
 
-            // A proxy that said Goodbye must not register again from a reconnect while it drains.
-            if (leaving) break;
-            if (DateTimeOffset.UtcNow - startedAt >= HealthyStreamAge) backoff.Reset();
-            var delay = backoff.Next(retryAfter);
-            try
-            {
-                await Task.Delay(delay, ct);
+                // A proxy that said Goodbye must not register again from a reconnect while it drains.
+                if (leaving) break;
+                if (DateTimeOffset.UtcNow - startedAt >= HealthyStreamAge) failover.Established();
+                var delay = failover.Failed(retryAfter);
+                if (delay == TimeSpan.Zero) continue;
+                try
+                {
+                    await Task.Delay(delay, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+        }
+        finally
+        {
+            foreach (var channel in channels.Values) channel.Dispose();
         }
     }
 
-    private async Task RunStreamAsync(MeshControl.MeshControlClient client, ReconnectBackoff backoff, CancellationToken ct)
+    private GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        // https:// is verified against the trust bundle only (Meshwork.Protocol's ControlPlaneTls).
+        HttpHandler = ControlPlaneTls.Secure(new SocketsHttpHandler
+        {
+            // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            EnableMultipleHttp2Connections = true,
+        }, address, options.TrustBundleFile, logger),
+    });
+
+    private async Task RunStreamAsync(MeshControl.MeshControlClient client, string address, CancellationToken ct)
     {
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var call = client.Connect(cancellationToken: streamCts.Token);
@@ -209,8 +229,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                 {
                     IsConnected = true;
                     LastError = null;
-                    backoff.Reset();
-                    logger.LogInformation("Connected to the control plane at {Address}", options.Address);
+                    failover.Established();
+                    logger.LogInformation("Connected to the control plane at {Address}", address);
                 }
                 ProxySnapshot snapshot;
                 try

@@ -202,6 +202,104 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("certificate_authorities", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.ControlPlaneLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("AcquiredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("acquired_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("control_plane_leases", (string)null);
+                });
+
+            modelBuilder.Entity("Meshwork.Store.Entities.RegistryInstanceRow", b =>
+                {
+                    b.Property<string>("ProxyId")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("proxy_id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("address");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<bool>("Gateway")
+                        .HasColumnType("boolean")
+                        .HasColumnName("gateway");
+
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("health");
+
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("labels");
+
+                    b.Property<DateTimeOffset>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("namespace");
+
+                    b.Property<DateTimeOffset>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("registered_at");
+
+                    b.Property<string>("ReplicaId")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("replica_id");
+
+                    b.Property<string>("Service")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("service");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("version");
+
+                    b.HasKey("ProxyId");
+
+                    b.HasIndex("LeaseExpiresAt")
+                        .HasDatabaseName("ix_registry_instances_lease_expires_at");
+
+                    b.ToTable("registry_instances", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.ResourceRevisionRow", b =>
                 {
                     b.Property<long>("Id")
@@ -320,6 +418,46 @@ namespace Meshwork.Store.Migrations
                         .HasDatabaseName("ux_resources_key");
 
                     b.ToTable("resources", (string)null);
+                });
+
+            modelBuilder.Entity("Meshwork.Store.Entities.WorkloadCertificateRow", b =>
+                {
+                    b.Property<string>("ProxyId")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("proxy_id");
+
+                    b.Property<string>("CertificatePem")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("certificate_pem");
+
+                    b.Property<DateTimeOffset>("IssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issued_at");
+
+                    b.Property<DateTimeOffset>("NotAfter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_after");
+
+                    b.Property<DateTimeOffset>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
+
+                    b.Property<string>("SpiffeId")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("spiffe_id");
+
+                    b.Property<byte[]>("SubjectPublicKeyInfo")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("subject_public_key_info");
+
+                    b.HasKey("ProxyId");
+
+                    b.ToTable("workload_certificates", (string)null);
                 });
 #pragma warning restore 612, 618
         }

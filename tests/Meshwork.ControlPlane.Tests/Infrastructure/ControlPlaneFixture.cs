@@ -20,7 +20,13 @@ public class ControlPlaneFixture : IAsyncLifetime
     {
         ConnectionString = await MigratedDatabase.CreateAsync();
         Token = await TestTokens.IssueAsync(ConnectionString);
-        var settings = new Dictionary<string, string>(Settings) { ["ControlPlane__InstanceGracePeriod"] = "00:00:02" };
+        var settings = new Dictionary<string, string>(Settings)
+        {
+            ["ControlPlane__InstanceGracePeriod"] = "00:00:02",
+            // Short, so a lost instance's lease runs out within a test even after a control plane restart,
+            // yet longer than the test proxies' reconnect backoff (at most 2 s) on a loaded machine.
+            ["ControlPlane__RegistryRecoveryPeriod"] = "00:00:05",
+        };
         ControlPlane = await ControlPlaneProcess.StartAsync(ConnectionString, settings);
         Channel = ControlPlane.NewChannel();
     }

@@ -3,6 +3,7 @@ using Meshwork.Protocol.Transport;
 using Meshwork.Testing.Processes;
 using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -27,6 +28,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         this.connectionString = connectionString;
         this.settings = settings;
         Plaintext = settings.TryGetValue("ControlPlane__GrpcPlaintext", out var plaintext) && bool.Parse(plaintext);
+        CaKey = settings.TryGetValue("ControlPlane__CaKeyEncryptionKey", out var caKey) ? caKey : Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     }
 
     public int GrpcPort { get; } = FreePort.Next();
@@ -43,8 +45,8 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     /// <summary>A gRPC channel as proxies and the portal open it: TLS verified against <see cref="TrustBundleFile"/>.</summary>
     public GrpcChannel NewChannel() => ControlPlaneTls.Channel(Address, TrustBundleFile, NullLogger.Instance);
 
-    /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane.</summary>
-    public string CaKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>Base64 AES key for the CA private key, the same across restarts of this control plane (and its replicas).</summary>
+    public string CaKey { get; }
 
     public string Output
     {
@@ -113,6 +115,17 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         }
         throw new TimeoutException($"control plane not healthy within 60 s:\n{Output}");
     }
+
+    public bool IsRunning => process is { HasExited: false };
+
+    /// <summary>GET /replica on the health port: its replica id, whether it holds the leader lease, how many proxies it holds.</summary>
+    public async Task<ReplicaInfo> ReplicaInfoAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return (await http.GetFromJsonAsync<ReplicaInfo>($"http://127.0.0.1:{HttpPort}/replica"))!;
+    }
+
+    public sealed record ReplicaInfo(string ReplicaId, bool Leader, int Proxies);
 
     /// <summary>Hard kill, like a crash: no graceful stream shutdown.</summary>
     public async Task KillAsync()

@@ -45,7 +45,13 @@ public class MeshFixture : IAsyncLifetime
         });
         await ApplyAsync(OrdersRoute("v1"));
 
-        var settings = new Dictionary<string, string> { ["ControlPlane__InstanceGracePeriod"] = "00:00:03" };
+        var settings = new Dictionary<string, string> 
+        {
+            ["ControlPlane__InstanceGracePeriod"] = "00:00:03",
+            // Short, so a lost instance's lease runs out within a test even after a control plane restart,
+            // yet longer than the test proxies' reconnect backoff (at most 2 s) on a loaded machine.
+            ["ControlPlane__RegistryRecoveryPeriod"] = "00:00:10",
+        };
         if (certificateTtl is { } ttl) settings["ControlPlane__CertificateTtl"] = ttl.ToString("c");
         // xUnit does not dispose a fixture whose initialization failed: whatever started is stopped here.
         var backends = new[] { DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-a"), DemoBackendProcess.StartAsync("orders", "v2", "orders-v2-a") };

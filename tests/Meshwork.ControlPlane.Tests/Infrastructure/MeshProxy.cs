@@ -29,12 +29,17 @@ public sealed class MeshProxy : IAsyncDisposable
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 
-    public static async Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress)
+    public static Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress) =>
+        StartAsync([controlPlane.Address], controlPlane.TrustBundleFile, token, id, service, version, appAddress);
+
+    /// <summary>A proxy given several control plane replicas (ControlPlaneClient:Address as a list) sharing one mesh root.</summary>
+    public static async Task<MeshProxy> StartAsync(IReadOnlyList<string> controlPlaneAddresses, string trustBundleFile, string token,
+        string id, string service, string version, string? appAddress)
     {
         var proxy = new MeshProxy(id, service, version, appAddress);
         try
         {
-            await proxy.StartAsync(controlPlane, token);
+            await proxy.StartAsync(controlPlaneAddresses, trustBundleFile, token);
         }
         catch
         {
@@ -48,7 +53,10 @@ public sealed class MeshProxy : IAsyncDisposable
     /// (Re)starts the process on the same ports and state directory; waits until a snapshot serves.
     /// The proxy trusts the control plane's trust bundle unless given another one.
     /// </summary>
-    public async Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null)
+    public Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null) =>
+        StartAsync([controlPlane.Address], trustBundleFile ?? controlPlane.TrustBundleFile, token, appAddress);
+
+    public async Task StartAsync(IReadOnlyList<string> controlPlaneAddresses, string trustBundleFile, string token, string? appAddress = null)
     {
         AppAddress = appAddress ?? AppAddress;
         string[] args =
@@ -59,8 +67,8 @@ public sealed class MeshProxy : IAsyncDisposable
             "--Proxy:OutboundPort", OutboundPort.ToString(),
             "--Proxy:StateDirectory", StateDirectory,
             "--Logging:LogLevel:Default", "Warning",
-            "--ControlPlaneClient:Address", controlPlane.Address,
-            "--ControlPlaneClient:TrustBundleFile", trustBundleFile ?? controlPlane.TrustBundleFile,
+            "--ControlPlaneClient:Address", string.Join(",", controlPlaneAddresses),
+            "--ControlPlaneClient:TrustBundleFile", trustBundleFile,
             "--ControlPlaneClient:BootstrapToken", token,
             "--ControlPlaneClient:ProxyId", Id,
             "--ControlPlaneClient:Service", Service,
@@ -84,6 +92,13 @@ public sealed class MeshProxy : IAsyncDisposable
 
     /// <summary>The proxy's /snapshot admin view: serving version and hash, last apply outcome.</summary>
     public async Task<JsonElement> SnapshotInfoAsync() => await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/snapshot");
+
+    /// <summary>The control plane the proxy streams from, as its /stats says ("controlPlane").</summary>
+    public async Task<(string Address, bool Connected)> ControlPlaneLinkAsync()
+    {
+        var link = (await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats")).GetProperty("controlPlane");
+        return (link.GetProperty("address").GetString()!, link.GetProperty("connected").GetBoolean());
+    }
 
     /// <summary>An app's view of the mesh: HTTP_PROXY pointed at this sidecar's outbound listener.</summary>
     public HttpClient OutboundClient() => new(new SocketsHttpHandler

@@ -66,10 +66,28 @@ public sealed class PostgresCluster : IAsyncDisposable
 
         var port = FreePort.Next();
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", dir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"], asRoot);
+        var cluster = new PostgresCluster(dir, bin, port);
+        await cluster.StartServerAsync();
+        return cluster;
+    }
+
+    /// <summary>
+    /// Stops the server as a crash would (immediate: connections cut, no checkpoint), waits
+    /// <paramref name="downFor"/> and starts it again on the same port, for outage tests.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downFor)
+    {
+        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], Environment.UserName == "root");
+        await Task.Delay(downFor);
+        await StartServerAsync();
+    }
+
+    private Task StartServerAsync()
+    {
         var serverOptions =
-            $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
-        await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", dir, "-o", serverOptions, "-l", Path.Combine(dir, "server.log"), "-w", "start"], asRoot);
-        return new PostgresCluster(dir, bin, port);
+            $"-p {Port} -k {DataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        return RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-o", serverOptions, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "start"],
+            Environment.UserName == "root");
     }
 
     /// <summary>A new empty database (optionally copied from a template) and its connection string.</summary>
