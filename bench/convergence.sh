@@ -58,9 +58,9 @@ if [[ "$mode" != "custom" ]]; then
     storm="every replica is killed, proxies notice and back off, all are restarted together after 2 s"
     failover_header=" failover (s) |"; failover_align="---:|"
     failover_text="
-Replicas: every simulated proxy is given every replica's address, starting at its own (proxy i at replica i mod $replicas,
-so the fleet is spread evenly), and moves to the next address whenever its stream breaks or a connect fails, as a
-proxy given a list of control plane addresses fails over. Failover: replica 1 is killed with SIGKILL (after the
+Replicas: every simulated proxy is given every replica's address and chooses and fails over between them with
+the real proxy's ControlPlaneFailover (the first from a hash of its id, so the fleet spreads over the replicas; the
+next at once when a stream breaks; a backoff only after every address failed in a row). Failover: replica 1 is killed with SIGKILL (after the
 changes, before the storm); the time is from the kill until every proxy that was on it is connected to another
 replica and has ACKed a snapshot carrying the current route. Replica 1 is then restarted. CPU and RSS are summed
 over the replicas.
@@ -80,8 +80,8 @@ parses every snapshot, ACKs, reports app health every second) with the real prox
 services (their endpoints are in every snapshot), the rest sidecars of undeclared services. Each proxy gets its own
 ECDSA certificate. A change is an HttpRoute edit committed through ResourceService (5 changes, 3 at 5,000),
 timed from the commit returning to each proxy's ACK of a snapshot carrying it. Storm: $storm; recovery is from the restart until every proxy
-has reconnected and ACKed a fresh snapshot (new certificate). It includes the process start and the registry
-warm-up (= instance grace period, 10 s) during which reconnecting proxies keep their snapshots untouched.
+has reconnected and ACKed a snapshot from a restarted control plane. It includes the process start (which reads the
+registry from PostgreSQL before the gRPC port opens, docs/control-plane.md).
 ${failover_text}
 | Proxies | p50 (ms) | p99 (ms) | last (ms) | storm recovery (s) |$failover_header initial connect (s) | CP CPU per change (s) | CP CPU in storm (s) | CP RSS (MB) | RSS per proxy (kB) |
 |---:|---:|---:|---:|---:|$failover_align---:|---:|---:|---:|---:|

@@ -53,7 +53,9 @@ Log($"control plane up on {string.Join(", ", cps.Select(c => c.Address))}, RSS {
 // --- the fleet: 20 instances of the declared services (their endpoints are in every snapshot), the rest sidecars of undeclared services.
 string? Marker(ProxySnapshot snapshot) =>
     snapshot.VirtualHosts.FirstOrDefault(v => v.Name == "svc-0.default")?.Rules.FirstOrDefault()?.Backends.FirstOrDefault()?.Cluster;
-// channels[replica][group]: proxy i uses group i / S on every replica (at most S streams per connection).
+// channels[replica][group]: proxy i uses group i / S on every replica (at most S streams per connection);
+// which replica it is on is up to it, as for a real proxy (the first chosen from its id).
+var addresses = cps.Select(c => c.Address).ToArray();
 var channels = cps.Select(cp => Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
     .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray()).ToArray();
 var fleet = Enumerable.Range(0, proxies).Select(i =>
@@ -65,8 +67,7 @@ var fleet = Enumerable.Range(0, proxies).Select(i =>
         InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
     };
-    // Every proxy is given every replica, starting at its own (i mod R), so the fleet is spread evenly.
-    return new SimProxy(channels.Select(c => c[i / streamsPerConnection]).ToArray(), i % replicas, hello, Marker);
+    return new SimProxy(addresses, channels.Select(c => c[i / streamsPerConnection]).ToArray(), hello, Marker);
 }).ToArray();
 using var stop = new CancellationTokenSource();
 var connectWatch = Stopwatch.StartNew();

@@ -13,11 +13,12 @@ namespace ConvergenceBench;
 /// <summary>
 /// A lightweight proxy: the real stream protocol (Hello with token, parse every snapshot, ACK,
 /// app health every second) and the real proxy's jittered reconnect policy, without YARP.
-/// Given several control plane replicas (one channel each), it starts on <paramref name="firstReplica"/>
-/// and, whenever a stream breaks or a connect fails, tries the next one, as a proxy given a list of
-/// control plane addresses fails over.
+/// Given several control plane replicas (addresses in the order of the proxy's address list, a
+/// channel to each) it chooses and fails over between them with the real proxy's ControlPlaneFailover:
+/// the first from its id, the next at once when a stream breaks, a backoff only after every replica
+/// failed in a row.
 /// </summary>
-internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstReplica, Hello hello, Func<ProxySnapshot, string?> marker)
+internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> channels, Hello hello, Func<ProxySnapshot, string?> marker)
 {
     // Bench shortcut: a real proxy makes its own key, but 5,000 P-256 keys and CSRs would only time
     // the simulator. The control plane checks each Hello's CSR and signs a certificate for its public
@@ -28,7 +29,7 @@ internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstRep
         return ByteString.CopyFrom(new CertificateRequest("CN=bench-proxy", key, HashAlgorithmName.SHA256).CreateSigningRequest());
     }).ToArray();
 
-    private readonly ReconnectBackoff backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+    private readonly ControlPlaneFailover failover = new(addresses, hello.ProxyId, new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
     private long servingVersion;
     private string servingHash = "";
 
@@ -43,8 +44,8 @@ internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstRep
 
     public bool Connected { get; private set; }
 
-    /// <summary>Index (in the channels given) of the replica it is connected or connecting to.</summary>
-    public int Replica { get; private set; } = firstReplica;
+    /// <summary>Index (in the addresses given) of the replica it is connected or connecting to.</summary>
+    public int Replica => Array.IndexOf(addresses, failover.Current);
 
     public async Task RunAsync(TimeSpan reportInterval, CancellationToken ct)
     {
@@ -70,7 +71,7 @@ internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstRep
                         {
                             Connected = true;
                             Connects++;
-                            backoff.Reset();
+                            failover.Established();
                         }
                         var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
                         await writeLock.WaitAsync(ct);
@@ -110,10 +111,9 @@ internal sealed class SimProxy(IReadOnlyList<GrpcChannel> channels, int firstRep
             {
             }
             Connected = false;
-            Replica = (Replica + 1) % channels.Count;
             try
             {
-                await Task.Delay(backoff.Next(retryAfter), ct);
+                await Task.Delay(failover.Failed(retryAfter), ct);
             }
             catch (OperationCanceledException)
             {
