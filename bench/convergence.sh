@@ -62,7 +62,7 @@ Replicas: every simulated proxy is given every replica's address and chooses and
 the real proxy's ControlPlaneFailover (the first from a hash of its id, so the fleet spreads over the replicas; the
 next at once when a stream breaks; a backoff only after every address failed in a row). Failover: replica 1 is killed with SIGKILL (after the
 changes, before the storm); the time is from the kill until every proxy that was on it is connected to another
-replica and has ACKed a snapshot carrying the current route. Replica 1 is then restarted. CPU and RSS are summed
+replica and in sync there, as for the storm. Replica 1 is then restarted. CPU and RSS are summed
 over the replicas.
 "
   fi
@@ -80,8 +80,10 @@ parses every snapshot, ACKs, reports app health every second) with the real prox
 services (their endpoints are in every snapshot), the rest sidecars of undeclared services. Each proxy gets its own
 ECDSA certificate. A change is an HttpRoute edit committed through ResourceService (5 changes, 3 at 5,000),
 timed from the commit returning to each proxy's ACK of a snapshot carrying it. Storm: $storm; recovery is from the restart until every proxy
-has reconnected and ACKed a snapshot from a restarted control plane. It includes the process start (which reads the
-registry from PostgreSQL before the gRPC port opens, docs/control-plane.md).
+is back and in sync: connected to a control plane since the restart and, as that control plane's status stream reports
+it (the portal's Fleet view, 100 ms updates), having ACKed every snapshot it was sent there (a control plane pushes
+nothing to a proxy that already serves what it would compile), still serving the current route. It includes the
+process start (which reads the registry from PostgreSQL before the gRPC port opens, docs/control-plane.md).
 ${failover_text}
 | Proxies | p50 (ms) | p99 (ms) | last (ms) | storm recovery (s) |$failover_header initial connect (s) | CP CPU per change (s) | CP CPU in storm (s) | CP RSS (MB) | RSS per proxy (kB) |
 |---:|---:|---:|---:|---:|$failover_align---:|---:|---:|---:|---:|

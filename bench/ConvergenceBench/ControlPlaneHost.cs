@@ -16,10 +16,11 @@ internal sealed class ControlPlaneHost
     private readonly string caKey;
     private Process? process;
 
-    private ControlPlaneHost(string connectionString, string caKey, string trustBundleFile, string replicaId)
+    private ControlPlaneHost(string connectionString, string caKey, string statusToken, string trustBundleFile, string replicaId)
     {
         this.connectionString = connectionString;
         this.caKey = caKey;
+        StatusToken = statusToken;
         TrustBundleFile = trustBundleFile;
         ReplicaId = replicaId;
     }
@@ -28,8 +29,9 @@ internal sealed class ControlPlaneHost
     public static ControlPlaneHost[] Replicas(string connectionString, int count)
     {
         var caKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var statusToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         var trustBundleFile = Path.Combine(Directory.CreateTempSubdirectory("meshwork-bench-cp-").FullName, "trust-bundle.pem");
-        return Enumerable.Range(1, count).Select(k => new ControlPlaneHost(connectionString, caKey, trustBundleFile, $"bench-cp-{k}")).ToArray();
+        return Enumerable.Range(1, count).Select(k => new ControlPlaneHost(connectionString, caKey, statusToken, trustBundleFile, $"bench-cp-{k}")).ToArray();
     }
 
     public string ReplicaId { get; }
@@ -40,6 +42,9 @@ internal sealed class ControlPlaneHost
 
     /// <summary>The mesh root the control plane writes at start; simulated proxies verify its TLS certificate against it, as real ones do.</summary>
     public string TrustBundleFile { get; }
+
+    /// <summary>Admits the bench to the status stream (the portal's view of the fleet).</summary>
+    public string StatusToken { get; }
 
     public async Task StartAsync()
     {
@@ -55,6 +60,7 @@ internal sealed class ControlPlaneHost
         info.Environment["ControlPlane__ReplicaId"] = ReplicaId;
         info.Environment["ControlPlane__CaKeyEncryptionKey"] = caKey;
         info.Environment["ControlPlane__TrustBundleFile"] = TrustBundleFile;
+        info.Environment["ControlPlane__StatusToken"] = StatusToken;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Meshwork.ControlPlane.Compilation"] = "Debug";
         info.Environment["Logging__Console__FormatterName"] = "simple";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Meshwork.Model.Resources;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
+using Meshwork.Protocol.Status;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 
@@ -116,41 +117,63 @@ for (var k = 1; k <= changes; k++)
     Log($"change {k} ({version}): p50 {Percentile(perProxy, 0.5):0} ms, last {perProxy.Max():0} ms");
 }
 
-// --- failover (R > 1): crash replica 1, time until every proxy that was on it is connected to another
-// and has ACKed a snapshot carrying the current route; then restart it for the storm.
+// In sync as the control plane reports it on its status stream (the portal's Fleet view): connected to
+// a replica since a given time and ACKed every snapshot that replica sent it, none at all included. A
+// replica pushes nothing to a proxy that already serves what it would compile, so a fresh ACK on the
+// proxy's side is not something to wait for.
+async Task<MeshStatusFeed[]> WatchAsync(IEnumerable<ControlPlaneHost> hosts)
+{
+    var feeds = hosts.Select(c => new MeshStatusFeed(c.Address, c.StatusToken, c.TrustBundleFile, minIntervalMs: 100)).ToArray();
+    foreach (var feed in feeds)
+        feed.Start();
+    if (!await WaitAsync(() => feeds.All(f => f.Connected), TimeSpan.FromSeconds(30)))
+        throw new TimeoutException("the control plane's status streams did not connect");
+    return feeds;
+}
+bool InSync(MeshStatusFeed[] feeds, SimProxy proxy, long sinceUnixMs) =>
+    proxy.LastMarker == cluster &&
+    feeds.Any(f => f.Proxy(proxy.Id) is { Connected: true } s && s.ConnectedSinceUnixMs >= sinceUnixMs && s.SentVersion == s.AckedVersion);
+async Task StopWatchingAsync(MeshStatusFeed[] feeds)
+{
+    foreach (var feed in feeds)
+        await feed.DisposeAsync();
+}
+
+// --- failover (R > 1): crash replica 1, time until every proxy that was on it is on another replica
+// and in sync there, serving the current route; then restart it for the storm.
 double? failoverSeconds = null;
 var failoverProxies = 0;
 if (replicas > 1)
 {
     var moving = fleet.Where(p => p.Replica == 0).ToArray();
-    var connectsAtKill = moving.Select(p => p.Connects).ToArray();
     failoverProxies = moving.Length;
-    var killTicks = Stopwatch.GetTimestamp();
+    var survivors = await WatchAsync(cps.Skip(1));
+    var killUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     var failoverWatch = Stopwatch.StartNew();
     await cps[0].KillAsync();
-    bool InSyncElsewhere(SimProxy p, int i) =>
-        p.Replica != 0 && p.Connects > connectsAtKill[i] && p.LastAckTicks > killTicks && p.LastMarker == cluster;
-    if (!await WaitAsync(() => moving.Select(InSyncElsewhere).All(x => x), TimeSpan.FromMinutes(5)))
-        throw new TimeoutException($"failover: only {moving.Where(InSyncElsewhere).Count()} of {moving.Length} proxies of {cps[0].ReplicaId} moved and in sync");
+    if (!await WaitAsync(() => moving.All(p => InSync(survivors, p, killUnixMs)), TimeSpan.FromMinutes(5)))
+        throw new TimeoutException($"failover: only {moving.Count(p => InSync(survivors, p, killUnixMs))} of {moving.Length} proxies of {cps[0].ReplicaId} on another replica and in sync");
     failoverSeconds = failoverWatch.Elapsed.TotalSeconds;
     Log($"failover: all {moving.Length} proxies of {cps[0].ReplicaId} on another replica and in sync {failoverSeconds:0.00} s after the kill");
+    await StopWatchingAsync(survivors);
     await cps[0].StartAsync();
 }
 
-// --- reconnect storm: crash every replica, restart them, time until every proxy is back and ACKed a fresh snapshot.
+// --- reconnect storm: crash every replica, restart them, time until every proxy is back on one and in sync.
 foreach (var replica in cps)
     await replica.KillAsync();
 await Task.Delay(2000);
-var connectsBefore = fleet.Select(p => p.Connects).ToArray();
 var stormWatch = Stopwatch.StartNew();
-var restartTicks = Stopwatch.GetTimestamp();
+var restartUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 await Task.WhenAll(cps.Select(c => c.StartAsync()));
 var stormCpuStart = Cpu();
-if (!await WaitAsync(() => fleet.Select((p, i) => p.Connects > connectsBefore[i] && p.LastAckTicks > restartTicks).All(x => x), TimeSpan.FromMinutes(5)))
-    throw new TimeoutException($"storm: only {fleet.Where((p, i) => p.Connects > connectsBefore[i]).Count()} of {proxies} reconnected");
+var restarted = await WatchAsync(cps);
+if (!await WaitAsync(() => fleet.All(p => InSync(restarted, p, restartUnixMs)), TimeSpan.FromMinutes(5)))
+    throw new TimeoutException($"storm: only {fleet.Count(p => InSync(restarted, p, restartUnixMs))} of {proxies} back and in sync");
 var stormSeconds = stormWatch.Elapsed.TotalSeconds;
 var stormCpu = Cpu() - stormCpuStart;
-Log($"reconnect storm: all {proxies} proxies back and ACKed {stormSeconds:0.00} s after the restart began (CPU {stormCpu:0.00} s)");
+await StopWatchingAsync(restarted);
+Log($"reconnect storm: all {proxies} proxies back and in sync {stormSeconds:0.00} s after the restart began (CPU {stormCpu:0.00} s)");
 
 await stop.CancelAsync();
 await Task.WhenAll(tasks);

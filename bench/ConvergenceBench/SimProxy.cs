@@ -32,6 +32,7 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
     private readonly ControlPlaneFailover failover = new(addresses, hello.ProxyId, new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
     private long servingVersion;
     private string servingHash = "";
+    private bool established;
 
     public string Id => hello.ProxyId;
 
@@ -39,10 +40,6 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
     public long LastAckTicks { get; private set; }
 
     public string? LastMarker { get; private set; }
-
-    public int Connects { get; private set; }
-
-    public bool Connected { get; private set; }
 
     /// <summary>Index (in the addresses given) of the replica it is connected or connecting to.</summary>
     public int Replica => Array.IndexOf(addresses, failover.Current);
@@ -67,10 +64,10 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
                 {
                     await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                     {
-                        if (!Connected)
+                        // As the real proxy: a stream that delivered a snapshot works, the next loss starts a fresh cycle.
+                        if (!established)
                         {
-                            Connected = true;
-                            Connects++;
+                            established = true;
                             failover.Established();
                         }
                         var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
@@ -110,7 +107,7 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
             {
             }
-            Connected = false;
+            established = false;
             try
             {
                 await Task.Delay(failover.Failed(retryAfter), ct);
