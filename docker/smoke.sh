@@ -7,10 +7,11 @@
 # that environment. Differences from the containers, forced by sharing one host: the database
 # host/port and the service names become 127.0.0.1, the second control plane replica listens on
 # 15020/15024 (the first has 15010/15014), and the demo app on 8081 (the portal has 8080).
-# Passes when portal and both control plane replicas are healthy (and, where they answer GET
-# /replica, exactly one leads), the token registers and the sidecar is /ready with a certificate
+# Passes when portal and both control plane replicas (started at once on the empty database) are
+# healthy with gRPC certificates from one root CA (and, where they answer GET /replica, exactly one
+# leads), the token registers and the sidecar, given both addresses, is /ready with a certificate
 # from the control plane. Needs: dotnet SDK, docker compose or docker-compose, python3 + PyYAML,
-# PostgreSQL 15+ server binaries, curl; the ports 8080 8081 15000 15006 15010 15014 15020 15024
+# PostgreSQL 15+ server binaries, curl, openssl; the ports 8080 8081 15000 15006 15010 15014 15020 15024
 # 55432 free. About a minute or two. Usage: docker/smoke.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,6 +81,17 @@ for name in ("postgres", "portal", "control-plane-1", "control-plane-2", "bootst
             f.write(f"export {key}={shlex.quote(local(value))}\n")
 PY
 
+# Both replicas serve a certificate from the one root CA in the trust bundle they both write (two
+# roots would leave one of them failing every client's TLS check).
+check_one_root() {
+  local port
+  for port in 15010 15020; do
+    openssl s_client -connect "127.0.0.1:$port" -CAfile "$WORK/trust/trust-bundle.pem" -verify_return_error </dev/null >/dev/null 2>&1 ||
+      die "the control plane replica on 127.0.0.1:$port serves a certificate that does not chain to $WORK/trust/trust-bundle.pem"
+  done
+  echo "ok    both replicas' gRPC certificates chain to the one trust bundle"
+}
+
 # Each replica's GET /replica says whether it holds the leader lease: exactly one must, once the
 # lease is taken (a few seconds). Skipped for a control plane that does not serve /replica.
 check_one_leader() {
@@ -121,15 +133,16 @@ mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U meshwork meshwork
 
-# The first control plane replica before the portal: it must wait for the portal's migrations by
-# itself. The second once the first is healthy, as compose's depends_on orders them.
+# Both control plane replicas at once and before the portal: they must wait for the portal's
+# migrations by themselves and, on this empty database, agree on one root CA.
 start control-plane-1 "$WORK/out/ControlPlane" "$WORK/control-plane-1.env" "" dotnet Meshwork.ControlPlane.dll
+start control-plane-2 "$WORK/out/ControlPlane" "$WORK/control-plane-2.env" "export ControlPlane__GrpcPort=15020 ControlPlane__HttpPort=15024" \
+  dotnet Meshwork.ControlPlane.dll
 start portal "$WORK/out/Portal" "$WORK/portal.env" "export Portal__DataDirectory=$WORK/portal-data" dotnet Meshwork.Portal.dll
 wait_http http://127.0.0.1:8080/health portal 120
 wait_http http://127.0.0.1:15014/health control-plane-1 120
-start control-plane-2 "$WORK/out/ControlPlane" "$WORK/control-plane-2.env" "export ControlPlane__GrpcPort=15020 ControlPlane__HttpPort=15024" \
-  dotnet Meshwork.ControlPlane.dll
 wait_http http://127.0.0.1:15024/health control-plane-2 120
+check_one_root
 check_one_leader
 ( . "$WORK/bootstrap-token.env"; export PGHOST=127.0.0.1 PGPORT=$PG_PORT; "$PG_BIN/psql" -X -q -f "$ROOT/docker/sql/bootstrap-token.sql" ) >/dev/null ||
   die "bootstrap-token.sql failed"
