@@ -11,6 +11,8 @@ using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Status;
 using Meshwork.Store.Registry;
+using Meshwork.ControlPlane.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Streams;
 
@@ -28,9 +30,13 @@ public sealed class MeshControlService(
     FleetState fleet,
     WorkloadCertificates certificates,
     WorkloadCertificateStore certificateStore,
+    IOptions<ControlPlaneOptions> options,
     TimeProvider time) : MeshControl.MeshControlBase
 {
     public const string RetryAfterTrailer = "retry-after-ms";
+
+    /// <summary>Response header naming the replica that admitted the stream.</summary>
+    public const string ReplicaHeader = "meshwork-replica";
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromSeconds(2);
 
@@ -94,6 +100,9 @@ public sealed class MeshControlService(
             $"connected from {hello.InstanceAddress} (token '{check.TokenName}', serving version {hello.CurrentVersion})");
         publisher.ProxyChanged(hello.ProxyId);
 
+        // Headers tell the proxy it was admitted now, not at the first snapshot: a proxy that fails
+        // over with the snapshot this replica would compile may never be pushed one.
+        await context.WriteResponseHeadersAsync(new Metadata { { ReplicaHeader, options.Value.EffectiveReplicaId } });
         var writer = connection.RunWriterAsync(responseStream, ct);
         var lastSeenPublished = now;
         try

@@ -203,6 +203,14 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         }, address, options.TrustBundleFile, logger),
     });
 
+    private void MarkConnected(string address, string? replica)
+    {
+        IsConnected = true;
+        LastError = null;
+        failover.Established();
+        logger.LogInformation("Connected to the control plane at {Address} (replica {Replica})", address, replica ?? "unnamed");
+    }
+
     private async Task RunStreamAsync(MeshControl.MeshControlClient client, string address, CancellationToken ct)
     {
         using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -213,6 +221,10 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             SingleReader = true,
         });
         await call.RequestStream.WriteAsync(new ProxyMessage { Hello = BuildHello() }, ct);
+        // The control plane sends headers once it admitted the Hello (a refusal ends the call instead).
+        // A replica this proxy fails over to may push nothing: it compiles the snapshot already served.
+        var headers = await call.ResponseHeadersAsync;
+        MarkConnected(address, headers.GetValue("meshwork-replica"));
         Volatile.Write(ref outgoing, queue);
 
         var writer = WriteAsync(call.RequestStream, queue.Reader, streamCts.Token);
@@ -225,13 +237,6 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                 // With inline I/O this loop runs on a socket thread that also serves requests: parse and
                 // apply large snapshots on the thread pool instead.
                 await Task.Yield();
-                if (!IsConnected)
-                {
-                    IsConnected = true;
-                    LastError = null;
-                    failover.Established();
-                    logger.LogInformation("Connected to the control plane at {Address}", address);
-                }
                 ProxySnapshot snapshot;
                 try
                 {

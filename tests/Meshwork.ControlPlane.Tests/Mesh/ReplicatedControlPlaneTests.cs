@@ -35,13 +35,15 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
         await EnsureWholeAsync();
         var victim = mesh.Replicas[victimIndex];
         var survivor = mesh.Replicas[1 - victimIndex];
-        await using var before = new StatusWatcher(victim);
-        var stranded = await Eventually.ValueAsync(() =>
+        List<MeshProxy> stranded;
+        await using (var before = new StatusWatcher(victim))
         {
-            var held = mesh.Proxies.Where(p => before.Proxy(p.Id) is { Connected: true }).ToList();
-            return held.Count > 0 ? held : null;
-        }, $"replica {victimIndex} holds a proxy", Generous);
-        await before.DisposeAsync();
+            stranded = await Eventually.ValueAsync(() =>
+            {
+                var held = mesh.Proxies.Where(p => before.Proxy(p.Id) is { Connected: true }).ToList();
+                return held.Count > 0 ? held : null;
+            }, $"replica {victimIndex} holds a proxy", Generous);
+        }
 
         await using (var load = new LoadLoop(mesh.Web.OutboundClient, "http://orders/"))
         {
@@ -86,7 +88,7 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
         await using var backend = await DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-lost");
         await using var lost = await MeshProxy.StartAsync(mesh.Addresses, mesh.Replicas[0].TrustBundleFile, mesh.Token, "orders-v1-lost", "orders", "v1", backend.Address);
         await using var status = new StatusWatcher(follower);
-        await status.WaitUntilAsync(s => s.Proxy(mesh.Web.Id) is not null, Generous, "follower's status stream is up");
+        await status.WaitUntilAsync(s => s.Feed.Connected, Generous, "follower's status stream is up");
 
         await leader.KillAsync();
         await lost.StopAsync();

@@ -80,6 +80,8 @@ public sealed class PostgresCluster : IAsyncDisposable
         await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], Environment.UserName == "root");
         await Task.Delay(downFor);
         await StartServerAsync();
+        // This process's own pooled connections died with the server (the system under test recovers on its own).
+        NpgsqlConnection.ClearAllPools();
     }
 
     private Task StartServerAsync()
