@@ -32,7 +32,6 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
     private readonly ControlPlaneFailover failover = new(addresses, hello.ProxyId, new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
     private long servingVersion;
     private string servingHash = "";
-    private bool established;
 
     public string Id => hello.ProxyId;
 
@@ -57,6 +56,10 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
                 hello.CurrentVersion = servingVersion;
                 hello.CurrentHash = servingHash;
                 await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello }, ct);
+                // As the real proxy: the control plane's response headers say the Hello was admitted (a
+                // replica failed over to may push nothing), so the next loss starts a fresh failover cycle.
+                await call.ResponseHeadersAsync;
+                failover.Established();
                 var writeLock = new SemaphoreSlim(1, 1);
                 using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var health = ReportAsync(call.RequestStream, writeLock, reportInterval, streamEnd.Token);
@@ -64,12 +67,6 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
                 {
                     await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                     {
-                        // As the real proxy: a stream that delivered a snapshot works, the next loss starts a fresh cycle.
-                        if (!established)
-                        {
-                            established = true;
-                            failover.Established();
-                        }
                         var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
                         await writeLock.WaitAsync(ct);
                         try
@@ -107,7 +104,6 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
             {
             }
-            established = false;
             try
             {
                 await Task.Delay(failover.Failed(retryAfter), ct);
