@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Control plane convergence benchmark (not a test): N simulated proxies (the real stream protocol
 # and the real proxy's reconnect policy, lightweight clients in one process) against one real
-# control plane process and a throwaway PostgreSQL. Per N: time from a committed route change to
-# ACK by every proxy (p50, p99, last), reconnect-storm recovery after a control plane crash,
-# control plane CPU and RSS per proxy. Writes the "Control plane convergence" section of
-# docs/benchmarks.md (between the convergence markers) and prints the summary line last.
-#   bench/convergence.sh            N = 100, 1000, 5000
-#   bench/convergence.sh --quick    N = 100, 1000
-#   bench/convergence.sh 250        one custom N (docs are not rewritten)
+# control plane process (or R replicas over the same database) and a throwaway PostgreSQL. Per N:
+# time from a committed route change to ACK by every proxy (p50, p99, last), reconnect-storm
+# recovery after a control plane crash, control plane CPU and RSS per proxy; with R > 1 also the
+# failover time of the proxies of a replica killed with SIGKILL. Writes the "Control plane
+# convergence" section of docs/benchmarks.md (between the convergence markers; with R > 1 its own
+# section, between the convergence-replicas markers) and prints the summary line last.
+#   bench/convergence.sh                 N = 100, 1000, 5000
+#   bench/convergence.sh --quick         N = 100, 1000
+#   bench/convergence.sh 250             one custom N (docs are not rewritten)
+#   bench/convergence.sh --replicas 2 [--quick | N]   the same with two control plane replicas; the
+#                                        summary line then ends with failover_s=X
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 sizes=(100 1000 5000)
 mode="full"
-if [[ "${1:-}" == "--quick" ]]; then sizes=(100 1000); mode="quick"; elif [[ -n "${1:-}" ]]; then sizes=("$1"); mode="custom"; fi
+replicas=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) sizes=(100 1000); mode="quick" ;;
+    --replicas) replicas="${2:?--replicas needs a number}"; shift ;;
+    *) sizes=("$1"); mode="custom" ;;
+  esac
+  shift
+done
 
 dotnet build bench/ConvergenceBench -c Release -v quiet -nologo >&2
 tool=".build/${MESHWORK_BUILD_SLOT}/bin/ConvergenceBench/Release/net10.0/ConvergenceBench.dll"
@@ -21,38 +33,60 @@ mkdir -p bench/results
 rows=""
 last=""
 for n in "${sizes[@]}"; do
-  echo "== $n proxies" >&2
-  out=$(dotnet "$tool" --proxies "$n" | tee "bench/results/convergence-$n.txt")
+  echo "== $n proxies, $replicas control plane replica(s)" >&2
+  out=$(dotnet "$tool" --proxies "$n" --replicas "$replicas" | tee "bench/results/convergence-$n-r$replicas.txt")
   detail=$(echo "$out" | grep '^detail:')
   last=$(echo "$out" | grep '^convergence:')
   echo "$detail" >&2
   echo "$last" >&2
   get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
-  rows+="| $n | $(get "$last" p50_ms) | $(get "$last" p99_ms) | $(get "$last" last_ms) | $(get "$last" storm_recovery_s) | $(get "$detail" connect_s) | $(get "$detail" change_cpu_s) | $(get "$detail" storm_cpu_s) | $(( $(get "$detail" rss_kb) / 1024 )) | $(get "$last" rss_kb_per_proxy) |"$'\n'
+  failover_cell=""
+  if [[ $replicas -gt 1 ]]; then failover_cell=" $(get "$last" failover_s) |"; fi
+  rows+="| $n | $(get "$last" p50_ms) | $(get "$last" p99_ms) | $(get "$last" last_ms) | $(get "$last" storm_recovery_s) |$failover_cell $(get "$detail" connect_s) | $(get "$detail" change_cpu_s) | $(get "$detail" storm_cpu_s) | $(( $(get "$detail" rss_kb) / 1024 )) | $(get "$last" rss_kb_per_proxy) |"$'\n'
 done
 
 if [[ "$mode" != "custom" ]]; then
   flag=""; [[ "$mode" == "quick" ]] && flag=" --quick"
+  # One replica and several are separate sections, so neither run overwrites the other's figures.
+  marker="convergence"; title="Control plane convergence"
+  control_plane="one control plane process (Release, workstation GC)"
+  storm="the control plane is killed, proxies notice and back off, it is restarted after 2 s"
+  failover_header=""; failover_align=""; failover_text=""
+  if [[ $replicas -gt 1 ]]; then
+    marker="convergence-replicas"; title="Control plane convergence, $replicas replicas"; flag=" --replicas $replicas$flag"
+    control_plane="$replicas control plane processes (replicas over the one database; Release, workstation GC)"
+    storm="every replica is killed, proxies notice and back off, all are restarted together after 2 s"
+    failover_header=" failover (s) |"; failover_align="---:|"
+    failover_text="
+Replicas: every simulated proxy is given every replica's address and chooses and fails over between them with
+the real proxy's ControlPlaneFailover (the first from a hash of its id, so the fleet spreads over the replicas; the
+next at once when a stream breaks; a backoff only after every address failed in a row). Failover: replica 1 is killed with SIGKILL (after the
+changes, before the storm); the time is from the kill until every proxy that was on it is connected to another
+replica and in sync there, as for the storm. Replica 1 is then restarted. CPU and RSS are summed
+over the replicas.
+"
+  fi
   section=$(mktemp)
   cat > "$section" <<MD
-<!-- convergence:begin (generated by bench/convergence.sh; edits inside are overwritten) -->
-## Control plane convergence
+<!-- $marker:begin (generated by bench/convergence.sh; edits inside are overwritten) -->
+## $title
 
 Run: \`bench/convergence.sh${flag}\`, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine was shared).
 
-Setup: one control plane process (Release, workstation GC) and one PostgreSQL; N simulated proxies in one
+Setup: $control_plane and one PostgreSQL; N simulated proxies in one
 other process (bench/ConvergenceBench): each speaks the real stream protocol (Hello with a bootstrap token,
 parses every snapshot, ACKs, reports app health every second) with the real proxy's jittered reconnect policy,
 50 streams per HTTP/2 connection, over TLS verified against the mesh root. Desired state: 10 services with two versions; 20 proxies are instances of those
 services (their endpoints are in every snapshot), the rest sidecars of undeclared services. Each proxy gets its own
 ECDSA certificate. A change is an HttpRoute edit committed through ResourceService (5 changes, 3 at 5,000),
-timed from the commit returning to each proxy's ACK of a snapshot carrying it. Storm: the control plane is
-killed, proxies notice and back off, it is restarted after 2 s; recovery is from the restart until every proxy
-has reconnected and ACKed a fresh snapshot (new certificate). It includes the process start and the registry
-warm-up (= instance grace period, 10 s) during which reconnecting proxies keep their snapshots untouched.
-
-| Proxies | p50 (ms) | p99 (ms) | last (ms) | storm recovery (s) | initial connect (s) | CP CPU per change (s) | CP CPU in storm (s) | CP RSS (MB) | RSS per proxy (kB) |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+timed from the commit returning to each proxy's ACK of a snapshot carrying it. Storm: $storm; recovery is from the restart until every proxy
+is back and in sync: connected to a control plane since the restart and, as that control plane's status stream reports
+it (the portal's Fleet view, 100 ms updates), having ACKed every snapshot it was sent there (a control plane pushes
+nothing to a proxy that already serves what it would compile), still serving the current route. It includes the
+process start (which reads the registry from PostgreSQL before the gRPC port opens, docs/control-plane.md).
+${failover_text}
+| Proxies | p50 (ms) | p99 (ms) | last (ms) | storm recovery (s) |$failover_header initial connect (s) | CP CPU per change (s) | CP CPU in storm (s) | CP RSS (MB) | RSS per proxy (kB) |
+|---:|---:|---:|---:|---:|$failover_align---:|---:|---:|---:|---:|
 ${rows}
 CP CPU per change includes one second of the fleet's app-health reports after it. RSS per proxy is (RSS with N
 connected - RSS before any proxy) / N; at 100 proxies it is dominated by the one-off growth of a process that
@@ -62,14 +96,14 @@ proxy's snapshot costs about 0.13 ms of CPU (0.08 ms of it the content hash the 
 recovery <= 30 s; istiod's published sizing is 1 vCPU and 1.5 GB for 2,000 sidecars (about 750 kB per sidecar).
 
 ${last}
-<!-- convergence:end -->
+<!-- $marker:end -->
 MD
   doc=docs/benchmarks.md
   [[ -f "$doc" ]] || printf '# Benchmarks\n' > "$doc"
-  if grep -q '<!-- convergence:begin' "$doc"; then
-    awk -v section="$section" '
-      /<!-- convergence:begin/ { while ((getline line < section) > 0) print line; skip = 1; next }
-      /<!-- convergence:end -->/ { skip = 0; next }
+  if grep -q "<!-- $marker:begin" "$doc"; then
+    awk -v section="$section" -v begin="<!-- $marker:begin" -v end="<!-- $marker:end -->" '
+      index($0, begin) { while ((getline line < section) > 0) print line; skip = 1; next }
+      index($0, end) { skip = 0; next }
       !skip { print }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
   else
     { echo; cat "$section"; } >> "$doc"

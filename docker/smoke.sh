@@ -2,14 +2,17 @@
 # Smoke test of the compose configuration without Docker: builds the four apps the way
 # docker/Dockerfile does (a copy of the build context .dockerignore allows: Directory.*.props and
 # src/ without bin/obj; restore from the project files alone, then publish Release, no app host),
-# renders docker/compose.yaml with throwaway secrets, and runs postgres, portal, control-plane,
-# bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly that environment.
-# Differences from the containers, forced by sharing one host: the database host/port and the
-# service names become 127.0.0.1, and the demo app listens on 8081 (the portal has 8080).
-# Passes when portal and control plane are healthy, the token registers and the sidecar is /ready
-# with a certificate from the control plane. Needs: dotnet SDK, docker compose or docker-compose,
-# python3 + PyYAML, PostgreSQL 15+ server binaries, curl; the ports 8080 8081 15000 15006 15010
-# 15014 55432 free. About a minute or two. Usage: docker/smoke.sh
+# renders docker/compose.yaml with throwaway secrets, and runs postgres, portal, control-plane-1 and
+# control-plane-2, bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly
+# that environment. Differences from the containers, forced by sharing one host: the database
+# host/port and the service names become 127.0.0.1, the second control plane replica listens on
+# 15020/15024 (the first has 15010/15014), and the demo app on 8081 (the portal has 8080).
+# Passes when portal and both control plane replicas (started at once on the empty database) are
+# healthy with gRPC certificates from one root CA (and, where they answer GET /replica, exactly one
+# leads), the token registers and the sidecar, given both addresses, is /ready with a certificate
+# from the control plane. Needs: dotnet SDK, docker compose or docker-compose, python3 + PyYAML,
+# PostgreSQL 15+ server binaries, curl, openssl; the ports 8080 8081 15000 15006 15010 15014 15020 15024
+# 55432 free. About a minute or two. Usage: docker/smoke.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d /tmp/meshwork-smoke.XXXXXX)"
@@ -32,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 die() { echo "FAIL  $*" >&2; exit 1; }
 
-for port in 8080 8081 15000 15006 15010 15014 $PG_PORT; do
+for port in 8080 8081 15000 15006 15010 15014 15020 15024 $PG_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is in use"; fi
 done
 COMPOSE=(docker-compose); docker compose version >/dev/null 2>&1 && COMPOSE=(docker compose)
@@ -68,14 +71,44 @@ work, pg_port = sys.argv[1], sys.argv[2]
 services = yaml.safe_load(open(f"{work}/compose.yaml"))["services"]
 def local(value):
     return (str(value).replace("Host=postgres;Port=5432", f"Host=127.0.0.1;Port={pg_port}")
-            .replace("control-plane:15010", "127.0.0.1:15010").replace("orders-v1:15006", "127.0.0.1:15006")
+            .replace("control-plane-1:15010", "127.0.0.1:15010").replace("control-plane-2:15010", "127.0.0.1:15020")
+            .replace("orders-v1:15006", "127.0.0.1:15006")
             # The shared trust-bundle volume becomes a folder (127.0.0.1 is always a SAN of the gRPC certificate).
             .replace("/var/lib/meshwork/trust", f"{work}/trust"))
-for name in ("postgres", "portal", "control-plane", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
+for name in ("postgres", "portal", "control-plane-1", "control-plane-2", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
     with open(f"{work}/{name}.env", "w") as f:
         for key, value in services[name]["environment"].items():
             f.write(f"export {key}={shlex.quote(local(value))}\n")
 PY
+
+# Both replicas serve a certificate from the one root CA in the trust bundle they both write (two
+# roots would leave one of them failing every client's TLS check).
+check_one_root() {
+  local port
+  for port in 15010 15020; do
+    openssl s_client -connect "127.0.0.1:$port" -CAfile "$WORK/trust/trust-bundle.pem" -verify_return_error </dev/null >/dev/null 2>&1 ||
+      die "the control plane replica on 127.0.0.1:$port serves a certificate that does not chain to $WORK/trust/trust-bundle.pem"
+  done
+  echo "ok    both replicas' gRPC certificates chain to the one trust bundle"
+}
+
+# Each replica's GET /replica says whether it holds the leader lease: exactly one must, once the
+# lease is taken (a few seconds). Skipped for a control plane that does not serve /replica.
+check_one_leader() {
+  local leaders="" answered=0 port body
+  for _ in $(seq 1 30); do
+    leaders=""; answered=0
+    for port in 15014 15024; do
+      body="$(curl -fsS "http://127.0.0.1:$port/replica" 2>/dev/null | tr -d ' \n' || true)"
+      if [ -n "$body" ]; then answered=$((answered + 1)); fi
+      if grep -q '"leader":true' <<<"$body"; then leaders+="${leaders:+ }$(grep -o '"replicaId":"[^"]*"' <<<"$body")"; fi
+    done
+    if [ "$answered" -eq 0 ]; then echo "skip  no GET /replica on the control plane: leader not checked"; return 0; fi
+    if [ "$answered" -eq 2 ] && [ "$(wc -w <<<"$leaders")" -eq 1 ]; then echo "ok    exactly one replica leads: $leaders"; return 0; fi
+    sleep 1
+  done
+  die "control plane replicas: $answered answered GET /replica, leaders: ${leaders:-none}"
+}
 
 start() { # NAME DIR ENV-FILE EXTRA-EXPORTS COMMAND...
   local name="$1" dir="$2" envfile="$3" extra="$4"; shift 4
@@ -100,11 +133,17 @@ mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U meshwork meshwork
 
-# Control plane first: it must wait for the portal's migrations by itself.
-start control-plane "$WORK/out/ControlPlane" "$WORK/control-plane.env" "" dotnet Meshwork.ControlPlane.dll
+# Both control plane replicas at once and before the portal: they must wait for the portal's
+# migrations by themselves and, on this empty database, agree on one root CA.
+start control-plane-1 "$WORK/out/ControlPlane" "$WORK/control-plane-1.env" "" dotnet Meshwork.ControlPlane.dll
+start control-plane-2 "$WORK/out/ControlPlane" "$WORK/control-plane-2.env" "export ControlPlane__GrpcPort=15020 ControlPlane__HttpPort=15024" \
+  dotnet Meshwork.ControlPlane.dll
 start portal "$WORK/out/Portal" "$WORK/portal.env" "export Portal__DataDirectory=$WORK/portal-data" dotnet Meshwork.Portal.dll
 wait_http http://127.0.0.1:8080/health portal 120
-wait_http http://127.0.0.1:15014/health control-plane 120
+wait_http http://127.0.0.1:15014/health control-plane-1 120
+wait_http http://127.0.0.1:15024/health control-plane-2 120
+check_one_root
+check_one_leader
 ( . "$WORK/bootstrap-token.env"; export PGHOST=127.0.0.1 PGPORT=$PG_PORT; "$PG_BIN/psql" -X -q -f "$ROOT/docker/sql/bootstrap-token.sql" ) >/dev/null ||
   die "bootstrap-token.sql failed"
 echo "ok    bootstrap-token registered"

@@ -6,11 +6,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Meshwork.Model.Resources;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Snapshots;
+using Meshwork.Protocol.Status;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 
-// Convergence benchmark: N simulated proxies against one real control plane process.
+// Convergence benchmark: N simulated proxies against one or more real control plane processes (replicas over one database).
 //   --proxies N   --changes K   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
+//   --replicas R  (default 1; R > 1 spreads the proxies over the replicas and measures the failover of a killed one)
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
@@ -18,6 +20,7 @@ var proxies = Option("proxies", 100);
 var changes = Option("changes", proxies >= 5000 ? 3 : 5);
 var reportInterval = TimeSpan.FromMilliseconds(Option("report-interval-ms", 1000));
 var streamsPerConnection = Option("streams-per-connection", 50);
+var replicas = Option("replicas", 1);
 var inv = CultureInfo.InvariantCulture;
 void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
 
@@ -26,15 +29,7 @@ var connectionString = await MigratedDatabase.CreateAsync();
 string secret;
 await using (var db = MigratedDatabase.OpenContext(connectionString))
     secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2), "bench")).Secret;
-async Task ApplyAsync(Resource resource)
-{
-    await using var db = MigratedDatabase.OpenContext(connectionString);
-    var store = new ResourceService(db, TimeProvider.System);
-    var current = await store.GetAsync(resource.Key);
-    var result = await store.ApplyAsync(resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } },
-        new ChangeActor("bench", ChangeSource.Api));
-    if (result is not ChangeResult.Applied) throw new InvalidOperationException($"apply failed: {result}");
-}
+Task ApplyAsync(Resource resource) => StoredResources.ReplaceAsync(connectionString, resource, new ChangeActor("bench", ChangeSource.Api));
 HttpRoute Route(string version) => new()
 {
     Metadata = new ResourceMetadata { Name = "bench-route" },
@@ -45,19 +40,25 @@ for (var s = 0; s < 10; s++)
     await ApplyAsync(new Service { Metadata = new ResourceMetadata { Name = $"svc-{s}" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] });
 await ApplyAsync(Route("v1"));
 
-// --- control plane
-var cp = new ControlPlaneHost(connectionString);
-await cp.StartAsync();
+// --- control plane replicas: one after another, so the first creates the root CA and the others load it.
+var cps = ControlPlaneHost.Replicas(connectionString, replicas);
+foreach (var replica in cps)
+    await replica.StartAsync();
+long Rss() => cps.Sum(c => c.RssKb());
+double Cpu() => cps.Sum(c => c.CpuSeconds());
 await Task.Delay(2000);
-var baselineRss = cp.RssKb();
-var baselineCpu = cp.CpuSeconds();
-Log($"control plane up on {cp.Address}, RSS {baselineRss} kB");
+var baselineRss = Rss();
+var baselineCpu = Cpu();
+Log($"control plane up on {string.Join(", ", cps.Select(c => c.Address))}, RSS {baselineRss} kB");
 
 // --- the fleet: 20 instances of the declared services (their endpoints are in every snapshot), the rest sidecars of undeclared services.
 string? Marker(ProxySnapshot snapshot) =>
     snapshot.VirtualHosts.FirstOrDefault(v => v.Name == "svc-0.default")?.Rules.FirstOrDefault()?.Backends.FirstOrDefault()?.Cluster;
-var channels = Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
-    .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray();
+// channels[replica][group]: proxy i uses group i / S on every replica (at most S streams per connection);
+// which replica it is on is up to it, as for a real proxy (the first chosen from its id).
+var addresses = cps.Select(c => c.Address).ToArray();
+var channels = cps.Select(cp => Enumerable.Range(0, (proxies + streamsPerConnection - 1) / streamsPerConnection)
+    .Select(_ => ControlPlaneTls.Channel(cp.Address, cp.TrustBundleFile, NullLogger.Instance)).ToArray()).ToArray();
 var fleet = Enumerable.Range(0, proxies).Select(i =>
 {
     var service = i < 20 ? $"svc-{i / 2}" : $"sim-{i % 50}";
@@ -67,7 +68,7 @@ var fleet = Enumerable.Range(0, proxies).Select(i =>
         InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
     };
-    return new SimProxy(channels[i / streamsPerConnection], hello, Marker);
+    return new SimProxy(addresses, channels.Select(c => c[i / streamsPerConnection]).ToArray(), hello, Marker);
 }).ToArray();
 using var stop = new CancellationTokenSource();
 var connectWatch = Stopwatch.StartNew();
@@ -87,10 +88,10 @@ async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
 if (!await WaitAsync(() => fleet.All(p => p.LastMarker == "svc-0.default|v1"), TimeSpan.FromMinutes(5)))
     throw new TimeoutException($"only {fleet.Count(p => p.LastMarker is not null)} of {proxies} proxies got a snapshot");
 var connectSeconds = connectWatch.Elapsed.TotalSeconds;
-var connectCpu = cp.CpuSeconds() - baselineCpu;
+var connectCpu = Cpu() - baselineCpu;
 Log($"{proxies} proxies connected and ACKed in {connectSeconds:0.00} s (control plane CPU {connectCpu:0.00} s)");
 await Task.Delay(3000);
-var rss = cp.RssKb();
+var rss = Rss();
 var rssPerProxy = (rss - baselineRss) / (double)proxies;
 Log($"control plane RSS {rss} kB ({rssPerProxy:0.0} kB per proxy)");
 
@@ -98,11 +99,12 @@ Log($"control plane RSS {rss} kB ({rssPerProxy:0.0} kB per proxy)");
 var latencies = new List<double>();
 var lasts = new List<double>();
 var changeCpu = new List<double>();
+var cluster = "svc-0.default|v1";
 for (var k = 1; k <= changes; k++)
 {
     var version = k % 2 == 1 ? "v2" : "v1";
-    var cluster = $"svc-0.default|{version}";
-    var cpuBefore = cp.CpuSeconds();
+    cluster = $"svc-0.default|{version}";
+    var cpuBefore = Cpu();
     await ApplyAsync(Route(version));
     var committed = Stopwatch.GetTimestamp();
     if (!await WaitAsync(() => fleet.All(p => p.LastMarker == cluster), TimeSpan.FromSeconds(120)))
@@ -111,33 +113,79 @@ for (var k = 1; k <= changes; k++)
     latencies.AddRange(perProxy);
     lasts.Add(perProxy.Max());
     await Task.Delay(1000);
-    changeCpu.Add(cp.CpuSeconds() - cpuBefore);
+    changeCpu.Add(Cpu() - cpuBefore);
     Log($"change {k} ({version}): p50 {Percentile(perProxy, 0.5):0} ms, last {perProxy.Max():0} ms");
 }
 
-// --- reconnect storm: crash the control plane, restart it, time until every proxy is back and ACKed a fresh snapshot.
-await cp.KillAsync();
+// In sync as the control plane reports it on its status stream (the portal's Fleet view): connected to
+// a replica since a given time and ACKed every snapshot that replica sent it, none at all included. A
+// replica pushes nothing to a proxy that already serves what it would compile, so a fresh ACK on the
+// proxy's side is not something to wait for.
+async Task<MeshStatusFeed[]> WatchAsync(IEnumerable<ControlPlaneHost> hosts)
+{
+    var feeds = hosts.Select(c => new MeshStatusFeed(c.Address, c.StatusToken, c.TrustBundleFile, minIntervalMs: 100)).ToArray();
+    foreach (var feed in feeds)
+        feed.Start();
+    if (!await WaitAsync(() => feeds.All(f => f.Connected), TimeSpan.FromSeconds(30)))
+        throw new TimeoutException("the control plane's status streams did not connect");
+    return feeds;
+}
+bool InSync(MeshStatusFeed[] feeds, SimProxy proxy, long sinceUnixMs) =>
+    proxy.LastMarker == cluster &&
+    feeds.Any(f => f.Proxy(proxy.Id) is { Connected: true } s && s.ConnectedSinceUnixMs >= sinceUnixMs && s.SentVersion == s.AckedVersion);
+async Task StopWatchingAsync(MeshStatusFeed[] feeds)
+{
+    foreach (var feed in feeds)
+        await feed.DisposeAsync();
+}
+
+// --- failover (R > 1): crash replica 1, time until every proxy that was on it is on another replica
+// and in sync there, serving the current route; then restart it for the storm.
+double? failoverSeconds = null;
+var failoverProxies = 0;
+if (replicas > 1)
+{
+    var moving = fleet.Where(p => p.Replica == 0).ToArray();
+    failoverProxies = moving.Length;
+    var survivors = await WatchAsync(cps.Skip(1));
+    var killUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    var failoverWatch = Stopwatch.StartNew();
+    await cps[0].KillAsync();
+    if (!await WaitAsync(() => moving.All(p => InSync(survivors, p, killUnixMs)), TimeSpan.FromMinutes(5)))
+        throw new TimeoutException($"failover: only {moving.Count(p => InSync(survivors, p, killUnixMs))} of {moving.Length} proxies of {cps[0].ReplicaId} on another replica and in sync");
+    failoverSeconds = failoverWatch.Elapsed.TotalSeconds;
+    Log($"failover: all {moving.Length} proxies of {cps[0].ReplicaId} on another replica and in sync {failoverSeconds:0.00} s after the kill");
+    await StopWatchingAsync(survivors);
+    await cps[0].StartAsync();
+}
+
+// --- reconnect storm: crash every replica, restart them, time until every proxy is back on one and in sync.
+foreach (var replica in cps)
+    await replica.KillAsync();
 await Task.Delay(2000);
-var connectsBefore = fleet.Select(p => p.Connects).ToArray();
 var stormWatch = Stopwatch.StartNew();
-var restartTicks = Stopwatch.GetTimestamp();
-await cp.StartAsync();
-var stormCpuStart = cp.CpuSeconds();
-if (!await WaitAsync(() => fleet.Select((p, i) => p.Connects > connectsBefore[i] && p.LastAckTicks > restartTicks).All(x => x), TimeSpan.FromMinutes(5)))
-    throw new TimeoutException($"storm: only {fleet.Where((p, i) => p.Connects > connectsBefore[i]).Count()} of {proxies} reconnected");
+var restartUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+await Task.WhenAll(cps.Select(c => c.StartAsync()));
+var stormCpuStart = Cpu();
+var restarted = await WatchAsync(cps);
+if (!await WaitAsync(() => fleet.All(p => InSync(restarted, p, restartUnixMs)), TimeSpan.FromMinutes(5)))
+    throw new TimeoutException($"storm: only {fleet.Count(p => InSync(restarted, p, restartUnixMs))} of {proxies} back and in sync");
 var stormSeconds = stormWatch.Elapsed.TotalSeconds;
-var stormCpu = cp.CpuSeconds() - stormCpuStart;
-Log($"reconnect storm: all {proxies} proxies back and ACKed {stormSeconds:0.00} s after the restart began (CPU {stormCpu:0.00} s)");
+var stormCpu = Cpu() - stormCpuStart;
+await StopWatchingAsync(restarted);
+Log($"reconnect storm: all {proxies} proxies back and in sync {stormSeconds:0.00} s after the restart began (CPU {stormCpu:0.00} s)");
 
 await stop.CancelAsync();
 await Task.WhenAll(tasks);
-await cp.KillAsync();
-Directory.Delete(Path.GetDirectoryName(cp.TrustBundleFile)!, recursive: true);
+foreach (var replica in cps)
+    await replica.KillAsync();
+Directory.Delete(Path.GetDirectoryName(cps[0].TrustBundleFile)!, recursive: true);
 
 var sorted = latencies.Order().ToArray();
-Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
+var failover = failoverSeconds is { } seconds ? string.Create(inv, $" failover_s={seconds:0.0}") : "";
+Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} replicas={replicas} failover_proxies={failoverProxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
 Console.WriteLine(string.Create(inv,
-    $"convergence: proxies={proxies} p50_ms={Percentile(sorted, 0.5):0} p99_ms={Percentile(sorted, 0.99):0} last_ms={lasts.Max():0} storm_recovery_s={stormSeconds:0.0} rss_kb_per_proxy={rssPerProxy:0.0}"));
+    $"convergence: proxies={proxies} p50_ms={Percentile(sorted, 0.5):0} p99_ms={Percentile(sorted, 0.99):0} last_ms={lasts.Max():0} storm_recovery_s={stormSeconds:0.0} rss_kb_per_proxy={rssPerProxy:0.0}{failover}"));
 return 0;
 
 static double Percentile(IReadOnlyList<double> values, double q)

@@ -13,8 +13,12 @@ namespace ConvergenceBench;
 /// <summary>
 /// A lightweight proxy: the real stream protocol (Hello with token, parse every snapshot, ACK,
 /// app health every second) and the real proxy's jittered reconnect policy, without YARP.
+/// Given several control plane replicas (addresses in the order of the proxy's address list, a
+/// channel to each) it chooses and fails over between them with the real proxy's ControlPlaneFailover:
+/// the first from its id, the next at once when a stream breaks, a backoff only after every replica
+/// failed in a row.
 /// </summary>
-internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?> marker)
+internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> channels, Hello hello, Func<ProxySnapshot, string?> marker)
 {
     // Bench shortcut: a real proxy makes its own key, but 5,000 P-256 keys and CSRs would only time
     // the simulator. The control plane checks each Hello's CSR and signs a certificate for its public
@@ -25,7 +29,7 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
         return ByteString.CopyFrom(new CertificateRequest("CN=bench-proxy", key, HashAlgorithmName.SHA256).CreateSigningRequest());
     }).ToArray();
 
-    private readonly ReconnectBackoff backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+    private readonly ControlPlaneFailover failover = new(addresses, hello.ProxyId, new ReconnectBackoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)));
     private long servingVersion;
     private string servingHash = "";
 
@@ -36,24 +40,26 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
 
     public string? LastMarker { get; private set; }
 
-    public int Connects { get; private set; }
-
-    public bool Connected { get; private set; }
+    /// <summary>Index (in the addresses given) of the replica it is connected or connecting to.</summary>
+    public int Replica => Array.IndexOf(addresses, failover.Current);
 
     public async Task RunAsync(TimeSpan reportInterval, CancellationToken ct)
     {
-        var client = new MeshControl.MeshControlClient(channel);
         while (!ct.IsCancellationRequested)
         {
             TimeSpan? retryAfter = null;
             try
             {
-                using var call = client.Connect(cancellationToken: ct);
+                using var call = new MeshControl.MeshControlClient(channels[Replica]).Connect(cancellationToken: ct);
                 if (hello.CertificateSigningRequest.IsEmpty)
                     hello.CertificateSigningRequest = SharedSigningRequests[(int)((uint)Id.GetHashCode() % SharedSigningRequests.Length)];
                 hello.CurrentVersion = servingVersion;
                 hello.CurrentHash = servingHash;
                 await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello }, ct);
+                // As the real proxy: the control plane's response headers say the Hello was admitted (a
+                // replica failed over to may push nothing), so the next loss starts a fresh failover cycle.
+                await call.ResponseHeadersAsync;
+                failover.Established();
                 var writeLock = new SemaphoreSlim(1, 1);
                 using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var health = ReportAsync(call.RequestStream, writeLock, reportInterval, streamEnd.Token);
@@ -61,12 +67,6 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
                 {
                     await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                     {
-                        if (!Connected)
-                        {
-                            Connected = true;
-                            Connects++;
-                            backoff.Reset();
-                        }
                         var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
                         await writeLock.WaitAsync(ct);
                         try
@@ -104,10 +104,9 @@ internal sealed class SimProxy(GrpcChannel channel, Hello hello, Func<ProxySnaps
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or InvalidOperationException)
             {
             }
-            Connected = false;
             try
             {
-                await Task.Delay(backoff.Next(retryAfter), ct);
+                await Task.Delay(failover.Failed(retryAfter), ct);
             }
             catch (OperationCanceledException)
             {

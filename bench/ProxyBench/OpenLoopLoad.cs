@@ -43,15 +43,22 @@ internal static class OpenLoopLoad
 
     /// <summary>
     /// Schedules from a dedicated thread that sleeps or yields (never spins) until each due time,
-    /// so on a single pinned core the response continuations still get the CPU.
+    /// so on a single pinned core the response continuations still get the CPU. Requests in flight
+    /// are counted rather than kept: a soak sends hundreds of thousands, and holding every finished
+    /// task would keep its request and response alive until the end.
     /// </summary>
     private static async Task<(long Errors, long Sent)> RunPhaseAsync(HttpMessageInvoker client, Uri url, string host, int rate, TimeSpan duration, LongHistogram? histogram)
     {
         var total = (long)(rate * duration.TotalSeconds);
         var interval = Stopwatch.Frequency / (double)rate;
         long errors = 0;
-        var pending = new List<Task>((int)Math.Min(total, 1_000_000));
-        var scheduled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long outstanding = 1; // the scheduler's own count, released once every request is sent
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Release()
+        {
+            if (Interlocked.Decrement(ref outstanding) == 0)
+                drained.SetResult();
+        }
         var scheduler = new Thread(() =>
         {
             var start = Stopwatch.GetTimestamp();
@@ -67,17 +74,17 @@ internal static class OpenLoopLoad
                     else
                         Thread.Yield();
                 }
-                pending.Add(SendAsync(client, url, host, due, histogram, () => Interlocked.Increment(ref errors)));
+                Interlocked.Increment(ref outstanding);
+                _ = SendAsync(client, url, host, due, histogram, () => Interlocked.Increment(ref errors), Release);
             }
-            scheduled.SetResult();
+            Release();
         }) { IsBackground = true, Name = "open-loop scheduler", Priority = ThreadPriority.AboveNormal };
         scheduler.Start();
-        await scheduled.Task;
-        await Task.WhenAll(pending);
+        await drained.Task;
         return (errors, total);
     }
 
-    private static async Task SendAsync(HttpMessageInvoker client, Uri url, string host, long due, LongHistogram? histogram, Action onError)
+    private static async Task SendAsync(HttpMessageInvoker client, Uri url, string host, long due, LongHistogram? histogram, Action onError, Action onDone)
     {
         try
         {
@@ -89,15 +96,21 @@ internal static class OpenLoopLoad
             if (!response.IsSuccessStatusCode)
                 onError();
         }
-        catch (HttpRequestException)
+        catch (Exception)
         {
+            // Any failure counts (a refused connect, a response body that broke off): requests are
+            // counted, not awaited, so an exception left uncaught here would go unnoticed.
             onError();
         }
-        var elapsed = Stopwatch.GetElapsedTime(due);
-        if (histogram is not null)
+        finally
         {
-            lock (histogram)
-                histogram.RecordValue(Math.Max(1, elapsed.Ticks));
+            var elapsed = Stopwatch.GetElapsedTime(due);
+            if (histogram is not null)
+            {
+                lock (histogram)
+                    histogram.RecordValue(Math.Max(1, elapsed.Ticks));
+            }
+            onDone();
         }
     }
 }

@@ -1,19 +1,21 @@
 using System.Globalization;
 using ProxyBench;
 
-// bench/proxy.sh drives this tool:
+// bench/proxy.sh and bench/soak.sh drive this tool:
 //   ProxyBench load --url http://127.0.0.1:18101/ [--host backend] --rate 1000 --duration 20s [--warmup 3s] [--connections 32]
 //   ProxyBench snapshots --dir DIR --backend 127.0.0.1:18080 --outbound 18101 --inbound 18106
+//   ConnectionStrings__Meshwork=... ProxyBench churn --route default/orders [--every 5s] [--duration 10m] [--step 10]
 return args.FirstOrDefault() switch
 {
     "load" => await OpenLoopLoad.RunAsync(Options.Parse(args[1..])),
     "snapshots" => BenchSnapshots.Write(Options.Parse(args[1..])),
+    "churn" => await RouteChurn.RunAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ProxyBench load --url URL [--host H] --rate RPS --duration 20s | snapshots --dir DIR --backend HOST:PORT --outbound PORT --inbound PORT");
+    Console.Error.WriteLine("usage: ProxyBench load --url URL [--host H] --rate RPS --duration 20s | snapshots --dir DIR --backend HOST:PORT --outbound PORT --inbound PORT | churn --route NS/NAME [--every 5s] [--duration 10m]");
     return 2;
 }
 

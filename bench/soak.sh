@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Soak run (not a test suite; bounded, loopback only): the whole local system under steady load while
+# its configuration changes and, with replicas, its control plane crashes, to find what only time
+# shows (failed requests around a change or a failover, memory that keeps growing).
+#
+# It runs `./meshwork up` in a state folder of its own (its own PostgreSQL cluster and ports): control
+# plane (MESHWORK_CONTROL_PLANES=--replicas), portal, and the demo fleet, whose frontend sidecar's
+# outbound listener is the entry here and whose two orders sidecars (v1, v2) sit behind it over mTLS.
+# Then, for --minutes:
+#   - an open-loop generator (bench/ProxyBench load: constant rate, latency from each request's due
+#     time, HdrHistogram) sends --rps requests/s to http://orders/ through the entry, after a 15 s
+#     unmeasured warm-up;
+#   - every 5 s the route default/orders shifts 10 weight points between v1 and v2 and back
+#     (bench/ProxyBench churn, through the store's ResourceService as a portal edit goes);
+#   - with --replicas 2 or more, every 2 minutes one control plane replica (in turn) is killed with
+#     SIGKILL and restarted at once by `./meshwork up` (which starts only what is missing).
+# It reports the failed requests, p99, the RSS of every process the launcher started at the start of
+# the measured phase and at its end, and ends with the line
+#   soak: requests=N failed=N p99_ms=X rss_growth_pct=X
+# rss_growth_pct is over the processes that ran the whole phase (a restarted replica is listed apart).
+# Exit status 0 when no request and no route change failed.
+#   bench/soak.sh [--minutes 10] [--rps 1000] [--replicas 1]
+# Ports (override with the launcher's variables): portal 5180, control plane 15110/15114 (replica k:
+# +10*(k-1)), demo fleet base 19000 (entry 19101). KEEP=1 keeps the state folder (logs) afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
+
+minutes=10; rps=1000; replicas=1
+change_every=5s; kill_every=120; warmup=15
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --minutes) minutes="${2:?--minutes needs a number}"; shift ;;
+    --rps) rps="${2:?--rps needs a number}"; shift ;;
+    --replicas) replicas="${2:?--replicas needs a number}"; shift ;;
+    *) echo "usage: bench/soak.sh [--minutes 10] [--rps 1000] [--replicas 1]" >&2; exit 2 ;;
+  esac
+  shift
+done
+seconds=$((minutes * 60))
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+state=$(mktemp -d /tmp/meshwork-soak.XXXXXX)
+chmod 755 "$state"   # as root the cluster runs as user meshwork, which must enter this folder
+export MESHWORK_STATE="$state" MESHWORK_CONTROL_PLANES="$replicas"
+export MESHWORK_PORTAL_PORT="${MESHWORK_PORTAL_PORT:-5180}" MESHWORK_CP_PORT="${MESHWORK_CP_PORT:-15110}"
+export MESHWORK_CP_HTTP_PORT="${MESHWORK_CP_HTTP_PORT:-15114}" MESHWORK_DEMO_BASE_PORT="${MESHWORK_DEMO_BASE_PORT:-19000}"
+# The demo's own traffic generator stays on as a trickle: the measured load is ours.
+export MESHWORK_DEMO_RPS="${MESHWORK_DEMO_RPS:-1}"
+entry=$((MESHWORK_DEMO_BASE_PORT + 101))   # sidecar-frontend-v1's outbound listener (docs/operations.md, demo fleet)
+
+background=()
+cleanup() {
+  local pid
+  for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ./meshwork down >"$state/down.log" 2>&1 || cat "$state/down.log" >&2
+  if [[ "${KEEP:-}" == 1 ]]; then log "kept $state"; else rm -rf "$state"; fi
+}
+trap cleanup EXIT
+
+log "building bench/ProxyBench (Release, slot $MESHWORK_BUILD_SLOT)"
+dotnet build bench/ProxyBench -c Release -v quiet -nologo >&2
+bench_dll=".build/${MESHWORK_BUILD_SLOT}/bin/ProxyBench/Release/net10.0/ProxyBench.dll"
+
+log "./meshwork up in $state ($replicas control plane replica(s); the first run publishes every app)"
+./meshwork up >"$state/up.log" 2>&1 || { tail -n 40 "$state/up.log" >&2; exit 1; }
+
+# NAME PID RSS-kB of every process the launcher started (its pid files), one line each.
+rss_sample() {
+  local pidfile name pid rss
+  for pidfile in "$state"/run/*.pid; do
+    name=$(basename "$pidfile" .pid); pid=$(cat "$pidfile")
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    if [[ -n "$rss" ]]; then echo "$name $pid $rss"; fi
+  done
+}
+
+# Kills the replicas in turn (the launcher's control-plane*.pid records) every $kill_every s of the
+# measured phase, each restarted at once by `up`; stops in time to leave the phase's end undisturbed.
+kill_replicas() { # PHASE-START (in $SECONDS)
+  local start=$1 kills=$(((seconds - 1) / kill_every)) k due victims victim pid
+  mapfile -t victims < <(cd "$state/run" && ls -1 control-plane*.pid | sed 's/\.pid$//')
+  for ((k = 1; k <= kills; k++)); do
+    due=$((start + k * kill_every - SECONDS))
+    sleep $((due > 0 ? due : 0))
+    # A restart slower than the period must not push a kill past the phase's end.
+    ((SECONDS - start < seconds)) || break
+    victim=${victims[$(((k - 1) % ${#victims[@]}))]}
+    pid=$(cat "$state/run/$victim.pid")
+    log "kill -9 $victim (pid $pid), then ./meshwork up restarts it"
+    kill -KILL "$pid"
+    # SIGKILL is not instant: `up` would still see the process and leave it as it is.
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    if ./meshwork up >>"$state/restarts.log" 2>&1; then log "$victim is back (pid $(cat "$state/run/$victim.pid"))"
+    else log "restarting $victim failed (log: $state/restarts.log)"; fi
+    echo "$victim" >>"$state/kills"
+  done
+}
+
+log "load: $rps requests/s for ${minutes} min (after a ${warmup} s warm-up) to http://orders/ through 127.0.0.1:$entry"
+# A 256 MB gen0 budget, as in bench/proxy.sh: the generator's own pauses stay out of the tail.
+DOTNET_GCgen0size=0x10000000 dotnet "$bench_dll" load --url "http://127.0.0.1:$entry/" --host orders \
+  --rate "$rps" --duration "${seconds}s" --warmup "${warmup}s" --connections 64 >"$state/load.out" 2>"$state/load.err" &
+load_pid=$!
+background+=("$load_pid")
+sleep "$warmup"
+phase_start=$SECONDS
+rss_sample >"$state/rss-start"
+ConnectionStrings__Meshwork="Host=127.0.0.1;Port=$(cat "$state/pg.port");Database=meshwork;Username=meshwork;Password=$(cat "$state/pg.password")" \
+  dotnet "$bench_dll" churn --route default/orders --every "$change_every" --duration "${seconds}s" >"$state/churn.out" 2>"$state/churn.err" &
+churn_pid=$!
+background+=("$churn_pid")
+if [[ $replicas -gt 1 ]]; then
+  kill_replicas "$phase_start" &
+  background+=("$!")
+fi
+
+load_rc=0; wait "$load_pid" || load_rc=$?
+rss_sample >"$state/rss-end"
+churn_rc=0; wait "$churn_pid" || churn_rc=$?
+wait   # the replica killer has finished its last round by now
+latency=$(grep '^latency:' "$state/load.out" || true)
+[[ -n "$latency" ]] || { cat "$state/load.err" >&2; log "the load generator gave no result (exit $load_rc)"; exit 1; }
+churn=$(grep '^churn:' "$state/churn.out" || echo "churn: no result (exit $churn_rc)")
+field() { tr ' ' '\n' <<<"$1" | grep "^$2=" | cut -d= -f2; }
+requests=$(field "$latency" sent); failed=$(field "$latency" errors); p99=$(field "$latency" p99_ms)
+
+# One row per process; growth is summed over the processes with the same pid at both samples.
+rss_report=$(awk '
+  NR == FNR { pid[$1] = $2; start[$1] = $3; next }
+  !($1 in pid) { printf "%-20s %-8s %15s %13.1f  started during the run\n", $1, $2, "-", $3 / 1024; next }
+  pid[$1] != $2 { printf "%-20s %-8s %15.1f %13.1f  restarted (pid %s at the start)\n", $1, $2, start[$1] / 1024, $3 / 1024, pid[$1]; next }
+  { printf "%-20s %-8s %15.1f %13.1f  %+.1f%%\n", $1, $2, start[$1] / 1024, $3 / 1024, 100 * ($3 - start[$1]) / start[$1]
+    before += start[$1]; after += $3 }
+  END { printf "total %.1f\n", before ? 100 * (after - before) / before : 0 }' "$state/rss-start" "$state/rss-end")
+printf '%-20s %-8s %15s %13s  %s\n' process pid "RSS start (MB)" "RSS end (MB)" growth
+grep -v '^total ' <<<"$rss_report"
+rss_growth=$(awk '/^total / {print $2}' <<<"$rss_report")
+echo "$latency"
+echo "$churn"
+kills=0; [[ -f "$state/kills" ]] && kills=$(wc -l <"$state/kills")
+echo "control plane replicas killed and restarted: $kills"
+echo "soak: requests=$requests failed=$failed p99_ms=$p99 rss_growth_pct=$rss_growth"
+[[ "$failed" == 0 && "$churn_rc" == 0 ]]
