@@ -69,6 +69,9 @@ public class MeshFixture : IAsyncLifetime
                 MeshProxy.StartAsync(ControlPlane, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address),
             ];
             (Web, OrdersV1, OrdersV2) = (await proxies[0], await proxies[1], await proxies[2]);
+            // Ready: the orders instances are endpoints once their proxies ACKed a snapshot, a push after that.
+            using var client = Web.OutboundClient();
+            await WaitForServedByAsync(client, "orders-v1-a", TimeSpan.FromSeconds(30));
         }
         catch
         {

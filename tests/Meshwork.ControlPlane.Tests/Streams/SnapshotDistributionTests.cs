@@ -115,7 +115,8 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
         await using var vault = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "vault-1", "vault"));
         await using var caller = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "web-policy", "web"));
         await vault.WaitForAsync(s => s.VirtualHosts.Any(v => v.Name == "vault.default"), Timeout);
-        await caller.WaitForAsync(s => s.VirtualHosts.Any(v => v.Name == "vault.default"), Timeout);
+        // vault-1 becomes an endpoint when it ACKs its first snapshot: the caller is pushed that too.
+        await caller.WaitForAsync(s => s.Clusters.Any(c => c.Name == "vault.default|v1" && c.Endpoints.Any(e => e.InstanceId == "vault-1")), Timeout);
         var callerBefore = caller.Received;
 
         await fixture.ApplyAsync(new Model.Resources.AccessPolicy
