@@ -21,10 +21,13 @@ public sealed class ProxyControlPlaneTlsTests(ControlPlaneFixture fixture) : ICl
         using var otherCa = TestCertificateAuthority.Create("Some other CA");
         var otherBundle = Path.Combine(proxy.StateDirectory, "other-ca.pem");
         await File.WriteAllTextAsync(otherBundle, otherCa.RootPem);
+        // The proxy serves a snapshot before it stores it (a disk write never delays applying one).
+        var storedFile = Path.Combine(proxy.StateDirectory, "last-good-snapshot.json");
+        await Eventually.HoldsAsync(() => Task.FromResult(File.Exists(storedFile)), "the proxy stored its last good snapshot");
         await proxy.StopAsync();
         // What it stored last, read once it is dead: the control plane may have pushed a newer
-        // snapshot after `served` was read (e.g. when its registry warm-up ended), and that one is
-        // the last good snapshot it must come back with.
+        // snapshot after `served` was read (e.g. when the proxy's own instance joined), and that one
+        // is the last good snapshot it must come back with.
         var stored = SnapshotMapper.FromJson(await File.ReadAllTextAsync(Path.Combine(proxy.StateDirectory, "last-good-snapshot.json")));
         await proxy.StartAsync(fixture.ControlPlane, fixture.Token, trustBundleFile: otherBundle);
 
