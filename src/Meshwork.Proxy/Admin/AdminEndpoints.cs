@@ -90,6 +90,7 @@ public static class AdminEndpoints
                     RetryBudgetExhausted: counter.RetryBudgetExhausted,
                     Overflows: counter.Overflows,
                     Ejections: counter.Ejections,
+                    PeerIdentityRefused: counter.PeerIdentityRefused,
                     Endpoints: c.Destinations.Values.Select(d => new EndpointStats(
                         Id: d.DestinationId,
                         Address: d.Model.Config.Address,

@@ -25,8 +25,9 @@ public sealed record SnapshotVersion(long Version, string Hash);
 public sealed record TrafficTotals(
     string Direction, string Source, string Destination, string Version, string Route, string StatusClass, long Requests, long Failures, long Denied);
 
+/// <summary>PeerIdentityRefused: TLS handshakes refused because the endpoint presented another SPIFFE id than the cluster's service.</summary>
 public sealed record ClusterStats(
-    string Name, long Active, long Retries, long RetryBudgetExhausted, long Overflows, long Ejections, IEnumerable<EndpointStats> Endpoints);
+    string Name, long Active, long Retries, long RetryBudgetExhausted, long Overflows, long Ejections, long PeerIdentityRefused, IEnumerable<EndpointStats> Endpoints);
 
 public sealed record EndpointStats(string Id, string Address, string Active, string Passive, int ConcurrentRequests);
 

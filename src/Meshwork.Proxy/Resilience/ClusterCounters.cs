@@ -15,6 +15,7 @@ public sealed class ClusterCounters
     private long retryBudgetExhausted;
     private long overflows;
     private long ejections;
+    private long peerIdentityRefused;
 
     public long Active => Interlocked.Read(ref active);
     public long ActiveRetries => Interlocked.Read(ref activeRetries);
@@ -23,6 +24,8 @@ public sealed class ClusterCounters
     /// <summary>Requests refused by circuit breaking plus connections that waited for max_connections.</summary>
     public long Overflows => Interlocked.Read(ref overflows);
     public long Ejections => Interlocked.Read(ref ejections);
+    /// <summary>TLS handshakes refused because the endpoint presented another service's SPIFFE id.</summary>
+    public long PeerIdentityRefused => Interlocked.Read(ref peerIdentityRefused);
 
     /// <summary>
     /// Envoy circuit breaking: admit the request unless the cluster already has max_requests in
@@ -70,6 +73,8 @@ public sealed class ClusterCounters
     public void EndRetry() => Interlocked.Decrement(ref activeRetries);
 
     public void CountEjection() => Interlocked.Increment(ref ejections);
+
+    public void CountPeerIdentityRefused() => Interlocked.Increment(ref peerIdentityRefused);
 }
 
 /// <summary>Counters by cluster name.</summary>
