@@ -86,11 +86,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
     var runtime = () => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>().Current;
-    var address = System.Net.IPAddress.Parse(options.BindAddress);
-    kestrel.Listen(address, listeners.AdminPort);
+    // Outbound and admin stay local (LocalBindAddress); only inbound and gateway face the network (BindAddress).
+    var network = ListenerAddresses.Parse(options.BindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.BindAddress)}");
+    var local = ListenerAddresses.Parse(options.LocalBindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.LocalBindAddress)}");
+    kestrel.Listen(local, listeners.AdminPort);
     foreach (var (port, kind) in listeners.Ports)
     {
-        kestrel.Listen(address, port, listen =>
+        kestrel.Listen(kind == ListenerKind.Outbound ? local : network, port, listen =>
         {
             listen.Protocols = kind == ListenerKind.Outbound ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
             var tls = kind switch

@@ -8,10 +8,20 @@ public sealed class ProxyOptions
 {
     public const string Section = "Proxy";
 
-    /// <summary>Address the listeners bind to.</summary>
+    /// <summary>
+    /// Address the network-facing listeners bind to: inbound (mTLS from other proxies) and gateway.
+    /// </summary>
     public string BindAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>/ready, /stats, /snapshot, /metrics.</summary>
+    /// <summary>
+    /// Address the local-only listeners bind to: outbound (the app's HTTP_PROXY: whoever reaches it
+    /// sends with this proxy's identity) and admin (/stats, /snapshot, /metrics show the mesh's
+    /// layout and traffic). Loopback by default, so only the app on the same host, pod or network
+    /// namespace reaches them, as Envoy's sidecar admin and outbound ports.
+    /// </summary>
+    public string LocalBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>/ready, /stats, /snapshot, /metrics (on <see cref="LocalBindAddress"/>).</summary>
     public int AdminPort { get; set; } = 15000;
 
     public int OutboundPort { get; set; }
