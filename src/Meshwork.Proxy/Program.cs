@@ -8,6 +8,7 @@ using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
 using Meshwork.Proxy.Transport;
+using Meshwork.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,9 @@ using Yarp.ReverseProxy.Transforms;
 var builder = WebApplication.CreateSlimBuilder(args);
 var options = builder.Configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
 builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.Section));
+
+// The state folder holds the proxy's private key: owner-only, or the proxy does not start.
+PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
 
 // Ports are bound once: those not given on the command line come from the snapshot the proxy starts with.
 var initial = StartupSnapshot.Read(options);

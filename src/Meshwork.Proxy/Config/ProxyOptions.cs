@@ -40,8 +40,19 @@ public sealed class ProxyOptions
     /// <summary>How often the snapshot file is checked for changes.</summary>
     public TimeSpan SnapshotFilePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Where the last good snapshot is kept, so a restart without a config source still serves.</summary>
-    public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "meshwork-proxy");
+    /// <summary>
+    /// Where the last good snapshot and the proxy's private key are kept, so a restart without a
+    /// config source still serves. Owner-only: created 0700, and the proxy refuses to start when an
+    /// existing folder is open to its group or others (every file in it is written 0600). Default:
+    /// meshwork/proxy under the user's local data folder (~/.local/share), never a shared temp folder.
+    /// </summary>
+    public string StateDirectory { get; set; } = DefaultStateDirectory();
+
+    private static string DefaultStateDirectory()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        return string.IsNullOrEmpty(data) ? Path.Combine(".meshwork", "proxy") : Path.Combine(data, "meshwork", "proxy");
+    }
 
     /// <summary>
     /// Run each request on the socket thread that received it instead of handing it to the thread pool
