@@ -26,6 +26,9 @@ builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyO
 // The state folder holds the proxy's private key: owner-only, or the proxy does not start.
 PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
 
+if (options.MirrorMaxInFlight < 1)
+    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.MirrorMaxInFlight)} is {options.MirrorMaxInFlight}: it must be at least 1 (mirror copies in flight per mirror cluster).");
+
 // Ports are bound once: those not given on the command line come from the snapshot the proxy starts with.
 var initial = StartupSnapshot.Read(options);
 var listeners = StartupSnapshot.Listeners(options, initial);

@@ -91,6 +91,8 @@ public static class AdminEndpoints
                     Overflows: counter.Overflows,
                     Ejections: counter.Ejections,
                     PeerIdentityRefused: counter.PeerIdentityRefused,
+                    MirrorActive: counter.ActiveMirrors,
+                    MirrorDropped: counter.MirrorsDropped,
                     Endpoints: c.Destinations.Values.Select(d => new EndpointStats(
                         Id: d.DestinationId,
                         Address: d.Model.Config.Address,
@@ -98,6 +100,6 @@ public static class AdminEndpoints
                         Passive: d.Health.Passive.ToString(),
                         ConcurrentRequests: d.ConcurrentRequestCount)));
             }).OrderBy(c => c.Name),
-            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped));
+            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped));
     }
 }

@@ -66,6 +66,14 @@ public sealed class ProxyOptions
     /// </summary>
     public Transport.ProxyTransportKind Transport { get; set; } = Meshwork.Proxy.Transport.ProxyTransportKind.Epoll;
 
+    /// <summary>
+    /// Mirror copies in flight at once per mirror cluster (Routing/MirrorSender); beyond it a copy is
+    /// dropped and counted (/stats: mirror.dropped, each cluster's mirrorDropped). Bounds what a slow
+    /// mirror target can make the proxy hold: at most this many requests, each with a body of at most
+    /// 64 KiB, for at most the 10 s mirror timeout.
+    /// </summary>
+    public int MirrorMaxInFlight { get; set; } = 100;
+
     /// <summary>Interval of the stats report to subscribers.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(1);
 
