@@ -27,8 +27,8 @@ public sealed class ControlPlaneIdentityTests : IDisposable
         await Eventually.HoldsAsync(() => Task.FromResult(proxy.Output.Contains("TLS to the control plane at", StringComparison.Ordinal)),
             "the proxy logs the refused handshake");
         Assert.Contains($"presents {impostorId}, not the control plane's {ControlPlaneIdentity.SpiffeIdFor(ControlPlaneIdentity.DefaultTrustDomain)}", proxy.Output);
+        // The server may count its side of the handshake as done, but the proxy never sent a byte over it.
         Assert.Equal(0, server.ApplicationBytes);
-        Assert.Equal(0, server.Handshakes);
     }
 
     [Fact]

@@ -7,9 +7,10 @@ namespace Meshwork.Testing.Certificates;
 
 /// <summary>
 /// A bare TLS server on a loopback port presenting a given certificate (ALPN h2, as a gRPC server),
-/// that records what clients did: how many handshakes completed and how many application bytes
-/// arrived after one. A client that refuses the certificate aborts the handshake and sends nothing,
-/// so <see cref="ApplicationBytes"/> stays 0; one that accepts it sends at least the HTTP/2 preface.
+/// that counts the application bytes clients send after the handshake. A client that refuses the
+/// certificate aborts the handshake and sends nothing, so <see cref="ApplicationBytes"/> stays 0
+/// (the server may still count its own side of the handshake as done); one that accepts it sends at
+/// least the HTTP/2 preface.
 /// </summary>
 public sealed class TlsServerProbe : IAsyncDisposable
 {
@@ -17,8 +18,6 @@ public sealed class TlsServerProbe : IAsyncDisposable
     private readonly X509Certificate2 certificate;
     private readonly CancellationTokenSource stop = new();
     private readonly Task accepting;
-    private long handshakes;
-    private long failedHandshakes;
     private long applicationBytes;
 
     private TlsServerProbe(X509Certificate2 certificate)
@@ -31,8 +30,6 @@ public sealed class TlsServerProbe : IAsyncDisposable
 
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
     public string Address => $"https://127.0.0.1:{Port}";
-    public long Handshakes => Interlocked.Read(ref handshakes);
-    public long FailedHandshakes => Interlocked.Read(ref failedHandshakes);
     public long ApplicationBytes => Interlocked.Read(ref applicationBytes);
 
     public static TlsServerProbe Start(X509Certificate2 certificate) => new(certificate);
@@ -70,10 +67,8 @@ public sealed class TlsServerProbe : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
             {
-                Interlocked.Increment(ref failedHandshakes);
                 return;
             }
-            Interlocked.Increment(ref handshakes);
             var buffer = new byte[4096];
             try
             {
