@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Portal.Identity;
+using Meshwork.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.DataProtection;
@@ -17,12 +18,18 @@ public static class PortalIdentitySetup
     internal static void AddPortalIdentity(this WebApplicationBuilder builder, PortalOptions portal, string connectionString)
     {
         var services = builder.Services;
-        var dataDirectory = Path.GetFullPath(portal.DataDirectory, builder.Environment.ContentRootPath);
+        // The data folder holds the data-protection keys (they sign cookies and antiforgery tokens)
+        // and the token signing keys: owner-only, or the portal does not start. Key files are 0600
+        // (data protection writes them through owner-only temp files, SigningKeys chmods them).
+        const string setting = $"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}";
+        var dataDirectory = PrivateDirectory.Ensure(Path.GetFullPath(portal.DataDirectory, builder.Environment.ContentRootPath), setting);
+        var dataProtectionKeys = PrivateDirectory.Ensure(Path.Combine(dataDirectory, "data-protection"), setting + " (data-protection)");
+        var keys = PrivateDirectory.Ensure(Path.Combine(dataDirectory, "keys"), setting + " (keys)");
 
         // Cookies and antiforgery tokens must survive a restart: keys live in the data folder.
         services.AddDataProtection()
             .SetApplicationName("Meshwork.Portal")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "data-protection")));
+            .PersistKeysToFileSystem(new DirectoryInfo(dataProtectionKeys));
 
         services.AddPortalIdentityCore(connectionString);
 
@@ -47,7 +54,6 @@ public static class PortalIdentitySetup
             options.Cookie.SecurePolicy = portal.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
 
-        var keys = Path.Combine(dataDirectory, "keys");
         var signing = SigningKeys.LoadOrCreate(keys, "token-signing", X509KeyUsageFlags.DigitalSignature);
         var encryption = SigningKeys.LoadOrCreate(keys, "token-encryption", X509KeyUsageFlags.KeyEncipherment);
 

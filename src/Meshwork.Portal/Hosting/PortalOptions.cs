@@ -41,6 +41,12 @@ public sealed class ControlPlaneLinkOptions
     /// </summary>
     public string? TrustBundleFile { get; set; }
 
+    /// <summary>
+    /// The mesh's trust domain: an https:// control plane must present the SPIFFE id
+    /// spiffe://TRUST-DOMAIN/ns/meshwork-system/sa/control-plane (pinned; the host name is not checked).
+    /// </summary>
+    public string TrustDomain { get; set; } = Meshwork.Protocol.Transport.ControlPlaneIdentity.DefaultTrustDomain;
+
     /// <summary>Bearer token for the status stream; must equal the control plane's ControlPlane:StatusToken.</summary>
     public string? StatusToken { get; set; }
 }

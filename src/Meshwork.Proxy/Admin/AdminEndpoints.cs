@@ -90,6 +90,9 @@ public static class AdminEndpoints
                     RetryBudgetExhausted: counter.RetryBudgetExhausted,
                     Overflows: counter.Overflows,
                     Ejections: counter.Ejections,
+                    PeerIdentityRefused: counter.PeerIdentityRefused,
+                    MirrorActive: counter.ActiveMirrors,
+                    MirrorDropped: counter.MirrorsDropped,
                     Endpoints: c.Destinations.Values.Select(d => new EndpointStats(
                         Id: d.DestinationId,
                         Address: d.Model.Config.Address,
@@ -97,6 +100,6 @@ public static class AdminEndpoints
                         Passive: d.Health.Passive.ToString(),
                         ConcurrentRequests: d.ConcurrentRequestCount)));
             }).OrderBy(c => c.Name),
-            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped));
+            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped));
     }
 }

@@ -191,7 +191,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 
     private GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
-        // https:// is verified against the trust bundle only (Meshwork.Protocol's ControlPlaneTls).
+        // https:// is verified against the trust bundle only and must present the control plane's pinned SPIFFE id (Meshwork.Protocol's ControlPlaneTls).
         HttpHandler = ControlPlaneTls.Secure(new SocketsHttpHandler
         {
             // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
@@ -200,7 +200,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             ConnectTimeout = TimeSpan.FromSeconds(3),
             EnableMultipleHttp2Connections = true,
-        }, address, options.TrustBundleFile, logger),
+        }, address, options.TrustBundleFile, logger, options.TrustDomain),
     });
 
     private void MarkConnected(string address, string? replica)
