@@ -22,6 +22,18 @@ public sealed class PortalOptions
     public ExternalOidcOptions ExternalOidc { get; set; } = new();
 
     public ControlPlaneLinkOptions ControlPlane { get; set; } = new();
+
+    public ApiLimitOptions Api { get; set; } = new();
+}
+
+/// <summary>What one REST API request may carry (Api/ApiBodyLimit.cs, Api/ResourceBodies.cs).</summary>
+public sealed class ApiLimitOptions
+{
+    /// <summary>A larger body gets 413 before it is read. 1 MiB holds thousands of resources.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>YAML documents (or JSON array entries) in one request; more get 400 before they are parsed.</summary>
+    public int MaxDocumentsPerRequest { get; set; } = 500;
 }
 
 /// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
