@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Meshwork.Portal.Identity;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Validation.AspNetCore;
@@ -72,7 +73,14 @@ public static class PortalIdentitySetup
             {
                 options.UseLocalServer();
                 options.UseAspNetCore();
+                // A token is refused once its user's stamp changed or its client is gone (docs/security.md).
+                options.AddEventHandler(AccessTokenSessionCheck.Descriptor);
             });
+        services.AddMemoryCache();
+
+        // Open tabs, cookies and tokens all follow the security stamp, within one interval.
+        services.AddScoped<AuthenticationStateProvider, PortalRevalidatingAuthenticationStateProvider>();
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = portal.Sessions.RevalidationInterval);
 
         var authentication = services.AddAuthentication(options =>
         {
@@ -120,6 +128,7 @@ public static class PortalIdentitySetup
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.SignIn.RequireConfirmedAccount = false;
             })
+            .AddUserManager<PortalUserManager>()
             .AddEntityFrameworkStores<PortalIdentityDbContext>()
             .AddDefaultTokenProviders();
 

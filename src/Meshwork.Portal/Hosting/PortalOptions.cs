@@ -22,6 +22,19 @@ public sealed class PortalOptions
     public ExternalOidcOptions ExternalOidc { get; set; } = new();
 
     public ControlPlaneLinkOptions ControlPlane { get; set; } = new();
+
+    public SessionOptions Sessions { get; set; } = new();
+}
+
+/// <summary>How quickly a change to a person or client (role, deletion, lockout) reaches sessions and tokens already out.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>
+    /// The longest an open tab (Blazor circuit), a cookie or a bearer token keeps working after its
+    /// user's security stamp changed, the user was deleted or locked out, or its API client was deleted.
+    /// Each check is one small database read per user (per circuit for tabs), so seconds, not milliseconds.
+    /// </summary>
+    public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
