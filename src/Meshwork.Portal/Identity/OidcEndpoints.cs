@@ -104,11 +104,13 @@ public static class OidcEndpoints
         identity.SetClaim(Claims.Subject, user.Id);
         identity.SetClaim(Claims.Name, user.Email ?? user.UserName);
         identity.SetClaim(Claims.Email, user.Email);
+        // Relying parties (another portal's single sign-on) link accounts only on a verified e-mail.
+        identity.AddClaim(new Claim(Claims.EmailVerified, user.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean));
         identity.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
         identity.SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
         identity.SetDestinations(claim => claim.Type switch
         {
-            Claims.Subject or Claims.Name or Claims.Email or Claims.Role => [Destinations.AccessToken, Destinations.IdentityToken],
+            Claims.Subject or Claims.Name or Claims.Email or Claims.EmailVerified or Claims.Role => [Destinations.AccessToken, Destinations.IdentityToken],
             _ => [Destinations.AccessToken],
         });
         return new ClaimsPrincipal(identity);
