@@ -3,6 +3,7 @@ using Meshwork.Portal.Identity;
 using Meshwork.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Validation.AspNetCore;
@@ -78,7 +79,14 @@ public static class PortalIdentitySetup
             {
                 options.UseLocalServer();
                 options.UseAspNetCore();
+                // A token is refused once its user's stamp changed or its client is gone (docs/security.md).
+                options.AddEventHandler(AccessTokenSessionCheck.Descriptor);
             });
+        services.AddMemoryCache();
+
+        // Open tabs, cookies and tokens all follow the security stamp, within one interval.
+        services.AddScoped<AuthenticationStateProvider, PortalRevalidatingAuthenticationStateProvider>();
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = portal.Sessions.RevalidationInterval);
 
         var authentication = services.AddAuthentication(options =>
         {
@@ -126,6 +134,7 @@ public static class PortalIdentitySetup
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.SignIn.RequireConfirmedAccount = false;
             })
+            .AddUserManager<PortalUserManager>()
             .AddEntityFrameworkStores<PortalIdentityDbContext>()
             .AddDefaultTokenProviders();
 

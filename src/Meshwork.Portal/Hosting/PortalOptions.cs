@@ -24,6 +24,8 @@ public sealed class PortalOptions
     public ControlPlaneLinkOptions ControlPlane { get; set; } = new();
 
     public ApiLimitOptions Api { get; set; } = new();
+
+    public SessionOptions Sessions { get; set; } = new();
 }
 
 /// <summary>What one REST API request may carry (Api/ApiBodyLimit.cs, Api/ResourceBodies.cs).</summary>
@@ -34,6 +36,17 @@ public sealed class ApiLimitOptions
 
     /// <summary>YAML documents (or JSON array entries) in one request; more get 400 before they are parsed.</summary>
     public int MaxDocumentsPerRequest { get; set; } = 500;
+}
+
+/// <summary>How quickly a change to a person or client (role, deletion, lockout) reaches sessions and tokens already out.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>
+    /// The longest an open tab (Blazor circuit), a cookie or a bearer token keeps working after its
+    /// user's security stamp changed, the user was deleted or locked out, or its API client was deleted.
+    /// Each check is one small database read per user (per circuit for tabs), so seconds, not milliseconds.
+    /// </summary>
+    public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
