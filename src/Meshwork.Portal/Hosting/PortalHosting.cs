@@ -15,6 +15,7 @@ public static class PortalHosting
     {
         var portal = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         builder.Services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
+        builder.Services.Configure<BootstrapTokenOptions>(builder.Configuration.GetSection(BootstrapTokenOptions.Section));
         var connectionString = builder.Configuration.GetConnectionString("Meshwork")
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
@@ -76,6 +77,7 @@ public static class PortalHosting
         app.MapAccountEndpoints();
         app.MapResourceApi();
         app.MapAuditApi();
+        app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
