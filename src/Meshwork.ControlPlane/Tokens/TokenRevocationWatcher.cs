@@ -55,11 +55,11 @@ public sealed class TokenRevocationWatcher(
             if (!tokens.TryGetValue(auth.TokenId, out var token) || token.RevokedAt is not null)
             {
                 logger.LogInformation("Evicting proxy {ProxyId}: bootstrap token '{Token}' was revoked", connection.ProxyId, auth.TokenName);
-                connection.Close(new Status(StatusCode.PermissionDenied, $"bootstrap token '{auth.TokenName}' was revoked"), evict: true);
+                connection.Close(new Grpc.Core.Status(StatusCode.PermissionDenied, $"bootstrap token '{auth.TokenName}' was revoked"), evict: true);
             }
             else if (auth.Credential == ProxyCredential.BootstrapToken && token.ExpiresAt <= now)
             {
-                connection.Close(new Status(StatusCode.Unauthenticated,
+                connection.Close(new Grpc.Core.Status(StatusCode.Unauthenticated,
                     $"bootstrap token '{auth.TokenName}' expired; reconnect with the workload certificate"), evict: false);
             }
         }
