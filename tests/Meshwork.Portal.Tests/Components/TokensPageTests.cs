@@ -18,7 +18,7 @@ public sealed class TokensPageTests(PortalFactory portal) : IClassFixture<Portal
         {
             b.OpenComponent<MudPopoverProvider>(0);
             b.CloseComponent();
-            b.OpenComponent<Tokens>(1);
+            b.OpenComponent<BootstrapTokens>(1);
             b.CloseComponent();
         });
 

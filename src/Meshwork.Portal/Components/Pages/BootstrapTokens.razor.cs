@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Meshwork.Portal.Components.Pages;
 
-public partial class Tokens
+public partial class BootstrapTokens
 {
     private NewBootstrapTokenForm form = new();
     private string? message;
