@@ -95,10 +95,11 @@ public sealed class ScopedTokenTests(ControlPlaneFixture fixture) : IClassFixtur
     public async Task RealProxy_AfterItsTokenExpired_ReconnectsWithItsWorkloadCertificate()
     {
         await using var status = new StatusWatcher(fixture.ControlPlane);
-        var token = await TestTokens.IssueAsync(fixture.ConnectionString, "expiring-real", "default", validFor: TimeSpan.FromSeconds(8));
+        var token = await TestTokens.IssueAsync(fixture.ConnectionString, "expiring-real", "default", validFor: TimeSpan.FromSeconds(40));
         await using var proxy = await MeshProxy.StartAsync(fixture.ControlPlane, token, "expiring-real-1", "expiring-real", "v1", appAddress: null);
 
-        // The control plane ends the stream that rode on the token once it expired; the proxy comes
+        // Long enough for a proxy process to start and join on a loaded machine. The control plane ends
+        // the stream that rode on the token once it expired; the proxy comes
         // back on a new connection presenting the certificate its first snapshot gave it.
         await status.WaitUntilAsync(s => s.Events.Any(e => e.Kind == "ProxyConnected" && e.ProxyId == "expiring-real-1"
             && e.Message.Contains("workload certificate", StringComparison.Ordinal)), Timeout, "the proxy reconnected with its certificate");
