@@ -52,8 +52,8 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
 
     public static TheoryData<string, string, string, bool, string> Refused => new()
     {
-        { "orders", "*", "default", false, "service: '*' admits any" },
-        { "*", "orders", "default", false, "namespace: '*' admits any" },
+        { "orders", "*", "default", false, "namespace: '*' admits any" },
+        { "*", "orders", "default", false, "service: '*' admits any" },
         { "orders", "meshwork-system", "default", true, "namespace: 'meshwork-system' is the control plane's own identity" },
         { "*", "meshwork-system", "default", true, "namespace: 'meshwork-system'" },
         { "Orders", "default", "default", false, "service: 'Orders' is not a valid name" },

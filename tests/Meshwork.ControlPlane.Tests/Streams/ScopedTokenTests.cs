@@ -102,7 +102,7 @@ public sealed class ScopedTokenTests(ControlPlaneFixture fixture) : IClassFixtur
         // the stream that rode on the token once it expired; the proxy comes
         // back on a new connection presenting the certificate its first snapshot gave it.
         await status.WaitUntilAsync(s => s.Events.Any(e => e.Kind == "ProxyConnected" && e.ProxyId == "expiring-real-1"
-            && e.Message.Contains("workload certificate", StringComparison.Ordinal)), Timeout, "the proxy reconnected with its certificate");
+            && e.Message.Contains("workload certificate", StringComparison.Ordinal)), TimeSpan.FromSeconds(120), "the proxy reconnected with its certificate");
 
         await status.WaitUntilAsync(s => s.Proxy("expiring-real-1")?.Connected == true, Timeout, "the proxy is connected");
         Assert.True((await proxy.ControlPlaneLinkAsync()).Connected);
