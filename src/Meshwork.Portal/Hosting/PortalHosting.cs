@@ -18,6 +18,7 @@ public static class PortalHosting
             .Validate(o => o.Api.MaxRequestBodyBytes > 0, "Portal:Api:MaxRequestBodyBytes must be at least 1 (bytes)")
             .Validate(o => o.Api.MaxDocumentsPerRequest > 0, "Portal:Api:MaxDocumentsPerRequest must be at least 1")
             .ValidateOnStart();
+        builder.Services.Configure<BootstrapTokenOptions>(builder.Configuration.GetSection(BootstrapTokenOptions.Section));
         var connectionString = builder.Configuration.GetConnectionString("Meshwork")
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
@@ -80,6 +81,7 @@ public static class PortalHosting
         app.MapAccountEndpoints();
         app.MapResourceApi();
         app.MapAuditApi();
+        app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -15,8 +15,9 @@ using Microsoft.Extensions.Options;
 namespace Meshwork.Proxy.ControlPlane;
 
 /// <summary>
-/// The proxy end of the control plane stream. Connects with the bootstrap token and the proxy's
-/// identity, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
+/// The proxy end of the control plane stream. Connects with the proxy's identity and its workload
+/// certificate as TLS client certificate once it has one (<see cref="ControlPlaneClientCertificate"/>),
+/// the bootstrap token until then, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
 /// applier reports, the local app's health and the traffic stats every second. When the stream
 /// breaks it reconnects, to the next control plane replica when several are configured
 /// (<see cref="ControlPlaneFailover"/> chooses where and how long to wait), while the proxy keeps
@@ -29,6 +30,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private static readonly TimeSpan GoodbyeWriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly ControlPlaneClientOptions options;
+    private readonly ControlPlaneClientCertificate clientCertificate;
     private readonly ControlPlaneFailover failover;
     private readonly ILogger<ControlPlaneSnapshotSource> logger;
     private readonly HttpClient appClient;
@@ -46,9 +48,10 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly TaskCompletionSource goodbyeWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
-        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ILogger<ControlPlaneSnapshotSource> logger)
+        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ControlPlaneClientCertificate clientCertificate, ILogger<ControlPlaneSnapshotSource> logger)
     {
         this.options = WithProxyDefaults(options.Value, proxy.Value);
+        this.clientCertificate = clientCertificate;
         failover = new ControlPlaneFailover(ControlPlaneAddressList.Split(this.options.Address), this.options.EffectiveProxyId,
             new ReconnectBackoff(this.options.InitialBackoff, this.options.MaxBackoff));
         // The key is loaded (or made and stored) now, and the same CSR goes into every Hello of this
@@ -128,14 +131,23 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private async Task RunAsync(CancellationToken ct)
     {
         // One channel per replica, kept across attempts: a reconnect to a replica whose connection
-        // survived (only the stream ended) reuses it.
-        var channels = new Dictionary<string, GrpcChannel>();
+        // survived (only the stream ended) reuses it, unless the workload certificate changed since
+        // (the first one arrived after a join with the token, or it was renewed): the client
+        // certificate is chosen at the TLS handshake, so only a new connection presents the new one.
+        var channels = new Dictionary<string, (GrpcChannel Channel, string? Certificate)>();
         try
         {
             while (!ct.IsCancellationRequested && !leaving)
             {
                 var address = failover.Current;
-                if (!channels.TryGetValue(address, out var channel)) channels[address] = channel = OpenChannel(address);
+                var certificate = clientCertificate.Thumbprint();
+                if (channels.TryGetValue(address, out var open) && open.Certificate != certificate)
+                {
+                    open.Channel.Dispose();
+                    channels.Remove(address);
+                }
+                if (!channels.TryGetValue(address, out open)) channels[address] = open = (OpenChannel(address), certificate);
+                var channel = open.Channel;
                 var startedAt = DateTimeOffset.UtcNow;
                 TimeSpan? retryAfter = null;
                 try
@@ -185,7 +197,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         }
         finally
         {
-            foreach (var channel in channels.Values) channel.Dispose();
+            foreach (var (channel, _) in channels.Values) channel.Dispose();
         }
     }
 
@@ -200,6 +212,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             ConnectTimeout = TimeSpan.FromSeconds(3),
             EnableMultipleHttp2Connections = true,
+            // After the first join the workload certificate is the credential (the token only joins).
+            SslOptions = { LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate.Current()! },
         }, address, options.TrustBundleFile, logger, options.TrustDomain),
     });
 
