@@ -68,7 +68,7 @@ public static class AdminEndpoints
             Snapshot: new SnapshotVersion(current?.Version ?? 0, current?.Hash ?? ""),
             Transport: services.GetService<EpollLoops>() is null ? "sockets" : "epoll",
             ControlPlane: services.GetService<ControlPlaneSnapshotSource>() is { } controlPlane
-                ? new ControlPlaneLink(controlPlane.Address, controlPlane.IsConnected)
+                ? new ControlPlaneLink(controlPlane.Address, controlPlane.IsConnected, controlPlane.LastError)
                 : null,
             Traffic: stats.Totals().Select(t => new TrafficTotals(
                 Direction: t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",

@@ -18,7 +18,8 @@ public sealed record StatsDocument(
     SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
-public sealed record ControlPlaneLink(string Address, bool Connected);
+/// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>
+public sealed record ControlPlaneLink(string Address, bool Connected, string? LastError);
 
 public sealed record SnapshotVersion(long Version, string Hash);
 

@@ -174,6 +174,13 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                     LastError = ex.Message;
                     logger.LogWarning("Control plane stream to {Address} lost ({Message}); serving snapshot {Version} meanwhile", address, ex.Message, servingVersion);
                 }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Anything else is a defect, but never one that leaves the proxy without a control
+                    // plane for good: it is logged and the stream is tried again like a lost one.
+                    LastError = ex.Message;
+                    logger.LogError(ex, "Control plane stream to {Address} failed unexpectedly; serving snapshot {Version} meanwhile", address, servingVersion);
+                }
                 finally
                 {
                     IsConnected = false;
@@ -238,6 +245,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         // The control plane sends headers once it admitted the Hello (a refusal ends the call instead).
         // A replica this proxy fails over to may push nothing: it compiles the snapshot already served.
         var headers = await call.ResponseHeadersAsync;
+        // A refusal comes as a trailers-only response, whose trailers arrive here as headers.
+        if (EndedAlready(call) is { } refusal) throw new RpcException(refusal);
         MarkConnected(address, headers.GetValue("meshwork-replica"));
         Volatile.Write(ref outgoing, queue);
 
@@ -275,6 +284,19 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             queue.Writer.TryComplete();
             await streamCts.CancelAsync();
             await Task.WhenAll(writer, health);
+        }
+    }
+
+    /// <summary>The call's status when it has already ended (a trailers-only refusal), else null.</summary>
+    private static Grpc.Core.Status? EndedAlready(AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call)
+    {
+        try
+        {
+            return call.GetStatus();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // still running: admitted
         }
     }
 
@@ -346,8 +368,9 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             using var response = await appClient.GetAsync($"http://{options.AppAddress}{options.AppHealthPath}", ct);
             return ((int)response.StatusCode is >= 200 and < 300, $"{options.AppHealthPath} -> {(int)response.StatusCode}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
         {
+            // UriFormatException / InvalidOperationException: an app address no URL can hold is an unhealthy app, not a dead client.
             if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
             return (false, $"{options.AppHealthPath} failed: {ex.Message}");
         }

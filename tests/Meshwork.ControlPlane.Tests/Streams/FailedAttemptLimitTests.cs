@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Meshwork.ControlPlane.Tests.Infrastructure;
+using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -49,13 +50,29 @@ public sealed class FailedAttemptLimitTests(FailedAttemptLimitTests.Fixture fixt
         Assert.Equal("spiffe://cluster.local/ns/default/sa/genuine", snapshot.Identity.SpiffeId);
     }
 
-    /// <summary>How the control plane ended the attempt; a limited peer is refused before its Hello is read, so sending it may fail already.</summary>
+    /// <summary>
+    /// How the control plane ended the attempt. A limited peer is refused before its Hello is read, so
+    /// sending the Hello may already fail (as Cancelled, on the client's side): the call's own status
+    /// is what the response stream then reports.
+    /// </summary>
     private static async Task<RpcException?> AttemptAsync(GrpcChannel channel, Meshwork.Protocol.Mesh.Hello hello)
     {
+        using var deadline = new CancellationTokenSource(Timeout);
+        using var call = new MeshControl.MeshControlClient(channel).Connect(cancellationToken: deadline.Token);
         try
         {
-            await using var attempt = await SimulatedProxy.ConnectAsync(channel, hello);
-            return await attempt.CompletionAsync(Timeout);
+            await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello });
+        }
+        catch (RpcException) when (!deadline.IsCancellationRequested)
+        {
+            // Ended by the control plane before it read the Hello: its status follows.
+        }
+        try
+        {
+            await foreach (var _ in call.ResponseStream.ReadAllAsync(deadline.Token))
+            {
+            }
+            return null;
         }
         catch (RpcException refused)
         {
