@@ -13,9 +13,9 @@ namespace Meshwork.ControlPlane.Tokens;
 /// must be issued for the service and namespace the proxy claims ("*" only where the admin issued a
 /// wildcard, and never for the control plane's own namespace).
 /// Looked-up tokens are remembered for <see cref="CacheFor"/> (never past their expiry), so a
-/// reconnect storm of proxies sharing a few tokens costs a few queries, not thousands; a revocation
-/// therefore refuses new joins within that time, and <see cref="TokenRevocationWatcher"/> closes the
-/// streams already open.
+/// reconnect storm of proxies sharing a few tokens costs a few queries, not thousands. A revocation
+/// refuses new joins within that time, or sooner: <see cref="TokenRevocationWatcher"/>, which closes
+/// the streams already open, makes the validator forget the token first.
 /// </summary>
 public sealed class BootstrapTokenValidator(IServiceScopeFactory scopes, TimeProvider time)
 {
@@ -38,6 +38,16 @@ public sealed class BootstrapTokenValidator(IServiceScopeFactory scopes, TimePro
             cache[hash] = cached;
         }
         return Check(cached.Token, service, ns, now);
+    }
+
+    /// <summary>
+    /// Drops what is remembered of a token found revoked (<see cref="TokenRevocationWatcher"/>), so no
+    /// join is admitted with it once its streams were closed.
+    /// </summary>
+    public void Forget(Guid tokenId)
+    {
+        foreach (var (hash, entry) in cache)
+            if (entry.Token?.Id == tokenId) cache.TryRemove(hash, out _);
     }
 
     private static TokenCheck Check(StoredToken? token, string service, string ns, DateTimeOffset now)

@@ -17,6 +17,7 @@ namespace Meshwork.ControlPlane.Tokens;
 /// </summary>
 public sealed class TokenRevocationWatcher(
     ConnectionTable connections,
+    BootstrapTokenValidator validator,
     IServiceScopeFactory scopes,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -55,6 +56,8 @@ public sealed class TokenRevocationWatcher(
             if (!tokens.TryGetValue(auth.TokenId, out var token) || token.RevokedAt is not null)
             {
                 logger.LogInformation("Evicting proxy {ProxyId}: bootstrap token '{Token}' was revoked", connection.ProxyId, auth.TokenName);
+                // Before the close: a proxy told of its eviction must not be admitted again from the cache.
+                validator.Forget(auth.TokenId);
                 connection.Close(new Grpc.Core.Status(StatusCode.PermissionDenied, $"bootstrap token '{auth.TokenName}' was revoked"), evict: true);
             }
             else if (auth.Credential == ProxyCredential.BootstrapToken && token.ExpiresAt <= now)
