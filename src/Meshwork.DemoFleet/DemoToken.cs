@@ -4,33 +4,26 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Meshwork.DemoFleet;
 
 /// <summary>
-/// The demo fleet's bootstrap tokens: one per demo service, scoped to namespace "default" and that
-/// service, with the default join lifetime (BootstrapTokens:DefaultLifetime, 1 hour). The launcher
-/// issues one each time it starts a sidecar; the sidecar joins with it once and reconnects with its
-/// workload certificate afterwards. Older tokens are not revoked (revoking would evict the sidecars
-/// that joined with them); they expire on their own.
+/// The demo fleet's bootstrap token: one token for every demo proxy (service "*", namespace
+/// "default"), reissued at each `up` so the secret on disk is always fresh and old ones stop working.
 /// </summary>
 public static class DemoToken
 {
-    public static string NameFor(string service) => $"meshwork-up demo {service}";
+    public const string Name = "meshwork-up demo fleet";
 
-    public static async Task<int> IssueAsync(string connectionString, string service)
+    public static async Task<int> IssueAsync(string connectionString)
     {
         await using var provider = new ServiceCollection().AddMeshworkStore(connectionString).BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<BootstrapTokenService>();
-        IssuedBootstrapToken issued;
-        try
+        foreach (var old in await tokens.ListAsync())
         {
-            issued = await tokens.IssueAsync(NameFor(service), service, "default", validFor: null, DemoSeeder.Actor.Name);
+            if (old.Name == Name && old.RevokedAt is null)
+                await tokens.RevokeAsync(old.Id);
         }
-        catch (BootstrapTokenRequestException ex)
-        {
-            await Console.Error.WriteLineAsync($"cannot issue a demo token for '{service}': {ex.Message}");
-            return 1;
-        }
+        var issued = await tokens.IssueAsync(Name, "*", "default", TimeSpan.FromDays(1), DemoSeeder.Actor.Name);
         // The secret goes to stdout alone (the caller redirects it into a private file), the rest to stderr.
-        await Console.Error.WriteLineAsync($"issued bootstrap token {issued.Id} for default/{service} (expires {issued.ExpiresAt:u})");
+        await Console.Error.WriteLineAsync($"issued bootstrap token {issued.Id} (expires {issued.ExpiresAt:u})");
         Console.WriteLine(issued.Secret);
         return 0;
     }

@@ -42,7 +42,6 @@ public static class SnapshotJson
         AddEnum<AccessMode>(options);
         AddEnum<LoadBalancingPolicy>(options);
         AddEnum<AccessAction>(options);
-        AddEnum<PathNormalization>(options);
         options.Converters.Add(new MeshworkJson.DurationJsonConverter());
         options.Converters.Add(new MeshworkJson.NullableDurationJsonConverter());
         options.MakeReadOnly();

@@ -158,7 +158,6 @@ public static class SnapshotCompiler
                 RateLimit = resilience.GetValueOrDefault((proxy.Service, proxy.Namespace))?.RateLimit,
             },
             Certificates = inputs.Certificates,
-            PathNormalization = mesh.PathNormalization,
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Meshwork.Model.Resources;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Identity;
@@ -20,7 +21,7 @@ public static class AuditApi
             {
                 var filter = new AuditFilter { Actor = actor, Kind = kind, Namespace = @namespace, Name = name, Source = source, From = from, To = to };
                 var entries = await log.QueryAsync(filter.ToQuery(Math.Max(0, skip ?? 0), Math.Clamp(take ?? 100, 1, 1000)), ct);
-                return Results.Stream(output => AuditExport.WriteJsonAsync(output, entries), "application/json; charset=utf-8");
+                return Results.Text(AuditExport.ToJson(entries), "application/json", Encoding.UTF8);
             })
             .WithSummary("Audit entries, newest first, filtered by actor, resource, source and time");
 
@@ -29,7 +30,9 @@ public static class AuditApi
             {
                 var filter = new AuditFilter { Actor = actor, Kind = kind, Namespace = @namespace, Name = name, From = from, To = to };
                 var entries = await log.QueryAsync(filter.ToQuery(0, MaxExport), ct);
-                return AuditExport.Download(entries, format);
+                return string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)
+                    ? Results.File(Encoding.UTF8.GetBytes(AuditExport.ToCsv(entries)), "text/csv", "meshwork-audit.csv")
+                    : Results.File(Encoding.UTF8.GetBytes(AuditExport.ToJson(entries)), "application/json", "meshwork-audit.json");
             })
             .WithSummary("Download the (filtered) audit log as CSV (?format=csv) or JSON");
 

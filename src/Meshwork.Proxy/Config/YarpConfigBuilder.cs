@@ -27,13 +27,6 @@ public static class YarpConfigBuilder
     public const string MaxRequestsPerConnectionKey = "meshwork.maxRequestsPerConnection";
     public const string VersionKey = "meshwork.version";
 
-    /// <summary>
-    /// The SPIFFE id a mesh cluster's endpoints must present in the TLS handshake
-    /// (spiffe://TRUST-DOMAIN/ns/NAMESPACE/sa/SERVICE): the service the cluster is for, as Istio's
-    /// subjectAltNames check. Only mesh (https) clusters carry it.
-    /// </summary>
-    public const string UpstreamSpiffeIdKey = "meshwork.upstreamSpiffeId";
-
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
         new RouteConfig
@@ -49,12 +42,11 @@ public static class YarpConfigBuilder
     public static IReadOnlyList<ClusterConfig> Clusters(ProxySnapshot snapshot)
     {
         var list = new List<ClusterConfig> { new() { ClusterId = UnroutedCluster } };
-        list.AddRange(snapshot.Clusters.Select(c => Cluster(c, snapshot.Identity.TrustDomain)));
+        list.AddRange(snapshot.Clusters.Select(Cluster));
         return list;
     }
 
-    /// <param name="trustDomain">The mesh's trust domain (the snapshot identity's): mesh clusters expect their peers' SPIFFE ids in it.</param>
-    public static ClusterConfig Cluster(SnapshotCluster cluster, string trustDomain)
+    public static ClusterConfig Cluster(SnapshotCluster cluster)
     {
         var settings = cluster.Settings;
         var scheme = cluster.MeshTls ? "https" : "http";
@@ -72,8 +64,6 @@ public static class YarpConfigBuilder
             metadata[IdleTimeoutKey] = pool.IdleTimeout.Ticks.ToString(CultureInfo.InvariantCulture);
             metadata[MaxRequestsPerConnectionKey] = pool.MaxRequestsPerConnection.ToString(CultureInfo.InvariantCulture);
         }
-        if (cluster.MeshTls)
-            metadata[UpstreamSpiffeIdKey] = SnapshotCompiler.SpiffeId(trustDomain, cluster.Namespace, cluster.Service);
 
         return new ClusterConfig
         {

@@ -45,9 +45,8 @@ public static class RuntimeBuilder
             {
                 runtimeHost = new RuntimeVirtualHost(host);
             }
-            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+            catch (ArgumentException ex)
             {
-                // NotSupportedException: a construct the non-backtracking engine cannot run (the validator refuses those).
                 errors.Add($"virtualHosts[{host.Name}]: invalid regular expression: {ex.Message}");
                 continue;
             }
