@@ -127,24 +127,34 @@ public sealed class LauncherTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The last warnings and errors of the sidecars and control planes, each with the line after it (the
-    /// console logger puts the message there): their logs vanish with the test's state folder.
+    /// The last warnings and errors of the sidecars and control planes, each with the indented lines
+    /// under it (the console logger puts the message and the exception there): their logs vanish with
+    /// the test's state folder.
     /// </summary>
     private string SidecarWarnings()
     {
         var logs = system.StateFile("logs");
         if (!Directory.Exists(logs)) return "(no logs folder)";
         var found = new List<string>();
-        foreach (var file in Directory.GetFiles(logs, "*.log").Where(f => Path.GetFileName(f).StartsWith("sidecar-", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith("control-plane", StringComparison.Ordinal)))
+        foreach (var file in Directory.GetFiles(logs, "*.log"))
         {
+            var name = Path.GetFileName(file);
+            if (!name.StartsWith("sidecar-", StringComparison.Ordinal) && !name.StartsWith("control-plane", StringComparison.Ordinal)) continue;
             var lines = File.ReadAllLines(file);
-            var hits = new List<string>();
+            var entries = new List<string>();
             for (var i = 0; i < lines.Length; i++)
-                if (lines[i].StartsWith("warn:", StringComparison.Ordinal) || lines[i].StartsWith("fail:", StringComparison.Ordinal) || lines[i].Contains(" warn: ") || lines[i].Contains(" fail: "))
-                    hits.Add($"{Path.GetFileName(file)}: {lines[i]} {(i + 1 < lines.Length ? lines[i + 1].Trim() : "")}");
-            found.AddRange(hits.TakeLast(15));
+            {
+                if (!IsProblem(lines[i])) continue;
+                var body = lines.Skip(i + 1).TakeWhile(l => l.StartsWith(' ')).Take(4).Select(l => l.Trim());
+                entries.Add($"{name}: {lines[i]} {string.Join(" | ", body)}");
+            }
+            found.AddRange(entries.TakeLast(15));
         }
         return string.Join("\n", found);
+
+        static bool IsProblem(string line) =>
+            line.StartsWith("warn:", StringComparison.Ordinal) || line.StartsWith("fail:", StringComparison.Ordinal) ||
+            line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal);
     }
 
     /// <summary>frontend -> orders through the sidecars: the frontend's outbound reaches v1 and v2 with
