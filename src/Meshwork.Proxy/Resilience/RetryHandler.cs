@@ -77,8 +77,11 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
                 }
                 if (!plan.Counters.TryStartRetry(retries.Budget))
                 {
+                    // Envoy answers with what the last attempt got: its response, its timeout (504), or its reset.
                     if (response is not null)
                         return response;
+                    if (failure == "per-try-timeout")
+                        return TimedOut(request, "per-try");
                     throw new HttpRequestException($"upstream {failure}; retry budget exhausted");
                 }
                 inRetry = true;
