@@ -55,14 +55,17 @@ public static class TrafficGenerator
             var target = targets[(int)(sent++ % targets.Count)];
             _ = Task.Run(async () =>
             {
+                var started = clock.Elapsed;
                 try
                 {
                     using var response = await client.GetAsync(target, stop.Token);
                     Interlocked.Increment(ref response.IsSuccessStatusCode ? ref ok : ref failed);
+                    if (!response.IsSuccessStatusCode)
+                        ReportFailure(Interlocked.Read(ref failed), started, clock.Elapsed, target, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop.Token)}");
                 }
-                catch (Exception) when (!stop.IsCancellationRequested)
+                catch (Exception e) when (!stop.IsCancellationRequested)
                 {
-                    Interlocked.Increment(ref failed);
+                    ReportFailure(Interlocked.Increment(ref failed), started, clock.Elapsed, target, e.Message);
                 }
                 catch (OperationCanceledException)
                 {
@@ -76,5 +79,14 @@ public static class TrafficGenerator
         }
         Console.WriteLine($"sent={sent} ok={Interlocked.Read(ref ok)} failed={Interlocked.Read(ref failed)}");
         return 0;
+    }
+
+    // Why a request failed and when, so the demo log explains a failure count; the first 20 and
+    // then every 100th, so an outage does not flood the log.
+    private static void ReportFailure(long failedSoFar, TimeSpan started, TimeSpan ended, Uri target, string why)
+    {
+        if (failedSoFar > 20 && failedSoFar % 100 != 0)
+            return;
+        Console.WriteLine($"failed #{failedSoFar} at +{ended.TotalSeconds:F1} s after {(ended - started).TotalMilliseconds:F0} ms: {target} {why.ReplaceLineEndings(" ")}");
     }
 }
