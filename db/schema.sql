@@ -238,3 +238,37 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202145325_ProxyJoins') THEN
+    CREATE TABLE proxy_joins (
+        key_hash character varying(64) NOT NULL,
+        token_id uuid NOT NULL,
+        namespace character varying(63) NOT NULL,
+        service character varying(63) NOT NULL,
+        proxy_id character varying(253) NOT NULL,
+        joined_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_proxy_joins" PRIMARY KEY (key_hash),
+        CONSTRAINT "FK_proxy_joins_bootstrap_tokens_token_id" FOREIGN KEY (token_id) REFERENCES bootstrap_tokens (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202145325_ProxyJoins') THEN
+    CREATE INDEX ix_proxy_joins_token_id ON proxy_joins (token_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261202145325_ProxyJoins') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261202145325_ProxyJoins', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -4,7 +4,8 @@
 #      secrets, and refuses to render when any one required secret is missing;
 #   2. the Kubernetes manifests parse, render with `kubectl kustomize` (when kubectl is installed),
 #      and every pod/container has probes, resources and a restricted securityContext, every
-#      referenced ConfigMap is defined;
+#      referenced ConfigMap is defined; proxies keep admin and outbound on loopback
+#      (Proxy__LocalBindAddress, no httpGet probe or container port for them), in compose too;
 #   3. every environment variable named in the Dockerfile, compose.yaml and k8s/ is a real
 #      configuration key of the process (A__B -> a property B of the options class bound to A) or
 #      a known framework/image variable;
@@ -91,6 +92,8 @@ for name, svc in services.items():
         env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
     for key in env:
         env_names.setdefault(key, f"compose:{name}")
+    if str(svc.get("image", "")).startswith("meshwork/proxy") and env.get("Proxy__LocalBindAddress", "127.0.0.1") not in ("127.0.0.1", "::1"):
+        bad(f"compose {name}: Proxy__LocalBindAddress exposes the proxy's admin and outbound listeners beyond loopback")
     hc = svc.get("healthcheck") or {}
     one_shot = svc.get("restart") in ("no", '"no"')
     if not hc.get("disable") and not hc.get("test") and "build" not in svc and not one_shot:
@@ -113,6 +116,14 @@ for path in sorted(glob.glob("docker/k8s/*.yaml")):
     docs += [(path, d) for d in loaded]
 ok(f"k8s: {len(docs)} YAML documents parse")
 configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d.get("kind") == "ConfigMap"}
+def configmap_value(container, key):
+    """The value a container gets for an environment variable, from env or an envFrom ConfigMap."""
+    for e in container.get("env", []):
+        if e["name"] == key: return e.get("value")
+    for ref in container.get("envFrom", []):
+        cm = ref.get("configMapRef", {}).get("name")
+        if key in configmaps.get(cm, {}): return configmaps[cm][key]
+    return None
 before = len(problems)
 for path, d in docs:
     if d.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet"):
@@ -134,6 +145,15 @@ for path, d in docs:
                 if r not in res.get(kind, {}): bad(f"{where}: no resources.{kind}.{r}")
         for probe in ("readinessProbe", "livenessProbe"):
             if probe not in c: bad(f"{where}: no {probe}")
+        if c.get("image", "").startswith("meshwork/proxy"):
+            # The proxy's admin and outbound listeners bind loopback (Proxy:LocalBindAddress): kubelet
+            # cannot reach them with httpGet, and nothing outside the pod may.
+            local = configmap_value(c, "Proxy__LocalBindAddress") or "127.0.0.1"
+            if local not in ("127.0.0.1", "::1"): bad(f"{where}: Proxy__LocalBindAddress {local} exposes the admin and outbound listeners")
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                if "httpGet" in c.get(probe, {}): bad(f"{where}: {probe} uses httpGet, but the admin port is on loopback (probe with exec)")
+            exposed = [p.get("containerPort") for p in c.get("ports", [])]
+            if 15000 in exposed or 15001 in exposed: bad(f"{where}: declares the loopback-only admin/outbound port as a container port")
         if sc.get("readOnlyRootFilesystem") and not any(m["mountPath"] == "/tmp" for m in c.get("volumeMounts", [])):
             bad(f"{where}: read-only root filesystem but no writable /tmp")
         for ref in c.get("envFrom", []):

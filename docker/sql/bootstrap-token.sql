@@ -1,6 +1,8 @@
 -- Registers the demo fleet's bootstrap token (docker/compose.yaml, service bootstrap-token).
 -- Stores only its hash, exactly as BootstrapTokenService.Hash computes it: lower-case hex
--- SHA-256 of the secret's UTF-8 text. Service and namespace '*' admit any proxy (fleet-wide).
+-- SHA-256 of the secret's UTF-8 text. Service and namespace '*': an explicit wildcard for the compose
+-- demo only (every sidecar starts from one environment file), listed as wildcard in the portal and
+-- meshctl. Anywhere else issue one token per service (portal Bootstrap tokens page, meshctl token issue).
 -- Needs psql 15+ (\getenv) and the migrated schema (the portal migrates at start).
 -- Idempotent: a token already registered is left as it is.
 \set ON_ERROR_STOP on

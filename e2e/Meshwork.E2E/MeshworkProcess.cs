@@ -29,12 +29,12 @@ public sealed class MeshworkProcess : IAsyncDisposable
     private static readonly string StatusToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress,
-        string? trustBundleFile = null)
+        string? trustBundleFile = null, IReadOnlyDictionary<string, string>? extraSettings = null)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var data = NewDataDirectory();
-        return StartAsync("Meshwork.Portal", data, url, url + "/health", new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings__Meshwork"] = connectionString,
             ["Portal__DataDirectory"] = Path.Combine(data, "portal"),
@@ -43,7 +43,10 @@ public sealed class MeshworkProcess : IAsyncDisposable
             ["Portal__ControlPlane__Address"] = controlPlaneAddress ?? "",
             ["Portal__ControlPlane__StatusToken"] = StatusToken,
             ["Portal__ControlPlane__TrustBundleFile"] = trustBundleFile ?? "",
-        }, "--urls", url);
+        };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
+            settings[key] = value;
+        return StartAsync("Meshwork.Portal", data, url, url + "/health", settings, "--urls", url);
     }
 
     /// <summary>

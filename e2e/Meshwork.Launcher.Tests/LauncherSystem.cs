@@ -77,8 +77,8 @@ public sealed class LauncherSystem : IAsyncDisposable
 
     public string StateFile(params string[] path) => Path.Combine([StateDirectory, .. path]);
 
-    /// <summary>A work folder under TMPDIR whose state folder the launcher creates (so as root its
-    /// PostgreSQL user can enter it, like .meshwork in a checkout).</summary>
+    /// <summary>A work folder under TMPDIR whose state folder the launcher creates, owner-only like
+    /// .meshwork in a checkout (as root its cluster then lives in /var/lib/meshwork/&lt;hash&gt;).</summary>
     public static LauncherSystem Create()
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);

@@ -33,10 +33,22 @@ builder.WebHost.ConfigureKestrel(kestrel =>
         listen.Protocols = HttpProtocols.Http2;
         if (settings.GrpcPlaintext) return;
         var serverCertificate = kestrel.ApplicationServices.GetRequiredService<GrpcServerCertificate>();
-        listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => serverCertificate.Current() });
+        listen.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificateSelector = (_, _) => serverCertificate.Current(),
+            // A proxy that joined before presents its workload certificate; the stream handler
+            // (ProxyAuthenticator) checks it against the mesh root and the join record, and answers
+            // with a gRPC status that says what is wrong instead of a failed handshake.
+            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+            ClientCertificateValidation = (_, _, _) => true,
+            CheckCertificateRevocation = false,
+        });
     });
     if (settings.HttpPort > 0) kestrel.Listen(address, settings.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
     kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
+    // A peer that no longer answers PINGs (its machine vanished) loses its connection, and with it its streams.
+    kestrel.Limits.Http2.KeepAlivePingDelay = settings.KeepAlivePingDelay;
+    kestrel.Limits.Http2.KeepAlivePingTimeout = settings.KeepAlivePingDelay;
 });
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -45,6 +57,9 @@ builder.Services.AddSingleton<StatsAggregator>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<AdmissionLimiter>();
+builder.Services.AddSingleton<FailedAttemptLimiter>();
+builder.Services.AddSingleton<ProxyAuthenticator>();
+builder.Services.AddSingleton<ProxyJoinStore>();
 builder.Services.AddSingleton<WorkloadCertificates>();
 builder.Services.AddSingleton<GrpcServerCertificate>();
 builder.Services.AddSingleton<CertificateAuthorityLoader>();
@@ -61,6 +76,7 @@ builder.Services.AddSingleton<SnapshotPublisher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>());
 builder.Services.AddHostedService<StoreChangeSubscription>();
 builder.Services.AddHostedService<RegistryHousekeeper>();
+builder.Services.AddHostedService<TokenRevocationWatcher>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();

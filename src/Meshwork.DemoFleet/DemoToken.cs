@@ -4,26 +4,33 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Meshwork.DemoFleet;
 
 /// <summary>
-/// The demo fleet's bootstrap token: one token for every demo proxy (service "*", namespace
-/// "default"), reissued at each `up` so the secret on disk is always fresh and old ones stop working.
+/// The demo fleet's bootstrap tokens: one per demo service, scoped to namespace "default" and that
+/// service, with the default join lifetime (BootstrapTokens:DefaultLifetime, 1 hour). The launcher
+/// issues one each time it starts a sidecar; the sidecar joins with it once and reconnects with its
+/// workload certificate afterwards. Older tokens are not revoked (revoking would evict the sidecars
+/// that joined with them); they expire on their own.
 /// </summary>
 public static class DemoToken
 {
-    public const string Name = "meshwork-up demo fleet";
+    public static string NameFor(string service) => $"meshwork-up demo {service}";
 
-    public static async Task<int> IssueAsync(string connectionString)
+    public static async Task<int> IssueAsync(string connectionString, string service)
     {
         await using var provider = new ServiceCollection().AddMeshworkStore(connectionString).BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<BootstrapTokenService>();
-        foreach (var old in await tokens.ListAsync())
+        IssuedBootstrapToken issued;
+        try
         {
-            if (old.Name == Name && old.RevokedAt is null)
-                await tokens.RevokeAsync(old.Id);
+            issued = await tokens.IssueAsync(NameFor(service), service, "default", validFor: null, DemoSeeder.Actor.Name);
         }
-        var issued = await tokens.IssueAsync(Name, "*", "default", TimeSpan.FromDays(1), DemoSeeder.Actor.Name);
+        catch (BootstrapTokenRequestException ex)
+        {
+            await Console.Error.WriteLineAsync($"cannot issue a demo token for '{service}': {ex.Message}");
+            return 1;
+        }
         // The secret goes to stdout alone (the caller redirects it into a private file), the rest to stderr.
-        await Console.Error.WriteLineAsync($"issued bootstrap token {issued.Id} (expires {issued.ExpiresAt:u})");
+        await Console.Error.WriteLineAsync($"issued bootstrap token {issued.Id} for default/{service} (expires {issued.ExpiresAt:u})");
         Console.WriteLine(issued.Secret);
         return 0;
     }

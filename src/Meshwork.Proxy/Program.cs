@@ -8,6 +8,7 @@ using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Telemetry;
 using Meshwork.Proxy.Transport;
+using Meshwork.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,12 @@ using Yarp.ReverseProxy.Transforms;
 var builder = WebApplication.CreateSlimBuilder(args);
 var options = builder.Configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
 builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.Section));
+
+// The state folder holds the proxy's private key: owner-only, or the proxy does not start.
+PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
+
+if (options.MirrorMaxInFlight < 1)
+    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.MirrorMaxInFlight)} is {options.MirrorMaxInFlight}: it must be at least 1 (mirror copies in flight per mirror cluster).");
 
 // Ports are bound once: those not given on the command line come from the snapshot the proxy starts with.
 var initial = StartupSnapshot.Read(options);
@@ -86,11 +93,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
     var runtime = () => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>().Current;
-    var address = System.Net.IPAddress.Parse(options.BindAddress);
-    kestrel.Listen(address, listeners.AdminPort);
+    // Outbound and admin stay local (LocalBindAddress); only inbound and gateway face the network (BindAddress).
+    var network = ListenerAddresses.Parse(options.BindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.BindAddress)}");
+    var local = ListenerAddresses.Parse(options.LocalBindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.LocalBindAddress)}");
+    kestrel.Listen(local, listeners.AdminPort);
     foreach (var (port, kind) in listeners.Ports)
     {
-        kestrel.Listen(address, port, listen =>
+        kestrel.Listen(kind == ListenerKind.Outbound ? local : network, port, listen =>
         {
             listen.Protocols = kind == ListenerKind.Outbound ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
             var tls = kind switch

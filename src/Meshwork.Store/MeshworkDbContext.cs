@@ -22,6 +22,7 @@ public sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> option
     public DbSet<ResourceRevisionRow> ResourceRevisions => Set<ResourceRevisionRow>();
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<BootstrapToken> BootstrapTokens => Set<BootstrapToken>();
+    public DbSet<ProxyJoin> ProxyJoins => Set<ProxyJoin>();
     public DbSet<CertificateAuthority> CertificateAuthorities => Set<CertificateAuthority>();
     public DbSet<RegistryInstanceRow> RegistryInstances => Set<RegistryInstanceRow>();
     public DbSet<ControlPlaneLease> ControlPlaneLeases => Set<ControlPlaneLease>();

@@ -21,6 +21,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<ResourceService>();
         services.AddScoped<AuditLog>();
+        services.AddOptions<BootstrapTokenOptions>();
         services.AddScoped<BootstrapTokenService>();
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<InstanceLeaseStore>();

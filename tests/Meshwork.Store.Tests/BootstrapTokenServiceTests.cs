@@ -49,4 +49,55 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         Assert.Equal(firstRevocation, (await tokens.ListAsync()).Single().RevokedAt);
         Assert.False(await tokens.RevokeAsync(Guid.NewGuid()));
     }
+
+    public static TheoryData<string, string, string, bool, string> Refused => new()
+    {
+        { "orders", "*", "default", false, "namespace: '*' admits any" },
+        { "*", "orders", "default", false, "service: '*' admits any" },
+        { "orders", "meshwork-system", "default", true, "namespace: 'meshwork-system' is the control plane's own identity" },
+        { "*", "meshwork-system", "default", true, "namespace: 'meshwork-system'" },
+        { "Orders", "default", "default", false, "service: 'Orders' is not a valid name" },
+        { "orders", "de fault", "default", false, "namespace: 'de fault' is not a valid name" },
+        { "orders", "default", "", false, "name: is required" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public async Task IssueAsync_UnacceptableScope_IsRefusedNamingTheFieldAndStoresNothing(string service, string ns, string name, bool wildcard, string error)
+    {
+        await using var db = OpenContext();
+        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+
+        var refused = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() => tokens.IssueAsync(name, service, ns, null, "alice", wildcard));
+
+        Assert.Contains(error, refused.Message);
+        Assert.Empty(await tokens.ListAsync());
+    }
+
+    [Fact]
+    public async Task IssueAsync_WithoutLifetime_LastsTheDefaultHour_AndLongerThanTheMaximumIsRefused()
+    {
+        await using var db = OpenContext();
+        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+
+        var issued = await tokens.IssueAsync("join", "orders", "default", null, "alice");
+        var tooLong = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() =>
+            tokens.IssueAsync("long", "orders", "default", TimeSpan.FromDays(30), "alice"));
+
+        Assert.InRange(issued.ExpiresAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
+        Assert.Contains("validFor: is 30.00:00:00 (at most 1.00:00:00", tooLong.Message);
+        Assert.False(issued.IsWildcard);
+    }
+
+    [Fact]
+    public async Task IssueAsync_ExplicitWildcard_IsIssuedAndMarkedAsSuch()
+    {
+        await using var db = OpenContext();
+        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+
+        var issued = await tokens.IssueAsync("fleet", "*", "default", TimeSpan.FromMinutes(10), "alice", allowWildcard: true);
+
+        Assert.True(issued.IsWildcard);
+        Assert.True(BootstrapTokenService.IsWildcard((await tokens.ListAsync()).Single()));
+    }
 }

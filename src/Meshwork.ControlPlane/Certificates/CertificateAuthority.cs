@@ -25,10 +25,16 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>PEM of the root(s) proxies trust; delivered in every snapshot.</summary>
     public string TrustBundlePem { get; }
 
+    /// <param name="commonName">
+    /// A fixed subject CN for the control plane's own certificate; null for workloads, whose subject
+    /// is empty so the identity lives only in the URI SAN (SPIFFE X.509-SVID) and nothing a proxy
+    /// named ends up in a field that other software might read as an identity.
+    /// </param>
     /// <param name="hostNames">DNS names and IP literals added as SANs (the control plane's own server certificate); workloads have none.</param>
-    public IssuedCertificate Issue(string spiffeId, string commonName, TimeSpan ttl, PublicKey subjectKey, IEnumerable<string>? hostNames = null)
+    public IssuedCertificate Issue(string spiffeId, string? commonName, TimeSpan ttl, PublicKey subjectKey, IEnumerable<string>? hostNames = null)
     {
-        var request = new CertificateRequest(new X500DistinguishedName($"CN={commonName}"), subjectKey, HashAlgorithmName.SHA256);
+        var subject = commonName is null ? new X500DistinguishedName([0x30, 0x00]) : new X500DistinguishedName($"CN={commonName}");
+        var request = new CertificateRequest(subject, subjectKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri(spiffeId));
         foreach (var name in hostNames ?? [])
@@ -36,7 +42,8 @@ public sealed class CertificateAuthority : IDisposable
             if (System.Net.IPAddress.TryParse(name, out var ip)) san.AddIpAddress(ip);
             else san.AddDnsName(name);
         }
-        request.CertificateExtensions.Add(san.Build(critical: false));
+        // RFC 5280 4.2.1.6: with an empty subject the SAN extension is critical.
+        request.CertificateExtensions.Add(san.Build(critical: commonName is null));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         // EC keys may do (EC)DH key agreement, RSA keys key encipherment (TLS 1.2 RSA key exchange).
         using var rsa = subjectKey.GetRSAPublicKey();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.ControlPlane.Configuration;
+using Meshwork.Protocol.Transport;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Certificates;
@@ -23,8 +24,8 @@ public sealed class GrpcServerCertificate(
     private Serving? current;
     private string? spiffeId;
 
-    /// <summary>The control plane's identity, in the form Istio gives istiod.</summary>
-    public static string SpiffeIdFor(string trustDomain) => SpiffeId.For(trustDomain, "meshwork-system", "control-plane");
+    /// <summary>The control plane's identity, in the form Istio gives istiod; its clients pin it (Meshwork.Protocol's ControlPlaneIdentity).</summary>
+    public static string SpiffeIdFor(string trustDomain) => ControlPlaneIdentity.SpiffeIdFor(trustDomain);
 
     /// <summary>Called once the CA is loaded: issues the first certificate.</summary>
     public void Start(string trustDomain)

@@ -45,14 +45,14 @@ public sealed class WorkloadCertificates(TimeProvider time)
     /// The proxy's valid certificate for this identity and key, issuing one when it has none, it
     /// changed identity or key (a restarted proxy without its stored key), or it is due.
     /// </summary>
-    public IssuedCertificate For(string proxyId, string spiffeId, TimeSpan ttl, string commonName, PublicKey proxyKey)
+    public IssuedCertificate For(string proxyId, string spiffeId, TimeSpan ttl, PublicKey proxyKey)
     {
         var now = time.GetUtcNow();
         var keyInfo = proxyKey.ExportSubjectPublicKeyInfo();
         if (byProxy.TryGetValue(proxyId, out var current) && current.SpiffeId == spiffeId && current.RenewAt > now
             && current.SubjectPublicKeyInfo.AsSpan().SequenceEqual(keyInfo))
             return current;
-        var issued = Authority.Issue(spiffeId, commonName, ttl, proxyKey);
+        var issued = Authority.Issue(spiffeId, commonName: null, ttl, proxyKey);
         byProxy[proxyId] = issued;
         writes.Writer.TryWrite(new CertificateWrite(proxyId, new WorkloadCertificateRow
         {

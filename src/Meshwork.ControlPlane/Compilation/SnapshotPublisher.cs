@@ -177,10 +177,13 @@ public sealed class SnapshotPublisher : BackgroundService
             var settings = desired.Settings;
             var spiffeId = SpiffeId.For(settings.TrustDomain, connection.Identity.Namespace, connection.Identity.Service);
             var ttl = options.Value.CertificateTtl ?? settings.CertificateTtl;
-            var certificate = certificates.For(connection.ProxyId, spiffeId, ttl, connection.Identity.Service, connection.PublicKey);
+            IssuedCertificate certificate;
             ProxySnapshot snapshot;
             try
             {
+                // Inside the try: one proxy whose certificate cannot be issued must not end the
+                // round (and with it delivery and renewal) for every other proxy.
+                certificate = certificates.For(connection.ProxyId, spiffeId, ttl, connection.PublicKey);
                 snapshot = SnapshotCompiler.Compile(new SnapshotInputs
                 {
                     Resources = desired.Resources,

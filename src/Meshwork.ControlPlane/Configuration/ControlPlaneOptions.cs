@@ -100,8 +100,31 @@ public sealed class ControlPlaneOptions
 
     public int AdmissionBurst { get; set; } = 1000;
 
+    /// <summary>Failed stream attempts (refused Hello, token or certificate) one peer address may make at once before it is turned away.</summary>
+    public int FailedAttemptBurst { get; set; } = 20;
+
+    /// <summary>How fast a peer's failed-attempt budget comes back (attempts per second).</summary>
+    public double FailedAttemptsPerSecond { get; set; } = 1;
+
     /// <summary>Apply EF migrations at start (off: the portal/launcher migrate).</summary>
     public bool MigrateDatabase { get; set; }
+
+    /// <summary>
+    /// A proxy stream on which nothing arrives for this long is closed (and its instance leaves the
+    /// registry after the grace period, as for a lost connection): three report intervals of a proxy,
+    /// which sends its app health every ControlPlaneClient:ReportInterval (1 s) after a probe of up to
+    /// 1 s. HTTP/2 keep-alive pings (<see cref="KeepAlivePingDelay"/>) close connections whose peer is gone.
+    /// </summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>Kestrel sends an HTTP/2 PING after this much silence on a connection and drops it when no answer comes within as long again.</summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often the bootstrap tokens behind open proxy streams are re-read: a revoked token's proxies
+    /// are evicted, and streams still riding on an expired token are closed, within this.
+    /// </summary>
+    public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often certificates are checked for renewal (renewed at 2/3 of their life).</summary>
     public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromSeconds(1);

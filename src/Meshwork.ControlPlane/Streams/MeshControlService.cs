@@ -22,7 +22,8 @@ namespace Meshwork.ControlPlane.Streams;
 /// </summary>
 public sealed class MeshControlService(
     AdmissionLimiter admission,
-    BootstrapTokenValidator tokens,
+    FailedAttemptLimiter failedAttempts,
+    ProxyAuthenticator authenticator,
     ConnectionTable connections,
     ServiceRegistry registry,
     SnapshotPublisher publisher,
@@ -43,24 +44,50 @@ public sealed class MeshControlService(
     public override async Task Connect(IAsyncStreamReader<ProxyMessage> requestStream, IServerStreamWriter<ControlMessage> responseStream,
         ServerCallContext context)
     {
+        var ct = context.CancellationToken;
+        var http = context.GetHttpContext();
+        var peer = http.Connection.RemoteIpAddress;
+        // A peer that keeps failing is turned away before it costs a Hello parse, a token lookup or a
+        // certificate chain; the admission budget below is only spent on authenticated proxies, so a
+        // flood of bad attempts cannot crowd genuine proxies out.
+        if (failedAttempts.IsLimited(peer, out var backOff))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.ResourceExhausted, $"too many failed attempts from {peer}; retry later"),
+                new Metadata { { RetryAfterTrailer, ((long)backOff.TotalMilliseconds).ToString() } });
+
+        Hello hello;
+        PublicKey publicKey;
+        ProxyAuthentication authentication;
+        try
+        {
+            (hello, publicKey) = await ReadHelloAsync(requestStream, ct);
+            await publisher.Started.WaitAsync(ct);
+            authentication = await authenticator.AuthenticateAsync(hello, publicKey, http.Connection.ClientCertificate,
+                publisher.Desired.Settings.TrustDomain, ct);
+        }
+        catch (RpcException)
+        {
+            failedAttempts.RecordFailure(peer);
+            throw;
+        }
+        if (!authentication.Accepted)
+        {
+            failedAttempts.RecordFailure(peer);
+            fleet.Event("ConnectionRefused", "Warning", hello.ProxyId, hello.Service, hello.Namespace,
+                $"refused from {context.Peer}: {authentication.Reason}");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.PermissionDenied, authentication.Reason!));
+        }
+
         if (!admission.TryAdmit(out var retryAfter))
             throw new RpcException(new Grpc.Core.Status(StatusCode.ResourceExhausted, "control plane is admitting too many proxies; retry later"),
                 new Metadata { { RetryAfterTrailer, ((long)retryAfter.TotalMilliseconds).ToString() } });
 
-        var ct = context.CancellationToken;
-        var (hello, publicKey) = await ReadHelloAsync(requestStream, ct);
-        var check = await tokens.ValidateAsync(hello.BootstrapToken, hello.Service, hello.Namespace, ct);
-        if (!check.IsValid)
-        {
-            fleet.Event("ConnectionRefused", "Warning", hello.ProxyId, hello.Service, hello.Namespace,
-                $"refused from {context.Peer}: {check.Reason}");
-            throw new RpcException(new Grpc.Core.Status(StatusCode.PermissionDenied, "invalid bootstrap token"));
-        }
-
-        await publisher.Started.WaitAsync(ct);
         await LoadStoredCertificateAsync(hello.ProxyId, ct);
-        var connection = new ProxyConnection(hello, IdentityOf(hello), publicKey);
-        connections.Add(connection);
+        var connection = new ProxyConnection(hello, IdentityOf(hello), publicKey, authentication);
+        if (connections.TryAdd(connection) is { } takenBy)
+        {
+            fleet.Event("ConnectionRefused", "Warning", hello.ProxyId, hello.Service, hello.Namespace, $"refused from {context.Peer}: {takenBy}");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.AlreadyExists, takenBy));
+        }
         var now = time.GetUtcNow();
         // An endpoint only once its proxy serves a snapshot (it holds its certificate and can terminate
         // mTLS): one it brought along, or the first it ACKs here. Callers never reach a proxy that
@@ -102,7 +129,7 @@ public sealed class MeshControlService(
             }
         });
         fleet.Event("ProxyConnected", "Info", hello.ProxyId, hello.Service, hello.Namespace,
-            $"connected from {hello.InstanceAddress} (token '{check.TokenName}', serving version {hello.CurrentVersion})");
+            $"connected from {hello.InstanceAddress} ({Describe(authentication)}, serving version {hello.CurrentVersion})");
         publisher.ProxyChanged(hello.ProxyId);
 
         // Headers tell the proxy it was admitted now, not at the first snapshot: a proxy that fails
@@ -110,11 +137,18 @@ public sealed class MeshControlService(
         await context.WriteResponseHeadersAsync(new Metadata { { ReplicaHeader, options.Value.EffectiveReplicaId } });
         var writer = connection.RunWriterAsync(responseStream, ct);
         var lastSeenPublished = now;
+        // Read deadline: a proxy reports at least every few seconds (app health), so a stream that is
+        // silent for StreamIdleTimeout belongs to a proxy whose machine vanished or hangs, even when
+        // its TCP connection still looks open. It is closed like a lost connection (grace period).
+        var idleTimeout = options.Value.StreamIdleTimeout;
+        using var idle = new CancellationTokenSource();
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, connection.Closed);
-            while (await requestStream.MoveNext(linked.Token))
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, connection.Closed, idle.Token);
+            while (true)
             {
+                idle.CancelAfter(idleTimeout);
+                if (!await requestStream.MoveNext(linked.Token)) break;
                 var message = requestStream.Current;
                 Handle(connection, message);
                 var seen = time.GetUtcNow();
@@ -127,6 +161,8 @@ public sealed class MeshControlService(
         }
         catch (OperationCanceledException)
         {
+            if (idle.IsCancellationRequested && !ct.IsCancellationRequested)
+                connection.Close(new Grpc.Core.Status(StatusCode.DeadlineExceeded, $"no message from the proxy for {idleTimeout.TotalSeconds:0.#} s"), evict: false);
         }
         catch (IOException)
         {
@@ -138,7 +174,15 @@ public sealed class MeshControlService(
             await writer;
             // False when a newer stream of the same proxy took over: that one owns the instance now.
             var current = connections.Remove(connection);
-            if (current && connection.GoodbyeReason is { } reason)
+            if (current && connection.Evicted)
+            {
+                // Its token was revoked: out of callers' snapshots now, and no certificate kept for a return.
+                registry.Deregister(hello.ProxyId, connection.Id);
+                certificates.Retire(hello.ProxyId);
+                fleet.Remove(hello.ProxyId);
+                fleet.Event("ProxyEvicted", "Warning", hello.ProxyId, hello.Service, hello.Namespace, connection.CloseStatus?.Detail ?? "evicted");
+            }
+            else if (current && connection.GoodbyeReason is { } reason)
             {
                 // It left on purpose and its instance is already out of the registry: nothing to keep for it.
                 certificates.Retire(hello.ProxyId);
@@ -153,10 +197,17 @@ public sealed class MeshControlService(
                     status.Connected = false;
                     status.LastSeenUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
                 });
-                fleet.Event("ProxyDisconnected", "Info", hello.ProxyId, hello.Service, hello.Namespace, "stream ended");
+                fleet.Event("ProxyDisconnected", "Info", hello.ProxyId, hello.Service, hello.Namespace,
+                    connection.CloseStatus?.Detail ?? "stream ended");
             }
         }
+        // Closed on purpose (credential no longer good): the proxy learns why from the status.
+        if (connection.CloseStatus is { } status) throw new RpcException(status);
     }
+
+    private static string Describe(ProxyAuthentication authentication) => authentication.Credential == ProxyCredential.WorkloadCertificate
+        ? $"workload certificate, joined with token '{authentication.TokenName}'"
+        : $"token '{authentication.TokenName}'";
 
     /// <summary>The certificate the proxy got from another replica (or this one before a restart), so its snapshot need not change.</summary>
     private async Task LoadStoredCertificateAsync(string proxyId, CancellationToken ct)
@@ -221,6 +272,17 @@ public sealed class MeshControlService(
                     registry.SetHealth(connection.ProxyId, health);
                 break;
             case ProxyMessage.MessageOneofCase.Stats:
+                // Edges whose names break the model's rules never become golden-signal keys.
+                var edges = message.Stats.Edges;
+                var malformed = edges.Count(edge => !HelloValidator.IsValid(edge));
+                if (malformed > 0)
+                {
+                    var valid = edges.Where(HelloValidator.IsValid).ToList();
+                    edges.Clear();
+                    edges.Add(valid);
+                    fleet.Event("StatsRejected", "Warning", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace,
+                        $"dropped {malformed} stats edge(s) with names that are not valid");
+                }
                 stats.Record(message.Stats);
                 break;
             case ProxyMessage.MessageOneofCase.Goodbye:
@@ -252,25 +314,14 @@ public sealed class MeshControlService(
         if (!any || requestStream.Current.MessageCase != ProxyMessage.MessageOneofCase.Hello)
             throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "the first message must be a Hello"));
         var hello = requestStream.Current.Hello;
-        if (string.IsNullOrWhiteSpace(hello.ProxyId) || string.IsNullOrWhiteSpace(hello.Service))
-            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello needs proxy_id and service"));
-        if (string.IsNullOrWhiteSpace(hello.Namespace)) hello.Namespace = ResourceMetadata.DefaultNamespace;
-        // The instance address goes into every caller's snapshot: a malformed one would make the
-        // whole fleet NACK, so it is refused here, at the one proxy that got it wrong.
-        if (!IsHostPort(hello.InstanceAddress))
-            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"instance_address '{hello.InstanceAddress}' is not host:port"));
+        if (string.IsNullOrEmpty(hello.Namespace)) hello.Namespace = ResourceMetadata.DefaultNamespace;
+        if (HelloValidator.Problem(hello) is { } invalid)
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, "Hello refused: " + invalid));
         // The proxy's key stays with the proxy: it proves it holds one by signing a CSR, and its
         // certificates are issued for that request's public key.
         var publicKey = WorkloadSigningRequest.Read(hello.CertificateSigningRequest.Span, out var problem)
             ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, problem!));
         return (hello, publicKey);
-    }
-
-    private static bool IsHostPort(string address)
-    {
-        var colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), out var port) && port is > 0 and < 65536
-            && Uri.CheckHostName(address[..colon].Trim('[', ']')) != UriHostNameType.Unknown;
     }
 
     private static ProxyIdentity IdentityOf(Hello hello)

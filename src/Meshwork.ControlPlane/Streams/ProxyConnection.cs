@@ -17,11 +17,12 @@ public sealed class ProxyConnection
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly CancellationTokenSource closed = new();
 
-    public ProxyConnection(Hello hello, ProxyIdentity identity, PublicKey publicKey)
+    public ProxyConnection(Hello hello, ProxyIdentity identity, PublicKey publicKey, ProxyAuthentication authentication)
     {
         Hello = hello;
         Identity = identity;
         PublicKey = publicKey;
+        Authentication = authentication;
         LastSentVersion = hello.CurrentVersion;
         LastSentHash = string.IsNullOrEmpty(hello.CurrentHash) ? null : hello.CurrentHash;
     }
@@ -32,6 +33,9 @@ public sealed class ProxyConnection
 
     /// <summary>The public key of the proxy's CSR (checked at Hello): every certificate it gets, renewals too, is for this key.</summary>
     public PublicKey PublicKey { get; }
+    /// <summary>How the stream authenticated and the bootstrap token behind it (the one the proxy joined with).</summary>
+    public ProxyAuthentication Authentication { get; }
+
     public string ProxyId => Hello.ProxyId;
     public ServiceRef Service => new(Hello.Service, Hello.Namespace);
     public CancellationToken Closed => closed.Token;
@@ -75,6 +79,20 @@ public sealed class ProxyConnection
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>Set when the control plane ended the stream on purpose: the status the proxy gets.</summary>
+    public Grpc.Core.Status? CloseStatus { get; private set; }
+
+    /// <summary>True when the proxy was put out of the mesh (its token revoked): its instance and certificate go at once.</summary>
+    public bool Evicted { get; private set; }
+
+    /// <summary>Ends the stream with <paramref name="status"/> (its credential is no longer good).</summary>
+    public void Close(Grpc.Core.Status status, bool evict)
+    {
+        CloseStatus ??= status;
+        Evicted |= evict;
+        Close();
     }
 
     /// <summary>Ends the stream (the proxy reconnected elsewhere or the control plane is stopping).</summary>

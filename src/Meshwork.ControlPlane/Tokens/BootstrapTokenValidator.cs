@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Meshwork.Model.Validation;
 using Meshwork.Store;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,55 +10,78 @@ namespace Meshwork.ControlPlane.Tokens;
 /// <summary>
 /// Checks a proxy's bootstrap token against bootstrap_tokens: the SHA-256 of the presented secret
 /// must match a stored hash (compared in constant time), not be expired or revoked, and the token
-/// must be issued for the service and namespace the proxy claims to be.
-/// Outcomes are remembered for <see cref="CacheFor"/> (never past the token's expiry), so a
-/// reconnect storm of thousands of proxies sharing a few tokens costs a few queries, not thousands;
-/// a revocation therefore takes effect for new streams within that time.
+/// must be issued for the service and namespace the proxy claims ("*" only where the admin issued a
+/// wildcard, and never for the control plane's own namespace).
+/// Looked-up tokens are remembered for <see cref="CacheFor"/> (never past their expiry), so a
+/// reconnect storm of proxies sharing a few tokens costs a few queries, not thousands. A revocation
+/// refuses new joins within that time, or sooner: <see cref="TokenRevocationWatcher"/>, which closes
+/// the streams already open, makes the validator forget the token first.
 /// </summary>
 public sealed class BootstrapTokenValidator(IServiceScopeFactory scopes, TimeProvider time)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private const int MaxCached = 10_000;
 
-    private readonly ConcurrentDictionary<(string Hash, string Service, string Namespace), (TokenCheck Check, DateTimeOffset Until)> cache = new();
+    private readonly ConcurrentDictionary<string, (StoredToken? Token, DateTimeOffset Until)> cache = new();
 
     public async Task<TokenCheck> ValidateAsync(string presented, string service, string ns, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(presented)) return TokenCheck.Refused("no bootstrap token");
         var hash = BootstrapTokenHash.Compute(presented);
         var now = time.GetUtcNow();
-        var key = (hash, service, ns);
-        if (cache.TryGetValue(key, out var cached) && cached.Until > now) return cached.Check;
-
-        var (check, expiresAt) = await LookUpAsync(hash, service, ns, now, ct);
-        if (cache.Count >= MaxCached) cache.Clear();
-        var until = now + CacheFor;
-        cache[key] = (check, expiresAt is { } expiry && expiry < until ? expiry : until);
-        return check;
+        if (!cache.TryGetValue(hash, out var cached) || cached.Until <= now)
+        {
+            var token = await LookUpAsync(hash, ct);
+            if (cache.Count >= MaxCached) cache.Clear();
+            var until = now + CacheFor;
+            cached = (token, token is not null && token.ExpiresAt < until ? token.ExpiresAt : until);
+            cache[hash] = cached;
+        }
+        return Check(cached.Token, service, ns, now);
     }
 
-    private async Task<(TokenCheck, DateTimeOffset?)> LookUpAsync(string hash, string service, string ns, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Drops what is remembered of a token found revoked (<see cref="TokenRevocationWatcher"/>), so no
+    /// join is admitted with it once its streams were closed.
+    /// </summary>
+    public void Forget(Guid tokenId)
+    {
+        foreach (var (hash, entry) in cache)
+            if (entry.Token?.Id == tokenId) cache.TryRemove(hash, out _);
+    }
+
+    private static TokenCheck Check(StoredToken? token, string service, string ns, DateTimeOffset now)
+    {
+        if (token is null) return TokenCheck.Refused("unknown bootstrap token");
+        if (token.RevokedAt is not null) return TokenCheck.Refused($"bootstrap token '{token.Name}' was revoked");
+        if (token.ExpiresAt <= now) return TokenCheck.Refused($"bootstrap token '{token.Name}' expired");
+        if (ns == IdentityNames.ReservedNamespace)
+            return TokenCheck.Refused($"namespace '{IdentityNames.ReservedNamespace}' is the control plane's own identity");
+        if (!Matches(token.Namespace, ns) || !Matches(token.Service, service))
+            return TokenCheck.Refused($"bootstrap token '{token.Name}' is for {token.Namespace}/{token.Service}, not {ns}/{service}");
+        return TokenCheck.Accepted(token.Id, token.Name, token.ExpiresAt);
+    }
+
+    private async Task<StoredToken?> LookUpAsync(string hash, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MeshworkDbContext>();
         var token = await db.BootstrapTokens.AsNoTracking().FirstOrDefaultAsync(t => t.SecretHash == hash, ct);
         if (token is null ||
             !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.SecretHash), Encoding.ASCII.GetBytes(hash)))
-            return (TokenCheck.Refused("unknown bootstrap token"), null);
-        if (token.RevokedAt is not null) return (TokenCheck.Refused($"bootstrap token '{token.Name}' was revoked"), null);
-        if (token.ExpiresAt <= now) return (TokenCheck.Refused($"bootstrap token '{token.Name}' expired"), null);
-        if (!Matches(token.Namespace, ns) || !Matches(token.Service, service))
-            return (TokenCheck.Refused($"bootstrap token '{token.Name}' is for {token.Namespace}/{token.Service}, not {ns}/{service}"), null);
-        return (TokenCheck.Accepted(token.Name), token.ExpiresAt);
+            return null;
+        return new StoredToken(token.Id, token.Name, token.Namespace, token.Service, token.ExpiresAt, token.RevokedAt);
     }
 
-    /// <summary>"*" in a token's service or namespace admits any (fleet-wide tokens for the local driver).</summary>
+    /// <summary>"*" is an explicit wildcard the admin chose when issuing the token.</summary>
     private static bool Matches(string allowed, string claimed) =>
-        allowed == "*" || string.Equals(allowed, claimed, StringComparison.Ordinal);
+        allowed == IdentityNames.Wildcard || string.Equals(allowed, claimed, StringComparison.Ordinal);
+
+    private sealed record StoredToken(Guid Id, string Name, string Namespace, string Service, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt);
 }
 
-public sealed record TokenCheck(bool IsValid, string? TokenName, string? Reason)
+public sealed record TokenCheck(bool IsValid, Guid TokenId, string? TokenName, DateTimeOffset ExpiresAt, string? Reason)
 {
-    public static TokenCheck Accepted(string name) => new(true, name, null);
-    public static TokenCheck Refused(string reason) => new(false, null, reason);
+    public static TokenCheck Accepted(Guid id, string name, DateTimeOffset expiresAt) => new(true, id, name, expiresAt, null);
+    public static TokenCheck Refused(string reason) => new(false, Guid.Empty, null, default, reason);
 }

@@ -8,6 +8,11 @@ namespace Meshwork.Model.Policy;
 /// must match; else the mesh default mode decides. Pure and allocation-light (runs per request).
 /// Within a rule From, To and When must all match; list entries are alternatives (any), and within
 /// one source or operation every non-empty field must match (all).
+/// Paths are compared after <see cref="RequestPathNormalizer"/> (the caller normalises). Istio
+/// compares paths case-sensitively, yet many backends read <c>/Admin</c> as <c>/admin</c>; so here
+/// case never decides in the caller's favour: DENY <c>paths</c> (and ALLOW <c>notPaths</c>) ignore
+/// case, ALLOW <c>paths</c> (and DENY <c>notPaths</c>) respect it. A DENY on <c>/admin</c> stops
+/// <c>/ADMIN</c>; an ALLOW on <c>/admin</c> does not admit <c>/ADMIN</c>.
 /// </summary>
 public static class AccessPolicyEvaluator
 {
@@ -18,7 +23,7 @@ public static class AccessPolicyEvaluator
         {
             if (!Selects(policy, request) || policy.Action != AccessAction.Deny)
                 continue;
-            if (Matches(policy, request))
+            if (Matches(policy, request, PathCase.Deny))
                 return new AccessDecision(false, policy.Metadata.Name, $"DENY policy '{policy.Metadata.Name}' matched");
         }
         foreach (var policy in policies)
@@ -26,7 +31,7 @@ public static class AccessPolicyEvaluator
             if (!Selects(policy, request) || policy.Action != AccessAction.Allow)
                 continue;
             anyAllow = true;
-            if (Matches(policy, request))
+            if (Matches(policy, request, PathCase.Allow))
                 return new AccessDecision(true, policy.Metadata.Name, $"ALLOW policy '{policy.Metadata.Name}' matched");
         }
         if (anyAllow)
@@ -41,19 +46,26 @@ public static class AccessPolicyEvaluator
         policy.Metadata.Namespace == request.DestinationNamespace &&
         (policy.Service is null || policy.Service == request.DestinationService);
 
-    private static bool Matches(AccessPolicy policy, AccessRequest request)
+    /// <summary>How a policy's paths and notPaths compare with the request path: the way that can only deny more.</summary>
+    private readonly record struct PathCase(StringComparison Paths, StringComparison NotPaths)
+    {
+        public static readonly PathCase Deny = new(StringComparison.OrdinalIgnoreCase, StringComparison.Ordinal);
+        public static readonly PathCase Allow = new(StringComparison.Ordinal, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool Matches(AccessPolicy policy, AccessRequest request, PathCase pathCase)
     {
         foreach (var rule in policy.Rules)
         {
-            if (MatchesRule(rule, request))
+            if (MatchesRule(rule, request, pathCase))
                 return true;
         }
         return false;
     }
 
-    private static bool MatchesRule(AccessRule rule, AccessRequest request) =>
+    private static bool MatchesRule(AccessRule rule, AccessRequest request, PathCase pathCase) =>
         (rule.From.Count == 0 || rule.From.Any(s => MatchesSource(s, request))) &&
-        (rule.To.Count == 0 || rule.To.Any(o => MatchesOperation(o, request))) &&
+        (rule.To.Count == 0 || rule.To.Any(o => MatchesOperation(o, request, pathCase))) &&
         rule.When.All(c => MatchesCondition(c, request));
 
     private static bool MatchesSource(AccessSource source, AccessRequest request)
@@ -78,13 +90,13 @@ public static class AccessPolicyEvaluator
         return principal.StartsWith(scheme, StringComparison.Ordinal) && Glob(pattern, principal[scheme.Length..], StringComparison.Ordinal);
     }
 
-    private static bool MatchesOperation(AccessOperation operation, AccessRequest request)
+    private static bool MatchesOperation(AccessOperation operation, AccessRequest request, PathCase pathCase)
     {
         if (operation.Methods.Count > 0 && !operation.Methods.Any(m => Glob(m, request.Method, StringComparison.OrdinalIgnoreCase)))
             return false;
-        if (operation.Paths.Count > 0 && !operation.Paths.Any(p => Glob(p, request.Path, StringComparison.Ordinal)))
+        if (operation.Paths.Count > 0 && !operation.Paths.Any(p => Glob(p, request.Path, pathCase.Paths)))
             return false;
-        if (operation.NotPaths.Any(p => Glob(p, request.Path, StringComparison.Ordinal)))
+        if (operation.NotPaths.Any(p => Glob(p, request.Path, pathCase.NotPaths)))
             return false;
         return true;
     }

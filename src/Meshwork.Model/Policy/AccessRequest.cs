@@ -17,6 +17,8 @@ public sealed record AccessRequest
     public string? SourceNamespace { get; init; }
 
     public string Method { get; init; } = "GET";
+
+    /// <summary>The request path after <see cref="RequestPathNormalizer"/> (decoded, no query).</summary>
     public string Path { get; init; } = "/";
 
     /// <summary>Header lookup (case-insensitive names); null means the header is absent.</summary>
@@ -40,4 +42,7 @@ public sealed record AccessDecision(bool Allowed, string DecidedBy, string Reaso
 
     /// <summary>DecidedBy when ALLOW policies exist and none matched.</summary>
     public const string NoAllowMatched = "no-allow-matched";
+
+    /// <summary>DecidedBy when the path cannot be normalised: the proxy refuses the request (400) before any policy.</summary>
+    public const string RefusedPath = "bad-path";
 }

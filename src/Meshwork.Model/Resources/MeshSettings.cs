@@ -16,6 +16,12 @@ public sealed record MeshSettings : Resource
 
     /// <summary>Applied to routes that set no request timeout; null means none.</summary>
     public TimeSpan? DefaultRequestTimeout { get; init; }
+
+    /// <summary>
+    /// How proxies normalise request paths before access policies and route matches see them (and
+    /// before forwarding them), after Istio's meshConfig.pathNormalization; see <see cref="Policy.RequestPathNormalizer"/>.
+    /// </summary>
+    public PathNormalization PathNormalization { get; init; } = PathNormalization.MergeSlashes;
 }
 
 public enum AccessMode
@@ -25,4 +31,18 @@ public enum AccessMode
 
     /// <summary>No ALLOW policy matches: the call is denied.</summary>
     DefaultDeny,
+}
+
+/// <summary>
+/// Istio's pathNormalization options that cannot be bypassed. Both apply RFC 3986 normalisation
+/// (percent-decoding once, dot segments resolved, '\' read as '/') and merge repeated slashes.
+/// Istio's NONE and BASE are not offered: they let <c>//admin</c> past a DENY on <c>/admin</c>.
+/// </summary>
+public enum PathNormalization
+{
+    /// <summary>Istio's MERGE_SLASHES, except that an encoded slash (%2F, %5C) is refused with 400 (Envoy's REJECT_REQUEST) instead of passed on unchanged.</summary>
+    MergeSlashes,
+
+    /// <summary>Istio's DECODE_AND_MERGE_SLASHES: %2F and %5C are decoded to '/' first, then normalised like the rest.</summary>
+    DecodeAndMergeSlashes,
 }

@@ -10,10 +10,10 @@ namespace Meshwork.Model.Serialization;
 /// </summary>
 public static partial class Durations
 {
-    [GeneratedRegex(@"^(?:(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns))+$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex(@"^(?:(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns))+$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Shape();
 
-    [GeneratedRegex(@"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex(@"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex Part();
 
     public static bool TryParse(string? text, out TimeSpan value)

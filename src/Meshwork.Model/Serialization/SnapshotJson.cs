@@ -42,6 +42,7 @@ public static class SnapshotJson
         AddEnum<AccessMode>(options);
         AddEnum<LoadBalancingPolicy>(options);
         AddEnum<AccessAction>(options);
+        AddEnum<PathNormalization>(options);
         options.Converters.Add(new MeshworkJson.DurationJsonConverter());
         options.Converters.Add(new MeshworkJson.NullableDurationJsonConverter());
         options.MakeReadOnly();

@@ -24,6 +24,9 @@ public sealed record ProxySnapshot
     public IReadOnlyList<SnapshotCluster> Clusters { get; init; } = [];
     public InboundSettings Inbound { get; init; } = new();
     public SnapshotCertificates? Certificates { get; init; }
+
+    /// <summary>How every listener normalises request paths before policies and routes see them (the mesh setting).</summary>
+    public PathNormalization PathNormalization { get; init; } = PathNormalization.MergeSlashes;
 }
 
 /// <summary>Who the proxy is: the workload it fronts and its SPIFFE identity.</summary>

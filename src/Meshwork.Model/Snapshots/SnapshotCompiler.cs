@@ -158,6 +158,7 @@ public static class SnapshotCompiler
                 RateLimit = resilience.GetValueOrDefault((proxy.Service, proxy.Namespace))?.RateLimit,
             },
             Certificates = inputs.Certificates,
+            PathNormalization = mesh.PathNormalization,
         };
     }
 

@@ -5,7 +5,7 @@ namespace Meshwork.Model.Validation;
 /// <summary>Builds the JSON-path-like locations of issues: <c>rules[1].backendRefs[0].weight</c>.</summary>
 public static partial class ValidationPath
 {
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]*$")]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex SimpleKey();
 
     public static string Field(string path, string field) =>

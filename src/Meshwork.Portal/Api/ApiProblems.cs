@@ -45,6 +45,35 @@ public static class ApiProblems
     public static IResult PreconditionRequired(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status428PreconditionRequired, title: "If-Match is required", detail: detail);
 
+    /// <summary>413: the body is over Portal:Api:MaxRequestBodyBytes; it was not read (or not past the limit).</summary>
+    public static IResult TooLarge(long limitBytes)
+    {
+        var message = $"The request body is larger than {Size(limitBytes)} (Portal:Api:MaxRequestBodyBytes); split the batch into smaller requests.";
+        return Results.Problem(
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "The request body is too large; nothing was written.",
+            detail: message,
+            extensions: new Dictionary<string, object?>
+            {
+                ["limitBytes"] = limitBytes,
+                ["errors"] = Issues([new ValidationIssue("", message)]),
+            });
+    }
+
+    /// <summary>400: more documents than Portal:Api:MaxDocumentsPerRequest; none was parsed.</summary>
+    public static IResult TooManyDocuments(int limit) => Results.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "The request holds too many resources; nothing was written.",
+        detail: $"The body holds more than {limit} documents; at most {limit} are accepted per request (Portal:Api:MaxDocumentsPerRequest). Split the batch.",
+        extensions: new Dictionary<string, object?>
+        {
+            ["limit"] = limit,
+            ["errors"] = Issues([new ValidationIssue("", $"more than {limit} documents in one request (Portal:Api:MaxDocumentsPerRequest); split the batch")]),
+        });
+
+    private static string Size(long bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB" : bytes % 1024 == 0 ? $"{bytes / 1024} KiB" : $"{bytes:N0} bytes";
+
     public static IResult Forbidden(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Meshwork.Model.Resources;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Identity;
@@ -21,7 +20,7 @@ public static class AuditApi
             {
                 var filter = new AuditFilter { Actor = actor, Kind = kind, Namespace = @namespace, Name = name, Source = source, From = from, To = to };
                 var entries = await log.QueryAsync(filter.ToQuery(Math.Max(0, skip ?? 0), Math.Clamp(take ?? 100, 1, 1000)), ct);
-                return Results.Text(AuditExport.ToJson(entries), "application/json", Encoding.UTF8);
+                return Results.Stream(output => AuditExport.WriteJsonAsync(output, entries), "application/json; charset=utf-8");
             })
             .WithSummary("Audit entries, newest first, filtered by actor, resource, source and time");
 
@@ -30,9 +29,7 @@ public static class AuditApi
             {
                 var filter = new AuditFilter { Actor = actor, Kind = kind, Namespace = @namespace, Name = name, From = from, To = to };
                 var entries = await log.QueryAsync(filter.ToQuery(0, MaxExport), ct);
-                return string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)
-                    ? Results.File(Encoding.UTF8.GetBytes(AuditExport.ToCsv(entries)), "text/csv", "meshwork-audit.csv")
-                    : Results.File(Encoding.UTF8.GetBytes(AuditExport.ToJson(entries)), "application/json", "meshwork-audit.json");
+                return AuditExport.Download(entries, format);
             })
             .WithSummary("Download the (filtered) audit log as CSV (?format=csv) or JSON");
 

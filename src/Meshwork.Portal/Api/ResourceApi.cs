@@ -151,6 +151,8 @@ public static class ResourceApi
     private static async Task<IResult> ApplyBatchAsync(HttpContext context, ResourceService store, IAuthorizationService authorization, CancellationToken ct)
     {
         var body = await ResourceBodies.ReadAsync(context.Request, ct);
+        if (body.Refusal is not null)
+            return body.Refusal;
         if (body.Issues.Count > 0)
             return ApiProblems.Invalid(body.Issues, "The batch could not be read; nothing was written.");
         if (body.Resources.Count == 0)
@@ -175,6 +177,8 @@ public static class ResourceApi
     private static async Task<IResult> ValidateBatchAsync(HttpRequest request, ResourceService store, CancellationToken ct)
     {
         var body = await ResourceBodies.ReadAsync(request, ct);
+        if (body.Refusal is not null)
+            return body.Refusal;
         if (body.Issues.Count > 0)
             return Results.Ok(new ValidationView(false, ApiProblems.Issues(body.Issues)));
         var validation = store.Validate(body.Resources);
@@ -184,6 +188,8 @@ public static class ResourceApi
     private static async Task<(Resource? Resource, IResult? Problem)> ReadOneAsync(HttpRequest request, ResourceKind kind, CancellationToken ct)
     {
         var body = await ResourceBodies.ReadAsync(request, ct);
+        if (body.Refusal is not null)
+            return (null, body.Refusal);
         if (body.Issues.Count > 0)
             return (null, ApiProblems.Invalid(StripBatchPrefix(body.Issues), "The request body could not be read; nothing was written."));
         if (body.Resources.Count != 1)

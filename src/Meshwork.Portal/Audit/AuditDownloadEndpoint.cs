@@ -1,4 +1,3 @@
-using System.Text;
 using Meshwork.Model.Resources;
 using Meshwork.Portal.Identity;
 using Meshwork.Store;
@@ -18,9 +17,7 @@ public static class AuditDownloadEndpoint
             {
                 var filter = new AuditFilter { Actor = actor, Kind = kind, Name = name, From = from, To = to };
                 var entries = await log.QueryAsync(filter.ToQuery(0, Api.AuditApi.MaxExport), ct);
-                return string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)
-                    ? Results.File(Encoding.UTF8.GetBytes(AuditExport.ToCsv(entries)), "text/csv", "meshwork-audit.csv")
-                    : Results.File(Encoding.UTF8.GetBytes(AuditExport.ToJson(entries)), "application/json", "meshwork-audit.json");
+                return AuditExport.Download(entries, format);
             })
             .RequireAuthorization(PortalPolicies.Read)
             .ExcludeFromDescription();

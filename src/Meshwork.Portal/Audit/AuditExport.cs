@@ -17,10 +17,18 @@ public static class AuditExport
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    public static string ToCsv(IEnumerable<AuditEntry> entries)
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>A download of the entries, written to the response as it goes (no whole-file string).</summary>
+    public static IResult Download(IReadOnlyList<AuditEntry> entries, string? format) =>
+        string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase)
+            ? Results.Stream(output => WriteCsvAsync(output, entries), "text/csv", "meshwork-audit.csv")
+            : Results.Stream(output => WriteJsonAsync(output, entries), "application/json", "meshwork-audit.json");
+
+    public static async Task WriteCsvAsync(Stream output, IEnumerable<AuditEntry> entries)
     {
-        var text = new StringBuilder();
-        text.AppendJoin(',', Columns).Append("\r\n");
+        await using var writer = new StreamWriter(output, Utf8, bufferSize: 16 * 1024, leaveOpen: true);
+        await writer.WriteAsync(string.Join(',', Columns) + "\r\n");
         foreach (var e in entries)
         {
             string?[] fields =
@@ -31,13 +39,13 @@ public static class AuditExport
                 e.VersionBefore?.ToString(CultureInfo.InvariantCulture), e.VersionAfter?.ToString(CultureInfo.InvariantCulture),
                 e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,
             ];
-            text.AppendJoin(',', fields.Select(Quote)).Append("\r\n");
+            await writer.WriteAsync(string.Join(',', fields.Select(Quote)) + "\r\n");
         }
-        return text.ToString();
     }
 
-    public static string ToJson(IEnumerable<AuditEntry> entries) =>
-        JsonSerializer.Serialize(entries.Select(e => new
+    /// <summary>A JSON array; the serializer flushes to <paramref name="output"/> whenever its buffer fills.</summary>
+    public static Task WriteJsonAsync(Stream output, IEnumerable<AuditEntry> entries) =>
+        JsonSerializer.SerializeAsync(output, entries.Select(e => new
         {
             e.Sequence, e.At, e.Actor, Source = e.Source.ToString(), Action = e.Action.ToString(), Kind = e.Kind.ToString(),
             e.Namespace, e.Name, e.VersionBefore, e.VersionAfter, e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,

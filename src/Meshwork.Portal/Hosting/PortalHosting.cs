@@ -14,7 +14,11 @@ public static class PortalHosting
     public static WebApplicationBuilder AddPortal(this WebApplicationBuilder builder)
     {
         var portal = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
-        builder.Services.Configure<PortalOptions>(builder.Configuration.GetSection(PortalOptions.Section));
+        builder.Services.AddOptions<PortalOptions>().Bind(builder.Configuration.GetSection(PortalOptions.Section))
+            .Validate(o => o.Api.MaxRequestBodyBytes > 0, "Portal:Api:MaxRequestBodyBytes must be at least 1 (bytes)")
+            .Validate(o => o.Api.MaxDocumentsPerRequest > 0, "Portal:Api:MaxDocumentsPerRequest must be at least 1")
+            .ValidateOnStart();
+        builder.Services.Configure<BootstrapTokenOptions>(builder.Configuration.GetSection(BootstrapTokenOptions.Section));
         var connectionString = builder.Configuration.GetConnectionString("Meshwork")
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
@@ -66,6 +70,7 @@ public static class PortalHosting
                 await Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext);
         });
 
+        app.UseApiBodyLimit(portal.Api);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -76,6 +81,7 @@ public static class PortalHosting
         app.MapAccountEndpoints();
         app.MapResourceApi();
         app.MapAuditApi();
+        app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

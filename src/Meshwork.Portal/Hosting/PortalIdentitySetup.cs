@@ -1,7 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Portal.Identity;
+using Meshwork.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Validation.AspNetCore;
@@ -17,12 +19,18 @@ public static class PortalIdentitySetup
     internal static void AddPortalIdentity(this WebApplicationBuilder builder, PortalOptions portal, string connectionString)
     {
         var services = builder.Services;
-        var dataDirectory = Path.GetFullPath(portal.DataDirectory, builder.Environment.ContentRootPath);
+        // The data folder holds the data-protection keys (they sign cookies and antiforgery tokens)
+        // and the token signing keys: owner-only, or the portal does not start. Key files are 0600
+        // (data protection writes them through owner-only temp files, SigningKeys chmods them).
+        const string setting = $"{PortalOptions.Section}:{nameof(PortalOptions.DataDirectory)}";
+        var dataDirectory = PrivateDirectory.Ensure(Path.GetFullPath(portal.DataDirectory, builder.Environment.ContentRootPath), setting);
+        var dataProtectionKeys = PrivateDirectory.Ensure(Path.Combine(dataDirectory, "data-protection"), setting + " (data-protection)");
+        var keys = PrivateDirectory.Ensure(Path.Combine(dataDirectory, "keys"), setting + " (keys)");
 
         // Cookies and antiforgery tokens must survive a restart: keys live in the data folder.
         services.AddDataProtection()
             .SetApplicationName("Meshwork.Portal")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "data-protection")));
+            .PersistKeysToFileSystem(new DirectoryInfo(dataProtectionKeys));
 
         services.AddPortalIdentityCore(connectionString);
 
@@ -47,7 +55,6 @@ public static class PortalIdentitySetup
             options.Cookie.SecurePolicy = portal.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
 
-        var keys = Path.Combine(dataDirectory, "keys");
         var signing = SigningKeys.LoadOrCreate(keys, "token-signing", X509KeyUsageFlags.DigitalSignature);
         var encryption = SigningKeys.LoadOrCreate(keys, "token-encryption", X509KeyUsageFlags.KeyEncipherment);
 
@@ -72,7 +79,14 @@ public static class PortalIdentitySetup
             {
                 options.UseLocalServer();
                 options.UseAspNetCore();
+                // A token is refused once its user's stamp changed or its client is gone (docs/security.md).
+                options.AddEventHandler(AccessTokenSessionCheck.Descriptor);
             });
+        services.AddMemoryCache();
+
+        // Open tabs, cookies and tokens all follow the security stamp, within one interval.
+        services.AddScoped<AuthenticationStateProvider, PortalRevalidatingAuthenticationStateProvider>();
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = portal.Sessions.RevalidationInterval);
 
         var authentication = services.AddAuthentication(options =>
         {
@@ -120,6 +134,7 @@ public static class PortalIdentitySetup
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.SignIn.RequireConfirmedAccount = false;
             })
+            .AddUserManager<PortalUserManager>()
             .AddEntityFrameworkStores<PortalIdentityDbContext>()
             .AddDefaultTokenProviders();
 

@@ -22,6 +22,31 @@ public sealed class PortalOptions
     public ExternalOidcOptions ExternalOidc { get; set; } = new();
 
     public ControlPlaneLinkOptions ControlPlane { get; set; } = new();
+
+    public ApiLimitOptions Api { get; set; } = new();
+
+    public SessionOptions Sessions { get; set; } = new();
+}
+
+/// <summary>What one REST API request may carry (Api/ApiBodyLimit.cs, Api/ResourceBodies.cs).</summary>
+public sealed class ApiLimitOptions
+{
+    /// <summary>A larger body gets 413 before it is read. 1 MiB holds thousands of resources.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>YAML documents (or JSON array entries) in one request; more get 400 before they are parsed.</summary>
+    public int MaxDocumentsPerRequest { get; set; } = 500;
+}
+
+/// <summary>How quickly a change to a person or client (role, deletion, lockout) reaches sessions and tokens already out.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>
+    /// The longest an open tab (Blazor circuit), a cookie or a bearer token keeps working after its
+    /// user's security stamp changed, the user was deleted or locked out, or its API client was deleted.
+    /// Each check is one small database read per user (per circuit for tabs), so seconds, not milliseconds.
+    /// </summary>
+    public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Where the portal watches the control plane's live status (fleet, topology, signals).</summary>
@@ -40,6 +65,12 @@ public sealed class ControlPlaneLinkOptions
     /// plane writes to ControlPlane:TrustBundleFile. Required for https://.
     /// </summary>
     public string? TrustBundleFile { get; set; }
+
+    /// <summary>
+    /// The mesh's trust domain: an https:// control plane must present the SPIFFE id
+    /// spiffe://TRUST-DOMAIN/ns/meshwork-system/sa/control-plane (pinned; the host name is not checked).
+    /// </summary>
+    public string TrustDomain { get; set; } = Meshwork.Protocol.Transport.ControlPlaneIdentity.DefaultTrustDomain;
 
     /// <summary>Bearer token for the status stream; must equal the control plane's ControlPlane:StatusToken.</summary>
     public string? StatusToken { get; set; }

@@ -70,6 +70,12 @@ public sealed class ApiClientService(IOpenIddictApplicationManager applications)
         return clients.OrderBy(c => c.DisplayName, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
+    public async Task<ApiClient?> FindAsync(string clientId, CancellationToken ct = default)
+    {
+        var application = await applications.FindByClientIdAsync(clientId, ct);
+        return application is null ? null : await DescribeAsync(application, ct);
+    }
+
     public async Task<string?> FindRoleAsync(string clientId, CancellationToken ct = default)
     {
         var application = await applications.FindByClientIdAsync(clientId, ct);

@@ -18,6 +18,12 @@ public static class OidcEndpoints
     public const string AuthorizePath = "/connect/authorize";
     public const string TokenPath = "/connect/token";
 
+    /// <summary>
+    /// A person's security stamp when the token was issued; <see cref="AccessTokenSessionCheck"/> compares it
+    /// with the stored one on every API request. Access tokens are encrypted, so the client cannot read it.
+    /// </summary>
+    public const string SecurityStampClaim = "meshwork_stamp";
+
     public static IEndpointRouteBuilder MapOidcEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapMethods(AuthorizePath, ["GET", "POST"], AuthorizeAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
@@ -98,10 +104,13 @@ public static class OidcEndpoints
         identity.SetClaim(Claims.Subject, user.Id);
         identity.SetClaim(Claims.Name, user.Email ?? user.UserName);
         identity.SetClaim(Claims.Email, user.Email);
+        // Relying parties (another portal's single sign-on) link accounts only on a verified e-mail.
+        identity.AddClaim(new Claim(Claims.EmailVerified, user.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean));
         identity.SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)]);
+        identity.SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
         identity.SetDestinations(claim => claim.Type switch
         {
-            Claims.Subject or Claims.Name or Claims.Email or Claims.Role => [Destinations.AccessToken, Destinations.IdentityToken],
+            Claims.Subject or Claims.Name or Claims.Email or Claims.EmailVerified or Claims.Role => [Destinations.AccessToken, Destinations.IdentityToken],
             _ => [Destinations.AccessToken],
         });
         return new ClaimsPrincipal(identity);

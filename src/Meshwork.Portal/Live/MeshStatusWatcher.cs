@@ -24,7 +24,7 @@ public sealed class MeshStatusWatcher(MeshStatusState state, IOptions<PortalOpti
         {
             try
             {
-                using var channel = ControlPlaneTls.Channel(address, options.Value.ControlPlane.TrustBundleFile, logger);
+                using var channel = ControlPlaneTls.Channel(address, options.Value.ControlPlane.TrustBundleFile, logger, options.Value.ControlPlane.TrustDomain);
                 var client = new MeshStatus.MeshStatusClient(channel);
                 using var call = client.Watch(new WatchRequest { MinIntervalMs = 500 },
                     StatusStreamAuthentication.Headers(options.Value.ControlPlane.StatusToken), cancellationToken: stoppingToken);

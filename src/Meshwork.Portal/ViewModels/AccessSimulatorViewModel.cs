@@ -28,19 +28,24 @@ public sealed class AccessSimulatorViewModel(IServiceScopeFactory scopes)
         var policies = (await store.ListAsync(ResourceKind.AccessPolicy, question.DestinationNamespace.Trim()))
             .Select(s => (AccessPolicy)s.Resource).ToList();
         var settings = await store.GetAsync(new ResourceKey(ResourceKind.MeshSettings, ResourceMetadata.DefaultNamespace, MeshSettings.SingletonName));
-        var mode = (settings?.Resource as MeshSettings)?.DefaultAccessMode ?? AccessMode.Permissive;
-        var trustDomain = (settings?.Resource as MeshSettings)?.TrustDomain ?? new MeshSettings { Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName } }.TrustDomain;
+        var mesh = settings?.Resource as MeshSettings ?? new MeshSettings { Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName } };
         var sourceNamespace = question.SourceNamespace.Trim();
         var sourceService = question.SourceService.Trim();
-        return AccessPolicyEvaluator.Evaluate(policies, mode, new AccessRequest
+        // The proxies judge the normalised path (and refuse some outright), so the simulator does too.
+        var typed = string.IsNullOrWhiteSpace(question.Path) ? "/" : question.Path.Trim();
+        var path = RequestPathNormalizer.Normalize(typed, mesh.PathNormalization);
+        if (path.Error is not null)
+            return new AccessDecision(false, AccessDecision.RefusedPath, $"the proxy refuses this path with 400: {path.Error}");
+        var decision = AccessPolicyEvaluator.Evaluate(policies, mesh.DefaultAccessMode, new AccessRequest
         {
             DestinationService = question.DestinationService.Trim(),
             DestinationNamespace = question.DestinationNamespace.Trim(),
             SourceService = sourceService,
             SourceNamespace = sourceNamespace,
-            SourcePrincipal = $"spiffe://{trustDomain}/ns/{sourceNamespace}/sa/{sourceService}",
+            SourcePrincipal = $"spiffe://{mesh.TrustDomain}/ns/{sourceNamespace}/sa/{sourceService}",
             Method = question.Method.Trim().ToUpperInvariant(),
-            Path = string.IsNullOrWhiteSpace(question.Path) ? "/" : question.Path.Trim(),
+            Path = path.Path!,
         });
+        return path.Path == typed ? decision : decision with { Reason = $"{decision.Reason} (the path reads as '{path.Path}' after normalisation)" };
     }
 }

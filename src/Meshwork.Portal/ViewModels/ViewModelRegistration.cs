@@ -10,6 +10,7 @@ public static class ViewModelRegistration
         services.AddTransient<ResourceListViewModel>();
         services.AddScoped<AuditViewModel>();
         services.AddScoped<UsersViewModel>();
+        services.AddScoped<BootstrapTokensViewModel>();
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();

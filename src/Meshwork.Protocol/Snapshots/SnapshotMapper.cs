@@ -31,6 +31,7 @@ public static class SnapshotMapper
         {
             Version = s.Version,
             Hash = s.Hash,
+            PathNormalization = s.PathNormalization.ToString(),
             Identity = new Identity
             {
                 ProxyId = s.Identity.ProxyId,
@@ -285,6 +286,7 @@ public static class SnapshotMapper
             Certificates = p.Certificates is { } c
                 ? new M.SnapshotCertificates { CertificateChainPem = c.CertificateChainPem, PrivateKeyPem = c.PrivateKeyPem, TrustBundlePem = c.TrustBundlePem }
                 : null,
+            PathNormalization = Enum<PathNormalization>(p.PathNormalization, "pathNormalization", PathNormalization.MergeSlashes),
         };
     }
 

@@ -68,7 +68,7 @@ public static class AdminEndpoints
             Snapshot: new SnapshotVersion(current?.Version ?? 0, current?.Hash ?? ""),
             Transport: services.GetService<EpollLoops>() is null ? "sockets" : "epoll",
             ControlPlane: services.GetService<ControlPlaneSnapshotSource>() is { } controlPlane
-                ? new ControlPlaneLink(controlPlane.Address, controlPlane.IsConnected)
+                ? new ControlPlaneLink(controlPlane.Address, controlPlane.IsConnected, controlPlane.LastError)
                 : null,
             Traffic: stats.Totals().Select(t => new TrafficTotals(
                 Direction: t.Key.Direction == Direction.Inbound ? "inbound" : "outbound",
@@ -90,6 +90,9 @@ public static class AdminEndpoints
                     RetryBudgetExhausted: counter.RetryBudgetExhausted,
                     Overflows: counter.Overflows,
                     Ejections: counter.Ejections,
+                    PeerIdentityRefused: counter.PeerIdentityRefused,
+                    MirrorActive: counter.ActiveMirrors,
+                    MirrorDropped: counter.MirrorsDropped,
                     Endpoints: c.Destinations.Values.Select(d => new EndpointStats(
                         Id: d.DestinationId,
                         Address: d.Model.Config.Address,
@@ -97,6 +100,6 @@ public static class AdminEndpoints
                         Passive: d.Health.Passive.ToString(),
                         ConcurrentRequests: d.ConcurrentRequestCount)));
             }).OrderBy(c => c.Name),
-            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped));
+            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped));
     }
 }

@@ -18,19 +18,27 @@ public sealed record StatsDocument(
     SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
-public sealed record ControlPlaneLink(string Address, bool Connected);
+/// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>
+public sealed record ControlPlaneLink(string Address, bool Connected, string? LastError);
 
 public sealed record SnapshotVersion(long Version, string Hash);
 
 public sealed record TrafficTotals(
     string Direction, string Source, string Destination, string Version, string Route, string StatusClass, long Requests, long Failures, long Denied);
 
+/// <summary>
+/// PeerIdentityRefused: TLS handshakes refused because the endpoint presented another SPIFFE id than
+/// the cluster's service. MirrorActive / MirrorDropped: mirror copies to this cluster in flight now,
+/// and dropped because Proxy:MirrorMaxInFlight were in flight.
+/// </summary>
 public sealed record ClusterStats(
-    string Name, long Active, long Retries, long RetryBudgetExhausted, long Overflows, long Ejections, IEnumerable<EndpointStats> Endpoints);
+    string Name, long Active, long Retries, long RetryBudgetExhausted, long Overflows, long Ejections, long PeerIdentityRefused,
+    long MirrorActive, long MirrorDropped, IEnumerable<EndpointStats> Endpoints);
 
 public sealed record EndpointStats(string Id, string Address, string Active, string Passive, int ConcurrentRequests);
 
-public sealed record MirrorStats(long Sent, long Failed, long Skipped);
+/// <summary>Dropped: copies not sent because their cluster had Proxy:MirrorMaxInFlight in flight (see each cluster's mirrorDropped).</summary>
+public sealed record MirrorStats(long Sent, long Failed, long Skipped, long Dropped);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(SnapshotInfo))]

@@ -1,4 +1,5 @@
 using Meshwork.Protocol.Snapshots;
+using Meshwork.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.Proxy.Config;
@@ -7,19 +8,19 @@ namespace Meshwork.Proxy.Config;
 /// The last snapshot the proxy accepted, kept on disk in the file form, so a proxy restarted while
 /// its control plane is away starts serving what it served before; and next to it the proxy's own
 /// private key (Security/ProxyKey), without which the snapshot's certificate is useless. Both are
-/// written atomically (temp + rename); the key file is readable by its owner only.
+/// written atomically (temp + rename) and owner-only (0600), in the owner-only state folder
+/// (Meshwork.ServiceDefaults' PrivateDirectory): a snapshot may carry a private key as well.
 /// </summary>
 public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
 {
     public const string FileName = "last-good-snapshot.json";
     public const string KeyFileName = "proxy-key.pem";
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public string FilePath => Path.Combine(options.Value.StateDirectory, FileName);
 
     public string KeyFilePath => Path.Combine(options.Value.StateDirectory, KeyFileName);
 
-    public void SaveKeyPem(string pem) => WriteAtomically(KeyFilePath, pem, ownerOnly: true);
+    public void SaveKeyPem(string pem) => WriteAtomically(KeyFilePath, pem);
 
     public string? LoadKeyPem()
     {
@@ -33,7 +34,7 @@ public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
         }
     }
 
-    public void Save(ProxySnapshot snapshot) => WriteAtomically(FilePath, SnapshotMapper.ToJson(snapshot), ownerOnly: false);
+    public void Save(ProxySnapshot snapshot) => WriteAtomically(FilePath, SnapshotMapper.ToJson(snapshot));
 
     public ProxySnapshot? Load() => Load(FilePath);
 
@@ -52,17 +53,18 @@ public sealed class LastGoodSnapshotStore(IOptions<ProxyOptions> options)
     }
 
     /// <summary>Temp file + rename: a reader (or a restart after a crash) sees the old file or the new one, never half of one.</summary>
-    private void WriteAtomically(string path, string text, bool ownerOnly)
+    private void WriteAtomically(string path, string text)
     {
-        Directory.CreateDirectory(options.Value.StateDirectory);
+        // Program checked the folder at start; this recreates it (owner-only) if it was removed since.
+        PrivateDirectory.Ensure(options.Value.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
         var temp = path + "." + Environment.ProcessId + ".tmp";
         var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        // Created owner-only, so a key is never readable by others, not even between create and chmod;
+        // Created owner-only, so nothing is readable by others, not even between create and chmod;
         // the chmod covers a leftover temp file that already existed with a wider mode.
-        if (ownerOnly && !OperatingSystem.IsWindows()) create.UnixCreateMode = OwnerOnly;
+        if (!OperatingSystem.IsWindows()) create.UnixCreateMode = PrivateDirectory.OwnerOnlyFile;
         using (var writer = new StreamWriter(temp, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), create))
             writer.Write(text);
-        if (ownerOnly && !OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, OwnerOnly);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, PrivateDirectory.OwnerOnlyFile);
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -8,10 +8,20 @@ public sealed class ProxyOptions
 {
     public const string Section = "Proxy";
 
-    /// <summary>Address the listeners bind to.</summary>
+    /// <summary>
+    /// Address the network-facing listeners bind to: inbound (mTLS from other proxies) and gateway.
+    /// </summary>
     public string BindAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>/ready, /stats, /snapshot, /metrics.</summary>
+    /// <summary>
+    /// Address the local-only listeners bind to: outbound (the app's HTTP_PROXY: whoever reaches it
+    /// sends with this proxy's identity) and admin (/stats, /snapshot, /metrics show the mesh's
+    /// layout and traffic). Loopback by default, so only the app on the same host, pod or network
+    /// namespace reaches them, as Envoy's sidecar admin and outbound ports.
+    /// </summary>
+    public string LocalBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>/ready, /stats, /snapshot, /metrics (on <see cref="LocalBindAddress"/>).</summary>
     public int AdminPort { get; set; } = 15000;
 
     public int OutboundPort { get; set; }
@@ -30,8 +40,19 @@ public sealed class ProxyOptions
     /// <summary>How often the snapshot file is checked for changes.</summary>
     public TimeSpan SnapshotFilePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Where the last good snapshot is kept, so a restart without a config source still serves.</summary>
-    public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "meshwork-proxy");
+    /// <summary>
+    /// Where the last good snapshot and the proxy's private key are kept, so a restart without a
+    /// config source still serves. Owner-only: created 0700, and the proxy refuses to start when an
+    /// existing folder is open to its group or others (every file in it is written 0600). Default:
+    /// meshwork/proxy under the user's local data folder (~/.local/share), never a shared temp folder.
+    /// </summary>
+    public string StateDirectory { get; set; } = DefaultStateDirectory();
+
+    private static string DefaultStateDirectory()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        return string.IsNullOrEmpty(data) ? Path.Combine(".meshwork", "proxy") : Path.Combine(data, "meshwork", "proxy");
+    }
 
     /// <summary>
     /// Run each request on the socket thread that received it instead of handing it to the thread pool
@@ -44,6 +65,14 @@ public sealed class ProxyOptions
     /// Linux with inline I/O), or .NET's socket engine.
     /// </summary>
     public Transport.ProxyTransportKind Transport { get; set; } = Meshwork.Proxy.Transport.ProxyTransportKind.Epoll;
+
+    /// <summary>
+    /// Mirror copies in flight at once per mirror cluster (Routing/MirrorSender); beyond it a copy is
+    /// dropped and counted (/stats: mirror.dropped, each cluster's mirrorDropped). Bounds what a slow
+    /// mirror target can make the proxy hold: at most this many requests, each with a body of at most
+    /// 64 KiB, for at most the 10 s mirror timeout.
+    /// </summary>
+    public int MirrorMaxInFlight { get; set; } = 100;
 
     /// <summary>Interval of the stats report to subscribers.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -27,6 +27,13 @@ public static class YarpConfigBuilder
     public const string MaxRequestsPerConnectionKey = "meshwork.maxRequestsPerConnection";
     public const string VersionKey = "meshwork.version";
 
+    /// <summary>
+    /// The SPIFFE id a mesh cluster's endpoints must present in the TLS handshake
+    /// (spiffe://TRUST-DOMAIN/ns/NAMESPACE/sa/SERVICE): the service the cluster is for, as Istio's
+    /// subjectAltNames check. Only mesh (https) clusters carry it.
+    /// </summary>
+    public const string UpstreamSpiffeIdKey = "meshwork.upstreamSpiffeId";
+
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
         new RouteConfig
@@ -42,11 +49,12 @@ public static class YarpConfigBuilder
     public static IReadOnlyList<ClusterConfig> Clusters(ProxySnapshot snapshot)
     {
         var list = new List<ClusterConfig> { new() { ClusterId = UnroutedCluster } };
-        list.AddRange(snapshot.Clusters.Select(Cluster));
+        list.AddRange(snapshot.Clusters.Select(c => Cluster(c, snapshot.Identity.TrustDomain)));
         return list;
     }
 
-    public static ClusterConfig Cluster(SnapshotCluster cluster)
+    /// <param name="trustDomain">The mesh's trust domain (the snapshot identity's): mesh clusters expect their peers' SPIFFE ids in it.</param>
+    public static ClusterConfig Cluster(SnapshotCluster cluster, string trustDomain)
     {
         var settings = cluster.Settings;
         var scheme = cluster.MeshTls ? "https" : "http";
@@ -64,6 +72,8 @@ public static class YarpConfigBuilder
             metadata[IdleTimeoutKey] = pool.IdleTimeout.Ticks.ToString(CultureInfo.InvariantCulture);
             metadata[MaxRequestsPerConnectionKey] = pool.MaxRequestsPerConnection.ToString(CultureInfo.InvariantCulture);
         }
+        if (cluster.MeshTls)
+            metadata[UpstreamSpiffeIdKey] = SnapshotCompiler.SpiffeId(trustDomain, cluster.Namespace, cluster.Service);
 
         return new ClusterConfig
         {

@@ -16,9 +16,16 @@ public sealed class ControlPlaneClientOptions
     /// <summary>
     /// PEM file with the mesh root (the file the control plane writes to ControlPlane:TrustBundleFile),
     /// mounted at bootstrap; the replicas share one root, so it serves every address. Required for an https:// address: the control plane's certificate must
-    /// chain to it (the system store is not used) and name the address's host. Read at every connect.
+    /// chain to it (the system store is not used) and carry the control plane's SPIFFE id (<see cref="TrustDomain"/>). Read at every connect.
     /// </summary>
     public string TrustBundleFile { get; set; } = "";
+
+    /// <summary>
+    /// The mesh's trust domain (MeshSettings trustDomain). An https:// control plane must present the
+    /// SPIFFE id spiffe://TRUST-DOMAIN/ns/meshwork-system/sa/control-plane; any other certificate,
+    /// even one from the mesh CA, is refused. The host name dialled is not checked.
+    /// </summary>
+    public string TrustDomain { get; set; } = Meshwork.Protocol.Transport.ControlPlaneIdentity.DefaultTrustDomain;
 
     /// <summary>Issued by the portal/CLI; without a valid one the control plane sends nothing.</summary>
     public string BootstrapToken { get; set; } = "";

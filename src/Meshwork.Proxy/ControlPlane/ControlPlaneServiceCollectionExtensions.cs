@@ -15,6 +15,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.Configure<ControlPlaneClientOptions>(configuration.GetSection(ControlPlaneClientOptions.Section));
         services.AddSingleton<IValidateOptions<ControlPlaneClientOptions>, ControlPlaneClientOptionsValidator>();
         services.AddOptions<ControlPlaneClientOptions>().ValidateOnStart();
+        services.AddSingleton<ControlPlaneClientCertificate>();
         services.AddSingleton<ControlPlaneSnapshotSource>();
         services.AddSingleton<ISnapshotSource>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());
         services.AddSingleton<IProxyStatsSubscriber>(sp => sp.GetRequiredService<ControlPlaneSnapshotSource>());

@@ -15,8 +15,9 @@ using Microsoft.Extensions.Options;
 namespace Meshwork.Proxy.ControlPlane;
 
 /// <summary>
-/// The proxy end of the control plane stream. Connects with the bootstrap token and the proxy's
-/// identity, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
+/// The proxy end of the control plane stream. Connects with the proxy's identity and its workload
+/// certificate as TLS client certificate once it has one (<see cref="ControlPlaneClientCertificate"/>),
+/// the bootstrap token until then, yields every snapshot it receives to the proxy's applier, sends the ACK/NACK the
 /// applier reports, the local app's health and the traffic stats every second. When the stream
 /// breaks it reconnects, to the next control plane replica when several are configured
 /// (<see cref="ControlPlaneFailover"/> chooses where and how long to wait), while the proxy keeps
@@ -29,6 +30,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private static readonly TimeSpan GoodbyeWriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly ControlPlaneClientOptions options;
+    private readonly ControlPlaneClientCertificate clientCertificate;
     private readonly ControlPlaneFailover failover;
     private readonly ILogger<ControlPlaneSnapshotSource> logger;
     private readonly HttpClient appClient;
@@ -46,9 +48,10 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly TaskCompletionSource goodbyeWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
-        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ILogger<ControlPlaneSnapshotSource> logger)
+        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ControlPlaneClientCertificate clientCertificate, ILogger<ControlPlaneSnapshotSource> logger)
     {
         this.options = WithProxyDefaults(options.Value, proxy.Value);
+        this.clientCertificate = clientCertificate;
         failover = new ControlPlaneFailover(ControlPlaneAddressList.Split(this.options.Address), this.options.EffectiveProxyId,
             new ReconnectBackoff(this.options.InitialBackoff, this.options.MaxBackoff));
         // The key is loaded (or made and stored) now, and the same CSR goes into every Hello of this
@@ -128,14 +131,23 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private async Task RunAsync(CancellationToken ct)
     {
         // One channel per replica, kept across attempts: a reconnect to a replica whose connection
-        // survived (only the stream ended) reuses it.
-        var channels = new Dictionary<string, GrpcChannel>();
+        // survived (only the stream ended) reuses it, unless the workload certificate changed since
+        // (the first one arrived after a join with the token, or it was renewed): the client
+        // certificate is chosen at the TLS handshake, so only a new connection presents the new one.
+        var channels = new Dictionary<string, (GrpcChannel Channel, string? Certificate)>();
         try
         {
             while (!ct.IsCancellationRequested && !leaving)
             {
                 var address = failover.Current;
-                if (!channels.TryGetValue(address, out var channel)) channels[address] = channel = OpenChannel(address);
+                var certificate = clientCertificate.Thumbprint();
+                if (channels.TryGetValue(address, out var open) && open.Certificate != certificate)
+                {
+                    open.Channel.Dispose();
+                    channels.Remove(address);
+                }
+                if (!channels.TryGetValue(address, out open)) channels[address] = open = (OpenChannel(address), certificate);
+                var channel = open.Channel;
                 var startedAt = DateTimeOffset.UtcNow;
                 TimeSpan? retryAfter = null;
                 try
@@ -162,6 +174,13 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                     LastError = ex.Message;
                     logger.LogWarning("Control plane stream to {Address} lost ({Message}); serving snapshot {Version} meanwhile", address, ex.Message, servingVersion);
                 }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Anything else is a defect, but never one that leaves the proxy without a control
+                    // plane for good: it is logged and the stream is tried again like a lost one.
+                    LastError = ex.Message;
+                    logger.LogError(ex, "Control plane stream to {Address} failed unexpectedly; serving snapshot {Version} meanwhile", address, servingVersion);
+                }
                 finally
                 {
                     IsConnected = false;
@@ -185,13 +204,13 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         }
         finally
         {
-            foreach (var channel in channels.Values) channel.Dispose();
+            foreach (var (channel, _) in channels.Values) channel.Dispose();
         }
     }
 
     private GrpcChannel OpenChannel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
-        // https:// is verified against the trust bundle only (Meshwork.Protocol's ControlPlaneTls).
+        // https:// is verified against the trust bundle only and must present the control plane's pinned SPIFFE id (Meshwork.Protocol's ControlPlaneTls).
         HttpHandler = ControlPlaneTls.Secure(new SocketsHttpHandler
         {
             // Notice a dead control plane (or a half-open connection) within seconds, not at the next TCP timeout.
@@ -200,7 +219,9 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             ConnectTimeout = TimeSpan.FromSeconds(3),
             EnableMultipleHttp2Connections = true,
-        }, address, options.TrustBundleFile, logger),
+            // After the first join the workload certificate is the credential (the token only joins).
+            SslOptions = { LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate.Current()! },
+        }, address, options.TrustBundleFile, logger, options.TrustDomain),
     });
 
     private void MarkConnected(string address, string? replica)
@@ -224,6 +245,8 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         // The control plane sends headers once it admitted the Hello (a refusal ends the call instead).
         // A replica this proxy fails over to may push nothing: it compiles the snapshot already served.
         var headers = await call.ResponseHeadersAsync;
+        // A refusal comes as a trailers-only response, whose trailers arrive here as headers.
+        if (EndedAlready(call) is { } refusal) throw new RpcException(refusal);
         MarkConnected(address, headers.GetValue("meshwork-replica"));
         Volatile.Write(ref outgoing, queue);
 
@@ -261,6 +284,19 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             queue.Writer.TryComplete();
             await streamCts.CancelAsync();
             await Task.WhenAll(writer, health);
+        }
+    }
+
+    /// <summary>The call's status when it has already ended (a trailers-only refusal), else null.</summary>
+    private static Grpc.Core.Status? EndedAlready(AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call)
+    {
+        try
+        {
+            return call.GetStatus();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // still running: admitted
         }
     }
 
@@ -332,8 +368,9 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
             using var response = await appClient.GetAsync($"http://{options.AppAddress}{options.AppHealthPath}", ct);
             return ((int)response.StatusCode is >= 200 and < 300, $"{options.AppHealthPath} -> {(int)response.StatusCode}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
         {
+            // UriFormatException / InvalidOperationException: an app address no URL can hold is an unhealthy app, not a dead client.
             if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
             return (false, $"{options.AppHealthPath} failed: {ex.Message}");
         }

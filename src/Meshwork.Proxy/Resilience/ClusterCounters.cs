@@ -4,8 +4,8 @@ using Meshwork.Model.Resources;
 namespace Meshwork.Proxy.Resilience;
 
 /// <summary>
-/// Live per-cluster counters that outlive snapshot swaps: concurrency for circuit breaking and the
-/// retry budget, and totals for /stats.
+/// Live per-cluster counters that outlive snapshot swaps: concurrency for circuit breaking, the
+/// retry budget and the mirror cap, and totals for /stats.
 /// </summary>
 public sealed class ClusterCounters
 {
@@ -15,6 +15,9 @@ public sealed class ClusterCounters
     private long retryBudgetExhausted;
     private long overflows;
     private long ejections;
+    private long peerIdentityRefused;
+    private long activeMirrors;
+    private long mirrorsDropped;
 
     public long Active => Interlocked.Read(ref active);
     public long ActiveRetries => Interlocked.Read(ref activeRetries);
@@ -23,6 +26,12 @@ public sealed class ClusterCounters
     /// <summary>Requests refused by circuit breaking plus connections that waited for max_connections.</summary>
     public long Overflows => Interlocked.Read(ref overflows);
     public long Ejections => Interlocked.Read(ref ejections);
+    /// <summary>TLS handshakes refused because the endpoint presented another service's SPIFFE id.</summary>
+    public long PeerIdentityRefused => Interlocked.Read(ref peerIdentityRefused);
+    /// <summary>Mirror copies to this cluster in flight now.</summary>
+    public long ActiveMirrors => Interlocked.Read(ref activeMirrors);
+    /// <summary>Mirror copies to this cluster dropped because <see cref="ActiveMirrors"/> was at the cap.</summary>
+    public long MirrorsDropped => Interlocked.Read(ref mirrorsDropped);
 
     /// <summary>
     /// Envoy circuit breaking: admit the request unless the cluster already has max_requests in
@@ -70,6 +79,20 @@ public sealed class ClusterCounters
     public void EndRetry() => Interlocked.Decrement(ref activeRetries);
 
     public void CountEjection() => Interlocked.Increment(ref ejections);
+
+    public void CountPeerIdentityRefused() => Interlocked.Increment(ref peerIdentityRefused);
+
+    /// <summary>Admits a mirror copy unless <paramref name="limit"/> are in flight (then it is counted as dropped); call <see cref="EndMirror"/> when admitted.</summary>
+    public bool TryStartMirror(int limit)
+    {
+        if (Interlocked.Increment(ref activeMirrors) <= limit)
+            return true;
+        Interlocked.Decrement(ref activeMirrors);
+        Interlocked.Increment(ref mirrorsDropped);
+        return false;
+    }
+
+    public void EndMirror() => Interlocked.Decrement(ref activeMirrors);
 }
 
 /// <summary>Counters by cluster name.</summary>

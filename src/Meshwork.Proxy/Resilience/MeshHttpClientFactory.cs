@@ -13,15 +13,20 @@ namespace Meshwork.Proxy.Resilience;
 /// <summary>
 /// Builds each cluster's HttpMessageInvoker: mTLS with the proxy's own certificate (read per
 /// handshake from the serving snapshot, so certificate rotation needs no new pool), the peer
-/// verified against the snapshot's trust bundle only, connection-pool settings (max connections
+/// verified against the snapshot's trust bundle only and required to present the SPIFFE id of the
+/// service the cluster is for (a workload of another service, even with a valid mesh certificate,
+/// gets no request: the handshake fails and is counted), connection-pool settings (max connections
 /// for the whole cluster, <see cref="ClusterConnections"/>), and the <see cref="RetryHandler"/> on top. A client is reused whenever its config and the pool
 /// settings in its metadata did not change, so config pushes keep connections warm.
 /// </summary>
-public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterRegistry counters, ILogger<ForwarderHttpClientFactory> logger, EpollLoops? epoll = null)
+public sealed class MeshHttpClientFactory(
+    MeshRuntime runtime, ClusterCounterRegistry counters, ILogger<ForwarderHttpClientFactory> logger, ILogger<MeshHttpClientFactory> identityLogger, EpollLoops? epoll = null)
     : ForwarderHttpClientFactory(logger)
 {
+    // The expected peer identity is part of the key: a cluster whose service or trust domain changed
+    // must not keep connections verified for the old identity.
     private static readonly string[] PoolKeys =
-        [YarpConfigBuilder.ConnectTimeoutKey, YarpConfigBuilder.IdleTimeoutKey, YarpConfigBuilder.MaxRequestsPerConnectionKey];
+        [YarpConfigBuilder.ConnectTimeoutKey, YarpConfigBuilder.IdleTimeoutKey, YarpConfigBuilder.MaxRequestsPerConnectionKey, YarpConfigBuilder.UpstreamSpiffeIdKey];
 
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
         base.CanReuseOldClient(context) && PoolKeys.All(key => Get(context.OldMetadata, key) == Get(context.NewMetadata, key));
@@ -47,11 +52,22 @@ public sealed class MeshHttpClientFactory(MeshRuntime runtime, ClusterCounterReg
         }
 
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => runtime.Current?.Certificate!;
+        var clusterId = context.ClusterId;
+        // Only mesh (https) clusters carry it; without one no TLS peer is accepted (fail closed).
+        var expectedPeer = Get(metadata, YarpConfigBuilder.UpstreamSpiffeIdKey);
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
             var current = runtime.Current;
-            return current is not null && certificate is X509Certificate2 peer &&
-                   SpiffeCertificates.ChainsToBundle(peer, current.TrustBundle, current.Intermediates);
+            if (current is null || certificate is not X509Certificate2 peer ||
+                !SpiffeCertificates.ChainsToBundle(peer, current.TrustBundle, current.Intermediates))
+                return false;
+            var presented = SpiffeCertificates.GetSpiffeId(peer);
+            if (expectedPeer is not null && string.Equals(presented, expectedPeer, StringComparison.Ordinal))
+                return true;
+            counters.For(clusterId).CountPeerIdentityRefused();
+            identityLogger.LogWarning("TLS to an endpoint of cluster {Cluster} refused: it presented {Presented}, the cluster expects {Expected}",
+                clusterId, presented, expectedPeer ?? "(no mesh identity)");
+            return false;
         };
         // A client certificate must be offered even when the server's CA list is empty.
         if (runtime.Current?.Certificate is { } cert)

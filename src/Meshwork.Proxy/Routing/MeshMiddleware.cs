@@ -30,6 +30,7 @@ public sealed class MeshMiddleware(
     public const string FaultHeader = "x-meshwork-fault";
     public const string NoRouteHeader = "x-meshwork-no-route";
     public const string ConnectHeader = "x-meshwork-connect";
+    public const string PathRejectedHeader = "x-meshwork-path-rejected";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -45,6 +46,12 @@ public sealed class MeshMiddleware(
         var edge = new Edge();
         try
         {
+            // Before anything reads the path: policies, routes and the upstream all see the normalised one.
+            if (RequestPathNormalization.Apply(context, snapshot.Model.PathNormalization) is { } pathError)
+            {
+                await RefusePathAsync(context, snapshot.Model.Identity, kind, edge, pathError);
+                return;
+            }
             if (kind == ListenerKind.Inbound)
                 await InboundAsync(context, snapshot, edge);
             else
@@ -274,6 +281,19 @@ public sealed class MeshMiddleware(
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         context.Response.Headers[ConnectHeader] = "refused";
         return context.Response.WriteAsync("meshwork sidecar: CONNECT tunnels are not offered; call http://SERVICE/ through this proxy, which adds mTLS");
+    }
+
+    /// <summary>A path that cannot be normalised safely (encoded slash, %00, malformed escape) is refused, as Envoy does.</summary>
+    private static Task RefusePathAsync(HttpContext context, SnapshotIdentity identity, ListenerKind kind, Edge edge, string reason)
+    {
+        var inbound = kind == ListenerKind.Inbound;
+        edge.Direction = inbound ? Direction.Inbound : Direction.Outbound;
+        (edge.SourceService, edge.SourceNamespace) = inbound ? ("unknown", "") : (identity.Service, identity.Namespace);
+        (edge.DestinationService, edge.DestinationNamespace) = inbound ? (identity.Service, identity.Namespace) : ("unknown", "");
+        edge.Route = "bad-path";
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.Headers[PathRejectedHeader] = "true";
+        return context.Response.WriteAsync($"meshwork proxy: request path refused: {reason}");
     }
 
     /// <summary>North/south traffic: tell the backend who the client was (Envoy's edge behaviour).</summary>

@@ -1,4 +1,6 @@
+using Meshwork.Proxy.Config;
 using Meshwork.Proxy.Resilience;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
 
 namespace Meshwork.Proxy.Routing;
@@ -8,9 +10,12 @@ namespace Meshwork.Proxy.Routing;
 /// body was buffered (<see cref="RequestBodyBuffer"/>), goes to the mirror cluster fire-and-forget
 /// through that cluster's own client (so mTLS and pools apply); its outcome never touches the live
 /// response. A body too large to buffer is not mirrored (counted as skipped). The Host gets
-/// "-shadow" appended, as in Envoy.
+/// "-shadow" appended, as in Envoy. Each mirror cluster has at most Proxy:MirrorMaxInFlight copies
+/// in flight: a slow or stalled mirror target would otherwise pile up requests (each holding its
+/// buffered body, up to <see cref="RequestBodyBuffer.Limit"/>) for the whole mirror timeout. A copy
+/// beyond the cap is dropped and counted (per cluster and in total), never queued.
 /// </summary>
-public sealed class MirrorSender(ILogger<MirrorSender> logger)
+public sealed class MirrorSender(ClusterCounterRegistry counters, IOptions<ProxyOptions> options, ILogger<MirrorSender> logger)
 {
     private static readonly TimeSpan MirrorTimeout = TimeSpan.FromSeconds(10);
     private static readonly HashSet<string> SkippedHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -21,10 +26,14 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
     private long sent;
     private long failed;
     private long skipped;
+    private long dropped;
 
     public long Sent => Interlocked.Read(ref sent);
     public long Failed => Interlocked.Read(ref failed);
     public long Skipped => Interlocked.Read(ref skipped);
+
+    /// <summary>Copies not sent because their cluster already had Proxy:MirrorMaxInFlight in flight.</summary>
+    public long Dropped => Interlocked.Read(ref dropped);
 
     /// <param name="body">The buffered body; null when the request has none or it was too large to buffer.</param>
     public void Send(HttpContext context, ClusterState cluster, bool hasBody, ReadOnlyMemory<byte>? body)
@@ -34,6 +43,12 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
         if ((hasBody && body is null) || destinations.Count == 0)
         {
             Interlocked.Increment(ref skipped);
+            return;
+        }
+        var clusterCounters = counters.For(cluster.ClusterId);
+        if (!clusterCounters.TryStartMirror(options.Value.MirrorMaxInFlight))
+        {
+            Interlocked.Increment(ref dropped);
             return;
         }
         var destination = destinations[Random.Shared.Next(destinations.Count)];
@@ -51,10 +66,10 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
                 request.Content?.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
         }
         request.Headers.Host = context.Request.Host.Host + "-shadow";
-        _ = SendAsync(client, request);
+        _ = SendAsync(client, request, clusterCounters);
     }
 
-    private async Task SendAsync(HttpMessageInvoker client, HttpRequestMessage request)
+    private async Task SendAsync(HttpMessageInvoker client, HttpRequestMessage request, ClusterCounters clusterCounters)
     {
         using var timeout = new CancellationTokenSource(MirrorTimeout);
         try
@@ -70,6 +85,7 @@ public sealed class MirrorSender(ILogger<MirrorSender> logger)
         finally
         {
             request.Dispose();
+            clusterCounters.EndMirror();
         }
     }
 }

@@ -1,14 +1,17 @@
 using System.Text.RegularExpressions;
 using Meshwork.Model.Resources;
+using Meshwork.Model.Validation;
 using Microsoft.AspNetCore.Http;
 
 namespace Meshwork.Proxy.Runtime;
 
-/// <summary>One HttpRoute match, pre-compiled (regexes built once per snapshot, not per request).</summary>
+/// <summary>
+/// One HttpRoute match, pre-compiled (regexes built once per snapshot, not per request). Regexes
+/// run with the non-backtracking engine (<see cref="RegexSafety.Compile"/>): linear in the input
+/// whatever the pattern, so a match never needs a timeout on the event loop that runs it.
+/// </summary>
 public sealed class RouteMatcher
 {
-    private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(50);
-
     private readonly PathMatchType? pathType;
     private readonly string pathValue = "/";
     private readonly Regex? pathRegex;
@@ -23,17 +26,15 @@ public sealed class RouteMatcher
             pathType = path.Type;
             pathValue = path.Type == PathMatchType.PathPrefix ? path.Value.TrimEnd('/') : path.Value;
             if (path.Type == PathMatchType.RegularExpression)
-                pathRegex = new Regex("^(?:" + path.Value + ")$", RegexOptions.CultureInvariant, RegexBudget);
+                pathRegex = RegexSafety.Compile(path.Value);
         }
         method = match.Method;
-        headers = match.Headers.Select(h => (h.Name, h.Value, h.Type == StringMatchType.RegularExpression ? Full(h.Value) : null)).ToArray();
-        queryParams = match.QueryParams.Select(q => (q.Name, q.Value, q.Type == StringMatchType.RegularExpression ? Full(q.Value) : null)).ToArray();
+        headers = match.Headers.Select(h => (h.Name, h.Value, h.Type == StringMatchType.RegularExpression ? RegexSafety.Compile(h.Value) : null)).ToArray();
+        queryParams = match.QueryParams.Select(q => (q.Name, q.Value, q.Type == StringMatchType.RegularExpression ? RegexSafety.Compile(q.Value) : null)).ToArray();
     }
 
     /// <summary>The prefix a PathPrefix match consumed ("" otherwise), for ReplacePrefixMatch rewrites.</summary>
     public string MatchedPrefix => pathType == PathMatchType.PathPrefix ? pathValue : "";
-
-    private static Regex Full(string pattern) => new("^(?:" + pattern + ")$", RegexOptions.CultureInvariant, RegexBudget);
 
     public bool Matches(HttpRequest request)
     {
@@ -46,7 +47,7 @@ public sealed class RouteMatcher
             {
                 PathMatchType.Exact => string.Equals(path, pathValue, StringComparison.Ordinal),
                 PathMatchType.PathPrefix => PrefixMatches(path, pathValue),
-                _ => SafeMatch(pathRegex!, path),
+                _ => pathRegex!.IsMatch(path),
             };
             if (!ok)
                 return false;
@@ -56,7 +57,7 @@ public sealed class RouteMatcher
             if (!request.Headers.TryGetValue(name, out var actual))
                 return false;
             var text = actual.ToString();
-            if (regex is null ? !string.Equals(text, value, StringComparison.Ordinal) : !SafeMatch(regex, text))
+            if (regex is null ? !string.Equals(text, value, StringComparison.Ordinal) : !regex.IsMatch(text))
                 return false;
         }
         foreach (var (name, value, regex) in queryParams)
@@ -64,7 +65,7 @@ public sealed class RouteMatcher
             if (!request.Query.TryGetValue(name, out var actual))
                 return false;
             var text = actual.ToString();
-            if (regex is null ? !string.Equals(text, value, StringComparison.Ordinal) : !SafeMatch(regex, text))
+            if (regex is null ? !string.Equals(text, value, StringComparison.Ordinal) : !regex.IsMatch(text))
                 return false;
         }
         return true;
@@ -74,16 +75,4 @@ public sealed class RouteMatcher
     private static bool PrefixMatches(string path, string prefix) =>
         prefix.Length == 0 ||
         (path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/'));
-
-    private static bool SafeMatch(Regex regex, string input)
-    {
-        try
-        {
-            return regex.IsMatch(input);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
 }

@@ -45,8 +45,9 @@ public static class RuntimeBuilder
             {
                 runtimeHost = new RuntimeVirtualHost(host);
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
             {
+                // NotSupportedException: a construct the non-backtracking engine cannot run (the validator refuses those).
                 errors.Add($"virtualHosts[{host.Name}]: invalid regular expression: {ex.Message}");
                 continue;
             }

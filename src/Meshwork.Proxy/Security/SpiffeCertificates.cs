@@ -1,47 +1,13 @@
-using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
+using Meshwork.Protocol.Transport;
 
 namespace Meshwork.Proxy.Security;
 
 /// <summary>SPIFFE X.509-SVID helpers: read the spiffe:// URI SAN and verify a chain against the mesh trust bundle only.</summary>
 public static class SpiffeCertificates
 {
-    private const string SubjectAltNameOid = "2.5.29.17";
-    private static readonly Asn1Tag UriTag = new(TagClass.ContextSpecific, 6);
-
     /// <summary>The first spiffe:// URI in the certificate's subject alternative names, or null.</summary>
-    public static string? GetSpiffeId(X509Certificate2 certificate)
-    {
-        foreach (var extension in certificate.Extensions)
-        {
-            if (extension.Oid?.Value != SubjectAltNameOid)
-                continue;
-            try
-            {
-                var reader = new AsnReader(extension.RawData, AsnEncodingRules.DER);
-                var names = reader.ReadSequence();
-                while (names.HasData)
-                {
-                    var tag = names.PeekTag();
-                    if (tag == UriTag)
-                    {
-                        var uri = names.ReadCharacterString(UniversalTagNumber.IA5String, UriTag);
-                        if (uri.StartsWith("spiffe://", StringComparison.Ordinal))
-                            return uri;
-                    }
-                    else
-                    {
-                        names.ReadEncodedValue();
-                    }
-                }
-            }
-            catch (AsnContentException)
-            {
-                return null;
-            }
-        }
-        return null;
-    }
+    public static string? GetSpiffeId(X509Certificate2 certificate) => SpiffeCertificateId.Read(certificate);
 
     /// <summary>
     /// True when the certificate chains to one of the trust bundle's roots (and nothing else: the

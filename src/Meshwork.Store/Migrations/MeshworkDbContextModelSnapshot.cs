@@ -228,6 +228,47 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("control_plane_leases", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.ProxyJoin", b =>
+                {
+                    b.Property<string>("KeyHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_hash");
+
+                    b.Property<DateTimeOffset>("JoinedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("joined_at");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("ProxyId")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("proxy_id");
+
+                    b.Property<string>("Service")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("service");
+
+                    b.Property<Guid>("TokenId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("token_id");
+
+                    b.HasKey("KeyHash");
+
+                    b.HasIndex("TokenId")
+                        .HasDatabaseName("ix_proxy_joins_token_id");
+
+                    b.ToTable("proxy_joins", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.RegistryInstanceRow", b =>
                 {
                     b.Property<string>("ProxyId")
@@ -458,6 +499,15 @@ namespace Meshwork.Store.Migrations
                     b.HasKey("ProxyId");
 
                     b.ToTable("workload_certificates", (string)null);
+                });
+
+            modelBuilder.Entity("Meshwork.Store.Entities.ProxyJoin", b =>
+                {
+                    b.HasOne("Meshwork.Store.Entities.BootstrapToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

@@ -1,28 +1,48 @@
 using System.Security.Cryptography;
 using System.Text;
+using Meshwork.Model.Validation;
 using Meshwork.Store.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Meshwork.Store;
 
 /// <summary>
-/// Issues, lists and revokes the bootstrap tokens proxies present to the control plane (for the
-/// portal and the CLI). The secret is returned once and only its hash is stored; the control plane
-/// checks a presented token with <see cref="Hash"/>, so both sides share this one definition.
+/// Issues, lists and revokes the bootstrap tokens proxies present to the control plane to join
+/// (for the portal, the CLI and the launcher). A token is scoped to one namespace and one service;
+/// "*" in either is accepted only when the caller asks for a wildcard explicitly, and the control
+/// plane's own namespace can never be named. It lives <see cref="BootstrapTokenOptions.DefaultLifetime"/>
+/// unless the caller picks another lifetime up to <see cref="BootstrapTokenOptions.MaxLifetime"/>.
+/// The secret is returned once and only its hash is stored; the control plane checks a presented
+/// token with <see cref="Hash"/>, so both sides share this one definition.
 /// </summary>
-public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider time)
+public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider time, IOptions<BootstrapTokenOptions> options)
 {
+    public BootstrapTokenService(MeshworkDbContext db, TimeProvider time) : this(db, time, Options.Create(new BootstrapTokenOptions()))
+    {
+    }
+
     /// <summary>How a secret is stored: lower-case hex SHA-256 of its UTF-8 text.</summary>
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    /// <summary>A new token for proxies of <paramref name="service"/> in <paramref name="ns"/> ("*" admits any); returns the secret.</summary>
-    public async Task<IssuedBootstrapToken> IssueAsync(string name, string service, string ns, TimeSpan validFor, string createdBy,
-        CancellationToken ct = default)
+    /// <summary>True when the token admits more than one service or namespace (shown as such wherever tokens are listed).</summary>
+    public static bool IsWildcard(BootstrapToken token) => token.Service == IdentityNames.Wildcard || token.Namespace == IdentityNames.Wildcard;
+
+    public BootstrapTokenOptions Limits => options.Value;
+
+    /// <summary>
+    /// A new token for proxies of <paramref name="service"/> in <paramref name="ns"/>; returns the secret.
+    /// Throws <see cref="BootstrapTokenRequestException"/> (nothing stored) when a field is not acceptable.
+    /// </summary>
+    /// <param name="validFor">Null: <see cref="BootstrapTokenOptions.DefaultLifetime"/>.</param>
+    /// <param name="allowWildcard">The admin's explicit choice to let "*" stand for any service or namespace.</param>
+    public async Task<IssuedBootstrapToken> IssueAsync(string name, string service, string ns, TimeSpan? validFor, string createdBy,
+        bool allowWildcard = false, CancellationToken ct = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentException.ThrowIfNullOrWhiteSpace(service);
-        ArgumentException.ThrowIfNullOrWhiteSpace(ns);
-        if (validFor <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(validFor), "must be positive");
+        var lifetime = validFor ?? options.Value.DefaultLifetime;
+        var errors = Check(name, service, ns, lifetime, allowWildcard);
+        if (errors.Count > 0) throw new BootstrapTokenRequestException(errors);
+        ArgumentException.ThrowIfNullOrWhiteSpace(createdBy);
         var secret = "mwbt_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var now = time.GetUtcNow();
         var token = new BootstrapToken
@@ -33,19 +53,49 @@ public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider tim
             Service = service,
             Namespace = ns,
             CreatedAt = now,
-            ExpiresAt = now + validFor,
+            ExpiresAt = now + lifetime,
             CreatedBy = createdBy,
         };
         db.BootstrapTokens.Add(token);
         await db.SaveChangesAsync(ct);
-        return new IssuedBootstrapToken(token.Id, secret, token.ExpiresAt);
+        return new IssuedBootstrapToken(token.Id, secret, token.Name, token.Namespace, token.Service, token.ExpiresAt, IsWildcard(token));
+    }
+
+    /// <summary>Every problem with a request, each naming its field; empty when it may be issued.</summary>
+    public IReadOnlyList<BootstrapTokenRequestError> Check(string? name, string? service, string? ns, TimeSpan lifetime, bool allowWildcard)
+    {
+        var errors = new List<BootstrapTokenRequestError>();
+        if (string.IsNullOrWhiteSpace(name)) errors.Add(new("name", "is required"));
+        else if (name.Length > 253) errors.Add(new("name", $"is {name.Length} characters (at most 253)"));
+        CheckScope(errors, "namespace", ns, allowWildcard);
+        CheckScope(errors, "service", service, allowWildcard);
+        if (ns == IdentityNames.ReservedNamespace)
+            errors.Add(new("namespace", $"'{IdentityNames.ReservedNamespace}' is the control plane's own identity and cannot be given to proxies"));
+        var max = options.Value.MaxLifetime;
+        if (lifetime <= TimeSpan.Zero) errors.Add(new("validFor", "must be positive"));
+        else if (lifetime > max) errors.Add(new("validFor", $"is {lifetime} (at most {max}, BootstrapTokens:MaxLifetime)"));
+        return errors;
+    }
+
+    private static void CheckScope(List<BootstrapTokenRequestError> errors, string field, string? value, bool allowWildcard)
+    {
+        if (string.IsNullOrEmpty(value)) errors.Add(new(field, "is required"));
+        else if (value == IdentityNames.Wildcard)
+        {
+            if (!allowWildcard) errors.Add(new(field, "'*' admits any; issue a wildcard token only on purpose (allowWildcard / --wildcard)"));
+        }
+        else if (!IdentityNames.IsDnsLabel(value)) errors.Add(new(field, $"'{value}' is not a valid name: {IdentityNames.DnsLabelRule}"));
     }
 
     /// <summary>Tokens without their secrets, newest first.</summary>
     public async Task<IReadOnlyList<BootstrapToken>> ListAsync(CancellationToken ct = default) =>
         await db.BootstrapTokens.AsNoTracking().OrderByDescending(t => t.CreatedAt).ToListAsync(ct);
 
-    /// <summary>Marks the token revoked (new proxy streams presenting it are refused); false when it does not exist.</summary>
+    /// <summary>
+    /// Marks the token revoked: new joins presenting it are refused, and the control plane closes
+    /// the streams of every proxy that joined with it and refuses their certificates from then on.
+    /// False when it does not exist.
+    /// </summary>
     public async Task<bool> RevokeAsync(Guid id, CancellationToken ct = default)
     {
         var token = await db.BootstrapTokens.FirstOrDefaultAsync(t => t.Id == id, ct);
@@ -57,4 +107,5 @@ public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider tim
 }
 
 /// <summary>The one moment the secret exists outside the proxy: hand it to the proxy's ControlPlaneClient:BootstrapToken.</summary>
-public sealed record IssuedBootstrapToken(Guid Id, string Secret, DateTimeOffset ExpiresAt);
+public sealed record IssuedBootstrapToken(Guid Id, string Secret, string Name, string Namespace, string Service, DateTimeOffset ExpiresAt,
+    bool IsWildcard);

@@ -8,20 +8,23 @@ namespace Meshwork.ControlPlane.Tests.Certificates;
 public sealed class CertificateAuthorityTests
 {
     [Fact]
-    public void Issue_Leaf_CarriesSpiffeUriAndChainsToRoot()
+    public void Issue_Workload_CarriesSpiffeUriOnlyInACriticalSanAndChainsToRoot()
     {
         using var ca = new CertificateAuthority(RootCertificateFactory.Create("mesh.test", TimeSpan.FromDays(1)));
 
         using var proxyKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var publicKey = new CertificateRequest("CN=ignored", proxyKey, HashAlgorithmName.SHA256).PublicKey;
 
-        var issued = ca.Issue("spiffe://mesh.test/ns/shop/sa/orders", "orders", TimeSpan.FromHours(24), publicKey);
+        var issued = ca.Issue("spiffe://mesh.test/ns/shop/sa/orders", commonName: null, TimeSpan.FromHours(24), publicKey);
 
         using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
         Assert.Equal(proxyKey.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
         using var leaf = certificate.CopyWithPrivateKey(proxyKey);
         var san = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
         Assert.Contains("spiffe://mesh.test/ns/shop/sa/orders", Encoding.ASCII.GetString(san.RawData));
+        // The identity is the URI SAN alone: no subject a TLS stack could mistake for a name.
+        Assert.Equal("", leaf.Subject);
+        Assert.True(san.Critical);
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(ca.TrustBundlePem));

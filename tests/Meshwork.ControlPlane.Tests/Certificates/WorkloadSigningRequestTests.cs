@@ -69,10 +69,10 @@ public sealed class WorkloadSigningRequestTests
         var publicKey = WorkloadSigningRequest.Read(Csr(key), out _)!;
         const string spiffeId = "spiffe://mesh.test/ns/default/sa/orders";
 
-        var first = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), "orders", publicKey);
-        Assert.Same(first, certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), "orders", publicKey));
+        var first = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey);
+        Assert.Same(first, certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey));
         clock.Now = first.RenewAt;
-        var renewed = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), "orders", publicKey);
+        var renewed = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey);
 
         Assert.NotEqual(first.CertificatePem, renewed.CertificatePem);
         using var renewedCertificate = X509Certificate2.CreateFromPem(renewed.CertificatePem);
@@ -88,8 +88,8 @@ public sealed class WorkloadSigningRequestTests
         using var after = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         const string spiffeId = "spiffe://mesh.test/ns/default/sa/orders";
 
-        certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), "orders", WorkloadSigningRequest.Read(Csr(before), out _)!);
-        var reissued = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), "orders", WorkloadSigningRequest.Read(Csr(after), out _)!);
+        certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), WorkloadSigningRequest.Read(Csr(before), out _)!);
+        var reissued = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), WorkloadSigningRequest.Read(Csr(after), out _)!);
 
         using var certificate = X509Certificate2.CreateFromPem(reissued.CertificatePem);
         Assert.Equal(after.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());

@@ -100,6 +100,10 @@ public sealed class MeshProxy : IAsyncDisposable
         return (link.GetProperty("address").GetString()!, link.GetProperty("connected").GetBoolean());
     }
 
+    /// <summary>Why the proxy's last control plane attempt failed, as its /stats says; null once admitted.</summary>
+    public async Task<string?> ControlPlaneErrorAsync() =>
+        (await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats")).GetProperty("controlPlane").GetProperty("lastError").GetString();
+
     /// <summary>An app's view of the mesh: HTTP_PROXY pointed at this sidecar's outbound listener.</summary>
     public HttpClient OutboundClient() => new(new SocketsHttpHandler
     {

@@ -19,12 +19,15 @@ public sealed class SimulatedProxy : IAsyncDisposable
     private readonly AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call;
     private readonly Channel<ProxySnapshot> snapshots = Channel.CreateUnbounded<ProxySnapshot>();
     private readonly CancellationTokenSource stop = new();
+    private readonly SemaphoreSlim writeGate = new(1, 1);
     private readonly Task reader;
+    private readonly Task keepAlive;
 
-    private SimulatedProxy(AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call, Func<ProxySnapshot, string?> nackReason)
+    private SimulatedProxy(AsyncDuplexStreamingCall<ProxyMessage, ControlMessage> call, Func<ProxySnapshot, string?> nackReason, bool silent)
     {
         this.call = call;
         reader = Task.Run(() => ReadAsync(nackReason));
+        keepAlive = silent ? Task.CompletedTask : Task.Run(KeepAliveAsync);
     }
 
     public ProxySnapshot? Latest { get; private set; }
@@ -34,14 +37,47 @@ public sealed class SimulatedProxy : IAsyncDisposable
 
     public int Received { get; private set; }
 
-    public static async Task<SimulatedProxy> ConnectAsync(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?>? nackReason = null)
+    /// <param name="silent">
+    /// Send nothing after the Hello but ACKs (a proxy whose machine vanished without closing the
+    /// connection); otherwise an empty Stats message every second, as a real proxy reports.
+    /// </param>
+    public static async Task<SimulatedProxy> ConnectAsync(GrpcChannel channel, Hello hello, Func<ProxySnapshot, string?>? nackReason = null,
+        bool silent = false)
     {
         var call = new MeshControl.MeshControlClient(channel).Connect();
         await call.RequestStream.WriteAsync(new ProxyMessage { Hello = hello });
-        return new SimulatedProxy(call, nackReason ?? (_ => null));
+        return new SimulatedProxy(call, nackReason ?? (_ => null), silent);
     }
 
-    public static Hello HelloFor(string token, string proxyId, string service, string version = "v1", string ns = "default") => new()
+    private async Task KeepAliveAsync()
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await timer.WaitForNextTickAsync(stop.Token))
+                await WriteAsync(new ProxyMessage { Stats = new global::Meshwork.Protocol.Mesh.Stats() });
+        }
+        catch (Exception)
+        {
+            // Stopped, or the stream ended: the reader records how.
+        }
+    }
+
+    private async Task WriteAsync(ProxyMessage message)
+    {
+        await writeGate.WaitAsync(stop.Token);
+        try
+        {
+            await call.RequestStream.WriteAsync(message);
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    public static Hello HelloFor(string token, string proxyId, string service, string version = "v1", string ns = "default",
+        byte[]? signingRequest = null) => new()
     {
         BootstrapToken = token,
         ProxyId = proxyId,
@@ -50,7 +86,7 @@ public sealed class SimulatedProxy : IAsyncDisposable
         Version = version,
         InstanceAddress = $"127.0.0.1:{FreePort.Next()}",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
-        CertificateSigningRequest = ByteString.CopyFrom(SigningRequest()),
+        CertificateSigningRequest = ByteString.CopyFrom(signingRequest ?? SigningRequest()),
     };
 
     /// <summary>A PKCS#10 request for a fresh P-256 key, as a real proxy sends it (the key is not kept: simulated proxies never serve TLS).</summary>
@@ -69,7 +105,7 @@ public sealed class SimulatedProxy : IAsyncDisposable
                 var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
                 Received++;
                 var reason = nackReason(snapshot);
-                await call.RequestStream.WriteAsync(reason is null
+                await WriteAsync(reason is null
                     ? new ProxyMessage { Ack = new Ack { Version = message.Snapshot.Version, Hash = message.Snapshot.Hash } }
                     : new ProxyMessage { Nack = new Nack { Version = message.Snapshot.Version, Hash = message.Snapshot.Hash, Error = reason } });
                 if (reason is null) Latest = snapshot;
@@ -111,11 +147,12 @@ public sealed class SimulatedProxy : IAsyncDisposable
         call.Dispose();
         try
         {
-            await reader;
+            await Task.WhenAll(reader, keepAlive);
         }
         catch (Exception)
         {
         }
         stop.Dispose();
+        writeGate.Dispose();
     }
 }

@@ -26,7 +26,9 @@ public sealed class SigningRequestAdmissionTests(ControlPlaneFixture fixture) : 
         Assert.DoesNotContain("PRIVATE KEY", snapshot.ToByteString().ToStringUtf8());
         using var leaf = X509Certificate2.CreateFromPem(snapshot.Certificates.CertificateChainPem);
         Assert.Equal(requested.PublicKey.ExportSubjectPublicKeyInfo(), leaf.PublicKey.ExportSubjectPublicKeyInfo());
-        Assert.Equal("CN=csr", leaf.Subject);
+        // No CN from anything the proxy sent (neither the CSR's subject nor the Hello's service): the
+        // identity is only the URI SAN.
+        Assert.Equal("", leaf.Subject);
         Assert.Contains("spiffe://cluster.local/ns/shop/sa/csr",
             System.Text.Encoding.ASCII.GetString(leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().RawData));
     }

@@ -135,4 +135,44 @@ public sealed class AccessPolicyEvaluatorTests
         Assert.Equal(("shop", "cart"), AccessRequest.ParseSpiffeId("spiffe://cluster.local/ns/shop/sa/cart"));
         Assert.Equal((null, null), AccessRequest.ParseSpiffeId("https://example.com/x"));
     }
+
+    private static AccessRule ToPaths(string[] paths, string[]? notPaths = null) => new() { To = [new AccessOperation { Paths = paths, NotPaths = notPaths ?? [] }] };
+
+    [Theory]
+    [InlineData("/Admin")]
+    [InlineData("/ADMIN/keys")]
+    [InlineData("/aDmIn")]
+    public void Evaluate_DenyPaths_IgnoreCase_SoCaseCannotBypassADeny(string path)
+    {
+        var deny = Policy("no-admin", AccessAction.Deny, ToPaths(["/admin", "/admin/*"]));
+        var decision = AccessPolicyEvaluator.Evaluate([deny], AccessMode.Permissive, FromWeb(path));
+        Assert.False(decision.Allowed);
+        Assert.Equal("no-admin", decision.DecidedBy);
+    }
+
+    [Fact]
+    public void Evaluate_AllowPaths_RespectCase_SoCaseCannotWinAnAllow()
+    {
+        var allow = Policy("public-only", AccessAction.Allow, ToPaths(["/public/*"]));
+        Assert.True(AccessPolicyEvaluator.Evaluate([allow], AccessMode.Permissive, FromWeb("/public/x")).Allowed);
+        var decision = AccessPolicyEvaluator.Evaluate([allow], AccessMode.Permissive, FromWeb("/PUBLIC/x"));
+        Assert.False(decision.Allowed);
+        Assert.Equal(AccessDecision.NoAllowMatched, decision.DecidedBy);
+    }
+
+    [Fact]
+    public void Evaluate_DenyNotPaths_RespectCase_SoOnlyTheExactExceptionEscapesTheDeny()
+    {
+        var deny = Policy("only-health", AccessAction.Deny, ToPaths(["*"], ["/health"]));
+        Assert.True(AccessPolicyEvaluator.Evaluate([deny], AccessMode.Permissive, FromWeb("/health")).Allowed);
+        Assert.False(AccessPolicyEvaluator.Evaluate([deny], AccessMode.Permissive, FromWeb("/HEALTH")).Allowed);
+    }
+
+    [Fact]
+    public void Evaluate_AllowNotPaths_IgnoreCase_SoCaseCannotSlipPastAnExclusion()
+    {
+        var allow = Policy("all-but-admin", AccessAction.Allow, ToPaths(["*"], ["/admin*"]));
+        Assert.True(AccessPolicyEvaluator.Evaluate([allow], AccessMode.Permissive, FromWeb("/orders")).Allowed);
+        Assert.False(AccessPolicyEvaluator.Evaluate([allow], AccessMode.Permissive, FromWeb("/Admin/keys")).Allowed);
+    }
 }

@@ -132,21 +132,33 @@ public class HttpRouteValidationTests
     }
 
     [Fact]
-    public void Rejects_CatastrophicPathRegex() =>
-        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Path = new() { Type = PathMatchType.RegularExpression, Value = "^/(a+)+$" } }))),
-            "rules[0].matches[0].path.value",
-            "the regular expression nests a repeated group inside a repetition (at character 2), which can take exponential time to match (catastrophic backtracking); rewrite it without nested quantifiers");
+    public void Rejects_BackreferenceInPathRegex()
+    {
+        var issue = Assert.Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Path = new() { Type = PathMatchType.RegularExpression, Value = "^/(a+)/\\1$" } }))).Issues);
+        Assert.Equal("rules[0].matches[0].path.value", issue.Path);
+        Assert.StartsWith("the regular expression uses a construct that linear-time matching cannot run", issue.Message);
+        Assert.Contains("backreference", issue.Message);
+    }
 
     [Fact]
-    public void Rejects_CatastrophicHeaderRegex() =>
-        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Headers = [new() { Name = "x-id", Type = StringMatchType.RegularExpression, Value = "(a|aa)+$" }] }))),
-            "rules[0].matches[0].headers[0].value", "the regular expression takes too long to match a short input (catastrophic backtracking); simplify it");
+    public void Rejects_LookaheadInHeaderRegex()
+    {
+        var issue = Assert.Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Headers = [new() { Name = "x-id", Type = StringMatchType.RegularExpression, Value = "(?!admin).*" }] }))).Issues);
+        Assert.Equal("rules[0].matches[0].headers[0].value", issue.Path);
+        Assert.StartsWith("the regular expression uses a construct that linear-time matching cannot run", issue.Message);
+    }
 
     [Fact]
-    public void Rejects_CatastrophicQueryRegex() =>
-        Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { QueryParams = [new() { Name = "q", Type = StringMatchType.RegularExpression, Value = "(x*)*y" }] }))),
-            "rules[0].matches[0].queryParams[0].value",
-            "the regular expression nests a repeated group inside a repetition (at character 0), which can take exponential time to match (catastrophic backtracking); rewrite it without nested quantifiers");
+    public void Rejects_AtomicGroupInQueryRegex()
+    {
+        var issue = Assert.Single(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { QueryParams = [new() { Name = "q", Type = StringMatchType.RegularExpression, Value = "(?>x+)y" }] }))).Issues);
+        Assert.Equal("rules[0].matches[0].queryParams[0].value", issue.Path);
+        Assert.StartsWith("the regular expression uses a construct that linear-time matching cannot run", issue.Message);
+    }
+
+    [Fact]
+    public void Accepts_NestedQuantifierPathRegex() =>
+        Assert.Empty(Validate(Valid.Route(Valid.Rule(new HttpRouteMatch { Path = new() { Type = PathMatchType.RegularExpression, Value = "^/(a+)+$" } }))).Issues);
 
     [Theory]
     [InlineData("get")]

@@ -53,4 +53,8 @@ public class MeshSettingsValidationTests
     [Fact]
     public void Rejects_UndefinedAccessMode() =>
         Single(Validate(Valid.Mesh with { DefaultAccessMode = (AccessMode)7 }), "defaultAccessMode", "'7' is not allowed here; use one of permissive, defaultDeny");
+
+    [Fact]
+    public void Rejects_UnknownPathNormalization() =>
+        Single(Validate(Valid.Mesh with { PathNormalization = (PathNormalization)9 }), "pathNormalization", "'9' is not allowed here; use one of mergeSlashes, decodeAndMergeSlashes");
 }

@@ -49,6 +49,9 @@ public sealed class ApiAuthorizationMatrixTests(PortalFactory portal) : IClassFi
         rules["GET /api/v1/audit"] = Viewer;
         rules["GET /api/v1/audit/export"] = Viewer;
         rules["GET /api/v1/audit/verify"] = Viewer;
+        rules["GET /api/v1/bootstrap-tokens"] = Admin;
+        rules["POST /api/v1/bootstrap-tokens"] = Admin;
+        rules["DELETE /api/v1/bootstrap-tokens/{id:guid}"] = Admin;
         return rules;
     }
 
@@ -117,7 +120,8 @@ public sealed class ApiAuthorizationMatrixTests(PortalFactory portal) : IClassFi
     private static HttpRequestMessage RequestFor(string endpoint)
     {
         var (method, pattern) = (endpoint[..endpoint.IndexOf(' ')], endpoint[(endpoint.IndexOf(' ') + 1)..]);
-        var path = pattern.Replace("{namespace}", "default").Replace("{name}", "matrix-probe-does-not-exist");
+        var path = pattern.Replace("{namespace}", "default").Replace("{name}", "matrix-probe-does-not-exist")
+            .Replace("{id:guid}", Guid.Empty.ToString());
         var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method is "PUT" or "DELETE" || path.EndsWith("/revert", StringComparison.Ordinal))
             request.Headers.TryAddWithoutValidation("If-Match", "\"1\"");

@@ -107,6 +107,30 @@ public sealed class MeshctlTests(PortalFactory portal) : IClassFixture<PortalFac
     }
 
     [Fact]
+    public async Task Apply_FileOverTheBodyLimit_Shows413WithTheLimit()
+    {
+        var yaml = Samples.ServiceYaml("cli-too-large") + "\n# " + new string('x', 1024 * 1024) + "\n";
+        var result = await RunAsync("apply", "-f", WriteFile("large.yaml", yaml));
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("error: 413 The request body is too large; nothing was written.", result.Error);
+        Assert.Contains("larger than 1 MiB (Portal:Api:MaxRequestBodyBytes)", result.Error);
+        Assert.Null(await StoredAsync(ResourceKind.Service, "cli-too-large"));
+    }
+
+    [Fact]
+    public async Task Apply_MoreDocumentsThanTheLimit_Shows400WithTheLimit()
+    {
+        var yaml = string.Join("\n---\n", Enumerable.Range(0, 501).Select(i => Samples.ServiceYaml($"cli-many-{i}")));
+        var result = await RunAsync("apply", "-f", WriteFile("many.yaml", yaml));
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("error: 400 The request holds too many resources; nothing was written.", result.Error);
+        Assert.Contains("more than 500 documents in one request (Portal:Api:MaxDocumentsPerRequest)", result.Error);
+        Assert.Null(await StoredAsync(ResourceKind.Service, "cli-many-0"));
+    }
+
+    [Fact]
     public async Task Apply_MalformedYaml_SendsNothingAndReportsDocumentPath()
     {
         var yaml = Samples.ServiceYaml("cli-malformed-ok") + "\n---\nkind: Service\nmetadata:\n  name: x\nport: [not, a, number]\n";

@@ -27,6 +27,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddTransient<ResourceListViewModel>();
         Services.AddScoped<AuditViewModel>();
         Services.AddScoped<UsersViewModel>();
+        Services.AddScoped<BootstrapTokensViewModel>();
         Services.AddScoped<SettingsViewModel>();
         Services.AddScoped<ThemeState>();
         Services.AddSingleton(new Meshwork.Portal.Live.MeshStatusState(null)); // not configured unless a test registers its own

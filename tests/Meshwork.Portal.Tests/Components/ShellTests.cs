@@ -16,19 +16,19 @@ public sealed class ShellTests(PortalFactory portal) : IClassFixture<PortalFacto
         context.Render<MainLayout>(p => p.Add(l => l.Body, (RenderFragment)(b => b.AddMarkupContent(0, "<h1 id=\"body\">page body</h1>"))));
 
     [Fact]
-    public async Task MainLayout_Admin_ShowsEverySectionUsersAndTheBody()
+    public async Task MainLayout_Admin_ShowsEverySectionTheAdminPagesAndTheBody()
     {
         await using var context = new Context(portal, [.. Meshwork.Portal.Identity.PortalPolicies.All]);
         var layout = RenderLayout(context);
 
         var links = layout.FindAll("a.mud-nav-link").Select(a => a.TextContent.Trim()).ToList();
-        Assert.Equal([.. Sections, "Users"], links);
+        Assert.Equal([.. Sections, "Users", "Bootstrap tokens"], links);
         Assert.Equal("page body", layout.Find("#body").TextContent);
         Assert.Equal("ada@meshwork.test", layout.Find("[data-testid=user-name]").TextContent);
     }
 
     [Fact]
-    public async Task MainLayout_Viewer_HidesUsers()
+    public async Task MainLayout_Viewer_HidesTheAdminPages()
     {
         await using var context = new Context(portal, Meshwork.Portal.Identity.PortalPolicies.Read);
         var layout = RenderLayout(context);

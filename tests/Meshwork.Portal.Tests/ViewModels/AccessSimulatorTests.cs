@@ -54,6 +54,25 @@ public sealed class AccessSimulatorTests(PortalFactory portal) : IClassFixture<P
         Assert.Equal((allowed, decidedBy), (decision.Allowed, decision.DecidedBy));
     }
 
+    [Theory]
+    [InlineData("//admin/users")]
+    [InlineData("/cart/../Admin")]
+    [InlineData("/%61dmin")]
+    public async Task Check_PathSpelledOtherwise_NormalisedLikeTheProxyDoes(string path)
+    {
+        var decision = await Simulator.CheckAsync(new AccessQuestion { SourceService = "sim-frontend", DestinationService = "sim-checkout", Path = path });
+        Assert.Equal((false, "sim-deny-admin"), (decision.Allowed, decision.DecidedBy));
+        Assert.Contains("after normalisation", decision.Reason);
+    }
+
+    [Fact]
+    public async Task Check_EncodedSlash_RefusedAsTheProxyWould()
+    {
+        var decision = await Simulator.CheckAsync(new AccessQuestion { SourceService = "sim-frontend", DestinationService = "sim-checkout", Path = "/cart%2F..%2Fadmin" });
+        Assert.Equal((false, "bad-path"), (decision.Allowed, decision.DecidedBy));
+        Assert.StartsWith("the proxy refuses this path with 400: an encoded slash", decision.Reason);
+    }
+
     [Fact]
     public async Task Check_ServiceWithoutPolicies_FollowsTheMeshDefault()
     {

@@ -20,6 +20,10 @@ public sealed class SnapshotMapperTests
             Retries = new RetryPolicy { Attempts = 3, PerTryTimeout = TimeSpan.FromMilliseconds(250) },
             HealthCheck = new ActiveHealthCheck(),
             LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" },
+        }).Append(new MeshSettings
+        {
+            Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName },
+            PathNormalization = PathNormalization.DecodeAndMergeSlashes,
         }).ToArray();
         return SnapshotCompiler.Compile(new SnapshotInputs
         {
@@ -39,6 +43,7 @@ public sealed class SnapshotMapperTests
         Assert.Equal(snapshot.Hash, SnapshotHash.Compute(roundTripped));
         Assert.True(SnapshotHash.Verify(roundTripped));
         Assert.Equal(42, roundTripped.Version);
+        Assert.Equal(PathNormalization.DecodeAndMergeSlashes, roundTripped.PathNormalization);
     }
 
     [Fact]

@@ -21,7 +21,11 @@ public sealed class PlainSidecar : IAsyncDisposable
     public HttpClient Client { get; }
     public int OutboundPort { get; }
 
-    public static async Task<PlainSidecar> StartAsync(string name, IReadOnlyList<Resource> resources, params (string Service, ScriptedBackend Backend)[] instances)
+    public static Task<PlainSidecar> StartAsync(string name, IReadOnlyList<Resource> resources, params (string Service, ScriptedBackend Backend)[] instances) =>
+        StartAsync(name, resources, [], instances);
+
+    /// <param name="settings">More proxy command-line settings ("--Proxy:X", "value").</param>
+    public static async Task<PlainSidecar> StartAsync(string name, IReadOnlyList<Resource> resources, IReadOnlyList<string> settings, params (string Service, ScriptedBackend Backend)[] instances)
     {
         var outboundPort = FreePort.Next();
         var snapshot = SnapshotHash.WithHash(SnapshotCompiler.Compile(new SnapshotInputs
@@ -39,7 +43,7 @@ public sealed class PlainSidecar : IAsyncDisposable
             Proxy = new ProxyIdentity { ProxyId = name, Service = "client", Version = "v1", OutboundPort = outboundPort },
             Version = 1,
         }));
-        var proxy = await ProxyProcess.StartAsync(snapshot, name);
+        var proxy = await ProxyProcess.StartAsync(snapshot, name, settings: settings);
         return new PlainSidecar(proxy, ProxyProcess.OutboundClient(outboundPort), outboundPort);
     }
 

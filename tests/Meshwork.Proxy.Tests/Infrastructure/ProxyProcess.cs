@@ -31,8 +31,12 @@ public sealed class ProxyProcess : IAsyncDisposable
     public string StateDirectory { get; }
     public string AdminUrl => $"http://127.0.0.1:{AdminPort}";
 
-    /// <summary>Writes the snapshot to a fresh file and starts a proxy on it (or, with useFile false, on its state directory only).</summary>
-    public static async Task<ProxyProcess> StartAsync(M.ProxySnapshot snapshot, string name, string? stateDirectory = null, bool useFile = true)
+    /// <summary>
+    /// Writes the snapshot to a fresh file and starts a proxy on it (or, with useFile false, on its
+    /// state directory only); <paramref name="settings"/> are more command-line settings ("--Proxy:X", "value").
+    /// </summary>
+    public static async Task<ProxyProcess> StartAsync(M.ProxySnapshot snapshot, string name, string? stateDirectory = null, bool useFile = true,
+        IReadOnlyList<string>? settings = null)
     {
         var directory = stateDirectory ?? Directory.CreateTempSubdirectory("meshwork-proxy-test-").FullName;
         var file = Path.Combine(directory, "snapshot.json");
@@ -48,6 +52,7 @@ public sealed class ProxyProcess : IAsyncDisposable
         };
         if (useFile)
             args.AddRange(["--Proxy:SnapshotFile", file]);
+        args.AddRange(settings ?? []);
         var process = ChildProcess.Start("Meshwork.Proxy", args, name: name);
         var proxy = new ProxyProcess(process, adminPort, file, directory) { ownsDirectory = stateDirectory is null };
         try

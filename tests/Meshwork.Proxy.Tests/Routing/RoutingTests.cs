@@ -69,6 +69,18 @@ public sealed class RoutingTests(MeshFixture mesh)
         Assert.Equal("abort", response.Headers.GetValues("x-meshwork-fault").Single());
     }
 
+    /// <summary>Routes match the normalised path (the one access policies judge and the upstream gets), not the one written.</summary>
+    [Theory]
+    [InlineData("http://reviews//fault/x")]
+    [InlineData("http://reviews/x/..//fault//x")]
+    [InlineData("http://reviews/%66ault/x")]
+    public async Task RouteMatch_UnnormalisedPath_MatchesTheNormalisedForm(string url)
+    {
+        using var response = await mesh.Outbound.GetAsync(new Uri(url, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        Assert.Equal((HttpStatusCode)418, response.StatusCode);
+        Assert.Equal("abort", response.Headers.GetValues("x-meshwork-fault").Single());
+    }
+
     [Fact]
     public async Task UnknownHost_NoVirtualHost_Returns404()
     {

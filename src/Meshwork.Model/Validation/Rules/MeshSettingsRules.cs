@@ -17,6 +17,7 @@ internal static class MeshSettingsRules
                 checks.Error("metadata.namespace", $"must be '{ResourceMetadata.DefaultNamespace}': MeshSettings is mesh-wide, was '{metadata.Namespace}'");
         }
         checks.Defined("defaultAccessMode", settings.DefaultAccessMode);
+        checks.Defined("pathNormalization", settings.PathNormalization);
         if (checks.Required("trustDomain", settings.TrustDomain) && !Names.IsTrustDomain(settings.TrustDomain))
             checks.Error("trustDomain", $"'{settings.TrustDomain}' is not a valid SPIFFE trust domain: use lowercase letters, digits, '.', '-' and '_', like cluster.local");
         checks.PositiveDuration("certificateTtl", settings.CertificateTtl, MaxCertificateTtl, MinCertificateTtl);

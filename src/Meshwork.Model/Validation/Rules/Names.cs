@@ -5,22 +5,22 @@ namespace Meshwork.Model.Validation.Rules;
 /// <summary>Name grammars from Kubernetes (DNS-1123, label keys) and HTTP (header tokens).</summary>
 internal static partial class Names
 {
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex DnsLabelShape();
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex DnsSubdomainShape();
 
     // Kubernetes label name part and value: alphanumerics with '-', '_' and '.' inside.
-    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex LabelPartShape();
 
     // RFC 9110 token: the characters a header field name may use.
-    [GeneratedRegex(@"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex TokenShape();
 
     // SPIFFE trust domain: lowercase letters, digits, '.', '-' and '_'.
-    [GeneratedRegex("^[a-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9._-]+$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex TrustDomainShape();
 
     public const string DnsLabelRule = "use 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit";

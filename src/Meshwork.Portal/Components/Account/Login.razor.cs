@@ -36,6 +36,8 @@ public partial class Login
             "locked" => "This account is locked after too many failed attempts. Try again later or ask an admin.",
             "external" => "Single sign-on did not complete. Try again.",
             "external-email" => "The single sign-on provider did not share an e-mail address.",
+            "external-unverified" => "The single sign-on provider has not verified this e-mail address, so it cannot be used here.",
+            "external-link" => "An account with this e-mail address already exists. Sign in with its password to link single sign-on to it; you will be asked to confirm.",
             _ => null,
         };
     }

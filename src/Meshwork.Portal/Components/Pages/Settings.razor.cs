@@ -9,6 +9,7 @@ namespace Meshwork.Portal.Components.Pages;
 public partial class Settings
 {
     private AccessMode accessMode;
+    private PathNormalization pathNormalization;
     private string trustDomain = "";
     private string certificateTtl = "";
     private string? defaultTimeout;
@@ -23,6 +24,7 @@ public partial class Settings
         await Model.LoadAsync();
         var s = Model.Settings;
         accessMode = s.DefaultAccessMode;
+        pathNormalization = s.PathNormalization;
         trustDomain = s.TrustDomain;
         certificateTtl = Durations.Format(s.CertificateTtl);
         defaultTimeout = s.DefaultRequestTimeout is { } t ? Durations.Format(t) : null;
@@ -49,6 +51,7 @@ public partial class Settings
         outcome = await Model.SaveAsync(Model.Settings with
         {
             DefaultAccessMode = accessMode,
+            PathNormalization = pathNormalization,
             TrustDomain = trustDomain.Trim(),
             CertificateTtl = ttl,
             DefaultRequestTimeout = timeout,

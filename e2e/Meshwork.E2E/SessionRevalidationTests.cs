@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using Meshwork.Testing.Postgres;
+using Microsoft.Playwright;
+
+namespace Meshwork.E2E;
+
+/// <summary>
+/// An open admin tab follows a role change made in another session, in real Chromium against the real
+/// portal process: within Portal:Sessions:RevalidationInterval (2 s here) and without anyone reloading,
+/// the tab loses the admin page and is sent to sign in; signed in again it is a Viewer's portal.
+/// </summary>
+public sealed class SessionRevalidationTests : IAsyncLifetime
+{
+    private const string AdminEmail = "admin@meshwork.e2e";
+    private const string AdminPassword = "E2e-Admin-Passw0rd!";
+    private const string VictimEmail = "demoted.admin@meshwork.e2e";
+    private const string VictimPassword = "E2e-Demoted-Passw0rd!";
+
+    private MeshworkProcess? portal;
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public async Task InitializeAsync()
+    {
+        var cluster = await PostgresCluster.SharedAsync();
+        portal = await MeshworkProcess.StartPortalAsync(await cluster.CreateDatabaseAsync(), AdminEmail, AdminPassword, controlPlaneAddress: null,
+            extraSettings: new Dictionary<string, string> { ["Portal__Sessions__RevalidationInterval"] = "00:00:02" });
+        playwright = await Playwright.CreateAsync();
+        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null)
+            await browser.DisposeAsync();
+        playwright?.Dispose();
+        if (portal is not null)
+            await portal.DisposeAsync();
+    }
+
+    private async Task<IPage> SignedInPageAsync(string email, string password, string path)
+    {
+        var context = await browser!.NewContextAsync(); // its own cookies: another person's session
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(portal!.Url + path);
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+        return page;
+    }
+
+    private static async Task ChooseAsync(IPage page, ILocator select, string option)
+    {
+        await select.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item", new PageLocatorOptions { HasText = option }).ClickAsync();
+    }
+
+    [Fact]
+    public async Task OpenAdminTab_UserDemotedElsewhere_LosesAdminPageWithoutReload()
+    {
+        // The first admin adds a second admin through the Users page.
+        var admin = await SignedInPageAsync(AdminEmail, AdminPassword, "/users");
+        await admin.FillAsync("input[data-testid=new-user-email]", VictimEmail);
+        await admin.FillAsync("input[data-testid=new-user-password]", VictimPassword);
+        await ChooseAsync(admin, admin.Locator(".mud-paper", new PageLocatorOptions { HasText = "Add a person" }).Locator(".mud-select").First, "Admin");
+        await admin.ClickAsync("[data-testid=create-user]");
+        await Assertions.Expect(admin.Locator("[data-testid=users-message]")).ToContainTextAsync("Added " + VictimEmail);
+
+        // The second admin's tab is open on the admin-only Users page.
+        var victim = await SignedInPageAsync(VictimEmail, VictimPassword, "/users");
+        await Assertions.Expect(victim.Locator("[data-testid=users-table]")).ToBeVisibleAsync();
+        await Assertions.Expect(victim.Locator("a.mud-nav-link:has-text('Users')")).ToBeVisibleAsync();
+
+        // The first admin demotes them to Viewer.
+        var row = admin.Locator("[data-testid=users-table] tbody tr", new PageLocatorOptions { HasText = VictimEmail });
+        await ChooseAsync(admin, row.Locator(".mud-select").First, "Viewer");
+        await Assertions.Expect(admin.Locator("[data-testid=users-message]")).ToContainTextAsync("Role changed to Viewer");
+
+        // The open tab is sent to sign in by the portal itself (nobody reloads it); the admin page is gone.
+        await Assertions.Expect(victim).ToHaveURLAsync(new Regex("/account/login"), new PageAssertionsToHaveURLOptions { Timeout = 60_000 });
+        await Assertions.Expect(victim.Locator("[data-testid=users-table]")).ToHaveCountAsync(0);
+
+        // Signed in again, the same person gets a Viewer's portal: the admin page refused, no Users link.
+        await victim.FillAsync("#email", VictimEmail);
+        await victim.FillAsync("#password", VictimPassword);
+        await victim.ClickAsync("button[type=submit]");
+        await Assertions.Expect(victim).ToHaveURLAsync(new Regex("/account/denied"));
+        await victim.ClickAsync("text=Back to the overview");
+        await victim.Locator("[data-interactive=true]").WaitForAsync();
+        await Assertions.Expect(victim.Locator("[data-testid=user-name]")).ToHaveTextAsync(VictimEmail);
+        await Assertions.Expect(victim.Locator("a.mud-nav-link:has-text('Users')")).ToHaveCountAsync(0);
+    }
+}
