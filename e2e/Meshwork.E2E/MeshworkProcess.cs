@@ -151,6 +151,32 @@ public sealed class MeshworkProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>The process's last warnings and errors with the lines under them, for a failure message.</summary>
+    public string RecentProblems(int entries = 10)
+    {
+        string[] lines;
+        try
+        {
+            using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            lines = reader.ReadToEnd().Split('\n');
+        }
+        catch (IOException e)
+        {
+            return $"(log {LogPath} unreadable: {e.Message})";
+        }
+        var found = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("warn:", StringComparison.Ordinal) && !lines[i].StartsWith("fail:", StringComparison.Ordinal))
+                continue;
+            var entry = lines[i];
+            while (i + 1 < lines.Length && lines[i + 1].StartsWith("      ", StringComparison.Ordinal))
+                entry += " | " + lines[++i].Trim();
+            found.Add(entry);
+        }
+        return found.Count == 0 ? "(no warnings in the log)" : string.Join("\n", found.TakeLast(entries));
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

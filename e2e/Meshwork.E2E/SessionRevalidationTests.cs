@@ -19,6 +19,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
     private MeshworkProcess? portal;
     private IPlaywright? playwright;
     private IBrowser? browser;
+    private readonly Dictionary<IPage, List<string>> consoleLogs = [];
 
     public async Task InitializeAsync()
     {
@@ -48,12 +49,29 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         var context = await browser!.NewContextAsync(); // its own cookies: another person's session
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
+        var console = new List<string>();
+        consoleLogs[page] = console;
+        page.Console += (_, message) => { if (message.Type is "error" or "warning") lock (console) console.Add(message.Text); };
         await page.GotoAsync(portal!.Url + path);
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.Locator("[data-interactive=true]").WaitForAsync();
+        await WaitInteractiveAsync(page);
         return page;
+    }
+
+    // The live circuit has started; a timeout says where the page was and what the portal logged.
+    private async Task WaitInteractiveAsync(IPage page)
+    {
+        try
+        {
+            await page.Locator("[data-interactive=true]").WaitForAsync();
+        }
+        catch (TimeoutException e)
+        {
+            var text = await page.Locator("body").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
+            throw new TimeoutException($"{e.Message}\npage {page.Url}: {text.ReplaceLineEndings(" ")[..Math.Min(text.Length, 400)]}\nbrowser console: {string.Join(" | ", consoleLogs[page].TakeLast(10))}\nportal: {portal!.RecentProblems()}", e);
+        }
     }
 
     private static async Task ChooseAsync(IPage page, ILocator select, string option)
@@ -93,7 +111,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         await victim.ClickAsync("button[type=submit]");
         await Assertions.Expect(victim).ToHaveURLAsync(new Regex("/account/denied"));
         await victim.ClickAsync("text=Back to the overview");
-        await victim.Locator("[data-interactive=true]").WaitForAsync();
+        await WaitInteractiveAsync(victim);
         await Assertions.Expect(victim.Locator("[data-testid=user-name]")).ToHaveTextAsync(VictimEmail);
         await Assertions.Expect(victim.Locator("a.mud-nav-link:has-text('Users')")).ToHaveCountAsync(0);
     }
