@@ -52,6 +52,8 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         var console = new List<string>();
         consoleLogs[page] = console;
         page.Console += (_, message) => { if (message.Type is "error" or "warning") lock (console) console.Add(message.Text); };
+        page.Response += (_, response) => { if (response.Request.ResourceType is "document" or "fetch") lock (console) console.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {response.Status} {response.Request.Method} {response.Url}"); };
+        page.RequestFailed += (_, request) => { lock (console) console.Add($"{DateTime.UtcNow:HH:mm:ss.fff} failed {request.Method} {request.Url}: {request.Failure}"); };
         await page.GotoAsync(portal!.Url + path);
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
@@ -70,7 +72,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         catch (TimeoutException e)
         {
             var text = await page.Locator("body").InnerTextAsync(new LocatorInnerTextOptions { Timeout = 5_000 });
-            throw new TimeoutException($"{e.Message}\npage {page.Url}: {text.ReplaceLineEndings(" ")[..Math.Min(text.Length, 400)]}\nbrowser console: {string.Join(" | ", consoleLogs[page].TakeLast(10))}\nportal: {portal!.RecentProblems()}", e);
+            throw new TimeoutException($"{e.Message}\npage {page.Url}: {text.ReplaceLineEndings(" ")[..Math.Min(text.Length, 400)]}\nbrowser (console errors, documents and fetches): {string.Join(" | ", consoleLogs[page].TakeLast(15))}\nportal: {portal!.RecentProblems()}", e);
         }
     }
 
@@ -78,6 +80,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
     {
         await select.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item", new PageLocatorOptions { HasText = option }).ClickAsync();
+        await Assertions.Expect(select.Locator("input").First).ToHaveValueAsync(option);
     }
 
     [Fact]
@@ -110,6 +113,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         await victim.FillAsync("#password", VictimPassword);
         await victim.ClickAsync("button[type=submit]");
         await Assertions.Expect(victim).ToHaveURLAsync(new Regex("/account/denied"));
+        Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} clicking back");
         await victim.ClickAsync("text=Back to the overview");
         await WaitInteractiveAsync(victim);
         await Assertions.Expect(victim.Locator("[data-testid=user-name]")).ToHaveTextAsync(VictimEmail);

@@ -10,6 +10,8 @@ namespace Meshwork.DemoApps.Traffic;
 /// </summary>
 public static class TrafficGenerator
 {
+    private const int WarmupRequestsPerTarget = 3;
+
     public static async Task<int> RunAsync(string[] args)
     {
         string? proxy = null;
@@ -39,38 +41,52 @@ public static class TrafficGenerator
         if (duration is { } d)
             stop.CancelAfter(d);
 
-        // Open loop: requests start on schedule whether or not earlier ones finished.
-        var interval = TimeSpan.FromSeconds(1 / rps);
         var clock = Stopwatch.StartNew();
         long sent = 0, ok = 0, failed = 0;
+
+        async Task SendAsync(Uri target)
+        {
+            var started = clock.Elapsed;
+            try
+            {
+                using var response = await client.GetAsync(target, stop.Token);
+                Interlocked.Increment(ref response.IsSuccessStatusCode ? ref ok : ref failed);
+                if (!response.IsSuccessStatusCode)
+                    ReportFailure(Interlocked.Read(ref failed), started, clock.Elapsed, target, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop.Token)}");
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                ReportFailure(Interlocked.Increment(ref failed), started, clock.Elapsed, target, e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        // Warm-up, as load generators such as fortio do: a few requests per target one at a time,
+        // so connections and code paths along the route are set up before the open loop's first burst
+        // (a burst that meets them cold on a busy machine outlasts per-try timeouts all at once).
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < WarmupRequestsPerTarget && !stop.IsCancellationRequested; i++, sent++)
+                await SendAsync(target);
+        }
+
+        // Open loop: requests start on schedule whether or not earlier ones finished.
+        var interval = TimeSpan.FromSeconds(1 / rps);
+        var loopStart = clock.Elapsed;
+        var loopSent = 0L;
         var reportAt = TimeSpan.FromSeconds(5);
         while (!stop.IsCancellationRequested)
         {
-            var due = interval * sent;
-            var wait = due - clock.Elapsed;
+            var wait = loopStart + interval * loopSent - clock.Elapsed;
             if (wait > TimeSpan.Zero)
             {
                 try { await Task.Delay(wait, stop.Token); } catch (OperationCanceledException) { break; }
             }
-            var target = targets[(int)(sent++ % targets.Count)];
-            _ = Task.Run(async () =>
-            {
-                var started = clock.Elapsed;
-                try
-                {
-                    using var response = await client.GetAsync(target, stop.Token);
-                    Interlocked.Increment(ref response.IsSuccessStatusCode ? ref ok : ref failed);
-                    if (!response.IsSuccessStatusCode)
-                        ReportFailure(Interlocked.Read(ref failed), started, clock.Elapsed, target, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop.Token)}");
-                }
-                catch (Exception e) when (!stop.IsCancellationRequested)
-                {
-                    ReportFailure(Interlocked.Increment(ref failed), started, clock.Elapsed, target, e.Message);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            });
+            var target = targets[(int)(loopSent++ % targets.Count)];
+            sent++;
+            _ = Task.Run(() => SendAsync(target));
             if (clock.Elapsed > reportAt)
             {
                 Console.WriteLine($"sent={sent} ok={Interlocked.Read(ref ok)} failed={Interlocked.Read(ref failed)}");
