@@ -92,7 +92,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         await admin.FillAsync("input[data-testid=new-user-password]", VictimPassword);
         await ChooseAsync(admin, admin.Locator(".mud-paper", new PageLocatorOptions { HasText = "Add a person" }).Locator(".mud-select").First, "Admin");
         await admin.ClickAsync("[data-testid=create-user]");
-        await Assertions.Expect(admin.Locator("[data-testid=users-message]")).ToContainTextAsync("Added " + VictimEmail);
+        await Assertions.Expect(admin.Locator("[data-testid=users-message]")).ToContainTextAsync($"Added {VictimEmail} as Admin");
 
         // The second admin's tab is open on the admin-only Users page.
         var victim = await SignedInPageAsync(VictimEmail, VictimPassword, "/users");
@@ -113,7 +113,6 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         await victim.FillAsync("#password", VictimPassword);
         await victim.ClickAsync("button[type=submit]");
         await Assertions.Expect(victim).ToHaveURLAsync(new Regex("/account/denied"));
-        Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} clicking back");
         await victim.ClickAsync("text=Back to the overview");
         await WaitInteractiveAsync(victim);
         await Assertions.Expect(victim.Locator("[data-testid=user-name]")).ToHaveTextAsync(VictimEmail);

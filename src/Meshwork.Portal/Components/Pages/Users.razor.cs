@@ -18,8 +18,9 @@ public partial class Users
 
     private async Task CreateUserAsync()
     {
-        var email = newUser.Email;
-        if (await Act(Model.CreateUserAsync(newUser), $"Added {email}."))
+        // The message names the role it was added with, so a quick Add after a role change can be checked.
+        var (email, role) = (newUser.Email, newUser.Role);
+        if (await Act(Model.CreateUserAsync(newUser), $"Added {email} as {role}."))
             newUser = new NewUserForm();
     }
 
