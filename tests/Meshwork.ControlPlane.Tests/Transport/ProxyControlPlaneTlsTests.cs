@@ -59,7 +59,7 @@ public sealed class ProxyControlPlaneTlsTests(ControlPlaneFixture fixture) : ICl
                 "--ControlPlaneClient:Service", "no-bundle",
             ], name: "no-bundle");
 
-            await Eventually.HoldsAsync(() => Task.FromResult(proxy.HasExited), "the proxy exits");
+            Assert.NotEqual(0, await proxy.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             Assert.Contains("ControlPlaneClient:TrustBundleFile is not set", proxy.Output);
         }
         finally

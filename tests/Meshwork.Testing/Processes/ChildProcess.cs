@@ -97,6 +97,17 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException($"{Name}: {url} not ready after {limit}:{Environment.NewLine}{Output}");
     }
 
+    /// <summary>
+    /// Waits for the process to exit on its own and returns its exit code. Unlike polling
+    /// <see cref="HasExited"/>, this also waits until its last output has been read, so
+    /// <see cref="Output"/> then holds everything it wrote (its final error message included).
+    /// </summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
+    }
+
     /// <summary>Sends SIGTERM, as `docker stop` and Kubernetes do, and returns the exit code of the graceful shutdown.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
