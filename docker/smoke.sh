@@ -64,7 +64,7 @@ echo "ok    restore from project files, publish of the four apps"
 # The compose environment, rendered by compose itself, one env file per service.
 POSTGRES_PASSWORD="smoke-$RANDOM" MESHWORK_CA_KEY="$(head -c 32 /dev/urandom | base64)" \
   MESHWORK_ADMIN_PASSWORD='Smoke-Admin-1!' MESHWORK_STATUS_TOKEN="smoke-$RANDOM" MESHWORK_BOOTSTRAP_TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
-  "${COMPOSE[@]}" -f "$ROOT/docker/compose.yaml" config >"$WORK/compose.yaml"
+  MESHWORK_AUDIT_SEAL_KEY="$(head -c 32 /dev/urandom | base64)" "${COMPOSE[@]}" -f "$ROOT/docker/compose.yaml" config >"$WORK/compose.yaml"
 python3 - "$WORK" "$PG_PORT" <<'PY'
 import shlex, sys, yaml
 work, pg_port = sys.argv[1], sys.argv[2]

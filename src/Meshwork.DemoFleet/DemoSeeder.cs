@@ -13,7 +13,7 @@ public static class DemoSeeder
 {
     public static readonly ChangeActor Actor = new("meshwork-up", ChangeSource.System);
 
-    public static async Task<int> SeedAsync(string connectionString, string directory)
+    public static async Task<int> SeedAsync(string connectionString, string? auditSealKey, string directory)
     {
         var resources = new List<Resource>();
         foreach (var file in Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
@@ -27,7 +27,7 @@ public static class DemoSeeder
             resources.AddRange(read.Resources);
         }
 
-        await using var provider = new ServiceCollection().AddMeshworkStore(connectionString).BuildServiceProvider();
+        await using var provider = new ServiceCollection().AddMeshworkStore(connectionString, auditSealKey).BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
         var missing = new List<Resource>();

@@ -1,6 +1,6 @@
 using Meshwork.DemoFleet;
 
-// Usage (connection string from ConnectionStrings__Meshwork):
+// Usage (connection string from ConnectionStrings__Meshwork; the audit seal key, when set, from Audit__SealKey):
 //   seed DIR          apply every DIR/*.yaml resource that does not exist yet (actor meshwork-up, source System)
 //   token SERVICE     issue a bootstrap token for default/SERVICE (1 h, for one sidecar's join) and print its secret
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Meshwork");
@@ -10,5 +10,5 @@ if (string.IsNullOrWhiteSpace(connectionString) || !(args is ["seed", _] or ["to
     return 2;
 }
 return args[0] == "seed"
-    ? await DemoSeeder.SeedAsync(connectionString, args[1])
+    ? await DemoSeeder.SeedAsync(connectionString, Environment.GetEnvironmentVariable("Audit__SealKey"), args[1])
     : await DemoToken.IssueAsync(connectionString, args[1]);

@@ -14,11 +14,17 @@ public static class MeshworkStoreServiceCollectionExtensions
     /// for Blazor components), <see cref="ResourceService"/>, <see cref="AuditLog"/> and a "postgres"
     /// health check (part of /health, not of /alive).
     /// </summary>
-    public static IServiceCollection AddMeshworkStore(this IServiceCollection services, string connectionString)
+    /// <param name="auditSealKey">
+    /// Audit:SealKey, a secret the database never sees: every audit row written here is sealed with
+    /// it and verification checks the seals (<see cref="AuditSealer"/>). Null: rows are unsealed.
+    /// A key that is too short fails here, at start, not at the first change.
+    /// </param>
+    public static IServiceCollection AddMeshworkStore(this IServiceCollection services, string connectionString, string? auditSealKey = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         services.AddDbContextFactory<MeshworkDbContext>(options => options.UseNpgsql(connectionString));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(AuditSealer.FromSecret(auditSealKey));
         services.AddScoped<ResourceService>();
         services.AddScoped<AuditLog>();
         services.AddOptions<BootstrapTokenOptions>();

@@ -186,12 +186,4 @@ public sealed class AuditLogTests : StoreDatabase
     }
 
     private static string? Canonical(string? json) => json is null ? null : MeshworkJson.Canonical(MeshworkJson.Deserialize(json));
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }

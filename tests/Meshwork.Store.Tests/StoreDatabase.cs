@@ -14,4 +14,13 @@ public abstract class StoreDatabase : IAsyncLifetime
     protected MeshworkDbContext OpenContext() => MigratedDatabase.OpenContext(ConnectionString);
 
     protected static ResourceService ServiceOver(MeshworkDbContext db) => new(db, TimeProvider.System);
+
+    /// <summary>Raw SQL as the database owner (e.g. what an owner could do past the audit trigger).</summary>
+    protected async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 }

@@ -34,7 +34,7 @@ public static class AuditApi
             .WithSummary("Download the (filtered) audit log as CSV (?format=csv) or JSON");
 
         audit.MapGet("/verify", async (AuditLog log, CancellationToken ct) => Results.Ok(await log.VerifyChainAsync(ct)))
-            .WithSummary("Walk the hash chain; names the first broken row if any");
+            .WithSummary("Walk the hash chain (and, with Audit:SealKey set, each row's seal); names the first broken row if any");
         return app;
     }
 }

@@ -23,7 +23,7 @@ public static class PortalHosting
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
 
-        builder.Services.AddMeshworkStore(connectionString);
+        builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
         builder.AddPortalIdentity(portal, connectionString);
         builder.Services.AddHostedService<DatabaseStartup>();
 

@@ -29,5 +29,11 @@ public sealed record AuditEntry
     public required string PreviousHash { get; init; }
     public required string Hash { get; init; }
 
+    /// <summary>
+    /// HMAC of <see cref="Hash"/> under the audit seal key (<see cref="AuditSealer"/>); null when the
+    /// row was written without a key. Not part of the hash: it anchors the hash from outside.
+    /// </summary>
+    public string? Seal { get; init; }
+
     public ResourceKey Key => new(Kind, Namespace, Name);
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Meshwork.Store;
 
 /// <summary>Read side of the audit log: queries for people, and verification of the hash chain.</summary>
-public sealed class AuditLog(MeshworkDbContext db)
+public sealed class AuditLog(MeshworkDbContext db, AuditSealer? sealer = null)
 {
     /// <summary>Entries matching every given filter, newest first, paged by Skip/Take.</summary>
     public async Task<IReadOnlyList<AuditEntry>> QueryAsync(AuditQuery query, CancellationToken ct = default)
@@ -48,6 +48,9 @@ public sealed class AuditLog(MeshworkDbContext db)
         var expectedSequence = 1L;
         var previousHash = AuditHash.Genesis;
         var checkedCount = 0L;
+        var seals = sealer is { IsEnabled: true } ? sealer : null;
+        var unsealed = 0L;
+        var sealingBegan = false;
         await foreach (var entry in db.AuditLog.AsNoTracking().OrderBy(a => a.Sequence).AsAsyncEnumerable().WithCancellation(ct))
         {
             if (entry.Sequence != expectedSequence)
@@ -62,6 +65,19 @@ public sealed class AuditLog(MeshworkDbContext db)
             if (anchor is not null && entry.Sequence == anchor.Sequence && entry.Hash != anchor.Hash)
                 return ChainVerification.Broken(checkedCount, entry.Sequence,
                     "the row's hash differs from the recorded head: the log was rewritten from here on");
+            if (seals is not null)
+            {
+                if (entry.Seal is null && sealingBegan)
+                    return ChainVerification.Broken(checkedCount, entry.Sequence,
+                        "the row carries no seal though earlier rows do: it was written or rewritten without the audit seal key") with { SealsChecked = true };
+                if (entry.Seal is null)
+                    unsealed++;
+                else if (!seals.IsSealedCorrectly(entry))
+                    return ChainVerification.Broken(checkedCount, entry.Sequence,
+                        "the row's seal does not match its hash: it was rewritten by someone without the audit seal key") with { SealsChecked = true };
+                else
+                    sealingBegan = true;
+            }
             previousHash = entry.Hash;
             expectedSequence++;
             checkedCount++;
@@ -69,7 +85,7 @@ public sealed class AuditLog(MeshworkDbContext db)
         if (anchor is not null && anchor.Sequence >= expectedSequence)
             return ChainVerification.Broken(checkedCount, expectedSequence,
                 $"the log ends before the recorded head (sequence {anchor.Sequence}): rows were removed from the end");
-        return ChainVerification.Intact(checkedCount);
+        return ChainVerification.Intact(checkedCount) with { SealsChecked = seals is not null, UnsealedEntries = unsealed };
     }
 
     private IQueryable<AuditEntry> Filter(AuditQuery query)

@@ -15,7 +15,7 @@ namespace Meshwork.Store;
 /// is issued inside the transaction, so PostgreSQL delivers it exactly when (and only if) the
 /// change commits.
 /// </summary>
-public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
+public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, AuditSealer? sealer = null)
 {
     /// <summary>
     /// pg_advisory_xact_lock key ("mesh"). Every write holds it until commit, which serializes
@@ -291,6 +291,8 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time)
                 PreviousHash = previousHash, Hash = "",
             };
             entry = entry with { Hash = AuditHash.Compute(entry) };
+            if (sealer is { IsEnabled: true })
+                entry = entry with { Seal = sealer.Seal(entry) };
             previousHash = entry.Hash;
             db.AuditLog.Add(entry);
             stored.Add(new StoredResource(change.After, now, actor.Name));

@@ -83,6 +83,12 @@ namespace Meshwork.Store.Migrations
                         .HasColumnName("previous_hash")
                         .IsFixedLength();
 
+                    b.Property<string>("Seal")
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .HasColumnName("seal")
+                        .IsFixedLength();
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -77,5 +77,7 @@ public sealed class AuditPageTests(PortalFactory portal) : IClassFixture<PortalF
         page.Find("button[data-testid=verify-chain]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("Chain intact", page.Find("[data-testid=chain-status]").TextContent), TimeSpan.FromSeconds(10));
+        // This portal has no audit seal key: the page says the log is not sealed rather than implying it is.
+        Assert.Contains("Not sealed: no audit seal key is configured", page.Find("[data-testid=seal-status]").TextContent);
     }
 }
