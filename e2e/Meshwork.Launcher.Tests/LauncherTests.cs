@@ -127,7 +127,7 @@ public sealed class LauncherTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The last warnings and errors of the sidecars and control planes, each with the indented lines
+    /// The last warnings and errors of the sidecars, control planes and traffic generator, each with the indented lines
     /// under it (the console logger puts the message and the exception there): their logs vanish with
     /// the test's state folder.
     /// </summary>
@@ -139,7 +139,8 @@ public sealed class LauncherTests : IAsyncLifetime
         foreach (var file in Directory.GetFiles(logs, "*.log"))
         {
             var name = Path.GetFileName(file);
-            if (!name.StartsWith("sidecar-", StringComparison.Ordinal) && !name.StartsWith("control-plane", StringComparison.Ordinal)) continue;
+            if (!name.StartsWith("sidecar-", StringComparison.Ordinal) && !name.StartsWith("control-plane", StringComparison.Ordinal)
+                && name != "demo-traffic.log") continue;
             var lines = File.ReadAllLines(file);
             var entries = new List<string>();
             for (var i = 0; i < lines.Length; i++)
@@ -152,7 +153,9 @@ public sealed class LauncherTests : IAsyncLifetime
         }
         return string.Join("\n", found);
 
+        // The traffic generator writes "failed #N ..." for each request that failed, with why.
         static bool IsProblem(string line) =>
+            line.StartsWith("failed #", StringComparison.Ordinal) ||
             line.StartsWith("warn:", StringComparison.Ordinal) || line.StartsWith("fail:", StringComparison.Ordinal) ||
             line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal);
     }

@@ -10,7 +10,8 @@ namespace Meshwork.DemoApps.Traffic;
 /// </summary>
 public static class TrafficGenerator
 {
-    private const int WarmupRequestsPerTarget = 3;
+    private static readonly TimeSpan WarmupPerTarget = TimeSpan.FromSeconds(3);
+    private const int MinimumWarmupRequests = 3;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -63,12 +64,14 @@ public static class TrafficGenerator
             }
         }
 
-        // Warm-up, as load generators such as fortio do: a few requests per target one at a time,
-        // so connections and code paths along the route are set up before the open loop's first burst
-        // (a burst that meets them cold on a busy machine outlasts per-try timeouts all at once).
+        // Warm-up, as load generators such as fortio do: requests one at a time for a while per target,
+        // so connections and code paths along every route (each version of a canary split, even a 10%
+        // one) are set up before the open loop's first burst. A burst that meets them cold on a busy
+        // machine outlasts per-try timeouts all at once; one request at a time is retried within budget.
         foreach (var target in targets)
         {
-            for (var i = 0; i < WarmupRequestsPerTarget && !stop.IsCancellationRequested; i++, sent++)
+            var warmUntil = clock.Elapsed + WarmupPerTarget;
+            for (var i = 0; (i < MinimumWarmupRequests || clock.Elapsed < warmUntil) && !stop.IsCancellationRequested; i++, sent++)
                 await SendAsync(target);
         }
 

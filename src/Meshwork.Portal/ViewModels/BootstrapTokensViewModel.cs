@@ -44,17 +44,19 @@ public sealed class BootstrapTokensViewModel(IServiceScopeFactory scopes, Curren
             return UserActionResult.Failed("Only admins issue bootstrap tokens.");
         await using var scope = scopes.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<BootstrapTokenService>();
+        IssuedBootstrapToken issued;
         try
         {
-            var issued = await tokens.IssueAsync(form.Name.Trim(), form.Service.Trim(), form.Namespace.Trim(),
+            issued = await tokens.IssueAsync(form.Name.Trim(), form.Service.Trim(), form.Namespace.Trim(),
                 form.ValidForMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, (await user.ActorAsync()).Name, form.Wildcard);
-            Issued = (issued, ProxyJoinCommand.For(issued, portal.Value.ControlPlane));
         }
         catch (BootstrapTokenRequestException ex)
         {
             return UserActionResult.Failed([.. ex.Errors.Select(e => $"{e.Field}: {e.Message}.")]);
         }
+        // The list is reloaded before the secret is shown, so the page never shows a token the table does not list yet.
         await LoadAsync();
+        Issued = (issued, ProxyJoinCommand.For(issued, portal.Value.ControlPlane));
         return UserActionResult.Success;
     }
 

@@ -37,9 +37,11 @@ public sealed class TokensPageTests(PortalFactory portal) : IClassFixture<Portal
         Fill(page, "token-service", "orders");
         page.Find("button[data-testid=issue-token]").Click();
 
-        page.WaitForAssertion(() => Assert.Contains("--ControlPlaneClient:Namespace shop --ControlPlaneClient:Service orders",
-            page.Find("[data-testid=join-command]").TextContent), TimeSpan.FromSeconds(10));
-        Assert.Contains("shop/orders", page.Find("[data-testid=tokens-table]").TextContent);
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("--ControlPlaneClient:Namespace shop --ControlPlaneClient:Service orders", page.Find("[data-testid=join-command]").TextContent);
+            Assert.Contains("shop/orders", page.Find("[data-testid=tokens-table]").TextContent);
+        }, TimeSpan.FromSeconds(10));
         Assert.Empty(page.FindAll("[data-testid=wildcard-chip]"));
         await using (var scope = portal.Services.CreateAsyncScope())
         {
@@ -71,7 +73,10 @@ public sealed class TokensPageTests(PortalFactory portal) : IClassFixture<Portal
 
         page.Find("[data-testid=token-wildcard] input, input[data-testid=token-wildcard]").Change(true);
         page.Find("button[data-testid=issue-token]").Click();
-        page.WaitForAssertion(() => Assert.Contains("(WILDCARD)", page.Find("[data-testid=issued-token]").TextContent), TimeSpan.FromSeconds(10));
-        Assert.NotEmpty(page.FindAll("[data-testid=wildcard-chip]"));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("(WILDCARD)", page.Find("[data-testid=issued-token]").TextContent);
+            Assert.NotEmpty(page.FindAll("[data-testid=wildcard-chip]"));
+        }, TimeSpan.FromSeconds(10));
     }
 }
