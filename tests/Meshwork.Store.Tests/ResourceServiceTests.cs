@@ -26,6 +26,25 @@ public sealed class ResourceServiceTests : StoreDatabase
     }
 
     [Fact]
+    public async Task Applied_CarriesTheRevisionItCreated_AndListWithRevisionReadsTheStateAtThatRevision()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        Assert.Equal(0, (await service.ListWithRevisionAsync()).Revision);
+
+        var first = Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(Checkout(), Alice));
+        var second = Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(CheckoutRoute(canaryWeight: 10), Alice));
+
+        Assert.True(first.Revision > 0);
+        Assert.True(second.Revision > first.Revision, "each change gets a later revision");
+        var (resources, revision) = await service.ListWithRevisionAsync();
+        Assert.Equal(second.Revision, revision);
+        Assert.Equal(2, resources.Count);
+        var audit = await new AuditLog(db).QueryAsync(new AuditQuery());
+        Assert.Equal(audit.Max(a => a.Sequence), revision);
+    }
+
+    [Fact]
     public async Task ApplyAsync_CreateWhenResourceExists_ReturnsConflict()
     {
         await using var db = OpenContext();

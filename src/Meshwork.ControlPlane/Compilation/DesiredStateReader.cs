@@ -8,7 +8,7 @@ public sealed class DesiredStateReader(IServiceScopeFactory scopes)
     public async Task<DesiredState> ReadAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var resources = await scope.ServiceProvider.GetRequiredService<ResourceService>().ListAsync(ct: ct);
-        return new DesiredState(resources.Select(r => r.Resource).ToList());
+        var (resources, revision) = await scope.ServiceProvider.GetRequiredService<ResourceService>().ListWithRevisionAsync(ct);
+        return new DesiredState(resources.Select(r => r.Resource).ToList(), revision);
     }
 }

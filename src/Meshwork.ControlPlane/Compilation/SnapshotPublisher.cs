@@ -153,23 +153,34 @@ public sealed class SnapshotPublisher : BackgroundService
         var targets = all
             ? connections.All().ToList()
             : dirty.Distinct().Select(connections.Get).OfType<ProxyConnection>().ToList();
+        var desired = Desired;
+        if (reload)
+        {
+            // The difference proved the proxies left out of this round unaffected: they run this revision as they are.
+            var compiled = targets.Select(t => t.ProxyId).ToHashSet();
+            foreach (var untouched in connections.All().Where(c => !compiled.Contains(c.ProxyId)))
+                fleet.Upsert(untouched.ProxyId, status => status.DesiredRevision = Math.Max(status.DesiredRevision, desired.Revision));
+        }
         if (targets.Count == 0) return;
 
         var stopwatch = Stopwatch.StartNew();
-        var desired = Desired;
         var instances = registry.Instances();
         var pushed = 0;
         Parallel.ForEach(targets, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
             connection =>
             {
-                if (Publish(connection, desired, instances)) Interlocked.Increment(ref pushed);
+                if (Publish(connection, desired, instances, desiredChanged: reload)) Interlocked.Increment(ref pushed);
             });
 
         logger.LogDebug("Compiled {Count} proxies in {Elapsed} ms, pushed {Pushed} ({Reason})", targets.Count, stopwatch.ElapsedMilliseconds, pushed, reason);
     }
 
-    /// <summary>Compiles one proxy; true when its snapshot changed and was queued.</summary>
-    private bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances)
+    /// <summary>
+    /// Compiles one proxy; true when its snapshot changed and was queued. Its status records the
+    /// revision it was compiled against and, when <paramref name="desiredChanged"/> changed its
+    /// snapshot, that revision as the one that changed it (how the portal counts who must ACK a change).
+    /// </summary>
+    private bool Publish(ProxyConnection connection, DesiredState desired, IReadOnlyList<Instance> instances, bool desiredChanged)
     {
         lock (connection.CompileGate)
         {
@@ -202,7 +213,11 @@ public sealed class SnapshotPublisher : BackgroundService
                 .Where(c => c.Name != SnapshotCompiler.LocalAppCluster && c.Service.Length > 0)
                 .Select(c => new ServiceRef(c.Service, c.Namespace))
                 .ToHashSet();
-            if (snapshot.Hash == connection.LastSentHash) return false;
+            if (snapshot.Hash == connection.LastSentHash)
+            {
+                fleet.Upsert(connection.ProxyId, status => status.DesiredRevision = Math.Max(status.DesiredRevision, desired.Revision));
+                return false;
+            }
 
             var version = Interlocked.Increment(ref generation);
             var content = SnapshotWire.Encode(snapshot with { Version = version });
@@ -210,6 +225,8 @@ public sealed class SnapshotPublisher : BackgroundService
             fleet.Upsert(connection.ProxyId, status =>
             {
                 status.SentVersion = version;
+                status.DesiredRevision = Math.Max(status.DesiredRevision, desired.Revision);
+                if (desiredChanged) status.ChangedRevision = Math.Max(status.ChangedRevision, desired.Revision);
                 status.CertificateNotAfterUnixMs = certificate.NotAfter.ToUnixTimeMilliseconds();
                 status.SpiffeId = spiffeId;
             });

@@ -15,6 +15,7 @@ public static class ViewModelRegistration
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();
         services.AddTransient<AccessSimulatorViewModel>();
+        services.AddTransient<CanarySplitViewModel>();
         return services;
     }
 }

@@ -14,7 +14,11 @@ public abstract record ChangeResult
     }
 
     /// <summary>Committed. <paramref name="Resources"/> carry their new versions (a deleted one its tombstone version).</summary>
-    public sealed record Applied(IReadOnlyList<StoredResource> Resources, IReadOnlyList<ValidationIssue> Warnings) : ChangeResult;
+    public sealed record Applied(IReadOnlyList<StoredResource> Resources, IReadOnlyList<ValidationIssue> Warnings) : ChangeResult
+    {
+        /// <summary>The desired-state revision this change created: the audit sequence of its last entry (0 when it wrote nothing).</summary>
+        public long Revision { get; init; }
+    }
 
     /// <summary>Rejected by the validator; nothing was written. Paths are prefixed "[i]." for batches.</summary>
     public sealed record Invalid(ValidationResult Validation) : ChangeResult;

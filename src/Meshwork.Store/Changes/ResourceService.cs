@@ -44,6 +44,19 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
             .ToList();
     }
 
+    /// <summary>
+    /// Every stored resource and the revision they make up (the audit sequence of the latest change,
+    /// 0 for an empty store), read in one snapshot so the revision is exactly the state returned.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredResource> Resources, long Revision)> ListWithRevisionAsync(CancellationToken ct = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var revision = await db.AuditLog.AsNoTracking().MaxAsync(a => (long?)a.Sequence, ct) ?? 0;
+        var resources = await ListAsync(ct: ct);
+        await transaction.CommitAsync(ct);
+        return (resources, revision);
+    }
+
     public async Task<IReadOnlyList<ResourceRevision>> ListRevisionsAsync(ResourceKey key, CancellationToken ct = default)
     {
         var rows = await db.ResourceRevisions.AsNoTracking()
@@ -304,7 +317,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
             var payload = ChangeNotification.Format(change.Key, change.After.Metadata.Version);
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({MeshworkDbContext.ChangesChannel}, {payload})", ct);
         }
-        return new ChangeResult.Applied(stored, plan.Warnings);
+        return new ChangeResult.Applied(stored, plan.Warnings) { Revision = sequence };
     }
 
     /// <summary>

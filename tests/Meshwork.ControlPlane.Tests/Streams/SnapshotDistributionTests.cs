@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Meshwork.Model.Resources;
 using Meshwork.Protocol.Snapshots;
+using Meshwork.Store;
 using Xunit.Abstractions;
 
 namespace Meshwork.ControlPlane.Tests.Streams;
@@ -109,9 +110,10 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
     }
 
     [Fact]
-    public async Task AccessPolicyChange_ReachesTheSelectedServiceOnly()
+    public async Task AccessPolicyChange_ReachesTheSelectedServiceOnly_AndStatusTellsAffectedFromUnaffected()
     {
         await fixture.ApplyAsync(ServiceNamed("vault"));
+        await using var status = new StatusWatcher(fixture.ControlPlane);
         await using var vault = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "vault-1", "vault"));
         await using var caller = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "web-policy", "web"));
         await vault.WaitForAsync(s => s.VirtualHosts.Any(v => v.Name == "vault.default"), Timeout);
@@ -119,7 +121,7 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
         await caller.WaitForAsync(s => s.Clusters.Any(c => c.Name == "vault.default|v1" && c.Endpoints.Any(e => e.InstanceId == "vault-1")), Timeout);
         var callerBefore = caller.Received;
 
-        await fixture.ApplyAsync(new Model.Resources.AccessPolicy
+        var applied = (ChangeResult.Applied)await fixture.ApplyAsync(new Model.Resources.AccessPolicy
         {
             Metadata = new ResourceMetadata { Name = "vault-deny-delete" },
             Service = "vault",
@@ -131,5 +133,14 @@ public sealed class SnapshotDistributionTests(ControlPlaneFixture fixture, ITest
         Assert.Equal("Deny", updated.Inbound.Policies.Single(p => p.Name == "vault-deny-delete").Action);
         await Task.Delay(500);
         Assert.Equal(callerBefore, caller.Received);
+
+        // How the portal follows a change: both proxies were compiled against its revision, only vault-1's
+        // snapshot changed with it, and vault-1's ACK of that push is what confirms it.
+        Assert.True(applied.Revision > 0);
+        await status.WaitUntilAsync(s => s.Proxy("vault-1")?.ChangedRevision >= applied.Revision
+            && s.Proxy("vault-1")!.AckedVersion >= updated.Version, Timeout, "vault-1 changed by and ACKed the revision");
+        await status.WaitUntilAsync(s => s.Proxy("web-policy")?.DesiredRevision >= applied.Revision, Timeout, "caller compiled against the revision");
+        Assert.True(status.Proxy("vault-1")!.DesiredRevision >= applied.Revision);
+        Assert.True(status.Proxy("web-policy")!.ChangedRevision < applied.Revision, "the caller's snapshot did not change");
     }
 }

@@ -22,17 +22,8 @@ public abstract class PortalComponentTest : BunitContext
         // The product's own registrations of the store and identity services, on the test portal's database.
         Services.AddMeshworkStore(portal.ConnectionString);
         Services.AddPortalIdentityCore(portal.ConnectionString);
-        Services.AddScoped<CurrentUser>();
-        Services.AddScoped<ServicesViewModel>();
-        Services.AddTransient<ResourceListViewModel>();
-        Services.AddScoped<AuditViewModel>();
-        Services.AddScoped<UsersViewModel>();
-        Services.AddScoped<BootstrapTokensViewModel>();
-        Services.AddScoped<SettingsViewModel>();
-        Services.AddScoped<ThemeState>();
+        Services.AddPortalViewModels();
         Services.AddSingleton(new Meshwork.Portal.Live.MeshStatusState(null)); // not configured unless a test registers its own
-        Services.AddTransient<YamlEditorViewModel>();
-        Services.AddTransient<AccessSimulatorViewModel>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Meshwork.Testing.Processes;
-
-namespace Meshwork.ControlPlane.Tests.Infrastructure;
+namespace Meshwork.Testing.Processes;
 
 /// <summary>A real Meshwork proxy process configured only by the control plane (no snapshot file).</summary>
 public sealed class MeshProxy : IAsyncDisposable
@@ -29,10 +27,7 @@ public sealed class MeshProxy : IAsyncDisposable
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 
-    public static Task<MeshProxy> StartAsync(ControlPlaneProcess controlPlane, string token, string id, string service, string version, string? appAddress) =>
-        StartAsync([controlPlane.Address], controlPlane.TrustBundleFile, token, id, service, version, appAddress);
-
-    /// <summary>A proxy given several control plane replicas (ControlPlaneClient:Address as a list) sharing one mesh root.</summary>
+    /// <summary>A proxy given one or several control plane replicas (ControlPlaneClient:Address as a list) sharing one mesh root.</summary>
     public static async Task<MeshProxy> StartAsync(IReadOnlyList<string> controlPlaneAddresses, string trustBundleFile, string token,
         string id, string service, string version, string? appAddress)
     {
@@ -49,13 +44,7 @@ public sealed class MeshProxy : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>
-    /// (Re)starts the process on the same ports and state directory; waits until a snapshot serves.
-    /// The proxy trusts the control plane's trust bundle unless given another one.
-    /// </summary>
-    public Task StartAsync(ControlPlaneProcess controlPlane, string token, string? appAddress = null, string? trustBundleFile = null) =>
-        StartAsync([controlPlane.Address], trustBundleFile ?? controlPlane.TrustBundleFile, token, appAddress);
-
+    /// <summary>(Re)starts the process on the same ports and state directory; waits until a snapshot serves.</summary>
     public async Task StartAsync(IReadOnlyList<string> controlPlaneAddresses, string trustBundleFile, string token, string? appAddress = null)
     {
         AppAddress = appAddress ?? AppAddress;
