@@ -14,9 +14,6 @@ public sealed class PortalJourneyTests : IAsyncLifetime
     private const string AdminEmail = "admin@meshwork.e2e";
     private const string AdminPassword = "E2e-Admin-Passw0rd!";
 
-    private static readonly string[] ChromiumArgs =
-        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-
     private readonly string screenshots = Environment.GetEnvironmentVariable("MESHWORK_E2E_SCREENSHOTS")
         ?? Path.Combine(Path.GetTempPath(), "meshwork-e2e-screenshots");
 
@@ -36,12 +33,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
         controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
         playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ChromiumArgs,
-        });
+        browser = await Chromium.LaunchAsync(playwright);
         Directory.CreateDirectory(screenshots);
     }
 

@@ -27,12 +27,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
         portal = await MeshworkProcess.StartPortalAsync(await cluster.CreateDatabaseAsync(), AdminEmail, AdminPassword, controlPlaneAddress: null,
             extraSettings: new Dictionary<string, string> { ["Portal__Sessions__RevalidationInterval"] = "00:00:02" });
         playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        browser = await Chromium.LaunchAsync(playwright);
     }
 
     public async Task DisposeAsync()

@@ -54,17 +54,27 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         return ([.. ((HttpRoute)stored!.Resource).Rules[0].BackendRefs.Select(b => b.Weight)], stored);
     }
 
-    private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> Render(BunitContext context, ResourceKey key) =>
+    /// <summary>A component under the providers MudBlazor needs (one set per context).</summary>
+    private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> RenderWithProviders<TComponent>(BunitContext context,
+        params (string Name, object Value)[] parameters) where TComponent : Microsoft.AspNetCore.Components.IComponent =>
         context.Render(b =>
         {
             b.OpenComponent<MudPopoverProvider>(0);
             b.CloseComponent();
             b.OpenComponent<MudSnackbarProvider>(1);
             b.CloseComponent();
-            b.OpenComponent<CanarySplitEditor>(2);
-            b.AddAttribute(3, nameof(CanarySplitEditor.RouteKey), key);
+            b.OpenComponent<TComponent>(2);
+            foreach (var (name, value) in parameters)
+                b.AddAttribute(3, name, value);
             b.CloseComponent();
         });
+
+    private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> Render(BunitContext context, ResourceKey key) =>
+        RenderWithProviders<CanarySplitEditor>(context, (nameof(CanarySplitEditor.RouteKey), key));
+
+    private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> RenderServicePage(BunitContext context, string service) =>
+        RenderWithProviders<Meshwork.Portal.Components.Pages.ServiceDetail>(context,
+            (nameof(Meshwork.Portal.Components.Pages.ServiceDetail.Namespace), "default"), (nameof(Meshwork.Portal.Components.Pages.ServiceDetail.Name), service));
 
     private static string Text(IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> page, string testId) =>
         page.Find($"[data-testid={testId}]").TextContent.Trim();
@@ -162,6 +172,26 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         Assert.Equal(new[] { 40, 50, 10 }, weights);
         // The lock is the user's and survives the reload that follows the release.
         Assert.True(page.Find("[data-testid=slider-0-2]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task ServicePage_ShowsTheSlidersOfTheRoutesSplittingIt_AndSaysSoWhenNoneDoes()
+    {
+        await SeedRouteAsync("split-service", ("v1", 75), ("v2", 25));
+        await using (var scope = portal.Services.CreateAsyncScope())
+            Assert.IsType<ChangeResult.Applied>(await scope.ServiceProvider.GetRequiredService<ResourceService>()
+                .ApplyAsync(Samples.Service("split-none"), new ChangeActor("seed@meshwork.test", ChangeSource.Api)));
+        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+
+        var page = RenderServicePage(context, "split-service");
+        page.WaitForAssertion(() => Assert.Equal("25%", page.Find("[data-testid=route-split-split-service] [data-testid=desired-0-1]").TextContent.Trim()),
+            TimeSpan.FromSeconds(10));
+        Assert.Contains("split-service v1", page.Find("[data-testid=route-split-split-service]").TextContent);
+        Assert.Single(page.FindAll("[data-testid^=route-split-]"));
+
+        await using var other = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        var lonely = RenderServicePage(other, "split-none");
+        lonely.WaitForAssertion(() => Assert.Contains("No route splits this service's traffic", Text(lonely, "no-splits")), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

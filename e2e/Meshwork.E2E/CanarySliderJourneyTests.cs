@@ -1,0 +1,238 @@
+using System.Globalization;
+using Meshwork.Model.Resources;
+using Meshwork.Store;
+using Meshwork.Testing.Postgres;
+using Meshwork.Testing.Processes;
+using Meshwork.Testing.Waiting;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Meshwork.E2E;
+
+/// <summary>
+/// The headline journey over a real mesh: portal and control plane processes on real PostgreSQL, two
+/// versions of a demo service behind their sidecars, and a caller's sidecar. In Chromium an Operator
+/// drags the canary slider with the mouse; the test counts real requests through the caller's sidecar
+/// and checks they follow the split, that the page showed every affected proxy ACK the change and the
+/// observed split follow it, and that "Send all to stable" takes every request back.
+/// </summary>
+public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string AdminEmail = "admin@meshwork.e2e";
+    private const string AdminPassword = "E2e-Admin-Passw0rd!";
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+    private static readonly float WaitMs = (float)Converge.TotalMilliseconds;
+
+    private readonly string screenshots = Environment.GetEnvironmentVariable("MESHWORK_E2E_SCREENSHOTS")
+        ?? Path.Combine(Path.GetTempPath(), "meshwork-e2e-screenshots");
+    private readonly List<IAsyncDisposable> running = [];
+    private MeshworkProcess? portal;
+    private MeshworkProcess? controlPlane;
+    private MeshProxy? caller;
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
+        var grpcPort = MeshworkProcess.FreePort();
+        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
+        running.Add(portal);
+        await SeedAsync(connectionString);
+        controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
+        running.Add(controlPlane);
+
+        var token = await IssueTokenAsync(connectionString);
+        foreach (var version in new[] { "v1", "v2" })
+        {
+            var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");
+            running.Add(backend);
+            running.Add(await MeshProxy.StartAsync([controlPlane.Url], trustBundle, token, $"shop-{version}-1", "shop", version, backend.Address));
+        }
+        caller = await MeshProxy.StartAsync([controlPlane.Url], trustBundle, token, "web-1", "web", "v1", appAddress: null);
+        running.Add(caller);
+
+        playwright = await Playwright.CreateAsync();
+        browser = await Chromium.LaunchAsync(playwright);
+        Directory.CreateDirectory(screenshots);
+    }
+
+    /// <summary>The demo shop as an operator would have set it up: every request to v1, v2 deployed at 0 %.</summary>
+    private static async Task SeedAsync(string connectionString)
+    {
+        await using var db = MigratedDatabase.OpenContext(connectionString);
+        var store = new ResourceService(db, TimeProvider.System);
+        var actor = new ChangeActor("e2e-seed", ChangeSource.Api);
+        Resource[] resources =
+        [
+            new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] },
+            new Service { Metadata = new ResourceMetadata { Name = "shop" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] },
+            new HttpRoute
+            {
+                Metadata = new ResourceMetadata { Name = "shop" },
+                ParentRefs = [new ParentRef { Name = "shop" }],
+                Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
+            },
+        ];
+        foreach (var resource in resources)
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(resource, actor));
+    }
+
+    private static async Task<string> IssueTokenAsync(string connectionString)
+    {
+        await using var db = MigratedDatabase.OpenContext(connectionString);
+        var issued = await new BootstrapTokenService(db, TimeProvider.System)
+            .IssueAsync("e2e-canary", "*", "default", TimeSpan.FromHours(1), "e2e", allowWildcard: true);
+        return issued.Secret;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        for (var i = running.Count - 1; i >= 0; i--) await running[i].DisposeAsync();
+    }
+
+    /// <summary>Which version answered each of <paramref name="count"/> requests to http://shop/ through the caller's sidecar.</summary>
+    private async Task<Dictionary<string, int>> CountVersionsAsync(int count)
+    {
+        using var client = caller!.OutboundClient();
+        var counts = new Dictionary<string, int>();
+        for (var i = 0; i < count; i++)
+        {
+            var servedBy = await ServedByAsync(client);
+            counts[servedBy] = counts.GetValueOrDefault(servedBy) + 1;
+        }
+        return counts;
+    }
+
+    /// <summary>The instance that answered (x-served-by), or what went wrong.</summary>
+    private static async Task<string> ServedByAsync(HttpClient client)
+    {
+        try
+        {
+            using var response = await client.GetAsync("http://shop/");
+            return response.IsSuccessStatusCode && response.Headers.TryGetValues("x-served-by", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return e.GetBaseException().Message;
+        }
+    }
+
+    /// <summary>Requests through the caller until the journey ends, so the page has live traffic to observe.</summary>
+    private async Task BackgroundTrafficAsync(CancellationToken ct)
+    {
+        using var client = caller!.OutboundClient();
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await client.GetAsync("http://shop/", ct);
+                await Task.Delay(20, ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                // Counted requests are asserted separately; this loop only feeds the observed split.
+            }
+        }
+    }
+
+    /// <summary>A cell such as "40%" as 40; null while it says something else ("no traffic").</summary>
+    private static async Task<int?> ReadPercentAsync(ILocator cell) =>
+        int.TryParse((await cell.InnerTextAsync()).Trim().TrimEnd('%'), NumberStyles.Integer, CultureInfo.InvariantCulture, out var percent) ? percent : null;
+
+    private static async Task<int> PercentAsync(ILocator cell) =>
+        await ReadPercentAsync(cell) ?? throw new InvalidOperationException($"{cell} shows no percentage: {await cell.InnerTextAsync()}");
+
+    [Fact]
+    public async Task Operator_DragsTheCanarySlider_RealTrafficFollows_ThenSendsAllToStable()
+    {
+        // Before: the mesh serves everything from v1 (also waits until both versions are endpoints).
+        await Eventually.HoldsAsync(async () => (await CountVersionsAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", Converge);
+
+        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        using var traffic = new CancellationTokenSource();
+        var background = BackgroundTrafficAsync(traffic.Token);
+        try
+        {
+            // From the service list to the service's page, where the routes splitting its traffic have their sliders.
+            await page.GotoAsync(portal!.Url + "/services");
+            await page.FillAsync("#email", AdminEmail);
+            await page.FillAsync("#password", AdminPassword);
+            await page.ClickAsync("button[type=submit]");
+            await page.Locator("[data-interactive=true]").WaitForAsync();
+            await page.ClickAsync("[data-testid=open-service-shop]");
+            var split = page.Locator("[data-testid=route-split-shop]");
+            await Assertions.Expect(split.Locator("[data-testid=desired-0-1]")).ToHaveTextAsync("0%");
+            await Assertions.Expect(split.Locator("[data-testid=observed-0-0]")).ToHaveTextAsync("100%", new() { Timeout = WaitMs });
+
+            // Drag the v2 thumb from 0 % to the middle of the track with the mouse, and let go.
+            var slider = split.Locator("[data-testid=slider-0-1]");
+            var box = (await slider.BoundingBoxAsync())!;
+            var y = box.Y + box.Height / 2;
+            await page.Mouse.MoveAsync(box.X + 8, y);
+            await page.Mouse.DownAsync();
+            await page.Mouse.MoveAsync(box.X + box.Width / 2, y, new MouseMoveOptions { Steps = 12 });
+            var duringDrag = await PercentAsync(split.Locator("[data-testid=desired-0-1]"));
+            await page.Mouse.UpAsync();
+
+            await Assertions.Expect(split.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied shop v1");
+            var canary = await PercentAsync(split.Locator("[data-testid=desired-0-1]"));
+            output.WriteLine($"slider released at v2 {canary}% (showed {duringDrag}% while dragging)");
+            Assert.InRange(canary, 30, 70);
+            Assert.Equal(100 - canary, await PercentAsync(split.Locator("[data-testid=desired-0-0]")));
+            // The page follows the change to every affected proxy's ACK before anyone counts traffic.
+            await Assertions.Expect(split.Locator("[data-testid=sync-progress]")).ToHaveAttributeAsync("data-complete", "true", new() { Timeout = WaitMs });
+            await Assertions.Expect(split.Locator("[data-testid=sync-progress]")).ToContainTextAsync("affected prox");
+            await ScreenshotAsync(page, "canary-01-released");
+
+            // Real requests follow the split: 400 requests, v2's share within 4 standard deviations (at most 10 points).
+            var counts = await CountVersionsAsync(400);
+            output.WriteLine("after release: " + string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}")));
+            Assert.Equal(400, counts.GetValueOrDefault("shop-v1-a") + counts.GetValueOrDefault("shop-v2-a"));
+            Assert.InRange(counts.GetValueOrDefault("shop-v2-a") / 400.0, canary / 100.0 - 0.1, canary / 100.0 + 0.1);
+
+            // The observed split on the page follows within its 10 s window.
+            await Eventually.HoldsAsync(async () => await ReadPercentAsync(split.Locator("[data-testid=observed-0-1]")) is { } observed && Math.Abs(observed - canary) <= 15,
+                "observed v2 share near the desired one", Converge);
+            await ScreenshotAsync(page, "canary-02-observed");
+
+            // Rollback in one click, from the route's own page: every request back on v1 once the proxies ACKed.
+            await split.GetByRole(AriaRole.Link, new() { Name = "HttpRoute default/shop" }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/traffic/routes/default/shop$"));
+            await Assertions.Expect(page.Locator("[data-testid=desired-0-1]")).ToHaveTextAsync($"{canary}%");
+            await page.ClickAsync("[data-testid=send-all-to-stable-0]");
+            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied shop v1 100% / shop v2 0%");
+            await Assertions.Expect(page.Locator("[data-testid=sync-progress]")).ToHaveAttributeAsync("data-complete", "true", new() { Timeout = WaitMs });
+            var after = await CountVersionsAsync(100);
+            Assert.Equal(100, after.GetValueOrDefault("shop-v1-a"));
+
+            // Both releases are audited changes by the person, from the portal.
+            await page.ClickAsync("a.mud-nav-link:has-text('Audit')");
+            var entries = page.Locator("[data-testid=audit-table] tbody tr", new PageLocatorOptions { HasText = "HttpRoute/default/shop" }).Filter(new() { HasText = AdminEmail });
+            await Assertions.Expect(entries).ToHaveCountAsync(2);
+            Assert.True(consoleErrors.Count == 0, "browser console errors: " + string.Join(" | ", consoleErrors));
+        }
+        catch (Exception e)
+        {
+            await ScreenshotAsync(page, "canary-failure");
+            throw new InvalidOperationException(
+                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "canary-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}\n"
+                + $"caller sidecar: {caller!.Output}", e);
+        }
+        finally
+        {
+            await traffic.CancelAsync();
+            await background;
+        }
+    }
+
+    private async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, name + ".png"), FullPage = true });
+}
