@@ -236,6 +236,8 @@ for name, where in sorted(env_names.items()):
         if len(parts) != 2 or f'GetConnectionString("{parts[1]}")' not in all_src:
             bad(f"{name} ({where}): no GetConnectionString(\"{parts[-1]}\") in src/")
         continue
+    if len(parts) >= 2 and parts[0] not in options and f'"{":".join(parts)}"' in all_src:
+        continue  # a setting read by its full name (configuration["Audit:SealKey"], AuditSealer.KeySetting)
     if len(parts) < 2 or parts[0] not in options:
         bad(f"{name} ({where}) is not a known configuration key"); continue
     text = read(options[parts[0]])

@@ -13,6 +13,8 @@ using Meshwork.Testing.Postgres;
 // Convergence benchmark: N simulated proxies against one or more real control plane processes (replicas over one database).
 //   --proxies N   --changes K   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
 //   --replicas R  (default 1; R > 1 spreads the proxies over the replicas and measures the failover of a killed one)
+//   --canary      (bench/canary.sh) K slider releases on a weighted split instead, timed from the store call to every ACK;
+//                 with --real-proxies on the demo mesh's three real sidecar processes instead of N simulated proxies
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
@@ -21,6 +23,9 @@ var changes = Option("changes", proxies >= 5000 ? 3 : 5);
 var reportInterval = TimeSpan.FromMilliseconds(Option("report-interval-ms", 1000));
 var streamsPerConnection = Option("streams-per-connection", 50);
 var replicas = Option("replicas", 1);
+var canary = options.ContainsKey("canary");
+var realProxies = options.ContainsKey("real-proxies");
+if (realProxies) proxies = 0;
 var inv = CultureInfo.InvariantCulture;
 void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
 
@@ -38,7 +43,8 @@ HttpRoute Route(string version) => new()
 };
 for (var s = 0; s < 10; s++)
     await ApplyAsync(new Service { Metadata = new ResourceMetadata { Name = $"svc-{s}" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] });
-await ApplyAsync(Route("v1"));
+await ApplyAsync(canary ? CanaryReleases.Split(0) : Route("v1"));
+var initialMarker = canary ? CanaryReleases.MarkerOf(0) : "svc-0.default|v1";
 
 // --- control plane replicas: one after another, so the first creates the root CA and the others load it.
 var cps = ControlPlaneHost.Replicas(connectionString, replicas);
@@ -68,7 +74,7 @@ var fleet = Enumerable.Range(0, proxies).Select(i =>
         InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
         Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
     };
-    return new SimProxy(addresses, channels.Select(c => c[i / streamsPerConnection]).ToArray(), hello, Marker);
+    return new SimProxy(addresses, channels.Select(c => c[i / streamsPerConnection]).ToArray(), hello, canary ? CanaryReleases.Marker : Marker);
 }).ToArray();
 using var stop = new CancellationTokenSource();
 var connectWatch = Stopwatch.StartNew();
@@ -85,7 +91,7 @@ async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
     return condition();
 }
 
-if (!await WaitAsync(() => fleet.All(p => p.LastMarker == "svc-0.default|v1"), TimeSpan.FromMinutes(5)))
+if (!await WaitAsync(() => fleet.All(p => p.LastMarker == initialMarker), TimeSpan.FromMinutes(5)))
     throw new TimeoutException($"only {fleet.Count(p => p.LastMarker is not null)} of {proxies} proxies got a snapshot");
 var connectSeconds = connectWatch.Elapsed.TotalSeconds;
 var connectCpu = Cpu() - baselineCpu;
@@ -94,6 +100,21 @@ await Task.Delay(3000);
 var rss = Rss();
 var rssPerProxy = (rss - baselineRss) / (double)proxies;
 Log($"control plane RSS {rss} kB ({rssPerProxy:0.0} kB per proxy)");
+
+// --- canary (bench/canary.sh): slider releases, timed from the store call to every affected proxy's ACK; nothing else.
+if (canary)
+{
+    var released = realProxies
+        ? await CanaryReleases.TimeRealAsync(cps[0], secret, ApplyAsync, changes, Log)
+        : await CanaryReleases.TimeSimulatedAsync(fleet, ApplyAsync, changes, Log);
+    await stop.CancelAsync();
+    await Task.WhenAll(tasks);
+    foreach (var replica in cps)
+        await replica.KillAsync();
+    Console.WriteLine(string.Create(inv,
+        $"canary: proxies={(realProxies ? 3 : proxies)} release_to_acked_p50_ms={Percentile(released, 0.5):0} release_to_acked_p99_ms={Percentile(released, 0.99):0}"));
+    return 0;
+}
 
 // --- convergence: commit a route flip, time until every proxy ACKed a snapshot carrying it.
 var latencies = new List<double>();

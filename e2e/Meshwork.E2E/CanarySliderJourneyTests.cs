@@ -14,7 +14,8 @@ namespace Meshwork.E2E;
 /// versions of a demo service behind their sidecars, and a caller's sidecar. In Chromium an Operator
 /// drags the canary slider with the mouse; the test counts real requests through the caller's sidecar
 /// and checks they follow the split, that the page showed every affected proxy ACK the change and the
-/// observed split follow it, and that "Send all to stable" takes every request back.
+/// observed split follow it, that the topology graph draws the split (and follows the rollback without a
+/// reload), and that "Send all to stable" takes every request back.
 /// </summary>
 public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -203,7 +204,19 @@ public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncL
                 "observed v2 share near the desired one", Converge);
             await ScreenshotAsync(page, "canary-02-observed");
 
+            // The topology graph draws the split: both versions inside shop, each edge with its share; a click opens the side panel.
+            await page.ClickAsync("a.mud-nav-link:has-text('Topology')");
+            var graph = page.Locator("[data-testid=topology-graph]");
+            await Assertions.Expect(graph).ToHaveAttributeAsync("data-ready", "true");
+            await Eventually.HoldsAsync(async () => (await EdgeLabelsAsync(page)).Count(l => l.Contains("of split")) == 2, "both split edges drawn with their share", Converge);
+            await Task.Delay(1000); // the first layout settles before a node is clicked by position
+            await ClickNodeAsync(page, "ver:default/shop/v2");
+            await Assertions.Expect(page.Locator("[data-testid=topology-panel-title]")).ToHaveTextAsync("shop v2 (default)");
+            await Assertions.Expect(page.Locator("[data-testid=topology-panel-instance]")).ToContainTextAsync("shop-v2-1");
+            await ScreenshotAsync(page, "canary-03-topology");
+
             // Rollback in one click, from the route's own page: every request back on v1 once the proxies ACKed.
+            await page.GoBackAsync();
             await split.GetByRole(AriaRole.Link, new() { Name = "HttpRoute default/shop" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/traffic/routes/default/shop$"));
             await Assertions.Expect(page.Locator("[data-testid=desired-0-1]")).ToHaveTextAsync($"{canary}%");
@@ -212,6 +225,13 @@ public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncL
             await Assertions.Expect(page.Locator("[data-testid=sync-progress]")).ToHaveAttributeAsync("data-complete", "true", new() { Timeout = WaitMs });
             var after = await CountVersionsAsync(100);
             Assert.Equal(100, after.GetValueOrDefault("shop-v1-a"));
+
+            // Without a reload the graph follows: once v2's traffic left the 10 s window, v1's edge carries the whole split.
+            await page.ClickAsync("a.mud-nav-link:has-text('Topology')");
+            await Assertions.Expect(graph).ToHaveAttributeAsync("data-ready", "true");
+            await Eventually.HoldsAsync(async () =>
+                (await EdgeLabelsAsync(page)).FirstOrDefault(l => l.StartsWith("edge:default/web/v1->default/shop/v1|", StringComparison.Ordinal)) is { } v1
+                && (!v1.Contains("of split") || v1.Contains("100% of split")), "v1's edge carries every request", Converge);
 
             // Both releases are audited changes by the person, from the portal.
             await page.ClickAsync("a.mud-nav-link:has-text('Audit')");
@@ -231,6 +251,18 @@ public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncL
             await traffic.CancelAsync();
             await background;
         }
+    }
+
+    /// <summary>"id|label" of every edge the graph draws, read from the Cytoscape instance the page's script keeps.</summary>
+    private static async Task<string[]> EdgeLabelsAsync(IPage page) =>
+        await page.EvaluateAsync<string[]>("() => document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.edges().map(e => e.id() + '|' + e.data('label')) ?? []");
+
+    /// <summary>Clicks a graph node with the mouse where Cytoscape drew it.</summary>
+    private static async Task ClickNodeAsync(IPage page, string id)
+    {
+        var at = await page.EvaluateAsync<double[]>(
+            "id => { const g = document.querySelector('[data-testid=topology-graph]'); const p = g.meshworkGraph.cy.getElementById(id).renderedPosition(); const r = g.getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }", id);
+        await page.Mouse.ClickAsync((float)at[0], (float)at[1]);
     }
 
     private async Task ScreenshotAsync(IPage page, string name) =>

@@ -15,26 +15,22 @@ public sealed class ProxyJoinStore(IServiceScopeFactory scopes, TimeProvider tim
 {
     public static string KeyHash(PublicKey key) => Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
 
+    /// <summary>
+    /// Records (or moves) the key's join in one statement: replicas admitting the same key at once, or a
+    /// proxy that rejoins with a new token, leave one row naming the latest token and never a failed insert.
+    /// </summary>
     public async Task RecordAsync(PublicKey key, Guid tokenId, string ns, string service, string proxyId, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MeshworkDbContext>();
         var keyHash = KeyHash(key);
-        var join = await db.ProxyJoins.FirstOrDefaultAsync(j => j.KeyHash == keyHash, ct);
-        if (join is null)
-        {
-            join = new ProxyJoin { KeyHash = keyHash, Namespace = ns, Service = service, ProxyId = proxyId };
-            db.ProxyJoins.Add(join);
-        }
-        (join.TokenId, join.Namespace, join.Service, join.ProxyId, join.JoinedAt) = (tokenId, ns, service, proxyId, time.GetUtcNow());
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
-        {
-            // Two replicas recorded the same key at once: the other row names a token this key joined with too.
-        }
+        var joinedAt = time.GetUtcNow();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO proxy_joins (key_hash, token_id, namespace, service, proxy_id, joined_at)
+            VALUES ({keyHash}, {tokenId}, {ns}, {service}, {proxyId}, {joinedAt})
+            ON CONFLICT (key_hash) DO UPDATE SET token_id = excluded.token_id, namespace = excluded.namespace,
+                service = excluded.service, proxy_id = excluded.proxy_id, joined_at = excluded.joined_at
+            """, ct);
     }
 
     /// <summary>The join of this key and the state of its token; null when the key never joined with a token.</summary>

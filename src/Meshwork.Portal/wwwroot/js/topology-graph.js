@@ -1,0 +1,121 @@
+// The topology graph (Components/Shared/TopologyGraph.razor): Cytoscape.js with the fCoSE layout, both
+// restored from npm by the build into lib/. The portal sends the whole element set (at most once a second);
+// only what changed is touched, and the layout runs again only when nodes or edges come or go, starting
+// from the current positions, so the picture stays put while the numbers move.
+
+const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js'];
+let loaded;
+
+function loadScript(src) {
+    return new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = src;
+        script.onload = resolve;
+        script.onerror = () => reject(new Error(`could not load ${src}`));
+        document.head.appendChild(script);
+    });
+}
+
+// In order: each UMD build finds the one before it as a global (cytoscape-fcose needs coseBase needs layoutBase).
+function loadLibraries() {
+    loaded ??= libraries.reduce((previous, src) => previous.then(() => loadScript(src)), Promise.resolve())
+        .then(() => window.cytoscape.use(window.cytoscapeFcose));
+    return loaded;
+}
+
+const colors = { healthy: '#2e7d32', degraded: '#ef6c00', failing: '#c62828', idle: '#9e9e9e' };
+
+const style = [
+    { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#37474f' } },
+    {
+        selector: 'node.service',
+        style: { shape: 'round-rectangle', 'background-color': '#eceff1', 'border-color': '#90a4ae', 'border-width': 1, 'text-valign': 'top', 'font-weight': 'bold', padding: 12 },
+    },
+    { selector: 'node.version', style: { width: 26, height: 26, 'background-color': colors.idle } },
+    { selector: 'node.version.healthy', style: { 'background-color': colors.healthy } },
+    { selector: 'node.version.degraded', style: { 'background-color': colors.degraded } },
+    { selector: 'node.version.failing', style: { 'background-color': colors.failing } },
+    { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1e88e5' } },
+    {
+        selector: 'edge',
+        style: {
+            label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', 'text-background-color': '#ffffff', 'text-background-opacity': 0.8,
+            'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle,
+        },
+    },
+    { selector: 'edge.healthy', style: { 'line-color': colors.healthy, 'target-arrow-color': colors.healthy, 'line-style': 'dashed', 'line-dash-pattern': [8, 4] } },
+    { selector: 'edge.degraded', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded, 'line-style': 'dashed', 'line-dash-pattern': [8, 4] } },
+    { selector: 'edge.failing', style: { 'line-color': colors.failing, 'target-arrow-color': colors.failing, 'line-style': 'dashed', 'line-dash-pattern': [8, 4], width: 3 } },
+    { selector: 'edge.split', style: { 'font-weight': 'bold' } },
+    { selector: '.dimmed', style: { opacity: 0.2 } },
+];
+
+// Cytoscape refuses to change these through data(): they are part of an element's identity here.
+const identity = new Set(['id', 'source', 'target', 'parent']);
+
+function layout(cy, first) {
+    cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 }).run();
+}
+
+export async function create(container, dotnet) {
+    await loadLibraries();
+    const cy = window.cytoscape({ container, style, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
+    cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
+    cy.on('tap', event => { if (event.target === cy) dotnet.invokeMethodAsync('Select', null); });
+    // Traffic moves: the dashes of edges carrying requests march toward the callee.
+    let offset = 0;
+    const march = setInterval(() => {
+        offset = (offset + 2) % 120;
+        cy.edges('.healthy, .degraded, .failing').style('line-dash-offset', -offset);
+    }, 100);
+    container.meshworkGraph = { cy, march, laidOut: false, updates: 0 };
+    container.dataset.ready = 'true';
+}
+
+export function update(container, elements) {
+    const graph = container.meshworkGraph;
+    if (!graph) return;
+    const { cy } = graph;
+    const wanted = new Set(elements.map(e => e.data.id));
+    let structural = false;
+    cy.batch(() => {
+        cy.elements().forEach(element => {
+            if (!wanted.has(element.id())) {
+                element.remove();
+                structural = true;
+            }
+        });
+        for (const element of elements) {
+            const existing = cy.getElementById(element.data.id);
+            if (existing.nonempty()) {
+                const changed = Object.fromEntries(Object.entries(element.data).filter(([key, value]) => !identity.has(key) && value !== null));
+                existing.data(changed);
+                existing.classes(element.classes);
+            } else {
+                const data = Object.fromEntries(Object.entries(element.data).filter(([, value]) => value !== null));
+                cy.add({ group: element.group, data, classes: element.classes });
+                structural = true;
+            }
+        }
+    });
+    if (structural && cy.nodes().nonempty()) {
+        layout(cy, !graph.laidOut);
+        graph.laidOut = true;
+    }
+    graph.updates += 1;
+    container.dataset.nodes = cy.nodes().length;
+    container.dataset.edges = cy.edges().length;
+    container.dataset.updates = graph.updates;
+}
+
+export function fit(container) {
+    container.meshworkGraph?.cy.fit(undefined, 30);
+}
+
+export function dispose(container) {
+    const graph = container.meshworkGraph;
+    if (!graph) return;
+    clearInterval(graph.march);
+    graph.cy.destroy();
+    delete container.meshworkGraph;
+}

@@ -1,0 +1,78 @@
+using Meshwork.Portal.ViewModels;
+using Meshwork.Protocol.Status;
+
+namespace Meshwork.Portal.Tests.ViewModels;
+
+/// <summary>The topology graph's elements from live status: nodes, edges, health classes, split shares, filters.</summary>
+public sealed class TopologyGraphModelTests
+{
+    private static GoldenSignals Signals(double rps, ulong requests, ulong failures = 0, double p99 = 40) =>
+        new() { Rps = rps, Requests = requests, Failures = failures, SuccessRate = requests == 0 ? 1 : 1 - (double)failures / requests, P99Ms = p99, WindowSeconds = 10 };
+
+    private static EdgeSignals Edge(string from, string to, string toVersion, GoldenSignals signals, string ns = "default") => new()
+    {
+        SourceNamespace = ns, SourceService = from, SourceVersion = "v1",
+        DestinationNamespace = ns, DestinationService = to, DestinationVersion = toVersion, Signals = signals,
+    };
+
+    private static ServiceVersionSignals Version(string service, string version, int instances = 1, string ns = "default") =>
+        new() { Namespace = ns, Service = service, Version = version, Instances = instances, HealthyInstances = instances, Signals = Signals(0, 0) };
+
+    private static readonly EdgeSignals[] CanaryMesh =
+    [
+        Edge("web", "shop", "v1", Signals(9, 90)),
+        Edge("web", "shop", "v2", Signals(1, 10, failures: 2)),
+        Edge("shop", "db", "v1", Signals(10, 100, failures: 20)),
+    ];
+
+    [Fact]
+    public void Build_NestsVersionsInTheirService_AndOrdersParentsVersionsEdges()
+    {
+        var elements = TopologyGraphModel.Build(CanaryMesh, [Version("shop", "v1"), Version("shop", "v2"), Version("db", "v1")], new TopologyFilter());
+
+        var groups = elements.Select(e => (e.Group, Kind: e.Classes.Split(' ')[0])).ToList();
+        var firstVersion = groups.FindIndex(g => g.Kind == "version");
+        var firstEdge = groups.FindIndex(g => g.Group == "edges");
+        Assert.True(groups.Take(firstVersion).All(g => g.Kind == "service") && groups.Skip(firstEdge).All(g => g.Group == "edges"));
+        Assert.Equal(["svc:default/db", "svc:default/shop", "svc:default/web"], elements.Where(e => e.Classes.StartsWith("service")).Select(e => e.Data.Id));
+        var shopV2 = Assert.Single(elements, e => e.Data.Id == "ver:default/shop/v2");
+        Assert.Equal("svc:default/shop", shopV2.Data.Parent);
+        Assert.Equal("v2 · 1/1 up", shopV2.Data.Label);
+        Assert.Equal(3, elements.Count(e => e.Group == "edges"));
+    }
+
+    [Fact]
+    public void Edges_AreClassedByFailedShare_WithKialisThresholds_AndSplitsShowEachVersionsShare()
+    {
+        var edges = TopologyGraphModel.Build(CanaryMesh, [], new TopologyFilter()).Where(e => e.Group == "edges").ToDictionary(e => e.Data.Target!);
+
+        Assert.Equal("healthy split", edges["ver:default/shop/v1"].Classes);
+        Assert.Equal("9 rps · 100% · p99 40 ms · 90% of split", edges["ver:default/shop/v1"].Data.Label);
+        Assert.Equal("failing split", edges["ver:default/shop/v2"].Classes); // 20 % failed
+        Assert.Equal("10% of split", edges["ver:default/shop/v2"].Data.Label.Split(" · ")[^1]);
+        Assert.Equal("failing", edges["ver:default/db/v1"].Classes);
+        Assert.Equal("ver:default/shop/v1", edges["ver:default/db/v1"].Data.Source);
+
+        Assert.Equal(TrafficHealth.Degraded, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 2)));
+        Assert.Equal(TrafficHealth.Healthy, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 1)));
+        Assert.Equal(TrafficHealth.Idle, TopologyGraphModel.HealthOf(Signals(0, 0)));
+    }
+
+    [Fact]
+    public void Filters_NamespaceHideIdleAndSearch()
+    {
+        EdgeSignals[] edges = [.. CanaryMesh, Edge("batch", "queue", "v1", Signals(0, 0), ns: "jobs")];
+
+        var jobs = TopologyGraphModel.Build(edges, [], new TopologyFilter(Namespace: "jobs"));
+        Assert.Equal(["svc:jobs/batch", "svc:jobs/queue"], jobs.Where(e => e.Classes.StartsWith("service")).Select(e => e.Data.Id));
+        Assert.Equal("idle", Assert.Single(jobs, e => e.Group == "edges").Data.Label);
+
+        var busy = TopologyGraphModel.Build(edges, [], new TopologyFilter(HideIdle: true));
+        Assert.DoesNotContain(busy, e => e.Data.Id.Contains("jobs/"));
+
+        var searched = TopologyGraphModel.Build(edges, [], new TopologyFilter(Search: "DB"));
+        Assert.DoesNotContain("dimmed", Assert.Single(searched, e => e.Data.Id == "ver:default/db/v1").Classes);
+        Assert.Contains("dimmed", Assert.Single(searched, e => e.Data.Id == "ver:default/web/v1").Classes);
+        Assert.DoesNotContain("dimmed", Assert.Single(searched, e => e.Data.Target == "ver:default/db/v1").Classes);
+    }
+}
