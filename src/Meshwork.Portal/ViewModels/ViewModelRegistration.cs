@@ -17,6 +17,7 @@ public static class ViewModelRegistration
         services.AddTransient<AccessSimulatorViewModel>();
         services.AddTransient<CanarySplitViewModel>();
         services.AddTransient<ServiceDetailViewModel>();
+        services.AddTransient<AccessMatrixViewModel>();
         return services;
     }
 }

@@ -89,6 +89,9 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
         await using var lost = await MeshProxy.StartAsync(mesh.Addresses, mesh.Replicas[0].TrustBundleFile, mesh.Token, "orders-v1-lost", "orders", "v1", backend.Address);
         await using var status = new StatusWatcher(follower);
         await status.WaitUntilAsync(s => s.Feed.Connected, Generous, "follower's status stream is up");
+        // Its lease must be in the shared registry before the leader dies: a leader killed before it wrote the
+        // row leaves nothing to run out (on a loaded machine that happened, and no InstanceRemoved ever came).
+        await Eventually.HoldsAsync(() => LeaseStoredAsync("orders-v1-lost"), "the lost instance's lease is stored", Generous);
 
         await leader.KillAsync();
         await lost.StopAsync();
@@ -96,9 +99,26 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
         await Eventually.HoldsAsync(async () => (await follower.ReplicaInfoAsync()).Leader, "the follower takes the leader lease", Generous);
         output.WriteLine($"the follower took the lease {stopwatch.ElapsedMilliseconds} ms after the leader was killed");
         await status.WaitUntilAsync(s => s.Events.Any(e => e.Kind == "LeaderElected"), Generous, "LeaderElected event");
-        await status.WaitUntilAsync(s => s.Events.Any(e => e.Kind == "InstanceRemoved" && e.ProxyId == "orders-v1-lost"), Generous,
-            "the new leader removes the lost instance");
+        try
+        {
+            await status.WaitUntilAsync(s => s.Events.Any(e => e.Kind == "InstanceRemoved" && e.ProxyId == "orders-v1-lost"), Generous,
+                "the new leader removes the lost instance");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; lease still stored: {await LeaseStoredAsync("orders-v1-lost")}; events: "
+                + string.Join(", ", status.Events.Select(ev => $"{ev.Kind} {ev.ProxyId}")) + $"\n--- new leader ---\n{follower.Output}", e);
+        }
         output.WriteLine($"the new leader removed the lost instance {stopwatch.ElapsedMilliseconds} ms after the kill");
+    }
+
+    private async Task<bool> LeaseStoredAsync(string proxyId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(mesh.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new Npgsql.NpgsqlCommand("SELECT count(*) FROM registry_instances WHERE proxy_id = @id", connection);
+        query.Parameters.AddWithValue("id", proxyId);
+        return (long)(await query.ExecuteScalarAsync())! > 0;
     }
 
     [Fact]

@@ -17,18 +17,6 @@ namespace Meshwork.Portal.Tests.Components;
 /// </summary>
 public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
-    private const string ControlPlane = "http://127.0.0.1:15010";
-
-    private sealed class Context : PortalComponentTest
-    {
-        public Context(PortalFactory portal, string user, string[] policies) : base(portal, user, policies)
-        {
-            Services.AddSingleton(State);
-        }
-
-        public MeshStatusState State { get; } = new(ControlPlane);
-    }
-
     private async Task<ResourceKey> SeedRouteAsync(string name, params (string Version, int Weight)[] backends)
     {
         await using var scope = portal.Services.CreateAsyncScope();
@@ -84,7 +72,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     {
         var key = await SeedRouteAsync("split-drag", ("v1", 90), ("v2", 10));
         var (_, before) = await StoredAsync(key);
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("10%", Text(page, "desired-0-1")), TimeSpan.FromSeconds(10));
 
@@ -114,7 +102,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     public async Task Release_AfterSomeoneElseChangedTheRoute_ShowsTheirSplit_AndOverwritesNothing()
     {
         var key = await SeedRouteAsync("split-conflict", ("v1", 90), ("v2", 10));
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("10%", Text(page, "desired-0-1")), TimeSpan.FromSeconds(10));
 
@@ -143,7 +131,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     public async Task SendAllToStable_StoresEverythingOnTheFirstBackend()
     {
         var key = await SeedRouteAsync("split-rollback", ("v1", 50), ("v2", 30), ("v3", 20));
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("20%", Text(page, "desired-0-2")), TimeSpan.FromSeconds(10));
 
@@ -158,7 +146,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     public async Task LockedBackend_KeepsItsShare_WhileAnotherMoves()
     {
         var key = await SeedRouteAsync("split-lock", ("v1", 60), ("v2", 30), ("v3", 10));
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("10%", Text(page, "desired-0-2")), TimeSpan.FromSeconds(10));
 
@@ -181,7 +169,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         await using (var scope = portal.Services.CreateAsyncScope())
             Assert.IsType<ChangeResult.Applied>(await scope.ServiceProvider.GetRequiredService<ResourceService>()
                 .ApplyAsync(Samples.Service("split-none"), new ChangeActor("seed@meshwork.test", ChangeSource.Api)));
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
 
         var page = RenderServicePage(context, "split-service");
         page.WaitForAssertion(() => Assert.Equal("25%", page.Find("[data-testid=route-split-split-service] [data-testid=desired-0-1]").TextContent.Trim()),
@@ -189,7 +177,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         Assert.Contains("split-service v1", page.Find("[data-testid=route-split-split-service]").TextContent);
         Assert.Single(page.FindAll("[data-testid^=route-split-]"));
 
-        await using var other = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var other = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var lonely = RenderServicePage(other, "split-none");
         lonely.WaitForAssertion(() => Assert.Contains("No route splits this service's traffic", Text(lonely, "no-splits")), TimeSpan.FromSeconds(10));
     }
@@ -198,7 +186,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     public async Task Viewer_SeesTheSplit_ButCannotMoveIt()
     {
         var key = await SeedRouteAsync("split-viewer", ("v1", 80), ("v2", 20));
-        await using var context = new Context(portal, "vera@meshwork.test", [PortalPolicies.Read]);
+        await using var context = new LiveComponentTest(portal, "vera@meshwork.test", [PortalPolicies.Read]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("20%", Text(page, "desired-0-1")), TimeSpan.FromSeconds(10));
         Assert.All(page.FindAll("input[type=range]"), slider => Assert.True(slider.HasAttribute("disabled")));
@@ -209,7 +197,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
     public async Task ObservedSplit_AndAckProgress_FollowTheLiveStatus()
     {
         var key = await SeedRouteAsync("split-live", ("v1", 90), ("v2", 10));
-        await using var context = new Context(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
         var page = Render(context, key);
         page.WaitForAssertion(() => Assert.Equal("no traffic", Text(page, "observed-0-1")), TimeSpan.FromSeconds(10));
 
@@ -226,7 +214,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         update.Proxies.Add(Proxy("billing-1", sent: 3, acked: 3, revision, changed: 0));
         update.Edges.Add(Edge("v1", rps: 16));
         update.Edges.Add(Edge("v2", rps: 4));
-        context.State.Apply(ControlPlane, update);
+        context.State.Apply(LiveComponentTest.ControlPlane, update);
         page.WaitForAssertion(() =>
         {
             Assert.Equal("80%", Text(page, "observed-0-0"));
@@ -236,7 +224,7 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
 
         var acked = new StatusUpdate { AtUnixMs = 2_000 };
         acked.Proxies.Add(Proxy("web-2", sent: 9, acked: 9, revision, changed: revision));
-        context.State.Apply(ControlPlane, acked);
+        context.State.Apply(LiveComponentTest.ControlPlane, acked);
         page.WaitForAssertion(() =>
         {
             Assert.Contains("2 of 2 affected proxies", Text(page, "sync-progress"));

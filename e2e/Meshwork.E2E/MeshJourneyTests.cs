@@ -15,9 +15,10 @@ namespace Meshwork.E2E;
 /// drags the canary slider with the mouse; the test counts real requests through the caller's sidecar
 /// and checks they follow the split, that the page showed every affected proxy ACK the change and the
 /// observed split follow it, that the topology graph draws the split (and follows the rollback without a
-/// reload), and that "Send all to stable" takes every request back.
+/// reload), and that "Send all to stable" takes every request back. On the same mesh an Admin tries a DENY
+/// on the access matrix, applies it, and the callee's sidecar answers 403.
 /// </summary>
-public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AdminEmail = "admin@meshwork.e2e";
     private const string AdminPassword = "E2e-Admin-Passw0rd!";
@@ -153,21 +154,13 @@ public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncL
         // Before: the mesh serves everything from v1 (also waits until both versions are endpoints).
         await Eventually.HoldsAsync(async () => (await CountVersionsAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", Converge);
 
-        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        var (page, consoleErrors) = await NewPageAsync();
         using var traffic = new CancellationTokenSource();
         var background = BackgroundTrafficAsync(traffic.Token);
         try
         {
             // From the service list to the service's page, where the routes splitting its traffic have their sliders.
-            await page.GotoAsync(portal!.Url + "/services");
-            await page.FillAsync("#email", AdminEmail);
-            await page.FillAsync("#password", AdminPassword);
-            await page.ClickAsync("button[type=submit]");
-            await page.Locator("[data-interactive=true]").WaitForAsync();
+            await SignInAsync(page, "/services");
             await page.ClickAsync("[data-testid=open-service-shop]");
             var split = page.Locator("[data-testid=route-split-shop]");
             await Assertions.Expect(split.Locator("[data-testid=desired-0-1]")).ToHaveTextAsync("0%");
@@ -251,6 +244,82 @@ public sealed class CanarySliderJourneyTests(ITestOutputHelper output) : IAsyncL
             await traffic.CancelAsync();
             await background;
         }
+    }
+
+    [Fact]
+    public async Task Admin_TriesADenyOnTheAccessMatrix_AppliesIt_AndTheMeshAnswers403()
+    {
+        await Eventually.HoldsAsync(async () => (await CountVersionsAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", Converge);
+        var (page, consoleErrors) = await NewPageAsync();
+        using var traffic = new CancellationTokenSource();
+        var background = BackgroundTrafficAsync(traffic.Token);
+        using var client = caller!.OutboundClient();
+        try
+        {
+            // The matrix: web may call shop by the mesh default, and does (the caller's traffic is observed).
+            await SignInAsync(page, "/access");
+            var cell = page.Locator("[data-testid=cell-default-web--default-shop]");
+            await Assertions.Expect(cell).ToHaveAttributeAsync("data-verdict", "DefaultAllowed");
+            await Assertions.Expect(cell).ToContainTextAsync("●", new() { Timeout = WaitMs });
+
+            // A pending DENY of DELETE from web: the cell turns partial and is marked changed; the GETs seen stay allowed.
+            await page.FillAsync("textarea[data-testid=access-pending]",
+                "kind: AccessPolicy\nmetadata:\n  name: shop-no-deletes\nservice: shop\naction: deny\nrules:\n  - from:\n      - services: [web]\n    to:\n      - methods: [DELETE]\n");
+            await Assertions.Expect(cell).ToHaveAttributeAsync("data-verdict", "Partial");
+            await Assertions.Expect(cell).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("changed"));
+            await Assertions.Expect(cell).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("DELETE / denied by 'shop-no-deletes'"));
+            await Assertions.Expect(page.Locator("[data-testid=access-would-deny]")).ToContainTextAsync("denies none of the calls");
+            using (var before = await client.DeleteAsync("http://shop/"))
+                Assert.NotEqual(System.Net.HttpStatusCode.Forbidden, before.StatusCode); // trying it changed nothing
+            await ScreenshotAsync(page, "access-01-pending");
+
+            await page.ClickAsync("[data-testid=access-apply]");
+            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied AccessPolicy/default/shop-no-deletes");
+            await Assertions.Expect(cell).ToHaveAttributeAsync("data-verdict", "Partial");
+            await Assertions.Expect(page.Locator("tbody tr", new() { HasText = "shop-no-deletes" })).ToHaveCountAsync(1); // the policy list below reloaded
+
+            // The shop's sidecar enforces it: DELETE from web answered 403, GET still served.
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var response = await client.DeleteAsync("http://shop/");
+                return response.StatusCode == System.Net.HttpStatusCode.Forbidden;
+            }, "DELETE from web refused with 403", Converge);
+            using (var get = await client.GetAsync("http://shop/"))
+                Assert.Equal(System.Net.HttpStatusCode.OK, get.StatusCode);
+            await ScreenshotAsync(page, "access-02-applied");
+            Assert.True(consoleErrors.Count == 0, "browser console errors: " + string.Join(" | ", consoleErrors));
+        }
+        catch (Exception e)
+        {
+            await ScreenshotAsync(page, "access-failure");
+            throw new InvalidOperationException(
+                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "access-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}", e);
+        }
+        finally
+        {
+            await traffic.CancelAsync();
+            await background;
+        }
+    }
+
+    private async Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync()
+    {
+        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        return (page, consoleErrors);
+    }
+
+    /// <summary>Opens a page as the admin: the portal sends the browser to sign in and back, then the circuit goes live.</summary>
+    private async Task SignInAsync(IPage page, string path)
+    {
+        await page.GotoAsync(portal!.Url + path);
+        await page.FillAsync("#email", AdminEmail);
+        await page.FillAsync("#password", AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
     }
 
     /// <summary>"id|label" of every edge the graph draws, read from the Cytoscape instance the page's script keeps.</summary>

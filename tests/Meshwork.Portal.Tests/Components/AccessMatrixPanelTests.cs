@@ -1,0 +1,130 @@
+using Bunit;
+using Meshwork.Model.Resources;
+using Meshwork.Portal.Components.Shared;
+using Meshwork.Portal.Identity;
+using Meshwork.Portal.Live;
+using Meshwork.Protocol.Status;
+using Meshwork.Store;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace Meshwork.Portal.Tests.Components;
+
+/// <summary>
+/// The Access page's matrix over the real store: verdicts per caller and callee, a pending change tried
+/// against the calls the live status reports, ALLOW rules drafted from them, and an Admin applying them.
+/// </summary>
+public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    private async Task SeedAsync()
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+        var actor = new ChangeActor("seed@meshwork.test", ChangeSource.Api);
+        foreach (var name in new[] { "web", "shop", "billing" })
+        {
+            if (await store.GetAsync(new ResourceKey(ResourceKind.Service, "default", name)) is null)
+                Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service(name), actor));
+        }
+        if (await store.GetAsync(new ResourceKey(ResourceKind.AccessPolicy, "default", "shop-from-web")) is null)
+        {
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new AccessPolicy
+            {
+                Metadata = new ResourceMetadata { Name = "shop-from-web" },
+                Service = "shop",
+                Rules = [new AccessRule { From = [new AccessSource { Services = ["web"] }] }],
+            }, actor));
+        }
+    }
+
+    private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> Render(BunitContext context) =>
+        context.Render(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<AccessMatrixPanel>(1);
+            b.CloseComponent();
+        });
+
+    private static string Verdict(IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> page, string from, string to) =>
+        page.Find($"[data-testid=cell-default-{from}--default-{to}]").GetAttribute("data-verdict")!;
+
+    /// <summary>web calls shop and billing calls web, as the status stream reports them.</summary>
+    private static void ObserveCalls(LiveComponentTest context)
+    {
+        var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000, HasSignals = true };
+        update.Edges.Add(Edge("web", "shop"));
+        update.Edges.Add(Edge("billing", "web"));
+        context.State.Apply(LiveComponentTest.ControlPlane, update);
+    }
+
+    private static EdgeSignals Edge(string from, string to) => new()
+    {
+        SourceService = from, SourceNamespace = "default", SourceVersion = "v1",
+        DestinationService = to, DestinationNamespace = "default", DestinationVersion = "v1",
+        Signals = new GoldenSignals { Rps = 5, SuccessRate = 1, Requests = 50, WindowSeconds = 10 },
+    };
+
+    [Fact]
+    public async Task Matrix_JudgesEveryPair_WithTheDecidingPolicyInTheCell()
+    {
+        await SeedAsync();
+        await using var context = new LiveComponentTest(portal, "vera@meshwork.test", [PortalPolicies.Read]);
+        var page = Render(context);
+
+        page.WaitForAssertion(() => Assert.Equal("Allowed", Verdict(page, "web", "shop")), TimeSpan.FromSeconds(10));
+        Assert.Equal("Denied", Verdict(page, "billing", "shop"));
+        Assert.Contains("denied by no ALLOW matching", page.Find("[data-testid=cell-default-billing--default-shop]").GetAttribute("title"));
+        Assert.Equal("DefaultAllowed", Verdict(page, "shop", "web"));
+        Assert.Empty(page.FindAll("[data-testid=access-apply]")); // a Viewer tries changes, never applies them
+    }
+
+    [Fact]
+    public async Task PendingChange_NamesTheObservedCallsItWouldDeny_AndWritesNothing()
+    {
+        await SeedAsync();
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        var page = Render(context);
+        ObserveCalls(context);
+        page.WaitForAssertion(() => Assert.Contains("●", page.Find("[data-testid=cell-default-web--default-shop]").TextContent), TimeSpan.FromSeconds(10));
+
+        page.Find("textarea[data-testid=access-pending]").Input(
+            "kind: AccessPolicy\nmetadata:\n  name: web-from-shop-only\nservice: web\naction: allow\nrules:\n  - from:\n      - services: [shop]\n");
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("would deny 1 call", page.Find("[data-testid=access-would-deny]").TextContent);
+            Assert.Contains("default/billing → default/web", page.Find("[data-testid=access-would-deny]").TextContent);
+            Assert.Equal("Denied", Verdict(page, "billing", "web"));
+            Assert.Contains("changed", page.Find("[data-testid=cell-default-billing--default-web]").ClassList);
+        }, TimeSpan.FromSeconds(10));
+        await using var scope = portal.Services.CreateAsyncScope();
+        Assert.Null(await scope.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(new ResourceKey(ResourceKind.AccessPolicy, "default", "web-from-shop-only")));
+
+        page.Find("textarea[data-testid=access-pending]").Input("kind: AccessPolicy\nmetadata:\n  name: bad\nservice: nosuchservice\n");
+        page.WaitForAssertion(() => Assert.Contains("nosuchservice", page.Markup), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task DraftFromObservedCalls_ThenApply_StoresAuditedAllowPoliciesThatDenyNothingObserved()
+    {
+        await SeedAsync();
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        var page = Render(context);
+        ObserveCalls(context);
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=access-draft]").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
+
+        page.Find("[data-testid=access-draft]").Click();
+        page.WaitForAssertion(() => Assert.Contains("denies none of the calls", page.Find("[data-testid=access-would-deny]").TextContent), TimeSpan.FromSeconds(10));
+        page.Find("[data-testid=access-apply]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Applied", page.Find("[data-testid=outcome]").TextContent), TimeSpan.FromSeconds(10));
+
+        await using var scope = portal.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(new ResourceKey(ResourceKind.AccessPolicy, "default", "web-allow-observed"));
+        var policy = Assert.IsType<AccessPolicy>(stored?.Resource);
+        Assert.Equal(["billing"], policy.Rules.Single().From.Single().Services);
+        Assert.Equal(PortalFactory.AdminEmail, stored!.UpdatedBy);
+        page.WaitForAssertion(() => Assert.Equal("Allowed", Verdict(page, "billing", "web")), TimeSpan.FromSeconds(10));
+        Assert.Equal("Denied", Verdict(page, "shop", "web")); // not observed, so not admitted by the draft
+    }
+}
