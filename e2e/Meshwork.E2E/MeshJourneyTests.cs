@@ -277,6 +277,10 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
             await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied AccessPolicy/default/shop-no-deletes");
             await Assertions.Expect(cell).ToHaveAttributeAsync("data-verdict", "Partial");
             await Assertions.Expect(page.Locator("tbody tr", new() { HasText = "shop-no-deletes" })).ToHaveCountAsync(1); // the policy list below reloaded
+            // The page follows the policy to the shop's sidecars' ACKs.
+            var sync = page.Locator("[data-testid=access-matrix-sync] [data-testid=sync-progress]");
+            await Assertions.Expect(sync).ToHaveAttributeAsync("data-complete", "true", new() { Timeout = WaitMs });
+            await Assertions.Expect(sync).ToContainTextAsync("affected prox");
 
             // The shop's sidecar enforces it: DELETE from web answered 403, GET still served.
             await Eventually.HoldsAsync(async () =>

@@ -118,6 +118,8 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
         page.WaitForAssertion(() => Assert.Contains("denies none of the calls", page.Find("[data-testid=access-would-deny]").TextContent), TimeSpan.FromSeconds(10));
         page.Find("[data-testid=access-apply]").Click();
         page.WaitForAssertion(() => Assert.Contains("Applied", page.Find("[data-testid=outcome]").TextContent), TimeSpan.FromSeconds(10));
+        // The change's way to the proxies is followed; none is connected in this test, and the page says so.
+        Assert.Contains("No proxy is connected", page.Find("[data-testid=sync-progress]").TextContent);
 
         await using var scope = portal.Services.CreateAsyncScope();
         var stored = await scope.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(new ResourceKey(ResourceKind.AccessPolicy, "default", "web-allow-observed"));
