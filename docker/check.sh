@@ -10,7 +10,7 @@
 #      configuration key of the process (A__B -> a property B of the options class bound to A) or
 #      a known framework/image variable;
 #   4. the Dockerfile copies every project the four apps reference, its targets and entry points exist;
-#   5. sql/bootstrap-token.sql registers a token whose hash is what BootstrapTokenService.Hash
+#   5. sql/bootstrap-token.sql registers per-service tokens whose hashes are what BootstrapTokenService.Hash
 #      computes, against a throwaway PostgreSQL with db/schema.sql (skipped without PostgreSQL 15+).
 # Usage: docker/check.sh   (from anywhere; exit status 0 = every check passed)
 set -euo pipefail
@@ -266,16 +266,20 @@ if [ -n "$PG_BIN" ] && [ "$("$PG_BIN/postgres" --version | grep -oE '[0-9]+' | h
       export PGHOST="$WORK" PGPORT="$PORT" PGUSER=meshwork
       psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
       TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-      if "$PG_BIN/createdb" meshwork && psql_ -d meshwork -f db/schema.sql >/dev/null 2>"$WORK/schema.err" &&
-         MESHWORK_BOOTSTRAP_TOKEN="$TOKEN" MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null &&
-         MESHWORK_BOOTSTRAP_TOKEN="$TOKEN" MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null; then
-        expected="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"
-        row="$(psql_ -d meshwork -At -c "SELECT count(*), min(secret_hash), min(service), min(namespace), bool_and(expires_at > now() + interval '29 days') FROM bootstrap_tokens")"
-        if [ "$row" = "1|$expected|*|*|t" ]; then pass "bootstrap-token.sql: one fleet-wide token, hash = SHA-256 hex of the secret, idempotent"
-        else fail "bootstrap-token.sql stored '$row', expected '1|$expected|*|*|t'"; fi
-        if MESHWORK_BOOTSTRAP_TOKEN=short MESHWORK_BOOTSTRAP_TOKEN_DAYS=30 psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null 2>&1; then
-          fail "bootstrap-token.sql accepted a 5-character token"
-        else pass "bootstrap-token.sql refuses a short token"; fi
+      register() { MESHWORK_BOOTSTRAP_TOKEN="$1" MESHWORK_BOOTSTRAP_TOKEN_HOURS="${2:-24}" MESHWORK_BOOTSTRAP_TOKEN_SERVICES="${3:-frontend,orders}" \
+                     psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null 2>&1; }
+      if "$PG_BIN/createdb" meshwork && psql_ -d meshwork -f db/schema.sql >/dev/null 2>"$WORK/schema.err" && register "$TOKEN"; then
+        # Revoke orders' token, then run again: frontend's is renewed, the revoked one stays revoked, nothing is added.
+        psql_ -d meshwork -c "UPDATE bootstrap_tokens SET revoked_at = now(), expires_at = now() + interval '1 hour' WHERE service = 'orders'" >/dev/null
+        register "$TOKEN"
+        hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+        expected="$(hash "$TOKEN-frontend")|frontend|default|t|f;$(hash "$TOKEN-orders")|orders|default|f|t"
+        row="$(psql_ -d meshwork -At -c "SELECT string_agg(concat_ws('|', secret_hash, service, namespace, expires_at > now() + interval '23 hours', revoked_at IS NOT NULL), ';' ORDER BY service) FROM bootstrap_tokens")"
+        if [ "$row" = "$expected" ]; then pass "bootstrap-token.sql: one token per service, scoped (no wildcard), hash = SHA-256 hex of <token>-<service>, re-run renews but never revives a revoked one"
+        else fail "bootstrap-token.sql stored '$row', expected '$expected'"; fi
+        if register short; then fail "bootstrap-token.sql accepted a 5-character token"; else pass "bootstrap-token.sql refuses a short token"; fi
+        if register "$TOKEN" 25; then fail "bootstrap-token.sql accepted a 25-hour lifetime (BootstrapTokens:MaxLifetime is 24 h)"; else pass "bootstrap-token.sql refuses a lifetime over 24 hours"; fi
+        if register "$TOKEN" 24 'orders,*'; then fail "bootstrap-token.sql accepted the wildcard service '*'"; else pass "bootstrap-token.sql refuses a wildcard service"; fi
       else
         fail "bootstrap-token.sql could not run against db/schema.sql: $(cat "$WORK/schema.err" 2>/dev/null)"
       fi
