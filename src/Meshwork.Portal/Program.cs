@@ -1,10 +1,17 @@
 using Meshwork.Portal.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// `migrate`: apply the schema migrations with the schema owner's connection string and exit.
+var migrateOnly = args is [DatabaseMigrations.Command, ..];
+var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
 builder.AddServiceDefaults();
 builder.AddPortal();
 
 var app = builder.Build();
+if (migrateOnly)
+{
+    await DatabaseMigrations.MigrateAsync(app.Services);
+    return;
+}
 app.UsePortal();
 app.MapDefaultEndpoints();
 app.Run();

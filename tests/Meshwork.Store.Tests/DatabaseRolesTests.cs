@@ -1,0 +1,109 @@
+using Meshwork.Testing.Postgres;
+using Npgsql;
+using static Meshwork.Store.Tests.TestResources;
+
+namespace Meshwork.Store.Tests;
+
+/// <summary>
+/// The restricted roles the migrations grant to (docs/security.md, "Database roles"), used through
+/// login roles made members of them, as the launcher and a DBA would: the portal writes desired
+/// state and appends to the audit log but can neither rewrite the log nor switch its trigger off
+/// nor read the CA; the control plane reads desired state and writes only its own tables.
+/// </summary>
+public sealed class DatabaseRolesTests : StoreDatabase
+{
+    private const string PermissionDenied = "42501";
+
+    [Fact]
+    public async Task Portal_WritesDesiredStateAndAudit_ButCannotRewriteTheLogDisableItsTriggerOrReadTheCa()
+    {
+        var portal = await LoginAsync("meshwork_portal");
+        await using (var db = MigratedDatabase.OpenContext(portal))
+            Assert.IsType<ChangeResult.Applied>(await ServiceOver(db).ApplyAsync(Checkout(), Alice));
+        Assert.Equal(1L, await ScalarAsync(portal, "SELECT count(*) FROM audit_log"));
+
+        await AssertDeniedAsync(portal, "UPDATE audit_log SET actor = 'mallory'");
+        await AssertDeniedAsync(portal, "DELETE FROM audit_log");
+        await AssertDeniedAsync(portal, "TRUNCATE audit_log");
+        await AssertDeniedAsync(portal, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only");
+        await AssertDeniedAsync(portal, "DROP TABLE resources");
+        await AssertDeniedAsync(portal, "SELECT * FROM certificate_authorities");
+        await AssertDeniedAsync(portal, "DELETE FROM registry_instances");
+        await AssertDeniedAsync(portal, "INSERT INTO control_plane_leases (name, holder, expires_at) VALUES ('leader', 'portal', now())");
+    }
+
+    [Fact]
+    public async Task ControlPlane_ReadsDesiredStateAndWritesItsOwnTables_ButCannotWriteDesiredStateOrAudit()
+    {
+        await using (var owner = OpenContext())
+            Assert.IsType<ChangeResult.Applied>(await ServiceOver(owner).ApplyAsync(Checkout(), Alice));
+        var controlPlane = await LoginAsync("meshwork_control_plane");
+
+        Assert.Equal(1L, await ScalarAsync(controlPlane, "SELECT count(*) FROM resources"));
+        Assert.Equal(0L, await ScalarAsync(controlPlane, "SELECT count(*) FROM bootstrap_tokens"));
+        await ExecuteAsAsync(controlPlane, "DELETE FROM registry_instances");
+        await ExecuteAsAsync(controlPlane, "DELETE FROM workload_certificates");
+        await ExecuteAsAsync(controlPlane, "DELETE FROM proxy_joins");
+
+        await AssertDeniedAsync(controlPlane, "UPDATE resources SET name = 'hijacked'");
+        await AssertDeniedAsync(controlPlane, "DELETE FROM resource_revisions");
+        await AssertDeniedAsync(controlPlane, "INSERT INTO audit_log (at) VALUES (now())");
+        await AssertDeniedAsync(controlPlane, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only");
+        await AssertDeniedAsync(controlPlane, "UPDATE bootstrap_tokens SET revoked_at = NULL");
+    }
+
+    [Fact]
+    public async Task EveryTable_IsReadableByBothRoles_ExceptTheCaWhichThePortalNeverReads()
+    {
+        // A table a later migration adds without calling meshwork_apply_database_roles() again is
+        // invisible to the roles; this names it.
+        var ungranted = await ScalarListAsync(ConnectionString, """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'certificate_authorities'
+              AND NOT (has_table_privilege('meshwork_portal', c.oid, 'SELECT') AND has_table_privilege('meshwork_control_plane', c.oid, 'SELECT'))
+            ORDER BY 1
+            """);
+        Assert.Empty(ungranted);
+    }
+
+    /// <summary>A new login role that is a member of <paramref name="groupRole"/>; its connection string.</summary>
+    private async Task<string> LoginAsync(string groupRole)
+    {
+        var login = $"{groupRole}_{Guid.NewGuid():N}"[..40];
+        await ExecuteAsync($"CREATE ROLE {login} LOGIN IN ROLE {groupRole}");
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Username = login }.ConnectionString;
+    }
+
+    private static async Task AssertDeniedAsync(string connectionString, string sql)
+    {
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsAsync(connectionString, sql));
+        Assert.True(error.SqlState == PermissionDenied, $"{sql}: expected permission denied, got {error.SqlState} {error.MessageText}");
+    }
+
+    private static async Task ExecuteAsAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task<IReadOnlyList<string>> ScalarListAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync()) values.Add(reader.GetString(0));
+        return values;
+    }
+}
