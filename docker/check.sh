@@ -23,12 +23,15 @@ fail() { printf 'FAIL  %s\n' "$*"; failures=$((failures + 1)); }
 skip() { printf 'skip  %s\n' "$*"; }
 
 # Placeholders, never real secrets: they only let the file render.
-REQUIRED_SECRETS=(POSTGRES_PASSWORD MESHWORK_CA_KEY MESHWORK_ADMIN_PASSWORD MESHWORK_BOOTSTRAP_TOKEN MESHWORK_STATUS_TOKEN)
+REQUIRED_SECRETS=(POSTGRES_PASSWORD MESHWORK_CA_KEY MESHWORK_ADMIN_PASSWORD MESHWORK_BOOTSTRAP_TOKEN MESHWORK_STATUS_TOKEN
+  MESHWORK_AUDIT_SEAL_KEY MESHWORK_PORTAL_DB_PASSWORD MESHWORK_CONTROL_PLANE_DB_PASSWORD)
 placeholder_env() { # [-u NAME] COMMAND...: runs COMMAND with placeholder secrets (minus NAME)
   local unset=()
   if [ "$1" = -u ]; then unset=(-u "$2"); shift 2; fi
   env POSTGRES_PASSWORD=placeholder MESHWORK_CA_KEY=cGxhY2Vob2xkZXItcGxhY2Vob2xkZXItcGxhY2Vob2w= \
     MESHWORK_ADMIN_PASSWORD=placeholder MESHWORK_BOOTSTRAP_TOKEN=mwbt_placeholder_placeholder MESHWORK_STATUS_TOKEN=placeholder \
+    MESHWORK_AUDIT_SEAL_KEY=cGxhY2Vob2xkZXItcGxhY2Vob2xkZXItcGxhY2Vob2w= MESHWORK_PORTAL_DB_PASSWORD=placeholder-placeholder \
+    MESHWORK_CONTROL_PLANE_DB_PASSWORD=placeholder-placeholder \
     env "${unset[@]}" "$@"
 }
 
@@ -144,7 +147,7 @@ for path, d in docs:
             for r in ("cpu", "memory"):
                 if r not in res.get(kind, {}): bad(f"{where}: no resources.{kind}.{r}")
         for probe in ("readinessProbe", "livenessProbe"):
-            if probe not in c: bad(f"{where}: no {probe}")
+            if probe not in c and c in pod["containers"]: bad(f"{where}: no {probe}")  # init containers run to completion
         if c.get("image", "").startswith("meshwork/proxy"):
             # The proxy's admin and outbound listeners bind loopback (Proxy:LocalBindAddress): kubelet
             # cannot reach them with httpGet, and nothing outside the pod may.
@@ -227,9 +230,9 @@ for name, where in sorted(env_names.items()):
     if name == "OTEL_EXPORTER_OTLP_ENDPOINT":
         if name not in read("src/Meshwork.ServiceDefaults/Extensions.cs"): bad(f"{name} ({where}) is not read by ServiceDefaults")
         continue
-    if name.startswith("MESHWORK_BOOTSTRAP_TOKEN"):
-        if f"\\getenv" not in read("docker/sql/bootstrap-token.sql") or name not in read("docker/sql/bootstrap-token.sql"):
-            bad(f"{name} ({where}) is not read by docker/sql/bootstrap-token.sql")
+    if name.startswith("MESHWORK_"):  # a psql job's input: some docker/sql script must \getenv it
+        if not any(re.search(r"\\getenv\s+\w+\s+" + name + r"\b", read(p)) for p in glob.glob("docker/sql/*.sql")):
+            bad(f"{name} ({where}) is not read (\\getenv) by any docker/sql/*.sql")
         continue
     parts = name.split("__")
     if parts[0] == "ConnectionStrings":
@@ -268,7 +271,14 @@ if [ -n "$PG_BIN" ] && [ "$("$PG_BIN/postgres" --version | grep -oE '[0-9]+' | h
       TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
       register() { MESHWORK_BOOTSTRAP_TOKEN="$1" MESHWORK_BOOTSTRAP_TOKEN_HOURS="${2:-24}" MESHWORK_BOOTSTRAP_TOKEN_SERVICES="${3:-frontend,orders}" \
                      psql_ -d meshwork -f docker/sql/bootstrap-token.sql >/dev/null 2>&1; }
-      if "$PG_BIN/createdb" meshwork && psql_ -d meshwork -f db/schema.sql >/dev/null 2>"$WORK/schema.err" && register "$TOKEN"; then
+      roles() { MESHWORK_PORTAL_DB_PASSWORD="$1" MESHWORK_CONTROL_PLANE_DB_PASSWORD="$2" psql_ -d meshwork -f docker/sql/database-roles.sql >/dev/null 2>&1; }
+      # As compose runs them: database-roles, then the owner's migration, then the token job.
+      if "$PG_BIN/createdb" meshwork && roles "$(printf 'p%.0s' {1..20})" "$(printf 'c%.0s' {1..20})" &&
+         psql_ -d meshwork -f db/schema.sql >/dev/null 2>"$WORK/schema.err" && register "$TOKEN"; then
+        grants="$(psql_ -d meshwork -At -c "SELECT string_agg(concat_ws('|', rolname, rolcanlogin, has_table_privilege(rolname, 'audit_log', 'INSERT'), has_table_privilege(rolname, 'audit_log', 'UPDATE'), has_table_privilege(rolname, 'resources', 'UPDATE')), ';' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('meshwork_portal', 'meshwork_control_plane')")"
+        if [ "$grants" = "meshwork_control_plane|t|f|f|f;meshwork_portal|t|t|f|t" ]; then pass "database-roles.sql + schema: login roles meshwork_portal (appends to the audit log, never rewrites it) and meshwork_control_plane (reads desired state only)"
+        else fail "database roles after database-roles.sql and db/schema.sql: '$grants'"; fi
+        if roles short short; then fail "database-roles.sql accepted 5-character passwords"; else pass "database-roles.sql refuses short passwords"; fi
         # Revoke orders' token, then run again: frontend's is renewed, the revoked one stays revoked, nothing is added.
         psql_ -d meshwork -c "UPDATE bootstrap_tokens SET revoked_at = now(), expires_at = now() + interval '1 hour' WHERE service = 'orders'" >/dev/null
         register "$TOKEN"

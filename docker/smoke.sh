@@ -3,7 +3,7 @@
 # docker/Dockerfile does (a copy of the build context .dockerignore allows: Directory.*.props and
 # src/ without bin/obj; restore from the project files alone, then publish Release, no app host),
 # renders docker/compose.yaml with throwaway secrets, and runs postgres, portal, control-plane-1 and
-# control-plane-2, bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly
+# control-plane-2, database-roles, migrate, bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly
 # that environment. Differences from the containers, forced by sharing one host: the database
 # host/port and the service names become 127.0.0.1, the second control plane replica listens on
 # 15020/15024 (the first has 15010/15014), and the demo app on 8081 (the portal has 8080).
@@ -64,7 +64,8 @@ echo "ok    restore from project files, publish of the four apps"
 # The compose environment, rendered by compose itself, one env file per service.
 POSTGRES_PASSWORD="smoke-$RANDOM" MESHWORK_CA_KEY="$(head -c 32 /dev/urandom | base64)" \
   MESHWORK_ADMIN_PASSWORD='Smoke-Admin-1!' MESHWORK_STATUS_TOKEN="smoke-$RANDOM" MESHWORK_BOOTSTRAP_TOKEN="mwbt_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" \
-  MESHWORK_AUDIT_SEAL_KEY="$(head -c 32 /dev/urandom | base64)" "${COMPOSE[@]}" -f "$ROOT/docker/compose.yaml" config >"$WORK/compose.yaml"
+  MESHWORK_AUDIT_SEAL_KEY="$(head -c 32 /dev/urandom | base64)" MESHWORK_PORTAL_DB_PASSWORD="smoke-portal-$RANDOM-$RANDOM" \
+  MESHWORK_CONTROL_PLANE_DB_PASSWORD="smoke-control-plane-$RANDOM" "${COMPOSE[@]}" -f "$ROOT/docker/compose.yaml" config >"$WORK/compose.yaml"
 python3 - "$WORK" "$PG_PORT" <<'PY'
 import shlex, sys, yaml
 work, pg_port = sys.argv[1], sys.argv[2]
@@ -75,7 +76,7 @@ def local(value):
             .replace("orders-v1:15006", "127.0.0.1:15006")
             # The shared trust-bundle volume becomes a folder (127.0.0.1 is always a SAN of the gRPC certificate).
             .replace("/var/lib/meshwork/trust", f"{work}/trust"))
-for name in ("postgres", "portal", "control-plane-1", "control-plane-2", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
+for name in ("postgres", "database-roles", "migrate", "portal", "control-plane-1", "control-plane-2", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
     with open(f"{work}/{name}.env", "w") as f:
         for key, value in services[name]["environment"].items():
             f.write(f"export {key}={shlex.quote(local(value))}\n")
@@ -133,11 +134,18 @@ mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U meshwork meshwork
 
-# Both control plane replicas at once and before the portal: they must wait for the portal's
-# migrations by themselves and, on this empty database, agree on one root CA.
+# The login roles first (compose's database-roles job), then both control plane replicas at once and
+# before the migrate job: as their restricted role they must wait for the schema by themselves and,
+# on this empty database, agree on one root CA. Then the owner migrates and the portal starts as its role.
+( . "$WORK/database-roles.env"; export PGHOST=127.0.0.1 PGPORT=$PG_PORT; "$PG_BIN/psql" -X -q -f "$ROOT/docker/sql/database-roles.sql" ) >/dev/null ||
+  die "database-roles.sql failed"
+echo "ok    database roles created"
 start control-plane-1 "$WORK/out/ControlPlane" "$WORK/control-plane-1.env" "" dotnet Meshwork.ControlPlane.dll
 start control-plane-2 "$WORK/out/ControlPlane" "$WORK/control-plane-2.env" "export ControlPlane__GrpcPort=15020 ControlPlane__HttpPort=15024" \
   dotnet Meshwork.ControlPlane.dll
+( . "$WORK/migrate.env"; cd "$WORK/out/Portal"; dotnet Meshwork.Portal.dll migrate ) >"$WORK/migrate.log" 2>&1 ||
+  { tail -n 30 "$WORK/migrate.log" >&2; die "migrate (the schema owner's migration) failed"; }
+echo "ok    migrate: store and identity schemas migrated by the owner"
 start portal "$WORK/out/Portal" "$WORK/portal.env" "export Portal__DataDirectory=$WORK/portal-data" dotnet Meshwork.Portal.dll
 wait_http http://127.0.0.1:8080/health portal 120
 wait_http http://127.0.0.1:15014/health control-plane-1 120
