@@ -161,7 +161,7 @@ public sealed class LauncherTests : IAsyncLifetime
     }
 
     /// <summary>frontend -> orders through the sidecars: the frontend's outbound reaches v1 and v2 with
-    /// 2xx only, both orders sidecars serve inbound calls, and the generator counts no failure.</summary>
+    /// 2xx only, both orders sidecars serve inbound calls with no error answer, and the generator counts no failure.</summary>
     private async Task AssertTrafficReachesBothOrdersVersionsWithoutFailuresAsync()
     {
         var frontend = system.SidecarAdminPort("sidecar-frontend-v1");
@@ -183,7 +183,11 @@ public sealed class LauncherTests : IAsyncLifetime
                 orders = await SidecarStats.ReadAsync(system.SidecarAdminPort(sidecar));
                 return orders is { Snapshot.Version: > 0 } && orders.Requests("inbound", "orders", version, "2xx") > 0;
             }, $"{sidecar} serves inbound calls from the frontend", () => $"last /stats: {orders}");
-            var failedInbound = orders!.Traffic.Where(row => (row.StatusClass, row.Failures, row.Denied) != ("2xx", 0L, 0L)).ToList();
+            // "0xx" is an attempt its caller gave up on before an answer: the frontend's per-try timeout
+            // (1 s in the demo policy) can pass on a heavily loaded machine, and the retry is answered.
+            // That is the policy working, not a failed request: the frontend's outbound rows (above) and
+            // the generator (below) prove every request the user sent was answered.
+            var failedInbound = orders!.Traffic.Where(row => row.StatusClass != "0xx" && (row.StatusClass, row.Failures, row.Denied) != ("2xx", 0L, 0L)).ToList();
             Assert.True(failedInbound.Count == 0, $"{sidecar} rows other than 2xx: {string.Join("; ", failedInbound)}\n{SidecarWarnings()}");
         }
 
