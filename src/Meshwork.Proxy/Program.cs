@@ -59,17 +59,24 @@ builder.Services.AddSingleton<ProxyKey>();
 builder.Services.AddSingleton<SnapshotApplier>();
 builder.Services.AddSingleton<MeshProxyConfigProvider>();
 builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<MeshProxyConfigProvider>());
-builder.Services.AddReverseProxy().AddTransforms(context => context.AddRequestTransform(transform =>
+builder.Services.AddReverseProxy().AddTransforms(context =>
 {
-    if (transform.HttpContext.Features.Get<RequestPlan>() is { } plan)
+    // The app's Host (authority) goes on to the next hop and to the destination app, as Envoy keeps
+    // it: YARP would put the destination's address there (the app saw "127.0.0.1:8080"). A route's
+    // URL rewrite of the hostname (below) still replaces it. On a TLS hop it is also the SNI.
+    context.AddOriginalHost(true);
+    context.AddRequestTransform(transform =>
     {
-        if (plan.NeedsHandler)
-            transform.ProxyRequest.Options.Set(RequestPlan.OptionKey, plan);
-        if (plan.HostRewrite is { } host)
-            transform.ProxyRequest.Headers.Host = host;
-    }
-    return ValueTask.CompletedTask;
-}));
+        if (transform.HttpContext.Features.Get<RequestPlan>() is { } plan)
+        {
+            if (plan.NeedsHandler)
+                transform.ProxyRequest.Options.Set(RequestPlan.OptionKey, plan);
+            if (plan.HostRewrite is { } host)
+                transform.ProxyRequest.Headers.Host = host;
+        }
+        return ValueTask.CompletedTask;
+    });
+});
 builder.Services.AddSingleton<IForwarderHttpClientFactory, MeshHttpClientFactory>();
 builder.Services.AddSingleton<IPassiveHealthCheckPolicy, OutlierDetectionPolicy>();
 builder.Services.AddSingleton<IActiveHealthCheckPolicy, ThresholdHealthPolicy>();

@@ -29,6 +29,17 @@ public sealed class RoutingTests(MeshFixture mesh)
         Assert.InRange(v2, 200 - 4 * sigma, 200 + 4 * sigma);
     }
 
+    [Theory]
+    [InlineData("http://reviews/whoami", "reviews")]               // one hop: outbound to the app
+    [InlineData("http://reviews.default/whoami", "reviews.default")]
+    [InlineData("http://secure/whoami", "secure")]                 // two hops: outbound, mTLS, the secure sidecar's inbound, its app
+    public async Task AppSeesTheHostItsCallerSent_NotTheSidecarsAddress(string url, string expectedHost)
+    {
+        using var response = await mesh.Outbound.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expectedHost, (await MeshFixture.EchoAsync(response)).Headers["host"]);
+    }
+
     [Fact]
     public async Task HeaderMatch_BetaHeader_RoutesToV2AndAppliesResponseFilter()
     {
