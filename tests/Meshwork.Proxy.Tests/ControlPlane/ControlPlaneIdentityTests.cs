@@ -14,6 +14,7 @@ namespace Meshwork.Proxy.Tests.ControlPlane;
 /// </summary>
 public sealed class ControlPlaneIdentityTests : IDisposable
 {
+    private static readonly TimeSpan ProcessStartPatience = TimeSpan.FromSeconds(90);
     private readonly TestCertificateAuthority ca = TestCertificateAuthority.Create();
     private readonly string directory = Directory.CreateTempSubdirectory("meshwork-cp-identity-").FullName;
 
@@ -25,7 +26,7 @@ public sealed class ControlPlaneIdentityTests : IDisposable
         await using var proxy = StartProxy(server.Address);
 
         await Eventually.HoldsAsync(() => Task.FromResult(proxy.Output.Contains("TLS to the control plane at", StringComparison.Ordinal)),
-            "the proxy logs the refused handshake");
+            "the proxy logs the refused handshake", ProcessStartPatience);
         Assert.Contains($"presents {impostorId}, not the control plane's {ControlPlaneIdentity.SpiffeIdFor(ControlPlaneIdentity.DefaultTrustDomain)}", proxy.Output);
         // The server may count its side of the handshake as done, but the proxy never sent a byte over it.
         Assert.Equal(0, server.ApplicationBytes);
@@ -38,7 +39,8 @@ public sealed class ControlPlaneIdentityTests : IDisposable
         await using var proxy = StartProxy(server.Address);
 
         // The proxy's HTTP/2 preface and Hello arrive: the handshake was accepted.
-        await Eventually.HoldsAsync(() => Task.FromResult(server.ApplicationBytes > 0), "the proxy sends its stream to the control plane");
+        // The patience covers a cold process start on a loaded machine (20 s was not enough at load average 30).
+        await Eventually.HoldsAsync(() => Task.FromResult(server.ApplicationBytes > 0), "the proxy sends its stream to the control plane", ProcessStartPatience);
         Assert.DoesNotContain("TLS to the control plane at", proxy.Output);
     }
 
