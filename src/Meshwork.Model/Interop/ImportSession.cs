@@ -19,7 +19,7 @@ internal sealed class ImportSession(IReadOnlyList<Resource> stored)
     public Dictionary<(string Namespace, string Service), IstioSubsets> Subsets { get; } = [];
 
     /// <summary>Retries of Istio routes, per destination service (Meshwork sets retries per service).</summary>
-    public Dictionary<(string Namespace, string Service), (RetryPolicy Retries, string Path, DocumentReader Source)> Retries { get; } = [];
+    public Dictionary<(string Namespace, string Service), (RetryPolicy Retries, string Path, DocumentReader Source, bool Explicit)> Retries { get; } = [];
 
     public void Add(Resource resource, DocumentReader source) => _made.Add((resource, source));
 

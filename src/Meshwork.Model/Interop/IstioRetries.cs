@@ -61,7 +61,7 @@ internal static class IstioRetries
     /// <summary>Sets the collected retries on the policy made for each service (from its DestinationRule), a stored one, or a new one.</summary>
     public static void Merge(ImportSession session)
     {
-        foreach (var ((ns, service), (retries, path, source)) in session.Retries)
+        foreach (var ((ns, service), (retries, path, source, _)) in session.Retries)
         {
             var made = session.Made.Select(m => m.Resource).OfType<ResiliencePolicy>()
                 .FirstOrDefault(p => p.Service == service && p.Metadata.Namespace == ns);

@@ -129,7 +129,7 @@ internal static class IstioVirtualServiceImporter
         }
         if (timeout == TimeSpan.Zero)
             timeout = null;
-        foreach (var backend in backends)
+        foreach (var backend in backends.DistinctBy(b => (b.Namespace, b.Service)))
             RecordRetries(session, document, route, backend.Namespace ?? ns, backend.Service, retries);
         return new HttpRouteRule
         {
@@ -142,14 +142,35 @@ internal static class IstioVirtualServiceImporter
         };
     }
 
+    /// <summary>
+    /// Meshwork retries per destination service, Istio per route: the routes to one service must
+    /// agree. A route that sets retries wins over routes that take Istio's default; two that set
+    /// different ones keep the first, with a warning.
+    /// </summary>
     private static void RecordRetries(ImportSession session, DocumentReader document, SpecNode route, string ns, string service, RetryPolicy retries)
     {
         var path = route.FieldPath("retries");
+        var explicitly = route.Has("retries");
         if (!session.Retries.TryGetValue((ns, service), out var existing))
-            session.Retries[(ns, service)] = (retries, path, document);
-        else if (System.Text.Json.JsonSerializer.Serialize(existing.Retries, Serialization.MeshworkJson.Options) != System.Text.Json.JsonSerializer.Serialize(retries, Serialization.MeshworkJson.Options))
-            document.Warning(path, $"Meshwork retries per destination service; '{service}' already takes its retries from {existing.Path}, so these are not used");
+        {
+            session.Retries[(ns, service)] = (retries, path, document, explicitly);
+            return;
+        }
+        if (Same(existing.Retries, retries) || existing.Path == path)
+            return;
+        if (explicitly && !existing.Explicit)
+        {
+            session.Retries[(ns, service)] = (retries, path, document, explicitly);
+            document.Warning(existing.Path, $"Meshwork retries per destination service: this route sets none (Istio's default, 2 attempts), but '{service}' takes its retries from {path}");
+            return;
+        }
+        document.Warning(path, explicitly
+            ? $"Meshwork retries per destination service; '{service}' already takes its retries from {existing.Path}, so these are not used"
+            : $"Meshwork retries per destination service: this route sets none (Istio's default, 2 attempts), but '{service}' takes its retries from {existing.Path}");
     }
+
+    private static bool Same(RetryPolicy a, RetryPolicy b) =>
+        System.Text.Json.JsonSerializer.Serialize(a, Serialization.MeshworkJson.Options) == System.Text.Json.JsonSerializer.Serialize(b, Serialization.MeshworkJson.Options);
 
     private static HttpRouteMatch Match(SpecNode node, DocumentReader document, bool needsPrefix)
     {
