@@ -135,7 +135,8 @@ internal static class IstioAuthorizationPolicyImporter
         }
         if (!LeaveOut(source, UnsupportedSource, allow, document, "source"))
             return null;
-        var principals = source.Strings("principals").ToList();
+        // Istio writes identities without the scheme; Meshwork's canonical form has it.
+        var principals = source.Strings("principals").Select(p => p.StartsWith('*') || p.StartsWith("spiffe://", StringComparison.Ordinal) ? p : "spiffe://" + p).ToList();
         // Istio's serviceAccounts are "namespace/name" in any trust domain.
         principals.AddRange(source.Strings("serviceAccounts").Select(sa => sa.Split('/') is [var ns, var name] ? $"*/ns/{ns}/sa/{name}" : sa));
         return new AccessSource { Principals = principals, Namespaces = source.Strings("namespaces") };

@@ -276,8 +276,15 @@ internal static class IstioVirtualServiceImporter
 
     private static HttpRouteFilter Rewrite(SpecNode rewrite, string? uri, IReadOnlyList<HttpRouteMatch> matches, DocumentReader document)
     {
-        rewrite.Unsupported("uriRegexRewrite", "regular-expression rewrites have no equivalent in Meshwork; the path is not rewritten");
         PathModifier? path = null;
+        if (rewrite.Field("uriRegexRewrite") is { } regexRewrite)
+        {
+            // Rewriting everything (".*") is a full-path replacement; other patterns have no equivalent.
+            if (regexRewrite.String("match") is ".*" or "^.*$" or "^/.*$" && regexRewrite.String("rewrite") is { } full && !full.Contains('\\'))
+                path = new PathModifier { Type = PathModifierType.ReplaceFullPath, Value = full };
+            else
+                document.Warning(regexRewrite.Path, "regular-expression rewrites other than of the whole path ('.*') have no equivalent in Meshwork; the path is not rewritten");
+        }
         if (uri is not null)
         {
             // "If the original URI was matched based on prefix, the value replaces the matched prefix."
@@ -417,7 +424,7 @@ internal static class IstioVirtualServiceImporter
         }
     }
 
-    private static bool MayOverlap(HttpRouteMatch a, HttpRouteMatch b)
+    internal static bool MayOverlap(HttpRouteMatch a, HttpRouteMatch b)
     {
         if (a.Method is not null && b.Method is not null && a.Method != b.Method)
             return false;
