@@ -198,7 +198,7 @@ internal static class GatewayApiHttpRouteImporter
         var group = node.String("group") ?? "";
         var kind = node.String("kind") ?? "Service";
         // A Meshwork service has one port: the backend's port names it.
-        node.Ignore("port");
+        node.Ignore("port", "name", "namespace", "weight");
         if (allowFilters)
             node.Unsupported("filters", "per-backend filters have no equivalent in Meshwork (filters apply to the whole rule); ignored");
         if (group is not ("" or "core") || kind != "Service")

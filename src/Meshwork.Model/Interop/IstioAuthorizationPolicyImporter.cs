@@ -134,7 +134,10 @@ internal static class IstioAuthorizationPolicyImporter
             return null;
         }
         if (!LeaveOut(source, UnsupportedSource, allow, document, "source"))
+        {
+            source.Ignore("principals", "serviceAccounts", "namespaces");
             return null;
+        }
         // Istio writes identities without the scheme; Meshwork's canonical form has it.
         var principals = source.Strings("principals").Select(p => p.StartsWith('*') || p.StartsWith("spiffe://", StringComparison.Ordinal) ? p : "spiffe://" + p).ToList();
         // Istio's serviceAccounts are "namespace/name" in any trust domain.
@@ -150,7 +153,10 @@ internal static class IstioAuthorizationPolicyImporter
             return null;
         }
         if (!LeaveOut(operation, UnsupportedOperation, allow, document, "operation"))
+        {
+            operation.Ignore("methods", "paths", "notPaths");
             return null;
+        }
         return new AccessOperation { Methods = operation.Strings("methods"), Paths = operation.Strings("paths"), NotPaths = operation.Strings("notPaths") };
     }
 

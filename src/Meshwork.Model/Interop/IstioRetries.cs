@@ -63,17 +63,21 @@ internal static class IstioRetries
     {
         foreach (var ((ns, service), (retries, path, source, _)) in session.Retries)
         {
+            // Attempts 0 is what Meshwork does without retries: no retry section, no policy needed for it.
+            var merged = retries.Attempts == 0 ? null : retries;
             var made = session.Made.Select(m => m.Resource).OfType<ResiliencePolicy>()
                 .FirstOrDefault(p => p.Service == service && p.Metadata.Namespace == ns);
             if (made is not null)
             {
-                session.Replace(made, made with { Retries = retries with { Budget = made.Retries?.Budget ?? retries.Budget } });
+                session.Replace(made, made with { Retries = merged is null ? null : merged with { Budget = made.Retries?.Budget ?? merged.Budget } });
                 continue;
             }
             var stored = session.Stored.OfType<ResiliencePolicy>().FirstOrDefault(p => p.Service == service && p.Metadata.Namespace == ns);
+            if (merged is null && stored?.Retries is null)
+                continue;
             var policy = (stored ?? new ResiliencePolicy { Metadata = new ResourceMetadata { Name = service, Namespace = ns }, Service = service })
-                with { Retries = retries };
-            source.Note(path, $"Meshwork retries per destination service: ResiliencePolicy '{policy.Metadata.Name}' carries these retries for '{service}'");
+                with { Retries = merged };
+            source.Note(path, $"Meshwork retries per destination service: ResiliencePolicy '{policy.Metadata.Name}' carries these retries for '{ns}/{service}'");
             session.Add(policy, source);
         }
     }

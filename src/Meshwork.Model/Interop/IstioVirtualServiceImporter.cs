@@ -82,7 +82,10 @@ internal static class IstioVirtualServiceImporter
         route.Unsupported("delegate", "delegation to another VirtualService has no equivalent; the route is left out");
         route.Unsupported("corsPolicy", "CORS has no equivalent in Meshwork; ignored (the backend sees preflight requests)");
         if (route.Has("directResponse") || route.Has("delegate"))
+        {
+            route.Ignore("name", "match", "route", "redirect", "rewrite", "timeout", "retries", "fault", "mirror", "mirrors", "mirrorPercent", "mirrorPercentage", "headers");
             return null;
+        }
         var rewrite = route.Field("rewrite");
         var rewriteUri = rewrite?.String("uri");
         var redirectNode = route.Field("redirect");
@@ -112,7 +115,10 @@ internal static class IstioVirtualServiceImporter
                 if (destinations.Count == 1)
                     filters.AddRange(HeaderFilters(perDestination));
                 else
+                {
+                    perDestination.Ignore("request", "response");
                     document.Warning(perDestination.Path, "header changes per destination have no equivalent when a route splits traffic (Meshwork's apply to the whole rule); ignored");
+                }
             }
         }
 
@@ -125,12 +131,15 @@ internal static class IstioVirtualServiceImporter
             if (timeout is not null)
                 document.Warning(route.FieldPath("timeout"), "Istio does not apply a timeout to a route with a fault; none is set");
             timeout = null;
-            retries = IstioRetries.Default with { Attempts = 0 };
+            document.Warning(route.FieldPath("fault"), "Istio does not retry a route with a fault; Meshwork retries per destination service, so the service's retries (if any) apply to it");
         }
         if (timeout == TimeSpan.Zero)
             timeout = null;
-        foreach (var backend in backends.DistinctBy(b => (b.Namespace, b.Service)))
-            RecordRetries(session, document, route, backend.Namespace ?? ns, backend.Service, retries);
+        if (fault is null)
+        {
+            foreach (var backend in backends.DistinctBy(b => (b.Namespace, b.Service)))
+                RecordRetries(session, document, route, backend.Namespace ?? ns, backend.Service, retries);
+        }
         return new HttpRouteRule
         {
             Name = route.String("name"),
@@ -435,8 +444,31 @@ internal static class IstioVirtualServiceImporter
             (PathMatchType.Exact, PathMatchType.PathPrefix) => UnderPrefix(pa.Value, pb.Value),
             (PathMatchType.PathPrefix, PathMatchType.Exact) => UnderPrefix(pb.Value, pa.Value),
             (PathMatchType.PathPrefix, PathMatchType.PathPrefix) => UnderPrefix(pa.Value, pb.Value) || UnderPrefix(pb.Value, pa.Value),
+            // A regular expression can only match paths starting with its literal beginning.
+            (PathMatchType.RegularExpression, _) => Compatible(LiteralPrefix(pa.Value), pb),
+            (_, PathMatchType.RegularExpression) => Compatible(LiteralPrefix(pb.Value), pa),
             _ => true,
         };
+    }
+
+    private static bool Compatible(string literal, PathMatch other)
+    {
+        var start = other.Type switch
+        {
+            PathMatchType.RegularExpression => LiteralPrefix(other.Value),
+            PathMatchType.PathPrefix => other.Value.TrimEnd('/'),
+            _ => other.Value,
+        };
+        return other.Type == PathMatchType.Exact
+            ? start.StartsWith(literal, StringComparison.Ordinal)
+            : start.StartsWith(literal, StringComparison.Ordinal) || literal.StartsWith(start, StringComparison.Ordinal);
+    }
+
+    /// <summary>The characters a pattern matches literally before its first construct ("/old" of "/old.*").</summary>
+    private static string LiteralPrefix(string pattern)
+    {
+        var end = pattern.IndexOfAny(['.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '^', '$', '\\']);
+        return end < 0 ? pattern : pattern[..end];
     }
 
     private static bool UnderPrefix(string path, string prefix)
