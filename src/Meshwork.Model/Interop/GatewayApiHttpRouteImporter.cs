@@ -29,7 +29,7 @@ internal static class GatewayApiHttpRouteImporter
             Hostnames = spec.Strings("hostnames"),
             Rules = spec.Items("rules").Select(r => Rule(r, document)).ToList(),
         };
-        if (route.ParentRefs.Count == 0)
+        if (route.ParentRefs.Count == 0 && !document.HasErrors)
             document.Error(spec.FieldPath("parentRefs"), "a route needs a parent: a Service (GAMMA, east/west) or a Gateway");
         session.Add(route, document);
     }
