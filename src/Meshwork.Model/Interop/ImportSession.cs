@@ -21,6 +21,9 @@ internal sealed class ImportSession(IReadOnlyList<Resource> stored)
     /// <summary>Retries of Istio routes, per destination service (Meshwork sets retries per service).</summary>
     public Dictionary<(string Namespace, string Service), (RetryPolicy Retries, string Path, DocumentReader Source, bool Explicit)> Retries { get; } = [];
 
+    /// <summary>SMI HTTPRouteGroup matches by (namespace, name), read before the TrafficSplits that name them.</summary>
+    public Dictionary<(string Namespace, string Name), IReadOnlyList<HttpRouteMatch>> RouteGroups { get; } = [];
+
     public void Add(Resource resource, DocumentReader source) => _made.Add((resource, source));
 
     /// <summary>Forgets what a document made when it turned out to have errors.</summary>

@@ -140,18 +140,26 @@ internal sealed class SpecNode
         var node = Field(name);
         if (node is null)
             return [];
-        if (node._node is not YamlTreeMapping mapping)
+        if (node._node is not YamlTreeMapping)
         {
             _reader.Error(node.Path, "must be a mapping");
             return [];
         }
+        return node.EntriesOfSelf(bracketed: true);
+    }
+
+    /// <summary>This mapping's own entries, each marked read.</summary>
+    public IReadOnlyList<(string Key, SpecNode Value)> EntriesOfSelf(bool bracketed = false)
+    {
+        if (_node is not YamlTreeMapping mapping)
+            return [];
         var entries = new List<(string, SpecNode)>();
         foreach (var (key, value) in mapping.Entries)
         {
             if (key is not YamlTreeScalar { Value: var k })
                 continue;
-            node._read.Add(k);
-            entries.Add((k, new SpecNode(value, $"{node.Path}[\"{k}\"]", _reader)));
+            _read.Add(k);
+            entries.Add((k, new SpecNode(value, bracketed ? $"{Path}[\"{k}\"]" : FieldPath(k), _reader)));
         }
         return entries;
     }
