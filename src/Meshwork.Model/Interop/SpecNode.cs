@@ -16,6 +16,10 @@ internal sealed class SpecNode
     private readonly DocumentReader _reader;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
+    // One cursor per field, however often it is asked for, so what one caller reads counts for all.
+    private readonly Dictionary<string, SpecNode?> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<SpecNode>> _items = new(StringComparer.Ordinal);
+
     public SpecNode(YamlTreeNode node, string path, DocumentReader reader)
     {
         _node = node;
@@ -37,8 +41,10 @@ internal sealed class SpecNode
         _read.Add(name);
         if (_node is not YamlTreeMapping mapping)
             return null;
+        if (_fields.TryGetValue(name, out var known))
+            return known;
         var value = mapping.Entries.LastOrDefault(e => e.Key is YamlTreeScalar { Value: var k } && k == name).Value;
-        return value is null or YamlTreeScalar { IsNull: true } ? null : new SpecNode(value, FieldPath(name), _reader);
+        return _fields[name] = value is null or YamlTreeScalar { IsNull: true } ? null : new SpecNode(value, FieldPath(name), _reader);
     }
 
     public bool Has(string name) =>
@@ -120,15 +126,17 @@ internal sealed class SpecNode
     /// <summary>The items of a list field; an absent field is an empty list.</summary>
     public IReadOnlyList<SpecNode> Items(string name)
     {
+        if (_items.TryGetValue(name, out var known))
+            return known;
         var node = Field(name);
         if (node is null)
-            return [];
+            return _items[name] = [];
         if (node._node is not YamlTreeSequence sequence)
         {
             _reader.Error(node.Path, "must be a list");
-            return [];
+            return _items[name] = [];
         }
-        return sequence.Items.Select((item, i) => new SpecNode(item, $"{node.Path}[{i}]", _reader)).ToList();
+        return _items[name] = sequence.Items.Select((item, i) => new SpecNode(item, $"{node.Path}[{i}]", _reader)).ToList();
     }
 
     public IReadOnlyList<string> Strings(string name) =>
