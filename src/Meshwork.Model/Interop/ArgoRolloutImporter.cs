@@ -13,14 +13,8 @@ internal static class ArgoRolloutImporter
 {
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null || spec is null)
-        {
-            if (spec is null)
-                document.Error(document.Root.FieldPath("spec"), "is required");
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        }
         // Deployment concerns: Meshwork moves traffic and does not run pods.
         spec.Ignore("replicas", "selector", "template", "workloadRef", "minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds", "progressDeadlineAbort", "restartAt", "rollbackWindow");
         var strategy = spec.Field("strategy");

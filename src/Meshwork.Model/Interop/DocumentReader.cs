@@ -46,6 +46,16 @@ internal sealed class DocumentReader
             node.ReportUnread();
     }
 
+    /// <summary>Metadata and spec, both required; null (with the errors) when either is missing.</summary>
+    public (ResourceMetadata Metadata, SpecNode Spec)? MetadataAndSpec()
+    {
+        var metadata = Metadata();
+        var spec = Root.Field("spec");
+        if (spec is null)
+            Error(Root.FieldPath("spec"), "is required");
+        return metadata is null || spec is null ? null : (metadata, spec);
+    }
+
     /// <summary>
     /// Kubernetes metadata: name, namespace (default "default" as kubectl would apply it without
     /// -n), labels. Bookkeeping the API server writes is ignored; annotations are warned about.

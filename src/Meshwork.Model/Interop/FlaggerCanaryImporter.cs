@@ -15,14 +15,8 @@ internal static class FlaggerCanaryImporter
 
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null || spec is null)
-        {
-            if (spec is null)
-                document.Error(document.Root.FieldPath("spec"), "is required");
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        }
         const string none = "has no equivalent in Meshwork (it moves traffic; deployments are not its business); ignored";
         foreach (var field in new[] { "autoscalerRef", "ingressRef", "upstreamRef", "progressDeadlineSeconds", "skipAnalysis", "revertOnDeletion", "suspend", "provider", "metricsServer" })
             spec.Unsupported(field, none);

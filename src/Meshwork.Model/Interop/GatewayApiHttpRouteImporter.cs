@@ -13,15 +13,8 @@ internal static class GatewayApiHttpRouteImporter
 
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null)
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        if (spec is null)
-        {
-            document.Error(document.Root.FieldPath("spec"), "is required");
-            return;
-        }
         var route = new HttpRoute
         {
             Metadata = metadata,

@@ -11,14 +11,8 @@ internal static class IstioDestinationRuleImporter
 {
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null || spec is null)
-        {
-            if (spec is null)
-                document.Error(document.Root.FieldPath("spec"), "is required");
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        }
         var host = spec.String("host") ?? "";
         if (IstioHosts.Service(host, metadata.Namespace) is not var (service, ns))
         {

@@ -15,14 +15,8 @@ internal static class IstioVirtualServiceImporter
 {
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null || spec is null)
-        {
-            if (spec is null)
-                document.Error(document.Root.FieldPath("spec"), "is required");
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        }
         spec.Unsupported("tls", "TLS passthrough routes have no equivalent in Meshwork (HTTP only); ignored");
         spec.Unsupported("tcp", "TCP routes have no equivalent in Meshwork (HTTP only); ignored");
         spec.Unsupported("exportTo", "visibility across namespaces has no equivalent; the route applies to every caller in the mesh");

@@ -12,14 +12,8 @@ internal static class SmiTrafficSplitImporter
 {
     public static void Translate(DocumentReader document, ImportSession session)
     {
-        var metadata = document.Metadata();
-        var spec = document.Root.Field("spec");
-        if (metadata is null || spec is null)
-        {
-            if (spec is null)
-                document.Error(document.Root.FieldPath("spec"), "is required");
+        if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        }
         var root = spec.String("service") ?? "";
         if (IstioHosts.Service(root, metadata.Namespace) is not var (service, ns) || ns != metadata.Namespace)
         {
