@@ -22,7 +22,7 @@ internal sealed class ImportSession(IReadOnlyList<Resource> stored)
     public Dictionary<(string Namespace, string Service), (RetryPolicy Retries, string Path, DocumentReader Source, bool Explicit)> Retries { get; } = [];
 
     /// <summary>SMI HTTPRouteGroup matches by (namespace, name), read before the TrafficSplits that name them.</summary>
-    public Dictionary<(string Namespace, string Name), IReadOnlyList<HttpRouteMatch>> RouteGroups { get; } = [];
+    public Dictionary<(string Namespace, string Name), IReadOnlyList<SmiRouteMatch>> RouteGroups { get; } = [];
 
     public void Add(Resource resource, DocumentReader source) => _made.Add((resource, source));
 
@@ -41,3 +41,6 @@ internal sealed class ImportSession(IReadOnlyList<Resource> stored)
 
 /// <summary>One DestinationRule's subsets and the service resource made from them.</summary>
 internal sealed record IstioSubsets(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ByName, string Path);
+
+/// <summary>One match of an SMI HTTPRouteGroup as written: pathRegex anchored at the start only, header values regular expressions.</summary>
+internal sealed record SmiRouteMatch(string Name, string? PathRegex, IReadOnlyList<string> Methods, IReadOnlyList<(string Name, string Value)> Headers);

@@ -28,6 +28,7 @@ public static class ManifestImporter
         new("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"], IstioAuthorizationPolicyImporter.Translate),
         new("specs.smi-spec.io", "HTTPRouteGroup", ["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"], SmiHttpRouteGroupImporter.Translate, Phase: 0),
         new("split.smi-spec.io", "TrafficSplit", ["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"], SmiTrafficSplitImporter.Translate),
+        new("access.smi-spec.io", "TrafficTarget", ["v1alpha1", "v1alpha2", "v1alpha3"], SmiTrafficTargetImporter.Translate),
         new("flagger.app", "Canary", ["v1beta1", "v1alpha3"], FlaggerCanaryImporter.Translate),
         new("argoproj.io", "Rollout", ["v1alpha1"], ArgoRolloutImporter.Translate),
     ];

@@ -1,12 +1,10 @@
-using System.Text.RegularExpressions;
 using Meshwork.Model.Resources;
 
 namespace Meshwork.Model.Interop;
 
 /// <summary>
-/// SMI HTTPRouteGroup (specs.smi-spec.io v1alpha1-v1alpha4): named matches that TrafficSplits
-/// refer to. It makes no resource itself. pathRegex is anchored at the start only (SMI), so it
-/// becomes the full-match expression "pathRegex.*"; each listed method becomes its own match.
+/// SMI HTTPRouteGroup (specs.smi-spec.io v1alpha1-v1alpha4): named matches that TrafficSplits and
+/// TrafficTargets refer to. It makes no resource itself.
 /// </summary>
 internal static class SmiHttpRouteGroupImporter
 {
@@ -17,30 +15,30 @@ internal static class SmiHttpRouteGroupImporter
             return;
         // v1alpha1 and v1alpha2 keep matches at the top level, later versions under spec.
         var holder = document.Root.Field("spec") ?? document.Root;
-        var matches = new List<HttpRouteMatch>();
-        foreach (var match in holder.Items("matches"))
-        {
-            match.Ignore("name");
-            var path = match.String("pathRegex") is { } regex ? new PathMatch { Type = PathMatchType.RegularExpression, Value = FromStart(regex) } : null;
-            var headers = Headers(match);
-            var methods = match.Strings("methods").Where(m => m != "*").ToList();
-            if (methods.Count == 0 || match.Strings("methods").Contains("*"))
-                matches.Add(new HttpRouteMatch { Path = path, Headers = headers });
-            else
-                matches.AddRange(methods.Select(m => new HttpRouteMatch { Path = path, Method = m, Headers = headers }));
-        }
-        session.RouteGroups[(metadata.Namespace, metadata.Name)] = matches;
-        document.Note(document.Root.Path, $"HTTPRouteGroup '{metadata.Name}' makes no resource; TrafficSplits that name it match its requests");
+        session.RouteGroups[(metadata.Namespace, metadata.Name)] = holder.Items("matches")
+            .Select(m => new SmiRouteMatch(m.String("name") ?? "", m.String("pathRegex"), m.Strings("methods"), Headers(m)))
+            .ToList();
+        document.Note(document.Root.Path, $"HTTPRouteGroup '{metadata.Name}' makes no resource; the TrafficSplits and TrafficTargets that name it use its matches");
     }
 
-    /// <summary>v1alpha4 writes headers as a list of one-entry maps, earlier versions as a map; values are regular expressions.</summary>
-    private static IReadOnlyList<HeaderMatch> Headers(SpecNode match)
+    /// <summary>A group match as route matches: pathRegex is anchored at the start only, so it becomes "(?:P).*"; one match per listed method ("*" or none: any).</summary>
+    public static IEnumerable<HttpRouteMatch> RouteMatches(SmiRouteMatch match)
     {
-        var list = match.Has("headers") && match.Field("headers") is { IsMapping: true }
+        var path = match.PathRegex is { } regex ? new PathMatch { Type = PathMatchType.RegularExpression, Value = FromStart(regex) } : null;
+        var headers = match.Headers.Select(h => new HeaderMatch { Name = h.Name, Type = StringMatchType.RegularExpression, Value = h.Value }).ToList();
+        var methods = match.Methods.Where(m => m != "*").ToList();
+        return methods.Count == 0 || match.Methods.Contains("*")
+            ? [new HttpRouteMatch { Path = path, Headers = headers }]
+            : methods.Select(m => new HttpRouteMatch { Path = path, Method = m, Headers = headers });
+    }
+
+    /// <summary>v1alpha4 writes headers as a list of one-entry maps, earlier versions as a map.</summary>
+    private static IReadOnlyList<(string Name, string Value)> Headers(SpecNode match)
+    {
+        var entries = match.Field("headers") is { IsMapping: true }
             ? match.Entries("headers")
             : match.Items("headers").SelectMany(item => item.IsMapping ? item.EntriesOfSelf() : []).ToList();
-        return list.Select(e => e.Value.Scalar() is { } value ? new HeaderMatch { Name = e.Key, Type = StringMatchType.RegularExpression, Value = value } : null)
-            .OfType<HeaderMatch>().ToList();
+        return entries.Select(e => (e.Key, Value: e.Value.Scalar())).Where(e => e.Value is not null).Select(e => (e.Key, e.Value!)).ToList();
     }
 
     private static string FromStart(string regex)

@@ -35,7 +35,7 @@ internal static class SmiTrafficSplitImporter
             else if (!session.RouteGroups.TryGetValue((metadata.Namespace, name), out var group))
                 document.Error(reference.FieldPath("name"), $"HTTPRouteGroup '{name}' is not in the file; put it in the same import");
             else
-                matches.AddRange(group);
+                matches.AddRange(group.SelectMany(SmiHttpRouteGroupImporter.RouteMatches));
         }
         var rules = new List<HttpRouteRule> { new() { Matches = matches, BackendRefs = backends } };
         if (matches.Count > 0)

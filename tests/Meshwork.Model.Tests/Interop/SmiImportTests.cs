@@ -53,3 +53,31 @@ public class SmiImportTests
         result.At("[0].spec.matches[0].name", InteropSeverity.Error);
     }
 }
+
+/// <summary>SMI TrafficTarget with HTTPRouteGroup (Fixtures/smi-trafficsplit.yaml, documents 4 and 5).</summary>
+public class SmiTrafficTargetImportTests
+{
+    private static readonly ImportResult Result = Fixtures.Import("smi-trafficsplit.yaml");
+
+    [Fact]
+    public void TrafficTarget_IsAnAllowPolicy_FromTheSourceAccounts_ForEachExpressibleMatch()
+    {
+        var policy = Result.Single<AccessPolicy>("ratings-from-reviews");
+        Assert.Equal((AccessAction.Allow, "ratings"), (policy.Action, policy.Service));
+        Assert.Equal(2, policy.Rules.Count);
+        Assert.All(policy.Rules, r => Assert.Equal(["*/ns/default/sa/reviews"], r.From.Single().Principals));
+        // pathRegex is anchored at the start: a literal is a prefix; ^...$ is exact; "*" methods are any.
+        Assert.Equal(["GET"], policy.Rules[0].To.Single().Methods);
+        Assert.Equal(["/ratings*"], policy.Rules[0].To.Single().Paths);
+        Assert.Equal(["/health"], policy.Rules[1].To.Single().Paths);
+        Assert.Empty(policy.Rules[1].To.Single().Methods);
+        Assert.Equal(new[] { "*" }, policy.Rules[1].When.Single().Values);
+    }
+
+    [Fact]
+    public void TrafficTarget_PatternsAccessPoliciesCannotSay_AndTcpRules_AllowNothing()
+    {
+        Assert.Contains("'fancy'", Result.At("[5].spec.rules[0]").Message);
+        Assert.Contains("TCPRoute", Result.At("[5].spec.rules[1]").Message);
+    }
+}
