@@ -7,6 +7,13 @@ public static class ResourceFiles
 {
     public static async Task<(string Yaml, YamlReadResult Read)> ReadAsync(IReadOnlyList<string> files, CancellationToken ct)
     {
+        var yaml = await ReadTextAsync(files, ct);
+        return (yaml, ResourceYaml.Read(yaml));
+    }
+
+    /// <summary>The files' text as one stream of documents.</summary>
+    public static async Task<string> ReadTextAsync(IReadOnlyList<string> files, CancellationToken ct)
+    {
         var parts = new List<string>();
         foreach (var file in files)
         {
@@ -18,7 +25,6 @@ public static class ResourceFiles
                 throw new Client.CliException($"{file}: no such file");
         }
         // Documents of several files form one stream, so "[i]" in messages counts across files.
-        var yaml = string.Join("\n---\n", parts.Select(p => p.TrimEnd()));
-        return (yaml, ResourceYaml.Read(yaml));
+        return string.Join("\n---\n", parts.Select(p => p.TrimEnd()));
     }
 }

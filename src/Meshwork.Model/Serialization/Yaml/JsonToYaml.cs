@@ -32,8 +32,8 @@ internal static partial class JsonToYaml
                 var properties = element.EnumerateObject().ToList();
                 if (isRoot)
                 {
-                    // Read like a Kubernetes manifest: kind, metadata, then the fields.
-                    properties = properties.OrderBy(p => p.Name switch { "kind" => 0, "metadata" => 1, _ => 2 }).ToList();
+                    // Read like a Kubernetes manifest: (apiVersion,) kind, metadata, then the fields.
+                    properties = properties.OrderBy(p => p.Name switch { "apiVersion" => -1, "kind" => 0, "metadata" => 1, _ => 2 }).ToList();
                 }
                 var style = properties.Count == 0 ? MappingStyle.Flow : MappingStyle.Block;
                 emitter.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, isImplicit: true, style));

@@ -1,0 +1,118 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Interop;
+
+/// <summary>
+/// Flagger Canary (flagger.app/v1beta1) as a Rollout. Flagger runs the target as "primary"
+/// (stable) and "canary"; those are the version names written. Its weight schedule (stepWeight up
+/// to maxWeight, or stepWeights) becomes setWeight steps, each held for one analysis interval;
+/// the built-in metrics become the analysis thresholds.
+/// </summary>
+internal static class FlaggerCanaryImporter
+{
+    public const string StableVersion = "primary";
+    public const string CanaryVersion = "canary";
+
+    public static void Translate(DocumentReader document, ImportSession session)
+    {
+        if (document.MetadataAndSpec() is not var (metadata, spec))
+            return;
+        const string none = "has no equivalent in Meshwork (it moves traffic; deployments are not its business); ignored";
+        foreach (var field in new[] { "autoscalerRef", "ingressRef", "upstreamRef", "progressDeadlineSeconds", "skipAnalysis", "revertOnDeletion", "suspend", "provider", "metricsServer" })
+            spec.Unsupported(field, none);
+        var target = spec.Field("targetRef");
+        target?.Ignore("apiVersion", "kind");
+        var service = spec.Field("service")?.String("name") ?? target?.String("name");
+        spec.Field("service")?.Ignore("port", "targetPort", "portName", "portDiscovery", "hosts", "gateways", "trafficPolicy", "retries", "timeout", "headers", "corsPolicy", "match", "rewrite", "appProtocol", "apex", "primary", "canary", "backends", "gatewayRefs");
+        if (string.IsNullOrEmpty(service))
+        {
+            document.Error(spec.FieldPath("targetRef.name"), "is required: it names the service the canary moves");
+            return;
+        }
+        // analysis, or canaryAnalysis before Flagger 1.0.
+        var analysis = spec.Field("analysis") ?? spec.Field("canaryAnalysis");
+        if (analysis is null)
+        {
+            document.Error(spec.FieldPath("analysis"), "is required: it holds the weight schedule");
+            return;
+        }
+        foreach (var field in new[] { "webhooks", "alerts", "mirror", "mirrorWeight", "sessionAffinity", "primaryReadyThreshold", "canaryReadyThreshold", "stepWeightPromotion" })
+            analysis.Unsupported(field, "has no equivalent in Meshwork's rollouts; ignored");
+        var interval = analysis.Duration("interval") ?? new RolloutAnalysis().Interval;
+        var steps = Weights(analysis, document)
+            .SelectMany(w => new[] { new RolloutStep { SetWeight = w }, new RolloutStep { Pause = new RolloutPause { Duration = interval } } })
+            .ToList();
+        var defaults = new RolloutAnalysis();
+        var successRate = defaults.MinSuccessRatePercent;
+        var latency = defaults.MaxLatencyP99;
+        foreach (var metric in analysis.Items("metrics"))
+        {
+            metric.Ignore("interval");
+            var range = metric.Field("thresholdRange");
+            switch (metric.String("name"))
+            {
+                case "request-success-rate" when range?.Double("min") is { } min:
+                    successRate = min;
+                    break;
+                case "request-duration" when range?.Double("max") is { } max:
+                    latency = TimeSpan.FromMilliseconds(max);
+                    break;
+                default:
+                    metric.Ignore("name", "templateRef", "query", "threshold", "thresholdRange", "templateVariables");
+                    range?.Ignore("min", "max");
+                    document.Warning(metric.Path, "only the built-in request-success-rate (min) and request-duration (max, milliseconds) metrics have an equivalent; ignored");
+                    break;
+            }
+        }
+        HeaderMatch? canaryHeader = null;
+        var matches = analysis.Items("match");
+        if (matches.Count > 0)
+        {
+            var headers = matches[0].Entries("headers");
+            if (headers.Count > 0 && headers[0].Value.String("exact") is { } exact)
+                canaryHeader = new HeaderMatch { Name = headers[0].Key, Value = exact };
+            else if (headers.Count > 0 && headers[0].Value.String("regex") is { } regex)
+                canaryHeader = new HeaderMatch { Name = headers[0].Key, Type = StringMatchType.RegularExpression, Value = regex };
+            if (matches.Count > 1 || headers.Count > 1)
+                document.Warning(analysis.FieldPath("match"), "Meshwork's rollout takes one canary header; the first is used");
+        }
+        document.Note(document.Root.Path, $"the service's versions must be named '{StableVersion}' (stable) and '{CanaryVersion}', as Flagger names its deployments");
+        session.Add(new Rollout
+        {
+            Metadata = metadata,
+            Service = service,
+            StableVersion = StableVersion,
+            CanaryVersion = CanaryVersion,
+            Steps = steps,
+            CanaryHeader = canaryHeader,
+            Analysis = new RolloutAnalysis
+            {
+                Interval = interval,
+                FailureLimit = analysis.Int("threshold") ?? defaults.FailureLimit,
+                MinSuccessRatePercent = successRate,
+                MaxLatencyP99 = latency,
+            },
+        }, document);
+    }
+
+    /// <summary>stepWeights as given; else stepWeight, 2*stepWeight, ... up to maxWeight (default 50); A/B (iterations): 100% to matching requests only, held for the iterations.</summary>
+    private static IReadOnlyList<int> Weights(SpecNode analysis, DocumentReader document)
+    {
+        var explicitWeights = analysis.Items("stepWeights").Select(w => int.TryParse(w.Scalar(), out var v) ? v : -1).ToList();
+        if (explicitWeights.Count > 0)
+            return explicitWeights;
+        var step = analysis.Int("stepWeight");
+        var max = analysis.Int("maxWeight") ?? 50;
+        if (analysis.Int("iterations") is { } iterations && step is null)
+        {
+            document.Note(analysis.FieldPath("iterations"), $"A/B testing: {iterations} intervals with matching requests on the canary, written as setWeight 0 held for {iterations} intervals");
+            return Enumerable.Repeat(0, Math.Max(1, iterations)).ToList();
+        }
+        if (step is not > 0)
+        {
+            document.Error(analysis.FieldPath("stepWeight"), "is required (or stepWeights, or iterations for A/B testing)");
+            return [];
+        }
+        return Enumerable.Range(1, max / step.Value).Select(i => i * step.Value).ToList();
+    }
+}
