@@ -85,6 +85,7 @@ public static class PortalHosting
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapHub<Hubs.MeshHub>(Hubs.MeshHub.Path);
         return app;
     }
 }
