@@ -170,4 +170,66 @@ public sealed class MeshLiveDataTests
 
         Assert.Equal("Portal:ControlPlane:Address: 'cp-b:15010' is not an absolute http:// or https:// address (e.g. https://127.0.0.1:15010).", error.Message);
     }
+
+    [Fact]
+    public async Task Subscribe_StatusAndStoreChangesInsideOneInterval_ArriveAsOneCallNamingBoth()
+    {
+        var live = new MeshLiveData(A);
+        var calls = System.Threading.Channels.Channel.CreateUnbounded<LiveChange>();
+        using var subscription = live.Subscribe(change => calls.Writer.WriteAsync(change).AsTask(), TimeSpan.FromMilliseconds(200));
+
+        live.Apply(A, FullState(Proxy("web-1")));
+        live.ResourcesChanged();
+        live.Apply(A, FullState(Proxy("web-2")));
+
+        Assert.Equal(LiveChange.Status | LiveChange.Resources, await calls.Reader.ReadAsync());
+        Assert.Equal(1, live.ResourcesVersion);
+        Assert.False(calls.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Subscribe_Disposed_IsForgottenAndNotCalledAgain()
+    {
+        var live = new MeshLiveData(A);
+        var called = new TaskCompletionSource();
+        var subscription = live.Subscribe(_ =>
+        {
+            called.TrySetResult();
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, live.Subscribers);
+
+        subscription.Dispose();
+        live.ResourcesChanged();
+
+        Assert.Equal(0, live.Subscribers);
+        // The one delivery it could have had would come after 50 ms; a later subscriber's proves that time passed.
+        var later = new TaskCompletionSource();
+        using var other = live.Subscribe(_ =>
+        {
+            later.TrySetResult();
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(100));
+        live.ResourcesChanged();
+        await later.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(called.Task.IsCompleted);
+    }
+
+    [Fact]
+    public void Apply_TrafficStops_TheEmptySetReplacesTheLastRatesInsteadOfFreezingThem()
+    {
+        var live = new MeshLiveData(A);
+        var busy = FullState(Proxy("web-1"));
+        busy.Edges.Add(WebToOrders(Signals(Enumerable.Range(1, 100))));
+        live.Apply(A, busy);
+        Assert.Equal(10.0, Assert.Single(live.Current.Edges).Signals.Rps);
+
+        var idle = new StatusUpdate { HasSignals = true, AtUnixMs = 2_000 };
+        idle.Edges.Add(WebToOrders(Signals([])));
+        live.Apply(A, idle);
+        Assert.Equal(0.0, Assert.Single(live.Current.Edges).Signals.Rps);
+
+        live.Apply(A, new StatusUpdate { HasSignals = true, AtUnixMs = 3_000 }); // the control plane forgot the edge
+        Assert.Empty(live.Current.Edges);
+    }
 }
