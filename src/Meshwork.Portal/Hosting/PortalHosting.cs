@@ -37,6 +37,7 @@ public static class PortalHosting
         builder.Services.AddSingleton(services => new Live.MeshLiveData(portal.ControlPlane.Address, services.GetRequiredService<ILogger<Live.MeshLiveData>>()));
         builder.Services.AddHostedService<Live.MeshStatusWatcher>();
         builder.Services.AddHostedService<Live.StoreChangeWatcher>();
+        builder.Services.AddSingleton<Live.TopologyThresholds>();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>

@@ -10,26 +10,33 @@ namespace Meshwork.Portal.Hubs;
 /// (to diff against) and a wake-up channel of one slot where the latest change wins. The next message is
 /// made only once the previous one was written (SignalR awaits the transport, which stops taking bytes
 /// when a client stops reading), and it is the difference between what the client has and the state
-/// now, so a slow client skips intermediate states instead of queueing them.
+/// now, so a slow client skips intermediate states instead of queueing them. Health colours follow the
+/// thresholds in MeshSettings, read again when the store changes.
 /// </summary>
 public static class TopologyFeed
 {
     /// <summary>At most one delta a second per client.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
 
-    public static async IAsyncEnumerable<TopologyUpdate> StreamAsync(MeshLiveData live, TopologyFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<TopologyUpdate> StreamAsync(MeshLiveData live, TopologyThresholds settings, TopologyFilter filter,
+        [EnumeratorCancellation] CancellationToken ct)
     {
-        var wake = Channel.CreateBounded<LiveChange>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        var storeChanged = 0;
         using var subscription = live.Subscribe(change =>
         {
-            wake.Writer.TryWrite(change);
+            // Kept apart from the wake-up slot, which a later status change may overwrite: the thresholds must be read again.
+            if (change.HasFlag(LiveChange.Resources))
+                Interlocked.Exchange(ref storeChanged, 1);
+            wake.Writer.TryWrite(true);
             return Task.CompletedTask;
         }, MinInterval);
 
         var sent = new Dictionary<string, GraphElement>(StringComparer.Ordinal);
         long sequence = 0;
+        var thresholds = await settings.CurrentAsync(ct);
         var snapshot = live.Current;
-        var elements = Build(snapshot, filter);
+        var elements = Build(snapshot, filter, thresholds);
         foreach (var element in elements)
             sent[element.Data.Id] = element;
         yield return new TopologyUpdate(true, ++sequence, snapshot.Connection.ToString(), UpdatedAt(snapshot), elements, []);
@@ -37,8 +44,10 @@ public static class TopologyFeed
         while (await wake.Reader.WaitToReadAsync(ct))
         {
             wake.Reader.TryRead(out _);
+            if (Interlocked.Exchange(ref storeChanged, 0) == 1)
+                thresholds = await settings.CurrentAsync(ct);
             snapshot = live.Current;
-            var now = Build(snapshot, filter);
+            var now = Build(snapshot, filter, thresholds);
             var upserted = now.Where(e => !sent.TryGetValue(e.Data.Id, out var before) || before != e).ToList();
             var present = now.Select(e => e.Data.Id).ToHashSet(StringComparer.Ordinal);
             var removed = sent.Keys.Where(id => !present.Contains(id)).ToList();
@@ -51,8 +60,8 @@ public static class TopologyFeed
         }
     }
 
-    private static IReadOnlyList<GraphElement> Build(MeshStatusSnapshot snapshot, TopologyFilter filter) =>
-        TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter);
+    private static IReadOnlyList<GraphElement> Build(MeshStatusSnapshot snapshot, TopologyFilter filter, HealthThresholds thresholds) =>
+        TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter, thresholds);
 
     private static long? UpdatedAt(MeshStatusSnapshot snapshot) => snapshot.UpdatedAt?.ToUnixTimeMilliseconds();
 }

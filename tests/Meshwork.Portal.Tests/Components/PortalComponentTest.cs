@@ -24,6 +24,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddPortalIdentityCore(portal.ConnectionString);
         Services.AddPortalViewModels();
         Services.AddSingleton(new Meshwork.Portal.Live.MeshLiveData(null)); // not configured unless a test registers its own
+        Services.AddSingleton<Meshwork.Portal.Live.TopologyThresholds>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));

@@ -114,4 +114,36 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
 
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
     }
+
+    [Fact]
+    public async Task Topology_AdminChangesTheThresholdsInSettings_TheEdgeIsRecoloured()
+    {
+        live.Apply(ControlPlane, Signals(full: true, ("web", "search", 100, 5)));
+        var session = await HubSession.NewViewerAsync(portal);
+        await using var connection = session.Connection();
+        await connection.StartAsync();
+        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        Assert.Equal("degraded", Assert.Single((await stream.ReadAsync()).Upserted, e => e.Data.Id == Edge("web", "search")).Classes);
+
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<Meshwork.Store.ResourceService>();
+            var settings = new Meshwork.Model.Resources.MeshSettings { Metadata = new() { Name = "mesh" }, DegradedAbovePercent = 10, FailingAbovePercent = 50 };
+            Assert.IsType<Meshwork.Store.ChangeResult.Applied>(await store.ApplyAsync(settings, new Meshwork.Store.ChangeActor("admin@meshwork.test", Meshwork.Store.ChangeSource.Api)));
+        }
+        try
+        {
+            // The next status update (or the store's notification itself) brings the edge under the new thresholds: 5 % is healthy now.
+            live.Apply(ControlPlane, Signals(full: false, ("web", "search", 100, 5)));
+            var recoloured = await NextWithAsync(stream, u => u.Upserted.Any(e => e.Data.Id == Edge("web", "search")));
+            Assert.Equal("healthy", Assert.Single(recoloured.Upserted, e => e.Data.Id == Edge("web", "search")).Classes);
+        }
+        finally
+        {
+            await using var scope = portal.Services.CreateAsyncScope();
+            var store = scope.ServiceProvider.GetRequiredService<Meshwork.Store.ResourceService>();
+            var stored = await store.GetAsync(new(Meshwork.Model.Resources.ResourceKind.MeshSettings, "default", "mesh"));
+            await store.DeleteAsync(stored!.Resource.Key, stored.Resource.Metadata.Version, new Meshwork.Store.ChangeActor("admin@meshwork.test", Meshwork.Store.ChangeSource.Api));
+        }
+    }
 }
