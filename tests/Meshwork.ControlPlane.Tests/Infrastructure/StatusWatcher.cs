@@ -20,8 +20,8 @@ public sealed class StatusWatcher : IAsyncDisposable
 
     public ProxyStatus? Proxy(string id) => Feed.Proxy(id);
 
-    /// <summary>Newest first.</summary>
-    public IReadOnlyList<MeshEvent> Events => Feed.Events;
+    /// <summary>Oldest first, in the order they happened (the fold keeps them newest first).</summary>
+    public IReadOnlyList<MeshEvent> Events => Feed.Events.Reverse().ToList();
 
     public async Task WaitUntilAsync(Func<StatusWatcher, bool> condition, TimeSpan timeout, string what)
     {
