@@ -142,19 +142,17 @@ for (var k = 1; k <= changes; k++)
 // a replica since a given time and ACKed every snapshot that replica sent it, none at all included. A
 // replica pushes nothing to a proxy that already serves what it would compile, so a fresh ACK on the
 // proxy's side is not something to wait for.
-async Task<MeshStatusFeed[]> WatchAsync(IEnumerable<ControlPlaneHost> hosts)
+async Task<StatusWatch[]> WatchAsync(IEnumerable<ControlPlaneHost> hosts)
 {
-    var feeds = hosts.Select(c => new MeshStatusFeed(c.Address, c.StatusToken, c.TrustBundleFile, minIntervalMs: 100)).ToArray();
-    foreach (var feed in feeds)
-        feed.Start();
-    if (!await WaitAsync(() => feeds.All(f => f.Connected), TimeSpan.FromSeconds(30)))
+    var feeds = hosts.Select(c => StatusWatch.Start(new StatusStreamOptions(c.Address, c.StatusToken, c.TrustBundleFile, MinIntervalMs: 100))).ToArray();
+    if (!await WaitAsync(() => feeds.All(f => f.Fold.Connected), TimeSpan.FromSeconds(30)))
         throw new TimeoutException("the control plane's status streams did not connect");
     return feeds;
 }
-bool InSync(MeshStatusFeed[] feeds, SimProxy proxy, long sinceUnixMs) =>
+bool InSync(StatusWatch[] feeds, SimProxy proxy, long sinceUnixMs) =>
     proxy.LastMarker == cluster &&
-    feeds.Any(f => f.Proxy(proxy.Id) is { Connected: true } s && s.ConnectedSinceUnixMs >= sinceUnixMs && s.SentVersion == s.AckedVersion);
-async Task StopWatchingAsync(MeshStatusFeed[] feeds)
+    feeds.Any(f => f.Fold.Proxy(proxy.Id) is { Connected: true } s && s.ConnectedSinceUnixMs >= sinceUnixMs && s.SentVersion == s.AckedVersion);
+async Task StopWatchingAsync(StatusWatch[] feeds)
 {
     foreach (var feed in feeds)
         await feed.DisposeAsync();

@@ -306,6 +306,48 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Admin_WatchesTheTopology_AnInstanceStops_TheGraphFollowsWithoutAReload()
+    {
+        await Eventually.HoldsAsync(async () => (await CountVersionsAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", Converge);
+        var (page, consoleErrors) = await NewPageAsync();
+        using var traffic = new CancellationTokenSource();
+        var background = BackgroundTrafficAsync(traffic.Token);
+        try
+        {
+            await SignInAsync(page, "/topology");
+            var graph = page.Locator("[data-testid=topology-graph]");
+            await Assertions.Expect(graph).ToHaveAttributeAsync("data-ready", "true", new() { Timeout = WaitMs });
+            await Eventually.HoldsAsync(async () => await NodeLabelAsync(page, "ver:default/shop/v1") == "v1 · 1/1 up", "shop v1 drawn with its one instance up", Converge);
+            await Assertions.Expect(graph).ToHaveAttributeAsync("data-stale", "false", new() { Timeout = WaitMs });
+            await Assertions.Expect(page.Locator("[data-testid=topology-stale]")).ToBeHiddenAsync();
+            await page.EvaluateAsync("() => window.meshworkNotReloaded = true");
+            await ScreenshotAsync(page, "topology-01-running");
+
+            // shop v1's sidecar stops (SIGTERM: it says Goodbye and leaves the registry): the hub's next delta draws the node without it, no reload.
+            Assert.Equal(0, await running.OfType<MeshProxy>().Single(p => p.Id == "shop-v1-1").TerminateAsync());
+            await Eventually.HoldsAsync(async () => await NodeLabelAsync(page, "ver:default/shop/v1") == "v1 · 0/0 up", "shop v1 drawn with no instance", Converge);
+            Assert.True(await page.EvaluateAsync<bool>("() => window.meshworkNotReloaded === true"), "the page was reloaded");
+            await ScreenshotAsync(page, "topology-02-instance-stopped");
+            Assert.True(consoleErrors.Count == 0, "browser console errors: " + string.Join(" | ", consoleErrors));
+        }
+        catch (Exception e)
+        {
+            await ScreenshotAsync(page, "topology-failure");
+            throw new InvalidOperationException(
+                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "topology-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}", e);
+        }
+        finally
+        {
+            await traffic.CancelAsync();
+            await background;
+        }
+    }
+
+    /// <summary>The label the graph draws on a node (null while it has no such node).</summary>
+    private static async Task<string?> NodeLabelAsync(IPage page, string id) =>
+        await page.EvaluateAsync<string?>("id => { const n = document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.getElementById(id); return n && n.nonempty() ? n.data('label') : null; }", id);
+
     private async Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync()
     {
         var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });

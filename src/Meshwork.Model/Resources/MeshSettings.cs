@@ -22,6 +22,12 @@ public sealed record MeshSettings : Resource
     /// before forwarding them), after Istio's meshConfig.pathNormalization; see <see cref="Policy.RequestPathNormalizer"/>.
     /// </summary>
     public PathNormalization PathNormalization { get; init; } = PathNormalization.MergeSlashes;
+
+    /// <summary>The portal's topology draws an edge or version degraded when more than this percentage of its requests failed (Kiali's default, 0.1).</summary>
+    public double DegradedAbovePercent { get; init; } = 0.1;
+
+    /// <summary>... and failing above this percentage (Kiali's default, 10).</summary>
+    public double FailingAbovePercent { get; init; } = 10;
 }
 
 public enum AccessMode

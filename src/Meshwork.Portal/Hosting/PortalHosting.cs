@@ -34,8 +34,10 @@ public static class PortalHosting
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();
         builder.Services.AddPortalViewModels();
-        builder.Services.AddSingleton(new Live.MeshStatusState(portal.ControlPlane.Address));
+        builder.Services.AddSingleton(services => new Live.MeshLiveData(portal.ControlPlane.Address, services.GetRequiredService<ILogger<Live.MeshLiveData>>()));
         builder.Services.AddHostedService<Live.MeshStatusWatcher>();
+        builder.Services.AddHostedService<Live.StoreChangeWatcher>();
+        builder.Services.AddSingleton<Live.TopologyThresholds>();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>
@@ -84,6 +86,7 @@ public static class PortalHosting
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapHub<Hubs.MeshHub>(Hubs.MeshHub.Path);
         return app;
     }
 }

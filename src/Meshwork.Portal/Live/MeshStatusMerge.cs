@@ -18,7 +18,7 @@ internal static class MeshStatusMerge
 {
     private static readonly StringComparer Ordinal = StringComparer.Ordinal;
 
-    public static MeshStatusSnapshot Merge(IReadOnlyList<ReplicaStatus> replicas)
+    public static MeshStatusSnapshot Merge(IReadOnlyList<StatusFold> replicas)
     {
         var up = replicas.Where(r => r.Connected).ToList();
         var shown = up.Count > 0 ? up : replicas;
@@ -33,24 +33,24 @@ internal static class MeshStatusMerge
             Proxies: Proxies(shown),
             Edges: Edges(shown),
             ServiceVersions: ServiceVersions(shown),
-            Events: replicas.SelectMany(r => r.Events).OrderByDescending(e => e.AtUnixMs).Take(MeshStatusState.MaxEvents).ToList(),
+            Events: replicas.SelectMany(r => r.Events).OrderByDescending(e => e.AtUnixMs).Take(StatusFold.MaxEvents).ToList(),
             ControlPlanes: replicas.Select(r => new ControlPlaneStream(r.Address, r.Connected, r.LastError)).ToList());
     }
 
-    private static List<ProxyStatus> Proxies(IEnumerable<ReplicaStatus> replicas) => replicas
+    private static List<ProxyStatus> Proxies(IEnumerable<StatusFold> replicas) => replicas
         .SelectMany(r => r.Proxies)
         .GroupBy(p => p.ProxyId, Ordinal)
         .Select(reports => reports.OrderByDescending(p => p.Connected).ThenByDescending(p => p.LastSeenUnixMs).First())
         .OrderBy(p => p.Namespace, Ordinal).ThenBy(p => p.Service, Ordinal).ThenBy(p => p.ProxyId, Ordinal)
         .ToList();
 
-    private static List<EdgeSignals> Edges(IEnumerable<ReplicaStatus> replicas) => replicas
+    private static List<EdgeSignals> Edges(IEnumerable<StatusFold> replicas) => replicas
         .SelectMany(r => r.Edges)
         .GroupBy(e => (e.SourceService, e.SourceNamespace, e.SourceVersion, e.DestinationService, e.DestinationNamespace, e.DestinationVersion))
         .Select(reports => reports.Count() == 1 ? reports.First() : new EdgeSignals(reports.First()) { Signals = Signals(reports.Select(e => e.Signals)) })
         .ToList();
 
-    private static List<ServiceVersionSignals> ServiceVersions(IEnumerable<ReplicaStatus> replicas) => replicas
+    private static List<ServiceVersionSignals> ServiceVersions(IEnumerable<StatusFold> replicas) => replicas
         .SelectMany(r => r.ServiceVersions)
         .GroupBy(s => (s.Service, s.Namespace, s.Version))
         .Select(reports => reports.Count() == 1 ? reports.First() : new ServiceVersionSignals(reports.First())

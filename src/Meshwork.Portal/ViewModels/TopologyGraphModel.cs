@@ -12,8 +12,16 @@ public sealed record GraphElement(string Group, GraphData Data, string Classes);
 /// <summary>Which part of the mesh the graph shows: one namespace or all, idle edges or not, a search that highlights.</summary>
 public sealed record TopologyFilter(string? Namespace = null, bool HideIdle = false, string? Search = null);
 
-/// <summary>How an edge or version is doing, with Kiali's default thresholds on the share of failed requests.</summary>
+/// <summary>How an edge or version is doing, judged by <see cref="HealthThresholds"/> on the share of failed requests.</summary>
 public enum TrafficHealth { Idle, Healthy, Degraded, Failing }
+
+/// <summary>Failed shares (0..1) above which traffic is degraded and failing: MeshSettings' percentages, Kiali's 0.1 % and 10 % by default.</summary>
+public sealed record HealthThresholds(double DegradedAbove, double FailingAbove)
+{
+    public static readonly HealthThresholds Default = From(new Meshwork.Model.Resources.MeshSettings { Metadata = new() { Name = Meshwork.Model.Resources.MeshSettings.SingletonName } });
+
+    public static HealthThresholds From(Meshwork.Model.Resources.MeshSettings settings) => new(settings.DegradedAbovePercent / 100, settings.FailingAbovePercent / 100);
+}
 
 /// <summary>
 /// The topology graph from the live status: a compound node per service holding a node per version
@@ -24,23 +32,21 @@ public enum TrafficHealth { Idle, Healthy, Degraded, Failing }
 /// </summary>
 public static class TopologyGraphModel
 {
-    /// <summary>Failed share above which traffic is degraded (0.1 %) and failing (10 %), as in Kiali.</summary>
-    public const double DegradedAbove = 0.001;
-    public const double FailingAbove = 0.10;
-
-    public static TrafficHealth HealthOf(GoldenSignals? signals)
+    public static TrafficHealth HealthOf(GoldenSignals? signals, HealthThresholds thresholds)
     {
         if (signals is null || signals.Requests == 0) return TrafficHealth.Idle;
         var failed = (double)signals.Failures / signals.Requests;
-        return failed > FailingAbove ? TrafficHealth.Failing : failed > DegradedAbove ? TrafficHealth.Degraded : TrafficHealth.Healthy;
+        return failed > thresholds.FailingAbove ? TrafficHealth.Failing : failed > thresholds.DegradedAbove ? TrafficHealth.Degraded : TrafficHealth.Healthy;
     }
 
     public static string ServiceId(string ns, string service) => $"svc:{ns}/{service}";
 
     public static string VersionId(string ns, string service, string version) => $"ver:{ns}/{service}/{version}";
 
-    public static IReadOnlyList<GraphElement> Build(IReadOnlyList<EdgeSignals> edges, IReadOnlyList<ServiceVersionSignals> versions, TopologyFilter filter)
+    public static IReadOnlyList<GraphElement> Build(IReadOnlyList<EdgeSignals> edges, IReadOnlyList<ServiceVersionSignals> versions, TopologyFilter filter,
+        HealthThresholds thresholds)
     {
+        TrafficHealth HealthOf(GoldenSignals? signals) => TopologyGraphModel.HealthOf(signals, thresholds);
         bool InScope(string ns) => filter.Namespace is null || filter.Namespace == ns;
         var shownEdges = edges
             .Where(e => InScope(e.SourceNamespace) || InScope(e.DestinationNamespace))

@@ -1,21 +1,27 @@
 using Meshwork.Protocol.Status;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
 
-/// <summary>The portal's view of the control plane (Meshwork.Protocol's MeshStatusFeed) plus polling helpers.</summary>
+/// <summary>The control plane's status stream folded as the portal folds it (Meshwork.Protocol's StatusFold), plus polling helpers.</summary>
 public sealed class StatusWatcher : IAsyncDisposable
 {
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task watching;
+
     public StatusWatcher(ControlPlaneProcess controlPlane)
     {
-        Feed = new MeshStatusFeed(controlPlane.Address, ControlPlaneProcess.StatusToken, controlPlane.TrustBundleFile, minIntervalMs: 250);
-        Feed.Start();
+        Feed = new StatusFold(controlPlane.Address);
+        var options = new StatusStreamOptions(controlPlane.Address, ControlPlaneProcess.StatusToken, controlPlane.TrustBundleFile, MinIntervalMs: 250);
+        watching = StatusStream.WatchAsync(options, Feed, () => { }, NullLogger.Instance, stop.Token);
     }
 
-    public MeshStatusFeed Feed { get; }
+    public StatusFold Feed { get; }
 
     public ProxyStatus? Proxy(string id) => Feed.Proxy(id);
 
-    public IReadOnlyList<MeshEvent> Events => Feed.Events;
+    /// <summary>Oldest first, in the order they happened (the fold keeps them newest first).</summary>
+    public IReadOnlyList<MeshEvent> Events => Feed.Events.Reverse().ToList();
 
     public async Task WaitUntilAsync(Func<StatusWatcher, bool> condition, TimeSpan timeout, string what)
     {
@@ -28,5 +34,10 @@ public sealed class StatusWatcher : IAsyncDisposable
         throw new TimeoutException($"status never showed: {what}");
     }
 
-    public ValueTask DisposeAsync() => Feed.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await watching;
+        stop.Dispose();
+    }
 }

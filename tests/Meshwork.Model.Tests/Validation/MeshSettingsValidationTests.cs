@@ -57,4 +57,20 @@ public class MeshSettingsValidationTests
     [Fact]
     public void Rejects_UnknownPathNormalization() =>
         Single(Validate(Valid.Mesh with { PathNormalization = (PathNormalization)9 }), "pathNormalization", "'9' is not allowed here; use one of mergeSlashes, decodeAndMergeSlashes");
+
+    [Fact]
+    public void Accepts_TopologyThresholds() => Clean(Validate(Valid.Mesh with { DegradedAbovePercent = 1, FailingAbovePercent = 5 }));
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(100.5)]
+    [InlineData(double.NaN)]
+    public void Rejects_DegradedThresholdOutsideAPercentage(double value) =>
+        Single(Validate(Valid.Mesh with { DegradedAbovePercent = value }), "degradedAbovePercent",
+            $"must be a percentage of failed requests from 0 to 100, was {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+    [Fact]
+    public void Rejects_FailingThresholdNotAboveDegraded() =>
+        Single(Validate(Valid.Mesh with { DegradedAbovePercent = 5, FailingAbovePercent = 5 }), "failingAbovePercent",
+            "must be above degradedAbovePercent (5), was 5");
 }

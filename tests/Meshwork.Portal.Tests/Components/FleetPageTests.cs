@@ -11,19 +11,19 @@ public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalF
 {
     private sealed class Context : PortalComponentTest
     {
-        public Context(PortalFactory portal, MeshStatusState state) : base(portal, "vera@meshwork.test", PortalPolicies.Read)
+        public Context(PortalFactory portal, MeshLiveData state) : base(portal, "vera@meshwork.test", PortalPolicies.Read)
         {
             State = state;
             Services.AddSingleton(state);
         }
 
-        public MeshStatusState State { get; }
+        public MeshLiveData State { get; }
     }
 
     [Fact]
     public async Task Fleet_NotConfigured_SaysHowToConnect()
     {
-        await using var context = new Context(portal, new MeshStatusState(null));
+        await using var context = new Context(portal, new MeshLiveData(null));
         var page = context.Render<Fleet>();
         Assert.Contains("Portal:ControlPlane:Address", page.Markup);
     }
@@ -31,7 +31,7 @@ public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalF
     [Fact]
     public async Task Fleet_LiveUpdate_ShowsProxiesWithSyncAndNack()
     {
-        await using var context = new Context(portal, new MeshStatusState("http://127.0.0.1:15010"));
+        await using var context = new Context(portal, new MeshLiveData("http://127.0.0.1:15010"));
         var page = context.Render<Fleet>();
         Assert.NotEmpty(page.FindAll("[data-testid=live-connecting]"));
 
@@ -56,7 +56,7 @@ public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalF
     [Fact]
     public async Task Overview_LiveState_CountsConnectedProxies()
     {
-        await using var context = new Context(portal, new MeshStatusState("http://127.0.0.1:15010"));
+        await using var context = new Context(portal, new MeshLiveData("http://127.0.0.1:15010"));
         var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000 };
         update.Proxies.Add(new ProxyStatus { ProxyId = "a", Service = "a", Namespace = "default", Connected = true });
         update.Proxies.Add(new ProxyStatus { ProxyId = "b", Service = "b", Namespace = "default", Connected = false });
@@ -70,7 +70,7 @@ public sealed class FleetPageTests(PortalFactory portal) : IClassFixture<PortalF
     [Fact]
     public async Task Fleet_OneOfTwoControlPlanesDown_SaysDegradedAndShowsTheOthersProxies()
     {
-        await using var context = new Context(portal, new MeshStatusState("https://cp-a:15010, https://cp-b:15010"));
+        await using var context = new Context(portal, new MeshLiveData("https://cp-a:15010, https://cp-b:15010"));
         foreach (var (address, proxyId) in new[] { ("https://cp-a:15010", "checkout-1"), ("https://cp-b:15010", "orders-1") })
         {
             var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000 };

@@ -13,5 +13,5 @@ public sealed class LiveComponentTest : PortalComponentTest
         Services.AddSingleton(State);
     }
 
-    public MeshStatusState State { get; } = new(ControlPlane);
+    public MeshLiveData State { get; } = new(ControlPlane);
 }

@@ -23,7 +23,8 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddMeshworkStore(portal.ConnectionString);
         Services.AddPortalIdentityCore(portal.ConnectionString);
         Services.AddPortalViewModels();
-        Services.AddSingleton(new Meshwork.Portal.Live.MeshStatusState(null)); // not configured unless a test registers its own
+        Services.AddSingleton(new Meshwork.Portal.Live.MeshLiveData(null)); // not configured unless a test registers its own
+        Services.AddSingleton<Meshwork.Portal.Live.TopologyThresholds>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));

@@ -14,7 +14,7 @@ namespace Meshwork.Portal.Tests.Infrastructure;
 /// The real portal (Program, the whole pipeline: authentication, OpenIddict, antiforgery, API,
 /// Blazor endpoints) on its own freshly migrated PostgreSQL database. One per test class.
 /// </summary>
-public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
+public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string AdminEmail = "admin@meshwork.test";
     public const string AdminPassword = "Admin-Passw0rd!";

@@ -60,9 +60,9 @@ public sealed class MeshStatusWatcherIdentityTests : IAsyncLifetime
         });
     }
 
-    private async Task WatchAsync(string address, Func<MeshStatusState, Task> test)
+    private async Task WatchAsync(string address, Func<MeshLiveData, Task> test)
     {
-        var state = new MeshStatusState(address);
+        var state = new MeshLiveData(address);
         var options = new PortalOptions { ControlPlane = { Address = address, TrustBundleFile = bundleFile } };
         using var watcher = new MeshStatusWatcher(state, Options.Create(options), NullLogger<MeshStatusWatcher>.Instance);
         await watcher.StartAsync(CancellationToken.None);

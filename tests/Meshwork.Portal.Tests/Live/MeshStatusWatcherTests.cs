@@ -61,9 +61,9 @@ public sealed class MeshStatusWatcherTests : IAsyncLifetime
     }
 
     /// <summary>Runs <paramref name="test"/> on the state a watcher of <paramref name="addresses"/> feeds, then stops the watcher.</summary>
-    private static async Task WatchAsync(string addresses, Func<MeshStatusState, Task> test)
+    private static async Task WatchAsync(string addresses, Func<MeshLiveData, Task> test)
     {
-        var state = new MeshStatusState(addresses);
+        var state = new MeshLiveData(addresses);
         using var watcher = new MeshStatusWatcher(state, Options.Create(new PortalOptions { ControlPlane = { Address = addresses } }), NullLogger<MeshStatusWatcher>.Instance);
         await watcher.StartAsync(CancellationToken.None);
         try

@@ -1,3 +1,4 @@
+using Meshwork.Model.Resources;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Protocol.Status;
 
@@ -28,7 +29,7 @@ public sealed class TopologyGraphModelTests
     [Fact]
     public void Build_NestsVersionsInTheirService_AndOrdersParentsVersionsEdges()
     {
-        var elements = TopologyGraphModel.Build(CanaryMesh, [Version("shop", "v1"), Version("shop", "v2"), Version("db", "v1")], new TopologyFilter());
+        var elements = TopologyGraphModel.Build(CanaryMesh, [Version("shop", "v1"), Version("shop", "v2"), Version("db", "v1")], new TopologyFilter(), HealthThresholds.Default);
 
         var groups = elements.Select(e => (e.Group, Kind: e.Classes.Split(' ')[0])).ToList();
         var firstVersion = groups.FindIndex(g => g.Kind == "version");
@@ -44,7 +45,7 @@ public sealed class TopologyGraphModelTests
     [Fact]
     public void Edges_AreClassedByFailedShare_WithKialisThresholds_AndSplitsShowEachVersionsShare()
     {
-        var edges = TopologyGraphModel.Build(CanaryMesh, [], new TopologyFilter()).Where(e => e.Group == "edges").ToDictionary(e => e.Data.Target!);
+        var edges = TopologyGraphModel.Build(CanaryMesh, [], new TopologyFilter(), HealthThresholds.Default).Where(e => e.Group == "edges").ToDictionary(e => e.Data.Target!);
 
         Assert.Equal("healthy split", edges["ver:default/shop/v1"].Classes);
         Assert.Equal("9 rps · 100% · p99 40 ms · 90% of split", edges["ver:default/shop/v1"].Data.Label);
@@ -53,9 +54,20 @@ public sealed class TopologyGraphModelTests
         Assert.Equal("failing", edges["ver:default/db/v1"].Classes);
         Assert.Equal("ver:default/shop/v1", edges["ver:default/db/v1"].Data.Source);
 
-        Assert.Equal(TrafficHealth.Degraded, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 2)));
-        Assert.Equal(TrafficHealth.Healthy, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 1)));
-        Assert.Equal(TrafficHealth.Idle, TopologyGraphModel.HealthOf(Signals(0, 0)));
+        Assert.Equal(TrafficHealth.Degraded, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 2), HealthThresholds.Default));
+        Assert.Equal(TrafficHealth.Healthy, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 1), HealthThresholds.Default));
+        Assert.Equal(TrafficHealth.Idle, TopologyGraphModel.HealthOf(Signals(0, 0), HealthThresholds.Default));
+    }
+
+    [Fact]
+    public void Build_ThresholdsFromSettings_DecideTheColours()
+    {
+        var lenient = HealthThresholds.From(new MeshSettings { Metadata = new() { Name = "mesh" }, DegradedAbovePercent = 1, FailingAbovePercent = 30 });
+
+        var edges = TopologyGraphModel.Build(CanaryMesh, [], new TopologyFilter(), lenient).Where(e => e.Group == "edges").ToDictionary(e => e.Data.Target!);
+
+        Assert.Equal("degraded split", edges["ver:default/shop/v2"].Classes); // 20 % failed: under 30 %
+        Assert.Equal(TrafficHealth.Healthy, TopologyGraphModel.HealthOf(Signals(1, 1000, failures: 5), lenient)); // 0.5 %: under 1 %
     }
 
     [Fact]
@@ -63,14 +75,14 @@ public sealed class TopologyGraphModelTests
     {
         EdgeSignals[] edges = [.. CanaryMesh, Edge("batch", "queue", "v1", Signals(0, 0), ns: "jobs")];
 
-        var jobs = TopologyGraphModel.Build(edges, [], new TopologyFilter(Namespace: "jobs"));
+        var jobs = TopologyGraphModel.Build(edges, [], new TopologyFilter(Namespace: "jobs"), HealthThresholds.Default);
         Assert.Equal(["svc:jobs/batch", "svc:jobs/queue"], jobs.Where(e => e.Classes.StartsWith("service")).Select(e => e.Data.Id));
         Assert.Equal("idle", Assert.Single(jobs, e => e.Group == "edges").Data.Label);
 
-        var busy = TopologyGraphModel.Build(edges, [], new TopologyFilter(HideIdle: true));
+        var busy = TopologyGraphModel.Build(edges, [], new TopologyFilter(HideIdle: true), HealthThresholds.Default);
         Assert.DoesNotContain(busy, e => e.Data.Id.Contains("jobs/"));
 
-        var searched = TopologyGraphModel.Build(edges, [], new TopologyFilter(Search: "DB"));
+        var searched = TopologyGraphModel.Build(edges, [], new TopologyFilter(Search: "DB"), HealthThresholds.Default);
         Assert.DoesNotContain("dimmed", Assert.Single(searched, e => e.Data.Id == "ver:default/db/v1").Classes);
         Assert.Contains("dimmed", Assert.Single(searched, e => e.Data.Id == "ver:default/web/v1").Classes);
         Assert.DoesNotContain("dimmed", Assert.Single(searched, e => e.Data.Target == "ver:default/db/v1").Classes);

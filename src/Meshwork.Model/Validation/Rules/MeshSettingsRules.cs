@@ -1,3 +1,4 @@
+using System.Globalization;
 using Meshwork.Model.Resources;
 
 namespace Meshwork.Model.Validation.Rules;
@@ -22,5 +23,16 @@ internal static class MeshSettingsRules
             checks.Error("trustDomain", $"'{settings.TrustDomain}' is not a valid SPIFFE trust domain: use lowercase letters, digits, '.', '-' and '_', like cluster.local");
         checks.PositiveDuration("certificateTtl", settings.CertificateTtl, MaxCertificateTtl, MinCertificateTtl);
         checks.OptionalPositiveDuration("defaultRequestTimeout", settings.DefaultRequestTimeout);
+        var degraded = Percent(checks, "degradedAbovePercent", settings.DegradedAbovePercent);
+        if (Percent(checks, "failingAbovePercent", settings.FailingAbovePercent) && degraded && settings.FailingAbovePercent <= settings.DegradedAbovePercent)
+            checks.Error("failingAbovePercent", $"must be above degradedAbovePercent ({settings.DegradedAbovePercent.ToString(CultureInfo.InvariantCulture)}), was {settings.FailingAbovePercent.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    private static bool Percent(Checks checks, string path, double value)
+    {
+        if (value is >= 0 and <= 100)
+            return true;
+        checks.Error(path, $"must be a percentage of failed requests from 0 to 100, was {value.ToString(CultureInfo.InvariantCulture)}");
+        return false;
     }
 }

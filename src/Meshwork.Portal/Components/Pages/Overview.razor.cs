@@ -19,6 +19,8 @@ public partial class Overview
 
     protected override Task OnInitializedAsync() => LoadAsync();
 
+    protected override Task OnResourcesChangedAsync() => LoadAsync();
+
     private Task LoadAsync() => Model.LoadAsync(Cards.Select(c => c.Kind).ToArray());
 
     private int Nacks => Snapshot.Proxies.Count(p => p.LastNack is { } nack && nack.Version >= p.AckedVersion);

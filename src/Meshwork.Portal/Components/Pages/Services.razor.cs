@@ -17,6 +17,9 @@ public partial class Services
 
     protected override Task OnInitializedAsync() => Model.LoadAsync();
 
+    // Another operator (or meshctl, or the API) changed a resource: the list follows without a reload.
+    protected override Task OnResourcesChangedAsync() => Model.LoadAsync();
+
     private async Task CreateAsync()
     {
         busy = true;

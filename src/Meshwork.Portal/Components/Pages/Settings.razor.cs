@@ -13,6 +13,8 @@ public partial class Settings
     private string trustDomain = "";
     private string certificateTtl = "";
     private string? defaultTimeout;
+    private double degradedAbove;
+    private double failingAbove;
     private ChangeOutcome? outcome;
 
     [Inject] public required SettingsViewModel Model { get; init; }
@@ -28,6 +30,8 @@ public partial class Settings
         trustDomain = s.TrustDomain;
         certificateTtl = Durations.Format(s.CertificateTtl);
         defaultTimeout = s.DefaultRequestTimeout is { } t ? Durations.Format(t) : null;
+        degradedAbove = s.DegradedAbovePercent;
+        failingAbove = s.FailingAbovePercent;
     }
 
     private async Task SaveAsync()
@@ -55,6 +59,8 @@ public partial class Settings
             TrustDomain = trustDomain.Trim(),
             CertificateTtl = ttl,
             DefaultRequestTimeout = timeout,
+            DegradedAbovePercent = degradedAbove,
+            FailingAbovePercent = failingAbove,
         });
     }
 }

@@ -4,44 +4,34 @@ using Microsoft.AspNetCore.Components;
 namespace Meshwork.Portal.Components.Shared;
 
 /// <summary>
-/// Base of pages that show the control plane's live state: the current snapshot on first render,
-/// then a re-render on change, at most every 500 ms, unsubscribed when the page goes away.
+/// Base of pages and panels that show live data: the control plane's state on first render, then a
+/// re-render when it changes and <see cref="OnResourcesChangedAsync"/> when desired state changed in the
+/// store (another operator's edit), at most every 500 ms, unsubscribed when the page goes away.
 /// </summary>
 public abstract class LiveStatusPage : ComponentBase, IDisposable
 {
     private static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(500);
-    private int renderPending;
+    private IDisposable? subscription;
 
-    [Inject] public required MeshStatusState State { get; init; }
+    [Inject] public required MeshLiveData Live { get; init; }
 
-    protected MeshStatusSnapshot Snapshot => State.Current;
+    protected MeshStatusSnapshot Snapshot => Live.Current;
 
-    protected override void OnInitialized() => State.Changed += OnChanged;
+    protected override void OnInitialized() => subscription = Live.Subscribe(OnLiveChangeAsync, Throttle);
 
-    private void OnChanged()
+    private Task OnLiveChangeAsync(LiveChange changes) => InvokeAsync(async () =>
     {
-        if (Interlocked.Exchange(ref renderPending, 1) == 1)
-            return;
-        _ = RenderSoonAsync();
-    }
+        if (changes.HasFlag(LiveChange.Resources))
+            await OnResourcesChangedAsync();
+        StateHasChanged();
+    });
 
-    private async Task RenderSoonAsync()
-    {
-        try
-        {
-            await Task.Delay(Throttle);
-            Interlocked.Exchange(ref renderPending, 0);
-            await InvokeAsync(StateHasChanged);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The circuit went away between the change and the render.
-        }
-    }
+    /// <summary>Desired state changed in the store: pages listing resources reload them here.</summary>
+    protected virtual Task OnResourcesChangedAsync() => Task.CompletedTask;
 
     public void Dispose()
     {
-        State.Changed -= OnChanged;
+        subscription?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

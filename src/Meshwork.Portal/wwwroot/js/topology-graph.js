@@ -1,9 +1,12 @@
-// The topology graph (Components/Shared/TopologyGraph.razor): Cytoscape.js with the fCoSE layout, both
-// restored from npm by the build into lib/. The portal sends the whole element set (at most once a second);
-// only what changed is touched, and the layout runs again only when nodes or edges come or go, starting
-// from the current positions, so the picture stays put while the numbers move.
+// The topology graph (Components/Shared/TopologyGraph.razor): Cytoscape.js with the fCoSE layout, fed by the
+// portal's SignalR hub /hubs/mesh (Hubs/MeshHub.cs), all three restored from npm by the build into lib/. The hub
+// streams a snapshot, then deltas (elements added or changed, ids removed) at most once a second; only what a
+// delta names is touched, and the layout runs again only when nodes or edges come or go, starting from the
+// current positions, so the picture stays put while the numbers move. No message for staleAfterMs, or a control
+// plane not reporting, marks the graph stale.
 
-const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js'];
+const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
+const staleAfterMs = 5000;
 let loaded;
 
 function loadScript(src) {
@@ -57,7 +60,7 @@ function layout(cy, first) {
     cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 }).run();
 }
 
-export async function create(container, dotnet) {
+export async function create(container, staleBanner, dotnet, filter) {
     await loadLibraries();
     const cy = window.cytoscape({ container, style, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
     cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
@@ -68,24 +71,47 @@ export async function create(container, dotnet) {
         offset = (offset + 2) % 120;
         cy.edges('.healthy, .degraded, .failing').style('line-dash-offset', -offset);
     }, 100);
-    container.meshworkGraph = { cy, march, laidOut: false, updates: 0 };
+    const graph = { cy, march, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, filter, staleBanner };
+    graph.staleCheck = setInterval(() => showStale(container, graph), 1000);
+    graph.hub = new window.signalR.HubConnectionBuilder().withUrl('hubs/mesh').withAutomaticReconnect().build();
+    // After a reconnect the old stream is gone: a new one starts with a snapshot.
+    graph.hub.onreconnected(() => subscribe(container, graph));
+    container.meshworkGraph = graph;
+    await graph.hub.start();
+    subscribe(container, graph);
     container.dataset.ready = 'true';
 }
 
-export function update(container, elements) {
+function subscribe(container, graph) {
+    graph.stream?.dispose();
+    graph.stream = graph.hub.stream('Topology', graph.filter).subscribe({
+        next: message => apply(container, graph, message),
+        error: () => showStale(container, graph),
+        complete: () => { },
+    });
+}
+
+// A new filter is a new stream: its snapshot replaces the elements the old filter showed, positions kept.
+export function setFilter(container, filter) {
     const graph = container.meshworkGraph;
     if (!graph) return;
+    graph.filter = filter;
+    subscribe(container, graph);
+}
+
+function apply(container, graph, message) {
     const { cy } = graph;
-    const wanted = new Set(elements.map(e => e.data.id));
     let structural = false;
     cy.batch(() => {
-        cy.elements().forEach(element => {
-            if (!wanted.has(element.id())) {
-                element.remove();
-                structural = true;
-            }
-        });
-        for (const element of elements) {
+        const kept = message.isSnapshot ? new Set(message.upserted.map(e => e.data.id)) : null;
+        const removed = message.isSnapshot
+            ? cy.elements().filter(element => !kept.has(element.id()))
+            : cy.collection(message.removed.map(id => cy.getElementById(id)).filter(element => element.nonempty()));
+        if (removed.nonempty()) {
+            removed.remove();
+            structural = true;
+        }
+        for (const element of message.upserted) {
             const existing = cy.getElementById(element.data.id);
             if (existing.nonempty()) {
                 const changed = Object.fromEntries(Object.entries(element.data).filter(([key, value]) => !identity.has(key) && value !== null));
@@ -103,19 +129,32 @@ export function update(container, elements) {
         graph.laidOut = true;
     }
     graph.updates += 1;
+    graph.lastMessageAt = Date.now();
+    graph.connection = message.connection;
     container.dataset.nodes = cy.nodes().length;
     container.dataset.edges = cy.edges().length;
     container.dataset.updates = graph.updates;
+    container.dataset.sequence = message.sequence;
+    showStale(container, graph);
+}
+
+function showStale(container, graph) {
+    const stale = graph.hub.state !== 'Connected' || graph.connection !== 'Connected' || Date.now() - graph.lastMessageAt > staleAfterMs;
+    container.dataset.stale = String(stale);
+    graph.staleBanner.hidden = !stale;
 }
 
 export function fit(container) {
     container.meshworkGraph?.cy.fit(undefined, 30);
 }
 
-export function dispose(container) {
+export async function dispose(container) {
     const graph = container.meshworkGraph;
     if (!graph) return;
-    clearInterval(graph.march);
-    graph.cy.destroy();
     delete container.meshworkGraph;
+    clearInterval(graph.march);
+    clearInterval(graph.staleCheck);
+    graph.stream?.dispose();
+    graph.cy.destroy();
+    await graph.hub.stop();
 }

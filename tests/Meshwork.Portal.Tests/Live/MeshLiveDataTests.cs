@@ -5,7 +5,7 @@ using Meshwork.Protocol.Status;
 namespace Meshwork.Portal.Tests.Live;
 
 /// <summary>The portal's merged view of several control plane replicas, each reporting only its own proxies and their traffic.</summary>
-public sealed class MeshStatusStateTests
+public sealed class MeshLiveDataTests
 {
     private const string A = "https://cp-a:15010";
     private const string B = "https://cp-b:15010";
@@ -23,9 +23,9 @@ public sealed class MeshStatusStateTests
     }
 
     /// <summary>web-1 on replica A, web-2 on replica B.</summary>
-    private static MeshStatusState TwoReplicasOneProxyEach()
+    private static MeshLiveData TwoReplicasOneProxyEach()
     {
-        var state = new MeshStatusState($"{A},{B}");
+        var state = new MeshLiveData($"{A},{B}");
         state.Apply(A, FullState(Proxy("web-1")));
         state.Apply(B, FullState(Proxy("web-2")));
         return state;
@@ -50,7 +50,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Apply_TwoReplicasEachWithHalfTheProxiesAndTraffic_OneEdgeWithSummedRateAndMergedPercentiles()
     {
-        var state = new MeshStatusState($"{A}, {B}");
+        var state = new MeshLiveData($"{A}, {B}");
         var fromA = FullState(Proxy("web-1"));
         fromA.Edges.Add(WebToOrders(Signals(Enumerable.Range(1, 300), failures: 3)));
         fromA.ServiceVersions.Add(new ServiceVersionSignals { Service = "orders", Namespace = "default", Version = "v1", Instances = 2, Signals = Signals([5]) });
@@ -102,7 +102,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Apply_ProxyMovedToAnotherReplica_ShownOnceConnectedEvenAfterTheOldOneRemovesIt()
     {
-        var state = new MeshStatusState($"{A},{B}");
+        var state = new MeshLiveData($"{A},{B}");
         state.Apply(A, FullState(Proxy("web-1", connected: false, lastSeen: 5_000)));
         state.Apply(B, FullState(Proxy("web-1", connected: true, lastSeen: 4_000)));
 
@@ -118,7 +118,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Apply_SameProxyDisconnectedOnBoth_NewestLastSeenWins()
     {
-        var state = new MeshStatusState($"{A},{B}");
+        var state = new MeshLiveData($"{A},{B}");
         state.Apply(A, FullState(Proxy("web-1", connected: false, lastSeen: 5_000, appHealth: "Unknown")));
         state.Apply(B, FullState(Proxy("web-1", connected: false, lastSeen: 9_000, appHealth: "Unhealthy")));
 
@@ -128,7 +128,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Apply_EventsAndConfigVersionsFromBothReplicas_EventsNewestFirstAndHighestVersion()
     {
-        var state = new MeshStatusState($"{A},{B}");
+        var state = new MeshLiveData($"{A},{B}");
         var fromA = FullState();
         fromA.ConfigVersion = 7;
         fromA.Events.Add(new MeshEvent { Kind = "ProxyConnected", AtUnixMs = 1_000 });
@@ -148,7 +148,7 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Apply_EmptySignalSetFromOneReplica_ReplacesOnlyThatReplicasSignals()
     {
-        var state = new MeshStatusState($"{A},{B}");
+        var state = new MeshLiveData($"{A},{B}");
         var fromA = FullState();
         fromA.Edges.Add(WebToOrders(Signals([1, 2, 3])));
         var fromB = FullState();
@@ -166,8 +166,70 @@ public sealed class MeshStatusStateTests
     [Fact]
     public void Constructor_AddressListWithABadEntry_RefusesNamingIt()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new MeshStatusState($"{A}, cp-b:15010"));
+        var error = Assert.Throws<InvalidOperationException>(() => new MeshLiveData($"{A}, cp-b:15010"));
 
         Assert.Equal("Portal:ControlPlane:Address: 'cp-b:15010' is not an absolute http:// or https:// address (e.g. https://127.0.0.1:15010).", error.Message);
+    }
+
+    [Fact]
+    public async Task Subscribe_StatusAndStoreChangesInsideOneInterval_ArriveAsOneCallNamingBoth()
+    {
+        var live = new MeshLiveData(A);
+        var calls = System.Threading.Channels.Channel.CreateUnbounded<LiveChange>();
+        using var subscription = live.Subscribe(change => calls.Writer.WriteAsync(change).AsTask(), TimeSpan.FromMilliseconds(200));
+
+        live.Apply(A, FullState(Proxy("web-1")));
+        live.ResourcesChanged();
+        live.Apply(A, FullState(Proxy("web-2")));
+
+        Assert.Equal(LiveChange.Status | LiveChange.Resources, await calls.Reader.ReadAsync());
+        Assert.Equal(1, live.ResourcesVersion);
+        Assert.False(calls.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Subscribe_Disposed_IsForgottenAndNotCalledAgain()
+    {
+        var live = new MeshLiveData(A);
+        var called = new TaskCompletionSource();
+        var subscription = live.Subscribe(_ =>
+        {
+            called.TrySetResult();
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, live.Subscribers);
+
+        subscription.Dispose();
+        live.ResourcesChanged();
+
+        Assert.Equal(0, live.Subscribers);
+        // The one delivery it could have had would come after 50 ms; a later subscriber's proves that time passed.
+        var later = new TaskCompletionSource();
+        using var other = live.Subscribe(_ =>
+        {
+            later.TrySetResult();
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(100));
+        live.ResourcesChanged();
+        await later.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(called.Task.IsCompleted);
+    }
+
+    [Fact]
+    public void Apply_TrafficStops_TheEmptySetReplacesTheLastRatesInsteadOfFreezingThem()
+    {
+        var live = new MeshLiveData(A);
+        var busy = FullState(Proxy("web-1"));
+        busy.Edges.Add(WebToOrders(Signals(Enumerable.Range(1, 100))));
+        live.Apply(A, busy);
+        Assert.Equal(10.0, Assert.Single(live.Current.Edges).Signals.Rps);
+
+        var idle = new StatusUpdate { HasSignals = true, AtUnixMs = 2_000 };
+        idle.Edges.Add(WebToOrders(Signals([])));
+        live.Apply(A, idle);
+        Assert.Equal(0.0, Assert.Single(live.Current.Edges).Signals.Rps);
+
+        live.Apply(A, new StatusUpdate { HasSignals = true, AtUnixMs = 3_000 }); // the control plane forgot the edge
+        Assert.Empty(live.Current.Edges);
     }
 }
