@@ -11,7 +11,7 @@ using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 
 // Convergence benchmark: N simulated proxies against one or more real control plane processes (replicas over one database).
-//   --proxies N   --changes K   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
+//   --proxies N   --changes K   --warmup W (untimed changes first, default 2)   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
 //   --replicas R  (default 1; R > 1 spreads the proxies over the replicas and measures the failover of a killed one)
 //   --canary      (bench/canary.sh) K slider releases on a weighted split instead, timed from the store call to every ACK;
 //                 with --real-proxies on the demo mesh's three real sidecar processes instead of N simulated proxies
@@ -20,6 +20,7 @@ var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", Stri
 int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
 var proxies = Option("proxies", 100);
 var changes = Option("changes", proxies >= 5000 ? 3 : 5);
+var warmup = Option("warmup", 2);
 var reportInterval = TimeSpan.FromMilliseconds(Option("report-interval-ms", 1000));
 var streamsPerConnection = Option("streams-per-connection", 50);
 var replicas = Option("replicas", 1);
@@ -116,14 +117,18 @@ if (canary)
     return 0;
 }
 
-// --- convergence: commit a route flip, time until every proxy ACKed a snapshot carrying it.
+// --- convergence: commit a route flip, time until every proxy ACKed a snapshot carrying it. The first W
+// changes after start are not counted: they time the replicas' JIT warming up (tiered compilation of the
+// compile path), not steady convergence; the first one's last ACK is reported apart (first_change_last_ms).
 var latencies = new List<double>();
 var lasts = new List<double>();
 var changeCpu = new List<double>();
+double? firstChangeLast = null;
+var idleCpuPerSecond = warmup == 0 ? await IdleCpuPerSecondAsync() : 0;
 var cluster = "svc-0.default|v1";
-for (var k = 1; k <= changes; k++)
+for (var k = 1 - warmup; k <= changes; k++)
 {
-    var version = k % 2 == 1 ? "v2" : "v1";
+    var version = cluster.EndsWith("|v1", StringComparison.Ordinal) ? "v2" : "v1";
     cluster = $"svc-0.default|{version}";
     var cpuBefore = Cpu();
     await ApplyAsync(Route(version));
@@ -131,11 +136,26 @@ for (var k = 1; k <= changes; k++)
     if (!await WaitAsync(() => fleet.All(p => p.LastMarker == cluster), TimeSpan.FromSeconds(120)))
         throw new TimeoutException($"change {k}: only {fleet.Count(p => p.LastMarker == cluster)} of {proxies} converged");
     var perProxy = fleet.Select(p => Stopwatch.GetElapsedTime(committed, p.LastAckTicks).TotalMilliseconds).ToArray();
-    latencies.AddRange(perProxy);
-    lasts.Add(perProxy.Max());
+    firstChangeLast ??= perProxy.Max();
     await Task.Delay(1000);
-    changeCpu.Add(Cpu() - cpuBefore);
-    Log($"change {k} ({version}): p50 {Percentile(perProxy, 0.5):0} ms, last {perProxy.Max():0} ms");
+    var cpu = Cpu() - cpuBefore;
+    if (k >= 1)
+    {
+        latencies.AddRange(perProxy);
+        lasts.Add(perProxy.Max());
+        changeCpu.Add(cpu);
+    }
+    Log($"{(k >= 1 ? $"change {k}" : "warm-up change")} ({version}): p50 {Percentile(perProxy, 0.5):0} ms, last {perProxy.Max():0} ms, control plane CPU {cpu:0.00} s");
+    if (k == 0) idleCpuPerSecond = await IdleCpuPerSecondAsync();
+}
+
+// The fleet's steady background with no change (app health every second, lease renewals, registry
+// re-reads); CPU per change includes this background over its own window (convergence plus one second).
+async Task<double> IdleCpuPerSecondAsync()
+{
+    var before = Cpu();
+    await Task.Delay(3000);
+    return (Cpu() - before) / 3;
 }
 
 // In sync as the control plane reports it on its status stream (the portal's Fleet view): connected to
@@ -202,7 +222,7 @@ Directory.Delete(Path.GetDirectoryName(cps[0].TrustBundleFile)!, recursive: true
 
 var sorted = latencies.Order().ToArray();
 var failover = failoverSeconds is { } seconds ? string.Create(inv, $" failover_s={seconds:0.0}") : "";
-Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} replicas={replicas} failover_proxies={failoverProxies} changes={changes} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
+Console.WriteLine(string.Create(inv, $"detail: proxies={proxies} replicas={replicas} failover_proxies={failoverProxies} changes={changes} warmup_changes={warmup} first_change_last_ms={firstChangeLast:0} idle_cpu_s_per_s={idleCpuPerSecond:0.00} connect_s={connectSeconds:0.00} connect_cpu_s={connectCpu:0.00} change_cpu_s={changeCpu.Average():0.00} storm_cpu_s={stormCpu:0.00} rss_kb={rss} baseline_rss_kb={baselineRss}"));
 Console.WriteLine(string.Create(inv,
     $"convergence: proxies={proxies} p50_ms={Percentile(sorted, 0.5):0} p99_ms={Percentile(sorted, 0.99):0} last_ms={lasts.Max():0} storm_recovery_s={stormSeconds:0.0} rss_kb_per_proxy={rssPerProxy:0.0}{failover}"));
 return 0;
