@@ -211,7 +211,7 @@ public static class ResourceApi
         return ResourceBodies.Write(context.Request, [stored.Resource], single: true, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
-    private static IResult Failure(ChangeResult result) => result switch
+    internal static IResult Failure(ChangeResult result) => result switch
     {
         ChangeResult.Invalid invalid => ApiProblems.Invalid(invalid.Validation.Issues),
         ChangeResult.Conflict conflict => ApiProblems.Conflict(conflict),

@@ -45,7 +45,7 @@ public static class ResourceBodies
     }
 
     /// <summary>The body as text, or null when it is longer than <paramref name="limit"/> bytes (reading stops there).</summary>
-    private static async Task<string?> ReadLimitedAsync(HttpRequest request, long limit, CancellationToken ct)
+    public static async Task<string?> ReadLimitedAsync(HttpRequest request, long limit, CancellationToken ct)
     {
         var body = new MemoryStream();
         var buffer = new byte[16 * 1024];

@@ -82,6 +82,7 @@ public static class PortalHosting
         app.MapOidcEndpoints();
         app.MapAccountEndpoints();
         app.MapResourceApi();
+        app.MapImportApi();
         app.MapAuditApi();
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
