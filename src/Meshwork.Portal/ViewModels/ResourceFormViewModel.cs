@@ -1,4 +1,5 @@
 using Meshwork.Model.Editing;
+using Meshwork.Model.Resilience;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Snapshots;
 using Meshwork.Model.Validation;
@@ -29,6 +30,9 @@ public sealed class ResourceFormViewModel(IServiceScopeFactory scopes, CurrentUs
 
     public Resource? Draft { get; private set; }
     public IReadOnlyList<ValidationIssue> Issues { get; private set; } = [];
+
+    /// <summary>Risky but valid combinations (<see cref="ResilienceRisks"/>), shown as warnings on their fields.</summary>
+    public IReadOnlyList<ValidationIssue> Risks { get; private set; } = [];
     public bool CanEdit { get; private set; }
     public bool NotFound { get; private set; }
     public bool Busy { get; private set; }
@@ -70,6 +74,7 @@ public sealed class ResourceFormViewModel(IServiceScopeFactory scopes, CurrentUs
     {
         Draft = draft;
         Issues = draft is null ? [] : ResourceValidator.Validate(draft, ContextWith(draft)).Issues;
+        Risks = draft is ResiliencePolicy policy ? ResilienceRisks.Find(policy, stored.OfType<HttpRoute>().ToList()) : [];
         Changed?.Invoke();
     }
 
@@ -94,7 +99,7 @@ public sealed class ResourceFormViewModel(IServiceScopeFactory scopes, CurrentUs
 
     public string? WarningFor(string path)
     {
-        var messages = Issues.Where(i => i.Path == path && i.Severity == IssueSeverity.Warning).Select(i => i.Message).ToList();
+        var messages = Issues.Concat(Risks).Where(i => i.Path == path && i.Severity == IssueSeverity.Warning).Select(i => i.Message).ToList();
         return messages.Count == 0 ? null : string.Join("; ", messages);
     }
 

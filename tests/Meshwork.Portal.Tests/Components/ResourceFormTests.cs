@@ -225,4 +225,39 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         var outcome = await page.InvokeAsync(() => page.FindComponent<ResourceFormShell>().Instance.Form.ApplyAsync());
         Assert.Contains("Your role does not allow", outcome.Message);
     }
+
+    [Fact]
+    public async Task ResilienceForm_WarnsOnTheFieldToChange_RetriesWithoutPerTryTimeout_AndFaultsOnARetriedRoute()
+    {
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+            var actor = new ChangeActor("seed@meshwork.test", ChangeSource.Api);
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service("form-risky"), actor));
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new HttpRoute
+            {
+                Metadata = new ResourceMetadata { Name = "form-risky" },
+                ParentRefs = [new ParentRef { Name = "form-risky" }],
+                Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "form-risky" }], Fault = new FaultInjection { Abort = new FaultAbort { HttpStatus = 503, Percent = 5 } } }],
+            }, actor));
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new ResiliencePolicy
+            {
+                Metadata = new ResourceMetadata { Name = "form-risky" },
+                Service = "form-risky",
+                Retries = new RetryPolicy { PerTryTimeout = TimeSpan.FromMilliseconds(500) },
+            }, actor));
+        }
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        var page = Render(context, new ResourceKey(ResourceKind.ResiliencePolicy, "default", "form-risky"));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll(Field("retries.perTryTimeout"))), Wait);
+
+        Assert.Contains("route default/form-risky rule 1 aborts 5 % of requests with 503", page.Find("[data-field-warning=retries]").TextContent);
+        Assert.DoesNotContain("Warning", page.Find(Field("retries.perTryTimeout")).TextContent);
+
+        Type(page, "retries.perTryTimeout", "");
+        page.WaitForAssertion(() => Assert.Contains("Warning: retries without a per-try timeout", page.Find(Field("retries.perTryTimeout")).TextContent), Wait);
+        Type(page, "retries.perTryTimeout", "5 parsecs");
+        page.WaitForAssertion(() => Assert.NotEqual("", ErrorOn(page, "retries.perTryTimeout")), Wait);
+        Assert.True(page.Find("button[data-testid=form-review]").HasAttribute("disabled"));
+    }
 }
