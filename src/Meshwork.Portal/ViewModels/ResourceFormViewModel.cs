@@ -89,10 +89,15 @@ public sealed class ResourceFormViewModel(IServiceScopeFactory scopes, CurrentUs
         Changed?.Invoke();
     }
 
-    /// <summary>Every error located exactly at <paramref name="path"/>, joined; null when the field is fine.</summary>
-    public string? ErrorFor(string path)
+    /// <summary>
+    /// Every error located exactly at <paramref name="path"/>, joined; null when the field is fine. A field
+    /// editing a whole list as text also takes its entries' errors (<c>services[1]</c>), prefixed with the entry.
+    /// </summary>
+    public string? ErrorFor(string path, bool withEntries = false)
     {
-        var messages = Issues.Where(i => i.Path == path && i.Severity == IssueSeverity.Error).Select(i => i.Message).ToList();
+        var messages = Issues
+            .Where(i => i.Severity == IssueSeverity.Error && (i.Path == path || (withEntries && i.Path.StartsWith(path + "[", StringComparison.Ordinal))))
+            .Select(i => i.Path == path ? i.Message : $"{i.Path[path.Length..]}: {i.Message}").ToList();
         if (inputErrors.TryGetValue(path, out var input)) messages.Insert(0, input);
         return messages.Count == 0 ? null : string.Join("; ", messages);
     }

@@ -260,4 +260,51 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         page.WaitForAssertion(() => Assert.NotEqual("", ErrorOn(page, "retries.perTryTimeout")), Wait);
         Assert.True(page.Find("button[data-testid=form-review]").HasAttribute("disabled"));
     }
+
+    private async Task<ResourceKey> SeedAccessPolicyAsync(string name)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+        var actor = new ChangeActor("seed@meshwork.test", ChangeSource.Api);
+        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service(name), actor));
+        var policy = new AccessPolicy
+        {
+            Metadata = new ResourceMetadata { Name = name },
+            Service = name,
+            Action = AccessAction.Deny,
+            Rules = [new AccessRule { From = [new AccessSource { Services = ["web"] }], To = [new AccessOperation { Methods = ["DELETE"] }] }],
+        };
+        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(policy, actor));
+        return policy.Key;
+    }
+
+    [Fact]
+    public async Task AccessForm_AListEntrysErrorShowsOnItsListField_AndAnAdminAppliesTheFix()
+    {
+        var key = await SeedAccessPolicyAsync("form-access");
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        var page = Render(context, key);
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll(Field("rules[0].to[0].methods"))), Wait);
+
+        Type(page, "rules[0].to[0].methods", "DELETE, FETCH");
+        page.WaitForAssertion(() => Assert.Contains("[1]: 'FETCH' is not an HTTP method", ErrorOn(page, "rules[0].to[0].methods")), Wait);
+        Assert.Equal("", ErrorOn(page, "rules[0].from[0].services"));
+
+        Type(page, "rules[0].to[0].methods", "DELETE, PUT");
+        ReviewAndApply(page);
+        page.WaitForAssertion(() => Assert.Contains("Applied", page.Find("[data-testid=outcome]").TextContent), Wait);
+        Assert.Equal(["DELETE", "PUT"], ((AccessPolicy)(await StoredAsync(key)).Resource).Rules[0].To[0].Methods);
+    }
+
+    [Fact]
+    public async Task AccessForm_AnOperator_ReadsButCannotChangeAccess()
+    {
+        var key = await SeedAccessPolicyAsync("form-access-operator");
+        await using var context = new LiveComponentTest(portal, "operator@meshwork.test", [PortalPolicies.Read, PortalPolicies.EditTraffic]);
+        var page = Render(context, key);
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll(Field("rules[0].to[0].methods"))), Wait);
+
+        Assert.Empty(page.FindAll("[data-testid=form-review]"));
+        Assert.Contains("can read this AccessPolicy but not change it", page.Find("[data-testid=form-version]").TextContent);
+    }
 }
