@@ -1,7 +1,5 @@
 using System.Globalization;
 using Meshwork.Model.Resources;
-using Meshwork.Store;
-using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Processes;
 using Meshwork.Testing.Waiting;
 using Microsoft.Playwright;
@@ -20,53 +18,20 @@ namespace Meshwork.E2E;
 /// </summary>
 public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string AdminEmail = "admin@meshwork.e2e";
-    private const string AdminPassword = "E2e-Admin-Passw0rd!";
-    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
-    private static readonly float WaitMs = (float)Converge.TotalMilliseconds;
+    private const string AdminEmail = DemoMesh.AdminEmail;
+    private static readonly TimeSpan Converge = DemoMesh.Converge;
+    private static readonly float WaitMs = DemoMesh.WaitMs;
 
-    private readonly string screenshots = Environment.GetEnvironmentVariable("MESHWORK_E2E_SCREENSHOTS")
-        ?? Path.Combine(Path.GetTempPath(), "meshwork-e2e-screenshots");
-    private readonly List<IAsyncDisposable> running = [];
+    private DemoMesh? mesh;
+    private MeshProxy? caller;
     private MeshworkProcess? portal;
     private MeshworkProcess? controlPlane;
-    private MeshProxy? caller;
-    private IPlaywright? playwright;
-    private IBrowser? browser;
-
-    public async Task InitializeAsync()
-    {
-        var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
-        var grpcPort = MeshworkProcess.FreePort();
-        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
-        portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
-        running.Add(portal);
-        await SeedAsync(connectionString);
-        controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
-        running.Add(controlPlane);
-
-        var token = await IssueTokenAsync(connectionString);
-        foreach (var version in new[] { "v1", "v2" })
-        {
-            var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");
-            running.Add(backend);
-            running.Add(await MeshProxy.StartAsync([controlPlane.Url], trustBundle, token, $"shop-{version}-1", "shop", version, backend.Address));
-        }
-        caller = await MeshProxy.StartAsync([controlPlane.Url], trustBundle, token, "web-1", "web", "v1", appAddress: null);
-        running.Add(caller);
-
-        playwright = await Playwright.CreateAsync();
-        browser = await Chromium.LaunchAsync(playwright);
-        Directory.CreateDirectory(screenshots);
-    }
+    private string screenshots = "";
 
     /// <summary>The demo shop as an operator would have set it up: every request to v1, v2 deployed at 0 %.</summary>
-    private static async Task SeedAsync(string connectionString)
+    public async Task InitializeAsync()
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
-        var store = new ResourceService(db, TimeProvider.System);
-        var actor = new ChangeActor("e2e-seed", ChangeSource.Api);
-        Resource[] resources =
+        mesh = await DemoMesh.StartAsync(
         [
             new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] },
             new Service { Metadata = new ResourceMetadata { Name = "shop" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] },
@@ -76,24 +41,13 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
                 ParentRefs = [new ParentRef { Name = "shop" }],
                 Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
             },
-        ];
-        foreach (var resource in resources)
-            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(resource, actor));
-    }
-
-    private static async Task<string> IssueTokenAsync(string connectionString)
-    {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
-        var issued = await new BootstrapTokenService(db, TimeProvider.System)
-            .IssueAsync("e2e-canary", "*", "default", TimeSpan.FromHours(1), "e2e", allowWildcard: true);
-        return issued.Secret;
+        ], "v1", "v2");
+        (caller, portal, controlPlane, screenshots) = (mesh.Caller, mesh.Portal, mesh.ControlPlane, mesh.Screenshots);
     }
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        for (var i = running.Count - 1; i >= 0; i--) await running[i].DisposeAsync();
+        if (mesh is not null) await mesh.DisposeAsync();
     }
 
     /// <summary>Which version answered each of <paramref name="count"/> requests to http://shop/ through the caller's sidecar.</summary>
@@ -325,7 +279,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
             await ScreenshotAsync(page, "topology-01-running");
 
             // shop v1's sidecar stops (SIGTERM: it says Goodbye and leaves the registry): the hub's next delta draws the node without it, no reload.
-            Assert.Equal(0, await running.OfType<MeshProxy>().Single(p => p.Id == "shop-v1-1").TerminateAsync());
+            Assert.Equal(0, await mesh!.Sidecar("shop-v1-1").TerminateAsync());
             await Eventually.HoldsAsync(async () => await NodeLabelAsync(page, "ver:default/shop/v1") == "v1 · 0/0 up", "shop v1 drawn with no instance", Converge);
             Assert.True(await page.EvaluateAsync<bool>("() => window.meshworkNotReloaded === true"), "the page was reloaded");
             await ScreenshotAsync(page, "topology-02-instance-stopped");
@@ -348,25 +302,9 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
     private static async Task<string?> NodeLabelAsync(IPage page, string id) =>
         await page.EvaluateAsync<string?>("id => { const n = document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.getElementById(id); return n && n.nonempty() ? n.data('label') : null; }", id);
 
-    private async Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync()
-    {
-        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
-        return (page, consoleErrors);
-    }
+    private Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync() => mesh!.NewPageAsync();
 
-    /// <summary>Opens a page as the admin: the portal sends the browser to sign in and back, then the circuit goes live.</summary>
-    private async Task SignInAsync(IPage page, string path)
-    {
-        await page.GotoAsync(portal!.Url + path);
-        await page.FillAsync("#email", AdminEmail);
-        await page.FillAsync("#password", AdminPassword);
-        await page.ClickAsync("button[type=submit]");
-        await page.Locator("[data-interactive=true]").WaitForAsync();
-    }
+    private Task SignInAsync(IPage page, string path) => mesh!.SignInAsync(page, path);
 
     /// <summary>"id|label" of every edge the graph draws, read from the Cytoscape instance the page's script keeps.</summary>
     private static async Task<string[]> EdgeLabelsAsync(IPage page) =>
@@ -380,6 +318,5 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
         await page.Mouse.ClickAsync((float)at[0], (float)at[1]);
     }
 
-    private async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, name + ".png"), FullPage = true });
+    private Task ScreenshotAsync(IPage page, string name) => mesh!.ScreenshotAsync(page, name);
 }

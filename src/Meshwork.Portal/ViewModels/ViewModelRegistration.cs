@@ -18,6 +18,7 @@ public static class ViewModelRegistration
         services.AddTransient<CanarySplitViewModel>();
         services.AddTransient<ServiceDetailViewModel>();
         services.AddTransient<AccessMatrixViewModel>();
+        services.AddTransient<ResourceFormViewModel>();
         return services;
     }
 }

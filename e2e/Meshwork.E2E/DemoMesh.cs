@@ -1,0 +1,132 @@
+using Meshwork.Model.Resources;
+using Meshwork.Store;
+using Meshwork.Testing.Postgres;
+using Meshwork.Testing.Processes;
+using Microsoft.Playwright;
+
+namespace Meshwork.E2E;
+
+/// <summary>
+/// A real mesh for a journey: portal and control plane processes on real PostgreSQL with the given
+/// desired state, demo backends of "shop" behind their sidecars, a caller's sidecar ("web"), and
+/// Chromium to drive the portal as the admin.
+/// </summary>
+public sealed class DemoMesh : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@meshwork.e2e";
+    private const string AdminPassword = "E2e-Admin-Passw0rd!";
+    public static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+    public static readonly float WaitMs = (float)Converge.TotalMilliseconds;
+
+    private readonly List<IAsyncDisposable> running = [];
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    private DemoMesh()
+    {
+    }
+
+    public string Screenshots { get; } = Environment.GetEnvironmentVariable("MESHWORK_E2E_SCREENSHOTS")
+        ?? Path.Combine(Path.GetTempPath(), "meshwork-e2e-screenshots");
+
+    public MeshworkProcess Portal { get; private set; } = null!;
+    public MeshworkProcess ControlPlane { get; private set; } = null!;
+
+    /// <summary>The sidecar of "web" (no app of its own): requests through it are the mesh's real traffic.</summary>
+    public MeshProxy Caller { get; private set; } = null!;
+
+    /// <summary>A running sidecar by proxy id (e.g. "shop-v1-1"), to stop it in a journey.</summary>
+    public MeshProxy Sidecar(string proxyId) => running.OfType<MeshProxy>().Single(p => p.Id == proxyId);
+
+    /// <param name="seed">Desired state stored before the control plane starts.</param>
+    /// <param name="shopVersions">One demo backend of "shop" per version (instance "shop-VERSION-a"), each behind a sidecar.</param>
+    public static async Task<DemoMesh> StartAsync(IReadOnlyList<Resource> seed, params string[] shopVersions)
+    {
+        var mesh = new DemoMesh();
+        try
+        {
+            await mesh.StartProcessesAsync(seed, shopVersions);
+            return mesh;
+        }
+        catch
+        {
+            await mesh.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartProcessesAsync(IReadOnlyList<Resource> seed, string[] shopVersions)
+    {
+        var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
+        var grpcPort = MeshworkProcess.FreePort();
+        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
+        running.Add(Portal);
+        await SeedAsync(connectionString, seed);
+        ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
+        running.Add(ControlPlane);
+
+        var token = await IssueTokenAsync(connectionString);
+        foreach (var version in shopVersions)
+        {
+            var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");
+            running.Add(backend);
+            running.Add(await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, $"shop-{version}-1", "shop", version, backend.Address));
+        }
+        Caller = await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, "web-1", "web", "v1", appAddress: null);
+        running.Add(Caller);
+
+        playwright = await Playwright.CreateAsync();
+        browser = await Chromium.LaunchAsync(playwright);
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    private static async Task SeedAsync(string connectionString, IReadOnlyList<Resource> seed)
+    {
+        await using var db = MigratedDatabase.OpenContext(connectionString);
+        var store = new ResourceService(db, TimeProvider.System);
+        var actor = new ChangeActor("e2e-seed", ChangeSource.Api);
+        foreach (var resource in seed)
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(resource, actor));
+    }
+
+    private static async Task<string> IssueTokenAsync(string connectionString)
+    {
+        await using var db = MigratedDatabase.OpenContext(connectionString);
+        var issued = await new BootstrapTokenService(db, TimeProvider.System)
+            .IssueAsync("e2e-mesh", "*", "default", TimeSpan.FromHours(1), "e2e", allowWildcard: true);
+        return issued.Secret;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        for (var i = running.Count - 1; i >= 0; i--) await running[i].DisposeAsync();
+    }
+
+    public async Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync()
+    {
+        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
+        return (page, consoleErrors);
+    }
+
+    /// <summary>Opens a page as the admin: the portal sends the browser to sign in and back, then the circuit goes live.</summary>
+    public async Task SignInAsync(IPage page, string path)
+    {
+        await page.GotoAsync(Portal.Url + path);
+        await page.FillAsync("#email", AdminEmail);
+        await page.FillAsync("#password", AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.Locator("[data-interactive=true]").WaitForAsync();
+    }
+
+    public string ScreenshotPath(string name) => Path.Combine(Screenshots, name + ".png");
+
+    public async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath(name), FullPage = true });
+}
