@@ -21,6 +21,7 @@ public static class MeshctlApp
         root.Subcommands.Add(AuditCommand.Create(environment));
         root.Subcommands.Add(TokenCommand.Create(environment));
         root.Subcommands.Add(ConvertCommand.Create(environment));
+        root.Subcommands.Add(ImportCommand.Create(environment));
         root.Subcommands.Add(ExportCommand.Create(environment));
         var configuration = new InvocationConfiguration { Output = environment.Output, Error = environment.Error };
         return await root.Parse(args).InvokeAsync(configuration, ct);

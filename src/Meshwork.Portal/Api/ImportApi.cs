@@ -21,8 +21,11 @@ public static class ImportApi
 {
     public sealed record Message(string Path, string Text, string Severity);
 
-    /// <summary>One resource the import makes: create, update or unchanged, with the line diff against the stored one.</summary>
-    public sealed record Change(string Kind, string Namespace, string Name, string Action, IReadOnlyList<DiffRow> Diff, long? Version);
+    /// <summary>One resource the import makes: create, update or unchanged, with the changed lines against the stored one.</summary>
+    public sealed record Change(string Kind, string Namespace, string Name, string Action, IReadOnlyList<DiffLine> Diff, long? Version);
+
+    /// <summary>A line removed, added or changed (JSON of the resource, pretty-printed): <c>before</c> and/or <c>after</c>.</summary>
+    public sealed record DiffLine(string Change, string? Before, string? After);
 
     public sealed record ImportView(bool Applied, IReadOnlyList<Message> Messages, IReadOnlyList<Change> Changes);
 
@@ -88,7 +91,9 @@ public static class ImportApi
         var after = MeshworkJson.Canonical(imported with { Metadata = imported.Metadata with { Version = 0 } });
         var action = current is null ? "create" : before == after ? "unchanged" : "update";
         return new Change(imported.Kind.ToString(), imported.Metadata.Namespace, imported.Metadata.Name, action,
-            action == "unchanged" ? [] : LineDiff.Compute(before, after), current?.Metadata.Version);
+            action == "unchanged" ? [] : LineDiff.Compute(before, after).Where(r => r.Kind != DiffKind.Same)
+                .Select(r => new DiffLine(r.Kind.ToString().ToLowerInvariant(), r.Left, r.Right)).ToList(),
+            current?.Metadata.Version);
     }
 
     private static bool Same(Resource resource, Change change) =>
