@@ -166,6 +166,9 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
             await page.GoBackAsync();
             await split.GetByRole(AriaRole.Link, new() { Name = "HttpRoute default/shop" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/traffic/routes/default/shop$"));
+            // The URL changes before the server renders the new page, and the service page it leaves has the same
+            // split editor (same test ids): wait for the route page's own heading so the click reaches its button.
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "HttpRoute default/shop", Level = 4 })).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("[data-testid=desired-0-1]")).ToHaveTextAsync($"{canary}%");
             await page.ClickAsync("[data-testid=send-all-to-stable-0]");
             await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied shop v1 100% / shop v2 0%");
