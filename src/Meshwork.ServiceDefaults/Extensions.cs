@@ -6,15 +6,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Hosting every Meshwork process shares: OpenTelemetry (traces, metrics, logs) with an OTLP
-/// exporter switched on by the standard OTEL_EXPORTER_OTLP_ENDPOINT setting, and the
+/// Hosting every Meshwork process shares: OpenTelemetry traces and logs with an OTLP exporter
+/// switched on by the standard OTEL_EXPORTER_OTLP_ENDPOINT setting, and the
 /// /health (readiness: every check) and /alive (liveness: only checks tagged "live") endpoints.
 /// Lives in the hosting namespace, as in eShop/Aspire, so a Program.cs needs no extra using.
 /// </summary>
@@ -47,11 +46,8 @@ public static class ServiceDefaultsExtensions
             .ConfigureResource(resource => resource.AddService(
                 serviceName: builder.Environment.ApplicationName,
                 serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter("Meshwork.*"))
+            // No WithMetrics: the mesh's metrics have one pipeline, the proxies' Prometheus /metrics
+            // (docs/proxy.md, Telemetry); recording them a second time as OpenTelemetry meters cost the data path CPU.
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("Meshwork.*")

@@ -3,9 +3,10 @@ using Prometheus;
 namespace Meshwork.Proxy.Telemetry;
 
 /// <summary>
-/// /metrics publishes the proxy's own request metrics (plus process metrics). The meter and
-/// EventCounter bridges are off: they would re-export every ASP.NET Core and HttpClient
-/// measurement at a cost on the hot path; OpenTelemetry (OTLP) covers those when configured.
+/// /metrics publishes the proxy's own request metrics (plus process metrics), named as Prometheus
+/// users expect: counters end in _total, durations are _seconds histograms. This is the one metrics
+/// pipeline (OpenTelemetry carries traces and logs only): the meter and EventCounter bridges are off
+/// because they would re-export every ASP.NET Core and HttpClient measurement at a cost on the hot path.
 /// </summary>
 public static class PrometheusSetup
 {
@@ -18,10 +19,10 @@ public static class PrometheusSetup
         "meshwork_proxy_denied_total", "Requests refused by an access policy", Labels);
 
     public static readonly Histogram Duration = Metrics.CreateHistogram(
-        "meshwork_proxy_request_duration_ms", "Request latency seen by the proxy, milliseconds", new HistogramConfiguration
+        "meshwork_proxy_request_duration_seconds", "Request latency seen by the proxy, seconds", new HistogramConfiguration
         {
             LabelNames = Labels,
-            Buckets = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+            Buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         });
 
     public static void Configure() =>

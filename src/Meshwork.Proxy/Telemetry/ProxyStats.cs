@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Stats;
 
@@ -9,24 +7,11 @@ namespace Meshwork.Proxy.Telemetry;
 /// <summary>
 /// Per (direction, source, destination, version, route, status class) request counts and latency.
 /// Three readers: the once-a-second report to subscribers (deltas), /stats (totals), and the
-/// "Meshwork.Proxy" meter (OpenTelemetry OTLP and the Prometheus /metrics endpoint).
+/// Prometheus /metrics endpoint (<see cref="PrometheusSetup"/>), the proxy's one metrics pipeline.
 /// </summary>
-public sealed class ProxyStats : IDisposable
+public sealed class ProxyStats
 {
-    public const string MeterName = "Meshwork.Proxy";
-
     private readonly ConcurrentDictionary<TrafficKey, Cell> cells = new();
-    private readonly Meter meter = new(MeterName);
-    private readonly Counter<long> requests;
-    private readonly Histogram<double> duration;
-    private readonly Counter<long> denied;
-
-    public ProxyStats()
-    {
-        requests = meter.CreateCounter<long>("meshwork.proxy.requests", description: "Requests handled, by edge, route and status class");
-        duration = meter.CreateHistogram<double>("meshwork.proxy.request.duration", unit: "ms", description: "Request latency seen by the proxy");
-        denied = meter.CreateCounter<long>("meshwork.proxy.denied", description: "Requests refused by an access policy");
-    }
 
     public void Record(in TrafficKey key, TimeSpan latency, bool wasDenied)
     {
@@ -46,26 +31,9 @@ public sealed class ProxyStats : IDisposable
         cell.Latency.Record(latency);
         cell.Prometheus ??= PrometheusCell.For(key);
         cell.Prometheus.Requests.Inc();
-        cell.Prometheus.Duration.Observe(latency.TotalMilliseconds);
+        cell.Prometheus.Duration.Observe(latency.TotalSeconds);
         if (wasDenied)
             cell.Prometheus.Denied.Inc();
-
-        if (!requests.Enabled && !duration.Enabled)
-            return; // no OpenTelemetry listener: skip building tags
-        var direction = key.Direction == Direction.Inbound ? "inbound" : "outbound";
-        var tags = new TagList
-        {
-            { "direction", direction },
-            { "source_service", key.SourceService },
-            { "destination_service", key.DestinationService },
-            { "destination_version", key.DestinationVersion },
-            { "route", key.Route },
-            { "status_class", key.StatusClass },
-        };
-        requests.Add(1, tags);
-        duration.Record(latency.TotalMilliseconds, tags);
-        if (wasDenied)
-            denied.Add(1, tags);
     }
 
     /// <summary>Counts since the previous drain; cells without traffic are left out.</summary>
@@ -95,8 +63,6 @@ public sealed class ProxyStats : IDisposable
 
     /// <summary>Requests recorded since start, over every cell.</summary>
     public long TotalRequests() => Totals().Sum(t => t.Requests);
-
-    public void Dispose() => meter.Dispose();
 
     private sealed class Cell
     {

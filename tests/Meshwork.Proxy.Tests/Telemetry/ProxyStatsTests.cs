@@ -12,7 +12,7 @@ public sealed class ProxyStatsTests
     [Fact]
     public void Drain_AfterRequests_ReturnsDeltasThenNothing()
     {
-        using var stats = new ProxyStats();
+        var stats = new ProxyStats();
         stats.Record(Ok, TimeSpan.FromMilliseconds(2), wasDenied: false);
         stats.Record(Ok, TimeSpan.FromMilliseconds(4), wasDenied: false);
         stats.Record(Failed, TimeSpan.FromMilliseconds(9), wasDenied: false);
@@ -31,7 +31,7 @@ public sealed class ProxyStatsTests
     [Fact]
     public void Record_Denied_CountedAsDenied()
     {
-        using var stats = new ProxyStats();
+        var stats = new ProxyStats();
         var denied = Ok with { Direction = Direction.Inbound, StatusClass = "4xx" };
         stats.Record(denied, TimeSpan.FromMilliseconds(1), wasDenied: true);
         Assert.Equal(1, Assert.Single(stats.Drain()).Denied);

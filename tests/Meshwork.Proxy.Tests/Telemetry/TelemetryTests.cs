@@ -38,7 +38,7 @@ public sealed class TelemetryTests(MeshFixture mesh)
         var text = await mesh.Web.MetricsAsync();
         Assert.Contains("meshwork_proxy_requests_total", text);
         Assert.Contains("destination_service=\"ratings\"", text);
-        Assert.Contains("meshwork_proxy_request_duration_ms_bucket", text);
+        Assert.Contains("meshwork_proxy_request_duration_seconds_bucket", text);
     }
 
     [Fact]
