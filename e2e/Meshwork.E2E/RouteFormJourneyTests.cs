@@ -9,7 +9,8 @@ namespace Meshwork.E2E;
 /// The route form over a real mesh (portal, control plane, a shop backend behind its sidecar and a
 /// caller's sidecar): an Operator adds a fault-injection abort to the shop's route in Chromium, reviews
 /// the changed fields and the proxies they reach, applies it, sees every affected proxy ACK it, and the
-/// caller's real requests to the shop are then answered by the injected status instead of the shop.
+/// caller's real requests to the shop are then answered by the injected status instead of the shop;
+/// then drags a new catch-all rule above the aborting one and the shop answers again.
 /// </summary>
 public sealed class RouteFormJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -82,6 +83,21 @@ public sealed class RouteFormJourneyTests(ITestOutputHelper output) : IAsyncLife
             for (var i = 0; i < 20; i++)
                 Assert.Equal(InjectedStatus, await StatusOfShopAsync());
             await mesh.ScreenshotAsync(page, "route-form-02-applied");
+
+            // Order decides between equally specific rules: a second catch-all rule to the shop, dragged by its
+            // handle above the aborting one, takes every request, and the caller gets the shop's 200s again.
+            await page.ClickAsync("[data-testid=add-rule]");
+            await Assertions.Expect(page.Locator("[data-testid=rule-1]")).ToBeVisibleAsync();
+            await page.Locator("[data-testid=rule-drag-1]").DragToAsync(page.Locator("[data-testid=rule-drag-0]"));
+            await Assertions.Expect(page.Locator("[data-testid=rule-0] [data-testid=add-abort]")).ToBeVisibleAsync(); // the new rule, without a fault, is first
+            await Assertions.Expect(page.Locator("[data-testid=rule-1] [data-testid=add-abort]")).ToHaveCountAsync(0);
+            await page.ClickAsync("[data-testid=form-review]");
+            await page.ClickAsync("[data-testid=form-apply]");
+            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Applied default/shop");
+            await Eventually.HoldsAsync(async () => await StatusOfShopAsync() == 200, "the caller's requests to shop answered 200 by the rule dragged first", DemoMesh.Converge);
+            for (var i = 0; i < 20; i++)
+                Assert.Equal(200, await StatusOfShopAsync());
+            await mesh.ScreenshotAsync(page, "route-form-03-reordered");
             Assert.True(consoleErrors.Count == 0, "browser console errors: " + string.Join(" | ", consoleErrors));
         }
         catch (Exception e)
