@@ -112,8 +112,6 @@ public sealed record RolloutStatus
     public DateTimeOffset UpdatedAt { get; init; }
 
     public const int MaxHistory = 100;
-
-    public bool IsFinal => Phase is RolloutPhase.Promoted or RolloutPhase.RolledBack or RolloutPhase.Aborted;
 }
 
 public sealed record PendingRolloutCommand(RolloutCommand Command, string Actor, DateTimeOffset At);
