@@ -50,7 +50,7 @@ public static class RolloutApi
         var key = new ResourceKey(ResourceKind.Rollout, @namespace, name);
         if (await store.GetAsync(key, ct) is not { Resource: Rollout rollout })
             return ApiProblems.NotFound(key.ToString());
-        return Results.Json(Current(rollout, await states.GetAsync(@namespace, name, ct)), MeshworkJson.Options);
+        return Results.Json(RolloutStatuses.Current(rollout, await states.GetAsync(@namespace, name, ct)), MeshworkJson.Options);
     }
 
     private static async Task<IResult> CommandAsync(HttpContext context, ResourceService store, RolloutStateStore states, ResourceKey key,
@@ -58,29 +58,11 @@ public static class RolloutApi
     {
         if (await store.GetAsync(key, ct) is not { Resource: Rollout rollout })
             return ApiProblems.NotFound(key.ToString());
-        var status = Current(rollout, await states.GetAsync(key.Namespace, key.Name, ct));
+        var status = RolloutStatuses.Current(rollout, await states.GetAsync(key.Namespace, key.Name, ct));
         if (RolloutCommands.WhyNot(command, status.Phase) is { } why)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The rollout's phase does not allow this command; nothing was queued.",
                 detail: why, extensions: new Dictionary<string, object?> { ["phase"] = status.Phase.ToString(), ["command"] = Segments[command] });
         var pending = await states.RequestAsync(key.Namespace, key.Name, command, ApiActor.From(context).Name, ct);
         return Results.Json(status with { Pending = pending }, MeshworkJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
-
-    /// <summary>
-    /// The stored state if it belongs to this version of the rollout; otherwise what the controller will
-    /// start from (step 1, nothing on the canary), saying it has not picked the rollout up yet.
-    /// </summary>
-    private static RolloutStatus Current(Rollout rollout, RolloutStatus? stored) =>
-        stored is not null && stored.RolloutVersion == rollout.Metadata.Version
-            ? stored
-            : new RolloutStatus
-            {
-                Namespace = rollout.Metadata.Namespace,
-                Name = rollout.Metadata.Name,
-                RolloutVersion = rollout.Metadata.Version,
-                Phase = RolloutPhase.Progressing,
-                StepCount = rollout.Steps.Count,
-                Pending = stored?.Pending,
-                Message = "not picked up by the rollout controller yet (it runs on the leading control plane)",
-            };
 }

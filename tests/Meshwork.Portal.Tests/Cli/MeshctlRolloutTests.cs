@@ -1,4 +1,5 @@
 using Meshwork.Cli;
+using Meshwork.Cli.Commands;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Rollouts;
 using Meshwork.Store;
