@@ -79,7 +79,7 @@ public static class RolloutControlCommand
             }
             var status = Parse(await response.Content.ReadAsStringAsync(ct));
             await environment.Output.WriteLineAsync(
-                $"{verb} queued for rollout {status.Namespace}/{status.Name} ({status.Phase}, step {StepText(status)}, canary {status.Weight}%); the rollout controller carries it out on its next tick");
+                $"{verb} queued for rollout {status.Namespace}/{status.Name} ({status.Phase}, step {RolloutStatuses.StepText(status)}, canary {status.Weight}%); the rollout controller carries it out on its next tick");
             return 0;
         }));
         return command;
@@ -103,7 +103,7 @@ public static class RolloutControlCommand
             while (true)
             {
                 var (status, _) = await GetAsync(client, parse.GetValue(ns)!, parse.GetValue(name)!, ct);
-                var line = $"{status.Phase}, step {StepText(status)}, canary {status.Weight}%";
+                var line = $"{status.Phase}, step {RolloutStatuses.StepText(status)}, canary {status.Weight}%";
                 if (line != reported)
                 {
                     await environment.Output.WriteLineAsync($"{DateTimeOffset.UtcNow:HH:mm:ss} {line}");
@@ -145,12 +145,9 @@ public static class RolloutControlCommand
             ? value
             : throw new CliException($"{option}: '{text}' is not a positive duration such as 90s, 5m or 1h");
 
-    private static string StepText(RolloutStatus status) =>
-        status.Step >= status.StepCount ? $"{status.StepCount}/{status.StepCount} (done)" : $"{status.Step + 1}/{status.StepCount}";
-
     private static async Task WriteAsync(TextWriter writer, RolloutStatus status, int decisions)
     {
-        await writer.WriteLineAsync($"rollout {status.Namespace}/{status.Name}: {status.Phase}, step {StepText(status)}, canary {status.Weight}%" +
+        await writer.WriteLineAsync($"rollout {status.Namespace}/{status.Name}: {status.Phase}, step {RolloutStatuses.StepText(status)}, canary {status.Weight}%" +
                                     (status.ConsecutiveFailures > 0 ? $", {status.ConsecutiveFailures} failed analyses in a row" : ""));
         if (status.Message is { } message)
             await writer.WriteLineAsync($"  note: {message}");

@@ -2,8 +2,13 @@ using Meshwork.Model.Resources;
 
 namespace Meshwork.Model.Rollouts;
 
+/// <summary>What every surface (API, meshctl, the Rollouts page) shows of a rollout's state.</summary>
 public static class RolloutStatuses
 {
+    /// <summary>"2/4" for the second of four steps, "4/4 (done)" past the last.</summary>
+    public static string StepText(RolloutStatus status) =>
+        status.Step >= status.StepCount ? $"{status.StepCount}/{status.StepCount} (done)" : $"{status.Step + 1}/{status.StepCount}";
+
     /// <summary>
     /// The stored state if it belongs to this version of the rollout; otherwise what the controller will
     /// start from (step 1, nothing on the canary), saying it has not picked the rollout up yet.

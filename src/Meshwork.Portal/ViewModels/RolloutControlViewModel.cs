@@ -11,7 +11,7 @@ public sealed record RolloutRow(Rollout Rollout, RolloutStatus Status)
 {
     public string Key => $"{Rollout.Metadata.Namespace}/{Rollout.Metadata.Name}";
 
-    public string StepText => Status.Step >= Status.StepCount ? $"{Status.StepCount}/{Status.StepCount} (done)" : $"{Status.Step + 1}/{Status.StepCount}";
+    public string StepText => RolloutStatuses.StepText(Status);
 
     /// <summary>Null when <paramref name="command"/> applies now; otherwise why not (the button's tooltip).</summary>
     public string? WhyNot(RolloutCommand command) =>
