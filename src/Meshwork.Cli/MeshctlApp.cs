@@ -6,7 +6,8 @@ namespace Meshwork.Cli;
 
 /// <summary>
 /// meshctl: the portal's REST API for pipelines and GitOps. Exit codes: 0 success, 1 failure
-/// (invalid input, refused, conflict), 2 differences found (diff only, as `kubectl diff`).
+/// (invalid input, refused, conflict), 2 differences found (diff only, as `kubectl diff`),
+/// 3 timed out (rollout wait only).
 /// </summary>
 public static class MeshctlApp
 {
@@ -23,6 +24,7 @@ public static class MeshctlApp
         root.Subcommands.Add(ConvertCommand.Create(environment));
         root.Subcommands.Add(ImportCommand.Create(environment));
         root.Subcommands.Add(ExportCommand.Create(environment));
+        root.Subcommands.Add(RolloutControlCommand.Create(environment));
         var configuration = new InvocationConfiguration { Output = environment.Output, Error = environment.Error };
         return await root.Parse(args).InvokeAsync(configuration, ct);
     }

@@ -3,6 +3,7 @@ using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Leadership;
 using Meshwork.ControlPlane.Registry;
+using Meshwork.ControlPlane.Rollouts;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.ControlPlane.Status;
 using Meshwork.ControlPlane.Streams;
@@ -17,7 +18,8 @@ builder.AddServiceDefaults();
 
 var connectionString = builder.Configuration.GetConnectionString("Meshwork")
     ?? throw new InvalidOperationException("ConnectionStrings:Meshwork is not set.");
-builder.Services.AddMeshworkStore(connectionString);
+// The rollout controller's weight changes are audit entries: sealed with the same key as the portal's.
+builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
 
 builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
 var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
@@ -77,6 +79,9 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>
 builder.Services.AddHostedService<StoreChangeSubscription>();
 builder.Services.AddHostedService<RegistryHousekeeper>();
 builder.Services.AddHostedService<TokenRevocationWatcher>();
+builder.Services.AddSingleton<RouteSplitWriter>();
+builder.Services.AddSingleton<CanaryIntervals>();
+builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();

@@ -33,6 +33,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<InstanceLeaseStore>();
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<WorkloadCertificateStore>();
+        services.AddSingleton<Meshwork.Store.Rollouts.RolloutStateStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }

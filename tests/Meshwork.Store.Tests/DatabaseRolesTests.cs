@@ -8,7 +8,8 @@ namespace Meshwork.Store.Tests;
 /// The restricted roles the migrations grant to (docs/security.md, "Database roles"), used through
 /// login roles made members of them, as the launcher and a DBA would: the portal writes desired
 /// state and appends to the audit log but can neither rewrite the log nor switch its trigger off
-/// nor read the CA; the control plane reads desired state and writes only its own tables.
+/// nor read the CA; the control plane reads desired state, writes its own tables and makes the
+/// rollout controller's audited content changes, but can neither rename nor delete a resource nor rewrite the log.
 /// </summary>
 public sealed class DatabaseRolesTests : StoreDatabase
 {
@@ -33,7 +34,7 @@ public sealed class DatabaseRolesTests : StoreDatabase
     }
 
     [Fact]
-    public async Task ControlPlane_ReadsDesiredStateAndWritesItsOwnTables_ButCannotWriteDesiredStateOrAudit()
+    public async Task ControlPlane_ReadsDesiredStateWritesItsOwnTablesAndAuditedContentChanges_ButCannotRenameDeleteOrRewriteTheLog()
     {
         await using (var owner = OpenContext())
             Assert.IsType<ChangeResult.Applied>(await ServiceOver(owner).ApplyAsync(Checkout(), Alice));
@@ -44,12 +45,38 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await ExecuteAsAsync(controlPlane, "DELETE FROM registry_instances");
         await ExecuteAsAsync(controlPlane, "DELETE FROM workload_certificates");
         await ExecuteAsAsync(controlPlane, "DELETE FROM proxy_joins");
+        await ExecuteAsAsync(controlPlane, "DELETE FROM rollout_states");
+        // The rollout controller moves route splits through the Store: a new version, revision and audit entry.
+        await using (var db = MigratedDatabase.OpenContext(controlPlane))
+        {
+            var service = ServiceOver(db);
+            var stored = await service.GetAsync(Checkout().Key);
+            Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(stored!.Resource, new ChangeActor("rollout-controller", ChangeSource.RolloutController)));
+        }
+        Assert.Equal(2L, await ScalarAsync(controlPlane, "SELECT count(*) FROM audit_log"));
 
         await AssertDeniedAsync(controlPlane, "UPDATE resources SET name = 'hijacked'");
+        await AssertDeniedAsync(controlPlane, "DELETE FROM resources");
         await AssertDeniedAsync(controlPlane, "DELETE FROM resource_revisions");
-        await AssertDeniedAsync(controlPlane, "INSERT INTO audit_log (at) VALUES (now())");
+        await AssertDeniedAsync(controlPlane, "UPDATE audit_log SET actor = 'mallory'");
+        await AssertDeniedAsync(controlPlane, "DELETE FROM audit_log");
         await AssertDeniedAsync(controlPlane, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only");
         await AssertDeniedAsync(controlPlane, "UPDATE bootstrap_tokens SET revoked_at = NULL");
+    }
+
+    [Fact]
+    public async Task Portal_QueuesRolloutCommands_ButCannotWriteTheControllersState()
+    {
+        var portal = await LoginAsync("meshwork_portal");
+        await using var source = NpgsqlDataSource.Create(portal);
+        var states = new Rollouts.RolloutStateStore(source);
+        await states.RequestAsync("default", "checkout", Model.Rollouts.RolloutCommand.Pause, "alice", CancellationToken.None);
+        await states.RequestAsync("default", "checkout", Model.Rollouts.RolloutCommand.Abort, "alice", CancellationToken.None);
+        Assert.Equal(Model.Rollouts.RolloutCommand.Abort, (await states.GetAsync("default", "checkout", CancellationToken.None))!.Pending!.Command);
+
+        await AssertDeniedAsync(portal, "UPDATE rollout_states SET weight = 100");
+        await AssertDeniedAsync(portal, "UPDATE rollout_states SET phase = 'Promoted'");
+        await AssertDeniedAsync(portal, "DELETE FROM rollout_states");
     }
 
     [Fact]

@@ -128,4 +128,7 @@ public sealed class ControlPlaneOptions
 
     /// <summary>How often certificates are checked for renewal (renewed at 2/3 of their life).</summary>
     public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the leader's rollout controller looks at every rollout (commands, pauses, analysis due).</summary>
+    public TimeSpan RolloutTickInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

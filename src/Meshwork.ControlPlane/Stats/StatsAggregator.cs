@@ -1,4 +1,5 @@
 using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Stats;
 using Meshwork.Protocol.Status;
 
 namespace Meshwork.ControlPlane.Stats;
@@ -16,6 +17,7 @@ public sealed class StatsAggregator(TimeProvider time)
     private readonly Lock gate = new();
     private readonly Dictionary<EdgeKey, SignalWindow> edges = [];
     private readonly Dictionary<ServiceVersionKey, SignalWindow> serviceVersions = [];
+    private readonly Dictionary<ServiceVersionKey, (ulong Requests, ulong Failures, MergedHistogram Latency)> totals = [];
 
     private readonly record struct EdgeKey(string SourceService, string SourceNamespace, string SourceVersion,
         string DestinationService, string DestinationNamespace, string DestinationVersion);
@@ -39,6 +41,9 @@ public sealed class StatsAggregator(TimeProvider time)
                 {
                     var key = new ServiceVersionKey(edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion);
                     Window(serviceVersions, key).Add(second, edge.Requests, edge.Failures, edge.Latency);
+                    var (requests, failures, latency) = totals.TryGetValue(key, out var total) ? total : (0UL, 0UL, new MergedHistogram());
+                    if (edge.Latency is { } histogram) latency.Add(histogram);
+                    totals[key] = (requests + edge.Requests, failures + edge.Failures, latency);
                 }
             }
         }
@@ -76,6 +81,20 @@ public sealed class StatsAggregator(TimeProvider time)
                 Version = pair.Key.Version,
                 Signals = pair.Value.Compute(now),
             }).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The called side's counts for one service version since this control plane started (what the
+    /// rollout controller's analysis differences); zero for a version nobody has called.
+    /// </summary>
+    public SignalTotals Totals(string service, string ns, string version)
+    {
+        lock (gate)
+        {
+            return totals.TryGetValue(new ServiceVersionKey(service, ns, version), out var total)
+                ? new SignalTotals(total.Requests, total.Failures, total.Latency.BucketCounts().ToArray())
+                : SignalTotals.Zero;
         }
     }
 

@@ -84,6 +84,7 @@ public static class PortalHosting
         app.MapResourceApi();
         app.MapImportApi();
         app.MapAuditApi();
+        app.MapRolloutApi();
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -16,6 +16,7 @@ public static class ViewModelRegistration
         services.AddTransient<YamlEditorViewModel>();
         services.AddTransient<AccessSimulatorViewModel>();
         services.AddTransient<CanarySplitViewModel>();
+        services.AddTransient<RolloutControlViewModel>();
         services.AddTransient<ServiceDetailViewModel>();
         services.AddTransient<AccessMatrixViewModel>();
         services.AddTransient<ResourceFormViewModel>();

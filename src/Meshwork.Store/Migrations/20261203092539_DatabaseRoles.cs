@@ -20,7 +20,16 @@ namespace Meshwork.Store.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("""
+            migrationBuilder.Sql(Procedure());
+            migrationBuilder.Sql("CALL meshwork_apply_database_roles();");
+        }
+
+        /// <summary>
+        /// The grant procedure as this migration made it, plus <paramref name="additionalGrants"/>: a later
+        /// migration that adds a table replaces the procedure with its tables' grants added (and its Down
+        /// puts back the earlier text), so the grants for every table stay in one procedure.
+        /// </summary>
+        internal static string Procedure(string additionalGrants = "") => $$"""
                 CREATE OR REPLACE PROCEDURE meshwork_apply_database_roles()
                 LANGUAGE plpgsql AS $proc$
                 DECLARE
@@ -57,11 +66,9 @@ namespace Meshwork.Store.Migrations
                     GRANT SELECT, INSERT, UPDATE, DELETE ON registry_instances, control_plane_leases, workload_certificates, proxy_joins
                         TO meshwork_control_plane;
                     GRANT SELECT, INSERT, UPDATE ON certificate_authorities TO meshwork_control_plane;
-                END
+                {{additionalGrants}}END
                 $proc$;
-                """);
-            migrationBuilder.Sql("CALL meshwork_apply_database_roles();");
-        }
+                """;
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)

@@ -467,6 +467,92 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("resources", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.RolloutStateRow", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<string>("History")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("history")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
+                    b.Property<string>("LastAnalysis")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("last_analysis");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("text")
+                        .HasColumnName("message");
+
+                    b.Property<string>("PendingActor")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("pending_actor");
+
+                    b.Property<DateTimeOffset?>("PendingAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("pending_at");
+
+                    b.Property<string>("PendingCommand")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("pending_command");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasDefaultValue("Progressing")
+                        .HasColumnName("phase");
+
+                    b.Property<long>("RolloutVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rollout_version");
+
+                    b.Property<int>("Step")
+                        .HasColumnType("integer")
+                        .HasColumnName("step");
+
+                    b.Property<int>("StepCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("step_count");
+
+                    b.Property<DateTimeOffset>("StepStartedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("step_started_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<int>("Weight")
+                        .HasColumnType("integer")
+                        .HasColumnName("weight");
+
+                    b.HasKey("Namespace", "Name");
+
+                    b.ToTable("rollout_states", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.WorkloadCertificateRow", b =>
                 {
                     b.Property<string>("ProxyId")

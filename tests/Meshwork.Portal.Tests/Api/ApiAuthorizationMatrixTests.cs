@@ -50,6 +50,10 @@ public sealed class ApiAuthorizationMatrixTests(PortalFactory portal) : IClassFi
         rules["GET /api/v1/audit"] = Viewer;
         rules["GET /api/v1/audit/export"] = Viewer;
         rules["GET /api/v1/audit/verify"] = Viewer;
+        rules["GET /api/v1/rollouts/{namespace}/{name}/status"] = Viewer;
+        foreach (var command in new[] { "promote", "pause", "resume", "abort", "retry" })
+            rules[$"POST /api/v1/rollouts/{{namespace}}/{{name}}/{command}"] = Operator;
+        rules["POST /api/v1/rollouts/{namespace}/{name}/promote-full"] = Admin;
         rules["GET /api/v1/bootstrap-tokens"] = Admin;
         rules["POST /api/v1/bootstrap-tokens"] = Admin;
         rules["DELETE /api/v1/bootstrap-tokens/{id:guid}"] = Admin;

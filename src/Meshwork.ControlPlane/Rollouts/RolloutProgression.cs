@@ -1,0 +1,144 @@
+using System.Globalization;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Rollouts;
+
+namespace Meshwork.ControlPlane.Rollouts;
+
+/// <summary>
+/// The rollout state machine, with no I/O: from the stored state, the rollout's spec, the time, an
+/// operator's pending command and the analysis of the interval that just ended (if one did), the next
+/// state. The weight it returns is what the route split must carry; the controller writes it.
+/// Analysis runs whenever the canary carries traffic in a live phase: a pass completes a setWeight
+/// step, a failure counts (more than <see cref="RolloutAnalysis.FailureLimit"/> in a row roll back,
+/// as Argo Rollouts counts), an inconclusive interval changes nothing.
+/// </summary>
+public static class RolloutProgression
+{
+    public const string ControllerActor = "rollout-controller";
+
+    public static RolloutStatus Next(Rollout spec, long specVersion, RolloutStatus? stored, DateTimeOffset now, RolloutAnalysisResult? analysis)
+    {
+        var pending = stored?.Pending;
+        var state = stored is not null && stored.RolloutVersion == specVersion
+            ? stored with { Message = null }
+            : Start(spec, specVersion, stored, now);
+        if (pending is not null)
+            state = Command(state, spec, pending, now);
+        if (analysis is not null && IsLive(state.Phase))
+            state = Judge(state, spec, analysis, now);
+        if (state.Phase == RolloutPhase.Progressing)
+            state = RunSteps(state, spec, now);
+        return state with { Pending = null };
+    }
+
+    public static bool IsLive(RolloutPhase phase) => phase is RolloutPhase.Progressing or RolloutPhase.Paused or RolloutPhase.WaitingForApproval;
+
+    private static RolloutStatus Start(Rollout spec, long specVersion, RolloutStatus? previous, DateTimeOffset now)
+    {
+        var fresh = new RolloutStatus
+        {
+            Namespace = spec.Metadata.Namespace,
+            Name = spec.Metadata.Name,
+            RolloutVersion = specVersion,
+            Phase = RolloutPhase.Progressing,
+            StepCount = spec.Steps.Count,
+            StepStartedAt = now,
+            History = previous?.History ?? [],
+        };
+        return Record(fresh, now, ControllerActor, "Started",
+            $"rollout of {spec.Service} {spec.CanaryVersion} against stable {spec.StableVersion} (version {specVersion} of the rollout), {spec.Steps.Count} steps");
+    }
+
+    private static RolloutStatus Command(RolloutStatus state, Rollout spec, PendingRolloutCommand pending, DateTimeOffset now)
+    {
+        if (RolloutCommands.WhyNot(pending.Command, state.Phase) is { } why)
+            return Record(state, now, pending.Actor, "Ignored", $"{pending.Command} not carried out: {why}");
+        return pending.Command switch
+        {
+            RolloutCommand.Promote when state.Step + 1 >= spec.Steps.Count =>
+                Promote(state, now, pending.Actor, "last step approved by an operator"),
+            RolloutCommand.Promote => Record(Advance(state, now) with { Phase = RolloutPhase.Progressing, ConsecutiveFailures = 0 }, now, pending.Actor, "Promoted",
+                $"step {state.Step + 1} approved by an operator; on to step {state.Step + 2}"),
+            RolloutCommand.Pause => Record(state with { Phase = RolloutPhase.Paused }, now, pending.Actor, "Paused", $"held at {state.Weight}% by an operator"),
+            RolloutCommand.Resume => Record(state with { Phase = RolloutPhase.Progressing }, now, pending.Actor, "Resumed", $"resumed at step {state.Step + 1}"),
+            RolloutCommand.Abort => Record(state with { Phase = RolloutPhase.Aborted, Weight = 0 }, now, pending.Actor, "Aborted", "aborted by an operator: all traffic back to stable"),
+            RolloutCommand.Retry => Record(state with
+            {
+                Phase = RolloutPhase.Progressing, Step = 0, Weight = 0, StepStartedAt = now, ConsecutiveFailures = 0, LastAnalysis = null,
+            }, now, pending.Actor, "Retried", "started again from the first step"),
+            RolloutCommand.PromoteFull => Promote(state, now, pending.Actor, "analysis and remaining steps skipped by an operator"),
+            _ => state,
+        };
+    }
+
+    private static RolloutStatus Judge(RolloutStatus state, Rollout spec, RolloutAnalysisResult analysis, DateTimeOffset now)
+    {
+        var judged = state with { LastAnalysis = analysis };
+        switch (analysis.Verdict)
+        {
+            case AnalysisVerdict.Passed:
+                judged = judged with { ConsecutiveFailures = 0 };
+                if (state.Phase == RolloutPhase.Progressing && CurrentStep(state, spec)?.SetWeight == state.Weight)
+                    return Record(Advance(judged, now), now, ControllerActor, "AnalysisPassed", $"step {state.Step + 1} at {state.Weight}%: {analysis.Reason}");
+                return judged;
+            case AnalysisVerdict.Failed:
+                var failures = state.ConsecutiveFailures + 1;
+                judged = Record(judged with { ConsecutiveFailures = failures }, now, ControllerActor, "AnalysisFailed",
+                    $"failure {failures} of {spec.Analysis.FailureLimit} tolerated: {analysis.Reason}");
+                return failures > spec.Analysis.FailureLimit
+                    ? Record(judged with { Phase = RolloutPhase.RolledBack, Weight = 0 }, now, ControllerActor, "RolledBack",
+                        $"{failures} failed analyses in a row, more than the failure limit of {spec.Analysis.FailureLimit}: all traffic back to stable")
+                    : judged;
+            default:
+                // One entry per run of inconclusive intervals: the history stays readable while a step waits.
+                return state.LastAnalysis?.Verdict == AnalysisVerdict.Inconclusive
+                    ? judged
+                    : Record(judged, now, ControllerActor, "Inconclusive", analysis.Reason);
+        }
+    }
+
+    private static RolloutStatus RunSteps(RolloutStatus state, Rollout spec, DateTimeOffset now)
+    {
+        while (state.Step < spec.Steps.Count)
+        {
+            var step = spec.Steps[state.Step];
+            if (step.SetWeight is { } weight)
+            {
+                if (state.Weight == weight) return state;
+                return Record(state with { Weight = weight, StepStartedAt = now }, now, ControllerActor, "WeightSet",
+                    $"step {state.Step + 1}: canary {spec.CanaryVersion} to {weight}%, stable {spec.StableVersion} to {100 - weight}%");
+            }
+            if (step.Pause?.Duration is not { } duration)
+            {
+                return state.Phase == RolloutPhase.WaitingForApproval
+                    ? state
+                    : Record(state with { Phase = RolloutPhase.WaitingForApproval }, now, ControllerActor, "WaitingForApproval",
+                        $"step {state.Step + 1}: paused at {state.Weight}% until an operator promotes");
+            }
+            if (now < state.StepStartedAt + duration) return state;
+            state = Record(Advance(state, now), now, ControllerActor, "PauseEnded", $"step {state.Step + 1}: paused {Seconds(duration)} at {state.Weight}%");
+        }
+        return spec.AutoPromote
+            ? Promote(state, now, ControllerActor, "every step passed")
+            : state.Phase == RolloutPhase.WaitingForApproval
+                ? state
+                : Record(state with { Phase = RolloutPhase.WaitingForApproval }, now, ControllerActor, "WaitingForApproval",
+                    "every step passed; autoPromote is off, so an operator promotes");
+    }
+
+    private static RolloutStatus Promote(RolloutStatus state, DateTimeOffset now, string actor, string why) =>
+        Record(state with { Phase = RolloutPhase.Promoted, Step = state.StepCount, Weight = 100, StepStartedAt = now }, now, actor, "Promoted",
+            $"{why}: all traffic to the canary");
+
+    private static RolloutStatus Advance(RolloutStatus state, DateTimeOffset now) => state with { Step = state.Step + 1, StepStartedAt = now };
+
+    private static RolloutStep? CurrentStep(RolloutStatus state, Rollout spec) => state.Step < spec.Steps.Count ? spec.Steps[state.Step] : null;
+
+    private static RolloutStatus Record(RolloutStatus state, DateTimeOffset now, string actor, string action, string message)
+    {
+        var history = state.History.Append(new RolloutDecision(now, actor, action, message, state.Step, state.Weight));
+        return state with { History = history.TakeLast(RolloutStatus.MaxHistory).ToList() };
+    }
+
+    private static string Seconds(TimeSpan duration) => $"{duration.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)} s";
+}

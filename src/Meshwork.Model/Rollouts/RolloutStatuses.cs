@@ -1,0 +1,29 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Rollouts;
+
+/// <summary>What every surface (API, meshctl, the Rollouts page) shows of a rollout's state.</summary>
+public static class RolloutStatuses
+{
+    /// <summary>"2/4" for the second of four steps, "4/4 (done)" past the last.</summary>
+    public static string StepText(RolloutStatus status) =>
+        status.Step >= status.StepCount ? $"{status.StepCount}/{status.StepCount} (done)" : $"{status.Step + 1}/{status.StepCount}";
+
+    /// <summary>
+    /// The stored state if it belongs to this version of the rollout; otherwise what the controller will
+    /// start from (step 1, nothing on the canary), saying it has not picked the rollout up yet.
+    /// </summary>
+    public static RolloutStatus Current(Rollout rollout, RolloutStatus? stored) =>
+        stored is not null && stored.RolloutVersion == rollout.Metadata.Version
+            ? stored
+            : new RolloutStatus
+            {
+                Namespace = rollout.Metadata.Namespace,
+                Name = rollout.Metadata.Name,
+                RolloutVersion = rollout.Metadata.Version,
+                Phase = RolloutPhase.Progressing,
+                StepCount = rollout.Steps.Count,
+                Pending = stored?.Pending,
+                Message = "not picked up by the rollout controller yet (it runs on the leading control plane)",
+            };
+}

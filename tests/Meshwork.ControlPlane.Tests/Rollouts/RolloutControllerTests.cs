@@ -1,0 +1,204 @@
+using Meshwork.ControlPlane.Tests.Infrastructure;
+using Meshwork.ControlPlane.Tests.Mesh;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Rollouts;
+using Meshwork.Model.Serialization;
+using Meshwork.Store;
+using Meshwork.Store.Rollouts;
+using Meshwork.Testing.Postgres;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Meshwork.ControlPlane.Tests.Rollouts;
+
+/// <summary>
+/// The rollout controller in the real control plane, driving a real mesh: orders v1 (stable) and v2
+/// (canary) behind their sidecars, traffic from the web sidecar, the split in the orders route moved
+/// by the controller through the audited write path. Waits are for conditions, never for time.
+/// </summary>
+[Collection(MeshCollection.Name)]
+public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<MeshFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromMinutes(3);
+    private NpgsqlDataSource database = null!;
+    private RolloutStateStore states = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = NpgsqlDataSource.Create(mesh.ConnectionString);
+        states = new RolloutStateStore(database);
+        // Every test starts from all traffic on stable, no rollout and a healthy canary.
+        await DeleteAsync(new ResourceKey(ResourceKind.Rollout, "default", "orders"));
+        await mesh.ApplyAsync(OrdersSplit(0));
+        await mesh.OrdersV2Backend.SetErrorRateAsync(0);
+        // The controller forgets the state of a deleted rollout: the next one starts with a clean history.
+        var deadline = DateTime.UtcNow + Generous;
+        while (await states.GetAsync("default", "orders", CancellationToken.None) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the state of the deleted rollout was never removed\n" + mesh.ControlPlane.Output);
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task DisposeAsync() => await database.DisposeAsync();
+
+    [Fact]
+    public async Task HealthyCanary_GoesThroughEveryStepTo100_EachWeightAnAuditedRouteChangeByTheController()
+    {
+        await using var load = new LoadLoop(mesh.Web.OutboundClient, "http://orders/");
+        await mesh.ApplyAsync(Rollout([20, 50, null, 80], minRequests: 5));
+
+        var promoted = await WaitForAsync(s => s.Phase == RolloutPhase.Promoted, "promoted");
+
+        Assert.Equal(100, promoted.Weight);
+        Assert.Equal(new[] { 20, 50, 80, 100 }, await ControllerWeightsAsync());
+        Assert.Equal(3, promoted.History.Count(d => d.Action == "AnalysisPassed"));
+        Assert.Contains(promoted.History, d => d.Action == "PauseEnded");
+        using var client = mesh.Web.OutboundClient();
+        await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
+    }
+
+    [Fact]
+    public async Task CanaryAnswering20PercentErrors_IsRolledBackAfterTheFailureLimit_TrafficBackOnStable()
+    {
+        await mesh.OrdersV2Backend.SetErrorRateAsync(0.2);
+        await using var load = new LoadLoop(mesh.Web.OutboundClient, "http://orders/");
+        await mesh.ApplyAsync(Rollout([50, 100], minRequests: 5, failureLimit: 1));
+
+        var rolledBack = await WaitForAsync(s => s.Phase is RolloutPhase.RolledBack or RolloutPhase.Promoted, "rolled back");
+
+        Assert.Equal(RolloutPhase.RolledBack, rolledBack.Phase);
+        Assert.Equal(0, rolledBack.Weight);
+        Assert.Equal(0, rolledBack.Step);
+        Assert.Equal(2, rolledBack.History.Count(d => d.Action == "AnalysisFailed"));
+        var analysis = rolledBack.LastAnalysis!;
+        Assert.Equal(AnalysisVerdict.Failed, analysis.Verdict);
+        Assert.True(analysis.CanaryRequests >= 5, $"{analysis.CanaryRequests} canary requests counted");
+        var successRate = Assert.Single(analysis.Checks, c => c.Metric == "successRatePercent");
+        Assert.False(successRate.Passed);
+        Assert.Equal(99, successRate.Threshold);
+        Assert.True(successRate.Value < 99, $"success rate {successRate.Value}");
+        Assert.Equal(new[] { 50, 0 }, await ControllerWeightsAsync());
+        using var client = mesh.Web.OutboundClient();
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50);
+    }
+
+    [Fact]
+    public async Task TooLittleTraffic_StepWaitsInconclusive_ThenAbortSendsEverythingBackToStable()
+    {
+        // A trickle: far fewer canary requests per interval than the rollout asks for.
+        await mesh.ApplyAsync(Rollout([50, 100], minRequests: 100_000, failureLimit: 0));
+        using (var client = mesh.Web.OutboundClient())
+        {
+            await WaitForAsync(s => s.Weight == 50, "at 50%");
+            var waiting = await WaitForAsync(s => s.LastAnalysis is not null, "an analysis", async () => await client.GetAsync("http://orders/"));
+            Assert.Equal(AnalysisVerdict.Inconclusive, waiting.LastAnalysis!.Verdict);
+            Assert.Contains("at least 100000 needed", waiting.LastAnalysis.Reason);
+            Assert.Equal((RolloutPhase.Progressing, 0, 50, 0), (waiting.Phase, waiting.Step, waiting.Weight, waiting.ConsecutiveFailures));
+        }
+
+        await states.RequestAsync("default", "orders", RolloutCommand.Abort, "alice@example.com", CancellationToken.None);
+
+        var aborted = await WaitForAsync(s => s.Phase == RolloutPhase.Aborted, "aborted");
+        Assert.Equal(0, aborted.Weight);
+        Assert.Null(aborted.Pending);
+        Assert.Contains(aborted.History, d => d.Action == "Aborted" && d.Actor == "alice@example.com");
+        Assert.Equal(new[] { 50, 0 }, await ControllerWeightsAsync());
+        using var after = mesh.Web.OutboundClient();
+        await MeshFixture.WaitForServedByAsync(after, "orders-v1-a", Generous, streak: 50);
+    }
+
+    [Fact]
+    public async Task ControlPlaneKilledMidRollout_ResumesAtTheSameStep_WithNoExtraWeightChange()
+    {
+        // Held at step 1 (30%): without traffic every interval is inconclusive.
+        await mesh.ApplyAsync(Rollout([30, 60], minRequests: 100_000));
+        await WaitForAsync(s => s.Weight == 30, "at 30%");
+        var before = await states.GetAsync("default", "orders", CancellationToken.None);
+
+        await mesh.ControlPlane.KillAsync();
+        await mesh.ControlPlane.StartAsync();
+        // The restarted leader has ticked over this rollout when it carries out a command given after the restart.
+        await states.RequestAsync("default", "orders", RolloutCommand.Pause, "alice@example.com", CancellationToken.None);
+        var resumed = await WaitForAsync(s => s.Phase == RolloutPhase.Paused, "paused after the restart");
+
+        Assert.Equal((before!.Step, before.Weight, before.StepStartedAt), (resumed.Step, resumed.Weight, resumed.StepStartedAt));
+        Assert.Equal(new[] { 30 }, await ControllerWeightsAsync());
+        Assert.Single(resumed.History, d => d.Action == "WeightSet");
+        Assert.Single(resumed.History, d => d.Action == "Started");
+    }
+
+    private static Rollout Rollout(int?[] weights, int minRequests, int failureLimit = 2) => new()
+    {
+        Metadata = new ResourceMetadata { Name = "orders" },
+        Service = "orders",
+        StableVersion = "v1",
+        CanaryVersion = "v2",
+        // null: a 2 s pause.
+        Steps = weights.Select(w => w is { } weight
+            ? new RolloutStep { SetWeight = weight }
+            : new RolloutStep { Pause = new RolloutPause { Duration = TimeSpan.FromSeconds(2) } }).ToList(),
+        Analysis = new RolloutAnalysis
+        {
+            Interval = TimeSpan.FromSeconds(2),
+            MinSuccessRatePercent = 99,
+            MaxLatencyP99 = TimeSpan.FromSeconds(5),
+            FailureLimit = failureLimit,
+            MinRequests = minRequests,
+        },
+    };
+
+    private static HttpRoute OrdersSplit(int canaryWeight) => MeshFixture.OrdersRoute("v1") with
+    {
+        Rules =
+        [
+            new HttpRouteRule
+            {
+                BackendRefs =
+                [
+                    new BackendRef { Service = "orders", Version = "v1", Weight = 100 - canaryWeight },
+                    new BackendRef { Service = "orders", Version = "v2", Weight = canaryWeight },
+                ],
+            },
+        ],
+    };
+
+    private async Task<RolloutStatus> WaitForAsync(Func<RolloutStatus, bool> condition, string what, Func<Task>? meanwhile = null)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        RolloutStatus? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await states.GetAsync("default", "orders", CancellationToken.None);
+            if (last is not null && condition(last)) return last;
+            if (meanwhile is not null) await meanwhile();
+            await Task.Delay(200);
+        }
+        var history = last is null ? "no state" : string.Join("\n", last.History.Select(d => $"{d.At:HH:mm:ss.fff} {d.Actor} {d.Action} {d.Message}"));
+        throw new TimeoutException($"rollout never {what}; last phase {last?.Phase} step {last?.Step} weight {last?.Weight}\n{history}\n{mesh.ControlPlane.Output}");
+    }
+
+    /// <summary>The canary weights of the orders route, in order, as the controller wrote them (its audit entries).</summary>
+    private async Task<int[]> ControllerWeightsAsync()
+    {
+        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
+        var entries = await db.AuditLog.AsNoTracking()
+            .Where(a => a.Kind == ResourceKind.HttpRoute && a.Name == "orders" && a.Actor == "rollout-controller")
+            .OrderBy(a => a.Sequence).ToListAsync();
+        Assert.All(entries, e => Assert.Equal(ChangeSource.RolloutController, e.Source));
+        // Only the entries since this test's rollout began (the fixture's mesh is shared by the tests of this class).
+        var since = await db.AuditLog.AsNoTracking()
+            .Where(a => a.Kind == ResourceKind.Rollout && a.Name == "orders").MaxAsync(a => a.Sequence);
+        return entries.Where(e => e.Sequence > since)
+            .Select(e => ((HttpRoute)MeshworkJson.Deserialize(e.AfterJson!)).Rules[0].BackendRefs.Single(b => b.Version == "v2").Weight)
+            .ToArray();
+    }
+
+    private async Task DeleteAsync(ResourceKey key)
+    {
+        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
+        var store = new ResourceService(db, TimeProvider.System);
+        if (await store.GetAsync(key) is { } current)
+            Assert.IsType<ChangeResult.Applied>(await store.DeleteAsync(key, current.Resource.Metadata.Version, new ChangeActor("tests", ChangeSource.Api)));
+    }
+}
