@@ -54,6 +54,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<FleetState>();
 builder.Services.AddSingleton<StatsAggregator>();
+builder.Services.AddSingleton<MinuteRollups>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<AdmissionLimiter>();
@@ -77,6 +78,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<SnapshotPublisher>
 builder.Services.AddHostedService<StoreChangeSubscription>();
 builder.Services.AddHostedService<RegistryHousekeeper>();
 builder.Services.AddHostedService<TokenRevocationWatcher>();
+builder.Services.AddHostedService<SignalHistoryWriter>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();

@@ -1,5 +1,6 @@
 using Meshwork.Store;
 using Meshwork.Store.Registry;
+using Meshwork.Store.Signals;
 using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,6 +34,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<InstanceLeaseStore>();
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<WorkloadCertificateStore>();
+        services.AddSingleton<SignalHistoryStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }
