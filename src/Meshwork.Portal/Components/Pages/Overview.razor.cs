@@ -59,7 +59,10 @@ public partial class Overview
 
     private GoldenSignalPoint Latest => Model.History.Count > 0 ? Model.History[^1] : new GoldenSignalPoint(default, 0, 0, 0);
 
-    private string[] Labels => Model.History.Select(p => p.Start.ToString("HH:mm")).ToArray();
+    /// <summary>About six time labels per chart: a label on each of 60 or 96 points would overlap.</summary>
+    private string[] Labels => Model.History
+        .Select((p, i) => i % Math.Max(1, Model.History.Count / 6) == 0 ? p.Start.ToString("HH:mm") : "")
+        .ToArray();
 
     private List<ChartSeries<double>> Series(string title, Func<GoldenSignalPoint, double> value) =>
         [new ChartSeries<double> { Name = title, Data = Model.History.Select(value).ToArray() }];
