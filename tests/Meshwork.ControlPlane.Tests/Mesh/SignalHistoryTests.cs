@@ -58,6 +58,14 @@ public sealed class SignalHistoryTests(SignalHistoryMeshFixture mesh) : IClassFi
         Assert.Equal(7, left.Requests);
     }
 
+    [Fact]
+    public async Task ControlPlane_WithARetentionShorterThanTheChartsNeed_RefusesToStartAndSaysWhy()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ControlPlaneProcess.StartAsync(mesh.ConnectionString,
+            new Dictionary<string, string> { ["ControlPlane__SignalHistoryRetention"] = "00:10:00" }));
+        Assert.Contains("ControlPlane:SignalHistoryRetention must be at least 1 hour", error.Message);
+    }
+
     private async Task<long> TotalAsync(SignalSeries series) => (await RowsAsync()).Where(row => row.Series == series).Sum(row => row.Requests);
 
     private async Task<List<(DateTimeOffset Minute, SignalSeries Series, string Writer, long Requests)>> RowsAsync()
