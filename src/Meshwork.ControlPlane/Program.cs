@@ -56,6 +56,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<FleetState>();
 builder.Services.AddSingleton<StatsAggregator>();
+builder.Services.AddSingleton<MinuteRollups>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<AdmissionLimiter>();
@@ -82,6 +83,7 @@ builder.Services.AddHostedService<TokenRevocationWatcher>();
 builder.Services.AddSingleton<RouteSplitWriter>();
 builder.Services.AddSingleton<CanaryIntervals>();
 builder.Services.AddHostedService<RolloutController>();
+builder.Services.AddHostedService<SignalHistoryWriter>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();

@@ -6,7 +6,8 @@ namespace Meshwork.Store;
 /// <summary>
 /// Desired state, its history and audit, the control plane's durable secrets, and the state its
 /// replicas share: the service registry (instances under leases), leases such as the leader's,
-/// the workload certificates they issued, and the rollout controller's state. Proxy status and metrics are never stored here.
+/// the workload certificates they issued, the rollout controller's state, and one-minute rollups
+/// of the golden signals (history for charts). Live proxy status is never stored here.
 /// Write resources only through <see cref="ResourceService"/>: it is what keeps versions,
 /// revisions and the audit chain consistent.
 /// </summary>
@@ -28,6 +29,7 @@ public sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> option
     public DbSet<ControlPlaneLease> ControlPlaneLeases => Set<ControlPlaneLease>();
     public DbSet<WorkloadCertificateRow> WorkloadCertificates => Set<WorkloadCertificateRow>();
     public DbSet<RolloutStateRow> RolloutStates => Set<RolloutStateRow>();
+    public DbSet<SignalRollupRow> SignalRollups => Set<SignalRollupRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshworkDbContext).Assembly);

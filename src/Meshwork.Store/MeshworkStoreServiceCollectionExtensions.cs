@@ -1,5 +1,6 @@
 using Meshwork.Store;
 using Meshwork.Store.Registry;
+using Meshwork.Store.Signals;
 using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,6 +35,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<WorkloadCertificateStore>();
         services.AddSingleton<Meshwork.Store.Rollouts.RolloutStateStore>();
+        services.AddSingleton<SignalHistoryStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }

@@ -31,6 +31,8 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await AssertDeniedAsync(portal, "SELECT * FROM certificate_authorities");
         await AssertDeniedAsync(portal, "DELETE FROM registry_instances");
         await AssertDeniedAsync(portal, "INSERT INTO control_plane_leases (name, holder, expires_at) VALUES ('leader', 'portal', now())");
+        Assert.Equal(0L, await ScalarAsync(portal, "SELECT count(*) FROM signal_rollups"));
+        await AssertDeniedAsync(portal, "DELETE FROM signal_rollups");
     }
 
     [Fact]
@@ -54,6 +56,9 @@ public sealed class DatabaseRolesTests : StoreDatabase
             Assert.IsType<ChangeResult.Applied>(await service.ApplyAsync(stored!.Resource, new ChangeActor("rollout-controller", ChangeSource.RolloutController)));
         }
         Assert.Equal(2L, await ScalarAsync(controlPlane, "SELECT count(*) FROM audit_log"));
+        await new Signals.SignalHistoryStore(NpgsqlDataSource.Create(controlPlane)).SaveAsync("cp-1/a",
+            [new Signals.SignalRollup(DateTimeOffset.UtcNow, Signals.SignalSeries.ServiceVersion("checkout", "default", "v1"), 1, 0, [1])], default);
+        await ExecuteAsAsync(controlPlane, "DELETE FROM signal_rollups");
 
         await AssertDeniedAsync(controlPlane, "UPDATE resources SET name = 'hijacked'");
         await AssertDeniedAsync(controlPlane, "DELETE FROM resources");

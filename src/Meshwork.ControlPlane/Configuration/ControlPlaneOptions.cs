@@ -131,4 +131,9 @@ public sealed class ControlPlaneOptions
 
     /// <summary>How often the leader's rollout controller looks at every rollout (commands, pauses, analysis due).</summary>
     public TimeSpan RolloutTickInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long the one-minute golden-signal rollups (the portal's charts) are kept; the leader deletes older minutes. At least 1 hour.</summary>
+    public TimeSpan SignalHistoryRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often each replica saves the minutes it is counting (the current one so far included); at most 1 minute.</summary>
+    public TimeSpan SignalHistoryFlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -28,6 +28,7 @@ public sealed class MeshControlService(
     ServiceRegistry registry,
     SnapshotPublisher publisher,
     StatsAggregator stats,
+    MinuteRollups history,
     FleetState fleet,
     WorkloadCertificates certificates,
     WorkloadCertificateStore certificateStore,
@@ -284,6 +285,7 @@ public sealed class MeshControlService(
                         $"dropped {malformed} stats edge(s) with names that are not valid");
                 }
                 stats.Record(message.Stats);
+                history.Record(message.Stats);
                 break;
             case ProxyMessage.MessageOneofCase.Goodbye:
                 connection.GoodbyeReason = message.Goodbye.Reason;

@@ -9,6 +9,7 @@ public static class ViewModelRegistration
         services.AddScoped<ServicesViewModel>();
         services.AddTransient<ResourceListViewModel>();
         services.AddScoped<AuditViewModel>();
+        services.AddTransient<OverviewViewModel>();
         services.AddScoped<UsersViewModel>();
         services.AddScoped<BootstrapTokensViewModel>();
         services.AddScoped<SettingsViewModel>();

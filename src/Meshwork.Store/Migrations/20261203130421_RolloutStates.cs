@@ -13,7 +13,8 @@ namespace Meshwork.Store.Migrations
     /// </summary>
     public partial class RolloutStates : Migration
     {
-        private const string Grants = """
+        /// <summary>Added to the role procedure; a later migration that replaces it again adds its grants after these.</summary>
+        internal const string Grants = """
                 -- Rollouts: the controller keeps their state; the portal shows it and queues commands.
                 GRANT SELECT, INSERT ON rollout_states TO meshwork_portal;
                 GRANT UPDATE (pending_command, pending_actor, pending_at) ON rollout_states TO meshwork_portal;

@@ -553,6 +553,74 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("rollout_states", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.SignalRollupRow", b =>
+                {
+                    b.Property<DateTimeOffset>("Minute")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("minute");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("SourceService")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_service");
+
+                    b.Property<string>("SourceNamespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_namespace");
+
+                    b.Property<string>("SourceVersion")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_version");
+
+                    b.Property<string>("DestinationService")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_service");
+
+                    b.Property<string>("DestinationNamespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_namespace");
+
+                    b.Property<string>("DestinationVersion")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_version");
+
+                    b.Property<string>("Writer")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("writer");
+
+                    b.Property<long>("Failures")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failures");
+
+                    b.PrimitiveCollection<long[]>("LatencyBucketCounts")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("latency_bucket_counts");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Minute", "Kind", "SourceService", "SourceNamespace", "SourceVersion", "DestinationService", "DestinationNamespace", "DestinationVersion", "Writer");
+
+                    b.ToTable("signal_rollups", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.WorkloadCertificateRow", b =>
                 {
                     b.Property<string>("ProxyId")

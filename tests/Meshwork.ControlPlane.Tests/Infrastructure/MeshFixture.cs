@@ -22,6 +22,9 @@ public class MeshFixture : IAsyncLifetime
 
     protected MeshFixture(TimeSpan certificateTtl) => this.certificateTtl = certificateTtl;
 
+    /// <summary>Extra control plane settings (environment form) for derived fixtures.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
     public string ConnectionString { get; private set; } = "";
     public string Token { get; private set; } = "";
     public ControlPlaneProcess ControlPlane { get; private set; } = null!;
@@ -45,7 +48,7 @@ public class MeshFixture : IAsyncLifetime
         });
         await ApplyAsync(OrdersRoute("v1"));
 
-        var settings = new Dictionary<string, string> 
+        var settings = new Dictionary<string, string>(Settings)
         {
             ["ControlPlane__InstanceGracePeriod"] = "00:00:03",
             // Short, so a lost instance's lease runs out within a test even after a control plane restart,

@@ -31,7 +31,13 @@ public abstract class LiveStatusPage : ComponentBase, IDisposable
 
     public void Dispose()
     {
-        subscription?.Dispose();
+        Dispose(disposing: true);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Pages holding subscriptions of their own release them here too.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) subscription?.Dispose();
     }
 }

@@ -1,0 +1,70 @@
+using Meshwork.Protocol.Stats;
+using Meshwork.Store.Signals;
+
+namespace Meshwork.Portal.ViewModels;
+
+/// <summary>The time windows the Overview's charts offer.</summary>
+public enum HistoryWindow { FiveMinutes, OneHour, OneDay }
+
+/// <summary>The mesh's golden signals over one step of a chart: request rate, share of failed requests and p99 latency.</summary>
+public sealed record GoldenSignalPoint(DateTimeOffset Start, double RequestsPerSecond, double ErrorPercent, double P99Ms);
+
+/// <summary>
+/// The mesh's golden signals over a window, from the control plane's one-minute rollups in PostgreSQL
+/// (so the charts survive restarts): every service version's requests added up (counted on the called
+/// side, so each request once), histograms merged before p99 is read. Steps without traffic are zero.
+/// </summary>
+public static class GoldenSignalHistory
+{
+    /// <summary>The window's length and the step of its chart: one point a minute up to an hour, every 15 minutes for a day.</summary>
+    public static (TimeSpan Span, TimeSpan Step) Shape(HistoryWindow window) => window switch
+    {
+        HistoryWindow.FiveMinutes => (TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)),
+        HistoryWindow.OneHour => (TimeSpan.FromHours(1), TimeSpan.FromMinutes(1)),
+        HistoryWindow.OneDay => (TimeSpan.FromDays(1), TimeSpan.FromMinutes(15)),
+        _ => throw new ArgumentOutOfRangeException(nameof(window), window, "unknown window"),
+    };
+
+    public static string Label(HistoryWindow window) => window switch
+    {
+        HistoryWindow.FiveMinutes => "5 min",
+        HistoryWindow.OneHour => "1 h",
+        HistoryWindow.OneDay => "24 h",
+        _ => throw new ArgumentOutOfRangeException(nameof(window), window, "unknown window"),
+    };
+
+    public static async Task<IReadOnlyList<GoldenSignalPoint>> LoadAsync(SignalHistoryStore store, HistoryWindow window, DateTimeOffset now,
+        CancellationToken ct = default)
+    {
+        var (span, step) = Shape(window);
+        // Steps are aligned to the step length and the last one holds the current minute.
+        var end = SignalHistoryStore.TruncateToMinute(now).AddMinutes(1);
+        var lastStart = new DateTimeOffset(end.UtcTicks - 1 - (end.UtcTicks - 1) % step.Ticks, TimeSpan.Zero);
+        var count = (int)(span.Ticks / step.Ticks);
+        var from = lastStart - step * (count - 1);
+        var rollups = await store.ReadAsync(SignalSeriesKind.ServiceVersion, from, end, ct);
+        return Fold(rollups, from, step, count, now);
+    }
+
+    /// <summary>One point per step from <paramref name="from"/>; a step still under way is a rate over the time it has run.</summary>
+    public static IReadOnlyList<GoldenSignalPoint> Fold(IReadOnlyList<SignalRollup> rollups, DateTimeOffset from, TimeSpan step, int count, DateTimeOffset now)
+    {
+        var points = new List<GoldenSignalPoint>(count);
+        var byStep = rollups.ToLookup(r => (int)((r.Minute - from).Ticks / step.Ticks));
+        for (var i = 0; i < count; i++)
+        {
+            var start = from + step * i;
+            long requests = 0, failures = 0;
+            var latency = new MergedHistogram();
+            foreach (var rollup in byStep[i])
+            {
+                requests += rollup.Requests;
+                failures += rollup.Failures;
+                latency.Add(rollup.LatencyBucketCounts.Select(c => (ulong)c).ToList());
+            }
+            var seconds = Math.Clamp((now - start).TotalSeconds, 1, step.TotalSeconds);
+            points.Add(new GoldenSignalPoint(start, requests / seconds, requests == 0 ? 0 : 100.0 * failures / requests, latency.PercentileMs(0.99)));
+        }
+        return points;
+    }
+}
