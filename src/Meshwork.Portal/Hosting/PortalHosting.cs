@@ -24,6 +24,7 @@ public static class PortalHosting
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
 
         builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
+        builder.Services.AddScoped<Interop.ManifestImportService>();
         builder.AddPortalIdentity(portal, connectionString);
         builder.Services.AddHostedService<DatabaseStartup>();
 
@@ -83,6 +84,7 @@ public static class PortalHosting
         app.MapAccountEndpoints();
         app.MapResourceApi();
         app.MapImportApi();
+        app.MapExportApi();
         app.MapAuditApi();
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
