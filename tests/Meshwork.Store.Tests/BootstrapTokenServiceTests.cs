@@ -17,7 +17,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         Assert.StartsWith("mwbt_", issued.Secret, StringComparison.Ordinal);
         Assert.Equal(BootstrapTokenService.Hash(issued.Secret), stored.SecretHash);
         Assert.DoesNotContain(issued.Secret, stored.SecretHash, StringComparison.Ordinal);
-        Assert.Equal(("orders-fleet", "orders", "default", Alice, (DateTimeOffset?)null),
+        Assert.Equal(("orders-fleet", "orders", "default", "alice", (DateTimeOffset?)null),
             (stored.Name, stored.Service, stored.Namespace, stored.CreatedBy, stored.RevokedAt));
         Assert.Equal(issued.ExpiresAt, stored.ExpiresAt, TimeSpan.FromMilliseconds(1));
     }

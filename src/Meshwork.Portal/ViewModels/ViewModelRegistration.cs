@@ -11,6 +11,7 @@ public static class ViewModelRegistration
         services.AddScoped<AuditViewModel>();
         services.AddScoped<UsersViewModel>();
         services.AddScoped<BootstrapTokensViewModel>();
+        services.AddTransient<ImportViewModel>();
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();
