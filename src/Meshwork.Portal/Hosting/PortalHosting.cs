@@ -24,7 +24,6 @@ public static class PortalHosting
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it.");
 
         builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
-        builder.Services.AddScoped<Interop.ManifestImportService>();
         builder.AddPortalIdentity(portal, connectionString);
         builder.Services.AddHostedService<DatabaseStartup>();
 
