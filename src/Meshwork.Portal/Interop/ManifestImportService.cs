@@ -9,8 +9,10 @@ namespace Meshwork.Portal.Interop;
 /// <summary>What one resource of an import does to the store, with both sides as canonical JSON (versions left out).</summary>
 public sealed record ImportedResource(Resource Resource, ImportAction Action, string? BeforeJson, string AfterJson, long? StoredVersion)
 {
+    private IReadOnlyList<DiffRow>? diff;
+
     /// <summary>Side-by-side rows, context included (the Import page); <see cref="ChangedLines"/> for the changes alone.</summary>
-    public IReadOnlyList<DiffRow> Diff => LineDiff.Compute(BeforeJson, AfterJson);
+    public IReadOnlyList<DiffRow> Diff => diff ??= LineDiff.Compute(BeforeJson, AfterJson);
 
     public IReadOnlyList<DiffRow> ChangedLines => Action == ImportAction.Unchanged ? [] : Diff.Where(r => r.Kind != DiffKind.Same).ToList();
 }
