@@ -8,7 +8,8 @@ namespace Meshwork.E2E;
 /// <summary>
 /// Arriving from Istio over a real mesh (portal, control plane, shop v1 and v2 behind their sidecars, a
 /// caller's sidecar) whose route sends everything to v1: in Chromium the admin pastes an Istio VirtualService
-/// with a 90/10 split on the Import page, previews the update it makes to the route (with its diff), applies
+/// with a 90/10 split on the Import page, previews the update it makes to the route (with its diff) and the
+/// ResiliencePolicy holding Istio's default retries, applies
 /// it, opens the route editor from the result and sees the 90/10 split there; the caller's real requests then
 /// reach v2, which they never did before.
 /// </summary>
@@ -85,10 +86,12 @@ public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetim
             var change = page.Locator("[data-testid=import-change-HttpRoute-default-shop]");
             await Assertions.Expect(change.Locator("[data-testid=import-action]")).ToHaveTextAsync("update", new() { Timeout = DemoMesh.WaitMs });
             await Assertions.Expect(change.Locator("[data-testid=diff-view]")).ToContainTextAsync("\"weight\": 90");
+            // Istio retries every route by default (2 attempts): the importer keeps that as the shop's ResiliencePolicy.
+            await Assertions.Expect(page.Locator("[data-testid=import-change-ResiliencePolicy-default-shop] [data-testid=import-action]")).ToHaveTextAsync("create");
             await mesh.ScreenshotAsync(page, "import-01-preview");
 
             await page.ClickAsync("[data-testid=import-apply]");
-            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Imported 1 resource(s) from pasted", new() { Timeout = DemoMesh.WaitMs });
+            await Assertions.Expect(page.Locator("[data-testid=outcome]")).ToContainTextAsync("Imported 2 resource(s) from pasted", new() { Timeout = DemoMesh.WaitMs });
             await mesh.ScreenshotAsync(page, "import-02-applied");
 
             await page.ClickAsync("[data-testid=import-open-shop]");
