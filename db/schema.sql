@@ -540,3 +540,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261203130704_AuditReasonAndTokenEntries') THEN
+    ALTER TABLE audit_log ALTER COLUMN kind DROP NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261203130704_AuditReasonAndTokenEntries') THEN
+    ALTER TABLE audit_log ADD reason character varying(1000);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261203130704_AuditReasonAndTokenEntries') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261203130704_AuditReasonAndTokenEntries', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -94,7 +94,7 @@ public sealed class DemoMesh : IAsyncDisposable
     {
         await using var db = MigratedDatabase.OpenContext(connectionString);
         var issued = await new BootstrapTokenService(db, TimeProvider.System)
-            .IssueAsync("e2e-mesh", "*", "default", TimeSpan.FromHours(1), "e2e", allowWildcard: true);
+            .IssueAsync("e2e-mesh", "*", "default", TimeSpan.FromHours(1), new ChangeActor("e2e", ChangeSource.System), allowWildcard: true);
         return issued.Secret;
     }
 

@@ -14,15 +14,16 @@ public static class DemoToken
 {
     public static string NameFor(string service) => $"meshwork-up demo {service}";
 
-    public static async Task<int> IssueAsync(string connectionString, string service)
+    /// <param name="auditSealKey">The portal's Audit:SealKey: the issue is audited, and its entry must be sealed like the rest of the log.</param>
+    public static async Task<int> IssueAsync(string connectionString, string? auditSealKey, string service)
     {
-        await using var provider = new ServiceCollection().AddMeshworkStore(connectionString).BuildServiceProvider();
+        await using var provider = new ServiceCollection().AddMeshworkStore(connectionString, auditSealKey).BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
         var tokens = scope.ServiceProvider.GetRequiredService<BootstrapTokenService>();
         IssuedBootstrapToken issued;
         try
         {
-            issued = await tokens.IssueAsync(NameFor(service), service, "default", validFor: null, DemoSeeder.Actor.Name);
+            issued = await tokens.IssueAsync(NameFor(service), service, "default", validFor: null, DemoSeeder.Actor);
         }
         catch (BootstrapTokenRequestException ex)
         {

@@ -11,4 +11,4 @@ if (string.IsNullOrWhiteSpace(connectionString) || !(args is ["seed", _] or ["to
 }
 return args[0] == "seed"
     ? await DemoSeeder.SeedAsync(connectionString, Environment.GetEnvironmentVariable("Audit__SealKey"), args[1])
-    : await DemoToken.IssueAsync(connectionString, args[1]);
+    : await DemoToken.IssueAsync(connectionString, Environment.GetEnvironmentVariable("Audit__SealKey"), args[1]);

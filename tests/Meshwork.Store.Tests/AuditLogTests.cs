@@ -86,6 +86,25 @@ public sealed class AuditLogTests : StoreDatabase
     }
 
     [Fact]
+    public async Task Reason_IsKeptAndHashed_RowsWithoutOneHashAsBefore()
+    {
+        await using var db = OpenContext();
+        var service = ServiceOver(db);
+        await service.ApplyAsync(Checkout(), Alice);
+        await service.ApplyAsync(Checkout(version: 1, description: "imported"), Bob with { Reason = "import of checkout.yaml" });
+
+        var entries = (await new AuditLog(db).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
+        Assert.Equal([null, "import of checkout.yaml"], entries.Select(e => e.Reason).ToList());
+        Assert.Equal(ChainVerification.Intact(2), await new AuditLog(db).VerifyChainAsync());
+        // The reason is part of the hash: changing it breaks the chain at that row.
+        await ExecuteAsync("""
+            ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
+            UPDATE audit_log SET reason = 'typed by hand' WHERE sequence = 2;
+            """);
+        Assert.Equal(2, (await new AuditLog(db).VerifyChainAsync()).FirstBrokenSequence);
+    }
+
+    [Fact]
     public async Task VerifyChainAsync_RowDeletedWithRawSql_ReportsTheGap()
     {
         await using var db = OpenContext();

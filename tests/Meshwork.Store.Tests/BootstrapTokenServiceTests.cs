@@ -1,3 +1,4 @@
+using static Meshwork.Store.Tests.TestResources;
 using Microsoft.EntityFrameworkCore;
 
 namespace Meshwork.Store.Tests;
@@ -9,7 +10,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     {
         await using var db = OpenContext();
 
-        var issued = await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("orders-fleet", "orders", "default", TimeSpan.FromHours(1), "alice");
+        var issued = await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("orders-fleet", "orders", "default", TimeSpan.FromHours(1), Alice);
 
         await using var check = OpenContext();
         var stored = await check.BootstrapTokens.SingleAsync();
@@ -27,8 +28,8 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         await using var db = OpenContext();
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
 
-        var first = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), "alice");
-        var second = await tokens.IssueAsync("b", "orders", "default", TimeSpan.FromHours(1), "alice");
+        var first = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), Alice);
+        var second = await tokens.IssueAsync("b", "orders", "default", TimeSpan.FromHours(1), Alice);
 
         Assert.NotEqual(first.Secret, second.Secret);
         Assert.Equal(["b", "a"], (await tokens.ListAsync()).Select(t => t.Name).ToList());
@@ -39,15 +40,15 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     {
         await using var db = OpenContext();
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
-        var issued = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), "alice");
+        var issued = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), Alice);
 
-        Assert.True(await tokens.RevokeAsync(issued.Id));
+        Assert.True(await tokens.RevokeAsync(issued.Id, Alice));
         var firstRevocation = (await tokens.ListAsync()).Single().RevokedAt;
-        Assert.True(await tokens.RevokeAsync(issued.Id));
+        Assert.True(await tokens.RevokeAsync(issued.Id, Alice));
 
         Assert.NotNull(firstRevocation);
         Assert.Equal(firstRevocation, (await tokens.ListAsync()).Single().RevokedAt);
-        Assert.False(await tokens.RevokeAsync(Guid.NewGuid()));
+        Assert.False(await tokens.RevokeAsync(Guid.NewGuid(), Alice));
     }
 
     public static TheoryData<string, string, string, bool, string> Refused => new()
@@ -68,7 +69,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         await using var db = OpenContext();
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
 
-        var refused = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() => tokens.IssueAsync(name, service, ns, null, "alice", wildcard));
+        var refused = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() => tokens.IssueAsync(name, service, ns, null, Alice, wildcard));
 
         Assert.Contains(error, refused.Message);
         Assert.Empty(await tokens.ListAsync());
@@ -80,9 +81,9 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         await using var db = OpenContext();
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
 
-        var issued = await tokens.IssueAsync("join", "orders", "default", null, "alice");
+        var issued = await tokens.IssueAsync("join", "orders", "default", null, Alice);
         var tooLong = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() =>
-            tokens.IssueAsync("long", "orders", "default", TimeSpan.FromDays(30), "alice"));
+            tokens.IssueAsync("long", "orders", "default", TimeSpan.FromDays(30), Alice));
 
         Assert.InRange(issued.ExpiresAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
         Assert.Contains("validFor: is 30.00:00:00 (at most 1.00:00:00", tooLong.Message);
@@ -95,7 +96,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
         await using var db = OpenContext();
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
 
-        var issued = await tokens.IssueAsync("fleet", "*", "default", TimeSpan.FromMinutes(10), "alice", allowWildcard: true);
+        var issued = await tokens.IssueAsync("fleet", "*", "default", TimeSpan.FromMinutes(10), Alice, allowWildcard: true);
 
         Assert.True(issued.IsWildcard);
         Assert.True(BootstrapTokenService.IsWildcard((await tokens.ListAsync()).Single()));

@@ -23,7 +23,10 @@ public static class ImportCommand
             var yaml = await ResourceFiles.ReadTextAsync(parse.GetValue(files)!, ct);
             using var client = MeshctlApp.Connect(environment);
             var preview = parse.GetValue(dryRun);
-            using var response = await client.SendAsync(HttpMethod.Post, preview ? "api/v1/import?dryRun=true" : "api/v1/import", yaml, MeshworkClient.YamlMediaType, ct: ct);
+            // The audit log names what was imported: the file names as given ("-" is stdin).
+            var source = Uri.EscapeDataString(string.Join(", ", parse.GetValue(files)!.Select(f => f == "-" ? "stdin" : f)));
+            using var response = await client.SendAsync(HttpMethod.Post, $"api/v1/import?source={source}{(preview ? "&dryRun=true" : "")}", yaml,
+                MeshworkClient.YamlMediaType, ct: ct);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 foreach (var line in await MeshworkClient.DescribeProblemAsync(response, ct))

@@ -38,11 +38,11 @@ public static class BootstrapTokenApi
                 if (body is null) return ApiProblems.BadRequest("a JSON body with name, namespace and service is required");
                 try
                 {
-                    var actor = ApiActor.From(context).Name;
+                    var actor = ApiActor.From(context);
                     var issued = await service.IssueAsync(body.Name ?? "", body.Service ?? "", body.Namespace ?? "", body.ValidFor, actor,
                         body.Wildcard, ct);
                     logger.LogInformation("Bootstrap token {Name} ({Id}) for {Namespace}/{Service} issued by {Actor}, expires {ExpiresAt:u}",
-                        issued.Name, issued.Id, issued.Namespace, issued.Service, actor, issued.ExpiresAt);
+                        issued.Name, issued.Id, issued.Namespace, issued.Service, actor.Name, issued.ExpiresAt);
                     return Results.Created($"/api/v1/bootstrap-tokens/{issued.Id}", new IssuedView(issued.Id, issued.Name, issued.Namespace,
                         issued.Service, issued.IsWildcard, issued.ExpiresAt, issued.Secret, ProxyJoinCommand.For(issued, portal.Value.ControlPlane)));
                 }
@@ -56,8 +56,9 @@ public static class BootstrapTokenApi
         tokens.MapDelete("/{id:guid}", async (Guid id, HttpContext context, BootstrapTokenService service, ILogger<BootstrapTokenService> logger,
                 CancellationToken ct) =>
             {
-                if (!await service.RevokeAsync(id, ct)) return ApiProblems.NotFound($"Bootstrap token {id}");
-                logger.LogInformation("Bootstrap token {Id} revoked by {Actor}", id, ApiActor.From(context).Name);
+                var actor = ApiActor.From(context);
+                if (!await service.RevokeAsync(id, actor, ct)) return ApiProblems.NotFound($"Bootstrap token {id}");
+                logger.LogInformation("Bootstrap token {Id} revoked by {Actor}", id, actor.Name);
                 return Results.NoContent();
             })
             .WithSummary("Revoke a token: new joins are refused and the proxies that joined with it are evicted");

@@ -1,7 +1,5 @@
-using Meshwork.Model.Interop;
 using Meshwork.Model.Resources;
-using Meshwork.Model.Serialization;
-using Meshwork.Portal.Audit;
+using Meshwork.Portal.Interop;
 using Meshwork.Portal.Hosting;
 using Meshwork.Portal.Identity;
 using Meshwork.Store;
@@ -12,10 +10,10 @@ namespace Meshwork.Portal.Api;
 
 /// <summary>
 /// POST /api/v1/import: upstream manifests (Istio, Gateway API, SMI, Flagger, Argo Rollouts; docs/interop.md)
-/// translated by <see cref="ManifestImporter"/> against what is stored, shown as a diff per resource, and
-/// applied atomically (one transaction, one audit entry per resource) unless <c>dryRun=true</c>. Any
-/// error (a document that cannot be translated, a resource the validator refuses) writes nothing and
-/// is listed with its source path.
+/// translated by <see cref="ManifestImportService"/> against what is stored, shown as a diff per resource,
+/// and applied atomically (one transaction, one audit entry per resource naming <c>source</c>) unless
+/// <c>dryRun=true</c>. Any error (a document that cannot be translated, a resource the validator
+/// refuses) writes nothing and is listed with its source path.
 /// </summary>
 public static class ImportApi
 {
@@ -33,12 +31,12 @@ public static class ImportApi
     {
         app.MapPost("/api/v1/import", ImportAsync).DisableAntiforgery()
             .RequireAuthorization(PortalPolicies.Api(PortalPolicies.EditTraffic)).WithTags("Import")
-            .WithSummary("Translate Istio, Gateway API, SMI, Flagger or Argo Rollouts YAML and apply it atomically (dryRun=true: the diff only)");
+            .WithSummary("Translate Istio, Gateway API, SMI, Flagger or Argo Rollouts YAML and apply it atomically (dryRun=true: the diff only; source: the file name for the audit log)");
         return app;
     }
 
-    private static async Task<IResult> ImportAsync(HttpContext context, ResourceService store, IAuthorizationService authorization,
-        IOptions<PortalOptions> options, bool? dryRun, CancellationToken ct)
+    private static async Task<IResult> ImportAsync(HttpContext context, ManifestImportService importer, IAuthorizationService authorization,
+        IOptions<PortalOptions> options, bool? dryRun, string? source, CancellationToken ct)
     {
         var limits = options.Value.Api;
         var text = await ResourceBodies.ReadLimitedAsync(context.Request, limits.MaxRequestBodyBytes, ct);
@@ -47,35 +45,30 @@ public static class ImportApi
         if (YamlDocuments.MoreThan(text, limits.MaxDocumentsPerRequest))
             return ApiProblems.TooManyDocuments(limits.MaxDocumentsPerRequest);
 
-        var stored = await store.ListAsync(ct: ct);
-        var result = ManifestImporter.Import(text, stored.Select(s => s.Resource).ToList());
-        var messages = result.Messages.Select(m => new Message(m.Path, m.Message, m.Severity.ToString().ToLowerInvariant())).ToList();
-        var changes = result.Resources.Select(r => Describe(r, stored)).ToList();
-
-        var errors = result.Errors.ToList();
-        if (errors.Count > 0 || result.Resources.Count == 0)
+        var plan = await importer.PlanAsync(text, ct);
+        var messages = plan.Messages.Select(m => new Message(m.Path, m.Message, m.Severity.ToString().ToLowerInvariant())).ToList();
+        var changes = plan.Resources.Select(ToChange).ToList();
+        if (!plan.CanApply)
         {
             if (dryRun == true)
                 return Results.Ok(new ImportView(false, messages, changes));
             return Results.Problem(
                 statusCode: StatusCodes.Status422UnprocessableEntity,
                 title: "The import could not be translated; nothing was written.",
-                detail: errors.Count > 0 ? string.Join("; ", errors.Select(e => $"{e.Path}: {e.Message}")) : "The manifests hold nothing that translates to a Meshwork resource.",
+                detail: plan.Errors.Count > 0 ? string.Join("; ", plan.Errors.Select(e => $"{e.Path}: {e.Message}")) : "The manifests hold nothing that translates to a Meshwork resource.",
                 extensions: new Dictionary<string, object?> { ["messages"] = messages });
         }
         if (dryRun == true)
             return Results.Ok(new ImportView(false, messages, changes));
 
-        foreach (var kind in result.Resources.Select(r => r.Kind).Distinct())
+        foreach (var kind in plan.Resources.Select(r => r.Resource.Kind).Distinct())
         {
             if (!(await authorization.AuthorizeAsync(context.User, PortalPolicies.Api(PortalPolicies.WritePolicyFor(kind)))).Succeeded)
                 return ApiProblems.Forbidden($"Changing {kind} resources needs the {PortalRoles.Admin} role; nothing was written.");
         }
-        var toWrite = result.Resources.Where((_, i) => changes[i].Action != "unchanged").ToList();
-        if (toWrite.Count == 0)
+        if (plan.ToWrite.Count == 0)
             return Results.Ok(new ImportView(false, messages, changes));
-        var resolved = await ApplySemantics.ResolveVersionsAsync(store, toWrite, ct);
-        return await store.ApplyManyAsync(resolved, ApiActor.From(context), ct) switch
+        return await importer.ApplyAsync(plan, ApiActor.From(context), source ?? "the request body", ct) switch
         {
             ChangeResult.Applied applied => Results.Ok(new ImportView(true, messages,
                 changes.Select(c => c with { Version = applied.Resources.FirstOrDefault(s => Same(s.Resource, c))?.Resource.Metadata.Version ?? c.Version }).ToList())),
@@ -83,18 +76,11 @@ public static class ImportApi
         };
     }
 
-    private static Change Describe(Resource imported, IReadOnlyList<StoredResource> stored)
-    {
-        var current = stored.FirstOrDefault(s => s.Resource.Key == imported.Key)?.Resource;
-        // Compared without the stored version: the import carries none.
-        var before = current is null ? null : MeshworkJson.Canonical(current with { Metadata = current.Metadata with { Version = 0 } });
-        var after = MeshworkJson.Canonical(imported with { Metadata = imported.Metadata with { Version = 0 } });
-        var action = current is null ? "create" : before == after ? "unchanged" : "update";
-        return new Change(imported.Kind.ToString(), imported.Metadata.Namespace, imported.Metadata.Name, action,
-            action == "unchanged" ? [] : LineDiff.Compute(before, after).Where(r => r.Kind != DiffKind.Same)
-                .Select(r => new DiffLine(r.Kind.ToString().ToLowerInvariant(), r.Left, r.Right)).ToList(),
-            current?.Metadata.Version);
-    }
+    private static Change ToChange(ImportedResource imported) =>
+        new(imported.Resource.Kind.ToString(), imported.Resource.Metadata.Namespace, imported.Resource.Metadata.Name,
+            imported.Action.ToString().ToLowerInvariant(),
+            imported.ChangedLines.Select(r => new DiffLine(r.Kind.ToString().ToLowerInvariant(), r.Left, r.Right)).ToList(),
+            imported.StoredVersion);
 
     private static bool Same(Resource resource, Change change) =>
         resource.Kind.ToString() == change.Kind && resource.Metadata.Namespace == change.Namespace && resource.Metadata.Name == change.Name;

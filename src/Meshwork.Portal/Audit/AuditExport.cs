@@ -9,7 +9,7 @@ namespace Meshwork.Portal.Audit;
 public static class AuditExport
 {
     private static readonly string[] Columns =
-        ["sequence", "at", "actor", "source", "action", "kind", "namespace", "name", "versionBefore", "versionAfter", "before", "after", "previousHash", "hash"];
+        ["sequence", "at", "actor", "source", "action", "kind", "namespace", "name", "versionBefore", "versionAfter", "before", "after", "previousHash", "hash", "reason"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -35,9 +35,9 @@ public static class AuditExport
             [
                 e.Sequence.ToString(CultureInfo.InvariantCulture),
                 e.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                e.Actor, e.Source.ToString(), e.Action.ToString(), e.Kind.ToString(), e.Namespace, e.Name,
+                e.Actor, e.Source.ToString(), e.Action.ToString(), KindOf(e), e.Namespace, e.Name,
                 e.VersionBefore?.ToString(CultureInfo.InvariantCulture), e.VersionAfter?.ToString(CultureInfo.InvariantCulture),
-                e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,
+                e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash, e.Reason,
             ];
             await writer.WriteAsync(string.Join(',', fields.Select(Quote)) + "\r\n");
         }
@@ -47,9 +47,12 @@ public static class AuditExport
     public static Task WriteJsonAsync(Stream output, IEnumerable<AuditEntry> entries) =>
         JsonSerializer.SerializeAsync(output, entries.Select(e => new
         {
-            e.Sequence, e.At, e.Actor, Source = e.Source.ToString(), Action = e.Action.ToString(), Kind = e.Kind.ToString(),
-            e.Namespace, e.Name, e.VersionBefore, e.VersionAfter, e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash,
+            e.Sequence, e.At, e.Actor, Source = e.Source.ToString(), Action = e.Action.ToString(), Kind = KindOf(e),
+            e.Namespace, e.Name, e.VersionBefore, e.VersionAfter, e.BeforeJson, e.AfterJson, e.PreviousHash, e.Hash, e.Reason,
         }), Json);
+
+    /// <summary>The resource kind, or "BootstrapToken" for a token's entry.</summary>
+    private static string KindOf(AuditEntry e) => e.Kind?.ToString() ?? AuditEntry.BootstrapTokenSubject;
 
     /// <summary>Quote every field that needs it; also defuse spreadsheet formulas (a cell starting with = + - @).</summary>
     private static string Quote(string? field)

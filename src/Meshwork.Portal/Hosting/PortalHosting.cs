@@ -83,6 +83,7 @@ public static class PortalHosting
         app.MapAccountEndpoints();
         app.MapResourceApi();
         app.MapImportApi();
+        app.MapExportApi();
         app.MapAuditApi();
         app.MapRolloutApi();
         app.MapBootstrapTokenApi();

@@ -47,7 +47,7 @@ public sealed class AuditViewModel(IServiceScopeFactory scopes, CurrentUser user
         // The version each listed resource had when the page loaded: a revert expects exactly it.
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
         var versions = new Dictionary<ResourceKey, long>();
-        foreach (var key in Entries.Select(e => e.Key).Distinct())
+        foreach (var key in Entries.Select(e => e.Key).OfType<ResourceKey>().Distinct())
         {
             var revisions = await store.ListRevisionsAsync(key);
             if (revisions.Count > 0)
@@ -71,12 +71,12 @@ public sealed class AuditViewModel(IServiceScopeFactory scopes, CurrentUser user
     }
 
     /// <summary>
-    /// The entry's "after" can be restored when it has content (not a delete's tombstone) and is
-    /// not what the resource holds already.
+    /// The entry's "after" can be restored when it is a resource's (not a bootstrap token's), has
+    /// content (not a delete's tombstone) and is not what the resource holds already.
     /// </summary>
     public bool CanRevertTo(AuditEntry entry) =>
-        entry.AfterJson is not null && entry.VersionAfter is { } version
-        && !(loadedVersions.TryGetValue(entry.Key, out var current) && current == version);
+        entry.Key is { } key && entry.AfterJson is not null && entry.VersionAfter is { } version
+        && !(loadedVersions.TryGetValue(key, out var current) && current == version);
 
     /// <summary>
     /// Restores the content this entry wrote, as a new version. The version the page last saw is
@@ -86,23 +86,24 @@ public sealed class AuditViewModel(IServiceScopeFactory scopes, CurrentUser user
     {
         if (!CanRevertTo(entry))
             return new ChangeOutcome(false, "Nothing to revert: this entry deleted the resource, or the resource holds this content already.", []);
-        if (!await user.CanAsync(PortalPolicies.WritePolicyFor(entry.Kind)))
-            return ChangeOutcome.Denied($"changing {entry.Kind} resources");
+        var key = entry.Key!.Value;
+        if (!await user.CanAsync(PortalPolicies.WritePolicyFor(key.Kind)))
+            return ChangeOutcome.Denied($"changing {key.Kind} resources");
         await using var scope = scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
-        if (!loadedVersions.TryGetValue(entry.Key, out var expected))
+        if (!loadedVersions.TryGetValue(key, out var expected))
             return new ChangeOutcome(false, "Reload the audit log first.", []);
-        var result = await store.RevertAsync(entry.Key, entry.VersionAfter!.Value, expected, await user.ActorAsync());
+        var result = await store.RevertAsync(key, entry.VersionAfter!.Value, expected, await user.ActorAsync());
         var outcome = result is ChangeResult.Conflict c
             ? new ChangeOutcome(false,
                 $"Not reverted: {c.Key} changed since this page was loaded (now version {c.CurrentVersion}). Reload and review the newer change first.", [])
-            : ChangeOutcome.From(result, $"Reverted {entry.Key} to version {entry.VersionAfter}.");
+            : ChangeOutcome.From(result, $"Reverted {key} to version {entry.VersionAfter}.");
         await LoadAsync(Page);
         return outcome;
     }
 
     public static string Describe(AuditEntry entry) =>
-        entry.AfterJson is { } json ? $"{entry.Key} v{entry.VersionAfter}" : $"{entry.Key} (deleted)";
+        entry.AfterJson is { } json ? $"{entry.Subject} v{entry.VersionAfter}" : $"{entry.Subject} (deleted)";
 
     public static Resource? ReadResource(string? json) => json is null ? null : MeshworkJson.Deserialize(json);
 }

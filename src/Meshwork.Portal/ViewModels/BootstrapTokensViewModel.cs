@@ -48,7 +48,7 @@ public sealed class BootstrapTokensViewModel(IServiceScopeFactory scopes, Curren
         try
         {
             issued = await tokens.IssueAsync(form.Name.Trim(), form.Service.Trim(), form.Namespace.Trim(),
-                form.ValidForMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, (await user.ActorAsync()).Name, form.Wildcard);
+                form.ValidForMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, await user.ActorAsync(), form.Wildcard);
         }
         catch (BootstrapTokenRequestException ex)
         {
@@ -66,7 +66,7 @@ public sealed class BootstrapTokensViewModel(IServiceScopeFactory scopes, Curren
         if (!await user.CanAsync(PortalPolicies.Administer))
             return UserActionResult.Failed("Only admins revoke bootstrap tokens.");
         await using var scope = scopes.CreateAsyncScope();
-        var revoked = await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>().RevokeAsync(id);
+        var revoked = await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>().RevokeAsync(id, await user.ActorAsync());
         await LoadAsync();
         return revoked ? UserActionResult.Success : UserActionResult.Failed("The token no longer exists.");
     }

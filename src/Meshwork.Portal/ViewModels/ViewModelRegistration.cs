@@ -12,6 +12,9 @@ public static class ViewModelRegistration
         services.AddTransient<OverviewViewModel>();
         services.AddScoped<UsersViewModel>();
         services.AddScoped<BootstrapTokensViewModel>();
+        services.AddTransient<ImportViewModel>();
+        // Shared by the Import page and POST /api/v1/import, so both translate and apply the same way.
+        services.AddScoped<Interop.ManifestImportService>();
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();

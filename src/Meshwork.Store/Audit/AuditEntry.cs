@@ -13,7 +13,13 @@ public sealed record AuditEntry
     public DateTimeOffset At { get; init; }
     public required string Actor { get; init; }
     public ChangeSource Source { get; init; }
-    public ResourceKind Kind { get; init; }
+
+    /// <summary>
+    /// The resource's kind; null for an entry about a bootstrap token (action Issue or Revoke),
+    /// whose <see cref="Namespace"/> and <see cref="Name"/> are the token's scope namespace and name.
+    /// </summary>
+    public ResourceKind? Kind { get; init; }
+
     public required string Namespace { get; init; }
     public required string Name { get; init; }
     public ChangeAction Action { get; init; }
@@ -26,6 +32,9 @@ public sealed record AuditEntry
     /// <summary>The resource's MeshworkJson after the change; null for a delete.</summary>
     public string? AfterJson { get; init; }
 
+    /// <summary>Where the change came from beyond its source (<see cref="ChangeActor.Reason"/>); null when nothing was given.</summary>
+    public string? Reason { get; init; }
+
     public required string PreviousHash { get; init; }
     public required string Hash { get; init; }
 
@@ -35,5 +44,11 @@ public sealed record AuditEntry
     /// </summary>
     public string? Seal { get; init; }
 
-    public ResourceKey Key => new(Kind, Namespace, Name);
+    /// <summary>The resource the entry is about; null for a bootstrap token entry.</summary>
+    public ResourceKey? Key => Kind is { } kind ? new ResourceKey(kind, Namespace, Name) : null;
+
+    /// <summary>What the entry is about, for people: "HttpRoute/default/reviews" or "BootstrapToken/shop/orders-join".</summary>
+    public string Subject => Key?.ToString() ?? $"{BootstrapTokenSubject}/{Namespace}/{Name}";
+
+    public const string BootstrapTokenSubject = "BootstrapToken";
 }

@@ -8,7 +8,8 @@ namespace Meshwork.Store;
 /// The audit chain's hash: SHA-256 (lower-case hex) over a canonical, length-prefixed encoding of
 /// every field of a row plus the previous row's hash. Length prefixes make the encoding
 /// unambiguous (no field can absorb its neighbour); null is encoded distinctly from "".
-/// Changing this encoding breaks every existing chain, so it is versioned.
+/// Changing this encoding breaks every existing chain, so it is versioned. Fields added later
+/// (the reason) are appended only when present, so every row written before them hashes as it did.
 /// </summary>
 public static class AuditHash
 {
@@ -25,7 +26,7 @@ public static class AuditHash
         Append(text, FormatTime(entry.At));
         Append(text, entry.Actor);
         Append(text, entry.Source.ToString());
-        Append(text, entry.Kind.ToString());
+        Append(text, entry.Kind?.ToString());
         Append(text, entry.Namespace);
         Append(text, entry.Name);
         Append(text, entry.Action.ToString());
@@ -34,6 +35,8 @@ public static class AuditHash
         Append(text, entry.BeforeJson);
         Append(text, entry.AfterJson);
         Append(text, entry.PreviousHash);
+        if (entry.Reason is not null)
+            Append(text, entry.Reason);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

@@ -215,7 +215,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
         try
         {
             await using var transaction = ownsTransaction ? await db.Database.BeginTransactionAsync(ct) : null;
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", ct);
+            await AuditChainWriter.LockAsync(db, ct);
             var (rejected, accepted) = await plan();
             if (rejected is null && await BrokenDependentsAsync(accepted!, ct) is { IsValid: false } broken)
                 rejected = new ChangeResult.Invalid(broken);
@@ -261,12 +261,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
     private async Task<ChangeResult.Applied> WriteAsync(Plan plan, ChangeActor actor, CancellationToken ct)
     {
         var now = AuditHash.TruncateToMicroseconds(time.GetUtcNow());
-        var head = await db.AuditLog.AsNoTracking()
-            .OrderByDescending(a => a.Sequence)
-            .Select(a => new { a.Sequence, a.Hash })
-            .FirstOrDefaultAsync(ct);
-        var sequence = head?.Sequence ?? 0;
-        var previousHash = head?.Hash ?? AuditHash.Genesis;
+        var chain = await AuditChainWriter.OpenAsync(db, sealer, ct);
         var stored = new List<StoredResource>();
 
         foreach (var change in plan.Changes)
@@ -295,19 +290,14 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
                 Action = change.Action, Spec = afterJson, ChangedAt = now, ChangedBy = actor.Name, Source = actor.Source,
             });
 
-            var entry = new AuditEntry
+            chain.Append(new AuditEntry
             {
-                Sequence = ++sequence, At = now, Actor = actor.Name, Source = actor.Source,
+                At = now, Actor = actor.Name, Source = actor.Source, Reason = actor.Reason,
                 Kind = change.Key.Kind, Namespace = change.Key.Namespace, Name = change.Key.Name, Action = change.Action,
                 VersionBefore = change.Before?.Metadata.Version, VersionAfter = change.Deleted ? null : version,
                 BeforeJson = change.Before is null ? null : MeshworkJson.Serialize(change.Before), AfterJson = afterJson,
-                PreviousHash = previousHash, Hash = "",
-            };
-            entry = entry with { Hash = AuditHash.Compute(entry) };
-            if (sealer is { IsEnabled: true })
-                entry = entry with { Seal = sealer.Seal(entry) };
-            previousHash = entry.Hash;
-            db.AuditLog.Add(entry);
+                PreviousHash = "", Hash = "",
+            });
             stored.Add(new StoredResource(change.After, now, actor.Name));
         }
 
@@ -317,7 +307,7 @@ public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, Aud
             var payload = ChangeNotification.Format(change.Key, change.After.Metadata.Version);
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({MeshworkDbContext.ChangesChannel}, {payload})", ct);
         }
-        return new ChangeResult.Applied(stored, plan.Warnings) { Revision = sequence };
+        return new ChangeResult.Applied(stored, plan.Warnings) { Revision = chain.Sequence };
     }
 
     /// <summary>

@@ -25,8 +25,10 @@ internal sealed class AuditEntryEntityTypeConfiguration : IEntityTypeConfigurati
         builder.Property(a => a.AfterJson).HasColumnName("after").HasColumnType("json");
         builder.Property(a => a.PreviousHash).HasColumnName("previous_hash").HasMaxLength(64).IsFixedLength();
         builder.Property(a => a.Hash).HasColumnName("hash").HasMaxLength(64).IsFixedLength();
+        builder.Property(a => a.Reason).HasColumnName("reason").HasMaxLength(1000);
         builder.Property(a => a.Seal).HasColumnName("seal").HasMaxLength(64).IsFixedLength();
         builder.Ignore(a => a.Key);
+        builder.Ignore(a => a.Subject);
         builder.HasIndex(a => new { a.Kind, a.Namespace, a.Name }).HasDatabaseName("ix_audit_log_key");
         builder.HasIndex(a => a.Actor).HasDatabaseName("ix_audit_log_actor");
         builder.HasIndex(a => a.At).HasDatabaseName("ix_audit_log_at");

@@ -59,7 +59,6 @@ namespace Meshwork.Store.Migrations
                         .IsFixedLength();
 
                     b.Property<string>("Kind")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("kind");
@@ -82,6 +81,11 @@ namespace Meshwork.Store.Migrations
                         .HasColumnType("character(64)")
                         .HasColumnName("previous_hash")
                         .IsFixedLength();
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
 
                     b.Property<string>("Seal")
                         .HasMaxLength(64)

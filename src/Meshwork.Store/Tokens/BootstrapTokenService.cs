@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Meshwork.Model.Validation;
 using Meshwork.Store.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -15,12 +16,16 @@ namespace Meshwork.Store;
 /// unless the caller picks another lifetime up to <see cref="BootstrapTokenOptions.MaxLifetime"/>.
 /// The secret is returned once and only its hash is stored; the control plane checks a presented
 /// token with <see cref="Hash"/>, so both sides share this one definition.
+/// Issuing and revoking are audited in the same hash-chained log as resource changes (who, when,
+/// which scope; never the secret or its hash), in the same transaction as the token row.
 /// </summary>
-public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider time, IOptions<BootstrapTokenOptions> options)
+public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider time, IOptions<BootstrapTokenOptions> options, AuditSealer? sealer = null)
 {
     public BootstrapTokenService(MeshworkDbContext db, TimeProvider time) : this(db, time, Options.Create(new BootstrapTokenOptions()))
     {
     }
+
+    private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>How a secret is stored: lower-case hex SHA-256 of its UTF-8 text.</summary>
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
@@ -36,15 +41,16 @@ public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider tim
     /// </summary>
     /// <param name="validFor">Null: <see cref="BootstrapTokenOptions.DefaultLifetime"/>.</param>
     /// <param name="allowWildcard">The admin's explicit choice to let "*" stand for any service or namespace.</param>
-    public async Task<IssuedBootstrapToken> IssueAsync(string name, string service, string ns, TimeSpan? validFor, string createdBy,
+    public async Task<IssuedBootstrapToken> IssueAsync(string name, string service, string ns, TimeSpan? validFor, ChangeActor issuedBy,
         bool allowWildcard = false, CancellationToken ct = default)
     {
         var lifetime = validFor ?? options.Value.DefaultLifetime;
         var errors = Check(name, service, ns, lifetime, allowWildcard);
         if (errors.Count > 0) throw new BootstrapTokenRequestException(errors);
-        ArgumentException.ThrowIfNullOrWhiteSpace(createdBy);
+        ArgumentNullException.ThrowIfNull(issuedBy);
+        ArgumentException.ThrowIfNullOrWhiteSpace(issuedBy.Name);
         var secret = "mwbt_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var now = time.GetUtcNow();
+        var now = AuditHash.TruncateToMicroseconds(time.GetUtcNow());
         var token = new BootstrapToken
         {
             Id = Guid.NewGuid(),
@@ -54,10 +60,14 @@ public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider tim
             Namespace = ns,
             CreatedAt = now,
             ExpiresAt = now + lifetime,
-            CreatedBy = createdBy,
+            CreatedBy = issuedBy.Name,
         };
-        db.BootstrapTokens.Add(token);
-        await db.SaveChangesAsync(ct);
+        await WriteAuditedAsync(chain =>
+        {
+            db.BootstrapTokens.Add(token);
+            chain.Append(AuditEntryFor(token, ChangeAction.Issue, issuedBy, now, before: null));
+            return Task.CompletedTask;
+        }, ct);
         return new IssuedBootstrapToken(token.Id, secret, token.Name, token.Namespace, token.Service, token.ExpiresAt, IsWildcard(token));
     }
 
@@ -96,14 +106,55 @@ public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider tim
     /// the streams of every proxy that joined with it and refuses their certificates from then on.
     /// False when it does not exist.
     /// </summary>
-    public async Task<bool> RevokeAsync(Guid id, CancellationToken ct = default)
+    /// <remarks>A token revoked already keeps its first revocation time and gets no second audit entry.</remarks>
+    public async Task<bool> RevokeAsync(Guid id, ChangeActor revokedBy, CancellationToken ct = default)
     {
-        var token = await db.BootstrapTokens.FirstOrDefaultAsync(t => t.Id == id, ct);
-        if (token is null) return false;
-        token.RevokedAt ??= time.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        return true;
+        ArgumentNullException.ThrowIfNull(revokedBy);
+        var found = false;
+        await WriteAuditedAsync(async chain =>
+        {
+            var token = await db.BootstrapTokens.FirstOrDefaultAsync(t => t.Id == id, ct);
+            found = token is not null;
+            if (token is null || token.RevokedAt is not null) return;
+            var before = AuditJsonOf(token);
+            var now = AuditHash.TruncateToMicroseconds(time.GetUtcNow());
+            token.RevokedAt = now;
+            chain.Append(AuditEntryFor(token, ChangeAction.Revoke, revokedBy, now, before));
+        }, ct);
+        return found;
     }
+
+    /// <summary>Runs <paramref name="change"/> and its audit entry under the store's write lock in one transaction (joining the caller's, if any).</summary>
+    private async Task WriteAuditedAsync(Func<AuditChainWriter, Task> change, CancellationToken ct)
+    {
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        await AuditChainWriter.LockAsync(db, ct);
+        var chain = await AuditChainWriter.OpenAsync(db, sealer, ct);
+        await change(chain);
+        await db.SaveChangesAsync(ct);
+        if (transaction is not null)
+            await transaction.CommitAsync(ct);
+    }
+
+    private static AuditEntry AuditEntryFor(BootstrapToken token, ChangeAction action, ChangeActor actor, DateTimeOffset at, string? before) => new()
+    {
+        At = at, Actor = actor.Name, Source = actor.Source, Reason = actor.Reason,
+        Kind = null, Namespace = token.Namespace, Name = token.Name, Action = action,
+        BeforeJson = before, AfterJson = AuditJsonOf(token),
+        PreviousHash = "", Hash = "",
+    };
+
+    /// <summary>What the audit log keeps of a token: its scope and lifetime, never the secret or its hash.</summary>
+    private static string AuditJsonOf(BootstrapToken token) => JsonSerializer.Serialize(new
+    {
+        token.Id, token.Name, token.Namespace, token.Service, Wildcard = IsWildcard(token),
+        CreatedAt = Format(token.CreatedAt), ExpiresAt = Format(token.ExpiresAt), RevokedAt = token.RevokedAt is { } r ? Format(r) : null,
+        token.CreatedBy,
+    }, AuditJson);
+
+    // The audit column is json (kept byte for byte): times at microseconds, as PostgreSQL keeps them.
+    private static string Format(DateTimeOffset value) =>
+        AuditHash.TruncateToMicroseconds(value).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>The one moment the secret exists outside the proxy: hand it to the proxy's ControlPlaneClient:BootstrapToken.</summary>

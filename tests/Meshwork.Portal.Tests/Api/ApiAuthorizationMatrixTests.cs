@@ -47,6 +47,7 @@ public sealed class ApiAuthorizationMatrixTests(PortalFactory portal) : IClassFi
         rules["POST /api/v1/apply"] = Operator;
         rules["POST /api/v1/validate"] = Viewer;
         rules["POST /api/v1/import"] = Operator;
+        rules["GET /api/v1/export"] = Viewer;
         rules["GET /api/v1/audit"] = Viewer;
         rules["GET /api/v1/audit/export"] = Viewer;
         rules["GET /api/v1/audit/verify"] = Viewer;

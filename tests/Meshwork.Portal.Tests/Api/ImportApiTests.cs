@@ -89,6 +89,36 @@ public sealed class ImportApiTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task Apply_AuditEntriesNameTheSourceFile_AndTheChainStillVerifies()
+    {
+        using var http = await ClientWithServiceAsync("imp-source");
+
+        using var applied = await http.PostAsync("/api/v1/import?source=reviews-vs.yaml", Yaml(VirtualService("imp-source", 70, 30)));
+
+        Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
+        await using var scope = portal.Services.CreateAsyncScope();
+        var log = scope.ServiceProvider.GetRequiredService<AuditLog>();
+        var entries = await log.QueryAsync(new AuditQuery { Name = "imp-source" });
+        var route = Assert.Single(entries, e => e.Kind == ResourceKind.HttpRoute);
+        Assert.Equal("import of reviews-vs.yaml", route.Reason);
+        Assert.Null(Assert.Single(entries, e => e.Kind == ResourceKind.Service).Reason); // created through the API before, no reason
+        Assert.True((await log.VerifyChainAsync()).IsIntact);
+    }
+
+    [Fact]
+    public async Task ApplyWithoutSource_AuditNamesTheRequestBody()
+    {
+        using var http = await ClientWithServiceAsync("imp-nosource");
+
+        using var applied = await http.PostAsync("/api/v1/import", Yaml(VirtualService("imp-nosource", 60, 40)));
+
+        Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
+        await using var scope = portal.Services.CreateAsyncScope();
+        var entries = await scope.ServiceProvider.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Name = "imp-nosource" });
+        Assert.Equal("import of the request body", Assert.Single(entries).Reason);
+    }
+
+    [Fact]
     public async Task Viewer_IsForbidden()
     {
         using var http = await portal.ApiClientAsync("Viewer");

@@ -77,6 +77,10 @@ public sealed class MeshctlImportTests(PortalFactory portal) : IClassFixture<Por
         Assert.True(import.Code == 0, import.Error);
         Assert.Contains("Applied", import.Output);
         Assert.Equal([75, 25], ((HttpRoute)(await StoredRouteAsync())!.Resource).Rules[0].BackendRefs.Select(b => b.Weight));
+        await using var scope = portal.Services.CreateAsyncScope();
+        var audit = await scope.ServiceProvider.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Name = "ratings" });
+        var entry = Assert.Single(audit);
+        Assert.Equal((ChangeSource.Cli, $"import of {file}"), (entry.Source, entry.Reason));
     }
 
     [Fact]

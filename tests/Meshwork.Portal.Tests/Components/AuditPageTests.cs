@@ -49,6 +49,34 @@ public sealed class AuditPageTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task AuditPage_ShowsBootstrapTokenIssueAndRevoke_WithScope_NeverTheSecret_NoRevert()
+    {
+        IssuedBootstrapToken issued;
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            var tokens = scope.ServiceProvider.GetRequiredService<BootstrapTokenService>();
+            issued = await tokens.IssueAsync("bunit-audit-token", "orders", "shop", null, new ChangeActor("olga@meshwork.test", ChangeSource.Portal));
+            Assert.True(await tokens.RevokeAsync(issued.Id, new ChangeActor("ci-bot", ChangeSource.Api)));
+        }
+        await using var context = new Context(portal);
+        var page = RenderPage(context);
+
+        page.WaitForAssertion(() => Assert.Contains("bunit-audit-token", page.Find("[data-testid=audit-table]").TextContent), TimeSpan.FromSeconds(10));
+        var rows = page.FindAll("[data-testid=audit-table] tbody tr").Where(r => r.TextContent.Contains("BootstrapToken/shop/bunit-audit-token")).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("Revoke", rows[0].TextContent);
+        Assert.Contains("ci-bot", rows[0].TextContent);
+        Assert.Contains("Issue", rows[1].TextContent);
+        Assert.Contains("olga@meshwork.test", rows[1].TextContent);
+        Assert.All(rows, r => Assert.Empty(r.QuerySelectorAll("button")));  // a token entry is not a resource revision
+
+        rows[1].Click();
+        page.WaitForAssertion(() => Assert.Contains("\"service\": \"orders\"", page.Find("[data-testid=diff-view]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(issued.Secret, page.Markup);
+        Assert.DoesNotContain(BootstrapTokenService.Hash(issued.Secret), page.Markup);
+    }
+
+    [Fact]
     public async Task AuditPage_ClickUpdate_ShowsSideBySideDiff()
     {
         await SeedAsync("bunit-audit-diff");

@@ -73,7 +73,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
 
         string token;
         await using (var db = MigratedDatabase.OpenContext(portal.ConnectionString))
-            token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("live-traffic", "*", "default", TimeSpan.FromHours(1), "test", allowWildcard: true)).Secret;
+            token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("live-traffic", "*", "default", TimeSpan.FromHours(1), new ChangeActor("test", ChangeSource.System), allowWildcard: true)).Secret;
         var controlPlanes = new[] { $"https://127.0.0.1:{portal.GrpcPort}" };
         var backend = await DemoBackendProcess.StartAsync("shop", "v1", "shop-v1-a", errorRate: ErrorRate);
         running.Add(backend);

@@ -17,7 +17,7 @@ public partial class Audit
     private async Task RevertAsync(AuditEntry entry)
     {
         var confirmed = await Dialogs.ShowMessageBoxAsync("Revert",
-            $"Restore {entry.Key} to the content of version {entry.VersionAfter}? This writes a new version and is itself audited.",
+            $"Restore {entry.Subject} to the content of version {entry.VersionAfter}? This writes a new version and is itself audited.",
             yesText: "Revert", cancelText: "Cancel");
         if (confirmed != true)
             return;
