@@ -43,9 +43,10 @@ public sealed class DemoSeedTests
         var services = resources.OfType<Service>().Select(s => s.Metadata.Name).ToList();
         var policies = resources.OfType<AccessPolicy>().ToList();
         Assert.Equal(["catalog", "frontend", "gateway", "pricing", "ratings", "reviews"], services.Order());
+        // The gateway has no inbound listener (no app behind it): no mesh call can reach it to be judged.
         foreach (var from in services)
         {
-            foreach (var to in services)
+            foreach (var to in services.Where(s => s != "gateway"))
             {
                 var decision = AccessPolicyEvaluator.Evaluate(policies, AccessMode.Permissive, new AccessRequest
                 {
