@@ -4,13 +4,14 @@
 # shows (failed requests around a change or a failover, memory that keeps growing).
 #
 # It runs `./meshwork up` in a state folder of its own (its own PostgreSQL cluster and ports): control
-# plane (MESHWORK_CONTROL_PLANES=--replicas), portal, and the demo fleet, whose frontend sidecar's
-# outbound listener is the entry here and whose two orders sidecars (v1, v2) sit behind it over mTLS.
+# plane (MESHWORK_CONTROL_PLANES=--replicas), portal, and the demo shop, whose frontend sidecar's
+# outbound listener is the entry here; the catalog sidecars (v1, v2) sit behind it over mTLS, each
+# calling pricing through its own sidecar.
 # Then, for --minutes:
 #   - an open-loop generator (bench/ProxyBench load: constant rate, latency from each request's due
-#     time, HdrHistogram) sends --rps requests/s to http://orders/ through the entry, after a 15 s
+#     time, HdrHistogram) sends --rps requests/s to http://catalog/products through the entry, after a 15 s
 #     unmeasured warm-up;
-#   - every 5 s the route default/orders shifts 10 weight points between v1 and v2 and back
+#   - every 5 s the route default/catalog shifts 10 weight points between v1 and v2 and back
 #     (bench/ProxyBench churn, through the store's ResourceService as a portal edit goes);
 #   - with --replicas 2 or more, every 2 minutes one control plane replica (in turn) is killed with
 #     SIGKILL and restarted at once by `./meshwork up` (which starts only what is missing).
@@ -21,7 +22,7 @@
 # Exit status 0 when no request and no route change failed.
 #   bench/soak.sh [--minutes 10] [--rps 1000] [--replicas 1]
 # Ports (override with the launcher's variables): portal 5180, control plane 15110/15114 (replica k:
-# +10*(k-1)), demo fleet base 19000 (entry 19101). KEEP=1 keeps the state folder (logs) afterwards.
+# +10*(k-1)), demo shop base 19000 (entry 19111). KEEP=1 keeps the state folder (logs) afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
@@ -48,7 +49,7 @@ export MESHWORK_PORTAL_PORT="${MESHWORK_PORTAL_PORT:-5180}" MESHWORK_CP_PORT="${
 export MESHWORK_CP_HTTP_PORT="${MESHWORK_CP_HTTP_PORT:-15114}" MESHWORK_DEMO_BASE_PORT="${MESHWORK_DEMO_BASE_PORT:-19000}"
 # The demo's own traffic generator stays on as a trickle: the measured load is ours.
 export MESHWORK_DEMO_RPS="${MESHWORK_DEMO_RPS:-1}"
-entry=$((MESHWORK_DEMO_BASE_PORT + 101))   # sidecar-frontend-v1's outbound listener (docs/operations.md, demo fleet)
+entry=$((MESHWORK_DEMO_BASE_PORT + 111))   # sidecar-frontend-v1's outbound listener (docs/operations.md, demo shop)
 
 background=()
 cleanup() {
@@ -99,9 +100,9 @@ kill_replicas() { # PHASE-START (in $SECONDS)
   done
 }
 
-log "load: $rps requests/s for ${minutes} min (after a ${warmup} s warm-up) to http://orders/ through 127.0.0.1:$entry"
+log "load: $rps requests/s for ${minutes} min (after a ${warmup} s warm-up) to http://catalog/products through 127.0.0.1:$entry"
 # A 256 MB gen0 budget, as in bench/proxy.sh: the generator's own pauses stay out of the tail.
-DOTNET_GCgen0size=0x10000000 dotnet "$bench_dll" load --url "http://127.0.0.1:$entry/" --host orders \
+DOTNET_GCgen0size=0x10000000 dotnet "$bench_dll" load --url "http://127.0.0.1:$entry/products" --host catalog \
   --rate "$rps" --duration "${seconds}s" --warmup "${warmup}s" --connections 64 >"$state/load.out" 2>"$state/load.err" &
 load_pid=$!
 background+=("$load_pid")
@@ -109,7 +110,7 @@ sleep "$warmup"
 phase_start=$SECONDS
 rss_sample >"$state/rss-start"
 ConnectionStrings__Meshwork="Host=127.0.0.1;Port=$(cat "$state/pg.port");Database=meshwork;Username=meshwork;Password=$(cat "$state/pg.password")" \
-  dotnet "$bench_dll" churn --route default/orders --every "$change_every" --duration "${seconds}s" >"$state/churn.out" 2>"$state/churn.err" &
+  dotnet "$bench_dll" churn --route default/catalog --every "$change_every" --duration "${seconds}s" >"$state/churn.out" 2>"$state/churn.err" &
 churn_pid=$!
 background+=("$churn_pid")
 if [[ $replicas -gt 1 ]]; then

@@ -17,11 +17,19 @@ namespace Meshwork.Launcher.Tests;
 /// </summary>
 public sealed class LauncherSystem : IAsyncDisposable
 {
+    /// <summary>The demo shop's proxies in the launcher's order (index i has its admin port on BASE+100+10*i): the gateway, then one sidecar per app.</summary>
+    public static readonly IReadOnlyList<string> Proxies =
+    [
+        "gateway", "sidecar-frontend-v1", "sidecar-catalog-v1", "sidecar-catalog-v2", "sidecar-pricing-v1",
+        "sidecar-reviews-v1", "sidecar-reviews-v2", "sidecar-reviews-v3", "sidecar-ratings-v1",
+    ];
+
     /// <summary>Every process `up` starts and records in STATE/run/NAME.pid.</summary>
     public static readonly IReadOnlyList<string> ProcessNames =
     [
-        "control-plane", "portal", "demo-frontend-v1", "demo-orders-v1", "demo-orders-v2",
-        "sidecar-frontend-v1", "sidecar-orders-v1", "sidecar-orders-v2", "demo-traffic",
+        "control-plane", "portal", "demo-traffic",
+        .. Proxies,
+        .. Proxies.Where(p => p.StartsWith("sidecar-", StringComparison.Ordinal)).Select(p => "demo-" + p["sidecar-".Length..]),
     ];
 
     public const string AdminEmail = "launcher-test@meshwork.local";
@@ -66,14 +74,16 @@ public sealed class LauncherSystem : IAsyncDisposable
     public int PostgresPort { get; }
     public int DemoBasePort { get; }
 
-    /// <summary>The admin listeners of the demo sidecars (BASE+100, +110, +120 in the launcher).</summary>
-    public int SidecarAdminPort(string sidecar) => sidecar switch
-    {
-        "sidecar-frontend-v1" => DemoBasePort + 100,
-        "sidecar-orders-v1" => DemoBasePort + 110,
-        "sidecar-orders-v2" => DemoBasePort + 120,
-        _ => throw new ArgumentOutOfRangeException(nameof(sidecar), sidecar, "not a demo sidecar"),
-    };
+    /// <summary>The admin listener of a demo proxy (BASE+100+10*i in the launcher).</summary>
+    public int ProxyAdminPort(string proxy) =>
+        Proxies.Contains(proxy) ? DemoBasePort + 100 + 10 * Proxies.ToList().IndexOf(proxy)
+            : throw new ArgumentOutOfRangeException(nameof(proxy), proxy, "not a demo proxy");
+
+    /// <summary>The shop's gateway listener, where a user curls (BASE+80).</summary>
+    public int GatewayPort => DemoBasePort + 80;
+
+    /// <summary>The traffic generator's control endpoint (BASE+90).</summary>
+    public int TrafficControlPort => DemoBasePort + 90;
 
     public string StateFile(params string[] path) => Path.Combine([StateDirectory, .. path]);
 
@@ -205,13 +215,13 @@ public sealed class LauncherSystem : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    /// <summary>A base whose demo ports (BASE+80 to BASE+126, see the launcher) are all free, below the ephemeral range.</summary>
+    /// <summary>A base whose demo ports (BASE+80 to BASE+186, see the launcher) are all free, below the ephemeral range.</summary>
     private static int FreeDemoBasePort()
     {
-        int[] offsets = [80, 81, 82, 100, 101, 106, 110, 116, 120, 126];
+        int[] offsets = [.. Enumerable.Range(80, 11), .. Enumerable.Range(0, Proxies.Count).SelectMany(i => new[] { 100 + 10 * i, 101 + 10 * i, 106 + 10 * i })];
         while (true)
         {
-            var candidate = Random.Shared.Next(20_000, 32_000 - 130);
+            var candidate = Random.Shared.Next(20_000, 32_000 - 190);
             if (offsets.All(offset => Free(candidate + offset)))
                 return candidate;
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Meshwork.Testing.Waiting;
 
@@ -6,7 +7,8 @@ namespace Meshwork.Launcher.Tests;
 
 /// <summary>
 /// README's promise, end to end through the launcher itself: `./meshwork up` installs what is
-/// missing and runs PostgreSQL, the control plane, the portal and the demo fleet with live traffic;
+/// missing and runs PostgreSQL, the control plane, the portal and the demo shop with live traffic
+/// over every edge of its call graph and a gateway a user can curl;
 /// `./meshwork status` lists them; `./meshwork down` stops every process and the cluster; and a
 /// second `up` on the same state folder comes back with the stored data.
 /// </summary>
@@ -16,8 +18,6 @@ public sealed class LauncherTests : IAsyncLifetime
     private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(20);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-
-    private static readonly string[] Sidecars = ["sidecar-frontend-v1", "sidecar-orders-v1", "sidecar-orders-v2"];
 
     private LauncherSystem system = null!;
 
@@ -38,7 +38,8 @@ public sealed class LauncherTests : IAsyncLifetime
         Assert.StartsWith("-----BEGIN CERTIFICATE-----", trustBundle);
 
         await AssertPortalSignsInAndShowsTheConnectedFleetAsync(adminPassword);
-        await AssertTrafficReachesBothOrdersVersionsWithoutFailuresAsync();
+        await AssertShopTrafficFlowsOverEveryEdgeWithoutFailuresAsync();
+        await AssertGatewayServesAPageComposedFromCatalogAndReviewsAsync();
 
         var status = await RunAsync("status");
         Assert.Matches(new Regex($@"^postgres\s+running\s+127\.0\.0\.1:{system.PostgresPort}\b", RegexOptions.Multiline), status.Output);
@@ -55,7 +56,8 @@ public sealed class LauncherTests : IAsyncLifetime
         // The seeder creates only missing resources: it found all of them stored.
         Assert.Contains("demo desired state present", await File.ReadAllTextAsync(system.StateFile("logs", "demo-seed.log")));
         await AssertPortalSignsInAndShowsTheConnectedFleetAsync(adminPassword);
-        await AssertTrafficReachesBothOrdersVersionsWithoutFailuresAsync();
+        await AssertShopTrafficFlowsOverEveryEdgeWithoutFailuresAsync();
+        await AssertGatewayServesAPageComposedFromCatalogAndReviewsAsync();
 
         await DownAsync(secondPids);
     }
@@ -109,8 +111,8 @@ public sealed class LauncherTests : IAsyncLifetime
         await HoldsShowingAsync(async () =>
         {
             fleet = (await portal.GetAsync("/fleet"))?.Body ?? "";
-            return Sidecars.All(sidecar => fleet.Contains($"<code>{sidecar}</code>", StringComparison.Ordinal));
-        }, "the portal's Fleet page lists the three demo sidecars", () => $"proxies listed: {string.Join(", ", Regex.Matches(fleet, "<code>([^<]*)</code>").Select(m => m.Groups[1].Value))}; portal log {system.StateFile("logs", "portal.log")}");
+            return LauncherSystem.Proxies.All(proxy => fleet.Contains($"<code>{proxy}</code>", StringComparison.Ordinal));
+        }, "the portal's Fleet page lists the demo shop's gateway and sidecars", () => $"proxies listed: {string.Join(", ", Regex.Matches(fleet, "<code>([^<]*)</code>").Select(m => m.Groups[1].Value))}; portal log {system.StateFile("logs", "portal.log")}");
     }
 
     /// <summary>Eventually, with what was last seen in the failure message.</summary>
@@ -160,41 +162,86 @@ public sealed class LauncherTests : IAsyncLifetime
             line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal);
     }
 
-    /// <summary>frontend -> orders through the sidecars: the frontend's outbound reaches v1 and v2 with
-    /// 2xx only, both orders sidecars serve inbound calls with no error answer, and the generator counts no failure.</summary>
-    private async Task AssertTrafficReachesBothOrdersVersionsWithoutFailuresAsync()
+    /// <summary>
+    /// The shop's call graph as the proxies measured it: each caller's proxy sends 2xx to its callee
+    /// (outbound rows) and each callee's sidecar serves its one caller (inbound rows, the caller named
+    /// by its certificate): gateway -> frontend -> catalog -> pricing and frontend -> reviews -> ratings,
+    /// every reviews version in the split, and nothing to catalog v2 while its weight is 0. No proxy
+    /// has an error, failure or denial row, and the generator counts no failure.
+    /// </summary>
+    private async Task AssertShopTrafficFlowsOverEveryEdgeWithoutFailuresAsync()
     {
-        var frontend = system.SidecarAdminPort("sidecar-frontend-v1");
-        SidecarStats? stats = null;
-        await HoldsShowingAsync(async () =>
+        (string Proxy, string Direction, string Source, string Destination, string? Version)[] edges =
+        [
+            ("gateway", "outbound", "gateway", "frontend", null),
+            ("sidecar-frontend-v1", "inbound", "gateway", "frontend", "v1"),
+            ("sidecar-frontend-v1", "outbound", "frontend", "catalog", "v1"),
+            ("sidecar-frontend-v1", "outbound", "frontend", "reviews", "v1"),
+            ("sidecar-frontend-v1", "outbound", "frontend", "reviews", "v2"),
+            ("sidecar-frontend-v1", "outbound", "frontend", "reviews", "v3"),
+            ("sidecar-catalog-v1", "inbound", "frontend", "catalog", "v1"),
+            ("sidecar-catalog-v1", "outbound", "catalog", "pricing", null),
+            ("sidecar-pricing-v1", "inbound", "catalog", "pricing", "v1"),
+            ("sidecar-reviews-v1", "inbound", "frontend", "reviews", "v1"),
+            ("sidecar-reviews-v2", "inbound", "frontend", "reviews", "v2"),
+            ("sidecar-reviews-v3", "inbound", "frontend", "reviews", "v3"),
+            ("sidecar-reviews-v1", "outbound", "reviews", "ratings", null),
+            ("sidecar-reviews-v2", "outbound", "reviews", "ratings", null),
+            ("sidecar-reviews-v3", "outbound", "reviews", "ratings", null),
+            ("sidecar-ratings-v1", "inbound", "reviews", "ratings", "v1"),
+        ];
+        foreach (var edge in edges)
         {
-            stats = await SidecarStats.ReadAsync(frontend);
-            return stats is { Snapshot.Version: > 0 }
-                && stats.Requests("outbound", "orders", "v1", "2xx") > 0 && stats.Requests("outbound", "orders", "v2", "2xx") > 0;
-        }, "sidecar-frontend-v1 sends orders traffic to both v1 and v2", () => $"last /stats: {stats}");
-        var failed = stats!.Traffic.Where(t => t.Direction == "outbound" && (t.Destination, t.StatusClass, t.Failures, t.Denied) != ("orders", "2xx", 0L, 0L)).ToList();
-        Assert.True(failed.Count == 0, $"outbound rows other than orders 2xx: {string.Join("; ", failed)}\n{SidecarWarnings()}");
-
-        foreach (var (sidecar, version) in new[] { ("sidecar-orders-v1", "v1"), ("sidecar-orders-v2", "v2") })
-        {
-            SidecarStats? orders = null;
+            SidecarStats? stats = null;
             await HoldsShowingAsync(async () =>
             {
-                orders = await SidecarStats.ReadAsync(system.SidecarAdminPort(sidecar));
-                return orders is { Snapshot.Version: > 0 } && orders.Requests("inbound", "orders", version, "2xx") > 0;
-            }, $"{sidecar} serves inbound calls from the frontend", () => $"last /stats: {orders}");
-            // "0xx" is an attempt its caller gave up on before an answer: the frontend's per-try timeout
-            // (1 s in the demo policy) can pass on a heavily loaded machine, and the retry is answered.
-            // That is the policy working, not a failed request: the frontend's outbound rows (above) and
-            // the generator (below) prove every request the user sent was answered.
-            var failedInbound = orders!.Traffic.Where(row => row.StatusClass != "0xx" && (row.StatusClass, row.Failures, row.Denied) != ("2xx", 0L, 0L)).ToList();
-            Assert.True(failedInbound.Count == 0, $"{sidecar} rows other than 2xx: {string.Join("; ", failedInbound)}\n{SidecarWarnings()}");
+                stats = await SidecarStats.ReadAsync(system.ProxyAdminPort(edge.Proxy));
+                return stats is { Snapshot.Version: > 0 } && stats.Traffic.Any(t => t.Direction == edge.Direction && t.Source == edge.Source
+                    && t.Destination == edge.Destination && (edge.Version is null || t.Version == edge.Version) && t.StatusClass == "2xx" && t.Requests > 0);
+            }, $"{edge.Proxy} measures {edge.Direction} 2xx traffic {edge.Source} -> {edge.Destination} {edge.Version}", () => $"last /stats: {stats}");
         }
 
-        // The generator reports every 5 s; 100 answered requests take about 4 s at 30 requests/s.
+        foreach (var proxy in LauncherSystem.Proxies)
+        {
+            var stats = await SidecarStats.ReadAsync(system.ProxyAdminPort(proxy));
+            Assert.NotNull(stats);
+            // "0xx" inbound is an attempt its caller gave up on before an answer: a per-try timeout can
+            // pass on a heavily loaded machine, and the retry is answered. That is the policy working,
+            // not a failed request: the callers' outbound rows and the generator prove every request
+            // the user sent was answered.
+            var failed = stats.Traffic.Where(row => !(row.Direction == "inbound" && row.StatusClass == "0xx")
+                && (row.StatusClass, row.Failures, row.Denied) != ("2xx", 0L, 0L)).ToList();
+            Assert.True(failed.Count == 0, $"{proxy} rows other than 2xx: {string.Join("; ", failed)}\n{SidecarWarnings()}");
+        }
+        // The canary is deployed and registered but its weight is 0: the frontend sends it nothing.
+        var frontend = await SidecarStats.ReadAsync(system.ProxyAdminPort("sidecar-frontend-v1"));
+        Assert.Equal(0, frontend!.Traffic.Where(t => t.Destination == "catalog" && t.Version == "v2").Sum(t => t.Requests));
+
+        // The generator reports every 5 s; 100 answered requests take about 10 s at 10 requests/s.
         var log = system.StateFile("logs", "demo-traffic.log");
         await Eventually.HoldsAsync(() => Task.FromResult(TrafficGeneratorLog.Read(log).Any(r => r.Ok >= 100)),
             $"the traffic generator reports at least 100 answered requests ({log})", Patience);
         Assert.All(TrafficGeneratorLog.Read(log), report => Assert.Equal(0, report.Failed));
+    }
+
+    /// <summary>What README tells a user to do: curl the gateway and get a product page whose parts come from
+    /// catalog (with pricing's price) and reviews (with ratings' stars), each named by the instance that served it.</summary>
+    private async Task AssertGatewayServesAPageComposedFromCatalogAndReviewsAsync()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.GetAsync($"http://127.0.0.1:{system.GatewayPort}/products/1");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /products/1 at the gateway: {(int)response.StatusCode} {body}");
+        using var page = JsonDocument.Parse(body);
+        var product = page.RootElement.GetProperty("product");
+        Assert.Equal("Sidecar espresso cup", product.GetProperty("name").GetString());
+        Assert.Equal(9.5m, product.GetProperty("price").GetProperty("amount").GetDecimal());
+        Assert.Equal("v1", product.GetProperty("catalogVersion").GetString());
+        var reviews = page.RootElement.GetProperty("reviews");
+        Assert.NotEmpty(reviews.GetProperty("reviews").EnumerateArray());
+        Assert.True(reviews.GetProperty("rating").TryGetProperty("stars", out _), $"reviews without stars from ratings: {reviews}");
+        var servedBy = page.RootElement.GetProperty("servedBy");
+        Assert.Equal("catalog-v1-1", servedBy.GetProperty("catalog").GetString());
+        Assert.Matches("^reviews-v[123]-1$", servedBy.GetProperty("reviews").GetString());
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Meshwork.Model.Policy;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Serialization;
 using Meshwork.Model.Validation;
@@ -43,9 +44,7 @@ public partial class ExampleManifestTests
         Assert.True(result.Issues.Count == 0, string.Join("\n", result.Issues));
     }
 
-    /// <summary>The demo fleet's desired state (seeded by ./meshwork up) stands on its own.</summary>
-    [Fact]
-    public void DemoFleetManifests_ReadAndValidate_WithoutIssues()
+    private static IReadOnlyList<Resource> ReadDemoShopManifests()
     {
         var resources = new List<Resource>();
         foreach (var file in Directory.GetFiles(Path.Combine(Root, "docs", "examples", "demo"), "*.yaml").Order(StringComparer.Ordinal))
@@ -54,9 +53,45 @@ public partial class ExampleManifestTests
             Assert.True(read.Issues.Count == 0, $"{Path.GetFileName(file)}:\n{string.Join("\n", read.Issues)}");
             resources.AddRange(read.Resources);
         }
+        return resources;
+    }
+
+    /// <summary>The demo shop's desired state (seeded by ./meshwork up) stands on its own.</summary>
+    [Fact]
+    public void DemoShopManifests_ReadAndValidate_WithoutIssues()
+    {
+        var resources = ReadDemoShopManifests();
         Assert.Contains(resources, r => r is HttpRoute);
         var result = ResourceValidator.ValidateAll(resources, ValidationContext.From(resources));
         Assert.True(result.Issues.Count == 0, string.Join("\n", result.Issues));
+    }
+
+    /// <summary>The demo shop's access policies allow exactly its call graph, judged by the evaluator the
+    /// proxies enforce with. The gateway is no destination: it has no inbound listener (no app behind it).</summary>
+    [Fact]
+    public void DemoShopAccessPolicies_AllowExactlyTheShopsCallGraph()
+    {
+        HashSet<(string From, string To)> callGraph =
+            [("gateway", "frontend"), ("frontend", "catalog"), ("frontend", "reviews"), ("catalog", "pricing"), ("reviews", "ratings")];
+        var resources = ReadDemoShopManifests();
+        var services = resources.OfType<Service>().Select(s => s.Metadata.Name).ToList();
+        var policies = resources.OfType<AccessPolicy>().ToList();
+        Assert.Equal(["catalog", "frontend", "gateway", "pricing", "ratings", "reviews"], services.Order());
+        foreach (var from in services)
+        {
+            foreach (var to in services.Where(s => s != "gateway"))
+            {
+                var decision = AccessPolicyEvaluator.Evaluate(policies, AccessMode.Permissive, new AccessRequest
+                {
+                    DestinationService = to,
+                    SourcePrincipal = $"spiffe://cluster.local/ns/default/sa/{from}",
+                    SourceService = from,
+                    SourceNamespace = "default",
+                    Path = "/products/1",
+                });
+                Assert.True(decision.Allowed == callGraph.Contains((from, to)), $"{from} -> {to}: {decision}");
+            }
+        }
     }
 
     [Fact]
