@@ -22,7 +22,8 @@ public sealed class ShellTests(PortalFactory portal) : IClassFixture<PortalFacto
         var layout = RenderLayout(context);
 
         var links = layout.FindAll("a.mud-nav-link").Select(a => a.TextContent.Trim()).ToList();
-        Assert.Equal([.. Sections, "Users", "Bootstrap tokens"], links);
+        // Import (Operator and above) sits with the sections, after Fleet.
+        Assert.Equal([.. Sections[..7], "Import", .. Sections[7..], "Users", "Bootstrap tokens"], links);
         Assert.Equal("page body", layout.Find("#body").TextContent);
         Assert.Equal("ada@meshwork.test", layout.Find("[data-testid=user-name]").TextContent);
     }
