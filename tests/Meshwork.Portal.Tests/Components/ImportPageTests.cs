@@ -54,6 +54,16 @@ public sealed class ImportPageTests(PortalFactory portal) : IClassFixture<Portal
             b.CloseComponent();
         });
 
+    /// <summary>
+    /// Types into the manifests box and waits until the page has re-rendered with the text: MudTextField hands
+    /// the input to the page through awaited callbacks, so under load the render can come after Input() returns.
+    /// </summary>
+    private static void EnterManifests(IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> page, string yaml)
+    {
+        page.Find("textarea[data-testid=import-yaml]").Input(yaml);
+        page.WaitForAssertion(() => Assert.Equal(yaml, page.Find("textarea[data-testid=import-yaml]").GetAttribute("value")), TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public async Task Pasted_PreviewShowsTheCreateWithItsDiffAndWarning_ApplyStoresIt_AuditedAsPasted()
     {
@@ -62,7 +72,7 @@ public sealed class ImportPageTests(PortalFactory portal) : IClassFixture<Portal
         await using var context = new Context(portal, OperatorPolicies);
         var page = RenderPage(context);
 
-        page.Find("textarea[data-testid=import-yaml]").Input(VirtualService("bunit-import"));
+        EnterManifests(page, VirtualService("bunit-import"));
         Assert.Contains("Source: pasted", page.Find("[data-testid=import-source]").TextContent);
         Assert.True(page.Find("button[data-testid=import-apply]").HasAttribute("disabled")); // nothing previewed yet
         page.Find("button[data-testid=import-preview]").Click();
@@ -115,11 +125,11 @@ public sealed class ImportPageTests(PortalFactory portal) : IClassFixture<Portal
         await StoreWithServiceAsync(scope, "bunit-import-edit");
         await using var context = new Context(portal, OperatorPolicies);
         var page = RenderPage(context);
-        page.Find("textarea[data-testid=import-yaml]").Input(VirtualService("bunit-import-edit"));
+        EnterManifests(page, VirtualService("bunit-import-edit"));
         page.Find("button[data-testid=import-preview]").Click();
         page.WaitForAssertion(() => Assert.False(page.Find("button[data-testid=import-apply]").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
 
-        page.Find("textarea[data-testid=import-yaml]").Input(VirtualService("bunit-import-edit").Replace("weight: 90", "weight: 50"));
+        EnterManifests(page, VirtualService("bunit-import-edit").Replace("weight: 90", "weight: 50"));
 
         Assert.True(page.Find("button[data-testid=import-apply]").HasAttribute("disabled"));
         Assert.Empty(page.FindAll("[data-testid=import-change-HttpRoute-default-bunit-import-edit]"));
@@ -132,7 +142,7 @@ public sealed class ImportPageTests(PortalFactory portal) : IClassFixture<Portal
         var store = await StoreWithServiceAsync(scope, "bunit-import-viewer");
         await using var context = new Context(portal, PortalPolicies.Read);
         var page = RenderPage(context);
-        page.Find("textarea[data-testid=import-yaml]").Input(VirtualService("bunit-import-viewer"));
+        EnterManifests(page, VirtualService("bunit-import-viewer"));
         page.Find("button[data-testid=import-preview]").Click();
         page.WaitForAssertion(() => Assert.False(page.Find("button[data-testid=import-apply]").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
 
