@@ -10,6 +10,13 @@ namespace Meshwork.E2E;
 /// </summary>
 public sealed class MeshworkProcess : IAsyncDisposable
 {
+    /// <summary>
+    /// How long a process may take to answer its health check. Generous on purpose: a CI machine running
+    /// builds beside the suite (load average 50 on 2 cores was seen) needed over 90 s for the portal's first
+    /// start, which migrates both schemas.
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(240);
+
     private readonly Process process;
 
     private MeshworkProcess(Process process, string url, string logPath, string dataDirectory)
@@ -104,7 +111,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
         var started = new MeshworkProcess(process, url, logPath, dataDirectory);
 
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -121,7 +128,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
             await Task.Delay(250);
         }
         await started.DisposeAsync();
-        throw new TimeoutException($"{project} did not become healthy in 90 s; log: {logPath}");
+        throw new TimeoutException($"{project} did not become healthy in {StartTimeout.TotalSeconds:0} s; log: {logPath}");
     }
 
     /// <summary>A service built beside this test project: .build/SLOT/bin/... with a build slot, else src/.../bin/...</summary>
