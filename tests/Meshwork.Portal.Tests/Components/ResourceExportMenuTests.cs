@@ -86,8 +86,9 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
 
         page.Find("[data-testid=export-copy]").Click();
 
+        // The button's handler runs asynchronously: wait for the note it leaves.
+        page.WaitForAssertion(() => Assert.Equal("Copied to the clipboard.", page.Find("[data-testid=export-copied]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         Assert.Equal(yaml, context.JSInterop.VerifyInvoke("navigator.clipboard.writeText").Arguments.Single());
-        Assert.Equal("Copied to the clipboard.", page.Find("[data-testid=export-copied]").TextContent.Trim());
     }
 
     [Fact]
