@@ -10,8 +10,8 @@ namespace Meshwork.E2E;
 /// caller's sidecar) whose route sends everything to v1: in Chromium the admin pastes an Istio VirtualService
 /// with a 90/10 split on the Import page, previews the update it makes to the route (with its diff) and the
 /// ResiliencePolicy holding Istio's default retries, applies
-/// it, opens the route editor from the result and sees the 90/10 split there; the caller's real requests then
-/// reach v2, which they never did before.
+/// it, opens the route editor from the result and sees the 90/10 split there, exports the route as a Gateway API
+/// HTTPRoute and downloads it; the caller's real requests then reach v2, which they never did before.
 /// </summary>
 public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -101,6 +101,19 @@ public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetim
             await Assertions.Expect(page.Locator("[data-testid=backend-0-0]")).ToContainTextAsync("v1");
             await Assertions.Expect(page.Locator("[data-testid=backend-0-1]")).ToContainTextAsync("v2");
             await mesh.ScreenshotAsync(page, "import-03-route-editor");
+
+            // Leaving is as easy: the imported route exported as a Gateway API HTTPRoute, with what Gateway API cannot
+            // say (its backends' versions), and downloaded through the browser's session as the same text.
+            await page.ClickAsync("[data-testid=export-menu] button");
+            await page.ClickAsync("[data-testid=export-gateway-api]");
+            var exported = page.Locator("[data-testid=export-yaml]");
+            await Assertions.Expect(exported).ToContainTextAsync("kind: HTTPRoute", new() { Timeout = DemoMesh.WaitMs });
+            await Assertions.Expect(exported).ToContainTextAsync("weight: 90");
+            await Assertions.Expect(page.Locator("[data-testid=export-messages]")).ToContainTextAsync("rules[0].backendRefs[0].version");
+            await mesh.ScreenshotAsync(page, "import-04-export");
+            var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("[data-testid=export-download]"));
+            Assert.Equal("shop.httproute.gateway-api.yaml", download.SuggestedFilename);
+            Assert.Equal((await exported.InnerTextAsync()).Trim(), (await File.ReadAllTextAsync(await download.PathAsync())).Trim());
 
             // The imported split is live: the caller's requests reach the 10 % version too.
             await Eventually.HoldsAsync(async () => (await ServedByAsync()).StartsWith("shop-v2", StringComparison.Ordinal),

@@ -2,6 +2,7 @@ using Meshwork.Portal.Api;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Components;
 using Meshwork.Portal.Identity;
+using Meshwork.Portal.Interop;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Store;
 using MudBlazor.Services;
@@ -88,6 +89,7 @@ public static class PortalHosting
         app.MapRolloutApi();
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
+        app.MapExportDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapHub<Hubs.MeshHub>(Hubs.MeshHub.Path);
         return app;

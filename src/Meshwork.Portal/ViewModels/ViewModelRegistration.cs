@@ -15,6 +15,9 @@ public static class ViewModelRegistration
         services.AddTransient<ImportViewModel>();
         // Shared by the Import page and POST /api/v1/import, so both translate and apply the same way.
         services.AddScoped<Interop.ManifestImportService>();
+        // Shared by the Export menu, its download link and GET /api/v1/export.
+        services.AddScoped<Interop.ManifestExportService>();
+        services.AddTransient<ExportViewModel>();
         services.AddScoped<SettingsViewModel>();
         services.AddScoped<ThemeState>();
         services.AddTransient<YamlEditorViewModel>();

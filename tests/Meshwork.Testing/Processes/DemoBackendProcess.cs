@@ -66,13 +66,12 @@ public sealed class DemoBackendProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    public async Task<long> RequestCountAsync()
-    {
-        var stats = await Admin.GetFromJsonAsync<BackendStats>($"{Url}/admin/stats");
-        return stats!.Requests;
-    }
+    public async Task<long> RequestCountAsync() => (await StatsAsync()).Requests;
+
+    /// <summary>Requests since the error rate was last set (every attempt that reached the app), and errors injected since start.</summary>
+    public async Task<BackendStats> StatsAsync() => (await Admin.GetFromJsonAsync<BackendStats>($"{Url}/admin/stats"))!;
 
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 
-    private sealed record BackendStats(long Requests, long Errors);
+    public sealed record BackendStats(long Requests, long Errors);
 }

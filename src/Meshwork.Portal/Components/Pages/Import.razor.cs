@@ -31,13 +31,6 @@ public partial class Import
         _ => null,
     };
 
-    private static Color SeverityColor(InteropSeverity severity) => severity switch
-    {
-        InteropSeverity.Error => Color.Error,
-        InteropSeverity.Warning => Color.Warning,
-        _ => Color.Info,
-    };
-
     private static Color ActionColor(ImportAction action) => action switch
     {
         ImportAction.Create => Color.Success,
