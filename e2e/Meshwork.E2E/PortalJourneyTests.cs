@@ -58,7 +58,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         var page = await context.NewPageAsync();
         var consoleErrors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") consoleErrors.Add(message.Text); };
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(Chromium.Patience);
 
         try
         {

@@ -43,7 +43,7 @@ public sealed class SessionRevalidationTests : IAsyncLifetime
     {
         var context = await browser!.NewContextAsync(); // its own cookies: another person's session
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
+        page.SetDefaultTimeout(Chromium.Patience);
         var console = new List<string>();
         consoleLogs[page] = console;
         page.Console += (_, message) => { if (message.Type is "error" or "warning") lock (console) console.Add(message.Text); };
