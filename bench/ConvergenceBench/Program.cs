@@ -33,8 +33,8 @@ void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss
 // --- desired state: 10 services (v1/v2), a route on svc-0 that the benchmark flips between versions.
 var connectionString = await MigratedDatabase.CreateAsync();
 string secret;
-await using (var db = MigratedDatabase.OpenContext(connectionString))
-    secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2), "bench", allowWildcard: true)).Secret;
+await using (var db = MigratedDatabase.OpenSession(connectionString))
+    secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2), new ChangeActor("bench", ChangeSource.System), allowWildcard: true)).Secret;
 Task ApplyAsync(Resource resource) => StoredResources.ReplaceAsync(connectionString, resource, new ChangeActor("bench", ChangeSource.Api));
 HttpRoute Route(string version) => new()
 {

@@ -26,7 +26,7 @@ internal static class RouteChurn
         var actor = new ChangeActor("bench/soak", ChangeSource.System);
 
         HttpRoute original;
-        await using (var db = MigratedDatabase.OpenContext(connectionString))
+        await using (var db = MigratedDatabase.OpenSession(connectionString))
             original = (await new ResourceService(db, TimeProvider.System).GetAsync(new ResourceKey(ResourceKind.HttpRoute, ns, name)))?.Resource as HttpRoute
                 ?? throw new ArgumentException($"no HttpRoute {ns}/{name}");
         var shifted = Shift(original, step);

@@ -83,7 +83,7 @@ public sealed class DemoMesh : IAsyncDisposable
 
     private static async Task SeedAsync(string connectionString, IReadOnlyList<Resource> seed)
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
+        await using var db = MigratedDatabase.OpenSession(connectionString);
         var store = new ResourceService(db, TimeProvider.System);
         var actor = new ChangeActor("e2e-seed", ChangeSource.Api);
         foreach (var resource in seed)
@@ -92,7 +92,7 @@ public sealed class DemoMesh : IAsyncDisposable
 
     private static async Task<string> IssueTokenAsync(string connectionString)
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
+        await using var db = MigratedDatabase.OpenSession(connectionString);
         var issued = await new BootstrapTokenService(db, TimeProvider.System)
             .IssueAsync("e2e-mesh", "*", "default", TimeSpan.FromHours(1), new ChangeActor("e2e", ChangeSource.System), allowWildcard: true);
         return issued.Secret;

@@ -62,7 +62,6 @@ builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<AdmissionLimiter>();
 builder.Services.AddSingleton<FailedAttemptLimiter>();
 builder.Services.AddSingleton<ProxyAuthenticator>();
-builder.Services.AddSingleton<ProxyJoinStore>();
 builder.Services.AddSingleton<WorkloadCertificates>();
 builder.Services.AddSingleton<GrpcServerCertificate>();
 builder.Services.AddSingleton<CertificateAuthorityLoader>();

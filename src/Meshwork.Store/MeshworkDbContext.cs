@@ -10,8 +10,10 @@ namespace Meshwork.Store;
 /// of the golden signals (history for charts). Live proxy status is never stored here.
 /// Write resources only through <see cref="ResourceService"/>: it is what keeps versions,
 /// revisions and the audit chain consistent.
+/// Internal: code outside the Store reaches these tables only through the Store's services
+/// (<see cref="StoreSession"/>), the same split the database roles enforce (docs/security.md, item 15).
 /// </summary>
-public sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> options) : DbContext(options)
+internal sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> options) : DbContext(options)
 {
     /// <summary>The channel <see cref="ResourceService"/> notifies on commit; payload "Kind/namespace/name:version".</summary>
     public const string ChangesChannel = "meshwork_changes";
@@ -30,6 +32,10 @@ public sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> option
     public DbSet<WorkloadCertificateRow> WorkloadCertificates => Set<WorkloadCertificateRow>();
     public DbSet<RolloutStateRow> RolloutStates => Set<RolloutStateRow>();
     public DbSet<SignalRollupRow> SignalRollups => Set<SignalRollupRow>();
+
+    /// <summary>A context of its own over <paramref name="connectionString"/> (the caller disposes it).</summary>
+    public static MeshworkDbContext Open(string connectionString) =>
+        new(new DbContextOptionsBuilder<MeshworkDbContext>().UseNpgsql(connectionString).Options);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(MeshworkDbContext).Assembly);

@@ -11,8 +11,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MeshworkStoreServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="MeshworkDbContext"/> (scoped, plus an <see cref="IDbContextFactory{TContext}"/>
-    /// for Blazor components), <see cref="ResourceService"/>, <see cref="AuditLog"/> and a "postgres"
+    /// Registers the Store's services: a <see cref="StoreSession"/> per scope (over the internal EF
+    /// context) with <see cref="ResourceService"/>, <see cref="AuditLog"/>, <see cref="BootstrapTokenService"/>
+    /// and <see cref="StoreMigrations"/> on it, the stores the control plane uses, and a "postgres"
     /// health check (part of /health, not of /alive).
     /// </summary>
     /// <param name="auditSealKey">
@@ -24,12 +25,17 @@ public static class MeshworkStoreServiceCollectionExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         services.AddDbContextFactory<MeshworkDbContext>(options => options.UseNpgsql(connectionString));
+        services.AddScoped(provider => new StoreSession(provider.GetRequiredService<MeshworkDbContext>()));
+        services.AddScoped<StoreMigrations>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(AuditSealer.FromSecret(auditSealKey));
         services.AddScoped<ResourceService>();
         services.AddScoped<AuditLog>();
         services.AddOptions<BootstrapTokenOptions>();
         services.AddScoped<BootstrapTokenService>();
+        services.AddSingleton<BootstrapTokenStore>();
+        services.AddSingleton<ProxyJoinStore>();
+        services.AddSingleton<CertificateAuthorityStore>();
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<InstanceLeaseStore>();
         services.AddSingleton<LeaseStore>();

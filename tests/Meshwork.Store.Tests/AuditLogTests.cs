@@ -16,7 +16,7 @@ public sealed class AuditLogTests : StoreDatabase
         var updated = (ChangeResult.Applied)await service.ApplyAsync(Checkout(version: 1, description: "edited"), Bob);
         await service.DeleteAsync(Checkout().Key, 2, Alice);
 
-        var entries = (await new AuditLog(db).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
+        var entries = (await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
 
         Assert.Equal(
             [(1L, ChangeAction.Create, "alice", ChangeSource.Portal, (long?)null, (long?)1L),
@@ -42,7 +42,7 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(CheckoutRoute(10), Bob);
         await service.ApplyAsync(CheckoutRoute(20, version: 1), Bob);
         await service.ApplyAsync(CheckoutRoute(30, version: 2), Bob);
-        var log = new AuditLog(db);
+        var log = new AuditLog(new StoreSession(db));
 
         var bobs = await log.QueryAsync(new AuditQuery { Actor = "bob", Name = "checkout-route", Skip = 1, Take = 2 });
         var future = await log.QueryAsync(new AuditQuery { From = DateTimeOffset.UtcNow.AddMinutes(1) });
@@ -59,7 +59,7 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(Checkout(), Alice);
         await service.ApplyManyAsync([CheckoutRoute(10), Checkout(version: 1, description: "x")], Bob);
 
-        var verification = await new AuditLog(db).VerifyChainAsync();
+        var verification = await new AuditLog(new StoreSession(db)).VerifyChainAsync();
 
         Assert.Equal(ChainVerification.Intact(3), verification);
     }
@@ -78,7 +78,7 @@ public sealed class AuditLogTests : StoreDatabase
             ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
             UPDATE audit_log SET actor = 'mallory' WHERE sequence = 2;
             """);
-        var verification = await new AuditLog(db).VerifyChainAsync();
+        var verification = await new AuditLog(new StoreSession(db)).VerifyChainAsync();
 
         Assert.False(verification.IsIntact);
         Assert.Equal(2, verification.FirstBrokenSequence);
@@ -93,15 +93,15 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(Checkout(), Alice);
         await service.ApplyAsync(Checkout(version: 1, description: "imported"), Bob with { Reason = "import of checkout.yaml" });
 
-        var entries = (await new AuditLog(db).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
+        var entries = (await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
         Assert.Equal([null, "import of checkout.yaml"], entries.Select(e => e.Reason).ToList());
-        Assert.Equal(ChainVerification.Intact(2), await new AuditLog(db).VerifyChainAsync());
+        Assert.Equal(ChainVerification.Intact(2), await new AuditLog(new StoreSession(db)).VerifyChainAsync());
         // The reason is part of the hash: changing it breaks the chain at that row.
         await ExecuteAsync("""
             ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
             UPDATE audit_log SET reason = 'typed by hand' WHERE sequence = 2;
             """);
-        Assert.Equal(2, (await new AuditLog(db).VerifyChainAsync()).FirstBrokenSequence);
+        Assert.Equal(2, (await new AuditLog(new StoreSession(db)).VerifyChainAsync()).FirstBrokenSequence);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class AuditLogTests : StoreDatabase
             ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
             DELETE FROM audit_log WHERE sequence = 2;
             """);
-        var verification = await new AuditLog(db).VerifyChainAsync();
+        var verification = await new AuditLog(new StoreSession(db)).VerifyChainAsync();
 
         Assert.Equal(ChainVerification.Broken(1, 3, "sequence 2 is missing before sequence 3"), verification);
     }
@@ -130,7 +130,7 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(Checkout(), Alice);
         await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
         await service.ApplyAsync(Checkout(version: 2, description: "three"), Alice);
-        var second = (await new AuditLog(db).QueryAsync(new AuditQuery())).Single(e => e.Sequence == 2);
+        var second = (await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery())).Single(e => e.Sequence == 2);
         var forged = second with { Actor = "mallory" };
         forged = forged with { Hash = AuditHash.Compute(forged) };
 
@@ -138,7 +138,7 @@ public sealed class AuditLogTests : StoreDatabase
             ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
             UPDATE audit_log SET actor = 'mallory', hash = '{forged.Hash}' WHERE sequence = 2;
             """);
-        var verification = await new AuditLog(db).VerifyChainAsync();
+        var verification = await new AuditLog(new StoreSession(db)).VerifyChainAsync();
 
         Assert.Equal(ChainVerification.Broken(2, 3, "previous_hash does not match the hash of sequence 2"), verification);
     }
@@ -151,7 +151,7 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(Checkout(), Alice);
         await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
         await service.ApplyAsync(Checkout(version: 2, description: "three"), Alice);
-        var log = new AuditLog(db);
+        var log = new AuditLog(new StoreSession(db));
         var head = await log.GetHeadAsync();
 
         await ExecuteAsync("""
@@ -171,7 +171,7 @@ public sealed class AuditLogTests : StoreDatabase
         await using var db = OpenContext();
         var service = ServiceOver(db);
         await service.ApplyAsync(Checkout(), Alice);
-        var log = new AuditLog(db);
+        var log = new AuditLog(new StoreSession(db));
         var head = await log.GetHeadAsync();
         await service.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
 
@@ -188,7 +188,7 @@ public sealed class AuditLogTests : StoreDatabase
         await service.ApplyAsync(CheckoutRoute(10), Bob);
         await service.ApplyAsync(CheckoutRoute(20, version: 1), Bob);
 
-        var count = await new AuditLog(db).CountAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
+        var count = await new AuditLog(new StoreSession(db)).CountAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
 
         Assert.Equal(2, count);
     }

@@ -15,8 +15,8 @@ public sealed class AuditSealTests : StoreDatabase
     public async Task WholeChainRehashedAfterAnEdit_ChainAloneIntact_SealsNameTheRewrittenRow()
     {
         await using var db = OpenContext();
-        await ApplyThreeChangesAsync(new ResourceService(db, TimeProvider.System, Sealer));
-        var entries = (await new AuditLog(db).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
+        await ApplyThreeChangesAsync(new ResourceService(new StoreSession(db), TimeProvider.System, Sealer));
+        var entries = (await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
         Assert.All(entries, e => Assert.True(Sealer.IsSealedCorrectly(e)));
 
         // The owner's forgery: row 2 names someone else, rows 2 and 3 re-hashed so every link holds.
@@ -30,17 +30,17 @@ public sealed class AuditSealTests : StoreDatabase
             UPDATE audit_log SET previous_hash = '{second.Hash}', hash = '{third.Hash}' WHERE sequence = 3;
             """);
 
-        Assert.Equal(ChainVerification.Intact(3), await new AuditLog(db).VerifyChainAsync());
+        Assert.Equal(ChainVerification.Intact(3), await new AuditLog(new StoreSession(db)).VerifyChainAsync());
         Assert.Equal(
             ChainVerification.Broken(1, 2, "the row's seal does not match its hash: it was rewritten by someone without the audit seal key") with { SealsChecked = true },
-            await new AuditLog(db, Sealer).VerifyChainAsync());
+            await new AuditLog(new StoreSession(db), Sealer).VerifyChainAsync());
     }
 
     [Fact]
     public async Task SealsRemovedFromLaterRows_ReportsTheFirstUnsealedRow()
     {
         await using var db = OpenContext();
-        await ApplyThreeChangesAsync(new ResourceService(db, TimeProvider.System, Sealer));
+        await ApplyThreeChangesAsync(new ResourceService(new StoreSession(db), TimeProvider.System, Sealer));
 
         await ExecuteAsync("""
             ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
@@ -49,28 +49,28 @@ public sealed class AuditSealTests : StoreDatabase
 
         Assert.Equal(
             ChainVerification.Broken(1, 2, "the row carries no seal though earlier rows do: it was written or rewritten without the audit seal key") with { SealsChecked = true },
-            await new AuditLog(db, Sealer).VerifyChainAsync());
+            await new AuditLog(new StoreSession(db), Sealer).VerifyChainAsync());
     }
 
     [Fact]
     public async Task RowsWrittenBeforeAKeyWasConfigured_IntactAndCountedAsUnsealed()
     {
         await using var db = OpenContext();
-        await new ResourceService(db, TimeProvider.System).ApplyAsync(Checkout(), Alice);
-        var sealedService = new ResourceService(db, TimeProvider.System, Sealer);
+        await new ResourceService(new StoreSession(db), TimeProvider.System).ApplyAsync(Checkout(), Alice);
+        var sealedService = new ResourceService(new StoreSession(db), TimeProvider.System, Sealer);
         await sealedService.ApplyAsync(Checkout(version: 1, description: "two"), Alice);
         await sealedService.ApplyAsync(Checkout(version: 2, description: "three"), Alice);
 
-        Assert.Equal(ChainVerification.Intact(3) with { SealsChecked = true, UnsealedEntries = 1 }, await new AuditLog(db, Sealer).VerifyChainAsync());
+        Assert.Equal(ChainVerification.Intact(3) with { SealsChecked = true, UnsealedEntries = 1 }, await new AuditLog(new StoreSession(db), Sealer).VerifyChainAsync());
     }
 
     [Fact]
     public async Task AnotherKey_SealsDoNotMatch()
     {
         await using var db = OpenContext();
-        await ApplyThreeChangesAsync(new ResourceService(db, TimeProvider.System, Sealer));
+        await ApplyThreeChangesAsync(new ResourceService(new StoreSession(db), TimeProvider.System, Sealer));
 
-        var verification = await new AuditLog(db, AuditSealer.FromSecret("another-audit-seal-key-0123456789abcdef")).VerifyChainAsync();
+        var verification = await new AuditLog(new StoreSession(db), AuditSealer.FromSecret("another-audit-seal-key-0123456789abcdef")).VerifyChainAsync();
 
         Assert.False(verification.IsIntact);
         Assert.Equal(1, verification.FirstBrokenSequence);

@@ -15,8 +15,8 @@ public sealed class BootstrapTokenAuditTests : StoreDatabase
     public async Task IssueAndRevoke_EachLeaveOneSealedEntryWithoutTheSecret_BetweenResourceChanges_ChainVerifies()
     {
         await using var db = OpenContext();
-        var resources = new ResourceService(db, TimeProvider.System, Sealer);
-        var tokens = new BootstrapTokenService(db, TimeProvider.System, Options.Create(new BootstrapTokenOptions()), Sealer);
+        var resources = new ResourceService(new StoreSession(db), TimeProvider.System, Sealer);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System, Options.Create(new BootstrapTokenOptions()), Sealer);
         await resources.ApplyAsync(Checkout(), Alice);
 
         var issued = await tokens.IssueAsync("orders-join", "orders", "shop", TimeSpan.FromMinutes(30), Alice);
@@ -24,7 +24,7 @@ public sealed class BootstrapTokenAuditTests : StoreDatabase
         Assert.True(await tokens.RevokeAsync(issued.Id, Bob)); // revoked already: nothing changes, nothing audited
         await resources.ApplyAsync(Checkout(version: 1, description: "after the token"), Alice);
 
-        var entries = (await new AuditLog(db).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
+        var entries = (await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery())).OrderBy(e => e.Sequence).ToList();
         Assert.Equal([ChangeAction.Create, ChangeAction.Issue, ChangeAction.Revoke, ChangeAction.Update], entries.Select(e => e.Action).ToList());
         var (issue, revoke) = (entries[1], entries[2]);
         Assert.Equal(("alice", ChangeSource.Portal, null, "BootstrapToken/shop/orders-join"), (issue.Actor, issue.Source, issue.Kind, issue.Subject));
@@ -42,14 +42,14 @@ public sealed class BootstrapTokenAuditTests : StoreDatabase
             Assert.DoesNotContain(secretHash, e.AfterJson ?? "");
             Assert.DoesNotContain(secretHash, e.BeforeJson ?? "");
         });
-        Assert.Equal(ChainVerification.Intact(4) with { SealsChecked = true }, await new AuditLog(db, Sealer).VerifyChainAsync());
+        Assert.Equal(ChainVerification.Intact(4) with { SealsChecked = true }, await new AuditLog(new StoreSession(db), Sealer).VerifyChainAsync());
     }
 
     [Fact]
     public async Task TokenEntryEditedWithRawSql_ChainReportsThatRow()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
         await tokens.IssueAsync("orders-join", "orders", "shop", null, Alice);
         await tokens.IssueAsync("payments-join", "payments", "shop", null, Alice);
 
@@ -59,17 +59,17 @@ public sealed class BootstrapTokenAuditTests : StoreDatabase
             """);
 
         Assert.Equal(ChainVerification.Broken(0, 1, "the row's content does not match its hash: it was changed after it was written"),
-            await new AuditLog(db).VerifyChainAsync());
+            await new AuditLog(new StoreSession(db)).VerifyChainAsync());
     }
 
     [Fact]
     public async Task IssueRefused_WritesNoAuditEntry()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
 
         await Assert.ThrowsAsync<BootstrapTokenRequestException>(() => tokens.IssueAsync("any", "*", "shop", null, Alice));
 
-        Assert.Empty(await new AuditLog(db).QueryAsync(new AuditQuery()));
+        Assert.Empty(await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery()));
     }
 }

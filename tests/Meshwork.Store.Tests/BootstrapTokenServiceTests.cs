@@ -10,7 +10,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     {
         await using var db = OpenContext();
 
-        var issued = await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("orders-fleet", "orders", "default", TimeSpan.FromHours(1), Alice);
+        var issued = await new BootstrapTokenService(new StoreSession(db), TimeProvider.System).IssueAsync("orders-fleet", "orders", "default", TimeSpan.FromHours(1), Alice);
 
         await using var check = OpenContext();
         var stored = await check.BootstrapTokens.SingleAsync();
@@ -26,7 +26,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     public async Task IssueAsync_TwoTokens_HaveDifferentSecrets()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
 
         var first = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), Alice);
         var second = await tokens.IssueAsync("b", "orders", "default", TimeSpan.FromHours(1), Alice);
@@ -39,7 +39,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     public async Task RevokeAsync_Twice_KeepsTheFirstRevocationTime()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
         var issued = await tokens.IssueAsync("a", "orders", "default", TimeSpan.FromHours(1), Alice);
 
         Assert.True(await tokens.RevokeAsync(issued.Id, Alice));
@@ -67,7 +67,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     public async Task IssueAsync_UnacceptableScope_IsRefusedNamingTheFieldAndStoresNothing(string service, string ns, string name, bool wildcard, string error)
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
 
         var refused = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() => tokens.IssueAsync(name, service, ns, null, Alice, wildcard));
 
@@ -79,7 +79,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     public async Task IssueAsync_WithoutLifetime_LastsTheDefaultHour_AndLongerThanTheMaximumIsRefused()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
 
         var issued = await tokens.IssueAsync("join", "orders", "default", null, Alice);
         var tooLong = await Assert.ThrowsAsync<BootstrapTokenRequestException>(() =>
@@ -94,7 +94,7 @@ public sealed class BootstrapTokenServiceTests : StoreDatabase
     public async Task IssueAsync_ExplicitWildcard_IsIssuedAndMarkedAsSuch()
     {
         await using var db = OpenContext();
-        var tokens = new BootstrapTokenService(db, TimeProvider.System);
+        var tokens = new BootstrapTokenService(new StoreSession(db), TimeProvider.System);
 
         var issued = await tokens.IssueAsync("fleet", "*", "default", TimeSpan.FromMinutes(10), Alice, allowWildcard: true);
 

@@ -19,7 +19,7 @@ public sealed class DatabaseRolesTests : StoreDatabase
     public async Task Portal_WritesDesiredStateAndAudit_ButCannotRewriteTheLogDisableItsTriggerOrReadTheCa()
     {
         var portal = await LoginAsync("meshwork_portal");
-        await using (var db = MigratedDatabase.OpenContext(portal))
+        await using (var db = MeshworkDbContext.Open(portal))
             Assert.IsType<ChangeResult.Applied>(await ServiceOver(db).ApplyAsync(Checkout(), Alice));
         Assert.Equal(1L, await ScalarAsync(portal, "SELECT count(*) FROM audit_log"));
 
@@ -49,7 +49,7 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await ExecuteAsAsync(controlPlane, "DELETE FROM proxy_joins");
         await ExecuteAsAsync(controlPlane, "DELETE FROM rollout_states");
         // The rollout controller moves route splits through the Store: a new version, revision and audit entry.
-        await using (var db = MigratedDatabase.OpenContext(controlPlane))
+        await using (var db = MeshworkDbContext.Open(controlPlane))
         {
             var service = ServiceOver(db);
             var stored = await service.GetAsync(Checkout().Key);

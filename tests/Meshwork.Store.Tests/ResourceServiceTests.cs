@@ -40,7 +40,7 @@ public sealed class ResourceServiceTests : StoreDatabase
         var (resources, revision) = await service.ListWithRevisionAsync();
         Assert.Equal(second.Revision, revision);
         Assert.Equal(2, resources.Count);
-        var audit = await new AuditLog(db).QueryAsync(new AuditQuery());
+        var audit = await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery());
         Assert.Equal(audit.Max(a => a.Sequence), revision);
     }
 
@@ -111,7 +111,7 @@ public sealed class ResourceServiceTests : StoreDatabase
         await using var db = OpenContext();
         await ServiceOver(db).ApplyAsync(Checkout(), Alice);
         using var clock = new TestPausingTimeProvider();
-        var service = new ResourceService(db, clock);
+        var service = new ResourceService(new StoreSession(db), clock);
 
         var mine = Task.Run(() => service.ApplyAsync(Checkout(version: 1, description: "mine"), Alice));
         Assert.True(clock.Reached.Wait(TimeSpan.FromSeconds(30)), "the write never reached the clock");
@@ -167,7 +167,7 @@ public sealed class ResourceServiceTests : StoreDatabase
         await Task.WhenAll(writers);
 
         await using var check = OpenContext();
-        Assert.Equal(ChainVerification.Intact(41), await new AuditLog(check).VerifyChainAsync());
+        Assert.Equal(ChainVerification.Intact(41), await new AuditLog(new StoreSession(check)).VerifyChainAsync());
     }
 
     [Fact]
@@ -289,7 +289,7 @@ public sealed class ResourceServiceTests : StoreDatabase
         Assert.IsType<ChangeResult.Applied>(result);
         var stored = (await service.GetAsync(CheckoutRoute(0).Key))!;
         Assert.Equal(MeshworkJson.Canonical(CheckoutRoute(canaryWeight: 10, version: 3)), MeshworkJson.Canonical(stored.Resource));
-        var audit = await new AuditLog(db).QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
+        var audit = await new AuditLog(new StoreSession(db)).QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Take = 1 });
         Assert.Equal((ChangeAction.Revert, "bob", 2L, 3L), (audit[0].Action, audit[0].Actor, audit[0].VersionBefore, audit[0].VersionAfter));
     }
 
@@ -309,7 +309,7 @@ public sealed class ResourceServiceTests : StoreDatabase
         Assert.Equal(MeshworkJson.Canonical(Checkout(version: 4, description: "two")), MeshworkJson.Canonical(stored.Resource));
         Assert.Equal([ChangeAction.Create, ChangeAction.Update, ChangeAction.Delete, ChangeAction.Revert],
             (await service.ListRevisionsAsync(Checkout().Key)).Select(r => r.Action).ToList());
-        Assert.True((await new AuditLog(db).VerifyChainAsync()).IsIntact);
+        Assert.True((await new AuditLog(new StoreSession(db)).VerifyChainAsync()).IsIntact);
     }
 
     [Fact]

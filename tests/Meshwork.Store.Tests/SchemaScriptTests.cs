@@ -26,7 +26,7 @@ public sealed class SchemaScriptTests
     [Fact]
     public async Task MigrateAsync_FreshDatabase_LeavesNoPendingModelChanges()
     {
-        await using var db = Testing.Postgres.MigratedDatabase.OpenContext(await Testing.Postgres.MigratedDatabase.CreateAsync());
+        await using var db = MeshworkDbContext.Open(await Testing.Postgres.MigratedDatabase.CreateAsync());
 
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.False(db.Database.HasPendingModelChanges(), "the model changed without a migration: run dotnet ef migrations add");

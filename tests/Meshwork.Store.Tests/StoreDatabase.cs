@@ -11,9 +11,9 @@ public abstract class StoreDatabase : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    protected MeshworkDbContext OpenContext() => MigratedDatabase.OpenContext(ConnectionString);
+    private protected MeshworkDbContext OpenContext() => MeshworkDbContext.Open(ConnectionString);
 
-    protected static ResourceService ServiceOver(MeshworkDbContext db) => new(db, TimeProvider.System);
+    private protected static ResourceService ServiceOver(MeshworkDbContext db) => new(new StoreSession(db), TimeProvider.System);
 
     /// <summary>Raw SQL as the database owner (e.g. what an owner could do past the audit trigger).</summary>
     protected async Task ExecuteAsync(string sql)

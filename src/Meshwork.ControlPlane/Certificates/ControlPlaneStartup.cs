@@ -2,7 +2,6 @@ using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Certificates;
@@ -32,7 +31,7 @@ public sealed class ControlPlaneStartup(
                 if (options.Value.MigrateDatabase)
                 {
                     await using var scope = scopes.CreateAsyncScope();
-                    await scope.ServiceProvider.GetRequiredService<MeshworkDbContext>().Database.MigrateAsync(cancellationToken);
+                    await scope.ServiceProvider.GetRequiredService<StoreMigrations>().MigrateAsync(cancellationToken);
                 }
                 var desired = await reader.ReadAsync(cancellationToken);
                 certificates.Use(await loader.LoadAsync(desired.Settings.TrustDomain, cancellationToken));

@@ -3,6 +3,7 @@ using Meshwork.ControlPlane.Certificates;
 using Meshwork.ControlPlane.Tokens;
 using Meshwork.Model.Validation;
 using Meshwork.Protocol.Mesh;
+using Meshwork.Store;
 
 namespace Meshwork.ControlPlane.Streams;
 

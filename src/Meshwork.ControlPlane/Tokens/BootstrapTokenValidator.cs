@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Meshwork.Model.Validation;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meshwork.ControlPlane.Tokens;
 
@@ -17,7 +16,7 @@ namespace Meshwork.ControlPlane.Tokens;
 /// refuses new joins within that time, or sooner: <see cref="TokenRevocationWatcher"/>, which closes
 /// the streams already open, makes the validator forget the token first.
 /// </summary>
-public sealed class BootstrapTokenValidator(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class BootstrapTokenValidator(BootstrapTokenStore tokens, TimeProvider time)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private const int MaxCached = 10_000;
@@ -64,9 +63,7 @@ public sealed class BootstrapTokenValidator(IServiceScopeFactory scopes, TimePro
 
     private async Task<StoredToken?> LookUpAsync(string hash, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MeshworkDbContext>();
-        var token = await db.BootstrapTokens.AsNoTracking().FirstOrDefaultAsync(t => t.SecretHash == hash, ct);
+        var token = await tokens.FindByHashAsync(hash, ct);
         if (token is null ||
             !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.SecretHash), Encoding.ASCII.GetBytes(hash)))
             return null;

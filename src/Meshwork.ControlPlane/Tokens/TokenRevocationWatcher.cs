@@ -2,7 +2,6 @@ using Grpc.Core;
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Streams;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Tokens;
@@ -18,7 +17,7 @@ namespace Meshwork.ControlPlane.Tokens;
 public sealed class TokenRevocationWatcher(
     ConnectionTable connections,
     BootstrapTokenValidator validator,
-    IServiceScopeFactory scopes,
+    BootstrapTokenStore store,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
     ILogger<TokenRevocationWatcher> logger) : BackgroundService
@@ -45,10 +44,7 @@ public sealed class TokenRevocationWatcher(
         var open = connections.All();
         if (open.Count == 0) return;
         var ids = open.Select(c => c.Authentication.TokenId).Distinct().ToList();
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<MeshworkDbContext>();
-        var tokens = await db.BootstrapTokens.AsNoTracking().Where(t => ids.Contains(t.Id))
-            .Select(t => new { t.Id, t.Name, t.ExpiresAt, t.RevokedAt }).ToDictionaryAsync(t => t.Id, ct);
+        var tokens = await store.StatesAsync(ids, ct);
         var now = time.GetUtcNow();
         foreach (var connection in open)
         {

@@ -16,7 +16,7 @@ public static class DatabaseMigrations
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<MeshworkDbContext>().Database.MigrateAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<StoreMigrations>().MigrateAsync(cancellationToken);
         await scope.ServiceProvider.GetRequiredService<PortalIdentityDbContext>().Database.MigrateAsync(cancellationToken);
     }
 }

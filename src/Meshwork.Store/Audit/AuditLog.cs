@@ -3,8 +3,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Meshwork.Store;
 
 /// <summary>Read side of the audit log: queries for people, and verification of the hash chain.</summary>
-public sealed class AuditLog(MeshworkDbContext db, AuditSealer? sealer = null)
+public sealed class AuditLog(StoreSession session, AuditSealer? sealer = null)
 {
+    private readonly MeshworkDbContext db = session.Context;
+
     /// <summary>Entries matching every given filter, newest first, paged by Skip/Take.</summary>
     public async Task<IReadOnlyList<AuditEntry>> QueryAsync(AuditQuery query, CancellationToken ct = default)
     {

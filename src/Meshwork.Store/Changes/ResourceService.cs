@@ -15,8 +15,10 @@ namespace Meshwork.Store;
 /// is issued inside the transaction, so PostgreSQL delivers it exactly when (and only if) the
 /// change commits.
 /// </summary>
-public sealed class ResourceService(MeshworkDbContext db, TimeProvider time, AuditSealer? sealer = null)
+public sealed class ResourceService(StoreSession session, TimeProvider time, AuditSealer? sealer = null)
 {
+    private readonly MeshworkDbContext db = session.Context;
+
     /// <summary>
     /// pg_advisory_xact_lock key ("mesh"). Every write holds it until commit, which serializes
     /// writers: the audit chain is appended to one row at a time (it can never fork) and

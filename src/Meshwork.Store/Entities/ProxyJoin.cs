@@ -7,7 +7,7 @@ namespace Meshwork.Store.Entities;
 /// Keyed by the hex SHA-256 of the key's SubjectPublicKeyInfo; a key that joins again with another
 /// token is recorded under the newest one.
 /// </summary>
-public sealed class ProxyJoin
+internal sealed class ProxyJoin
 {
     public required string KeyHash { get; set; }
     public Guid TokenId { get; set; }

@@ -3,7 +3,7 @@ using Meshwork.Model.Resources;
 namespace Meshwork.Store.Entities;
 
 /// <summary>Every version of every resource ever written (table <c>resource_revisions</c>). Never updated.</summary>
-public sealed class ResourceRevisionRow
+internal sealed class ResourceRevisionRow
 {
     public long Id { get; set; }
     public ResourceKind Kind { get; set; }

@@ -3,7 +3,7 @@ using Meshwork.Model.Resources;
 namespace Meshwork.Store.Entities;
 
 /// <summary>The current desired state of one resource (table <c>resources</c>).</summary>
-public sealed class ResourceRow
+internal sealed class ResourceRow
 {
     public long Id { get; set; }
     public ResourceKind Kind { get; set; }

@@ -5,7 +5,7 @@ namespace Meshwork.Store.Entities;
 /// rollout controller, so a restarted or new leader resumes at the same step, and an operator's
 /// command (the <c>pending_*</c> columns, the only ones the portal may write) waiting for it.
 /// </summary>
-public sealed class RolloutStateRow
+internal sealed class RolloutStateRow
 {
     public required string Namespace { get; set; }
     public required string Name { get; set; }

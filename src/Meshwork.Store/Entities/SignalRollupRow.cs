@@ -5,7 +5,7 @@ namespace Meshwork.Store.Entities;
 /// (table <c>signal_rollups</c>). Each process writes only its own rows, keyed by <see cref="Writer"/>,
 /// and rewrites them whole, so a repeated write changes nothing and readers sum over writers.
 /// </summary>
-public sealed class SignalRollupRow
+internal sealed class SignalRollupRow
 {
     public DateTimeOffset Minute { get; set; }
     public required string Kind { get; set; }

@@ -19,11 +19,13 @@ namespace Meshwork.Store;
 /// Issuing and revoking are audited in the same hash-chained log as resource changes (who, when,
 /// which scope; never the secret or its hash), in the same transaction as the token row.
 /// </summary>
-public sealed class BootstrapTokenService(MeshworkDbContext db, TimeProvider time, IOptions<BootstrapTokenOptions> options, AuditSealer? sealer = null)
+public sealed class BootstrapTokenService(StoreSession session, TimeProvider time, IOptions<BootstrapTokenOptions> options, AuditSealer? sealer = null)
 {
-    public BootstrapTokenService(MeshworkDbContext db, TimeProvider time) : this(db, time, Options.Create(new BootstrapTokenOptions()))
+    public BootstrapTokenService(StoreSession session, TimeProvider time) : this(session, time, Options.Create(new BootstrapTokenOptions()))
     {
     }
+
+    private readonly MeshworkDbContext db = session.Context;
 
     private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);
 

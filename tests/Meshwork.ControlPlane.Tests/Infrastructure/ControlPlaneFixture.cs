@@ -33,7 +33,7 @@ public class ControlPlaneFixture : IAsyncLifetime
 
     public async Task<ChangeResult> ApplyAsync(Resource resource)
     {
-        await using var db = MigratedDatabase.OpenContext(ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(ConnectionString);
         var service = new ResourceService(db, TimeProvider.System);
         var current = await service.GetAsync(resource.Key);
         var versioned = resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } };

@@ -105,7 +105,7 @@ public class MeshFixture : IAsyncLifetime
 
     public async Task ApplyAsync(Resource resource)
     {
-        await using var db = MigratedDatabase.OpenContext(ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(ConnectionString);
         var service = new ResourceService(db, TimeProvider.System);
         var current = await service.GetAsync(resource.Key);
         var result = await service.ApplyAsync(resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } },

@@ -2,7 +2,6 @@ using Meshwork.Model.Resources;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Processes;
-using Microsoft.EntityFrameworkCore;
 
 namespace Meshwork.ControlPlane.Tests.Infrastructure;
 
@@ -39,8 +38,8 @@ public sealed class ReplicatedMeshFixture : IAsyncLifetime
     {
         Cluster = await PostgresCluster.StartAsync();
         ConnectionString = await Cluster.CreateDatabaseAsync();
-        await using (var db = MigratedDatabase.OpenContext(ConnectionString))
-            await db.Database.MigrateAsync();
+        await using (var db = MigratedDatabase.OpenSession(ConnectionString))
+            await new StoreMigrations(db).MigrateAsync();
         Token = await TestTokens.IssueAsync(ConnectionString);
         await ApplyAsync(new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] });
         await ApplyAsync(new Service
@@ -65,7 +64,7 @@ public sealed class ReplicatedMeshFixture : IAsyncLifetime
 
     public async Task ApplyAsync(Resource resource)
     {
-        await using var db = MigratedDatabase.OpenContext(ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(ConnectionString);
         var service = new ResourceService(db, TimeProvider.System);
         var current = await service.GetAsync(resource.Key);
         var result = await service.ApplyAsync(resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } },

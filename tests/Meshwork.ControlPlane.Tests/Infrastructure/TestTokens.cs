@@ -19,7 +19,7 @@ internal static class TestTokens
     public static async Task<IssuedBootstrapToken> IssueWithIdAsync(string connectionString, string service, string ns,
         TimeSpan? validFor = null, bool revoked = false)
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
+        await using var db = MigratedDatabase.OpenSession(connectionString);
         var tokens = new BootstrapTokenService(db, TimeProvider.System);
         var wildcard = service == "*" || ns == "*";
         var issued = await tokens.IssueAsync($"test-{Guid.NewGuid():N}"[..16], service, ns, validFor ?? TimeSpan.FromHours(1), Actor, wildcard);
@@ -31,7 +31,7 @@ internal static class TestTokens
 
     public static async Task RevokeAsync(string connectionString, Guid id)
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
+        await using var db = MigratedDatabase.OpenSession(connectionString);
         Assert.True(await new BootstrapTokenService(db, TimeProvider.System).RevokeAsync(id, Actor));
     }
 }

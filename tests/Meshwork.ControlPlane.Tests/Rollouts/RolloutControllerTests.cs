@@ -6,7 +6,6 @@ using Meshwork.Model.Serialization;
 using Meshwork.Store;
 using Meshwork.Store.Rollouts;
 using Meshwork.Testing.Postgres;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Meshwork.ControlPlane.Tests.Rollouts;
@@ -181,14 +180,13 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
     /// <summary>The canary weights of the orders route, in order, as the controller wrote them (its audit entries).</summary>
     private async Task<int[]> ControllerWeightsAsync()
     {
-        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
-        var entries = await db.AuditLog.AsNoTracking()
-            .Where(a => a.Kind == ResourceKind.HttpRoute && a.Name == "orders" && a.Actor == "rollout-controller")
-            .OrderBy(a => a.Sequence).ToListAsync();
+        await using var db = MigratedDatabase.OpenSession(mesh.ConnectionString);
+        var audit = new AuditLog(db);
+        var entries = (await audit.QueryAsync(new AuditQuery { Kind = ResourceKind.HttpRoute, Name = "orders", Actor = "rollout-controller", Take = 10_000 }))
+            .OrderBy(a => a.Sequence).ToList();
         Assert.All(entries, e => Assert.Equal(ChangeSource.RolloutController, e.Source));
         // Only the entries since this test's rollout began (the fixture's mesh is shared by the tests of this class).
-        var since = await db.AuditLog.AsNoTracking()
-            .Where(a => a.Kind == ResourceKind.Rollout && a.Name == "orders").MaxAsync(a => a.Sequence);
+        var since = (await audit.QueryAsync(new AuditQuery { Kind = ResourceKind.Rollout, Name = "orders", Take = 1 })).First().Sequence;
         return entries.Where(e => e.Sequence > since)
             .Select(e => ((HttpRoute)MeshworkJson.Deserialize(e.AfterJson!)).Rules[0].BackendRefs.Single(b => b.Version == "v2").Weight)
             .ToArray();
@@ -196,7 +194,7 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
 
     private async Task DeleteAsync(ResourceKey key)
     {
-        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(mesh.ConnectionString);
         var store = new ResourceService(db, TimeProvider.System);
         if (await store.GetAsync(key) is { } current)
             Assert.IsType<ChangeResult.Applied>(await store.DeleteAsync(key, current.Resource.Metadata.Version, new ChangeActor("tests", ChangeSource.Api)));

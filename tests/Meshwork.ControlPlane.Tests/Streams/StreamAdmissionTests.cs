@@ -51,9 +51,8 @@ public sealed class StreamAdmissionTests(ControlPlaneFixture fixture) : IClassFi
     {
         await using var proxy = await SimulatedProxy.ConnectAsync(fixture.Channel, SimulatedProxy.HelloFor(fixture.Token, "ca-check", "ca-check"));
         var snapshot = await proxy.WaitForAsync(_ => true, Timeout);
-        await using var db = Meshwork.Testing.Postgres.MigratedDatabase.OpenContext(fixture.ConnectionString);
 
-        var root = Assert.Single(db.CertificateAuthorities.Where(ca => ca.IsActive));
+        var root = Assert.Single(await StoredRoots.ActiveAsync(fixture.ConnectionString));
 
         Assert.Equal(snapshot.Certificates.TrustBundlePem.Trim(), root.CertificatePem.Trim());
         Assert.DoesNotContain("PRIVATE KEY", System.Text.Encoding.ASCII.GetString(root.EncryptedPrivateKey));

@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Meshwork.Proxy.Security;
-using Meshwork.Testing.Postgres;
 
 namespace Meshwork.ControlPlane.Tests.Transport;
 
@@ -14,8 +13,7 @@ public sealed class GrpcServerCertificateTests(ControlPlaneFixture fixture) : IC
     {
         var handshake = await GrpcTlsProbe.ConnectAsync(fixture.ControlPlane.GrpcPort, "localhost");
         using var certificate = handshake.Certificate;
-        await using var db = MigratedDatabase.OpenContext(fixture.ConnectionString);
-        var stored = Assert.Single(db.CertificateAuthorities.Where(ca => ca.IsActive));
+        var stored = Assert.Single(await StoredRoots.ActiveAsync(fixture.ConnectionString));
         using var root = X509Certificate2.CreateFromPem(stored.CertificatePem);
 
         Assert.Equal(SslApplicationProtocol.Http2, handshake.Protocol);

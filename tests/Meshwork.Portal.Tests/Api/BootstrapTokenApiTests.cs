@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshwork.Portal.Tests.Api;
@@ -32,7 +31,7 @@ public sealed class BootstrapTokenApiTests(PortalFactory portal) : IClassFixture
         Assert.Contains("--ControlPlaneClient:Namespace shop --ControlPlaneClient:Service orders", join);
 
         await using var scope = portal.Services.CreateAsyncScope();
-        var stored = await scope.ServiceProvider.GetRequiredService<MeshworkDbContext>().BootstrapTokens.SingleAsync(t => t.Name == "api-orders");
+        var stored = (await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>().ListAsync()).Single(t => t.Name == "api-orders");
         Assert.Equal(BootstrapTokenService.Hash(secret), stored.SecretHash);
         using var http = await portal.ApiClientAsync("Admin");
         var listed = await http.GetStringAsync("/api/v1/bootstrap-tokens");

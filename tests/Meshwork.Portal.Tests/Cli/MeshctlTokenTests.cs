@@ -1,6 +1,5 @@
 using Meshwork.Cli;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshwork.Portal.Tests.Cli;
@@ -42,7 +41,7 @@ public sealed class MeshctlTokenTests(PortalFactory portal) : IClassFixture<Port
         var secret = issued.Output.Split('\n').Single(l => l.StartsWith("secret (shown once): ", StringComparison.Ordinal))["secret (shown once): ".Length..].Trim();
         Assert.Contains($"ControlPlaneClient__BootstrapToken='{secret}'", issued.Output);
         await using var scope = portal.Services.CreateAsyncScope();
-        var stored = await scope.ServiceProvider.GetRequiredService<MeshworkDbContext>().BootstrapTokens.AsNoTracking().SingleAsync(t => t.Name == "cli-orders");
+        var stored = (await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>().ListAsync()).Single(t => t.Name == "cli-orders");
         Assert.Equal(BootstrapTokenService.Hash(secret), stored.SecretHash);
         Assert.InRange(stored.ExpiresAt - stored.CreatedAt, TimeSpan.FromMinutes(29.9), TimeSpan.FromMinutes(30.1));
 

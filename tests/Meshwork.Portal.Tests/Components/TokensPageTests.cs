@@ -2,7 +2,6 @@ using Bunit;
 using Meshwork.Portal.Components.Pages;
 using Meshwork.Portal.Identity;
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -45,7 +44,7 @@ public sealed class TokensPageTests(PortalFactory portal) : IClassFixture<Portal
         Assert.Empty(page.FindAll("[data-testid=wildcard-chip]"));
         await using (var scope = portal.Services.CreateAsyncScope())
         {
-            var stored = await scope.ServiceProvider.GetRequiredService<MeshworkDbContext>().BootstrapTokens.AsNoTracking().SingleAsync(t => t.Name == "page-orders");
+            var stored = (await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>().ListAsync()).Single(t => t.Name == "page-orders");
             // The secret in the join command is the one whose hash was stored.
             var command = page.Find("[data-testid=join-command]").TextContent;
             var start = command.IndexOf("BootstrapToken='", StringComparison.Ordinal) + "BootstrapToken='".Length;
@@ -56,7 +55,7 @@ public sealed class TokensPageTests(PortalFactory portal) : IClassFixture<Portal
         page.WaitForAssertion(() => Assert.Contains("Revoked page-orders", page.Find("[data-testid=tokens-message]").TextContent), TimeSpan.FromSeconds(10));
         Assert.Empty(page.FindAll("[data-testid=join-command]"));
         await using var check = portal.Services.CreateAsyncScope();
-        Assert.NotNull((await check.ServiceProvider.GetRequiredService<MeshworkDbContext>().BootstrapTokens.AsNoTracking().SingleAsync(t => t.Name == "page-orders")).RevokedAt);
+        Assert.NotNull(((await check.ServiceProvider.GetRequiredService<BootstrapTokenService>().ListAsync()).Single(t => t.Name == "page-orders")).RevokedAt);
     }
 
     [Fact]

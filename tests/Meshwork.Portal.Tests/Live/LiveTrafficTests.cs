@@ -51,7 +51,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
 
     public async Task InitializeAsync()
     {
-        await using (var db = MigratedDatabase.OpenContext(portal.ConnectionString))
+        await using (var db = MigratedDatabase.OpenSession(portal.ConnectionString))
         {
             var store = new ResourceService(db, TimeProvider.System);
             var actor = new ChangeActor("live-traffic-test", ChangeSource.Api);
@@ -72,7 +72,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
         await controlPlane.WaitForHttpOkAsync($"http://127.0.0.1:{httpPort}/health");
 
         string token;
-        await using (var db = MigratedDatabase.OpenContext(portal.ConnectionString))
+        await using (var db = MigratedDatabase.OpenSession(portal.ConnectionString))
             token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("live-traffic", "*", "default", TimeSpan.FromHours(1), new ChangeActor("test", ChangeSource.System), allowWildcard: true)).Secret;
         var controlPlanes = new[] { $"https://127.0.0.1:{portal.GrpcPort}" };
         var backend = await DemoBackendProcess.StartAsync("shop", "v1", "shop-v1-a", errorRate: ErrorRate);

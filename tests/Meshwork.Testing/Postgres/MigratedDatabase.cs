@@ -1,5 +1,4 @@
 using Meshwork.Store;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Meshwork.Testing.Postgres;
@@ -32,9 +31,8 @@ public static class MigratedDatabase
         }
     }
 
-    /// <summary>A context over <paramref name="connectionString"/> (each call: its own context and connection).</summary>
-    public static MeshworkDbContext OpenContext(string connectionString) =>
-        new(new DbContextOptionsBuilder<MeshworkDbContext>().UseNpgsql(connectionString).Options);
+    /// <summary>A store session over <paramref name="connectionString"/> (each call: its own context and connection).</summary>
+    public static StoreSession OpenSession(string connectionString) => StoreSession.Open(connectionString);
 
     private static async Task EnsureTemplateAsync(PostgresCluster cluster)
     {
@@ -54,8 +52,8 @@ public static class MigratedDatabase
                 }
             }
             var templateConnection = cluster.ConnectionString(TemplateName);
-            await using (var db = OpenContext(templateConnection))
-                await db.Database.MigrateAsync();
+            await using (var db = OpenSession(templateConnection))
+                await new StoreMigrations(db).MigrateAsync();
             // Pooled connections to the template would block every copy.
             using (var pooled = new NpgsqlConnection(templateConnection))
                 NpgsqlConnection.ClearPool(pooled);

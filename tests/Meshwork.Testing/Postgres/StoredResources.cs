@@ -12,7 +12,7 @@ public static class StoredResources
     /// </summary>
     public static async Task ReplaceAsync(string connectionString, Resource resource, ChangeActor actor, CancellationToken ct = default)
     {
-        await using var db = MigratedDatabase.OpenContext(connectionString);
+        await using var db = MigratedDatabase.OpenSession(connectionString);
         var store = new ResourceService(db, TimeProvider.System);
         var current = await store.GetAsync(resource.Key, ct);
         var result = await store.ApplyAsync(resource with { Metadata = resource.Metadata with { Version = current?.Resource.Metadata.Version ?? 0 } }, actor, ct);

@@ -1,15 +1,14 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Meshwork.Store;
-using Meshwork.Store.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Meshwork.ControlPlane.Tokens;
+namespace Meshwork.Store;
 
 /// <summary>
 /// Remembers which bootstrap token admitted each proxy key (table proxy_joins), so a proxy that
 /// reconnects with its workload certificate is still tied to the token it joined with: revoking the
-/// token locks it out too.
+/// token locks it out too. The control plane's: its database role writes proxy_joins and reads bootstrap_tokens.
 /// </summary>
 public sealed class ProxyJoinStore(IServiceScopeFactory scopes, TimeProvider time)
 {
