@@ -75,7 +75,7 @@ public sealed class ImportedIstioTrafficTests(MeshFixture mesh, ITestOutputHelpe
     /// <summary>Translates against what is stored and writes every resource in one audited change, as ManifestImportService does.</summary>
     private async Task<ImportResult> ImportAsync(string yaml)
     {
-        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(mesh.ConnectionString);
         var store = new ResourceService(db, TimeProvider.System);
         var stored = await store.ListAsync();
         var result = ManifestImporter.Import(yaml, stored.Select(s => s.Resource).ToList());
@@ -92,7 +92,7 @@ public sealed class ImportedIstioTrafficTests(MeshFixture mesh, ITestOutputHelpe
 
     private async Task DeleteAsync(ResourceKey key)
     {
-        await using var db = MigratedDatabase.OpenContext(mesh.ConnectionString);
+        await using var db = MigratedDatabase.OpenSession(mesh.ConnectionString);
         var store = new ResourceService(db, TimeProvider.System);
         if (await store.GetAsync(key) is { } stored)
             Assert.True(await store.DeleteAsync(key, stored.Resource.Metadata.Version, new ChangeActor("tests", ChangeSource.Api)) is ChangeResult.Applied);
