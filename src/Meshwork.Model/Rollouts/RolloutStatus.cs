@@ -73,8 +73,14 @@ public sealed record RolloutAnalysisResult
     public IReadOnlyList<AnalysisCheck> Checks { get; init; } = [];
 }
 
-/// <summary>One thing the controller did or decided, and who caused it (the controller itself or an operator).</summary>
-public sealed record RolloutDecision(DateTimeOffset At, string Actor, string Action, string Message, int Step, int Weight);
+/// <summary>
+/// One thing the controller did or decided, and who caused it (the controller itself or an operator).
+/// A decision an analysis made carries that analysis (metric, value, threshold, requests counted, verdict).
+/// </summary>
+public sealed record RolloutDecision(DateTimeOffset At, string Actor, string Action, string Message, int Step, int Weight)
+{
+    public RolloutAnalysisResult? Analysis { get; init; }
+}
 
 /// <summary>The live state of one rollout, as the controller keeps it in PostgreSQL and the API and meshctl show it.</summary>
 public sealed record RolloutStatus
@@ -106,12 +112,20 @@ public sealed record RolloutStatus
     /// <summary>Newest last, the most recent <see cref="MaxHistory"/> only.</summary>
     public IReadOnlyList<RolloutDecision> History { get; init; } = [];
 
+    /// <summary>
+    /// Every analysis interval judged since the rollout (re)started, newest last, the most recent
+    /// <see cref="MaxAnalyses"/> only: the canary-vs-stable chart. The history records only the
+    /// analyses that decided something.
+    /// </summary>
+    public IReadOnlyList<RolloutAnalysisResult> Analyses { get; init; } = [];
+
     /// <summary>An operator's command not yet carried out by the controller.</summary>
     public PendingRolloutCommand? Pending { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
 
     public const int MaxHistory = 100;
+    public const int MaxAnalyses = 120;
 }
 
 public sealed record PendingRolloutCommand(RolloutCommand Command, string Actor, DateTimeOffset At);
