@@ -14,7 +14,7 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// </summary>
 public static class RolloutProgression
 {
-    public const string ControllerActor = "rollout-controller";
+    public const string ControllerActor = RolloutStatuses.ControllerActor;
 
     public static RolloutStatus Next(Rollout spec, long specVersion, RolloutStatus? stored, DateTimeOffset now, RolloutAnalysisResult? analysis)
     {
@@ -24,14 +24,12 @@ public static class RolloutProgression
             : Start(spec, specVersion, stored, now);
         if (pending is not null)
             state = Command(state, spec, pending, now);
-        if (analysis is not null && IsLive(state.Phase))
+        if (analysis is not null && RolloutStatuses.IsLive(state.Phase))
             state = Judge(state, spec, analysis, now);
         if (state.Phase == RolloutPhase.Progressing)
             state = RunSteps(state, spec, now);
         return state with { Pending = null };
     }
-
-    public static bool IsLive(RolloutPhase phase) => phase is RolloutPhase.Progressing or RolloutPhase.Paused or RolloutPhase.WaitingForApproval;
 
     private static RolloutStatus Start(Rollout spec, long specVersion, RolloutStatus? previous, DateTimeOffset now)
     {

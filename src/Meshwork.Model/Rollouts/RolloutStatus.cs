@@ -50,7 +50,14 @@ public enum AnalysisVerdict
 }
 
 /// <summary>One metric of one analysis: what was measured, against what, and whether it held.</summary>
-public sealed record AnalysisCheck(string Metric, double Value, double Threshold, bool Passed);
+public sealed record AnalysisCheck(string Metric, double Value, double Threshold, bool Passed)
+{
+    /// <summary>The canary's success rate in percent; passes at or above the threshold.</summary>
+    public const string SuccessRate = "successRatePercent";
+
+    /// <summary>The canary's p99 latency in milliseconds; passes at or below the threshold.</summary>
+    public const string LatencyP99 = "latencyP99Ms";
+}
 
 /// <summary>
 /// One analysis interval: the canary's and the stable version's signals over the same interval, the
