@@ -9,9 +9,10 @@ namespace Meshwork.Portal.ViewModels;
 /// <param name="ByOperator">True when a person's command caused it, not the controller on its own.</param>
 /// <param name="Verdict">The analysis verdict, when an analysis made the decision.</param>
 /// <param name="Checks">Per metric: what was measured against which threshold, and whether it held.</param>
+/// <param name="Where">"step 2 of 4" or "after the last step", when the decision was made.</param>
 /// <param name="Requests">The requests the analysis counted (canary, the minimum needed, stable).</param>
 public sealed record RolloutTimelineEntry(
-    DateTimeOffset At, string Action, string Actor, bool ByOperator, string Message, int Step, int Weight,
+    DateTimeOffset At, string Action, string Actor, bool ByOperator, string Message, string Where, int Weight,
     AnalysisVerdict? Verdict, IReadOnlyList<string> Checks, string? Requests);
 
 /// <summary>
@@ -21,13 +22,14 @@ public sealed record RolloutTimelineEntry(
 public static class RolloutTimeline
 {
     public static IReadOnlyList<RolloutTimelineEntry> Entries(RolloutStatus status) =>
-        status.History.Reverse().Select(Entry).ToList();
+        status.History.Reverse().Select(d => Entry(d, status.StepCount)).ToList();
 
-    private static RolloutTimelineEntry Entry(RolloutDecision decision)
+    private static RolloutTimelineEntry Entry(RolloutDecision decision, int steps)
     {
         var analysis = decision.Analysis;
+        var where = decision.Step < steps ? $"step {decision.Step + 1} of {steps}" : "after the last step";
         return new RolloutTimelineEntry(
-            decision.At, decision.Action, decision.Actor, decision.Actor != RolloutStatuses.ControllerActor, decision.Message, decision.Step, decision.Weight,
+            decision.At, decision.Action, decision.Actor, decision.Actor != RolloutStatuses.ControllerActor, decision.Message, where, decision.Weight,
             analysis?.Verdict,
             analysis?.Checks.Select(Check).ToList() ?? [],
             analysis is null ? null : Requests(analysis));

@@ -109,6 +109,7 @@ public sealed class RolloutControlPanelTests(PortalFactory portal) : IClassFixtu
                 failure.QuerySelector("[data-testid=decision-requests]")!.TextContent);
             Assert.Contains($"{start.AddSeconds(60).UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC", failure.QuerySelector("[data-testid=decision-meta]")!.TextContent);
             Assert.Contains("by the rollout controller", failure.QuerySelector("[data-testid=decision-meta]")!.TextContent);
+            Assert.Contains("step 1 of 2 at 20%", failure.QuerySelector("[data-testid=decision-meta]")!.TextContent);
             Assert.Contains($"by operator {OperatorEmail}", decisions[3].QuerySelector("[data-testid=decision-meta]")!.TextContent);
             Assert.Equal("Stopped", page.Find($"{row} [data-testid=rollout-step-1]").GetAttribute("data-state"));
             // Two series (canary, stable) per chart, one point per recorded analysis.
