@@ -38,6 +38,9 @@ public sealed class DemoMesh : IAsyncDisposable
     /// <summary>A running sidecar by proxy id (e.g. "shop-v1-1"), to stop it in a journey.</summary>
     public MeshProxy Sidecar(string proxyId) => running.OfType<MeshProxy>().Single(p => p.Id == proxyId);
 
+    /// <summary>The demo backend of "shop" at <paramref name="version"/>, to turn its error and latency knobs in a journey.</summary>
+    public DemoBackendProcess ShopBackend(string version) => running.OfType<DemoBackendProcess>().Single(b => b.Version == version);
+
     /// <param name="seed">Desired state stored before the control plane starts.</param>
     /// <param name="shopVersions">One demo backend of "shop" per version (instance "shop-VERSION-a"), each behind a sidecar.</param>
     public static async Task<DemoMesh> StartAsync(IReadOnlyList<Resource> seed, params string[] shopVersions)

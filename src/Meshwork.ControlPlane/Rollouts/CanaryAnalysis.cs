@@ -64,8 +64,8 @@ public static class CanaryAnalysis
         ];
     }
 
-    public const string SuccessRate = "successRatePercent";
-    public const string LatencyP99 = "latencyP99Ms";
+    public const string SuccessRate = AnalysisCheck.SuccessRate;
+    public const string LatencyP99 = AnalysisCheck.LatencyP99;
 
     private static string Describe(AnalysisCheck check) => check.Metric == SuccessRate
         ? $"success rate {Number(check.Value)}% {(check.Passed ? ">=" : "<")} {Number(check.Threshold)}%"

@@ -20,7 +20,7 @@ public sealed class CanaryIntervals(StatsAggregator stats)
     public RolloutAnalysisResult? Take(Rollout rollout, RolloutStatus status, DateTimeOffset now)
     {
         var key = (rollout.Metadata.Namespace, rollout.Metadata.Name);
-        if (!RolloutProgression.IsLive(status.Phase) || status.Weight == 0)
+        if (!RolloutStatuses.IsLive(status.Phase) || status.Weight == 0)
         {
             open.Remove(key);
             return null;

@@ -14,7 +14,7 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// </summary>
 public static class RolloutProgression
 {
-    public const string ControllerActor = "rollout-controller";
+    public const string ControllerActor = RolloutStatuses.ControllerActor;
 
     public static RolloutStatus Next(Rollout spec, long specVersion, RolloutStatus? stored, DateTimeOffset now, RolloutAnalysisResult? analysis)
     {
@@ -24,14 +24,12 @@ public static class RolloutProgression
             : Start(spec, specVersion, stored, now);
         if (pending is not null)
             state = Command(state, spec, pending, now);
-        if (analysis is not null && IsLive(state.Phase))
+        if (analysis is not null && RolloutStatuses.IsLive(state.Phase))
             state = Judge(state, spec, analysis, now);
         if (state.Phase == RolloutPhase.Progressing)
             state = RunSteps(state, spec, now);
         return state with { Pending = null };
     }
-
-    public static bool IsLive(RolloutPhase phase) => phase is RolloutPhase.Progressing or RolloutPhase.Paused or RolloutPhase.WaitingForApproval;
 
     private static RolloutStatus Start(Rollout spec, long specVersion, RolloutStatus? previous, DateTimeOffset now)
     {
@@ -64,7 +62,7 @@ public static class RolloutProgression
             RolloutCommand.Abort => Record(state with { Phase = RolloutPhase.Aborted, Weight = 0 }, now, pending.Actor, "Aborted", "aborted by an operator: all traffic back to stable"),
             RolloutCommand.Retry => Record(state with
             {
-                Phase = RolloutPhase.Progressing, Step = 0, Weight = 0, StepStartedAt = now, ConsecutiveFailures = 0, LastAnalysis = null,
+                Phase = RolloutPhase.Progressing, Step = 0, Weight = 0, StepStartedAt = now, ConsecutiveFailures = 0, LastAnalysis = null, Analyses = [],
             }, now, pending.Actor, "Retried", "started again from the first step"),
             RolloutCommand.PromoteFull => Promote(state, now, pending.Actor, "analysis and remaining steps skipped by an operator"),
             _ => state,
@@ -73,27 +71,27 @@ public static class RolloutProgression
 
     private static RolloutStatus Judge(RolloutStatus state, Rollout spec, RolloutAnalysisResult analysis, DateTimeOffset now)
     {
-        var judged = state with { LastAnalysis = analysis };
+        var judged = state with { LastAnalysis = analysis, Analyses = state.Analyses.Append(analysis).TakeLast(RolloutStatus.MaxAnalyses).ToList() };
         switch (analysis.Verdict)
         {
             case AnalysisVerdict.Passed:
                 judged = judged with { ConsecutiveFailures = 0 };
                 if (state.Phase == RolloutPhase.Progressing && CurrentStep(state, spec)?.SetWeight == state.Weight)
-                    return Record(Advance(judged, now), now, ControllerActor, "AnalysisPassed", $"step {state.Step + 1} at {state.Weight}%: {analysis.Reason}");
+                    return Record(Advance(judged, now), now, ControllerActor, "AnalysisPassed", $"step {state.Step + 1} at {state.Weight}%: {analysis.Reason}", analysis);
                 return judged;
             case AnalysisVerdict.Failed:
                 var failures = state.ConsecutiveFailures + 1;
                 judged = Record(judged with { ConsecutiveFailures = failures }, now, ControllerActor, "AnalysisFailed",
-                    $"failure {failures} of {spec.Analysis.FailureLimit} tolerated: {analysis.Reason}");
+                    $"failure {failures} of {spec.Analysis.FailureLimit} tolerated: {analysis.Reason}", analysis);
                 return failures > spec.Analysis.FailureLimit
                     ? Record(judged with { Phase = RolloutPhase.RolledBack, Weight = 0 }, now, ControllerActor, "RolledBack",
-                        $"{failures} failed analyses in a row, more than the failure limit of {spec.Analysis.FailureLimit}: all traffic back to stable")
+                        $"{failures} failed analyses in a row, more than the failure limit of {spec.Analysis.FailureLimit}: all traffic back to stable", analysis)
                     : judged;
             default:
                 // One entry per run of inconclusive intervals: the history stays readable while a step waits.
                 return state.LastAnalysis?.Verdict == AnalysisVerdict.Inconclusive
                     ? judged
-                    : Record(judged, now, ControllerActor, "Inconclusive", analysis.Reason);
+                    : Record(judged, now, ControllerActor, "Inconclusive", analysis.Reason, analysis);
         }
     }
 
@@ -134,9 +132,10 @@ public static class RolloutProgression
 
     private static RolloutStep? CurrentStep(RolloutStatus state, Rollout spec) => state.Step < spec.Steps.Count ? spec.Steps[state.Step] : null;
 
-    private static RolloutStatus Record(RolloutStatus state, DateTimeOffset now, string actor, string action, string message)
+    private static RolloutStatus Record(RolloutStatus state, DateTimeOffset now, string actor, string action, string message,
+        RolloutAnalysisResult? analysis = null)
     {
-        var history = state.History.Append(new RolloutDecision(now, actor, action, message, state.Step, state.Weight));
+        var history = state.History.Append(new RolloutDecision(now, actor, action, message, state.Step, state.Weight) { Analysis = analysis });
         return state with { History = history.TakeLast(RolloutStatus.MaxHistory).ToList() };
     }
 

@@ -1,4 +1,5 @@
 using Meshwork.Model.Resources;
+using Meshwork.Model.Rollouts;
 using Meshwork.Store;
 
 namespace Meshwork.ControlPlane.Rollouts;
@@ -21,13 +22,13 @@ public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
         var ns = rollout.Metadata.Namespace;
         var routes = (await store.ListAsync(ResourceKind.HttpRoute, ns, ct)).Select(s => (HttpRoute)s.Resource).ToList();
-        var splitting = routes.Where(route => route.Rules.Any(rule => Splits(rule, rollout, ns))).ToList();
+        var splitting = routes.Where(route => route.Rules.Any(rule => RolloutSplits.Covers(rule, rollout))).ToList();
         if (splitting.Count == 0)
             return $"no HttpRoute in namespace {ns} has a rule with backendRefs to both {rollout.Service} {rollout.StableVersion} and " +
                    $"{rollout.Service} {rollout.CanaryVersion}; add both versions to one rule so the rollout can move traffic between them";
         foreach (var route in splitting)
         {
-            var rules = route.Rules.Select(rule => Splits(rule, rollout, ns) ? Weighted(rule, rollout, ns, weight) : rule).ToList();
+            var rules = route.Rules.Select(rule => RolloutSplits.Covers(rule, rollout) ? Weighted(rule, rollout, weight) : rule).ToList();
             if (rules.SequenceEqual(route.Rules)) continue;
             var result = await store.ApplyAsync(route with { Rules = rules }, Actor, ct);
             if (result is not ChangeResult.Applied)
@@ -36,19 +37,13 @@ public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
         return null;
     }
 
-    private static bool Splits(HttpRouteRule rule, Rollout rollout, string ns) =>
-        rule.BackendRefs.Any(b => Is(b, rollout, ns, rollout.StableVersion)) && rule.BackendRefs.Any(b => Is(b, rollout, ns, rollout.CanaryVersion));
-
-    private static HttpRouteRule Weighted(HttpRouteRule rule, Rollout rollout, string ns, int weight)
+    private static HttpRouteRule Weighted(HttpRouteRule rule, Rollout rollout, int weight)
     {
         var backends = rule.BackendRefs
-            .Select(b => Is(b, rollout, ns, rollout.CanaryVersion) ? b with { Weight = weight }
-                : Is(b, rollout, ns, rollout.StableVersion) ? b with { Weight = 100 - weight }
+            .Select(b => RolloutSplits.Is(b, rollout, rollout.CanaryVersion) ? b with { Weight = weight }
+                : RolloutSplits.Is(b, rollout, rollout.StableVersion) ? b with { Weight = 100 - weight }
                 : b)
             .ToList();
         return backends.SequenceEqual(rule.BackendRefs) ? rule : rule with { BackendRefs = backends };
     }
-
-    private static bool Is(BackendRef backend, Rollout rollout, string ns, string version) =>
-        backend.Service == rollout.Service && (backend.Namespace ?? ns) == ns && backend.Version == version;
 }

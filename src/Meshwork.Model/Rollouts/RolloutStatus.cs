@@ -50,7 +50,14 @@ public enum AnalysisVerdict
 }
 
 /// <summary>One metric of one analysis: what was measured, against what, and whether it held.</summary>
-public sealed record AnalysisCheck(string Metric, double Value, double Threshold, bool Passed);
+public sealed record AnalysisCheck(string Metric, double Value, double Threshold, bool Passed)
+{
+    /// <summary>The canary's success rate in percent; passes at or above the threshold.</summary>
+    public const string SuccessRate = "successRatePercent";
+
+    /// <summary>The canary's p99 latency in milliseconds; passes at or below the threshold.</summary>
+    public const string LatencyP99 = "latencyP99Ms";
+}
 
 /// <summary>
 /// One analysis interval: the canary's and the stable version's signals over the same interval, the
@@ -73,8 +80,14 @@ public sealed record RolloutAnalysisResult
     public IReadOnlyList<AnalysisCheck> Checks { get; init; } = [];
 }
 
-/// <summary>One thing the controller did or decided, and who caused it (the controller itself or an operator).</summary>
-public sealed record RolloutDecision(DateTimeOffset At, string Actor, string Action, string Message, int Step, int Weight);
+/// <summary>
+/// One thing the controller did or decided, and who caused it (the controller itself or an operator).
+/// A decision an analysis made carries that analysis (metric, value, threshold, requests counted, verdict).
+/// </summary>
+public sealed record RolloutDecision(DateTimeOffset At, string Actor, string Action, string Message, int Step, int Weight)
+{
+    public RolloutAnalysisResult? Analysis { get; init; }
+}
 
 /// <summary>The live state of one rollout, as the controller keeps it in PostgreSQL and the API and meshctl show it.</summary>
 public sealed record RolloutStatus
@@ -106,12 +119,20 @@ public sealed record RolloutStatus
     /// <summary>Newest last, the most recent <see cref="MaxHistory"/> only.</summary>
     public IReadOnlyList<RolloutDecision> History { get; init; } = [];
 
+    /// <summary>
+    /// Every analysis interval judged since the rollout (re)started, newest last, the most recent
+    /// <see cref="MaxAnalyses"/> only: the canary-vs-stable chart. The history records only the
+    /// analyses that decided something.
+    /// </summary>
+    public IReadOnlyList<RolloutAnalysisResult> Analyses { get; init; } = [];
+
     /// <summary>An operator's command not yet carried out by the controller.</summary>
     public PendingRolloutCommand? Pending { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
 
     public const int MaxHistory = 100;
+    public const int MaxAnalyses = 120;
 }
 
 public sealed record PendingRolloutCommand(RolloutCommand Command, string Actor, DateTimeOffset At);

@@ -5,6 +5,12 @@ namespace Meshwork.Model.Rollouts;
 /// <summary>What every surface (API, meshctl, the Rollouts page) shows of a rollout's state.</summary>
 public static class RolloutStatuses
 {
+    /// <summary>The actor of the decisions the rollout controller makes on its own (not an operator's command).</summary>
+    public const string ControllerActor = "rollout-controller";
+
+    /// <summary>Progressing, paused or waiting for approval: the controller still owns the route's split.</summary>
+    public static bool IsLive(RolloutPhase phase) => phase is RolloutPhase.Progressing or RolloutPhase.Paused or RolloutPhase.WaitingForApproval;
+
     /// <summary>"2/4" for the second of four steps, "4/4 (done)" past the last.</summary>
     public static string StepText(RolloutStatus status) =>
         status.Step >= status.StepCount ? $"{status.StepCount}/{status.StepCount} (done)" : $"{status.Step + 1}/{status.StepCount}";

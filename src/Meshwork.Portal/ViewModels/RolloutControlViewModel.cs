@@ -13,15 +13,22 @@ public sealed record RolloutRow(Rollout Rollout, RolloutStatus Status)
 
     public string StepText => RolloutStatuses.StepText(Status);
 
+    public IReadOnlyList<RolloutStepView> Steps { get; } = RolloutStepProgress.Steps(Rollout, Status);
+
+    public IReadOnlyList<RolloutTimelineEntry> Timeline { get; } = RolloutTimeline.Entries(Status);
+
+    public RolloutAnalysisChart Chart { get; } = RolloutAnalysisChart.From(Status);
+
     /// <summary>Null when <paramref name="command"/> applies now; otherwise why not (the button's tooltip).</summary>
     public string? WhyNot(RolloutCommand command) =>
         Status.Pending is { } pending ? $"{pending.Command} by {pending.Actor} is waiting for the controller" : RolloutCommands.WhyNot(command, Status.Phase);
 }
 
 /// <summary>
-/// The Rollouts page's live part: every rollout with its phase, step, weight and last analysis, and the
-/// operator's commands, queued for the control plane's rollout controller exactly as the REST API
-/// queues them. Operators control; skipping analysis (promote-full) is for admins; viewers only watch.
+/// The Rollouts page's live part: every rollout with its phase, steps, weight, timeline of decisions and
+/// canary-vs-stable analyses, and the operator's commands, queued for the control plane's rollout
+/// controller exactly as the REST API queues them. Operators control; skipping analysis (promote-full)
+/// is for admins; viewers only watch. The page reloads it on the live stream's ticks.
 /// </summary>
 public sealed class RolloutControlViewModel(IServiceScopeFactory scopes, RolloutStateStore states, CurrentUser user) : LoadState
 {
@@ -29,16 +36,22 @@ public sealed class RolloutControlViewModel(IServiceScopeFactory scopes, Rollout
     public bool CanControl { get; private set; }
     public bool CanPromoteFull { get; private set; }
 
+    private long loads;
+
     public Task LoadAsync() => RunLoadAsync(async () =>
     {
-        CanControl = await user.CanAsync(PortalPolicies.EditTraffic);
-        CanPromoteFull = await user.CanAsync(PortalPolicies.Administer);
+        // Live ticks and commands both reload: a load that started before a newer one must not overwrite its result.
+        var load = Interlocked.Increment(ref loads);
+        var canControl = await user.CanAsync(PortalPolicies.EditTraffic);
+        var canPromoteFull = await user.CanAsync(PortalPolicies.Administer);
         await using var scope = scopes.CreateAsyncScope();
         var rollouts = await scope.ServiceProvider.GetRequiredService<ResourceService>().ListAsync(ResourceKind.Rollout);
         var stored = (await states.ListAsync(CancellationToken.None)).ToDictionary(s => (s.Namespace, s.Name));
-        Rows = rollouts.Select(r => (Rollout)r.Resource)
+        var rows = rollouts.Select(r => (Rollout)r.Resource)
             .Select(r => new RolloutRow(r, RolloutStatuses.Current(r, stored.GetValueOrDefault((r.Metadata.Namespace, r.Metadata.Name)))))
             .ToList();
+        if (load != Interlocked.Read(ref loads)) return;
+        (CanControl, CanPromoteFull, Rows) = (canControl, canPromoteFull, rows);
     }, "rollouts");
 
     public async Task<ChangeOutcome> SendAsync(RolloutRow row, RolloutCommand command)

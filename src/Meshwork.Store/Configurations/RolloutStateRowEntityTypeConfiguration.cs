@@ -23,6 +23,7 @@ internal sealed class RolloutStateRowEntityTypeConfiguration : IEntityTypeConfig
         builder.Property(r => r.Message).HasColumnName("message");
         builder.Property(r => r.LastAnalysis).HasColumnName("last_analysis").HasColumnType("jsonb");
         builder.Property(r => r.History).HasColumnName("history").HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
+        builder.Property(r => r.Analyses).HasColumnName("analyses").HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb");
         builder.Property(r => r.PendingCommand).HasColumnName("pending_command").HasMaxLength(32);
         builder.Property(r => r.PendingActor).HasColumnName("pending_actor").HasMaxLength(253);
         builder.Property(r => r.PendingAt).HasColumnName("pending_at");

@@ -24,6 +24,9 @@ internal sealed class RolloutStateRow
     /// <summary>The decisions as a JSON array, newest last.</summary>
     public required string History { get; set; }
 
+    /// <summary>Every analysis interval judged since the rollout (re)started, as a JSON array, newest last.</summary>
+    public required string Analyses { get; set; }
+
     public string? PendingCommand { get; set; }
     public string? PendingActor { get; set; }
     public DateTimeOffset? PendingAt { get; set; }

@@ -483,6 +483,13 @@ namespace Meshwork.Store.Migrations
                         .HasColumnType("character varying(253)")
                         .HasColumnName("name");
 
+                    b.Property<string>("Analyses")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("analyses")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
                     b.Property<int>("ConsecutiveFailures")
                         .HasColumnType("integer")
                         .HasColumnName("consecutive_failures");

@@ -16,7 +16,7 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
 {
     private const string Columns = """
         namespace, name, rollout_version, phase, step, step_count, weight, step_started_at, consecutive_failures, message,
-        last_analysis, history, pending_command, pending_actor, pending_at, updated_at
+        last_analysis, history, pending_command, pending_actor, pending_at, updated_at, analyses
         """;
 
     public async Task<RolloutStatus?> GetAsync(string ns, string name, CancellationToken ct)
@@ -45,14 +45,14 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
     {
         await using var command = database.CreateCommand("""
             INSERT INTO rollout_states (namespace, name, rollout_version, phase, step, step_count, weight, step_started_at,
-                consecutive_failures, message, last_analysis, history, updated_at)
+                consecutive_failures, message, last_analysis, history, analyses, updated_at)
             VALUES (@namespace, @name, @rollout_version, @phase, @step, @step_count, @weight, @step_started_at,
-                @consecutive_failures, @message, @last_analysis, @history, now())
+                @consecutive_failures, @message, @last_analysis, @history, @analyses, now())
             ON CONFLICT (namespace, name) DO UPDATE SET
                 rollout_version = excluded.rollout_version, phase = excluded.phase, step = excluded.step,
                 step_count = excluded.step_count, weight = excluded.weight, step_started_at = excluded.step_started_at,
                 consecutive_failures = excluded.consecutive_failures, message = excluded.message,
-                last_analysis = excluded.last_analysis, history = excluded.history, updated_at = now(),
+                last_analysis = excluded.last_analysis, history = excluded.history, analyses = excluded.analyses, updated_at = now(),
                 pending_command = CASE WHEN rollout_states.pending_at = @handled_at THEN NULL ELSE rollout_states.pending_command END,
                 pending_actor = CASE WHEN rollout_states.pending_at = @handled_at THEN NULL ELSE rollout_states.pending_actor END,
                 pending_at = CASE WHEN rollout_states.pending_at = @handled_at THEN NULL ELSE rollout_states.pending_at END
@@ -72,6 +72,7 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
             Value = status.LastAnalysis is null ? DBNull.Value : JsonSerializer.Serialize(status.LastAnalysis, MeshworkJson.Options),
         });
         command.Parameters.Add(new NpgsqlParameter("history", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(status.History, MeshworkJson.Options) });
+        command.Parameters.Add(new NpgsqlParameter("analyses", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(status.Analyses, MeshworkJson.Options) });
         command.Parameters.Add(new NpgsqlParameter("handled_at", NpgsqlDbType.TimestampTz) { Value = (object?)handled?.At ?? DBNull.Value });
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -130,6 +131,7 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
             History = JsonSerializer.Deserialize<List<RolloutDecision>>(reader.GetString(11), MeshworkJson.Options) ?? [],
             Pending = pending,
             UpdatedAt = Time(15) ?? DateTimeOffset.MinValue,
+            Analyses = JsonSerializer.Deserialize<List<RolloutAnalysisResult>>(reader.GetString(16), MeshworkJson.Options) ?? [],
         };
     }
 }

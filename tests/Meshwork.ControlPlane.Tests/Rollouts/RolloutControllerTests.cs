@@ -77,6 +77,13 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
         Assert.False(successRate.Passed);
         Assert.Equal(99, successRate.Threshold);
         Assert.True(successRate.Value < 99, $"success rate {successRate.Value}");
+        // Stored and read back: each failed analysis with its decision (the page's timeline), every interval judged (its chart).
+        Assert.All(rolledBack.History.Where(d => d.Action is "AnalysisFailed" or "RolledBack"), d => Assert.Equal(AnalysisVerdict.Failed, d.Analysis?.Verdict));
+        var decided = rolledBack.History.Last(d => d.Action == "RolledBack").Analysis!;
+        Assert.Equal((analysis.At, analysis.CanaryRequests, analysis.Reason), (decided.At, decided.CanaryRequests, decided.Reason));
+        Assert.Equal(analysis.Checks, decided.Checks);
+        Assert.True(rolledBack.Analyses.Count(a => a.Verdict == AnalysisVerdict.Failed) >= 2, $"{rolledBack.Analyses.Count} analyses recorded");
+        Assert.Equal(analysis.At, rolledBack.Analyses[^1].At);
         Assert.Equal(new[] { 50, 0 }, await ControllerWeightsAsync());
         using var client = mesh.Web.OutboundClient();
         await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50);

@@ -68,6 +68,26 @@ public sealed class RolloutProgressionTests
     }
 
     [Fact]
+    public void EveryAnalysisIsRecorded_TheDecisionsItMadeCarryIt_RetryClearsThem()
+    {
+        var spec = Spec(failureLimit: 0, steps: [Weight(20), Pause(null)]);
+        var state = Next(spec, null);
+        state = Next(spec, state, 10, AnalysisVerdict.Passed); // completes step 1
+        state = Next(spec, state, 20, AnalysisVerdict.Passed); // at the untimed pause: decides nothing, recorded still
+        Assert.Equal(2, state.Analyses.Count);
+        Assert.Equal(AnalysisVerdict.Passed, Assert.Single(state.History, d => d.Action == "AnalysisPassed").Analysis?.Verdict);
+
+        var rolledBack = Next(spec, state, 30, AnalysisVerdict.Failed);
+        Assert.Equal(3, rolledBack.Analyses.Count);
+        Assert.Equal(AnalysisVerdict.Failed, rolledBack.History.Single(d => d.Action == "AnalysisFailed").Analysis?.Verdict);
+        Assert.Equal(AnalysisVerdict.Failed, rolledBack.History.Single(d => d.Action == "RolledBack").Analysis?.Verdict);
+        Assert.All(rolledBack.History.Where(d => d.Action is "Started" or "WeightSet" or "WaitingForApproval"), d => Assert.Null(d.Analysis));
+
+        var retried = Next(spec, rolledBack with { Pending = new PendingRolloutCommand(RolloutCommand.Retry, "alice", T0) }, 40);
+        Assert.Empty(retried.Analyses);
+    }
+
+    [Fact]
     public void TimedPause_EndsAfterItsDuration_UntimedPauseWaitsForPromote()
     {
         var spec = Spec(steps: [Weight(20), Pause(30), Pause(null), Weight(50)]);
