@@ -9,9 +9,6 @@ public sealed class RolloutOptions
     /// </summary>
     public string WebhookSigningKey { get; set; } = "";
 
-    /// <summary>Event notifications waiting to be sent; beyond this new ones are dropped (logged and counted).</summary>
+    /// <summary>Event notifications waiting to be sent, all webhooks together; beyond this new ones are dropped (logged and counted).</summary>
     public int WebhookEventQueueCapacity { get; set; } = 1000;
-
-    /// <summary>Event notifications sent at once: a slow receiver holds one sender, not the others.</summary>
-    public int WebhookEventSenders { get; set; } = 4;
 }
