@@ -131,7 +131,7 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
     {
         await mesh.ApplyAsync(Rollout([0, 50], minRequests: 100_000) with
         {
-            CanaryHeader = new HeaderMatch { Name = "cookie", Type = StringMatchType.RegularExpression, Value = @"(^|;\s*)canary=always(;|$)" },
+            CanaryHeader = new HeaderMatch { Name = "cookie", Type = StringMatchType.RegularExpression, Value = @"(.*;\s*)?canary=always(;.*)?" },
         });
         await WaitForAsync(s => s.History.Any(d => d.Action == "Started"), "started");
         using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://127.0.0.1:{mesh.Web.OutboundPort}"), UseProxy = true, UseCookies = false });
