@@ -4,6 +4,7 @@ using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Leadership;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Rollouts;
+using Meshwork.ControlPlane.Rollouts.Webhooks;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.ControlPlane.Status;
 using Meshwork.ControlPlane.Streams;
@@ -81,6 +82,14 @@ builder.Services.AddHostedService<RegistryHousekeeper>();
 builder.Services.AddHostedService<TokenRevocationWatcher>();
 builder.Services.AddSingleton<RouteSplitWriter>();
 builder.Services.AddSingleton<CanaryIntervals>();
+// Webhook requests: each attempt is bounded by the webhook's own timeout (WebhookClient), and a
+// redirect is not followed, so the signed body goes only to the URL in the rollout.
+builder.Services.AddHttpClient(WebhookClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+    .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
+builder.Services.AddSingleton<WebhookSigner>();
+builder.Services.AddSingleton<WebhookClient>();
+builder.Services.AddSingleton<PreStepGates>();
+builder.Services.AddSingleton<RolloutEvents>();
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);

@@ -131,6 +131,9 @@ public sealed class ControlPlaneOptions
 
     /// <summary>How often the leader's rollout controller looks at every rollout (commands, pauses, analysis due).</summary>
     public TimeSpan RolloutTickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The "ControlPlane:Rollouts" section: the rollout controller's webhooks.</summary>
+    public RolloutOptions Rollouts { get; set; } = new();
     /// <summary>How long the one-minute golden-signal rollups (the portal's charts) are kept; the leader deletes older minutes. At least 1 hour.</summary>
     public TimeSpan SignalHistoryRetention { get; set; } = TimeSpan.FromDays(7);
 

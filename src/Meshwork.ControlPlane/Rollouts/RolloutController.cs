@@ -1,5 +1,6 @@
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Leadership;
+using Meshwork.ControlPlane.Rollouts.Webhooks;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Rollouts;
 using Meshwork.Store;
@@ -13,7 +14,9 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// stored states, carries out operators' commands, judges the analysis interval that ended, moves
 /// the route split when the weight changes (through <see cref="RouteSplitWriter"/>, audited), and
 /// saves the new state. The state is saved after the split is written, and the split is written only
-/// when it differs, so a leader that crashes in between (or a new one) repeats nothing.
+/// when it differs, so a leader that crashes in between (or a new one) repeats nothing. Pre-step
+/// webhooks are asked in the background (<see cref="PreStepGates"/>); event webhooks are told of each
+/// saved decision through a bounded queue (<see cref="RolloutEvents"/>): neither holds the loop.
 /// </summary>
 public sealed class RolloutController(
     LeaderElection leader,
@@ -21,6 +24,8 @@ public sealed class RolloutController(
     RolloutStateStore states,
     RouteSplitWriter splits,
     CanaryIntervals intervals,
+    PreStepGates gates,
+    RolloutEvents events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
     ILogger<RolloutController> logger) : BackgroundService
@@ -33,6 +38,7 @@ public sealed class RolloutController(
             if (!leader.IsLeader)
             {
                 intervals.Retain(new HashSet<(string, string)>());
+                gates.Retain(new HashSet<(string, string)>());
                 continue;
             }
             try
@@ -55,8 +61,17 @@ public sealed class RolloutController(
         var stored = (await states.ListAsync(ct)).ToDictionary(s => (s.Namespace, s.Name));
         var live = rollouts.Select(r => (r.Resource.Metadata.Namespace, r.Resource.Metadata.Name)).ToHashSet();
         intervals.Retain(live);
+        gates.Retain(live);
         foreach (var gone in stored.Keys.Where(k => !live.Contains(k)))
+        {
+            // The deleted rollout's A/B rules go first; its state stays (and this is tried again) until they are gone.
+            if (await splits.RemoveAbRulesAsync(gone.Namespace, gone.Name, ct) is { } problem)
+            {
+                logger.LogWarning("Rollout {Namespace}/{Name} deleted, its A/B rules not removed yet: {Problem}", gone.Namespace, gone.Name, problem);
+                continue;
+            }
             await states.DeleteAsync(gone.Namespace, gone.Name, ct);
+        }
 
         foreach (var resource in rollouts)
         {
@@ -71,10 +86,12 @@ public sealed class RolloutController(
     {
         var now = time.GetUtcNow();
         var analysis = current is not null && current.RolloutVersion == rollout.Metadata.Version ? intervals.Take(rollout, current, now) : null;
-        var next = RolloutProgression.Next(rollout, rollout.Metadata.Version, current, now, analysis);
-        if (current is null || next.Weight != current.Weight || current.RolloutVersion != next.RolloutVersion)
+        var next = RolloutProgression.Next(rollout, rollout.Metadata.Version, current, now, analysis,
+            (state, step) => gates.Hold(rollout, state, step, now));
+        var live = RolloutStatuses.IsLive(next.Phase);
+        if (current is null || next.Weight != current.Weight || current.RolloutVersion != next.RolloutVersion || live != RolloutStatuses.IsLive(current.Phase))
         {
-            if (await splits.SetAsync(rollout, next.Weight, ct) is { } problem)
+            if (await splits.SetAsync(rollout, next.Weight, live, ct) is { } problem)
             {
                 // Nothing moved: keep the state as it was (the command stays queued) and say why.
                 var held = current ?? next with { Weight = 0, Phase = RolloutPhase.Progressing };
@@ -85,8 +102,20 @@ public sealed class RolloutController(
             logger.LogInformation("Rollout {Namespace}/{Name}: canary {Canary} at {Weight}%", rollout.Metadata.Namespace, rollout.Metadata.Name,
                 rollout.CanaryVersion, next.Weight);
         }
-        var unchanged = current is { Pending: null, Message: null } && next == current;
-        if (!unchanged)
-            await states.SaveAsync(next, current?.Pending, ct);
+        var unchanged = current is { Pending: null } && next == current;
+        if (unchanged) return;
+        await states.SaveAsync(next, current?.Pending, ct);
+        events.Publish(rollout, next, NewDecisions(current, next));
+    }
+
+    /// <summary>The decisions <paramref name="next"/> added: the history is carried over by reference and appended to.</summary>
+    private static IEnumerable<RolloutDecision> NewDecisions(RolloutStatus? current, RolloutStatus next)
+    {
+        if (current is not { History.Count: > 0 }) return next.History;
+        var last = current.History[^1];
+        for (var i = next.History.Count - 1; i >= 0; i--)
+            if (ReferenceEquals(next.History[i], last)) return next.History.Skip(i + 1);
+        // The carried-over entries are gone (a new spec version starts a fresh state): all of them are new, as far as can be told.
+        return next.History.Where(d => d.At > last.At);
     }
 }

@@ -10,13 +10,21 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// state. The weight it returns is what the route split must carry; the controller writes it.
 /// Analysis runs whenever the canary carries traffic in a live phase: a pass completes a setWeight
 /// step, a failure counts (more than <see cref="RolloutAnalysis.FailureLimit"/> in a row roll back,
-/// as Argo Rollouts counts), an inconclusive interval changes nothing.
+/// as Argo Rollouts counts), an inconclusive interval changes nothing. A rollout with pre-step
+/// webhooks enters each step only once its <see cref="StepGate"/> opens it; until then the step is held
+/// (still Progressing, the status message says why). The opening is recorded in the history
+/// ("StepGateOpened"), so a controller resuming after a restart does not ask again.
 /// </summary>
 public static class RolloutProgression
 {
     public const string ControllerActor = RolloutStatuses.ControllerActor;
+    public const string StepGateOpened = "StepGateOpened";
 
-    public static RolloutStatus Next(Rollout spec, long specVersion, RolloutStatus? stored, DateTimeOffset now, RolloutAnalysisResult? analysis)
+    /// <summary>Null when <paramref name="step"/> may be entered now; otherwise why it is held.</summary>
+    public delegate string? StepGate(RolloutStatus state, int step);
+
+    public static RolloutStatus Next(Rollout spec, long specVersion, RolloutStatus? stored, DateTimeOffset now, RolloutAnalysisResult? analysis,
+        StepGate? gate = null)
     {
         var pending = stored?.Pending;
         var state = stored is not null && stored.RolloutVersion == specVersion
@@ -27,7 +35,7 @@ public static class RolloutProgression
         if (analysis is not null && RolloutStatuses.IsLive(state.Phase))
             state = Judge(state, spec, analysis, now);
         if (state.Phase == RolloutPhase.Progressing)
-            state = RunSteps(state, spec, now);
+            state = RunSteps(state, spec, now, gate);
         return state with { Pending = null };
     }
 
@@ -95,10 +103,17 @@ public static class RolloutProgression
         }
     }
 
-    private static RolloutStatus RunSteps(RolloutStatus state, Rollout spec, DateTimeOffset now)
+    private static RolloutStatus RunSteps(RolloutStatus state, Rollout spec, DateTimeOffset now, StepGate? gate)
     {
         while (state.Step < spec.Steps.Count)
         {
+            if (gate is not null && spec.Webhooks.Any(w => w.Type == RolloutWebhookType.PreStep) && !Opened(state))
+            {
+                if (gate(state, state.Step) is { } held) return state with { Message = held };
+                // A pause counts from the moment its step is entered, not from when the gate was first asked.
+                state = Record(state with { StepStartedAt = now }, now, ControllerActor, StepGateOpened,
+                    $"step {state.Step + 1}: every pre-step webhook answered 2xx");
+            }
             var step = spec.Steps[state.Step];
             if (step.SetWeight is { } weight)
             {
@@ -127,6 +142,18 @@ public static class RolloutProgression
     private static RolloutStatus Promote(RolloutStatus state, DateTimeOffset now, string actor, string why) =>
         Record(state with { Phase = RolloutPhase.Promoted, Step = state.StepCount, Weight = 100, StepStartedAt = now }, now, actor, "Promoted",
             $"{why}: all traffic to the canary");
+
+    /// <summary>Whether the current step's gate opened in this run of the rollout (since it started or was retried).</summary>
+    private static bool Opened(RolloutStatus state)
+    {
+        for (var i = state.History.Count - 1; i >= 0; i--)
+        {
+            var decision = state.History[i];
+            if (decision.Action == StepGateOpened && decision.Step == state.Step) return true;
+            if (decision.Action is "Started" or "Retried") return false;
+        }
+        return false;
+    }
 
     private static RolloutStatus Advance(RolloutStatus state, DateTimeOffset now) => state with { Step = state.Step + 1, StepStartedAt = now };
 

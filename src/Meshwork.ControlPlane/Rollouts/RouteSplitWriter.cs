@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Rollouts;
+using Meshwork.Model.Serialization;
 using Meshwork.Store;
 
 namespace Meshwork.ControlPlane.Rollouts;
@@ -8,34 +10,81 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// Moves a rollout's weight the way a person's canary slider does: every HttpRoute rule in the
 /// rollout's namespace that splits its service between the stable and the canary version gets
 /// canary = weight, stable = 100 - weight, stored through <see cref="ResourceService"/> (validated,
-/// versioned, audited) with the controller as actor. A route already carrying the weight is not
-/// written again, so a controller resuming after a crash makes no extra change.
+/// versioned, audited) with the controller as actor. While the rollout is live and has a
+/// <see cref="Rollout.CanaryHeader"/>, each such rule is preceded by its A/B rule (<see cref="AbRules"/>):
+/// the same matches plus the header, to the canary only, as Flagger's A/B testing routes. A route
+/// already as it must be is not written again, so a controller resuming after a crash makes no extra change.
 /// </summary>
 public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
 {
     public static readonly ChangeActor Actor = new(RolloutProgression.ControllerActor, ChangeSource.RolloutController);
 
-    /// <summary>Null when every split carries <paramref name="weight"/>; otherwise why it could not be set.</summary>
-    public async Task<string?> SetAsync(Rollout rollout, int weight, CancellationToken ct)
+    /// <summary>Null when every split carries <paramref name="weight"/> (and its A/B rule while <paramref name="live"/>); otherwise why it could not be set.</summary>
+    public async Task<string?> SetAsync(Rollout rollout, int weight, bool live, CancellationToken ct)
+    {
+        var ns = rollout.Metadata.Namespace;
+        var (concerned, problem) = await RewriteAsync(ns, rules =>
+        {
+            var own = rules.Where(rule => !AbRules.IsOf(rule, rollout.Metadata.Name)).ToList();
+            if (!own.Any(rule => RolloutSplits.Covers(rule, rollout))) return null;
+            var header = live ? rollout.CanaryHeader : null;
+            var result = new List<HttpRouteRule>();
+            foreach (var rule in own)
+            {
+                if (!RolloutSplits.Covers(rule, rollout))
+                {
+                    result.Add(rule);
+                    continue;
+                }
+                if (header is not null)
+                    result.Add(AbRules.For(rule, rollout.Metadata.Name, result.Count(r => AbRules.IsOf(r, rollout.Metadata.Name)), header,
+                        rule.BackendRefs.First(b => RolloutSplits.Is(b, rollout, rollout.CanaryVersion))));
+                result.Add(Weighted(rule, rollout, weight));
+            }
+            return result;
+        }, ct);
+        return concerned > 0 ? problem
+            : $"no HttpRoute in namespace {ns} has a rule with backendRefs to both {rollout.Service} {rollout.StableVersion} and " +
+              $"{rollout.Service} {rollout.CanaryVersion}; add both versions to one rule so the rollout can move traffic between them";
+    }
+
+    /// <summary>Removes the A/B rules of a deleted rollout from every route of its namespace; null when none is left.</summary>
+    public async Task<string?> RemoveAbRulesAsync(string ns, string rolloutName, CancellationToken ct)
+    {
+        var (_, problem) = await RewriteAsync(ns, rules => rules.Any(r => AbRules.IsOf(r, rolloutName)) ? rules.Where(r => !AbRules.IsOf(r, rolloutName)).ToList() : null, ct);
+        return problem;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="rewrite"/> to the rules of every HttpRoute in <paramref name="ns"/> (null: the route is not
+    /// the rollout's) and stores the routes whose rules changed: how many routes were the rollout's, and why the first
+    /// refused write was refused.
+    /// </summary>
+    private async Task<(int Concerned, string? Problem)> RewriteAsync(string ns, Func<IReadOnlyList<HttpRouteRule>, IReadOnlyList<HttpRouteRule>?> rewrite,
+        CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
-        var ns = rollout.Metadata.Namespace;
         var routes = (await store.ListAsync(ResourceKind.HttpRoute, ns, ct)).Select(s => (HttpRoute)s.Resource).ToList();
-        var splitting = routes.Where(route => route.Rules.Any(rule => RolloutSplits.Covers(rule, rollout))).ToList();
-        if (splitting.Count == 0)
-            return $"no HttpRoute in namespace {ns} has a rule with backendRefs to both {rollout.Service} {rollout.StableVersion} and " +
-                   $"{rollout.Service} {rollout.CanaryVersion}; add both versions to one rule so the rollout can move traffic between them";
-        foreach (var route in splitting)
+        var concerned = 0;
+        foreach (var route in routes)
         {
-            var rules = route.Rules.Select(rule => RolloutSplits.Covers(rule, rollout) ? Weighted(rule, rollout, weight) : rule).ToList();
-            if (rules.SequenceEqual(route.Rules)) continue;
+            if (rewrite(route.Rules) is not { } rules) continue;
+            concerned++;
+            if (Same(rules, route.Rules)) continue;
             var result = await store.ApplyAsync(route with { Rules = rules }, Actor, ct);
             if (result is not ChangeResult.Applied)
-                return $"HttpRoute {ns}/{route.Metadata.Name} not changed ({result.GetType().Name}); trying again";
+                return (concerned, $"HttpRoute {ns}/{route.Metadata.Name} not changed ({Describe(result)}); trying again");
         }
-        return null;
+        return (concerned, null);
     }
+
+    private static bool Same(IReadOnlyList<HttpRouteRule> a, IReadOnlyList<HttpRouteRule> b) =>
+        JsonSerializer.Serialize(a, MeshworkJson.Options) == JsonSerializer.Serialize(b, MeshworkJson.Options);
+
+    private static string Describe(ChangeResult result) => result is ChangeResult.Invalid invalid
+        ? $"invalid: {string.Join("; ", invalid.Validation.Errors)}"
+        : result.GetType().Name;
 
     private static HttpRouteRule Weighted(HttpRouteRule rule, Rollout rollout, int weight)
     {
@@ -46,4 +95,5 @@ public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
             .ToList();
         return backends.SequenceEqual(rule.BackendRefs) ? rule : rule with { BackendRefs = backends };
     }
+
 }

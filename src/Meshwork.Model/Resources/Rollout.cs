@@ -14,8 +14,14 @@ public sealed record Rollout : Resource
     public IReadOnlyList<RolloutStep> Steps { get; init; } = [];
     public RolloutAnalysis Analysis { get; init; } = new();
 
-    /// <summary>A/B: requests carrying this header go to the canary whatever the weight.</summary>
+    /// <summary>
+    /// A/B: while the rollout is live, requests carrying this header go to the canary whatever the
+    /// weight. A cookie is matched as the "cookie" header with a regular expression.
+    /// </summary>
     public HeaderMatch? CanaryHeader { get; init; }
+
+    /// <summary>Gates called before each step is entered, and receivers of every decision (Flagger's webhooks).</summary>
+    public IReadOnlyList<RolloutWebhook> Webhooks { get; init; } = [];
 
     /// <summary>Promote when the last step passes; false waits for an operator.</summary>
     public bool AutoPromote { get; init; } = true;
@@ -47,4 +53,30 @@ public sealed record RolloutAnalysis
 
     /// <summary>Below this many canary requests in an interval the analysis is inconclusive, not failed.</summary>
     public int MinRequests { get; init; } = 20;
+}
+
+/// <summary>An HTTP endpoint the rollout controller calls: a gate before each step, or a receiver of its events.</summary>
+public sealed record RolloutWebhook
+{
+    public required string Name { get; init; }
+
+    /// <summary>Absolute http or https URL; the controller POSTs a signed JSON body to it.</summary>
+    public required string Url { get; init; }
+
+    public RolloutWebhookType Type { get; init; } = RolloutWebhookType.Event;
+
+    /// <summary>Per attempt.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Further attempts after a failed one (non-2xx, timeout, connection error).</summary>
+    public int Retries { get; init; } = 2;
+}
+
+public enum RolloutWebhookType
+{
+    /// <summary>Called before each step is entered; anything but a 2xx answer holds the step.</summary>
+    PreStep,
+
+    /// <summary>Told of every decision and phase change; its answer changes nothing.</summary>
+    Event,
 }

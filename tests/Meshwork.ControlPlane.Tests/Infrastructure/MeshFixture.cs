@@ -25,6 +25,9 @@ public class MeshFixture : IAsyncLifetime
     /// <summary>Extra control plane settings (environment form) for derived fixtures.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
 
+    /// <summary>The control plane's ControlPlane:Rollouts:WebhookSigningKey: webhook receivers in tests verify signatures with it.</summary>
+    public const string WebhookSigningKey = "test-webhook-signing-key";
+
     public string ConnectionString { get; private set; } = "";
     public string Token { get; private set; } = "";
     public ControlPlaneProcess ControlPlane { get; private set; } = null!;
@@ -54,6 +57,7 @@ public class MeshFixture : IAsyncLifetime
             // Short, so a lost instance's lease runs out within a test even after a control plane restart,
             // yet longer than the test proxies' reconnect backoff (at most 2 s) on a loaded machine.
             ["ControlPlane__RegistryRecoveryPeriod"] = "00:00:10",
+            ["ControlPlane__Rollouts__WebhookSigningKey"] = WebhookSigningKey,
         };
         if (certificateTtl is { } ttl) settings["ControlPlane__CertificateTtl"] = ttl.ToString("c");
         // xUnit does not dispose a fixture whose initialization failed: whatever started is stopped here.
@@ -114,16 +118,19 @@ public class MeshFixture : IAsyncLifetime
     }
 
     /// <summary>Who served GET http://orders/ through the web sidecar (x-served-by), or the failure.</summary>
-    public static async Task<string> ServedByAsync(HttpClient client)
+    public static async Task<string> ServedByAsync(HttpClient client, Action<HttpRequestMessage>? configure = null)
     {
-        using var response = await client.GetAsync("http://orders/");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://orders/");
+        configure?.Invoke(request);
+        using var response = await client.SendAsync(request);
         return response.IsSuccessStatusCode && response.Headers.TryGetValues("x-served-by", out var values)
             ? values.First()
             : $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
     }
 
-    /// <summary>Polls until every request in a row of <paramref name="streak"/> is served by <paramref name="instance"/>.</summary>
-    public static async Task<TimeSpan> WaitForServedByAsync(HttpClient client, string instance, TimeSpan timeout, int streak = 10)
+    /// <summary>Polls until every request in a row of <paramref name="streak"/> (each shaped by <paramref name="configure"/>) is served by <paramref name="instance"/>.</summary>
+    public static async Task<TimeSpan> WaitForServedByAsync(HttpClient client, string instance, TimeSpan timeout, int streak = 10,
+        Action<HttpRequestMessage>? configure = null)
     {
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         string last = "";
@@ -134,7 +141,7 @@ public class MeshFixture : IAsyncLifetime
             {
                 try
                 {
-                    last = await ServedByAsync(client);
+                    last = await ServedByAsync(client, configure);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {

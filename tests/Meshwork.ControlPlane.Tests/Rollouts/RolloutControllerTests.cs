@@ -6,6 +6,7 @@ using Meshwork.Model.Serialization;
 using Meshwork.Store;
 using Meshwork.Store.Rollouts;
 using Meshwork.Testing.Postgres;
+using System.Net;
 using Npgsql;
 
 namespace Meshwork.ControlPlane.Tests.Rollouts;
@@ -18,25 +19,22 @@ namespace Meshwork.ControlPlane.Tests.Rollouts;
 [Collection(MeshCollection.Name)]
 public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<MeshFixture>, IAsyncLifetime
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Generous = RolloutMesh.Generous;
     private NpgsqlDataSource database = null!;
     private RolloutStateStore states = null!;
+    private RolloutMesh rollouts = null!;
 
     public async Task InitializeAsync()
     {
         database = NpgsqlDataSource.Create(mesh.ConnectionString);
         states = new RolloutStateStore(database);
+        rollouts = new RolloutMesh(mesh, states);
         // Every test starts from all traffic on stable, no rollout and a healthy canary.
-        await DeleteAsync(new ResourceKey(ResourceKind.Rollout, "default", "orders"));
+        await rollouts.DeleteAsync(new ResourceKey(ResourceKind.Rollout, "default", "orders"));
         await mesh.ApplyAsync(OrdersSplit(0));
         await mesh.OrdersV2Backend.SetErrorRateAsync(0);
         // The controller forgets the state of a deleted rollout: the next one starts with a clean history.
-        var deadline = DateTime.UtcNow + Generous;
-        while (await states.GetAsync("default", "orders", CancellationToken.None) is not null)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the state of the deleted rollout was never removed\n" + mesh.ControlPlane.Output);
-            await Task.Delay(200);
-        }
+        await rollouts.DeleteRolloutAsync("orders");
     }
 
     public async Task DisposeAsync() => await database.DisposeAsync();
@@ -134,55 +132,38 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
         Assert.Single(resumed.History, d => d.Action == "Started");
     }
 
-    private static Rollout Rollout(int?[] weights, int minRequests, int failureLimit = 2) => new()
+    [Fact]
+    public async Task CanaryCookie_AtWeight0_OnlyMatchingRequestsReachTheCanary_TheRuleGoesWhenAborted()
     {
-        Metadata = new ResourceMetadata { Name = "orders" },
-        Service = "orders",
-        StableVersion = "v1",
-        CanaryVersion = "v2",
-        // null: a 2 s pause.
-        Steps = weights.Select(w => w is { } weight
-            ? new RolloutStep { SetWeight = weight }
-            : new RolloutStep { Pause = new RolloutPause { Duration = TimeSpan.FromSeconds(2) } }).ToList(),
-        Analysis = new RolloutAnalysis
+        await mesh.ApplyAsync(Rollout([0, 50], minRequests: 100_000) with
         {
-            Interval = TimeSpan.FromSeconds(2),
-            MinSuccessRatePercent = 99,
-            MaxLatencyP99 = TimeSpan.FromSeconds(5),
-            FailureLimit = failureLimit,
-            MinRequests = minRequests,
-        },
-    };
+            CanaryHeader = new HeaderMatch { Name = "cookie", Type = StringMatchType.RegularExpression, Value = @"(.*;\s*)?canary=always(;.*)?" },
+        });
+        await WaitForAsync(s => s.History.Any(d => d.Action == "Started"), "started");
+        using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://127.0.0.1:{mesh.Web.OutboundPort}"), UseProxy = true, UseCookies = false });
+        static Action<HttpRequestMessage> Cookie(string cookie) => request => request.Headers.Add("Cookie", cookie);
 
-    private static HttpRoute OrdersSplit(int canaryWeight) => MeshFixture.OrdersRoute("v1") with
-    {
-        Rules =
-        [
-            new HttpRouteRule
-            {
-                BackendRefs =
-                [
-                    new BackendRef { Service = "orders", Version = "v1", Weight = 100 - canaryWeight },
-                    new BackendRef { Service = "orders", Version = "v2", Weight = canaryWeight },
-                ],
-            },
-        ],
-    };
+        await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous, streak: 20, configure: Cookie("theme=dark; canary=always"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50, configure: Cookie("theme=dark; canary=never"));
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50);
+        var route = await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders");
+        Assert.Equal(["ab-orders", null], route.Rules.Select(r => r.Name));
+        Assert.Equal("v2", Assert.Single(route.Rules[0].BackendRefs).Version);
+        Assert.Equal((RolloutPhase.Progressing, 0), ((await states.GetAsync("default", "orders", CancellationToken.None))!.Phase, route.Rules[1].BackendRefs.Single(b => b.Version == "v2").Weight));
 
-    private async Task<RolloutStatus> WaitForAsync(Func<RolloutStatus, bool> condition, string what, Func<Task>? meanwhile = null)
-    {
-        var deadline = DateTime.UtcNow + Generous;
-        RolloutStatus? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await states.GetAsync("default", "orders", CancellationToken.None);
-            if (last is not null && condition(last)) return last;
-            if (meanwhile is not null) await meanwhile();
-            await Task.Delay(200);
-        }
-        var history = last is null ? "no state" : string.Join("\n", last.History.Select(d => $"{d.At:HH:mm:ss.fff} {d.Actor} {d.Action} {d.Message}"));
-        throw new TimeoutException($"rollout never {what}; last phase {last?.Phase} step {last?.Step} weight {last?.Weight}\n{history}\n{mesh.ControlPlane.Output}");
+        await states.RequestAsync("default", "orders", RolloutCommand.Abort, "alice@example.com", CancellationToken.None);
+
+        await WaitForAsync(s => s.Phase == RolloutPhase.Aborted, "aborted");
+        Assert.Null(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Name);
+        await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50, configure: Cookie("theme=dark; canary=always"));
     }
+
+    private static Rollout Rollout(int?[] weights, int minRequests, int failureLimit = 2) => RolloutMesh.Rollout(weights, minRequests, failureLimit);
+
+    private static HttpRoute OrdersSplit(int canaryWeight) => RolloutMesh.OrdersSplit(canaryWeight);
+
+    private Task<RolloutStatus> WaitForAsync(Func<RolloutStatus, bool> condition, string what, Func<Task>? meanwhile = null) =>
+        rollouts.WaitForAsync(condition, what, meanwhile);
 
     /// <summary>The canary weights of the orders route, in order, as the controller wrote them (its audit entries).</summary>
     private async Task<int[]> ControllerWeightsAsync()
@@ -197,13 +178,5 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
         return entries.Where(e => e.Sequence > since)
             .Select(e => ((HttpRoute)MeshworkJson.Deserialize(e.AfterJson!)).Rules[0].BackendRefs.Single(b => b.Version == "v2").Weight)
             .ToArray();
-    }
-
-    private async Task DeleteAsync(ResourceKey key)
-    {
-        await using var db = MigratedDatabase.OpenSession(mesh.ConnectionString);
-        var store = new ResourceService(db, TimeProvider.System);
-        if (await store.GetAsync(key) is { } current)
-            Assert.IsType<ChangeResult.Applied>(await store.DeleteAsync(key, current.Resource.Metadata.Version, new ChangeActor("tests", ChangeSource.Api)));
     }
 }

@@ -241,6 +241,7 @@ internal sealed class RandomResources(int seed, bool malformed)
             Interval = Duration(), MinSuccessRatePercent = Number(), MaxLatencyP99 = Duration(), FailureLimit = Int(), MinRequests = Int(),
         },
         CanaryHeader = Maybe(() => new HeaderMatch { Type = Enum<StringMatchType>(), Name = Required(), Value = Required() }),
+        Webhooks = List(() => new RolloutWebhook { Name = Required(), Url = Required(), Type = Enum<RolloutWebhookType>(), Timeout = Duration(), Retries = Int() }, max: 3),
         AutoPromote = Chance(0.5),
     };
 

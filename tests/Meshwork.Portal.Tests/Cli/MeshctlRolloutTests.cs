@@ -127,7 +127,21 @@ public sealed class MeshctlRolloutTests(PortalFactory portal) : IClassFixture<Po
         Assert.Contains("(30s at 50%): inconclusive: 3 canary requests in 30 s, at least 20 needed", result.Output);
     }
 
-    private Task SaveAsync(RolloutPhase phase, int step, int weight, RolloutAnalysisResult? analysis = null) =>
+    [Fact]
+    public async Task Status_ShowsThePreStepWebhookHoldingTheStep_AndWhatItAnswered()
+    {
+        const string held = "step 1 held by pre-step webhook 'load-test' (https://ci.example.com/gates/orders): answered HTTP 500 Internal Server Error: " +
+                            "load test not finished (each of 3 attempts failed); asked again next round";
+        await SaveAsync(RolloutPhase.Progressing, step: 0, weight: 0, message: held);
+
+        var result = await RunAsync("rollout", "status", rollout.Metadata.Name);
+
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Contains($"rollout default/{rollout.Metadata.Name}: Progressing, step 1/2, canary 0%", result.Output);
+        Assert.Contains($"  note: {held}", result.Output);
+    }
+
+    private Task SaveAsync(RolloutPhase phase, int step, int weight, RolloutAnalysisResult? analysis = null, string? message = null) =>
         portal.Services.GetRequiredService<RolloutStateStore>().SaveAsync(new RolloutStatus
         {
             Namespace = "default",
@@ -139,6 +153,7 @@ public sealed class MeshctlRolloutTests(PortalFactory portal) : IClassFixture<Po
             Weight = weight,
             StepStartedAt = DateTimeOffset.UtcNow,
             LastAnalysis = analysis,
+            Message = message,
         }, handled: null, CancellationToken.None);
 
     private static async Task<Resource> ApplyAsync(ResourceService store, Resource resource)

@@ -68,6 +68,11 @@ internal static class RolloutRules
         {
             checks.HeaderName("canaryHeader.name", header.Name);
             HttpRouteRules.StringMatch(checks, "canaryHeader", header.Type, header.Value);
+            // The proxy compares the whole Cookie header: an exact value matches only a request sending that one cookie alone.
+            if (string.Equals(header.Name, "cookie", StringComparison.OrdinalIgnoreCase) && header.Type == StringMatchType.Exact)
+                checks.Warning("canaryHeader.type",
+                    "an exact match compares the whole Cookie header, which usually carries several cookies; use type regularExpression, which must match the whole header, such as '(.*;\\s*)?canary=always(;.*)?'");
         }
+        RolloutWebhookRules.Check(checks, rollout.Webhooks);
     }
 }

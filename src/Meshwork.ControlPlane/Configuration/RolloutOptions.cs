@@ -1,0 +1,14 @@
+namespace Meshwork.ControlPlane.Configuration;
+
+/// <summary>The "ControlPlane:Rollouts" configuration section (docs/rollouts.md, Webhooks).</summary>
+public sealed class RolloutOptions
+{
+    /// <summary>
+    /// HMAC-SHA256 key for the X-Meshwork-Signature header of every webhook request. Empty: requests
+    /// go out unsigned (a warning is logged once). Never commit a real one.
+    /// </summary>
+    public string WebhookSigningKey { get; set; } = "";
+
+    /// <summary>Event notifications waiting to be sent, all webhooks together; beyond this new ones are dropped (logged and counted).</summary>
+    public int WebhookEventQueueCapacity { get; set; } = 1000;
+}
