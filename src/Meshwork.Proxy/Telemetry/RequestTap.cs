@@ -116,7 +116,7 @@ public sealed class RequestTap(TimeProvider clock)
     }
 
     /// <summary>The trace id of a W3C traceparent (version-traceid-parentid-flags), or "" when it is not one.</summary>
-    internal static string TraceId(string? traceParent)
+    public static string TraceId(string? traceParent)
     {
         if (traceParent is not { Length: 55 } value || value[2] != '-' || value[35] != '-' || value[52] != '-') return "";
         var id = value.AsSpan(3, 32);
