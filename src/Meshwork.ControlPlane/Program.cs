@@ -1,3 +1,4 @@
+using Meshwork.ControlPlane.Tap;
 using Meshwork.ControlPlane.Certificates;
 using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
@@ -60,6 +61,8 @@ builder.Services.AddSingleton<StatsAggregator>();
 builder.Services.AddSingleton<MinuteRollups>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
+builder.Services.AddSingleton<TapHub>();
+builder.Services.AddHostedService<TapRenewal>();
 builder.Services.AddSingleton<AdmissionLimiter>();
 builder.Services.AddSingleton<FailedAttemptLimiter>();
 builder.Services.AddSingleton<ProxyAuthenticator>();

@@ -52,6 +52,7 @@ builder.Services.AddSingleton<MeshRuntime>();
 builder.Services.AddSingleton(listeners);
 builder.Services.AddSingleton<ClusterCounterRegistry>();
 builder.Services.AddSingleton<ProxyStats>();
+builder.Services.AddSingleton<RequestTap>();
 builder.Services.AddSingleton<MirrorSender>();
 builder.Services.AddSingleton<ClusterRoutes>();
 builder.Services.AddSingleton<LastGoodSnapshotStore>();

@@ -3,6 +3,9 @@ using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Stats;
+using Meshwork.ControlPlane.Tap;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Validation;
 using Meshwork.Protocol.Status;
 using Microsoft.Extensions.Options;
 
@@ -10,22 +13,20 @@ namespace Meshwork.ControlPlane.Status;
 
 /// <summary>
 /// The portal's live feed: the whole state first, then every change since the previous update,
-/// at most every min_interval_ms, and fresh golden signals every second.
+/// at most every min_interval_ms, and fresh golden signals every second. Also the live tap of a service.
 /// </summary>
-public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, ServiceRegistry registry, SnapshotPublisher publisher, TimeProvider time,
-    IOptions<ControlPlaneOptions> options)
+public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, ServiceRegistry registry, SnapshotPublisher publisher, TapHub taps,
+    TimeProvider time, IOptions<ControlPlaneOptions> options)
     : MeshStatus.MeshStatusBase
 {
     private static readonly TimeSpan SignalsInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan TapBatchInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan TapKeepAlive = TimeSpan.FromSeconds(2);
+    private const int MaxSamplesPerUpdate = 200;
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<StatusUpdate> responseStream, ServerCallContext context)
     {
-        if (!StatusStreamAuthentication.IsAuthorized(context.RequestHeaders, options.Value.StatusToken))
-        {
-            throw new RpcException(new Grpc.Core.Status(StatusCode.Unauthenticated, string.IsNullOrEmpty(options.Value.StatusToken)
-                ? "the status stream is disabled: set ControlPlane:StatusToken on the control plane and Portal:ControlPlane:StatusToken on the portal"
-                : "a valid status token (Bearer) is required"));
-        }
+        Authorize(context);
         var ct = context.CancellationToken;
         var minInterval = TimeSpan.FromMilliseconds(Math.Max(250, request.MinIntervalMs));
         var changed = fleet.NextChange;
@@ -51,6 +52,56 @@ public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, S
             if (!includeSignals && next.Proxies.Count == 0 && next.RemovedProxyIds.Count == 0 && next.Events.Count == 0) continue;
             if (includeSignals) lastSignals = now;
             await responseStream.WriteAsync(Build(next, full: false, includeSignals), ct);
+        }
+    }
+
+    /// <summary>
+    /// Relays the tap of one service until the caller goes away; leaving stops the proxies' tap when no
+    /// other watcher of the service remains. Updates are batched; a quiet tap still says how many
+    /// proxies it covers every <see cref="TapKeepAlive"/>.
+    /// </summary>
+    public override async Task Tap(TapRequest request, IServerStreamWriter<TapUpdate> responseStream, ServerCallContext context)
+    {
+        Authorize(context);
+        var ns = string.IsNullOrEmpty(request.Namespace) ? ResourceMetadata.DefaultNamespace : request.Namespace;
+        if (!IdentityNames.IsDnsLabel(request.Service))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"service '{request.Service}' is not a valid name: {IdentityNames.DnsLabelRule}"));
+        if (!IdentityNames.IsDnsLabel(ns))
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"namespace '{ns}' is not a valid name: {IdentityNames.DnsLabelRule}"));
+        var ct = context.CancellationToken;
+        using var watcher = taps.Watch(new ServiceRef(request.Service, ns));
+        // The first update at once: the caller learns how many proxies were asked before any sample comes.
+        var lastSent = DateTimeOffset.MinValue;
+        while (!ct.IsCancellationRequested)
+        {
+            var update = new TapUpdate();
+            while (update.Samples.Count < MaxSamplesPerUpdate && watcher.Samples.TryRead(out var sample)) update.Samples.Add(sample);
+            update.Dropped = watcher.TakeDropped();
+            var now = time.GetUtcNow();
+            if (update.Samples.Count > 0 || update.Dropped > 0 || now - lastSent >= TapKeepAlive)
+            {
+                update.Proxies = taps.Tapping(watcher.Service);
+                await responseStream.WriteAsync(update, ct);
+                lastSent = now;
+            }
+            try
+            {
+                await Task.Delay(TapBatchInterval, time, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Authorize(ServerCallContext context)
+    {
+        if (!StatusStreamAuthentication.IsAuthorized(context.RequestHeaders, options.Value.StatusToken))
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unauthenticated, string.IsNullOrEmpty(options.Value.StatusToken)
+                ? "the status stream is disabled: set ControlPlane:StatusToken on the control plane and Portal:ControlPlane:StatusToken on the portal"
+                : "a valid status token (Bearer) is required"));
         }
     }
 

@@ -5,6 +5,7 @@ using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.ControlPlane.Status;
+using Meshwork.ControlPlane.Tap;
 using Meshwork.ControlPlane.Tokens;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Snapshots;
@@ -18,7 +19,7 @@ namespace Meshwork.ControlPlane.Streams;
 
 /// <summary>
 /// The proxy stream: admission, Hello + bootstrap token, then snapshots down and ACK/NACK, health and
-/// stats up, and a Goodbye from a proxy that is stopping on purpose.
+/// stats and live-tap samples up, and a Goodbye from a proxy that is stopping on purpose.
 /// </summary>
 public sealed class MeshControlService(
     AdmissionLimiter admission,
@@ -32,6 +33,7 @@ public sealed class MeshControlService(
     FleetState fleet,
     WorkloadCertificates certificates,
     WorkloadCertificateStore certificateStore,
+    TapHub taps,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time) : MeshControl.MeshControlBase
 {
@@ -137,6 +139,7 @@ public sealed class MeshControlService(
         // over with the snapshot this replica would compile may never be pushed one.
         await context.WriteResponseHeadersAsync(new Metadata { { ReplicaHeader, options.Value.EffectiveReplicaId } });
         var writer = connection.RunWriterAsync(responseStream, ct);
+        taps.ProxyConnected(connection);
         var lastSeenPublished = now;
         // Read deadline: a proxy reports at least every few seconds (app health), so a stream that is
         // silent for StreamIdleTimeout belongs to a proxy whose machine vanished or hangs, even when
@@ -286,6 +289,9 @@ public sealed class MeshControlService(
                 }
                 stats.Record(message.Stats);
                 history.Record(message.Stats);
+                break;
+            case ProxyMessage.MessageOneofCase.TapSamples:
+                taps.Accept(connection, message.TapSamples);
                 break;
             case ProxyMessage.MessageOneofCase.Goodbye:
                 connection.GoodbyeReason = message.Goodbye.Reason;

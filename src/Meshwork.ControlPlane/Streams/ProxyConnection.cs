@@ -10,10 +10,14 @@ namespace Meshwork.ControlPlane.Streams;
 /// <summary>
 /// One live proxy stream. Snapshots go through a one-slot "latest wins" outbox: a slow proxy
 /// never makes the compiler wait, and it skips intermediate versions it would only overwrite.
+/// Tap controls have their own one-slot outbox (a proxy runs one tap; only the latest instruction matters)
+/// and go before a waiting snapshot.
 /// </summary>
 public sealed class ProxyConnection
 {
     private readonly Channel<Snapshot> outbox = Channel.CreateBounded<Snapshot>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly Channel<TapControl> tapOutbox = Channel.CreateBounded<TapControl>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly CancellationTokenSource closed = new();
 
@@ -57,6 +61,9 @@ public sealed class ProxyConnection
     /// <summary>The reason the proxy gave in its Goodbye (it is stopping on purpose); null while it has not said one.</summary>
     public string? GoodbyeReason { get; set; }
 
+    /// <summary>When the last warning about this proxy's tap samples went out (they are rate-limited).</summary>
+    public DateTimeOffset TapRejectedAt { get; set; }
+
     /// <summary>Serialises compiles of this proxy (a burst may schedule it twice in a row).</summary>
     public Lock CompileGate { get; } = new();
 
@@ -67,18 +74,38 @@ public sealed class ProxyConnection
         outbox.Writer.TryWrite(snapshot);
     }
 
-    /// <summary>Writes queued snapshots to the stream until the connection closes.</summary>
+    /// <summary>Queues a tap start, renewal or stop for the proxy.</summary>
+    public void Send(TapControl tap) => tapOutbox.Writer.TryWrite(tap);
+
+    /// <summary>Writes queued tap controls and snapshots to the stream until the connection closes.</summary>
     public async Task RunWriterAsync(IServerStreamWriter<ControlMessage> stream, CancellationToken ct)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, closed.Token);
         try
         {
-            await foreach (var snapshot in outbox.Reader.ReadAllAsync(linked.Token))
-                await stream.WriteAsync(new ControlMessage { Snapshot = snapshot }, linked.Token);
+            while (true)
+            {
+                if (tapOutbox.Reader.TryRead(out var tap))
+                    await stream.WriteAsync(new ControlMessage { Tap = tap }, linked.Token);
+                else if (outbox.Reader.TryRead(out var snapshot))
+                    await stream.WriteAsync(new ControlMessage { Snapshot = snapshot }, linked.Token);
+                else if (!await WaitForEitherAsync(linked.Token))
+                    return;
+            }
         }
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>False once the connection closed (both outboxes complete together).</summary>
+    private async Task<bool> WaitForEitherAsync(CancellationToken ct)
+    {
+        // The losing wait is cancelled, so an idle outbox does not collect a waiter per write to the other.
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var first = await Task.WhenAny(outbox.Reader.WaitToReadAsync(either.Token).AsTask(), tapOutbox.Reader.WaitToReadAsync(either.Token).AsTask());
+        await either.CancelAsync();
+        return await first;
     }
 
     /// <summary>Set when the control plane ended the stream on purpose: the status the proxy gets.</summary>
@@ -99,6 +126,7 @@ public sealed class ProxyConnection
     public void Close()
     {
         outbox.Writer.TryComplete();
+        tapOutbox.Writer.TryComplete();
         closed.Cancel();
     }
 }

@@ -27,6 +27,7 @@ public static class ViewModelRegistration
         services.AddTransient<ServiceDetailViewModel>();
         services.AddTransient<AccessMatrixViewModel>();
         services.AddTransient<ResourceFormViewModel>();
+        services.AddTransient<LiveTapViewModel>();
         return services;
     }
 }

@@ -100,6 +100,13 @@ public static class AdminEndpoints
                         Passive: d.Health.Passive.ToString(),
                         ConcurrentRequests: d.ConcurrentRequestCount)));
             }).OrderBy(c => c.Name),
-            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped));
+            Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped),
+            Tap: TapState(services.GetRequiredService<RequestTap>()));
+    }
+
+    private static TapStats TapState(RequestTap tap)
+    {
+        var current = tap.Current;
+        return new TapStats(current is not null, current?.TapId, current?.MaxSamplesPerSecond ?? 0, tap.Sampled, tap.RateLimited, tap.Dropped);
     }
 }

@@ -15,7 +15,8 @@ public sealed record SnapshotInfo(
 /// ControlPlane: the replica the proxy streams from; null when it runs from a snapshot file.
 /// </summary>
 public sealed record StatsDocument(
-    SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror);
+    SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror,
+    TapStats Tap);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
 /// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>
@@ -39,6 +40,12 @@ public sealed record EndpointStats(string Id, string Address, string Active, str
 
 /// <summary>Dropped: copies not sent because their cluster had Proxy:MirrorMaxInFlight in flight (see each cluster's mirrorDropped).</summary>
 public sealed record MirrorStats(long Sent, long Failed, long Skipped, long Dropped);
+
+/// <summary>
+/// The live tap (totals since start): Active and its id and rate while one is on; Sampled: samples buffered for the
+/// control plane; RateLimited: requests the token bucket passed over; Dropped: samples lost to a full buffer.
+/// </summary>
+public sealed record TapStats(bool Active, string? TapId, int MaxSamplesPerSecond, long Sampled, long RateLimited, long Dropped);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(SnapshotInfo))]

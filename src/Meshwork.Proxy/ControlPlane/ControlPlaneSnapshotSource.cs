@@ -28,11 +28,13 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 {
     private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan GoodbyeWriteTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan TapFlushInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly ControlPlaneClientOptions options;
     private readonly ControlPlaneClientCertificate clientCertificate;
     private readonly ControlPlaneFailover failover;
     private readonly ILogger<ControlPlaneSnapshotSource> logger;
+    private readonly RequestTap tap;
     private readonly HttpClient appClient;
     private readonly Channel<ProxySnapshot> received = Channel.CreateBounded<ProxySnapshot>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -48,8 +50,10 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
     private readonly TaskCompletionSource goodbyeWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ControlPlaneSnapshotSource(IOptions<ControlPlaneClientOptions> options, IOptions<ProxyOptions> proxy,
-        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ControlPlaneClientCertificate clientCertificate, ILogger<ControlPlaneSnapshotSource> logger)
+        LastGoodSnapshotStore lastGood, ProxyKey ownKey, ControlPlaneClientCertificate clientCertificate, RequestTap tap,
+        ILogger<ControlPlaneSnapshotSource> logger)
     {
+        this.tap = tap;
         this.options = WithProxyDefaults(options.Value, proxy.Value);
         this.clientCertificate = clientCertificate;
         failover = new ControlPlaneFailover(ControlPlaneAddressList.Split(this.options.Address), this.options.EffectiveProxyId,
@@ -252,10 +256,16 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 
         var writer = WriteAsync(call.RequestStream, queue.Reader, streamCts.Token);
         var health = ReportHealthAsync(queue.Writer, streamCts.Token);
+        var tapFlush = FlushTapAsync(queue.Writer, streamCts.Token);
         try
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
             {
+                if (message.MessageCase == ControlMessage.MessageOneofCase.Tap)
+                {
+                    tap.Apply(message.Tap);
+                    continue;
+                }
                 if (message.MessageCase != ControlMessage.MessageOneofCase.Snapshot) continue;
                 // With inline I/O this loop runs on a socket thread that also serves requests: parse and
                 // apply large snapshots on the thread pool instead.
@@ -281,9 +291,11 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
         }
         finally
         {
+            // A tap belongs to the stream that asked for it: another replica asks again if its watchers want one.
+            tap.Stop();
             queue.Writer.TryComplete();
             await streamCts.CancelAsync();
-            await Task.WhenAll(writer, health);
+            await Task.WhenAll(writer, health, tapFlush);
         }
     }
 
@@ -354,6 +366,22 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
                     AppHealth = new AppHealth { Healthy = healthy, Detail = detail, CheckedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
                 });
             } while (await timer.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Sends what the tap sampled in batches; a tick without a tap or without samples sends nothing.</summary>
+    private async Task FlushTapAsync(ChannelWriter<ProxyMessage> queue, CancellationToken ct)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TapFlushInterval);
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                if (tap.Drain() is { } batch) queue.TryWrite(new ProxyMessage { TapSamples = batch });
+            }
         }
         catch (OperationCanceledException)
         {

@@ -22,7 +22,7 @@ namespace Meshwork.Proxy.Routing;
 /// </summary>
 public sealed class MeshMiddleware(
     RequestDelegate next, MeshRuntime runtime, ListenerMap listeners, IProxyStateLookup lookup,
-    ClusterCounterRegistry counters, ProxyStats stats, MirrorSender mirror, ClusterRoutes routes)
+    ClusterCounterRegistry counters, ProxyStats stats, MirrorSender mirror, ClusterRoutes routes, RequestTap tap)
 {
     public const string DeniedByHeader = "x-meshwork-denied-by";
     public const string OverflowHeader = "x-meshwork-overflow";
@@ -62,12 +62,17 @@ public sealed class MeshMiddleware(
             if (edge.DestinationVersion.Length == 0 &&
                 context.GetReverseProxyFeature().ProxiedDestination?.Model.Config.Metadata?.GetValueOrDefault(YarpConfigBuilder.VersionKey) is { } version)
                 edge.DestinationVersion = version;
-            var status = context.Response.StatusCode;
+            var aborted = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted;
+            var status = aborted ? 0 : context.Response.StatusCode;
             var key = new TrafficKey(
                 edge.Direction, edge.SourceService, edge.SourceNamespace, edge.SourceVersion,
-                edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion, edge.Route,
-                context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? "0xx" : StatusClass(status));
-            stats.Record(key, Stopwatch.GetElapsedTime(started), edge.Denied);
+                edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion, edge.Route, StatusClass(status));
+            var latency = Stopwatch.GetElapsedTime(started);
+            stats.Record(key, latency, edge.Denied);
+            // The tap covers the server side of this proxy's service: what reached it, whoever called.
+            if (edge.Direction == Direction.Inbound)
+                tap.Offer(context, edge.SourceService, edge.SourceNamespace, edge.DestinationService, edge.DestinationNamespace,
+                    edge.DestinationVersion, status, latency);
         }
     }
 

@@ -37,6 +37,12 @@ public sealed class SimulatedProxy : IAsyncDisposable
 
     public int Received { get; private set; }
 
+    /// <summary>The last live-tap instruction the control plane sent (null: none yet).</summary>
+    public TapControl? LastTap { get; private set; }
+
+    /// <summary>Sends any message up, as a proxy that may be lying would.</summary>
+    public Task SendAsync(ProxyMessage message) => WriteAsync(message);
+
     /// <param name="silent">
     /// Send nothing after the Hello but ACKs (a proxy whose machine vanished without closing the
     /// connection); otherwise an empty Stats message every second, as a real proxy reports.
@@ -102,6 +108,11 @@ public sealed class SimulatedProxy : IAsyncDisposable
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync(stop.Token))
             {
+                if (message.MessageCase == ControlMessage.MessageOneofCase.Tap)
+                {
+                    LastTap = message.Tap;
+                    continue;
+                }
                 var snapshot = ProxySnapshot.Parser.ParseFrom(message.Snapshot.Content);
                 Received++;
                 var reason = nackReason(snapshot);

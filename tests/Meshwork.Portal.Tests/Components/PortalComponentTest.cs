@@ -25,6 +25,7 @@ public abstract class PortalComponentTest : BunitContext
         Services.AddPortalViewModels();
         Services.AddSingleton(new Meshwork.Portal.Live.MeshLiveData(null)); // not configured unless a test registers its own
         Services.AddSingleton<Meshwork.Portal.Live.TopologyThresholds>();
+        Services.AddSingleton<Meshwork.Portal.Live.LiveTapSource>();
         var authorization = AddAuthorization();
         authorization.SetAuthorized(user);
         authorization.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Email, user));

@@ -89,6 +89,10 @@ public sealed class MeshProxy : IAsyncDisposable
         return (link.GetProperty("address").GetString()!, link.GetProperty("connected").GetBoolean());
     }
 
+    /// <summary>The live tap as the proxy's /stats says ("tap"): active, tapId, sampled, rateLimited, dropped.</summary>
+    public async Task<JsonElement> TapStatsAsync() =>
+        (await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats")).GetProperty("tap");
+
     /// <summary>Why the proxy's last control plane attempt failed, as its /stats says; null once admitted.</summary>
     public async Task<string?> ControlPlaneErrorAsync() =>
         (await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats")).GetProperty("controlPlane").GetProperty("lastError").GetString();
