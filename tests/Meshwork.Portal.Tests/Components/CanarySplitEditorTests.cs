@@ -136,7 +136,9 @@ public sealed class CanarySplitEditorTests(PortalFactory portal) : IClassFixture
         page.WaitForAssertion(() => Assert.Equal("20%", Text(page, "desired-0-2")), TimeSpan.FromSeconds(10));
 
         page.Find("button[data-testid=send-all-to-stable-0]").Click();
-        page.WaitForAssertion(() => Assert.Equal("100%", Text(page, "desired-0-0")), TimeSpan.FromSeconds(10));
+        // The sliders show 100% as soon as the click lands; the store is read once the outcome says it was written.
+        page.WaitForAssertion(() => Assert.Contains("Applied split-rollback v1 100%", Text(page, "outcome")), TimeSpan.FromSeconds(10));
+        Assert.Equal("100%", Text(page, "desired-0-0"));
         var weights = (await StoredAsync(key)).Weights;
         Assert.Equal(new[] { 100, 0, 0 }, weights);
         page.WaitForAssertion(() => Assert.True(page.Find("button[data-testid=send-all-to-stable-0]").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
