@@ -62,7 +62,16 @@ public sealed class MeshTrafficTests(MeshFixture mesh, ITestOutputHelper output)
         using var client = mesh.Web.OutboundClient();
         await mesh.ApplyAsync(MeshFixture.OrdersRoute("v2"));
         await MeshFixture.WaitForServedByAsync(client, "orders-v2-a", Generous);
+        // What it serves once nothing more is on its way: the route change (and the registry's news of the
+        // previous test's restarts) can still reach this proxy after the web sidecar already routes by it.
         var before = await mesh.OrdersV2.SnapshotInfoAsync();
+        for (var settled = DateTime.UtcNow + Generous; DateTime.UtcNow < settled;)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var now = await mesh.OrdersV2.SnapshotInfoAsync();
+            if (now.GetProperty("hash").GetString() == before.GetProperty("hash").GetString()) break;
+            before = now;
+        }
 
         // Restarted with an app address no snapshot could carry: the control plane refuses its Hello,
         // naming the field, instead of compiling it into a snapshot (which once made that proxy NACK).
