@@ -38,6 +38,19 @@ public sealed class DemoMesh : IAsyncDisposable
     /// <summary>A running sidecar by proxy id (e.g. "shop-v1-1"), to stop it in a journey.</summary>
     public MeshProxy Sidecar(string proxyId) => running.OfType<MeshProxy>().Single(p => p.Id == proxyId);
 
+    /// <summary>The web caller and the shop in two versions, every request to v1 and v2 deployed at 0 %: start with shop versions v1 and v2.</summary>
+    public static IReadOnlyList<Resource> ShopOnV1WithV2Idle() =>
+    [
+        new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] },
+        new Service { Metadata = new ResourceMetadata { Name = "shop" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] },
+        new HttpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "shop" },
+            ParentRefs = [new ParentRef { Name = "shop" }],
+            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
+        },
+    ];
+
     /// <summary>The demo backend of "shop" at <paramref name="version"/>, to turn its error and latency knobs in a journey.</summary>
     public DemoBackendProcess ShopBackend(string version) => running.OfType<DemoBackendProcess>().Single(b => b.Version == version);
 
@@ -132,4 +145,12 @@ public sealed class DemoMesh : IAsyncDisposable
 
     public async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath(name), FullPage = true });
+
+    /// <summary>A failed journey's exception, after a screenshot named <paramref name="journey"/>-failure: where to look (screenshot, logs).</summary>
+    public async Task<Exception> JourneyFailedAsync(IPage page, string journey, Exception failure)
+    {
+        await ScreenshotAsync(page, journey + "-failure");
+        return new InvalidOperationException($"journey failed: {failure.Message}\nscreenshot {ScreenshotPath(journey + "-failure")}, " +
+            $"portal log {Portal.LogPath}, control plane log {ControlPlane.LogPath}", failure);
+    }
 }

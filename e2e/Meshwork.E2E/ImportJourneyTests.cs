@@ -13,7 +13,7 @@ namespace Meshwork.E2E;
 /// it, opens the route editor from the result and sees the 90/10 split there, exports the route as a Gateway API
 /// HTTPRoute and downloads it; the caller's real requests then reach v2, which they never did before.
 /// </summary>
-public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ImportJourneyTests : IAsyncLifetime
 {
     private const string VirtualService = """
         apiVersion: networking.istio.io/v1
@@ -38,17 +38,7 @@ public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetim
     private DemoMesh? mesh;
 
     /// <summary>The shop deployed in two versions, every request to v1.</summary>
-    public async Task InitializeAsync() => mesh = await DemoMesh.StartAsync(
-    [
-        new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] },
-        new Service { Metadata = new ResourceMetadata { Name = "shop" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] },
-        new HttpRoute
-        {
-            Metadata = new ResourceMetadata { Name = "shop" },
-            ParentRefs = [new ParentRef { Name = "shop" }],
-            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
-        },
-    ], "v1", "v2");
+    public async Task InitializeAsync() => mesh = await DemoMesh.StartAsync(DemoMesh.ShopOnV1WithV2Idle(), "v1", "v2");
 
     public async Task DisposeAsync()
     {
@@ -122,9 +112,7 @@ public sealed class ImportJourneyTests(ITestOutputHelper output) : IAsyncLifetim
         }
         catch (Exception e)
         {
-            await mesh.ScreenshotAsync(page, "import-failure");
-            output.WriteLine($"portal log {mesh.Portal.LogPath}, control plane log {mesh.ControlPlane.LogPath}");
-            throw new InvalidOperationException($"journey failed: {e.Message}\nscreenshot {mesh.ScreenshotPath("import-failure")}", e);
+            throw await mesh.JourneyFailedAsync(page, "import", e);
         }
     }
 }

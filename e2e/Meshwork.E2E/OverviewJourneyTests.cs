@@ -53,9 +53,7 @@ public sealed class OverviewJourneyTests : IAsyncLifetime
         }
         catch (Exception e)
         {
-            await mesh.ScreenshotAsync(page, "overview-failure");
-            throw new InvalidOperationException($"journey failed: {e.Message}\nscreenshot {mesh.ScreenshotPath("overview-failure")}, " +
-                $"portal log {mesh.Portal.LogPath}, control plane log {mesh.ControlPlane.LogPath}", e);
+            throw await mesh.JourneyFailedAsync(page, "overview", e);
         }
         finally
         {

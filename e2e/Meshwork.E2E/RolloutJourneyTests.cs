@@ -39,17 +39,7 @@ public sealed class RolloutJourneyTests(ITestOutputHelper output) : IAsyncLifeti
     private DemoMesh? mesh;
 
     /// <summary>The demo shop with every request on v1 and v2 deployed at 0 %.</summary>
-    public async Task InitializeAsync() => mesh = await DemoMesh.StartAsync(
-    [
-        new Service { Metadata = new ResourceMetadata { Name = "web" }, Versions = [new ServiceVersion { Name = "v1" }] },
-        new Service { Metadata = new ResourceMetadata { Name = "shop" }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }] },
-        new HttpRoute
-        {
-            Metadata = new ResourceMetadata { Name = "shop" },
-            ParentRefs = [new ParentRef { Name = "shop" }],
-            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
-        },
-    ], "v1", "v2");
+    public async Task InitializeAsync() => mesh = await DemoMesh.StartAsync(DemoMesh.ShopOnV1WithV2Idle(), "v1", "v2");
 
     public async Task DisposeAsync()
     {
@@ -107,9 +97,7 @@ public sealed class RolloutJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         }
         catch (Exception e)
         {
-            await mesh.ScreenshotAsync(page, "rollout-failure");
-            throw new InvalidOperationException($"journey failed: {e.Message}\nscreenshot {mesh.ScreenshotPath("rollout-failure")}, " +
-                $"portal log {mesh.Portal.LogPath}, control plane log {mesh.ControlPlane.LogPath}", e);
+            throw await mesh.JourneyFailedAsync(page, "rollout", e);
         }
         finally
         {

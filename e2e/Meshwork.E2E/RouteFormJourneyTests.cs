@@ -12,7 +12,7 @@ namespace Meshwork.E2E;
 /// caller's real requests to the shop are then answered by the injected status instead of the shop;
 /// then drags a new catch-all rule above the aborting one and the shop answers again.
 /// </summary>
-public sealed class RouteFormJourneyTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RouteFormJourneyTests : IAsyncLifetime
 {
     private const int InjectedStatus = 418;
 
@@ -102,9 +102,7 @@ public sealed class RouteFormJourneyTests(ITestOutputHelper output) : IAsyncLife
         }
         catch (Exception e)
         {
-            await mesh.ScreenshotAsync(page, "route-form-failure");
-            output.WriteLine($"portal log {mesh.Portal.LogPath}, control plane log {mesh.ControlPlane.LogPath}");
-            throw new InvalidOperationException($"journey failed: {e.Message}\nscreenshot {mesh.ScreenshotPath("route-form-failure")}", e);
+            throw await mesh.JourneyFailedAsync(page, "route-form", e);
         }
     }
 }
