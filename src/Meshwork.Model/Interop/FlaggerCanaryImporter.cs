@@ -36,7 +36,8 @@ internal static class FlaggerCanaryImporter
             document.Error(spec.FieldPath("analysis"), "is required: it holds the weight schedule");
             return;
         }
-        foreach (var field in new[] { "webhooks", "alerts", "mirror", "mirrorWeight", "sessionAffinity", "primaryReadyThreshold", "canaryReadyThreshold", "stepWeightPromotion" })
+        var webhooks = Webhooks(analysis, document);
+        foreach (var field in new[] { "alerts", "mirror", "mirrorWeight", "sessionAffinity", "primaryReadyThreshold", "canaryReadyThreshold", "stepWeightPromotion" })
             analysis.Unsupported(field, "has no equivalent in Meshwork's rollouts; ignored");
         var interval = analysis.Duration("interval") ?? new RolloutAnalysis().Interval;
         var steps = Weights(analysis, document)
@@ -85,6 +86,7 @@ internal static class FlaggerCanaryImporter
             CanaryVersion = CanaryVersion,
             Steps = steps,
             CanaryHeader = canaryHeader,
+            Webhooks = webhooks,
             Analysis = new RolloutAnalysis
             {
                 Interval = interval,
@@ -93,6 +95,46 @@ internal static class FlaggerCanaryImporter
                 MaxLatencyP99 = latency,
             },
         }, document);
+    }
+
+    /// <summary>
+    /// The webhooks whose Flagger type has a Meshwork equivalent: <c>event</c> (told of every event) and
+    /// <c>confirm-traffic-increase</c> (the advancement waits for a 2xx), as a preStep gate. The others
+    /// (rollout, the default, and pre-rollout count failures towards the rollback; confirm-rollout,
+    /// confirm-promotion, post-rollout, rollback) act at points our rollout has no hook for: warned and dropped.
+    /// </summary>
+    private static IReadOnlyList<RolloutWebhook> Webhooks(SpecNode analysis, DocumentReader document)
+    {
+        var webhooks = new List<RolloutWebhook>();
+        foreach (var hook in analysis.Items("webhooks"))
+        {
+            var type = hook.String("type") ?? "rollout";
+            RolloutWebhookType? ours = type switch
+            {
+                "event" => RolloutWebhookType.Event,
+                "confirm-traffic-increase" => RolloutWebhookType.PreStep,
+                _ => null,
+            };
+            if (ours is null || hook.String("name") is not { } name || hook.String("url") is not { } url)
+            {
+                hook.Ignore("name", "url", "timeout", "retries", "metadata", "muteAlert");
+                document.Warning(hook.Path, ours is null
+                    ? $"a Flagger '{type}' webhook has no equivalent in Meshwork's rollouts (only event and confirm-traffic-increase do); ignored"
+                    : "needs a name and a url; ignored");
+                continue;
+            }
+            if (type == "confirm-traffic-increase")
+                document.Note(hook.FieldPath("type"), "a preStep gate: asked before every step, pauses included, not only before a weight increase");
+            hook.Unsupported("metadata", "is not sent: Meshwork's webhook body is fixed (docs/rollouts.md); ignored");
+            hook.Unsupported("muteAlert", "has no equivalent; ignored");
+            var webhook = new RolloutWebhook { Name = name, Url = url, Type = ours.Value };
+            if (hook.Duration("timeout") is { } timeout)
+                webhook = webhook with { Timeout = timeout };
+            if (hook.Int("retries") is { } retries)
+                webhook = webhook with { Retries = retries };
+            webhooks.Add(webhook);
+        }
+        return webhooks;
     }
 
     /// <summary>stepWeights as given; else stepWeight, 2*stepWeight, ... up to maxWeight (default 50); A/B (iterations): 100% to matching requests only, held for the iterations.</summary>

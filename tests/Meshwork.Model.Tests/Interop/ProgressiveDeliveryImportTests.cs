@@ -18,7 +18,15 @@ public class ProgressiveDeliveryImportTests
         Assert.Equal((TimeSpan.FromMinutes(1), 5, 99.0, TimeSpan.FromMilliseconds(500)),
             (rollout.Analysis.Interval, rollout.Analysis.FailureLimit, rollout.Analysis.MinSuccessRatePercent, rollout.Analysis.MaxLatencyP99));
         Result.At("[0].spec.analysis.metrics[2]");
-        Result.At("[0].spec.analysis.webhooks");
+        Result.At("[0].spec.analysis.webhooks[0]"); // type rollout (the default): no equivalent
+        Assert.Equal(
+            [
+                new RolloutWebhook { Name = "gate", Url = "http://flagger-loadtester.test/gate/check", Type = RolloutWebhookType.PreStep, Timeout = TimeSpan.FromSeconds(15) },
+                new RolloutWebhook { Name = "notify", Url = "http://event-recevier.notifications/slack", Type = RolloutWebhookType.Event },
+            ],
+            rollout.Webhooks);
+        Result.At("[0].spec.analysis.webhooks[1].type", InteropSeverity.Note);
+        Result.At("[0].spec.analysis.webhooks[2].metadata");
         Result.At("[0].spec.autoscalerRef");
         Result.At("[0].spec.progressDeadlineSeconds");
         Result.NothingAt("[0].spec.service");
