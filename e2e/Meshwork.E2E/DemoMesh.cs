@@ -146,11 +146,14 @@ public sealed class DemoMesh : IAsyncDisposable
     public async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath(name), FullPage = true });
 
-    /// <summary>A failed journey's exception, after a screenshot named <paramref name="journey"/>-failure: where to look (screenshot, logs).</summary>
-    public async Task<Exception> JourneyFailedAsync(IPage page, string journey, Exception failure)
+    /// <summary>
+    /// A failed journey's exception, after a screenshot named <paramref name="journey"/>-failure: where to look
+    /// (screenshot, logs, and whatever else the journey knows, in <paramref name="detail"/>).
+    /// </summary>
+    public async Task<Exception> JourneyFailedAsync(IPage page, string journey, Exception failure, string? detail = null)
     {
         await ScreenshotAsync(page, journey + "-failure");
         return new InvalidOperationException($"journey failed: {failure.Message}\nscreenshot {ScreenshotPath(journey + "-failure")}, " +
-            $"portal log {Portal.LogPath}, control plane log {ControlPlane.LogPath}", failure);
+            $"portal log {Portal.LogPath}, control plane log {ControlPlane.LogPath}" + (detail is null ? "" : "\n" + detail), failure);
     }
 }

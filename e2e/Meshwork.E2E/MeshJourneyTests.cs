@@ -24,9 +24,6 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 
     private DemoMesh? mesh;
     private MeshProxy? caller;
-    private MeshworkProcess? portal;
-    private MeshworkProcess? controlPlane;
-    private string screenshots = "";
 
     /// <summary>The demo shop as an operator would have set it up: every request to v1, v2 deployed at 0 %.</summary>
     public async Task InitializeAsync()
@@ -42,7 +39,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
                 Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "shop", Version = "v1", Weight = 100 }, new BackendRef { Service = "shop", Version = "v2", Weight = 0 }] }],
             },
         ], "v1", "v2");
-        (caller, portal, controlPlane, screenshots) = (mesh.Caller, mesh.Portal, mesh.ControlPlane, mesh.Screenshots);
+        caller = mesh.Caller;
     }
 
     public async Task DisposeAsync()
@@ -191,10 +188,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (Exception e)
         {
-            await ScreenshotAsync(page, "canary-failure");
-            throw new InvalidOperationException(
-                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "canary-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}\n"
-                + $"caller sidecar: {caller!.Output}", e);
+            throw await mesh!.JourneyFailedAsync(page, "canary", e, $"caller sidecar: {caller!.Output}");
         }
         finally
         {
@@ -252,9 +246,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (Exception e)
         {
-            await ScreenshotAsync(page, "access-failure");
-            throw new InvalidOperationException(
-                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "access-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}", e);
+            throw await mesh!.JourneyFailedAsync(page, "access", e);
         }
         finally
         {
@@ -290,9 +282,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (Exception e)
         {
-            await ScreenshotAsync(page, "topology-failure");
-            throw new InvalidOperationException(
-                $"journey failed: {e.Message}\nscreenshot {Path.Combine(screenshots, "topology-failure.png")}, portal log {portal!.LogPath}, control plane log {controlPlane!.LogPath}", e);
+            throw await mesh!.JourneyFailedAsync(page, "topology", e);
         }
         finally
         {

@@ -2,6 +2,7 @@ using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Status;
 using Meshwork.ControlPlane.Streams;
 using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Tap;
 
 namespace Meshwork.ControlPlane.Tap;
 
@@ -14,9 +15,6 @@ namespace Meshwork.ControlPlane.Tap;
 /// </summary>
 public sealed class TapHub(ConnectionTable connections, FleetState fleet, TimeProvider time)
 {
-    /// <summary>Per proxy: the proxy's own ceiling (Meshwork.Proxy's RequestTap) is the same.</summary>
-    public const int MaxSamplesPerSecond = 20;
-
     /// <summary>A proxy stops tapping by itself this long after the last renewal.</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(10);
 
@@ -92,7 +90,7 @@ public sealed class TapHub(ConnectionTable connections, FleetState fleet, TimePr
             if (!taps.TryGetValue(service, out var tap)) return;
             tap.Asked.RemoveWhere(c => c.Closed.IsCancellationRequested);
             tap.Asked.UnionWith(proxies);
-            control = new TapControl { TapId = tap.Id, MaxSamplesPerSecond = MaxSamplesPerSecond, TtlMs = (int)TimeToLive.TotalMilliseconds };
+            control = new TapControl { TapId = tap.Id, MaxSamplesPerSecond = TapLimits.MaxSamplesPerSecond, TtlMs = (int)TimeToLive.TotalMilliseconds };
         }
         foreach (var proxy in proxies) proxy.Send(control);
     }

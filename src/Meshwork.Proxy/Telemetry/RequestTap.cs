@@ -1,20 +1,18 @@
 using System.Threading.Channels;
 using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Tap;
 
 namespace Meshwork.Proxy.Telemetry;
 
 /// <summary>
 /// The live tap of this proxy's inbound requests, started, renewed and stopped by the control plane
 /// (<see cref="TapControl"/>). While no tap is on, the request path pays one volatile read. While one
-/// is on, a token bucket admits at most the asked rate (never above <see cref="MaxSamplesPerSecond"/>)
+/// is on, a token bucket admits at most the asked rate (never above <see cref="TapLimits.MaxSamplesPerSecond"/>, whatever the control plane asks)
 /// and admitted samples go into a bounded buffer that drops (and counts) when full; the control-plane
 /// client drains it in batches. A tap ends by itself when its time to live passes without a renewal.
 /// </summary>
 public sealed class RequestTap(TimeProvider clock)
 {
-    /// <summary>The proxy's own ceiling, whatever the control plane asks.</summary>
-    public const int MaxSamplesPerSecond = 20;
-
     /// <summary>Samples held between two flushes; more are dropped and counted.</summary>
     public const int BufferCapacity = 64;
 
@@ -41,7 +39,7 @@ public sealed class RequestTap(TimeProvider clock)
             Stop(control.TapId);
             return;
         }
-        var rate = Math.Clamp(control.MaxSamplesPerSecond, 1, MaxSamplesPerSecond);
+        var rate = Math.Clamp(control.MaxSamplesPerSecond, 1, TapLimits.MaxSamplesPerSecond);
         var expires = clock.GetTimestamp() + (long)(TimeSpan.FromMilliseconds(Math.Clamp(control.TtlMs, 1000, 60_000)).TotalSeconds * clock.TimestampFrequency);
         if (active is { } current && current.Id == control.TapId && current.Rate == rate)
             current.ExpiresAt = expires;

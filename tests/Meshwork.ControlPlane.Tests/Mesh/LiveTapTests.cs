@@ -5,6 +5,7 @@ using Meshwork.ControlPlane.Tap;
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Status;
+using Meshwork.Protocol.Tap;
 using Meshwork.Testing.Waiting;
 using Xunit.Abstractions;
 
@@ -107,11 +108,11 @@ public sealed class LiveTapTests(MeshFixture mesh, ITestOutputHelper output) : I
         // The bucket holds one second's worth and refills at the cap: over any span, cap × (span + 1) at most.
         // The span measured here contains the proxy's, so the bound only gets looser on a slow machine.
         var sampled = after.GetProperty("sampled").GetInt64() - before.GetProperty("sampled").GetInt64();
-        var bound = TapHub.MaxSamplesPerSecond * (elapsed.TotalSeconds + 1);
+        var bound = TapLimits.MaxSamplesPerSecond * (elapsed.TotalSeconds + 1);
         output.WriteLine($"{load.Requests} requests in {elapsed.TotalSeconds:0.0} s; the proxy sampled {sampled} (bound {bound:0}), the tap delivered {tap.Samples.Count}, dropped {tap.Dropped}");
         Assert.InRange(sampled, 1, (long)bound);
         await Eventually.HoldsAsync(() => Task.FromResult(tap.Samples.Count(s => s.Path == "/load") > 0), "load samples delivered", Generous);
-        Assert.True(tap.Samples.Count(s => s.Path == "/load") <= TapHub.MaxSamplesPerSecond * (stopwatch.Elapsed.TotalSeconds + 5));
+        Assert.True(tap.Samples.Count(s => s.Path == "/load") <= TapLimits.MaxSamplesPerSecond * (stopwatch.Elapsed.TotalSeconds + 5));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Tap;
 using Meshwork.Testing.Waiting;
 
 namespace Meshwork.ControlPlane.Tests.Streams;
@@ -34,7 +35,7 @@ public sealed class TapSampleAdmissionTests(ControlPlaneFixture fixture) : IClas
         await using var tap = new TapClient(fixture.Channel, "ledger");
         var control = await Eventually.ValueAsync(() => proxy.LastTap, "the control plane asked the proxy to tap", Timeout);
         Assert.False(control.Stop);
-        Assert.Equal(20, control.MaxSamplesPerSecond);
+        Assert.Equal(TapLimits.MaxSamplesPerSecond, control.MaxSamplesPerSecond);
 
         // Samples for a tap nobody asked this proxy for are dropped whole.
         var madeUp = new TapSamples { TapId = "not-the-tap", Samples = { Sample("/made-up") } };

@@ -1,4 +1,5 @@
 using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Tap;
 using Meshwork.Proxy.Telemetry;
 using Microsoft.AspNetCore.Http;
 
@@ -64,7 +65,7 @@ public sealed class RequestTapTests
     {
         var tap = new RequestTap(clock);
         tap.Apply(Start(rate: 10_000));
-        Assert.Equal(RequestTap.MaxSamplesPerSecond, tap.Current!.MaxSamplesPerSecond);
+        Assert.Equal(TapLimits.MaxSamplesPerSecond, tap.Current!.MaxSamplesPerSecond);
     }
 
     [Fact]
