@@ -9,9 +9,6 @@ using Meshwork.Store;
 
 namespace Meshwork.Portal.ViewModels;
 
-/// <summary>Someone stored a newer version while the person edited: both sides and the merge offered.</summary>
-public sealed record EditConflict(StoredResource Theirs, IReadOnlyList<FieldChange> TheirChanges, IReadOnlyList<FieldChange> MyChanges, ThreeWayMerge.Result Merge);
-
 /// <summary>
 /// One stored resource edited in a form: the draft is validated on every change by the shared
 /// validator against the stored state (issues located by path, so each lands on its field), the
@@ -157,8 +154,7 @@ public sealed class ResourceFormViewModel(IServiceScopeFactory scopes, CurrentUs
                         var theirs = await again.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(Key);
                         if (theirs is null)
                             return new ChangeOutcome(false, $"Not saved: {Key} was deleted while you were editing.", []);
-                        Conflict = new EditConflict(theirs, FieldDiff.Between(Loaded.Resource, theirs.Resource), Changes,
-                            ThreeWayMerge.Merge(Loaded.Resource, Draft, theirs.Resource));
+                        Conflict = EditConflict.Between(Loaded.Resource, Draft, theirs);
                     }
                     return new ChangeOutcome(false,
                         $"Not saved: {Conflict.Theirs.UpdatedBy} stored version {Conflict.Theirs.Resource.Metadata.Version} while you were editing. Choose how to go on; your changes are kept until you do.", []);

@@ -5,6 +5,7 @@ using Meshwork.Portal.Identity;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Protocol.Status;
 using Meshwork.Store;
+using Meshwork.Testing.Waiting;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -20,7 +21,10 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    private async Task<ResourceKey> SeedRouteAsync(string name)
+    private Task<ResourceKey> SeedRouteAsync(string name) => SeedRouteAsync(portal, name);
+
+    /// <summary>Service <paramref name="name"/> (v1, v2) and its route: /api split 90/10.</summary>
+    internal static async Task<ResourceKey> SeedRouteAsync(PortalFactory portal, string name)
     {
         await using var scope = portal.Services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
@@ -49,7 +53,7 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         return (await scope.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(key))!;
     }
 
-    private static IRenderedComponent<IComponent> Render(BunitContext context, ResourceKey key) =>
+    internal static IRenderedComponent<IComponent> Render(BunitContext context, ResourceKey key) =>
         context.Render(b =>
         {
             b.OpenComponent<MudPopoverProvider>(0);
@@ -65,7 +69,7 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
 
     private static string Field(string path) => $"[data-field='{path}']";
 
-    private static void Type(IRenderedComponent<IComponent> page, string path, string text) =>
+    internal static void Type(IRenderedComponent<IComponent> page, string path, string text) =>
         page.Find($"{Field(path)} input").Input(text);
 
     private static string ErrorOn(IRenderedComponent<IComponent> page, string path) =>
@@ -78,7 +82,7 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         page.WaitForElement("button[data-testid=form-apply]", Wait).Click();
     }
 
-    private static void Loaded(IRenderedComponent<IComponent> page) =>
+    internal static void Loaded(IRenderedComponent<IComponent> page) =>
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll(Field("rules[0].backendRefs[0].weight"))), Wait);
 
     [Fact]
@@ -210,6 +214,48 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         var merged = (HttpRoute)(await StoredAsync(key)).Resource;
         Assert.Equal([50, 50], merged.Rules[0].BackendRefs.Select(b => b.Weight));
         Assert.Equal("GET", merged.Rules[0].Matches[0].Method);
+    }
+
+    [Fact]
+    public async Task TheYamlTab_MeetsAConcurrentFormEdit_WithTheSameMergeChoice_AndTheMergeKeepsBothChanges()
+    {
+        var key = await SeedRouteAsync("yaml-conflict");
+        await using var first = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        await using var second = new LiveComponentTest(portal, "second@meshwork.test", [.. PortalPolicies.All]);
+        var firstPage = Render(first, key);
+        var secondPage = Render(second, key);
+        Loaded(firstPage);
+        Loaded(secondPage);
+
+        // The second person's YAML tab holds version 1 and edits the match's path there.
+        secondPage.FindAll(".mud-tab").Single(t => t.TextContent.Contains("YAML")).Click();
+        secondPage.WaitForAssertion(() => Assert.Contains("/api", secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")), Wait);
+        var loadedYaml = secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")!;
+        var myYaml = loadedYaml.Replace("/api", "/api/v2", StringComparison.Ordinal);
+        Assert.NotEqual(loadedYaml, myYaml);
+        secondPage.Find("textarea[data-testid=yaml-editor]").Input(myYaml);
+        secondPage.WaitForAssertion(() => Assert.Equal(myYaml, secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")), Wait);
+
+        // Meanwhile the first person moves the split in the form.
+        Type(firstPage, "rules[0].backendRefs[0].weight", "50");
+        Type(firstPage, "rules[0].backendRefs[1].weight", "50");
+        ReviewAndApply(firstPage);
+        firstPage.WaitForAssertion(() => Assert.Contains("Applied", firstPage.Find("[data-testid=outcome]").TextContent), Wait);
+
+        secondPage.Find("button[data-testid=yaml-apply]").Click();
+        secondPage.WaitForAssertion(() =>
+        {
+            Assert.Contains("rules[0].backendRefs[0].weight", secondPage.Find("[data-testid=their-changes]").TextContent);
+            Assert.Contains("rules[0].matches[0].path.value", secondPage.Find("[data-testid=my-changes]").TextContent);
+        }, Wait);
+        Assert.Equal("/api", ((HttpRoute)(await StoredAsync(key)).Resource).Rules[0].Matches[0].Path!.Value);
+
+        secondPage.WaitForElement("button[data-testid=conflict-apply-merged]", Wait).Click();
+        await Eventually.HoldsAsync(async () => (await StoredAsync(key)).Resource.Metadata.Version == 3, "the merge stored", Wait);
+        var merged = (HttpRoute)(await StoredAsync(key)).Resource;
+        Assert.Equal([50, 50], merged.Rules[0].BackendRefs.Select(b => b.Weight));
+        Assert.Equal("/api/v2", merged.Rules[0].Matches[0].Path!.Value);
+        Assert.Equal("second@meshwork.test", (await StoredAsync(key)).UpdatedBy);
     }
 
     [Fact]

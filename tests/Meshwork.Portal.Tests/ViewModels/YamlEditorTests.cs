@@ -75,7 +75,7 @@ public sealed class YamlEditorTests(PortalFactory portal) : IClassFixture<Portal
     }
 
     [Fact]
-    public async Task Edit_ThenSomeoneElseChangesIt_ApplyIsAConflict()
+    public async Task Edit_ThenSomeoneElseChangesIt_ApplyIsAConflict_WithTheMergeChoice()
     {
         var editor = Editor("olga@meshwork.test", "Operator");
         editor.Text = Samples.ServiceYaml("yaml-stale", port: 1000);
@@ -92,8 +92,40 @@ public sealed class YamlEditorTests(PortalFactory portal) : IClassFixture<Portal
         var outcome = await editor.ApplyAsync();
 
         Assert.False(outcome.Succeeded);
-        Assert.Contains("changed since you loaded it", outcome.Message);
+        Assert.Contains("someone-else stored version 2 while you were editing", outcome.Message);
         Assert.Equal(3000, ((Service)(await StoredAsync(ResourceKind.Service, "yaml-stale"))!.Resource).Port);
+        var conflict = Assert.IsType<EditConflict>(editor.Conflict);
+        Assert.Equal(["port"], conflict.Merge.BothChanged);
+
+        // Applying the merge stores theirs with my port (mine wins where both changed), at their version.
+        Assert.True((await editor.ApplyMergedAsync()).Succeeded);
+        var merged = (await StoredAsync(ResourceKind.Service, "yaml-stale"))!;
+        Assert.Equal(2000, ((Service)merged.Resource).Port);
+        Assert.Equal(3, merged.Resource.Metadata.Version);
+        Assert.Null(editor.Conflict);
+    }
+
+    [Fact]
+    public async Task FreeFormText_ThatIsStale_IsAPlainConflict_WithNothingToMerge()
+    {
+        var editor = Editor("olga@meshwork.test", "Operator");
+        editor.Text = Samples.ServiceYaml("yaml-stale-free", port: 1000);
+        Assert.True((await editor.ApplyAsync()).Succeeded);
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+            var current = (Service)(await store.GetAsync(new ResourceKey(ResourceKind.Service, "default", "yaml-stale-free")))!.Resource;
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(current with { Port = 3000 }, new ChangeActor("someone-else", ChangeSource.Api)));
+        }
+        // Two documents: no single loaded resource to merge against.
+        editor.Text = editor.Text.Replace("port: 1000", "port: 2000") + "---\n" + Samples.ServiceYaml("yaml-stale-other", port: 1);
+
+        var outcome = await editor.ApplyAsync();
+
+        Assert.False(outcome.Succeeded);
+        Assert.Contains("changed since you loaded it", outcome.Message);
+        Assert.Null(editor.Conflict);
+        Assert.Null(await StoredAsync(ResourceKind.Service, "yaml-stale-other"));
     }
 
     [Fact]
