@@ -128,7 +128,9 @@ wait_http() { # URL NAME SECONDS
   die "$2: $1 answered $code"
 }
 
+# The portal data and proxy state folders hold private keys: both processes refuse a folder others can read.
 mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
+chmod 700 "$WORK/portal-data" "$WORK/proxy-state"
 [ ${#AS[@]} -gt 0 ] && chown meshwork "$WORK" "$WORK/pg"
 "${AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U meshwork --auth=trust >/dev/null
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
