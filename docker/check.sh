@@ -441,7 +441,7 @@ if [ -n "$PG_BIN" ] && [ "$("$PG_BIN/postgres" --version | grep -oE '[0-9]+' | h
         psql_ -d meshwork -c "UPDATE bootstrap_tokens SET revoked_at = now(), expires_at = now() + interval '1 hour' WHERE service = 'catalog'" >/dev/null
         register "$TOKEN"
         hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-        expected="$(hash "$TOKEN-frontend")|frontend|default|t|f;$(hash "$TOKEN-catalog")|catalog|default|f|t"
+        expected="$(hash "$TOKEN-catalog")|catalog|default|f|t;$(hash "$TOKEN-frontend")|frontend|default|t|f"
         row="$(psql_ -d meshwork -At -c "SELECT string_agg(concat_ws('|', secret_hash, service, namespace, expires_at > now() + interval '23 hours', revoked_at IS NOT NULL), ';' ORDER BY service) FROM bootstrap_tokens")"
         if [ "$row" = "$expected" ]; then pass "bootstrap-token.sql: one token per service, scoped (no wildcard), hash = SHA-256 hex of <token>-<service>, re-run renews but never revives a revoked one"
         else fail "bootstrap-token.sql stored '$row', expected '$expected'"; fi
