@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Smoke test of the compose configuration without Docker: builds the four apps the way
+# Smoke test of the compose configuration without Docker: builds the five apps the way
 # docker/Dockerfile does (a copy of the build context .dockerignore allows: Directory.*.props and
 # src/ without bin/obj; restore from the project files alone, then publish Release, no app host),
 # renders docker/compose.yaml with throwaway secrets, and runs postgres, portal, control-plane-1 and
-# control-plane-2, database-roles, migrate, bootstrap-token, orders-v1 and orders-v1-proxy as local processes with exactly
+# control-plane-2, database-roles, migrate, bootstrap-token, demo-seed, ratings-v1 and ratings-v1-proxy as local processes with exactly
 # that environment. Differences from the containers, forced by sharing one host: the database
 # host/port and the service names become 127.0.0.1, the second control plane replica listens on
 # 15020/15024 (the first has 15010/15014), and the demo app on 8081 (the portal has 8080).
@@ -48,18 +48,18 @@ cp "$ROOT"/Directory.Build.props "$ROOT"/Directory.Packages.props "$WORK/ctx/"
 (
   cd "$WORK/ctx"
   unset MESHWORK_BUILD_SLOT
-  for app in Portal ControlPlane Proxy DemoApps; do
+  for app in Portal ControlPlane Proxy DemoApps DemoFleet; do
     dotnet restore "src/Meshwork.$app/Meshwork.$app.csproj" --disable-build-servers >"$WORK/restore-$app.log" 2>&1 ||
       { tail -n 20 "$WORK/restore-$app.log"; exit 1; }
   done
   (cd "$ROOT" && tar --exclude='*/bin' --exclude='*/obj' -cf - src) | tar -xf - -C "$WORK/ctx"
-  for app in Portal ControlPlane Proxy DemoApps; do
+  for app in Portal ControlPlane Proxy DemoApps DemoFleet; do
     dotnet publish "src/Meshwork.$app/Meshwork.$app.csproj" -c Release -o "$WORK/out/$app" -p:UseAppHost=false \
       -p:UseSharedCompilation=false --disable-build-servers >"$WORK/publish-$app.log" 2>&1 ||
       { grep -E 'error' "$WORK/publish-$app.log" | head -n 20; exit 1; }
   done
 ) || die "restore/publish failed"
-echo "ok    restore from project files, publish of the four apps"
+echo "ok    restore from project files, publish of the five apps"
 
 # The compose environment, rendered by compose itself, one env file per service.
 POSTGRES_PASSWORD="smoke-$RANDOM" MESHWORK_CA_KEY="$(head -c 32 /dev/urandom | base64)" \
@@ -73,10 +73,10 @@ services = yaml.safe_load(open(f"{work}/compose.yaml"))["services"]
 def local(value):
     return (str(value).replace("Host=postgres;Port=5432", f"Host=127.0.0.1;Port={pg_port}")
             .replace("control-plane-1:15010", "127.0.0.1:15010").replace("control-plane-2:15010", "127.0.0.1:15020")
-            .replace("orders-v1:15006", "127.0.0.1:15006")
+            .replace("ratings-v1:15006", "127.0.0.1:15006")
             # The shared trust-bundle volume becomes a folder (127.0.0.1 is always a SAN of the gRPC certificate).
             .replace("/var/lib/meshwork/trust", f"{work}/trust"))
-for name in ("postgres", "database-roles", "migrate", "portal", "control-plane-1", "control-plane-2", "bootstrap-token", "orders-v1", "orders-v1-proxy"):
+for name in ("postgres", "database-roles", "migrate", "portal", "control-plane-1", "control-plane-2", "bootstrap-token", "demo-seed", "ratings-v1", "ratings-v1-proxy"):
     with open(f"{work}/{name}.env", "w") as f:
         for key, value in services[name]["environment"].items():
             f.write(f"export {key}={shlex.quote(local(value))}\n")
@@ -128,7 +128,9 @@ wait_http() { # URL NAME SECONDS
   die "$2: $1 answered $code"
 }
 
+# The portal data and proxy state folders hold private keys: both processes refuse a folder others can read.
 mkdir -p "$WORK/pg" "$WORK/portal-data" "$WORK/proxy-state"
+chmod 700 "$WORK/portal-data" "$WORK/proxy-state"
 [ ${#AS[@]} -gt 0 ] && chown meshwork "$WORK" "$WORK/pg"
 "${AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U meshwork --auth=trust >/dev/null
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" -l "$WORK/pg/log" start >/dev/null
@@ -155,15 +157,19 @@ check_one_leader
 ( . "$WORK/bootstrap-token.env"; export PGHOST=127.0.0.1 PGPORT=$PG_PORT; "$PG_BIN/psql" -X -q -f "$ROOT/docker/sql/bootstrap-token.sql" ) >/dev/null ||
   die "bootstrap-token.sql failed"
 echo "ok    bootstrap-token registered"
-start orders-v1 "$WORK/out/DemoApps" "$WORK/orders-v1.env" "export ASPNETCORE_URLS=http://127.0.0.1:8081" dotnet Meshwork.DemoApps.dll backend
-wait_http http://127.0.0.1:8081/health orders-v1 60
-start orders-v1-proxy "$WORK/out/Proxy" "$WORK/orders-v1-proxy.env" \
+# The demo-seed job as the image runs it: `seed DIR` with the demo shop's desired state.
+( . "$WORK/demo-seed.env"; cd "$WORK/out/DemoFleet"; dotnet Meshwork.DemoFleet.dll seed "$ROOT/docs/examples/demo" ) >"$WORK/demo-seed.log" 2>&1 ||
+  { tail -n 30 "$WORK/demo-seed.log" >&2; die "demo-seed failed"; }
+echo "ok    demo-seed: $(tail -n 1 "$WORK/demo-seed.log")"
+start ratings-v1 "$WORK/out/DemoApps" "$WORK/ratings-v1.env" "export ASPNETCORE_URLS=http://127.0.0.1:8081" dotnet Meshwork.DemoApps.dll ratings
+wait_http http://127.0.0.1:8081/health ratings-v1 60
+start ratings-v1-proxy "$WORK/out/Proxy" "$WORK/ratings-v1-proxy.env" \
   "export ControlPlaneClient__AppAddress=127.0.0.1:8081 Proxy__StateDirectory=$WORK/proxy-state" dotnet Meshwork.Proxy.dll
-wait_http http://127.0.0.1:15000/ready orders-v1-proxy 60
+wait_http http://127.0.0.1:15000/ready ratings-v1-proxy 60
 snapshot="$(curl -s http://127.0.0.1:15000/snapshot)"
-grep -q '"spiffeId": *"spiffe://[^"]*/ns/default/sa/orders"' <<<"$snapshot" || die "sidecar snapshot has no orders SPIFFE id: $snapshot"
+grep -q '"spiffeId": *"spiffe://[^"]*/ns/default/sa/ratings"' <<<"$snapshot" || die "sidecar snapshot has no ratings SPIFFE id: $snapshot"
 grep -q '"source": *"control-plane:' <<<"$snapshot" || die "sidecar snapshot did not come from the control plane: $snapshot"
-echo "ok    sidecar serves a control-plane snapshot with identity spiffe://.../ns/default/sa/orders"
+echo "ok    sidecar serves a control-plane snapshot with identity spiffe://.../ns/default/sa/ratings"
 [ -s "$WORK/proxy-state/last-good-snapshot.json" ] || die "no last good snapshot in Proxy__StateDirectory"
 echo "ok    last good snapshot written to Proxy__StateDirectory"
 echo

@@ -3,12 +3,10 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Serialization;
 using Meshwork.Model.Validation;
 using Meshwork.Portal.Identity;
+using Meshwork.Portal.Live;
 using Meshwork.Store;
 
 namespace Meshwork.Portal.ViewModels;
-
-/// <summary>A call seen on the status stream (last 10 s) and its rate.</summary>
-public sealed record ObservedCall(ServiceName From, ServiceName To, double Rps);
 
 /// <summary>The matrix as stored, and as it would be with the pending change (null without one).</summary>
 public sealed record AccessMatrixView(
@@ -20,8 +18,9 @@ public sealed record AccessMatrixView(
 
 /// <summary>
 /// The Access page's service x service matrix over the stored policies and mesh default, a pending
-/// change (AccessPolicy YAML, validated as the store would) shown beside it with the observed calls it
-/// would deny, and ALLOW rules drafted from the observed calls. Applying the pending change is an Admin's.
+/// change (AccessPolicy YAML, validated as the store would) shown beside it with the calls observed in
+/// the last hour (<see cref="ObservedCalls"/>) it would deny, and ALLOW rules drafted from those calls.
+/// Applying the pending change is an Admin's.
 /// </summary>
 public sealed class AccessMatrixViewModel(IServiceScopeFactory scopes, CurrentUser user, YamlEditorViewModel editor) : LoadState
 {

@@ -26,6 +26,8 @@ public static class ViewModelRegistration
         services.AddTransient<RolloutControlViewModel>();
         services.AddTransient<ServiceDetailViewModel>();
         services.AddTransient<AccessMatrixViewModel>();
+        // One per access matrix panel: it holds the stored calls of the last hour it read.
+        services.AddTransient<Live.ObservedCalls>();
         services.AddTransient<ResourceFormViewModel>();
         services.AddTransient<LiveTapViewModel>();
         return services;

@@ -5,6 +5,7 @@ using Meshwork.Portal.Identity;
 using Meshwork.Portal.Live;
 using Meshwork.Protocol.Status;
 using Meshwork.Store;
+using Meshwork.Store.Signals;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -12,7 +13,8 @@ namespace Meshwork.Portal.Tests.Components;
 
 /// <summary>
 /// The Access page's matrix over the real store: verdicts per caller and callee, a pending change tried
-/// against the calls the live status reports, ALLOW rules drafted from them, and an Admin applying them.
+/// against the calls observed in the last hour (stored one-minute rollups and the live status), ALLOW
+/// rules drafted from them, and an Admin applying them.
 /// </summary>
 public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
@@ -129,4 +131,48 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
         page.WaitForAssertion(() => Assert.Equal("Allowed", Verdict(page, "billing", "web")), TimeSpan.FromSeconds(10));
         Assert.Equal("Denied", Verdict(page, "shop", "web")); // not observed, so not admitted by the draft
     }
+
+    [Fact]
+    public async Task CallsStoredInTheLastHour_AreObservedDeniedAndDrafted_OlderOnesAreNot()
+    {
+        await SeedAsync();
+        // Long before the other tests' (system) clock: their last hour holds none of these minutes.
+        var now = new DateTimeOffset(2026, 1, 15, 10, 30, 20, TimeSpan.Zero);
+        await using (var database = Npgsql.NpgsqlDataSource.Create(portal.ConnectionString))
+        {
+            await new SignalHistoryStore(database).SaveAsync("cp-a/1",
+            [
+                new SignalRollup(now.AddMinutes(-59), Series("shop", "billing"), 80, 0, [80]),  // within the hour
+                new SignalRollup(now.AddHours(-2), Series("billing", "shop"), 500, 0, [500]),   // two hours ago
+            ], default);
+        }
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        context.Services.AddSingleton<TimeProvider>(new FixedTime(now));
+        var page = Render(context);
+
+        page.WaitForAssertion(() => Assert.Contains("●", page.Find("[data-testid=cell-default-shop--default-billing]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("●", page.Find("[data-testid=cell-default-billing--default-shop]").TextContent);
+        Assert.Contains("observed in the last hour", page.Markup);
+
+        page.Find("textarea[data-testid=access-pending]").Input(
+            "kind: AccessPolicy\nmetadata:\n  name: billing-from-web-only\nservice: billing\naction: allow\nrules:\n  - from:\n      - services: [web]\n");
+        page.WaitForAssertion(() =>
+        {
+            var warning = page.Find("[data-testid=access-would-deny]").TextContent;
+            Assert.Contains("would deny 1 call observed in the last hour", warning);
+            Assert.Contains("default/shop → default/billing (80 requests)", warning);
+        }, TimeSpan.FromSeconds(10));
+
+        // The draft admits the hour's call (billing from shop) and nothing for the older one (shop stays as stored).
+        page.Find("[data-testid=access-draft]").Click();
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("denies none of the calls observed in the last hour", page.Find("[data-testid=access-would-deny]").TextContent);
+            Assert.Equal("Allowed", Verdict(page, "shop", "billing"));
+            Assert.Equal("Denied", Verdict(page, "web", "billing"));
+            Assert.Equal("Denied", Verdict(page, "billing", "shop"));
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    private static SignalSeries Series(string from, string to) => new(SignalSeriesKind.Edge, from, "default", "v1", to, "default", "v1");
 }
