@@ -7,33 +7,35 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// <summary>
 /// Cuts each live rollout's traffic into analysis intervals: remembers the canary's and stable's
 /// counters when an interval starts and, once <see cref="RolloutAnalysis.Interval"/> has passed,
-/// judges the difference. A new weight starts a new interval, so an interval never mixes two weights.
+/// judges the difference. A new weight (or mirror) starts a new interval, so an interval never mixes two.
 /// Held in memory by the leader only: a new leader starts its first interval when it takes over.
 /// </summary>
 public sealed class CanaryIntervals(StatsAggregator stats)
 {
     private readonly Dictionary<(string Namespace, string Name), Interval> open = [];
 
-    private sealed record Interval(DateTimeOffset Started, int Weight, SignalTotals Canary, SignalTotals Stable);
+    private sealed record Interval(DateTimeOffset Started, int Weight, int? Mirror, SignalTotals Canary, SignalTotals Stable);
 
     /// <summary>The analysis of the interval that just ended, or null while it runs (or when the canary carries nothing).</summary>
     public RolloutAnalysisResult? Take(Rollout rollout, RolloutStatus status, DateTimeOffset now)
     {
         var key = (rollout.Metadata.Namespace, rollout.Metadata.Name);
-        if (!RolloutStatuses.IsLive(status.Phase) || status.Weight == 0)
+        // During a mirror step the canary is judged on the copies it answers (its inbound counters), whatever the weight.
+        var mirror = RolloutStatuses.MirrorPercent(rollout, status);
+        if (!RolloutStatuses.IsLive(status.Phase) || (status.Weight == 0 && mirror is null))
         {
             open.Remove(key);
             return null;
         }
         var canary = stats.Totals(rollout.Service, rollout.Metadata.Namespace, rollout.CanaryVersion);
         var stable = stats.Totals(rollout.Service, rollout.Metadata.Namespace, rollout.StableVersion);
-        if (!open.TryGetValue(key, out var interval) || interval.Weight != status.Weight)
+        if (!open.TryGetValue(key, out var interval) || interval.Weight != status.Weight || interval.Mirror != mirror)
         {
-            open[key] = new Interval(now, status.Weight, canary, stable);
+            open[key] = new Interval(now, status.Weight, mirror, canary, stable);
             return null;
         }
         if (now - interval.Started < rollout.Analysis.Interval) return null;
-        open[key] = new Interval(now, status.Weight, canary, stable);
+        open[key] = new Interval(now, status.Weight, mirror, canary, stable);
         return CanaryAnalysis.Evaluate(rollout.Analysis, canary.Since(interval.Canary), stable.Since(interval.Stable), status.Weight, now - interval.Started, now);
     }
 

@@ -12,7 +12,7 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// <summary>
 /// Drives every Rollout resource, on the leader only: each tick it reads the rollouts and their
 /// stored states, carries out operators' commands, judges the analysis interval that ended, moves
-/// the route split when the weight changes (through <see cref="RouteSplitWriter"/>, audited), and
+/// the route split when the weight or the canary mirror changes (through <see cref="RouteSplitWriter"/>, audited), and
 /// saves the new state. The state is saved after the split is written, and the split is written only
 /// when it differs, so a leader that crashes in between (or a new one) repeats nothing. Pre-step
 /// webhooks are asked in the background (<see cref="PreStepGates"/>); event webhooks are told of each
@@ -64,10 +64,10 @@ public sealed class RolloutController(
         gates.Retain(live);
         foreach (var gone in stored.Keys.Where(k => !live.Contains(k)))
         {
-            // The deleted rollout's A/B rules go first; its state stays (and this is tried again) until they are gone.
-            if (await splits.RemoveAbRulesAsync(gone.Namespace, gone.Name, ct) is { } problem)
+            // The deleted rollout's A/B rules and mirror go first; its state stays (and this is tried again) until they are gone.
+            if (await splits.RemoveOwnRulesAsync(gone.Namespace, gone.Name, ct) is { } problem)
             {
-                logger.LogWarning("Rollout {Namespace}/{Name} deleted, its A/B rules not removed yet: {Problem}", gone.Namespace, gone.Name, problem);
+                logger.LogWarning("Rollout {Namespace}/{Name} deleted, its A/B rules or mirror not removed yet: {Problem}", gone.Namespace, gone.Name, problem);
                 continue;
             }
             await states.DeleteAsync(gone.Namespace, gone.Name, ct);
@@ -89,9 +89,11 @@ public sealed class RolloutController(
         var next = RolloutProgression.Next(rollout, rollout.Metadata.Version, current, now, analysis,
             (state, step) => gates.Hold(rollout, state, step, now));
         var live = RolloutStatuses.IsLive(next.Phase);
-        if (current is null || next.Weight != current.Weight || current.RolloutVersion != next.RolloutVersion || live != RolloutStatuses.IsLive(current.Phase))
+        var mirror = RolloutStatuses.MirrorPercent(rollout, next);
+        if (current is null || next.Weight != current.Weight || current.RolloutVersion != next.RolloutVersion || live != RolloutStatuses.IsLive(current.Phase)
+            || mirror != RolloutStatuses.MirrorPercent(rollout, current))
         {
-            if (await splits.SetAsync(rollout, next.Weight, live, ct) is { } problem)
+            if (await splits.SetAsync(rollout, next.Weight, live, mirror, ct) is { } problem)
             {
                 // Nothing moved: keep the state as it was (the command stays queued) and say why.
                 var held = current ?? next with { Weight = 0, Phase = RolloutPhase.Progressing };
@@ -99,8 +101,8 @@ public sealed class RolloutController(
                     await states.SaveAsync(held with { Message = problem }, handled: null, ct);
                 return;
             }
-            logger.LogInformation("Rollout {Namespace}/{Name}: canary {Canary} at {Weight}%", rollout.Metadata.Namespace, rollout.Metadata.Name,
-                rollout.CanaryVersion, next.Weight);
+            logger.LogInformation("Rollout {Namespace}/{Name}: canary {Canary} at {Weight}%, mirroring {Mirror}%", rollout.Metadata.Namespace, rollout.Metadata.Name,
+                rollout.CanaryVersion, next.Weight, mirror ?? 0);
         }
         var unchanged = current is { Pending: null } && next == current;
         if (unchanged) return;

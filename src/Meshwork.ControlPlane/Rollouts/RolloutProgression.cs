@@ -13,12 +13,15 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// as Argo Rollouts counts), an inconclusive interval changes nothing. A rollout with pre-step
 /// webhooks enters each step only once its <see cref="StepGate"/> opens it; until then the step is held
 /// (still Progressing, the status message says why). The opening is recorded in the history
-/// ("StepGateOpened"), so a controller resuming after a restart does not ask again.
+/// ("StepGateOpened"), so a controller resuming after a restart does not ask again. A mirror step is
+/// entered by recording "MirrorStarted" (the mirror is set from then on, see <see cref="RolloutStatuses.MirrorPercent"/>)
+/// and, like a setWeight step, completes when an analysis interval passes: the canary judged on the copies.
 /// </summary>
 public static class RolloutProgression
 {
     public const string ControllerActor = RolloutStatuses.ControllerActor;
     public const string StepGateOpened = "StepGateOpened";
+    public const string MirrorStarted = RolloutStatuses.MirrorStarted;
 
     /// <summary>Null when <paramref name="step"/> may be entered now; otherwise why it is held.</summary>
     public delegate string? StepGate(RolloutStatus state, int step);
@@ -86,6 +89,9 @@ public static class RolloutProgression
                 judged = judged with { ConsecutiveFailures = 0 };
                 if (state.Phase == RolloutPhase.Progressing && CurrentStep(state, spec)?.SetWeight == state.Weight)
                     return Record(Advance(judged, now), now, ControllerActor, "AnalysisPassed", $"step {state.Step + 1} at {state.Weight}%: {analysis.Reason}", analysis);
+                if (state.Phase == RolloutPhase.Progressing && RolloutStatuses.MirrorPercent(spec, state) is { } mirrored)
+                    return Record(Advance(judged, now), now, ControllerActor, "AnalysisPassed",
+                        $"step {state.Step + 1}, {mirrored}% mirrored to the canary at {state.Weight}%: {analysis.Reason}", analysis);
                 return judged;
             case AnalysisVerdict.Failed:
                 var failures = state.ConsecutiveFailures + 1;
@@ -115,6 +121,13 @@ public static class RolloutProgression
                     $"step {state.Step + 1}: every pre-step webhook answered 2xx");
             }
             var step = spec.Steps[state.Step];
+            if (step.Mirror is { } mirror)
+            {
+                // Like a weight, the mirror is set once; a passed analysis completes the step (Judge).
+                if (RolloutStatuses.Recorded(state, MirrorStarted)) return state;
+                return Record(state with { StepStartedAt = now }, now, ControllerActor, MirrorStarted,
+                    $"step {state.Step + 1}: {mirror.Percent}% of requests copied to canary {spec.CanaryVersion}, its answers dropped; live traffic stays at {state.Weight}% canary");
+            }
             if (step.SetWeight is { } weight)
             {
                 if (state.Weight == weight) return state;
@@ -144,16 +157,7 @@ public static class RolloutProgression
             $"{why}: all traffic to the canary");
 
     /// <summary>Whether the current step's gate opened in this run of the rollout (since it started or was retried).</summary>
-    private static bool Opened(RolloutStatus state)
-    {
-        for (var i = state.History.Count - 1; i >= 0; i--)
-        {
-            var decision = state.History[i];
-            if (decision.Action == StepGateOpened && decision.Step == state.Step) return true;
-            if (decision.Action is "Started" or "Retried") return false;
-        }
-        return false;
-    }
+    private static bool Opened(RolloutStatus state) => RolloutStatuses.Recorded(state, StepGateOpened);
 
     private static RolloutStatus Advance(RolloutStatus state, DateTimeOffset now) => state with { Step = state.Step + 1, StepStartedAt = now };
 

@@ -12,15 +12,19 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// canary = weight, stable = 100 - weight, stored through <see cref="ResourceService"/> (validated,
 /// versioned, audited) with the controller as actor. While the rollout is live and has a
 /// <see cref="Rollout.CanaryHeader"/>, each such rule is preceded by its A/B rule (<see cref="AbRules"/>):
-/// the same matches plus the header, to the canary only, as Flagger's A/B testing routes. A route
+/// the same matches plus the header, to the canary only, as Flagger's A/B testing routes. During a mirror
+/// step each such rule also copies its requests to the canary (<see cref="CanaryMirrors"/>). A route
 /// already as it must be is not written again, so a controller resuming after a crash makes no extra change.
 /// </summary>
 public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
 {
     public static readonly ChangeActor Actor = new(RolloutProgression.ControllerActor, ChangeSource.RolloutController);
 
-    /// <summary>Null when every split carries <paramref name="weight"/> (and its A/B rule while <paramref name="live"/>); otherwise why it could not be set.</summary>
-    public async Task<string?> SetAsync(Rollout rollout, int weight, bool live, CancellationToken ct)
+    /// <summary>
+    /// Null when every split carries <paramref name="weight"/> and the canary mirror of <paramref name="mirrorPercent"/> (none when null),
+    /// and its A/B rule while <paramref name="live"/>; otherwise why it could not be set.
+    /// </summary>
+    public async Task<string?> SetAsync(Rollout rollout, int weight, bool live, int? mirrorPercent, CancellationToken ct)
     {
         var ns = rollout.Metadata.Namespace;
         var (concerned, problem) = await RewriteAsync(ns, rules =>
@@ -36,10 +40,12 @@ public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
                     result.Add(rule);
                     continue;
                 }
+                // The A/B rule copies the split's filters: never the mirror, which would copy canary requests to the canary.
+                var plain = CanaryMirrors.Set(rule, rollout, percent: null);
                 if (header is not null)
-                    result.Add(AbRules.For(rule, rollout.Metadata.Name, result.Count(r => AbRules.IsOf(r, rollout.Metadata.Name)), header,
+                    result.Add(AbRules.For(plain, rollout.Metadata.Name, result.Count(r => AbRules.IsOf(r, rollout.Metadata.Name)), header,
                         rule.BackendRefs.First(b => RolloutSplits.Is(b, rollout, rollout.CanaryVersion))));
-                result.Add(Weighted(rule, rollout, weight));
+                result.Add(CanaryMirrors.Set(Weighted(plain, rollout, weight), rollout, mirrorPercent));
             }
             return result;
         }, ct);
@@ -48,11 +54,26 @@ public sealed class RouteSplitWriter(IServiceScopeFactory scopes)
               $"{rollout.Service} {rollout.CanaryVersion}; add both versions to one rule so the rollout can move traffic between them";
     }
 
-    /// <summary>Removes the A/B rules of a deleted rollout from every route of its namespace; null when none is left.</summary>
-    public async Task<string?> RemoveAbRulesAsync(string ns, string rolloutName, CancellationToken ct)
+    /// <summary>
+    /// Removes what a deleted rollout added to the routes of its namespace: its A/B rules and, found through its last
+    /// stored spec, its canary mirror. Null when none is left.
+    /// </summary>
+    public async Task<string?> RemoveOwnRulesAsync(string ns, string rolloutName, CancellationToken ct)
     {
-        var (_, problem) = await RewriteAsync(ns, rules => rules.Any(r => AbRules.IsOf(r, rolloutName)) ? rules.Where(r => !AbRules.IsOf(r, rolloutName)).ToList() : null, ct);
+        var last = await LastSpecAsync(ns, rolloutName, ct);
+        var (_, problem) = await RewriteAsync(ns, rules => rules
+            .Where(r => !AbRules.IsOf(r, rolloutName))
+            .Select(r => last is not null && RolloutSplits.Covers(r, last) ? CanaryMirrors.Set(r, last, percent: null) : r)
+            .ToList(), ct);
         return problem;
+    }
+
+    /// <summary>The last version of a deleted rollout (its revisions outlive it).</summary>
+    private async Task<Rollout?> LastSpecAsync(string ns, string name, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var revisions = await scope.ServiceProvider.GetRequiredService<ResourceService>().ListRevisionsAsync(new ResourceKey(ResourceKind.Rollout, ns, name), ct);
+        return revisions.Select(r => r.Resource).OfType<Rollout>().LastOrDefault();
     }
 
     /// <summary>

@@ -5,8 +5,8 @@ using Meshwork.Model.Serialization;
 namespace Meshwork.Model.Interop;
 
 /// <summary>
-/// Argo Rollouts Rollout (argoproj.io/v1alpha1) canary steps as a Rollout: setWeight and pause
-/// steps carry over into a Rollout of the service named after it; Argo labels the two ReplicaSets
+/// Argo Rollouts Rollout (argoproj.io/v1alpha1) canary steps as a Rollout: setWeight, pause and
+/// setMirrorRoute (as a mirror step) carry over into a Rollout of the service named after it; Argo labels the two ReplicaSets
 /// "stable" and "canary", the version names written. The pod template and replica counts are deployment concerns Meshwork leaves alone.
 /// </summary>
 internal static class ArgoRolloutImporter
@@ -42,7 +42,9 @@ internal static class ArgoRolloutImporter
                 steps.Add(new RolloutStep { SetWeight = weight });
             else if (step.Has("pause"))
                 steps.Add(new RolloutStep { Pause = new RolloutPause { Duration = Pause(step.Field("pause"), document) } });
-            foreach (var field in new[] { "analysis", "experiment", "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "plugin" })
+            else if (step.Field("setMirrorRoute") is { } mirror && MirrorStep(mirror, document) is { } mirrorStep)
+                steps.Add(mirrorStep);
+            foreach (var field in new[] { "analysis", "experiment", "setCanaryScale", "setHeaderRoute", "plugin" })
                 step.Unsupported(field, "this step has no equivalent in Meshwork's rollouts; left out");
         }
         document.Note(document.Root.Path, $"the service '{service}' must have versions named 'stable' and 'canary', as Argo Rollouts labels its ReplicaSets");
@@ -54,6 +56,26 @@ internal static class ArgoRolloutImporter
             CanaryVersion = "canary",
             Steps = steps,
         }, document);
+    }
+
+    /// <summary>
+    /// setMirrorRoute with match conditions mirrors its percentage to the canary (default 100) until a later
+    /// setMirrorRoute of the same name without them removes it. A Meshwork mirror step copies every request of
+    /// the rules the rollout splits and lasts until its analysis interval passes: the first becomes a mirror step,
+    /// the removal has nothing left to do.
+    /// </summary>
+    private static RolloutStep? MirrorStep(SpecNode mirror, DocumentReader document)
+    {
+        mirror.Ignore("name");
+        if (mirror.Items("match") is not { Count: > 0 } matches)
+        {
+            document.Note(mirror.Path, "removes a mirror route; a Meshwork mirror step ends by itself when its analysis interval passes; left out");
+            return null;
+        }
+        foreach (var match in matches) match.Ignore("method", "path", "headers");
+        document.Warning(mirror.FieldPath("match"),
+            "a Meshwork mirror step copies every request of the rules the rollout splits, and lasts until one analysis interval passes (not until a later setMirrorRoute removes it); the match conditions are ignored");
+        return new RolloutStep { Mirror = new RolloutMirror { Percent = mirror.Int("percentage") ?? 100 } };
     }
 
     /// <summary>pause.duration: a duration string ("1h") or whole seconds; none: wait for an operator.</summary>

@@ -6,7 +6,8 @@ namespace Meshwork.Model.Interop;
 /// Flagger Canary (flagger.app/v1beta1) as a Rollout. Flagger runs the target as "primary"
 /// (stable) and "canary"; those are the version names written. Its weight schedule (stepWeight up
 /// to maxWeight, or stepWeights) becomes setWeight steps, each held for one analysis interval;
-/// the built-in metrics become the analysis thresholds.
+/// the built-in metrics become the analysis thresholds. mirror: true becomes a mirror step before the
+/// first weight (Flagger's mirroring pre-stage), or one per iteration for Blue/Green mirroring.
 /// </summary>
 internal static class FlaggerCanaryImporter
 {
@@ -37,12 +38,30 @@ internal static class FlaggerCanaryImporter
             return;
         }
         var webhooks = Webhooks(analysis, document);
-        foreach (var field in new[] { "alerts", "mirror", "mirrorWeight", "sessionAffinity", "primaryReadyThreshold", "canaryReadyThreshold", "stepWeightPromotion" })
+        foreach (var field in new[] { "alerts", "sessionAffinity", "primaryReadyThreshold", "canaryReadyThreshold", "stepWeightPromotion" })
             analysis.Unsupported(field, "has no equivalent in Meshwork's rollouts; ignored");
         var interval = analysis.Duration("interval") ?? new RolloutAnalysis().Interval;
-        var steps = Weights(analysis, document)
-            .SelectMany(w => new[] { new RolloutStep { SetWeight = w }, new RolloutStep { Pause = new RolloutPause { Duration = interval } } })
-            .ToList();
+        var mirror = Mirror(analysis, document);
+        var abTesting = analysis.Items("match").Count > 0;
+        var iterationsOnly = analysis.Int("stepWeight") is null && analysis.Items("stepWeights").Count == 0;
+        List<RolloutStep> steps;
+        if (mirror is not null && iterationsOnly && !abTesting && analysis.Int("iterations") is { } iterations)
+        {
+            // Blue/Green with mirroring: every iteration mirrors, nothing is shifted before the promotion.
+            document.Note(analysis.FieldPath("iterations"), $"Blue/Green mirroring: written as {iterations} mirror steps of {mirror.Percent}%, each judged over one interval");
+            steps = Enumerable.Repeat(new RolloutStep { Mirror = mirror }, Math.Max(1, iterations)).ToList();
+        }
+        else
+        {
+            steps = Weights(analysis, document)
+                .SelectMany(w => new[] { new RolloutStep { SetWeight = w }, new RolloutStep { Pause = new RolloutPause { Duration = interval } } })
+                .ToList();
+            if (mirror is not null && abTesting)
+                document.Warning(analysis.FieldPath("mirror"), "Flagger does not mirror in A/B testing; ignored");
+            else if (mirror is not null)
+                // Flagger's pre-stage: one interval of mirrored traffic before the first weight.
+                steps.Insert(0, new RolloutStep { Mirror = mirror });
+        }
         var defaults = new RolloutAnalysis();
         var successRate = defaults.MinSuccessRatePercent;
         var latency = defaults.MaxLatencyP99;
@@ -135,6 +154,22 @@ internal static class FlaggerCanaryImporter
             webhooks.Add(webhook);
         }
         return webhooks;
+    }
+
+    /// <summary>
+    /// mirror: true with mirrorWeight (the share copied, default 100), as a Meshwork mirror step; mirrorWeight
+    /// without mirror: true does nothing in Flagger either.
+    /// </summary>
+    private static RolloutMirror? Mirror(SpecNode analysis, DocumentReader document)
+    {
+        var percent = analysis.Int("mirrorWeight");
+        if (analysis.Bool("mirror") != true)
+        {
+            if (percent is not null)
+                document.Note(analysis.FieldPath("mirrorWeight"), "without mirror: true nothing is mirrored; ignored");
+            return null;
+        }
+        return new RolloutMirror { Percent = percent ?? 100 };
     }
 
     /// <summary>stepWeights as given; else stepWeight, 2*stepWeight, ... up to maxWeight (default 50); A/B (iterations): 100% to matching requests only, held for the iterations.</summary>

@@ -27,13 +27,26 @@ public sealed record Rollout : Resource
     public bool AutoPromote { get; init; } = true;
 }
 
-/// <summary>Exactly one of SetWeight or Pause is set.</summary>
+/// <summary>Exactly one of SetWeight, Pause or Mirror is set.</summary>
 public sealed record RolloutStep
 {
     /// <summary>Canary share of traffic, 0-100.</summary>
     public int? SetWeight { get; init; }
 
     public RolloutPause? Pause { get; init; }
+
+    /// <summary>Copies of live requests go to the canary while live traffic stays on the current weights.</summary>
+    public RolloutMirror? Mirror { get; init; }
+}
+
+/// <summary>
+/// A mirror step: a share of the requests the rollout's rules route is copied to the canary (its answers
+/// are dropped), and the canary is judged on those copies; the step completes when one analysis interval passes.
+/// </summary>
+public sealed record RolloutMirror
+{
+    /// <summary>Share of requests copied to the canary, 1-100.</summary>
+    public int Percent { get; init; } = 100;
 }
 
 public sealed record RolloutPause

@@ -11,6 +11,30 @@ public static class RolloutStatuses
     /// <summary>Progressing, paused or waiting for approval: the controller still owns the route's split.</summary>
     public static bool IsLive(RolloutPhase phase) => phase is RolloutPhase.Progressing or RolloutPhase.Paused or RolloutPhase.WaitingForApproval;
 
+    /// <summary>The decision that enters a mirror step: the canary mirror is on from then until the step ends.</summary>
+    public const string MirrorStarted = "MirrorStarted";
+
+    /// <summary>
+    /// The share of requests copied to the canary in <paramref name="status"/>: while the rollout is live on a mirror
+    /// step it has entered (<see cref="MirrorStarted"/> recorded); otherwise null, no mirror.
+    /// </summary>
+    public static int? MirrorPercent(Rollout rollout, RolloutStatus status) =>
+        IsLive(status.Phase) && status.Step < rollout.Steps.Count && rollout.Steps[status.Step].Mirror is { } mirror && Recorded(status, MirrorStarted)
+            ? mirror.Percent
+            : null;
+
+    /// <summary>Whether <paramref name="action"/> was decided for the current step in this run of the rollout (since it started or was retried).</summary>
+    public static bool Recorded(RolloutStatus status, string action)
+    {
+        for (var i = status.History.Count - 1; i >= 0; i--)
+        {
+            var decision = status.History[i];
+            if (decision.Action == action && decision.Step == status.Step) return true;
+            if (decision.Action is "Started" or "Retried") return false;
+        }
+        return false;
+    }
+
     /// <summary>"2/4" for the second of four steps, "4/4 (done)" past the last.</summary>
     public static string StepText(RolloutStatus status) =>
         status.Step >= status.StepCount ? $"{status.StepCount}/{status.StepCount} (done)" : $"{status.Step + 1}/{status.StepCount}";

@@ -39,6 +39,7 @@ public static class PortalHosting
         builder.Services.AddHostedService<Live.MeshStatusWatcher>();
         builder.Services.AddHostedService<Live.StoreChangeWatcher>();
         builder.Services.AddSingleton<Live.TopologyThresholds>();
+        builder.Services.AddSingleton<Live.TopologyRollouts>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
 
         builder.Services.AddProblemDetails();

@@ -11,14 +11,14 @@ namespace Meshwork.Portal.Hubs;
 /// made only once the previous one was written (SignalR awaits the transport, which stops taking bytes
 /// when a client stops reading), and it is the difference between what the client has and the state
 /// now, so a slow client skips intermediate states instead of queueing them. Health colours follow the
-/// thresholds in MeshSettings, read again when the store changes.
+/// thresholds in MeshSettings, read again when the store changes; live rollouts mark their canary (<see cref="TopologyRollouts"/>).
 /// </summary>
 public static class TopologyFeed
 {
     /// <summary>At most one delta a second per client.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
 
-    public static async IAsyncEnumerable<TopologyUpdate> StreamAsync(MeshLiveData live, TopologyThresholds settings, TopologyFilter filter,
+    public static async IAsyncEnumerable<TopologyUpdate> StreamAsync(MeshLiveData live, TopologyThresholds settings, TopologyRollouts rollouts, TopologyFilter filter,
         [EnumeratorCancellation] CancellationToken ct)
     {
         var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -36,7 +36,7 @@ public static class TopologyFeed
         long sequence = 0;
         var thresholds = await settings.CurrentAsync(ct);
         var snapshot = live.Current;
-        var elements = Build(snapshot, filter, thresholds);
+        var elements = Build(snapshot, filter, thresholds, await rollouts.CurrentAsync(ct));
         foreach (var element in elements)
             sent[element.Data.Id] = element;
         yield return new TopologyUpdate(true, ++sequence, snapshot.Connection.ToString(), UpdatedAt(snapshot), elements, []);
@@ -47,7 +47,8 @@ public static class TopologyFeed
             if (Interlocked.Exchange(ref storeChanged, 0) == 1)
                 thresholds = await settings.CurrentAsync(ct);
             snapshot = live.Current;
-            var now = Build(snapshot, filter, thresholds);
+            // Rollout states change without a store notification (the controller writes them): read at every message.
+            var now = Build(snapshot, filter, thresholds, await rollouts.CurrentAsync(ct));
             var upserted = now.Where(e => !sent.TryGetValue(e.Data.Id, out var before) || before != e).ToList();
             var present = now.Select(e => e.Data.Id).ToHashSet(StringComparer.Ordinal);
             var removed = sent.Keys.Where(id => !present.Contains(id)).ToList();
@@ -60,8 +61,9 @@ public static class TopologyFeed
         }
     }
 
-    private static IReadOnlyList<GraphElement> Build(MeshStatusSnapshot snapshot, TopologyFilter filter, HealthThresholds thresholds) =>
-        TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter, thresholds);
+    private static IReadOnlyList<GraphElement> Build(MeshStatusSnapshot snapshot, TopologyFilter filter, HealthThresholds thresholds,
+        IReadOnlyList<TopologyCanary> canaries) =>
+        TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter, thresholds, canaries);
 
     private static long? UpdatedAt(MeshStatusSnapshot snapshot) => snapshot.UpdatedAt?.ToUnixTimeMilliseconds();
 }

@@ -35,6 +35,7 @@ public static class RolloutStepProgress
     private static string Text(RolloutStep step) => step switch
     {
         { SetWeight: { } weight } => $"canary to {weight}%, then analysis passes",
+        { Mirror.Percent: { } percent } => $"copy {percent}% of requests to the canary, then analysis passes on the copies",
         { Pause.Duration: { } duration } => $"hold {duration.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)} s",
         _ => "hold until an operator promotes",
     };

@@ -3,8 +3,11 @@ using Meshwork.Protocol.Status;
 
 namespace Meshwork.Portal.ViewModels;
 
-/// <summary>The data of one Cytoscape element; edges carry source and target, version nodes their service as parent.</summary>
-public sealed record GraphData(string Id, string Label, string? Parent = null, string? Source = null, string? Target = null);
+/// <summary>
+/// The data of one Cytoscape element; edges carry source and target, version nodes their service as parent. Canary:
+/// the progress of the live rollout whose canary the element is (or leads to), for example "canary 20% · step 2/5 · Progressing".
+/// </summary>
+public sealed record GraphData(string Id, string Label, string? Parent = null, string? Source = null, string? Target = null, string? Canary = null);
 
 /// <summary>One Cytoscape element as the graph script takes it ("nodes" or "edges", data, space-separated classes).</summary>
 public sealed record GraphElement(string Group, GraphData Data, string Classes);
@@ -28,7 +31,8 @@ public sealed record HealthThresholds(double DegradedAbove, double FailingAbove)
 /// (callers without a version get one named after the service), an edge per observed call labelled with
 /// its rate, success rate and p99 and classed by health, and for services receiving on two or more
 /// versions each edge's share of the caller's requests to that service, so a canary split is visible.
-/// Elements are ordered parents, then versions, then edges, as the graph adds them.
+/// The canary version of a live rollout, and every edge to it, are classed "canary" and carry the rollout's
+/// progress (the edge in its label too). Elements are ordered parents, then versions, then edges, as the graph adds them.
 /// </summary>
 public static class TopologyGraphModel
 {
@@ -44,8 +48,9 @@ public static class TopologyGraphModel
     public static string VersionId(string ns, string service, string version) => $"ver:{ns}/{service}/{version}";
 
     public static IReadOnlyList<GraphElement> Build(IReadOnlyList<EdgeSignals> edges, IReadOnlyList<ServiceVersionSignals> versions, TopologyFilter filter,
-        HealthThresholds thresholds)
+        HealthThresholds thresholds, IReadOnlyList<TopologyCanary>? canaries = null)
     {
+        var canaryOf = (canaries ?? []).ToDictionary(c => VersionId(c.Namespace, c.Service, c.Version), c => c.Label, StringComparer.Ordinal);
         TrafficHealth HealthOf(GoldenSignals? signals) => TopologyGraphModel.HealthOf(signals, thresholds);
         bool InScope(string ns) => filter.Namespace is null || filter.Namespace == ns;
         var shownEdges = edges
@@ -83,7 +88,9 @@ public static class TopologyGraphModel
             var label = n.Signals is { } s ? $"{n.Version} · {s.HealthyInstances}/{s.Instances} up" : n.Version;
             var health = HealthOf(n.Signals?.Signals).ToString().ToLowerInvariant();
             var dimmed = Matches(n.Service, n.Version) ? "" : " dimmed";
-            elements.Add(new GraphElement("nodes", new GraphData(id, label, Parent: ServiceId(n.Ns, n.Service)), $"version {health}{dimmed}"));
+            var canary = canaryOf.GetValueOrDefault(id);
+            elements.Add(new GraphElement("nodes", new GraphData(id, label, Parent: ServiceId(n.Ns, n.Service), Canary: canary),
+                $"version {health}{(canary is null ? "" : " canary")}{dimmed}"));
         }
 
         // A caller's share of its requests to a service, per destination version: the split it observes.
@@ -96,10 +103,13 @@ public static class TopologyGraphModel
             var share = split.Versions >= 2 && split.Total > 0 ? (e.Signals?.Rps ?? 0) / split.Total : (double?)null;
             var health = HealthOf(e.Signals).ToString().ToLowerInvariant();
             var dimmed = Matches(e.SourceService, e.SourceVersion) || Matches(e.DestinationService, e.DestinationVersion) ? "" : " dimmed";
-            elements.Add(new GraphElement("edges", new GraphData(EdgeId(e), EdgeLabel(e.Signals, share),
+            var target = VersionId(e.DestinationNamespace, e.DestinationService, VersionOrService(e.DestinationVersion, e.DestinationService));
+            var canary = canaryOf.GetValueOrDefault(target);
+            var label = EdgeLabel(e.Signals, share);
+            elements.Add(new GraphElement("edges", new GraphData(EdgeId(e), canary is null ? label : $"{canary}\n{label}",
                 Source: VersionId(e.SourceNamespace, e.SourceService, VersionOrService(e.SourceVersion, e.SourceService)),
-                Target: VersionId(e.DestinationNamespace, e.DestinationService, VersionOrService(e.DestinationVersion, e.DestinationService))),
-                health + (share is null ? "" : " split") + dimmed));
+                Target: target, Canary: canary),
+                health + (share is null ? "" : " split") + (canary is null ? "" : " canary") + dimmed));
         }
         return elements;
     }

@@ -158,6 +158,45 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
         await MeshFixture.WaitForServedByAsync(client, "orders-v1-a", Generous, streak: 50, configure: Cookie("theme=dark; canary=always"));
     }
 
+    [Fact]
+    public async Task MirrorStepOf100_CanaryAnswersCopiesJudgedByAnalysis_ClientGetsOnlyStable_MirrorGoneOnTheNextStepAndOnDelete()
+    {
+        // Held at the mirror step: with minRequests out of reach every interval is inconclusive.
+        await mesh.ApplyAsync(Rollout([0], minRequests: 100_000) with
+        {
+            Steps = [new RolloutStep { Mirror = new RolloutMirror() }, new RolloutStep { SetWeight = 0 }, new RolloutStep { Mirror = new RolloutMirror { Percent = 50 } }],
+        });
+        await WaitForAsync(s => s.History.Any(d => d.Action == "MirrorStarted"), "mirroring");
+        var mirror = Assert.Single(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Filters).RequestMirror!;
+        Assert.Equal(("orders", "v2", 100.0), (mirror.BackendRef.Service, mirror.BackendRef.Version, mirror.Percent));
+
+        using var client = mesh.Web.OutboundClient();
+        var before = await mesh.OrdersV2Backend.RequestCountAsync();
+        var answeredBy = new HashSet<string>();
+        async Task SendAsync()
+        {
+            for (var i = 0; i < 10; i++) answeredBy.Add(await MeshFixture.ServedByAsync(client));
+        }
+        // The analysis counts the copies the canary answered, while every answer the client gets is stable's.
+        var judged = await WaitForAsync(s => s.LastAnalysis is { CanaryRequests: >= 10 }, "an analysis counting mirrored requests", SendAsync);
+        Assert.Equal(["orders-v1-a"], answeredBy);
+        Assert.Equal((RolloutPhase.Progressing, 0, 0), (judged.Phase, judged.Step, judged.Weight));
+        Assert.Equal(AnalysisVerdict.Inconclusive, judged.LastAnalysis!.Verdict);
+        Assert.True(await mesh.OrdersV2Backend.RequestCountAsync() - before >= 10, "the canary app received the copies");
+
+        await states.RequestAsync("default", "orders", RolloutCommand.Promote, "alice@example.com", CancellationToken.None);
+        await WaitForAsync(s => s.Step == 1, "at step 2");
+        var after = Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules);
+        Assert.Empty(after.Filters);
+        Assert.Equal(0, after.BackendRefs.Single(b => b.Version == "v2").Weight);
+
+        await states.RequestAsync("default", "orders", RolloutCommand.Promote, "alice@example.com", CancellationToken.None);
+        await WaitForAsync(s => s.Step == 2 && s.History.Count(d => d.Action == "MirrorStarted") == 2, "mirroring 50% at step 3");
+        Assert.Equal(50, Assert.Single(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Filters).RequestMirror!.Percent);
+        await rollouts.DeleteRolloutAsync("orders");
+        Assert.Empty(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Filters);
+    }
+
     private static Rollout Rollout(int?[] weights, int minRequests, int failureLimit = 2) => RolloutMesh.Rollout(weights, minRequests, failureLimit);
 
     private static HttpRoute OrdersSplit(int canaryWeight) => RolloutMesh.OrdersSplit(canaryWeight);

@@ -55,6 +55,35 @@ public class ProgressiveDeliveryImportTests
     }
 
     [Fact]
+    public void FlaggerCanary_Mirror_IsAMirrorStepOfMirrorWeightBeforeTheFirstWeight()
+    {
+        var rollout = Result.Single<Rollout>("mirrored");
+        Assert.Equal(["mirror 50", "w20", "pause", "w40", "pause"], rollout.Steps.Select(Describe));
+        Result.NothingAt("[4].spec.analysis.mirror");
+        Result.NothingAt("[4].spec.analysis.mirrorWeight");
+    }
+
+    [Fact]
+    public void FlaggerCanary_BlueGreenMirroring_EachIterationAMirrorStepOf100()
+    {
+        var rollout = Result.Single<Rollout>("bluegreen-mirror");
+        Assert.Equal(["mirror 100", "mirror 100"], rollout.Steps.Select(Describe));
+        Result.At("[5].spec.analysis.iterations", InteropSeverity.Note);
+    }
+
+    [Fact]
+    public void ArgoRollout_SetMirrorRoute_IsAMirrorStep_ItsMatchWarned_ItsRemovalLeftOut()
+    {
+        var rollout = Result.Single<Rollout>("argo-mirror");
+        Assert.Equal(["mirror 35", "pause", "w50"], rollout.Steps.Select(Describe));
+        Result.At("[6].spec.strategy.canary.steps[0].setMirrorRoute.match");
+        Result.At("[6].spec.strategy.canary.steps[2].setMirrorRoute", InteropSeverity.Note);
+    }
+
+    private static string Describe(RolloutStep step) =>
+        step.SetWeight is { } w ? $"w{w}" : step.Mirror is { } m ? $"mirror {m.Percent}" : "pause";
+
+    [Fact]
     public void ArgoRollout_BlueGreen_IsAnError() =>
         Result.At("[3].spec.strategy.blueGreen", InteropSeverity.Error);
 }

@@ -235,6 +235,7 @@ internal sealed class RandomResources(int seed, bool malformed)
         {
             SetWeight = Chance(0.5) ? Int() : null,
             Pause = Maybe(() => new RolloutPause { Duration = NullableDuration() }),
+            Mirror = Maybe(() => new RolloutMirror { Percent = Int() }),
         }, max: 5),
         Analysis = malformed && Chance(0.1) ? null! : new RolloutAnalysis
         {

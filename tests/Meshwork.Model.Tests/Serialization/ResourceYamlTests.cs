@@ -56,6 +56,33 @@ public class ResourceYamlTests
     }
 
     [Fact]
+    public void Read_RolloutMirrorStep_PercentDefaultsTo100_AndWritesBackInTheSameShape()
+    {
+        var result = ResourceYaml.Read("""
+            kind: Rollout
+            metadata: { name: reviews }
+            service: reviews
+            stableVersion: v1
+            canaryVersion: v2
+            steps:
+            - mirror: { percent: 30 }
+            - mirror: {}
+            - setWeight: 20
+            """);
+        Assert.Empty(result.Issues);
+        var rollout = Assert.IsType<Rollout>(Assert.Single(result.Resources));
+        Assert.Equal([30, 100], rollout.Steps.Take(2).Select(s => s.Mirror!.Percent));
+        Assert.Null(rollout.Steps[2].Mirror);
+        Assert.Contains("\"steps\":[{\"mirror\":{\"percent\":30}}", MeshworkJson.Canonical(rollout));
+        Assert.Contains("- mirror:\n    percent: 30\n", ResourceYaml.Write([rollout]));
+    }
+
+    [Fact]
+    public void Read_UnknownRolloutStepField_ListsMirror() =>
+        AssertIssue("kind: Rollout\nmetadata: { name: a }\nservice: a\nstableVersion: v1\ncanaryVersion: v2\nsteps:\n- shadow: 10\n", "[0].steps[0].shadow",
+            "unknown field 'shadow'; known fields here: setWeight, pause, mirror");
+
+    [Fact]
     public void Read_HandWrittenRoute_UsesDefaultsAndGatewayApiSpelling()
     {
         var result = ResourceYaml.Read("""

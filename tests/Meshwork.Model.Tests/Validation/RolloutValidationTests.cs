@@ -33,12 +33,29 @@ public class RolloutValidationTests
         Single(Validate(Valid.Rollout with { Steps = [] }), "steps", "list at least one step, such as setWeight: 10");
 
     [Fact]
-    public void Rejects_StepWithNeitherWeightNorPause() =>
-        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10 }, new()] }), "steps[1]", "set setWeight or pause");
+    public void Rejects_StepWithNoKind() =>
+        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10 }, new()] }), "steps[1]", "set one of setWeight, pause or mirror");
 
     [Fact]
     public void Rejects_StepWithWeightAndPause() =>
-        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10, Pause = new() }] }), "steps[0]", "set either setWeight or pause, not both; use two steps");
+        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10, Pause = new() }] }), "steps[0]",
+            "set only one of setWeight, pause or mirror, not setWeight and pause; use one step for each");
+
+    [Fact]
+    public void Rejects_StepWithMirrorAndWeight() =>
+        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10 }, new() { SetWeight = 20, Mirror = new() }] }), "steps[1]",
+            "set only one of setWeight, pause or mirror, not setWeight and mirror; use one step for each");
+
+    [Fact]
+    public void Accepts_MirrorStepsBetweenWeights() =>
+        Clean(Validate(Valid.Rollout with { Steps = [new() { Mirror = new() }, new() { SetWeight = 20 }, new() { Mirror = new() { Percent = 1 } }, new() { SetWeight = 50 }] }));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public void Rejects_MirrorPercentOutOfRange(int percent) =>
+        Single(Validate(Valid.Rollout with { Steps = [new() { SetWeight = 10 }, new() { Mirror = new() { Percent = percent } }] }), "steps[1].mirror.percent",
+            $"must be a percentage between 1 and 100, was {percent}");
 
     [Theory]
     [InlineData(-1)]

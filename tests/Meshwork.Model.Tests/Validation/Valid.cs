@@ -63,7 +63,7 @@ internal static class Valid
         Service = "reviews",
         StableVersion = "v1",
         CanaryVersion = "v2",
-        Steps = [new() { SetWeight = 10 }, new() { Pause = new() { Duration = TimeSpan.FromMinutes(1) } }, new() { SetWeight = 50 }, new() { Pause = new() }],
+        Steps = [new() { Mirror = new() { Percent = 50 } }, new() { SetWeight = 10 }, new() { Pause = new() { Duration = TimeSpan.FromMinutes(1) } }, new() { SetWeight = 50 }, new() { Pause = new() }],
     };
 
     public static MeshSettings Mesh => new() { Metadata = new() { Name = MeshSettings.SingletonName } };

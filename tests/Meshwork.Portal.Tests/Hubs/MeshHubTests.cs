@@ -1,9 +1,13 @@
 using System.Threading.Channels;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Rollouts;
 using Meshwork.Portal.Hubs;
 using Meshwork.Portal.Live;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Protocol.Status;
 using Microsoft.AspNetCore.SignalR.Client;
+using Meshwork.Store;
+using Meshwork.Store.Rollouts;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshwork.Portal.Tests.Hubs;
@@ -103,6 +107,64 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
             live.Apply(ControlPlane, Signals(full: false, ("web", "orders", 1000 + i, 0)));
         var last = await NextWithAsync(stream, u => u.Upserted.Any(e => e.Data.Id == Edge("web", "orders") && e.Data.Label.StartsWith("105 rps")));
         Assert.True(last.Sequence <= 4, $"the fifty changes came as {last.Sequence - 1} deltas");
+    }
+
+    [Fact]
+    public async Task Topology_LiveRollout_MarksTheEdgeToItsCanaryWithItsProgress_UntilItEnds()
+    {
+        // A rollout of "payroll" at step 2 of 5 with 20 % on v2, as the controller stores it; web calls both versions.
+        var status = await StoreRolloutAsync("payroll", step: 1, weight: 20, RolloutPhase.Progressing);
+        var update = Signals(full: true, ("web", "payroll", 80, 0));
+        var toV2 = update.Edges[0].Clone();
+        toV2.DestinationVersion = "v2";
+        update.Edges.Add(toV2);
+        live.Apply(ControlPlane, update);
+        var session = await HubSession.NewViewerAsync(portal);
+        await using var connection = session.Connection();
+        await connection.StartAsync();
+        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+
+        var snapshot = await stream.ReadAsync();
+        var toCanary = Assert.Single(snapshot.Upserted, e => e.Data.Id == "edge:default/web/v1->default/payroll/v2");
+        Assert.Equal("canary 20% · step 2/5 · Progressing", toCanary.Data.Canary);
+        Assert.StartsWith("canary 20% · step 2/5 · Progressing\n", toCanary.Data.Label);
+        Assert.Contains("canary", toCanary.Classes.Split(' '));
+        Assert.Contains("canary", Assert.Single(snapshot.Upserted, e => e.Data.Id == "ver:default/payroll/v2").Classes.Split(' '));
+        var toStable = Assert.Single(snapshot.Upserted, e => e.Data.Id == Edge("web", "payroll"));
+        Assert.Null(toStable.Data.Canary);
+        Assert.DoesNotContain("canary", toStable.Classes.Split(' '));
+
+        // Promoted: the rollout no longer owns the split, the mark goes with the next message.
+        await portal.Services.GetRequiredService<RolloutStateStore>().SaveAsync(status with { Phase = RolloutPhase.Promoted, Step = 5, Weight = 100 }, handled: null, CancellationToken.None);
+        live.Apply(ControlPlane, update);
+        var ended = await NextWithAsync(stream, u => u.Upserted.Any(e => e.Data.Id == "edge:default/web/v1->default/payroll/v2"));
+        var unmarked = Assert.Single(ended.Upserted, e => e.Data.Id == "edge:default/web/v1->default/payroll/v2");
+        Assert.Null(unmarked.Data.Canary);
+        Assert.DoesNotContain("canary", unmarked.Classes.Split(' '));
+    }
+
+    /// <summary>A service with v1 and v2, a five-step rollout of it and the controller's state for it, stored as the product stores them.</summary>
+    private async Task<RolloutStatus> StoreRolloutAsync(string service, int step, int weight, RolloutPhase phase)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+        var actor = new ChangeActor("tests", ChangeSource.Api);
+        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new Service
+        {
+            Metadata = new ResourceMetadata { Name = service }, Versions = [new ServiceVersion { Name = "v1" }, new ServiceVersion { Name = "v2" }],
+        }, actor));
+        var applied = Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new Rollout
+        {
+            Metadata = new ResourceMetadata { Name = service }, Service = service, StableVersion = "v1", CanaryVersion = "v2",
+            Steps = new[] { 10, 20, 40, 60, 80 }.Select(w => new RolloutStep { SetWeight = w }).ToList(),
+        }, actor));
+        var status = new RolloutStatus
+        {
+            Namespace = "default", Name = service, RolloutVersion = applied.Resources[0].Resource.Metadata.Version,
+            Phase = phase, Step = step, StepCount = 5, Weight = weight, StepStartedAt = DateTimeOffset.UtcNow,
+        };
+        await portal.Services.GetRequiredService<RolloutStateStore>().SaveAsync(status, handled: null, CancellationToken.None);
+        return status;
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Meshwork.Model.Resources;
+using Meshwork.Model.Rollouts;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Protocol.Status;
 
@@ -40,6 +41,43 @@ public sealed class TopologyGraphModelTests
         Assert.Equal("svc:default/shop", shopV2.Data.Parent);
         Assert.Equal("v2 · 1/1 up", shopV2.Data.Label);
         Assert.Equal(3, elements.Count(e => e.Group == "edges"));
+    }
+
+    [Fact]
+    public void LiveRolloutsCanary_ItsVersionAndTheEdgesToItAreMarked_WithItsProgressAboveTheTraffic()
+    {
+        var canary = new TopologyCanary("default", "shop", "v2", "canary 10% · step 2/5 · Progressing");
+        var elements = TopologyGraphModel.Build(CanaryMesh, [Version("shop", "v1"), Version("shop", "v2")], new TopologyFilter(), HealthThresholds.Default, [canary]);
+
+        var edges = elements.Where(e => e.Group == "edges").ToDictionary(e => e.Data.Target!);
+        Assert.Equal("failing split canary", edges["ver:default/shop/v2"].Classes);
+        Assert.Equal("canary 10% · step 2/5 · Progressing", edges["ver:default/shop/v2"].Data.Canary);
+        Assert.Equal("canary 10% · step 2/5 · Progressing\n1 rps · 80% · p99 40 ms · 10% of split", edges["ver:default/shop/v2"].Data.Label);
+        Assert.Equal(("healthy split", (string?)null), (edges["ver:default/shop/v1"].Classes, edges["ver:default/shop/v1"].Data.Canary));
+        Assert.Equal("version idle canary", Assert.Single(elements, e => e.Data.Id == "ver:default/shop/v2").Classes);
+        Assert.DoesNotContain(elements, e => e.Data.Id != "ver:default/shop/v2" && e.Group == "nodes" && e.Classes.Contains("canary"));
+    }
+
+    [Fact]
+    public void TopologyCanary_OnlyForALiveRollout_SaysWeightStepPhase_AndTheMirrorDuringAMirrorStep()
+    {
+        var rollout = new Rollout
+        {
+            Metadata = new() { Name = "shop" }, Service = "shop", StableVersion = "v1", CanaryVersion = "v2",
+            Steps = [new() { Mirror = new() }, new() { SetWeight = 20 }, new() { Pause = new() }],
+        };
+        RolloutStatus Status(RolloutPhase phase, int step, int weight, params string[] actions) => new()
+        {
+            Namespace = "default", Name = "shop", Phase = phase, Step = step, StepCount = 3, Weight = weight,
+            History = actions.Select(a => new RolloutDecision(DateTimeOffset.UnixEpoch, "rollout-controller", a, a, step, weight)).ToList(),
+        };
+
+        Assert.Equal(new TopologyCanary("default", "shop", "v2", "canary 0% · mirroring 100% · step 1/3 · Progressing"),
+            TopologyCanary.Of(rollout, Status(RolloutPhase.Progressing, 0, 0, "Started", "MirrorStarted")));
+        Assert.Equal("canary 20% · step 3/3 · WaitingForApproval", TopologyCanary.Of(rollout, Status(RolloutPhase.WaitingForApproval, 2, 20))!.Label);
+        Assert.Equal("canary 20% · step 2/3 · Paused", TopologyCanary.Of(rollout, Status(RolloutPhase.Paused, 1, 20))!.Label);
+        Assert.Null(TopologyCanary.Of(rollout, Status(RolloutPhase.Promoted, 3, 100)));
+        Assert.Null(TopologyCanary.Of(rollout, Status(RolloutPhase.RolledBack, 1, 0)));
     }
 
     [Fact]

@@ -38,10 +38,11 @@ internal static class RolloutRules
                 checks.Error(path, "must not be empty");
                 continue;
             }
-            if (step.SetWeight is null && step.Pause is null)
-                checks.Error(path, "set setWeight or pause");
-            else if (step.SetWeight is not null && step.Pause is not null)
-                checks.Error(path, "set either setWeight or pause, not both; use two steps");
+            var kinds = StepKinds(step);
+            if (kinds.Count == 0)
+                checks.Error(path, "set one of setWeight, pause or mirror");
+            else if (kinds.Count > 1)
+                checks.Error(path, $"set only one of setWeight, pause or mirror, not {string.Join(" and ", kinds)}; use one step for each");
             if (step.SetWeight is { } weight)
             {
                 if (weight is < 0 or > 100)
@@ -53,6 +54,8 @@ internal static class RolloutRules
             }
             if (step.Pause?.Duration is { } duration)
                 checks.PositiveDuration($"{path}.pause.duration", duration, MaxPause);
+            if (step.Mirror is { Percent: < 1 or > 100 } mirror)
+                checks.Error($"{path}.mirror.percent", $"must be a percentage between 1 and 100, was {mirror.Percent}");
         }
 
         if (checks.Required("analysis", rollout.Analysis))
@@ -74,5 +77,14 @@ internal static class RolloutRules
                     "an exact match compares the whole Cookie header, which usually carries several cookies; use type regularExpression, which must match the whole header, such as '(.*;\\s*)?canary=always(;.*)?'");
         }
         RolloutWebhookRules.Check(checks, rollout.Webhooks);
+    }
+
+    private static List<string> StepKinds(RolloutStep step)
+    {
+        var kinds = new List<string>();
+        if (step.SetWeight is not null) kinds.Add("setWeight");
+        if (step.Pause is not null) kinds.Add("pause");
+        if (step.Mirror is not null) kinds.Add("mirror");
+        return kinds;
     }
 }

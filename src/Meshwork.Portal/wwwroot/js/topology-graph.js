@@ -26,7 +26,7 @@ function loadLibraries() {
     return loaded;
 }
 
-const colors = { healthy: '#2e7d32', degraded: '#ef6c00', failing: '#c62828', idle: '#9e9e9e' };
+const colors = { healthy: '#2e7d32', degraded: '#ef6c00', failing: '#c62828', idle: '#9e9e9e', canary: '#6a1b9a' };
 
 const style = [
     { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#37474f' } },
@@ -50,6 +50,12 @@ const style = [
     { selector: 'edge.degraded', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded, 'line-style': 'dashed', 'line-dash-pattern': [8, 4] } },
     { selector: 'edge.failing', style: { 'line-color': colors.failing, 'target-arrow-color': colors.failing, 'line-style': 'dashed', 'line-dash-pattern': [8, 4], width: 3 } },
     { selector: 'edge.split', style: { 'font-weight': 'bold' } },
+    // A live rollout's canary: the version ringed, the edges to it wide with short dashes and its progress on a line above the numbers.
+    { selector: 'node.version.canary', style: { 'border-width': 3, 'border-color': colors.canary, 'border-style': 'double' } },
+    {
+        selector: 'edge.canary',
+        style: { width: 4, 'line-style': 'dashed', 'line-dash-pattern': [3, 3], 'text-wrap': 'wrap', color: colors.canary, 'font-weight': 'bold' },
+    },
     { selector: '.dimmed', style: { opacity: 0.2 } },
 ];
 
@@ -116,6 +122,10 @@ function apply(container, graph, message) {
             if (existing.nonempty()) {
                 const changed = Object.fromEntries(Object.entries(element.data).filter(([key, value]) => !identity.has(key) && value !== null));
                 existing.data(changed);
+                // A field that became null (a rollout's canary mark once it ends) goes, rather than keeping its last value.
+                for (const [key, value] of Object.entries(element.data)) {
+                    if (value === null && !identity.has(key)) existing.removeData(key);
+                }
                 existing.classes(element.classes);
             } else {
                 const data = Object.fromEntries(Object.entries(element.data).filter(([, value]) => value !== null));
