@@ -132,9 +132,4 @@ public sealed class OverviewPageTests(PortalFactory portal) : IClassFixture<Port
 
     private static GoldenSignals Signals(ulong requests, ulong failures) =>
         GoldenSignalsMerge.FromCounts(requests, failures, requests / 100.0, 10, new MergedHistogram());
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }
