@@ -18,7 +18,9 @@ namespace ConvergenceBench;
 /// the first from its id, the next at once when a stream breaks, a backoff only after every replica
 /// failed in a row.
 /// </summary>
-internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> channels, Hello hello, Func<ProxySnapshot, string?> marker)
+/// <param name="stats">Traffic to report with each app-health report (bench/topology.sh's synthetic mesh); null reports none.</param>
+internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> channels, Hello hello, Func<ProxySnapshot, string?> marker,
+    Func<Stats>? stats = null)
 {
     // Bench shortcut: a real proxy makes its own key, but 5,000 P-256 keys and CSRs would only time
     // the simulator. The control plane checks each Hello's CSR and signs a certificate for its public
@@ -115,7 +117,7 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
         }
     }
 
-    private static async Task ReportAsync(IClientStreamWriter<ProxyMessage> stream, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken ct)
+    private async Task ReportAsync(IClientStreamWriter<ProxyMessage> stream, SemaphoreSlim writeLock, TimeSpan interval, CancellationToken ct)
     {
         if (interval <= TimeSpan.Zero) return;
         try
@@ -132,6 +134,8 @@ internal sealed class SimProxy(string[] addresses, IReadOnlyList<GrpcChannel> ch
                     {
                         AppHealth = new AppHealth { Healthy = true, Detail = "sim", CheckedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
                     }, ct);
+                    if (stats is not null)
+                        await stream.WriteAsync(new ProxyMessage { Stats = stats() }, ct);
                 }
                 finally
                 {

@@ -28,6 +28,10 @@ public sealed class MeshworkProcess : IAsyncDisposable
     }
 
     public string Url { get; }
+
+    /// <summary>The process id, for reading its memory from /proc (bench/topology.sh).</summary>
+    public int ProcessId => process.Id;
+
     public string LogPath { get; }
     public string DataDirectory { get; }
 

@@ -59,6 +59,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<FleetState>();
 builder.Services.AddSingleton<StatsAggregator>();
 builder.Services.AddSingleton<MinuteRollups>();
+builder.Services.AddSingleton<KnownRoutes>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();
 builder.Services.AddSingleton<TapHub>();

@@ -1,3 +1,4 @@
+using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Stats;
 using Meshwork.Store.Signals;
@@ -7,7 +8,8 @@ namespace Meshwork.ControlPlane.Stats;
 /// <summary>
 /// The stats this process received, added up per minute (by the control plane's clock) and series:
 /// edges from the calling side (OUTBOUND reports), service versions from the called side (INBOUND),
-/// as <see cref="StatsAggregator"/> counts them. <see cref="SignalHistoryWriter"/> saves them.
+/// as <see cref="StatsAggregator"/> counts them, and route rules from the calling side (the report's
+/// routes, which <see cref="KnownRoutes"/> has checked). <see cref="SignalHistoryWriter"/> saves them.
 /// </summary>
 public sealed class MinuteRollups(TimeProvider time)
 {
@@ -35,13 +37,22 @@ public sealed class MinuteRollups(TimeProvider time)
                     Direction.Inbound => SignalSeries.ServiceVersion(edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion),
                     _ => null,
                 };
-                if (series is null) continue;
-                if (!minutes.TryGetValue((minute, series), out var counts)) minutes[(minute, series)] = counts = new Counts();
-                counts.Requests += edge.Requests;
-                counts.Failures += edge.Failures;
-                if (edge.Latency is { Buckets.Count: > 0 }) counts.Latency.Add(edge.Latency);
+                if (series is not null) Add(minute, series, edge.Requests, edge.Failures, edge.Latency);
+            }
+            foreach (var route in stats.Routes)
+            {
+                if (RouteRuleName.TryParse(route.Route, out var ns, out var name, out var rule))
+                    Add(minute, SignalSeries.Route(ns, name, rule), route.Requests, route.Failures, route.Latency);
             }
         }
+    }
+
+    private void Add(DateTimeOffset minute, SignalSeries series, ulong requests, ulong failures, LatencyHistogram? latency)
+    {
+        if (!minutes.TryGetValue((minute, series), out var counts)) minutes[(minute, series)] = counts = new Counts();
+        counts.Requests += requests;
+        counts.Failures += failures;
+        if (latency is { Buckets.Count: > 0 }) counts.Latency.Add(latency);
     }
 
     /// <summary>

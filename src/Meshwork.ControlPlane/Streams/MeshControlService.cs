@@ -30,12 +30,14 @@ public sealed class MeshControlService(
     SnapshotPublisher publisher,
     StatsAggregator stats,
     MinuteRollups history,
+    KnownRoutes knownRoutes,
     FleetState fleet,
     WorkloadCertificates certificates,
     WorkloadCertificateStore certificateStore,
     TapHub taps,
     IOptions<ControlPlaneOptions> options,
-    TimeProvider time) : MeshControl.MeshControlBase
+    TimeProvider time,
+    ILogger<MeshControlService> logger) : MeshControl.MeshControlBase
 {
     public const string RetryAfterTrailer = "retry-after-ms";
 
@@ -287,6 +289,10 @@ public sealed class MeshControlService(
                     fleet.Event("StatsRejected", "Warning", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace,
                         $"dropped {malformed} stats edge(s) with names that are not valid");
                 }
+                // Route names become history keys: only rules of stored HttpRoutes are kept (see KnownRoutes).
+                var unknownRoutes = knownRoutes.Filter(message.Stats, publisher.Desired);
+                if (unknownRoutes > 0)
+                    logger.LogDebug("Ignored {Count} route stat(s) from {ProxyId} for rules that are not stored", unknownRoutes, connection.ProxyId);
                 stats.Record(message.Stats);
                 history.Record(message.Stats);
                 break;

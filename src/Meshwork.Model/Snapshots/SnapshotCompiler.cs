@@ -60,7 +60,7 @@ public static class SnapshotCompiler
             var rules = attached.Length == 0
                 ? [new CompiledRule
                 {
-                    RouteName = $"{ns}/{name}/default",
+                    RouteName = RouteRuleName.Of(ns, name, "default"),
                     Backends = [new WeightedCluster { Cluster = ClusterName(name, ns, null) }],
                     RequestTimeout = mesh.DefaultRequestTimeout,
                 }]
@@ -224,7 +224,7 @@ public static class SnapshotCompiler
                 var rule = route.Rules[i];
                 var compiled = new CompiledRule
                 {
-                    RouteName = $"{route.Metadata.Namespace}/{route.Metadata.Name}/{rule.Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                    RouteName = RouteRuleName.Of(route, i),
                     Filters = rule.Filters.Where(f => f.Type != HttpRouteFilterType.RequestMirror).ToArray(),
                     Backends = rule.BackendRefs
                         .Select(b => new WeightedCluster { Cluster = ClusterName(b.Service, b.Namespace ?? route.Metadata.Namespace, b.Version), Weight = b.Weight })

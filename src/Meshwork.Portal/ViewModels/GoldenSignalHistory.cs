@@ -10,9 +10,10 @@ public enum HistoryWindow { FiveMinutes, OneHour, OneDay }
 public sealed record GoldenSignalPoint(DateTimeOffset Start, double RequestsPerSecond, double ErrorPercent, double P99Ms);
 
 /// <summary>
-/// The mesh's golden signals over a window, from the control plane's one-minute rollups in PostgreSQL
-/// (so the charts survive restarts): every service version's requests added up (counted on the called
-/// side, so each request once), histograms merged before p99 is read. Steps without traffic are zero.
+/// Golden signals over a window, from the control plane's one-minute rollups in PostgreSQL (so the
+/// charts survive restarts): the mesh's (every service version's requests added up, counted on the
+/// called side, so each request once) or one route's; histograms merged before p99 is read. Steps
+/// without traffic are zero.
 /// </summary>
 public static class GoldenSignalHistory
 {
@@ -33,8 +34,18 @@ public static class GoldenSignalHistory
         _ => throw new ArgumentOutOfRangeException(nameof(window), window, "unknown window"),
     };
 
-    public static async Task<IReadOnlyList<GoldenSignalPoint>> LoadAsync(SignalHistoryStore store, HistoryWindow window, DateTimeOffset now,
-        CancellationToken ct = default)
+    /// <summary>The whole mesh: every service version, counted on the called side.</summary>
+    public static Task<IReadOnlyList<GoldenSignalPoint>> LoadAsync(SignalHistoryStore store, HistoryWindow window, DateTimeOffset now,
+        CancellationToken ct = default) =>
+        LoadAsync((from, end) => store.ReadAsync(SignalSeriesKind.ServiceVersion, from, end, ct), window, now);
+
+    /// <summary>One HttpRoute: its rules added up, counted on the calling side.</summary>
+    public static Task<IReadOnlyList<GoldenSignalPoint>> LoadRouteAsync(SignalHistoryStore store, string @namespace, string route,
+        HistoryWindow window, DateTimeOffset now, CancellationToken ct = default) =>
+        LoadAsync((from, end) => store.ReadRouteAsync(@namespace, route, from, end, ct), window, now);
+
+    private static async Task<IReadOnlyList<GoldenSignalPoint>> LoadAsync(
+        Func<DateTimeOffset, DateTimeOffset, Task<IReadOnlyList<SignalRollup>>> read, HistoryWindow window, DateTimeOffset now)
     {
         var (span, step) = Shape(window);
         // Steps are aligned to the step length and the last one holds the current minute.
@@ -42,8 +53,7 @@ public static class GoldenSignalHistory
         var lastStart = new DateTimeOffset(end.UtcTicks - 1 - (end.UtcTicks - 1) % step.Ticks, TimeSpan.Zero);
         var count = (int)(span.Ticks / step.Ticks);
         var from = lastStart - step * (count - 1);
-        var rollups = await store.ReadAsync(SignalSeriesKind.ServiceVersion, from, end, ct);
-        return Fold(rollups, from, step, count, now);
+        return Fold(await read(from, end), from, step, count, now);
     }
 
     /// <summary>One point per step from <paramref name="from"/>; a step still under way is a rate over the time it has run.</summary>

@@ -1,3 +1,4 @@
+using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Telemetry;
 
@@ -5,7 +6,8 @@ namespace Meshwork.Proxy.ControlPlane;
 
 /// <summary>
 /// Folds the proxy's per-route, per-status-class report into one delta per edge (direction,
-/// source, destination version), the granularity the control plane aggregates at.
+/// source, destination version), the granularity the control plane aggregates at, and one delta
+/// per route rule the calling side matched.
 /// </summary>
 public static class StatsMessageBuilder
 {
@@ -21,13 +23,6 @@ public static class StatsMessageBuilder
             t.Key.DestinationService, t.Key.DestinationNamespace, t.Key.DestinationVersion));
         foreach (var group in groups)
         {
-            var buckets = new SortedDictionary<uint, ulong>();
-            foreach (var cell in group)
-                for (var i = 0; i < Math.Min(cell.Latency.Buckets.Count, cell.Latency.Counts.Count); i++)
-                    buckets[cell.Latency.Buckets[i]] = buckets.GetValueOrDefault(cell.Latency.Buckets[i]) + cell.Latency.Counts[i];
-            var latency = new LatencyHistogram();
-            latency.Buckets.AddRange(buckets.Keys);
-            latency.Counts.AddRange(buckets.Values);
             stats.Edges.Add(new EdgeStats
             {
                 Direction = group.Key.Direction,
@@ -39,9 +34,36 @@ public static class StatsMessageBuilder
                 DestinationVersion = group.Key.DestinationVersion,
                 Requests = (ulong)group.Sum(t => t.Requests),
                 Failures = (ulong)group.Sum(t => t.Failures),
-                Latency = latency,
+                Latency = MergeLatency(group),
+            });
+        }
+        // Only rules of the snapshot: the proxy's own labels for unrouted requests ("none",
+        // "connect", "bad-path") are not route rule names, and the inbound side does not route.
+        var routes = report.Traffic
+            .Where(t => t.Key.Direction == Direction.Outbound && RouteRuleName.TryParse(t.Key.Route, out _, out _, out _))
+            .GroupBy(t => t.Key.Route);
+        foreach (var route in routes)
+        {
+            stats.Routes.Add(new RouteStats
+            {
+                Route = route.Key,
+                Requests = (ulong)route.Sum(t => t.Requests),
+                Failures = (ulong)route.Sum(t => t.Failures),
+                Latency = MergeLatency(route),
             });
         }
         return stats;
+    }
+
+    private static LatencyHistogram MergeLatency(IEnumerable<TrafficStats> cells)
+    {
+        var buckets = new SortedDictionary<uint, ulong>();
+        foreach (var cell in cells)
+            for (var i = 0; i < Math.Min(cell.Latency.Buckets.Count, cell.Latency.Counts.Count); i++)
+                buckets[cell.Latency.Buckets[i]] = buckets.GetValueOrDefault(cell.Latency.Buckets[i]) + cell.Latency.Counts[i];
+        var latency = new LatencyHistogram();
+        latency.Buckets.AddRange(buckets.Keys);
+        latency.Counts.AddRange(buckets.Values);
+        return latency;
     }
 }

@@ -12,6 +12,7 @@ public sealed class SignalHistoryStore(NpgsqlDataSource database)
 {
     private const string EdgeKind = "edge";
     private const string ServiceVersionKind = "service-version";
+    private const string RouteKind = "route";
 
     /// <summary>Writes (or rewrites) <paramref name="writer"/>'s count of each minute and series.</summary>
     public async Task SaveAsync(string writer, IReadOnlyCollection<SignalRollup> rollups, CancellationToken ct)
@@ -61,18 +62,32 @@ public sealed class SignalHistoryStore(NpgsqlDataSource database)
     /// The rollups of <paramref name="kind"/> for the minutes starting in [<paramref name="from"/>,
     /// <paramref name="to"/>), every writer's share added up, ordered by minute.
     /// </summary>
-    public async Task<IReadOnlyList<SignalRollup>> ReadAsync(SignalSeriesKind kind, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    public Task<IReadOnlyList<SignalRollup>> ReadAsync(SignalSeriesKind kind, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        ReadAsync(kind, destination: null, from, to, ct);
+
+    /// <summary>As <see cref="ReadAsync(SignalSeriesKind, DateTimeOffset, DateTimeOffset, CancellationToken)"/>, for the rules of one HttpRoute.</summary>
+    public Task<IReadOnlyList<SignalRollup>> ReadRouteAsync(string @namespace, string route, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        ReadAsync(SignalSeriesKind.Route, (@namespace, route), from, to, ct);
+
+    private async Task<IReadOnlyList<SignalRollup>> ReadAsync(SignalSeriesKind kind, (string Namespace, string Service)? destination,
+        DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         if (to < from) throw new ArgumentException($"the window ends ({to:O}) before it starts ({from:O})", nameof(to));
-        await using var command = database.CreateCommand("""
+        await using var command = database.CreateCommand($"""
             SELECT minute, source_service, source_namespace, source_version, destination_service, destination_namespace,
                 destination_version, requests, failures, latency_bucket_counts
             FROM signal_rollups WHERE kind = @kind AND minute >= @from AND minute < @to
+            {(destination is null ? "" : "AND destination_namespace = @namespace AND destination_service = @service")}
             ORDER BY minute
             """);
         command.Parameters.AddWithValue("kind", KindName(kind));
         command.Parameters.AddWithValue("from", from);
         command.Parameters.AddWithValue("to", to);
+        if (destination is { } only)
+        {
+            command.Parameters.AddWithValue("namespace", only.Namespace);
+            command.Parameters.AddWithValue("service", only.Service);
+        }
         var sums = new Dictionary<(DateTimeOffset, SignalSeries), (long Requests, long Failures, long[] Latency)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -102,6 +117,7 @@ public sealed class SignalHistoryStore(NpgsqlDataSource database)
     {
         SignalSeriesKind.Edge => EdgeKind,
         SignalSeriesKind.ServiceVersion => ServiceVersionKind,
+        SignalSeriesKind.Route => RouteKind,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown series kind"),
     };
 }

@@ -1,4 +1,5 @@
 using Meshwork.ControlPlane.Tests.Infrastructure;
+using Meshwork.Model.Resources;
 using Meshwork.Store.Signals;
 using Meshwork.Testing.Waiting;
 using Npgsql;
@@ -14,6 +15,7 @@ namespace Meshwork.ControlPlane.Tests.Mesh;
 public sealed class SignalHistoryTests(SignalHistoryMeshFixture mesh) : IClassFixture<SignalHistoryMeshFixture>
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private const string RuleHeader = "x-test-rule";
     private static readonly SignalSeries OrdersV2 = SignalSeries.ServiceVersion("orders", "default", "v2");
     private static readonly SignalSeries WebToOrdersV2 = new(SignalSeriesKind.Edge, "web", "default", "v1", "orders", "default", "v2");
 
@@ -42,6 +44,56 @@ public sealed class SignalHistoryTests(SignalHistoryMeshFixture mesh) : IClassFi
         Assert.Equal(2, writers.Count);
         Assert.Equal(served, writers.Single(w => w.Key == before.First(row => row.Series == OrdersV2).Writer).Sum(row => row.Requests));
         Assert.Equal(served + servedAfter, await TotalAsync(OrdersV2));
+    }
+
+    [Fact]
+    public async Task Rollups_OfRealTrafficThroughARoute_AreSavedPerRuleWithItsFailures()
+    {
+        // Rule names of their own, so traffic other tests send through the orders route is not counted here.
+        // Every response says which rule answered: the counted rule sets a header, the aborted one is a fault.
+        await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1") with
+        {
+            Rules =
+            [
+                new HttpRouteRule
+                {
+                    Name = "aborted",
+                    Matches = [new HttpRouteMatch { Path = new PathMatch { Value = "/aborted" } }],
+                    Fault = new FaultInjection { Abort = new FaultAbort { HttpStatus = 503 } },
+                    BackendRefs = [new BackendRef { Service = "orders", Version = "v1" }],
+                },
+                new HttpRouteRule
+                {
+                    Name = "counted",
+                    Filters = [new HttpRouteFilter
+                    {
+                        Type = HttpRouteFilterType.ResponseHeaderModifier,
+                        ResponseHeaderModifier = new HeaderModifier { Set = [new HttpHeader { Name = RuleHeader, Value = "counted" }] },
+                    }],
+                    BackendRefs = [new BackendRef { Service = "orders", Version = "v1" }],
+                },
+            ],
+        });
+        using var client = mesh.Web.OutboundClient();
+        long counted = 0, aborted = 0;
+        var deadline = DateTime.UtcNow + Generous;
+        while (counted < 20 || aborted < 10)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the web proxy never routed by the new rules ({counted} counted, {aborted} aborted)");
+            if (await AnsweredByAsync(client, "http://orders/") == "counted") counted++;
+            if (await AnsweredByAsync(client, "http://orders/aborted") == "aborted") aborted++;
+        }
+
+        await Eventually.HoldsAsync(async () =>
+                await TotalAsync(SignalSeries.Route("default", "orders", "counted")) == counted &&
+                await TotalAsync(SignalSeries.Route("default", "orders", "aborted")) == aborted,
+            $"{counted} requests saved for rule default/orders/counted and {aborted} for default/orders/aborted", Generous);
+        var store = new SignalHistoryStore(NpgsqlDataSource.Create(mesh.ConnectionString));
+        var rules = (await store.ReadRouteAsync("default", "orders", DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), default))
+            .GroupBy(rollup => rollup.Series.DestinationVersion)
+            .ToDictionary(rule => rule.Key, rule => (Requests: rule.Sum(r => r.Requests), Failures: rule.Sum(r => r.Failures)));
+        Assert.Equal((counted, 0L), rules["counted"]);
+        Assert.Equal((aborted, aborted), rules["aborted"]);
     }
 
     [Fact]
@@ -80,7 +132,12 @@ public sealed class SignalHistoryTests(SignalHistoryMeshFixture mesh) : IClassFi
         var rows = new List<(DateTimeOffset, SignalSeries, string, long)>();
         while (await reader.ReadAsync())
         {
-            var kind = reader.GetString(1) == "edge" ? SignalSeriesKind.Edge : SignalSeriesKind.ServiceVersion;
+            var kind = reader.GetString(1) switch
+            {
+                "edge" => SignalSeriesKind.Edge,
+                "route" => SignalSeriesKind.Route,
+                _ => SignalSeriesKind.ServiceVersion,
+            };
             rows.Add((reader.GetFieldValue<DateTimeOffset>(0), new SignalSeries(kind, reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), reader.GetString(6), reader.GetString(7)), reader.GetString(8), reader.GetInt64(9)));
         }
@@ -109,6 +166,21 @@ public sealed class SignalHistoryTests(SignalHistoryMeshFixture mesh) : IClassFi
         for (var i = 0; i < requests; i++)
             if (await ServedByAsync(client) == instance) servedBy++;
         return servedBy;
+    }
+
+    /// <summary>Which of the test route's rules answered: "counted", "aborted" or "" (another rule, or no answer).</summary>
+    private static async Task<string> AnsweredByAsync(HttpClient client, string url)
+    {
+        try
+        {
+            using var response = await client.GetAsync(url);
+            if (response.Headers.TryGetValues(RuleHeader, out var rule)) return rule.Single();
+            return response.Headers.Contains("x-meshwork-fault") ? "aborted" : "";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return "";
+        }
     }
 
     private static async Task<string> ServedByAsync(HttpClient client)

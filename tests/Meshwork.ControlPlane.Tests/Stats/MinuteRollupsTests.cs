@@ -31,6 +31,19 @@ public sealed class MinuteRollupsTests
     }
 
     [Fact]
+    public void Record_CountsRouteRulesPerMinute_NamedByNamespaceRouteAndRule()
+    {
+        var rollups = new MinuteRollups(time);
+        var report = new Protocol.Mesh.Stats { Routes = { new RouteStats { Route = "shop/orders/canary", Requests = 6, Failures = 2 } } };
+        rollups.Record(report);
+        rollups.Record(report);
+
+        var rollup = Assert.Single(rollups.Snapshot().Rollups);
+
+        Assert.Equal((SignalSeries.Route("shop", "orders", "canary"), 12L, 4L), (rollup.Series, rollup.Requests, rollup.Failures));
+    }
+
+    [Fact]
     public void ForgetBefore_DropsCompletedMinutesAndKeepsTheCurrentOne()
     {
         var rollups = new MinuteRollups(time);

@@ -13,16 +13,6 @@ namespace Meshwork.Portal.Components.Pages;
 /// </summary>
 public partial class Overview
 {
-    /// <summary>The control plane saves rollups every 10 s by default: re-reading more often shows nothing new.</summary>
-    private static readonly TimeSpan HistoryRefresh = TimeSpan.FromSeconds(5);
-
-    private static readonly (string Title, string TestId, string Unit, Func<GoldenSignalPoint, double> Value)[] Charts =
-    [
-        ("Request rate", "chart-rps", "req/s", p => p.RequestsPerSecond),
-        ("Error rate", "chart-errors", "%", p => p.ErrorPercent),
-        ("p99 latency", "chart-p99", "ms", p => p.P99Ms),
-    ];
-
     private IDisposable? historySubscription;
 
     [Inject] public required OverviewViewModel Model { get; init; }
@@ -31,15 +21,15 @@ public partial class Overview
     {
         historySubscription = Live.Subscribe(_ => InvokeAsync(async () =>
         {
-            await Model.RefreshHistoryAsync();
+            await Model.History.RefreshAsync();
             StateHasChanged();
-        }), HistoryRefresh);
+        }), SignalHistoryView.RefreshInterval);
         await Model.LoadAsync();
     }
 
     protected override Task OnResourcesChangedAsync() => Model.LoadAsync();
 
-    private async Task SelectWindowAsync(HistoryWindow window) => await Model.SelectWindowAsync(window);
+    private async Task SelectWindowAsync(HistoryWindow window) => await Model.History.SelectWindowAsync(window);
 
     private IReadOnlyList<ServiceHealth> Services => MeshHealth.Services(Snapshot.ServiceVersions, Model.Thresholds);
 
@@ -56,16 +46,6 @@ public partial class Overview
     private int SignalWindowSeconds => Math.Max(MeshSignals.WindowSeconds, 1);
 
     private int Count(TrafficHealth health) => Services.Count(s => s.Health == health);
-
-    private GoldenSignalPoint Latest => Model.History.Count > 0 ? Model.History[^1] : new GoldenSignalPoint(default, 0, 0, 0);
-
-    /// <summary>About six time labels per chart: a label on each of 60 or 96 points would overlap.</summary>
-    private string[] Labels => Model.History
-        .Select((p, i) => i % Math.Max(1, Model.History.Count / 6) == 0 ? p.Start.ToString("HH:mm") : "")
-        .ToArray();
-
-    private List<ChartSeries<double>> Series(string title, Func<GoldenSignalPoint, double> value) =>
-        [new ChartSeries<double> { Name = title, Data = Model.History.Select(value).ToArray() }];
 
     private static string Percent(double share) => $"{share * 100:0.##} %";
 

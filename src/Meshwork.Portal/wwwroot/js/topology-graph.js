@@ -7,6 +7,8 @@
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
+// Update timings kept for bench/topology.sh: ms from a message's arrival to the first frame drawn after it was applied.
+const keptTimings = 512;
 let loaded;
 
 function loadScript(src) {
@@ -77,7 +79,7 @@ export async function create(container, staleBanner, dotnet, filter) {
         offset = (offset + 2) % 120;
         cy.edges('.healthy, .degraded, .failing').style('line-dash-offset', -offset);
     }, 100);
-    const graph = { cy, march, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, filter, staleBanner };
+    const graph = { cy, march, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, filter, staleBanner, timings: [] };
     graph.staleCheck = setInterval(() => showStale(container, graph), 1000);
     graph.hub = new window.signalR.HubConnectionBuilder().withUrl('hubs/mesh').withAutomaticReconnect().build();
     // After a reconnect the old stream is gone: a new one starts with a snapshot.
@@ -106,6 +108,7 @@ export function setFilter(container, filter) {
 }
 
 function apply(container, graph, message) {
+    const arrived = performance.now();
     const { cy } = graph;
     let structural = false;
     cy.batch(() => {
@@ -146,6 +149,11 @@ function apply(container, graph, message) {
     container.dataset.updates = graph.updates;
     container.dataset.sequence = message.sequence;
     showStale(container, graph);
+    // Cytoscape draws on its own animation frame, registered before this one: this callback runs after that frame's drawing.
+    requestAnimationFrame(() => {
+        graph.timings.push(performance.now() - arrived);
+        if (graph.timings.length > keptTimings) graph.timings.shift();
+    });
 }
 
 function showStale(container, graph) {

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.Json;
+using ConvergenceBench;
+using Meshwork.E2E;
+using Meshwork.Model.Resources;
+using Meshwork.Protocol.Mesh;
+using Meshwork.Protocol.Transport;
+using Meshwork.Store;
+using Meshwork.Testing.Postgres;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Playwright;
+using TopologyBench;
+
+// Topology benchmark: a synthetic mesh (one simulated proxy per service, reporting its edges every second) against a
+// real control plane, shown by a real portal's topology page in headless Chromium.
+//   --services N (500)   --edges E (2000)   --seconds S (measured, 30)   --clients K (extra hub clients for memory, 20)
+var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
+    .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
+int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
+var mesh = new SyntheticMesh(Option("services", 500), Option("edges", 2000));
+var seconds = Option("seconds", 30);
+var clients = Option("clients", 20);
+var inv = CultureInfo.InvariantCulture;
+void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
+const string AdminEmail = "bench@meshwork.test";
+const string AdminPassword = "Bench-Admin-Passw0rd!";
+
+// --- PostgreSQL, the control plane and the portal watching it, as deployed (real processes).
+var connectionString = await MigratedDatabase.CreateAsync();
+string secret;
+await using (var db = MigratedDatabase.OpenSession(connectionString))
+    secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2),
+        new ChangeActor("bench", ChangeSource.System), allowWildcard: true)).Secret;
+var grpcPort = MeshworkProcess.FreePort();
+var trustBundle = Path.Combine(Directory.CreateTempSubdirectory("meshwork-topology-bench-").FullName, "trust-bundle.pem");
+await using var controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
+var address = $"https://127.0.0.1:{grpcPort}";
+await using var portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, address, trustBundle);
+Log($"control plane {address}, portal {portal.Url}");
+
+// --- the fleet: one simulated proxy per service (50 streams per HTTP/2 connection), each reporting its traffic every second.
+var channels = Enumerable.Range(0, (mesh.Services + 49) / 50).Select(_ => ControlPlaneTls.Channel(address, trustBundle, NullLogger.Instance)).ToArray();
+var fleet = Enumerable.Range(0, mesh.Services).Select(i => new SimProxy([address], [channels[i / 50]], new Hello
+{
+    BootstrapToken = secret, ProxyId = $"bench-{i:D5}", Service = SyntheticMesh.Name(i), Namespace = "default", Version = "v1",
+    InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
+    Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
+}, _ => null, () => mesh.Report(i))).ToArray();
+using var stop = new CancellationTokenSource();
+var proxies = fleet.Select(p => Task.Run(() => p.RunAsync(TimeSpan.FromSeconds(1), stop.Token))).ToArray();
+
+// --- the browser: sign in, open Topology, wait until every service's version is drawn.
+using var playwright = await Playwright.CreateAsync();
+await using var browser = await Chromium.LaunchAsync(playwright);
+var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+var page = await context.NewPageAsync();
+// The browser's own frame rate on this machine, on an empty page: what the graph's frame times compare with.
+const string CountFrames = """
+    ms => new Promise(resolve => {
+        const frames = []; let last = performance.now(); const end = last + ms;
+        const tick = now => { frames.push(now - last); last = now; if (now < end) requestAnimationFrame(tick); else resolve(frames); };
+        requestAnimationFrame(tick);
+    })
+    """;
+var blankFrames = await page.EvaluateAsync<double[]>(CountFrames, 3000);
+Log($"empty page: {blankFrames.Length} frames in 3 s, p95 {Percentile(blankFrames, 0.95):0.0} ms");
+await page.GotoAsync(portal.Url + "/topology");
+await page.FillAsync("#email", AdminEmail);
+await page.FillAsync("#password", AdminPassword);
+await page.ClickAsync("button[type=submit]");
+await page.Locator("[data-interactive=true]").WaitForAsync();
+const string Graph = "document.querySelector('[data-testid=topology-graph]')";
+var loadWatch = System.Diagnostics.Stopwatch.StartNew();
+await page.WaitForFunctionAsync($"n => Number({Graph}?.dataset.nodes ?? 0) >= n", 2 * mesh.Services,
+    new PageWaitForFunctionOptions { Timeout = 900_000, PollingInterval = 1000 });
+var loadSeconds = loadWatch.Elapsed.TotalSeconds;
+Log($"graph drawn in {loadSeconds:0.0} s: {await page.EvaluateAsync<string>($"() => {Graph}.dataset.nodes")} nodes, {await page.EvaluateAsync<string>($"() => {Graph}.dataset.edges")} edges");
+
+// --- measured: S seconds of deltas (arrival to the frame drawn after them) and every frame's duration.
+await Task.Delay(5000);
+await page.EvaluateAsync($$"""
+    () => {
+        {{Graph}}.meshworkGraph.timings.length = 0;
+        window.benchFrames = [];
+        let last = performance.now();
+        const tick = now => { window.benchFrames.push(now - last); last = now; if (!window.benchStop) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+    }
+    """);
+await Task.Delay(TimeSpan.FromSeconds(seconds));
+var frames = await page.EvaluateAsync<double[]>("() => { window.benchStop = true; return window.benchFrames; }");
+var updates = await page.EvaluateAsync<double[]>($"() => {Graph}.meshworkGraph.timings.slice()");
+var drawnNodes = await page.EvaluateAsync<string>($"() => {Graph}.dataset.nodes");
+var drawnEdges = await page.EvaluateAsync<string>($"() => {Graph}.dataset.edges");
+Log($"{updates.Length} updates, {frames.Length} frames in {seconds} s");
+
+// --- server memory per client: the portal's RSS with K more topology streams (the browser's cookie), each read as it comes.
+var baselineRss = RssKb(portal.ProcessId);
+var cookie = string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+var hubs = new List<HubConnection>();
+var received = new int[clients];
+var readers = new List<Task>();
+for (var k = 0; k < clients; k++)
+{
+    var hub = new HubConnectionBuilder().WithUrl(portal.Url + "/hubs/mesh", o => o.Headers["Cookie"] = cookie).Build();
+    await hub.StartAsync();
+    hubs.Add(hub);
+    var index = k;
+    var stream = hub.StreamAsync<JsonElement>("Topology", null, stop.Token);
+    readers.Add(Task.Run(async () =>
+    {
+        try
+        {
+            await foreach (var _ in stream) Interlocked.Increment(ref received[index]);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HubException or InvalidOperationException)
+        {
+        }
+    }));
+}
+await Task.Delay(15_000);
+if (received.Any(count => count < 2)) throw new InvalidOperationException($"a hub client got fewer than a snapshot and a delta: {string.Join(",", received)}");
+var withClientsRss = RssKb(portal.ProcessId);
+var kbPerClient = (withClientsRss - baselineRss) / (double)clients;
+Log($"portal RSS {baselineRss} kB with the browser, {withClientsRss} kB with {clients} more clients");
+
+foreach (var hub in hubs) await hub.DisposeAsync();
+await stop.CancelAsync();
+await Task.WhenAll(proxies);
+
+Console.WriteLine(string.Create(inv,
+    $"detail: load_s={loadSeconds:0.0} drawn_nodes={drawnNodes} drawn_edges={drawnEdges} updates={updates.Length} update_p50_ms={Percentile(updates, 0.5):0} frames={frames.Length} frame_p50_ms={Percentile(frames, 0.5):0.0} frame_max_ms={(frames.Length == 0 ? 0 : frames.Max()):0} empty_page_frame_p95_ms={Percentile(blankFrames, 0.95):0.0} portal_rss_kb={withClientsRss}"));
+Console.WriteLine(string.Create(inv,
+    $"topology: nodes={mesh.Services} edges={mesh.Services * mesh.EdgesPerService} update_p95_ms={Percentile(updates, 0.95):0} frame_p95_ms={Percentile(frames, 0.95):0.0} kb_per_client={kbPerClient:0}"));
+return 0;
+
+static long RssKb(int pid)
+{
+    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    return 0;
+}
+
+static double Percentile(IReadOnlyList<double> values, double q)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
