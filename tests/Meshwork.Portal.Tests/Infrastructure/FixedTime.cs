@@ -1,6 +1,6 @@
 namespace Meshwork.Portal.Tests.Infrastructure;
 
-/// <summary>A clock that always says <paramref name="now"/>, so windows over stored minutes are exact.</summary>
+/// <summary>A clock stopped at <paramref name="now"/>, so windows over stored minutes are exact and pages that chart history read the same window every time.</summary>
 public sealed class FixedTime(DateTimeOffset now) : TimeProvider
 {
     public override DateTimeOffset GetUtcNow() => now;
