@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshwork.ControlPlane.Configuration;
+using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Kubernetes;
@@ -50,7 +51,7 @@ public static class InjectionEndpoint
         {
             case InjectionDecision.Inject inject:
                 response["patchType"] = "JSONPatch";
-                response["patch"] = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(inject.Patch));
+                response["patch"] = Convert.ToBase64String(Rfc6902(inject.Patch));
                 logger.LogInformation("Injected the proxy into a pod of {Service} {Version} (mesh namespace {Namespace}) in Kubernetes namespace {KubernetesNamespace}, review {Uid}",
                     inject.Identity.Service, inject.Identity.Version, inject.Identity.Namespace, admission.Namespace, admission.Uid);
                 break;
@@ -66,6 +67,14 @@ public static class InjectionEndpoint
         var review = new JsonObject { ["apiVersion"] = AdmissionReviewReader.ApiVersion, ["kind"] = "AdmissionReview", ["response"] = response };
         return Results.Text(review.ToJsonString(), "application/json", Encoding.UTF8);
     }
+
+    /// <summary>
+    /// The operations as RFC 6902 has them: op, path, value. (The library's own serializer adds
+    /// "from": null to every operation, which an "add" does not have.)
+    /// </summary>
+    private static byte[] Rfc6902(JsonPatchDocument patch) =>
+        JsonSerializer.SerializeToUtf8Bytes(new JsonArray([.. patch.Operations.Select(operation =>
+            new JsonObject { ["op"] = operation.op, ["path"] = operation.path, ["value"] = JsonSerializer.SerializeToNode(operation.value) })]));
 
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> (whatever Content-Length said).</summary>
     private static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(Stream body, int limit, CancellationToken cancel)
