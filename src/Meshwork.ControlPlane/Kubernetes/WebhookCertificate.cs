@@ -29,7 +29,8 @@ public sealed class WebhookCertificate(IOptions<ControlPlaneOptions> options, IL
                 loadedStamps = stamps;
                 logger.LogInformation("Webhook certificate loaded from {File}: {Subject}, valid until {NotAfter:u}", injection.CertificateFile, current.Subject, current.NotAfter.ToUniversalTime());
             }
-            catch (Exception ex) when (current is not null && ex is System.Security.Cryptography.CryptographicException or IOException)
+            // A key that does not match the certificate (one file renewed, the other not yet) is an ArgumentException.
+            catch (Exception ex) when (current is not null && ex is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
             {
                 logger.LogWarning(ex, "Webhook certificate files changed but do not load (yet); serving the previous one");
             }

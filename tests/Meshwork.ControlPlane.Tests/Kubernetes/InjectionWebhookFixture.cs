@@ -19,9 +19,7 @@ public sealed class InjectionWebhookFixture : ControlPlaneFixture
 
     public InjectionWebhookFixture()
     {
-        var serving = caBundle.Issue("spiffe://cluster.local/ns/meshwork/sa/meshwork-control-plane");
-        File.WriteAllText(Path.Combine(certificateDirectory, "tls.crt"), serving.CertificatePem);
-        File.WriteAllText(Path.Combine(certificateDirectory, "tls.key"), serving.PrivateKeyPem);
+        RenewCertificate();
         Settings = new Dictionary<string, string>
         {
             ["ControlPlane__Injection__Port"] = WebhookPort.ToString(),
@@ -49,6 +47,15 @@ public sealed class InjectionWebhookFixture : ControlPlaneFixture
     public HttpClient Client { get; }
 
     public int MaxReviewBytes => 256 * 1024;
+
+    /// <summary>Writes a new serving certificate from the same CA over the files, as a renewed Secret reaches a pod's volume.</summary>
+    public IssuedCertificate RenewCertificate()
+    {
+        var serving = caBundle.Issue("spiffe://cluster.local/ns/meshwork/sa/meshwork-control-plane");
+        File.WriteAllText(Path.Combine(certificateDirectory, "tls.crt"), serving.CertificatePem);
+        File.WriteAllText(Path.Combine(certificateDirectory, "tls.key"), serving.PrivateKeyPem);
+        return serving;
+    }
 
     public Task<HttpResponseMessage> PostAsync(string body, string contentType = "application/json") =>
         Client.PostAsync("/inject", new StringContent(body, Encoding.UTF8, contentType));
