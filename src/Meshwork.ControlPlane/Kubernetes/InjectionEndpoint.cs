@@ -18,8 +18,13 @@ public static class InjectionEndpoint
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
+    /// <summary>
+    /// Only on the webhook port, told by the connection's local port: the Host header the API server
+    /// sends names the webhook Service and its port (443), not this listener's.
+    /// </summary>
     public static void MapInjectionEndpoint(this WebApplication app, int port) =>
-        app.MapPost("/inject", Handle).RequireHost($"*:{port}");
+        app.MapPost("/inject", Handle).AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Connection.LocalPort == port ? await next(context) : Results.NotFound());
 
     private static async Task<IResult> Handle(HttpContext context, IOptions<ControlPlaneOptions> options, ILoggerFactory loggers)
     {

@@ -36,6 +36,8 @@ public sealed class InjectionWebhookFixture : ControlPlaneFixture
         {
             BaseAddress = new Uri($"https://127.0.0.1:{WebhookPort}"),
             Timeout = TimeSpan.FromSeconds(30),
+            // As the API server calls it: through the webhook Service, whose name and port (443) are not the listener's.
+            DefaultRequestHeaders = { Host = "meshwork-sidecar-injector.meshwork.svc" },
         };
     }
 
