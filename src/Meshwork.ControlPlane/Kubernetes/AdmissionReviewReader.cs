@@ -45,13 +45,12 @@ public static class AdmissionReviewReader
     private static void CheckPod(JsonObject pod)
     {
         const string at = "request.object";
-        if (Object(pod, "metadata", $"{at}.metadata") is { } metadata)
-        {
-            StringMap(metadata, "annotations", $"{at}.metadata.annotations");
-            StringMap(metadata, "labels", $"{at}.metadata.labels");
-            OptionalString(metadata, "name", $"{at}.metadata.name");
-            OptionalString(metadata, "generateName", $"{at}.metadata.generateName");
-        }
+        // The patch adds under it (the injected annotation): every pod the API server sends has one.
+        var metadata = Object(pod, "metadata", $"{at}.metadata") ?? throw new MalformedReviewException($"{at}.metadata is missing");
+        StringMap(metadata, "annotations", $"{at}.metadata.annotations");
+        StringMap(metadata, "labels", $"{at}.metadata.labels");
+        OptionalString(metadata, "name", $"{at}.metadata.name");
+        OptionalString(metadata, "generateName", $"{at}.metadata.generateName");
         var spec = Object(pod, "spec", $"{at}.spec") ?? throw new MalformedReviewException($"{at}.spec is missing");
         var containers = Array(spec, "containers", $"{at}.spec.containers");
         if (containers is null || containers.Count == 0) throw new MalformedReviewException($"{at}.spec.containers is missing or empty");
