@@ -2,6 +2,7 @@ using Meshwork.ControlPlane.Tap;
 using Meshwork.ControlPlane.Certificates;
 using Meshwork.ControlPlane.Compilation;
 using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Kubernetes;
 using Meshwork.ControlPlane.Leadership;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ControlPlane.Rollouts;
@@ -25,6 +26,8 @@ builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditS
 
 builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
 var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
+if (settings.Injection.Problems().ToList() is [_, ..] injectionProblems)
+    throw new InvalidOperationException("The sidecar injection webhook cannot be served: " + string.Join("; ", injectionProblems));
 
 // gRPC over TLS (HTTP/2 via ALPN) for proxies and the portal, with a certificate from the mesh CA
 // that is renewed in place; cleartext h2c only when asked for (development). A separate HTTP/1.1
@@ -49,6 +52,15 @@ builder.WebHost.ConfigureKestrel(kestrel =>
         });
     });
     if (settings.HttpPort > 0) kestrel.Listen(address, settings.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+    // The sidecar injection webhook: the Kubernetes API server calls webhooks over HTTPS only, verifying
+    // the certificate against the caBundle of the MutatingWebhookConfiguration.
+    if (settings.Injection.Port > 0)
+        kestrel.Listen(address, settings.Injection.Port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            var certificate = kestrel.ApplicationServices.GetRequiredService<WebhookCertificate>();
+            listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate.Current() });
+        });
     kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
     // A peer that no longer answers PINGs (its machine vanished) loses its connection, and with it its streams.
     kestrel.Limits.Http2.KeepAlivePingDelay = settings.KeepAlivePingDelay;
@@ -96,6 +108,7 @@ builder.Services.AddSingleton<PreStepGates>();
 builder.Services.AddSingleton<RolloutEvents>();
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
+builder.Services.AddSingleton<WebhookCertificate>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();
@@ -104,6 +117,7 @@ if (settings.GrpcPlaintext)
         settings.GrpcPort);
 app.MapDefaultEndpoints();
 app.MapReplicaEndpoint();
+if (settings.Injection.Port > 0) app.MapInjectionEndpoint(settings.Injection.Port);
 app.MapGrpcService<MeshControlService>();
 app.MapGrpcService<MeshStatusService>();
 app.Run();

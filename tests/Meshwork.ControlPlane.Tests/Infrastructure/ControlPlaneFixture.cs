@@ -42,7 +42,7 @@ public class ControlPlaneFixture : IAsyncLifetime
         return result;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Channel.Dispose();
         await ControlPlane.DisposeAsync();
