@@ -31,7 +31,11 @@ last=""
 for size in "${sizes[@]}"; do
   read -r n e <<< "$size"
   echo "== $n services, $e edges" >&2
-  out=$(dotnet "$tool" --services "$n" --edges "$e" --seconds "$seconds" --clients "$clients" | tee "bench/results/topology-$n.txt")
+  # A size that fails (e.g. a graph not drawn within the tool's 15 minutes) is a row saying so; the others still run.
+  if ! out=$(dotnet "$tool" --services "$n" --edges "$e" --seconds "$seconds" --clients "$clients" 2> >(tee "bench/results/topology-$n.err" >&2) | tee "bench/results/topology-$n.txt"); then
+    rows+="| $n | $e | failed: $(grep -m1 -o 'Unhandled exception.*' "bench/results/topology-$n.err" | cut -c1-120) | | | | | | | | |"$'\n'
+    continue
+  fi
   detail=$(echo "$out" | grep '^detail:')
   line=$(echo "$out" | grep '^topology:')
   # The summary line is the first size's (500 services by default), however many sizes run after it.
