@@ -1,6 +1,7 @@
 using Meshwork.Portal.Api;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Components;
+using Meshwork.Portal.Fleet;
 using Meshwork.Portal.Identity;
 using Meshwork.Portal.Interop;
 using Meshwork.Portal.ViewModels;
@@ -40,6 +41,7 @@ public static class PortalHosting
         builder.Services.AddHostedService<Live.StoreChangeWatcher>();
         builder.Services.AddSingleton<Live.TopologyThresholds>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
+        builder.AddFleet(portal);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>
@@ -91,6 +93,7 @@ public static class PortalHosting
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapExportDownload();
+        app.MapFleetLogDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapHub<Hubs.MeshHub>(Hubs.MeshHub.Path);
         return app;
