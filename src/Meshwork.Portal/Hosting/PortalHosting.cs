@@ -1,7 +1,7 @@
 using Meshwork.Portal.Api;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Components;
-using Meshwork.Portal.Fleet;
+using Meshwork.Portal.Deployments;
 using Meshwork.Portal.Identity;
 using Meshwork.Portal.Interop;
 using Meshwork.Portal.ViewModels;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// What the driver knows of one instance across portal restarts, saved as instance.json in the

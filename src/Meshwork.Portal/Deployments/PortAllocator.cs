@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>Loopback ports from the configured range: not held by another instance of the driver, and free right now (bound and released).</summary>
 public static class PortAllocator

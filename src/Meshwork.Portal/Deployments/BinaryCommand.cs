@@ -1,4 +1,4 @@
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// How to run one configured binary: a published folder (the framework-dependent dll inside, else the

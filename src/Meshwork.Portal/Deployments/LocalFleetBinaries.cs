@@ -1,6 +1,6 @@
 using Meshwork.Portal.Hosting;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>What every instance of the local driver runs and joins: the two binaries and the control plane the portal watches.</summary>
 public sealed record LocalFleetBinaries(BinaryCommand Proxy, BinaryCommand DemoApps, string ControlPlaneAddress, string TrustBundleFile)

@@ -1,4 +1,4 @@
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// The roles the Meshwork.DemoApps binary can run as (its Program.cs; the shop's are ShopApp.Roles).

@@ -1,4 +1,4 @@
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// "Portal:Fleet": the local-process deployment driver. It is on only when both binaries are set;

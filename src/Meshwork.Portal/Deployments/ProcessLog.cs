@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// A process's output file, kept bounded: the process appends (O_APPEND, from the shell that started

@@ -1,6 +1,6 @@
 using Meshwork.Portal.Identity;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// Downloads one fleet process's log (the Fleet page's Logs dialog links here): the bounded log the

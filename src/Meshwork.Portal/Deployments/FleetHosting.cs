@@ -1,6 +1,6 @@
 using Meshwork.Portal.Hosting;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>Registers the local-process driver when Portal:Fleet names both binaries; otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.</summary>
 public static class FleetHosting

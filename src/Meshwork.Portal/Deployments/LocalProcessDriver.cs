@@ -1,7 +1,7 @@
 using Meshwork.Model.Validation;
 using Meshwork.Store;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// The embedded deployment driver: each instance is a demo app plus its own sidecar as local

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// One instance of the local driver: a demo app and its own sidecar, in its own folder under the

@@ -1,6 +1,6 @@
 using Meshwork.Store;
 
-namespace Meshwork.Portal.Fleet;
+namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// What the portal's Fleet page drives: the workloads it deployed and their instances. One
