@@ -58,6 +58,41 @@ public sealed class LocalProcessDriverTests(FleetMesh mesh) : IClassFixture<Flee
 
         var text = await mesh.Driver.ReadLogAsync("alpha-v1-1", "sidecar", 64 * 1024);
         Assert.Contains("meshwork portal", text);
+
+        // The download: signed-in users only.
+        var url = FleetLogEndpoint.UrlFor("alpha-v1-1", "app");
+        using var anonymous = mesh.Portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using (var anonymousResponse = await anonymous.GetAsync(url))
+            Assert.NotEqual(System.Net.HttpStatusCode.OK, anonymousResponse.StatusCode);
+        using var signedIn = await BrowserSession.SignedInAsync(mesh.Portal);
+        using var download = await signedIn.GetAsync(url);
+        Assert.Equal(System.Net.HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("alpha-v1-1-app.log", download.Content.Headers.ContentDisposition?.FileName);
+        Assert.Contains("starting: ", await download.Content.ReadAsStringAsync());
+        using var unknown = await signedIn.GetAsync(FleetLogEndpoint.UrlFor("alpha-v1-1", "database"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task RepeatedCrashes_ShowAsCrashLooping_UntilAnOperatorRestartsIt()
+    {
+        await mesh.DeclareAsync("foxtrot", ["v1"]);
+        Assert.True((await mesh.Driver.DeployAsync(new DeployRequest("foxtrot", "v1", 1), Operator)).Succeeded);
+        var pid = Assert.Single(mesh.Driver.Instances, i => i.Service == "foxtrot").AppPid!.Value;
+        // Three crashes within the window (Portal:Fleet:CrashLoopThreshold 3, CrashLoopWindow 60 s): each app killed once it was restarted.
+        for (var crash = 1; crash <= 3; crash++)
+        {
+            Process.GetProcessById(pid).Kill();
+            var restarted = await Eventually.ValueAsync(() => mesh.Driver.Instances.FirstOrDefault(i =>
+                i.Id == "foxtrot-v1-1" && i.AppPid is { } p && p != pid && (crash < 3 || i.State == InstanceState.CrashLooping)),
+                $"the app restarted after crash {crash}", Generous);
+            pid = restarted.AppPid!.Value;
+        }
+        Assert.Equal(InstanceState.CrashLooping, mesh.Driver.Instances.Single(i => i.Id == "foxtrot-v1-1").State);
+
+        Assert.True((await mesh.Driver.RestartAsync("foxtrot-v1-1", Operator)).Succeeded);
+        await Eventually.ValueAsync(() => mesh.Driver.Instances.FirstOrDefault(i => i.Id == "foxtrot-v1-1" && i.State == InstanceState.Running),
+            "running again after the operator's restart (crash history cleared)", Generous);
     }
 
     [Fact]
