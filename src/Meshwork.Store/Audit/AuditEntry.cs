@@ -46,11 +46,18 @@ public sealed record AuditEntry
     /// </summary>
     public string? Seal { get; init; }
 
-    /// <summary>The resource the entry is about; null for a bootstrap token entry.</summary>
+    /// <summary>The resource the entry is about; null for a bootstrap token or fleet entry.</summary>
     public ResourceKey? Key => Kind is { } kind ? new ResourceKey(kind, Namespace, Name) : null;
 
-    /// <summary>What the entry is about, for people: "HttpRoute/default/reviews" or "BootstrapToken/shop/orders-join".</summary>
-    public string Subject => Key?.ToString() ?? $"{BootstrapTokenSubject}/{Namespace}/{Name}";
+    /// <summary>
+    /// What the entry is about, for people: "HttpRoute/default/reviews", "BootstrapToken/shop/orders-join"
+    /// or, for a fleet action, "Fleet/default/catalog-v2-1" (an instance) or "Fleet/default/catalog/v2" (a workload).
+    /// </summary>
+    public string Subject => Key?.ToString() ?? $"{SubjectKind}/{Namespace}/{Name}";
+
+    /// <summary>The resource kind, or "BootstrapToken" / "Fleet" for entries about no resource.</summary>
+    public string SubjectKind => Kind?.ToString() ?? (Action is ChangeAction.Issue or ChangeAction.Revoke ? BootstrapTokenSubject : FleetSubject);
 
     public const string BootstrapTokenSubject = "BootstrapToken";
+    public const string FleetSubject = "Fleet";
 }

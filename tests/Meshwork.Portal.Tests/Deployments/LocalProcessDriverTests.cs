@@ -43,7 +43,7 @@ public sealed class LocalProcessDriverTests(FleetMesh mesh) : IClassFixture<Flee
         await using var db = MigratedDatabase.OpenSession(mesh.Portal.ConnectionString);
         var log = new AuditLog(db);
         var deploy = Assert.Single(await log.QueryAsync(new AuditQuery { Action = ChangeAction.Deploy, Name = "alpha/v1" }));
-        Assert.Equal((Operator.Name, ChangeSource.Portal), (deploy.Actor, deploy.Source));
+        Assert.Equal((Operator.Name, ChangeSource.Portal, "Fleet/default/alpha/v1"), (deploy.Actor, deploy.Source, deploy.Subject));
         Assert.Contains("\"alpha-v1-1\"", deploy.AfterJson);
         var token = Assert.Single(await log.QueryAsync(new AuditQuery { Action = ChangeAction.Issue, Name = "portal fleet alpha v1" }));
         Assert.Equal(Operator.Name, token.Actor);
