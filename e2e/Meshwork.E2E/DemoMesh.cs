@@ -56,12 +56,16 @@ public sealed class DemoMesh : IAsyncDisposable
 
     /// <param name="seed">Desired state stored before the control plane starts.</param>
     /// <param name="shopVersions">One demo backend of "shop" per version (instance "shop-VERSION-a"), each behind a sidecar.</param>
-    public static async Task<DemoMesh> StartAsync(IReadOnlyList<Resource> seed, params string[] shopVersions)
+    public static Task<DemoMesh> StartAsync(IReadOnlyList<Resource> seed, params string[] shopVersions) =>
+        StartAsync(seed, new Dictionary<string, string>(), shopVersions);
+
+    /// <param name="portalSettings">Extra portal settings as environment variables (e.g. Portal__Fleet__ProxyPath).</param>
+    public static async Task<DemoMesh> StartAsync(IReadOnlyList<Resource> seed, IReadOnlyDictionary<string, string> portalSettings, params string[] shopVersions)
     {
         var mesh = new DemoMesh();
         try
         {
-            await mesh.StartProcessesAsync(seed, shopVersions);
+            await mesh.StartProcessesAsync(seed, portalSettings, shopVersions);
             return mesh;
         }
         catch
@@ -71,12 +75,12 @@ public sealed class DemoMesh : IAsyncDisposable
         }
     }
 
-    private async Task StartProcessesAsync(IReadOnlyList<Resource> seed, string[] shopVersions)
+    private async Task StartProcessesAsync(IReadOnlyList<Resource> seed, IReadOnlyDictionary<string, string> portalSettings, string[] shopVersions)
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
         var grpcPort = MeshworkProcess.FreePort();
         var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
-        Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
+        Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle, portalSettings);
         running.Add(Portal);
         await SeedAsync(connectionString, seed);
         ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);

@@ -33,6 +33,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddScoped<AuditLog>();
         services.AddOptions<BootstrapTokenOptions>();
         services.AddScoped<BootstrapTokenService>();
+        services.AddScoped<FleetAuditLog>();
         services.AddSingleton<BootstrapTokenStore>();
         services.AddSingleton<ProxyJoinStore>();
         services.AddSingleton<CertificateAuthorityStore>();

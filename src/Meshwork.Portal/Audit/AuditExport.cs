@@ -52,7 +52,7 @@ public static class AuditExport
         }), Json);
 
     /// <summary>The resource kind, or "BootstrapToken" for a token's entry.</summary>
-    private static string KindOf(AuditEntry e) => e.Kind?.ToString() ?? AuditEntry.BootstrapTokenSubject;
+    private static string KindOf(AuditEntry e) => e.SubjectKind;
 
     /// <summary>Quote every field that needs it; also defuse spreadsheet formulas (a cell starting with = + - @).</summary>
     private static string Quote(string? field)

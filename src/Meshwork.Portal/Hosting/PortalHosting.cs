@@ -1,6 +1,7 @@
 using Meshwork.Portal.Api;
 using Meshwork.Portal.Audit;
 using Meshwork.Portal.Components;
+using Meshwork.Portal.Deployments;
 using Meshwork.Portal.Identity;
 using Meshwork.Portal.Interop;
 using Meshwork.Portal.ViewModels;
@@ -41,6 +42,7 @@ public static class PortalHosting
         builder.Services.AddSingleton<Live.TopologyThresholds>();
         builder.Services.AddSingleton<Live.TopologyRollouts>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
+        builder.AddFleet(portal);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>
@@ -92,6 +94,7 @@ public static class PortalHosting
         app.MapBootstrapTokenApi();
         app.MapAuditDownload();
         app.MapExportDownload();
+        app.MapFleetLogDownload();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapHub<Hubs.MeshHub>(Hubs.MeshHub.Path);
         return app;

@@ -5,7 +5,7 @@ namespace Meshwork.Store;
 /// <summary>
 /// Appends entries to the hash-chained audit log inside the caller's transaction: each entry gets
 /// the next sequence, links to the previous hash, and is hashed (and sealed when a key is set).
-/// Every writer (resource changes, bootstrap tokens) holds the store's write lock
+/// Every writer (resource changes, bootstrap tokens, fleet actions) holds the store's write lock
 /// (<see cref="LockAsync"/>) from before it reads the head until it commits, so the chain never forks.
 /// </summary>
 internal sealed class AuditChainWriter

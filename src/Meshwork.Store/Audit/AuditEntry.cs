@@ -16,7 +16,9 @@ public sealed record AuditEntry
 
     /// <summary>
     /// The resource's kind; null for an entry about a bootstrap token (action Issue or Revoke),
-    /// whose <see cref="Namespace"/> and <see cref="Name"/> are the token's scope namespace and name.
+    /// whose <see cref="Namespace"/> and <see cref="Name"/> are the token's scope namespace and name,
+    /// and for a fleet action (Start, Stop, Restart, Scale, Deploy: <see cref="FleetAuditLog"/>), whose
+    /// <see cref="Name"/> is the instance or the service/version it acted on.
     /// </summary>
     public ResourceKind? Kind { get; init; }
 
@@ -44,11 +46,18 @@ public sealed record AuditEntry
     /// </summary>
     public string? Seal { get; init; }
 
-    /// <summary>The resource the entry is about; null for a bootstrap token entry.</summary>
+    /// <summary>The resource the entry is about; null for a bootstrap token or fleet entry.</summary>
     public ResourceKey? Key => Kind is { } kind ? new ResourceKey(kind, Namespace, Name) : null;
 
-    /// <summary>What the entry is about, for people: "HttpRoute/default/reviews" or "BootstrapToken/shop/orders-join".</summary>
-    public string Subject => Key?.ToString() ?? $"{BootstrapTokenSubject}/{Namespace}/{Name}";
+    /// <summary>
+    /// What the entry is about, for people: "HttpRoute/default/reviews", "BootstrapToken/shop/orders-join"
+    /// or, for a fleet action, "Fleet/default/catalog-v2-1" (an instance) or "Fleet/default/catalog/v2" (a workload).
+    /// </summary>
+    public string Subject => Key?.ToString() ?? $"{SubjectKind}/{Namespace}/{Name}";
+
+    /// <summary>The resource kind, or "BootstrapToken" / "Fleet" for entries about no resource.</summary>
+    public string SubjectKind => Kind?.ToString() ?? (Action is ChangeAction.Issue or ChangeAction.Revoke ? BootstrapTokenSubject : FleetSubject);
 
     public const string BootstrapTokenSubject = "BootstrapToken";
+    public const string FleetSubject = "Fleet";
 }

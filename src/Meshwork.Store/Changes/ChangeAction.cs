@@ -13,4 +13,19 @@ public enum ChangeAction
 
     /// <summary>A bootstrap token was revoked (audit only; the entry has no resource kind).</summary>
     Revoke,
+
+    /// <summary>A deployed process was started by an operator (audit only: the portal's Fleet page; no resource kind).</summary>
+    Start,
+
+    /// <summary>A deployed process was stopped by an operator (audit only).</summary>
+    Stop,
+
+    /// <summary>A deployed process was restarted by an operator (audit only).</summary>
+    Restart,
+
+    /// <summary>A service version's instance count was changed (audit only).</summary>
+    Scale,
+
+    /// <summary>A new version of a service was deployed (audit only).</summary>
+    Deploy,
 }

@@ -1,0 +1,29 @@
+using Meshwork.Portal.Hosting;
+
+namespace Meshwork.Portal.Deployments;
+
+/// <summary>Registers the local-process driver when Portal:Fleet names both binaries; otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.</summary>
+public static class FleetHosting
+{
+    public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder, PortalOptions portal)
+    {
+        var fleet = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>() ?? new FleetOptions();
+        if (!fleet.IsConfigured) return builder;
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("Portal:Fleet runs local processes on Linux only (it supervises them through /proc); leave ProxyPath and DemoAppsPath empty elsewhere");
+        // Resolved now: a wrong path or a missing control plane setting stops the portal's start, naming the setting.
+        var binaries = LocalFleetBinaries.From(fleet, portal.ControlPlane);
+        builder.Services.AddSingleton(fleet);
+        builder.Services.AddSingleton(binaries);
+        AddLocalDriver(builder.Services);
+        return builder;
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static void AddLocalDriver(IServiceCollection services)
+    {
+        services.AddSingleton<LocalProcessDriver>();
+        services.AddSingleton<IDeploymentDriver>(provider => provider.GetRequiredService<LocalProcessDriver>());
+        services.AddHostedService(provider => provider.GetRequiredService<LocalProcessDriver>());
+    }
+}

@@ -1,0 +1,382 @@
+using Meshwork.Model.Validation;
+using Meshwork.Store;
+
+namespace Meshwork.Portal.Deployments;
+
+/// <summary>
+/// The embedded deployment driver: each instance is a demo app plus its own sidecar as local
+/// processes on loopback ports from Portal:Fleet:PortRange*, supervised by one loop (crash → restart
+/// with backoff; a crash loop shows as such). Instances live in folders under
+/// Portal:Fleet:StateDirectory, so a new portal re-adopts the processes still running (pid, kernel
+/// start time, command line) instead of starting duplicates. The portal's shutdown stops what runs
+/// unless Portal:Fleet:KeepRunningOnShutdown. Every operator action is audited (<see cref="FleetAuditLog"/>)
+/// and each new batch of sidecars joins with a bootstrap token issued for the action, as its actor.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
+{
+    /// <summary>Instances of one service version the driver starts at most (a loopback demo, not a cluster).</summary>
+    public const int MaxInstancesPerVersion = 10;
+
+    private const string Namespace = "default";
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
+
+    private readonly FleetOptions options;
+    private readonly LocalFleetBinaries binaries;
+    private readonly IServiceScopeFactory scopes;
+    private readonly TimeProvider time;
+    private readonly ILogger<LocalProcessDriver> logger;
+    private readonly string root;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, LocalInstance> instances = new(StringComparer.Ordinal);
+    private IReadOnlyList<WorkloadInstance> views = [];
+
+    public LocalProcessDriver(FleetOptions options, LocalFleetBinaries binaries, IServiceScopeFactory scopes, TimeProvider time, ILogger<LocalProcessDriver> logger)
+    {
+        this.options = options;
+        this.binaries = binaries;
+        this.scopes = scopes;
+        this.time = time;
+        this.logger = logger;
+        root = Path.GetFullPath(options.StateDirectory);
+    }
+
+    public string Description => $"local processes (state in {root})";
+
+    public IReadOnlyList<WorkloadInstance> Instances => views;
+
+    public event Action? Changed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await gate.WaitAsync(stoppingToken);
+            try
+            {
+                Load();
+            }
+            finally
+            {
+                gate.Release();
+            }
+            loaded.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            loaded.TrySetException(ex);
+            throw;
+        }
+        using var timer = new PeriodicTimer(Tick, time);
+        try
+        {
+            do
+            {
+                await SuperviseAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (options.KeepRunningOnShutdown)
+        {
+            logger.LogInformation("Portal stopping: {Count} fleet instances left running (Portal:Fleet:KeepRunningOnShutdown)", instances.Count);
+            return;
+        }
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            // Stopped, not marked stopped: the next portal start brings them back.
+            await Task.WhenAll(instances.Values.Select(i => i.StopProcessesAsync(cancellationToken)));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Reads every instance folder and re-adopts its live processes; the loop starts the rest.</summary>
+    private void Load()
+    {
+        Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (var folder in Directory.EnumerateDirectories(root))
+        {
+            if (!File.Exists(Path.Combine(folder, InstanceSpec.FileName))) continue;
+            var instance = new LocalInstance(InstanceSpec.Load(folder), folder, binaries, options, time);
+            var adopted = instance.App.TryAdopt() | instance.Sidecar.TryAdopt();
+            instances[instance.Spec.Id] = instance;
+            if (adopted)
+                logger.LogInformation("Re-adopted fleet instance {Instance} (app pid {AppPid}, sidecar pid {SidecarPid})",
+                    instance.Spec.Id, instance.App.Pid, instance.Sidecar.Pid);
+        }
+        Publish();
+    }
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        try
+        {
+            var results = await Task.WhenAll(instances.Values.Select(async i =>
+            {
+                try
+                {
+                    return await i.CheckAsync(ct);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    logger.LogWarning(ex, "Supervising fleet instance {Instance} failed; retrying", i.Spec.Id);
+                    return false;
+                }
+            }));
+            if (results.Any(r => r)) Publish();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public Task<FleetActionResult> StartAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
+        OnInstanceAsync(instanceId, ChangeAction.Start, actor, async instance =>
+        {
+            if (instance.Spec.Running) return FleetActionResult.Failed($"{instanceId} is already started");
+            instance.App.ClearCrashes();
+            instance.Sidecar.ClearCrashes();
+            instance.SetRunning(true);
+            await Task.CompletedTask;
+            return FleetActionResult.Success;
+        }, ct);
+
+    public Task<FleetActionResult> StopAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
+        OnInstanceAsync(instanceId, ChangeAction.Stop, actor, async instance =>
+        {
+            if (!instance.Spec.Running) return FleetActionResult.Failed($"{instanceId} is already stopped");
+            instance.SetRunning(false);
+            await instance.StopProcessesAsync(ct);
+            return FleetActionResult.Success;
+        }, ct);
+
+    public Task<FleetActionResult> RestartAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
+        OnInstanceAsync(instanceId, ChangeAction.Restart, actor, async instance =>
+        {
+            await instance.StopProcessesAsync(ct);
+            instance.App.ClearCrashes();
+            instance.Sidecar.ClearCrashes();
+            instance.SetRunning(true);
+            return FleetActionResult.Success;
+        }, ct);
+
+    private async Task<FleetActionResult> OnInstanceAsync(string instanceId, ChangeAction action, ChangeActor actor,
+        Func<LocalInstance, Task<FleetActionResult>> act, CancellationToken ct)
+    {
+        await loaded.Task.WaitAsync(ct);
+        FleetActionResult result;
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (!instances.TryGetValue(instanceId, out var instance))
+                return FleetActionResult.Failed($"instance: no instance '{instanceId}' is deployed here");
+            result = await act(instance);
+            if (result.Succeeded)
+                await AuditAsync(action, instanceId, new { instance = instanceId, instance.Spec.Service, instance.Spec.Version, instance.Spec.ProxyId }, actor, ct);
+            Publish();
+        }
+        finally
+        {
+            gate.Release();
+        }
+        return result;
+    }
+
+    public async Task<FleetActionResult> ScaleAsync(string service, string version, int count, ChangeActor actor, CancellationToken ct = default)
+    {
+        if (count is < 0 or > MaxInstancesPerVersion)
+            return FleetActionResult.Failed($"instances: must be 0 to {MaxInstancesPerVersion} (got {count})");
+        await loaded.Task.WaitAsync(ct);
+        await gate.WaitAsync(ct);
+        try
+        {
+            var current = Of(service, version);
+            if (current.Count == 0)
+                return FleetActionResult.Failed($"service: {service} {version} is not deployed here; deploy it first");
+            var before = current.Count;
+            if (count > before)
+            {
+                var template = current[0].Spec;
+                await AddInstancesAsync(template.Service, template.Version, template.Role, count - before, template.LatencyMs, template.ErrorRate, actor, ct);
+            }
+            foreach (var extra in current.OrderByDescending(i => i.Spec.Index).Take(Math.Max(before - count, 0)))
+            {
+                await extra.StopProcessesAsync(ct);
+                instances.Remove(extra.Spec.Id);
+                Directory.Delete(extra.Folder, recursive: true);
+            }
+            await AuditAsync(ChangeAction.Scale, $"{service}/{version}", new { service, version, from = before, to = count }, actor, ct);
+            Publish();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or BootstrapTokenRequestException)
+        {
+            Publish();
+            return FleetActionResult.Failed(ex.Message);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        return FleetActionResult.Success;
+    }
+
+    public async Task<FleetActionResult> DeployAsync(DeployRequest request, ChangeActor actor, IProgress<string>? progress = null, CancellationToken ct = default)
+    {
+        var errors = Check(request);
+        if (errors.Count > 0) return new FleetActionResult(false, errors);
+        await loaded.Task.WaitAsync(ct);
+        var role = request.Role ?? DemoRoles.For(request.Service);
+        IReadOnlyList<string> ids;
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (Of(request.Service, request.Version).Count > 0)
+                return FleetActionResult.Failed($"version: {request.Service} {request.Version} is deployed already; scale it instead");
+            progress?.Report($"Issuing a bootstrap token and starting {request.Instances} instance(s) of {request.Service} {request.Version}");
+            ids = await AddInstancesAsync(request.Service, request.Version, role, request.Instances, request.LatencyMs, request.ErrorRate, actor, ct);
+            await AuditAsync(ChangeAction.Deploy, $"{request.Service}/{request.Version}",
+                new { request.Service, request.Version, role, request.Instances, request.LatencyMs, request.ErrorRate, ids }, actor, ct);
+            Publish();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or BootstrapTokenRequestException)
+        {
+            Publish();
+            return FleetActionResult.Failed(ex.Message);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        return await WaitRunningAsync(ids, progress, ct);
+    }
+
+    /// <summary>Waits (reporting each state change) until every new instance runs, or the start timeout.</summary>
+    private async Task<FleetActionResult> WaitRunningAsync(IReadOnlyList<string> ids, IProgress<string>? progress, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + options.StartTimeout;
+        var last = new Dictionary<string, InstanceState>();
+        while (true)
+        {
+            var states = views.Where(v => ids.Contains(v.Id)).ToDictionary(v => v.Id);
+            foreach (var (id, view) in states)
+            {
+                if (last.GetValueOrDefault(id, (InstanceState)(-1)) == view.State) continue;
+                last[id] = view.State;
+                progress?.Report($"{id}: {view.State.ToString().ToLowerInvariant()}");
+            }
+            if (ids.All(id => states.TryGetValue(id, out var v) && v.State == InstanceState.Running))
+                return FleetActionResult.Success;
+            var failed = states.Values.Where(v => v.State == InstanceState.CrashLooping).ToList();
+            if (failed.Count > 0)
+                return new FleetActionResult(false, [.. failed.Select(v => $"{v.Id} is crash-looping: {v.LastError ?? "see its log"}")]);
+            if (time.GetUtcNow() > deadline)
+                return new FleetActionResult(false, [.. ids.Where(id => !states.TryGetValue(id, out var v) || v.State != InstanceState.Running)
+                    .Select(id => $"{id} is not running after {options.StartTimeout.TotalSeconds:0} s (it keeps being supervised; see its log)")]);
+            await Task.Delay(Tick, time, ct);
+        }
+    }
+
+    /// <summary>Every problem with a deploy request, each naming its field.</summary>
+    public static IReadOnlyList<string> Check(DeployRequest request)
+    {
+        var errors = new List<string>();
+        if (!IdentityNames.IsDnsLabel(request.Service)) errors.Add($"service: '{request.Service}' is not a valid name: {IdentityNames.DnsLabelRule}");
+        if (!IdentityNames.IsDnsLabel(request.Version)) errors.Add($"version: '{request.Version}' is not a valid name: {IdentityNames.DnsLabelRule}");
+        if (request.Instances is < 1 or > MaxInstancesPerVersion) errors.Add($"instances: must be 1 to {MaxInstancesPerVersion} (got {request.Instances})");
+        if (request.Role is { } role && !DemoRoles.All.Contains(role)) errors.Add($"role: '{role}' is not a demo app role ({string.Join(", ", DemoRoles.All)})");
+        if (request.LatencyMs is < 0 or > 60_000) errors.Add($"latencyMs: must be 0 to 60000 milliseconds (got {request.LatencyMs})");
+        if (request.ErrorRate is < 0 or > 1 || double.IsNaN(request.ErrorRate)) errors.Add($"errorRate: must be a share from 0 to 1 (got {request.ErrorRate})");
+        return errors;
+    }
+
+    /// <summary>New instances (folders, ports, one bootstrap token for the batch); the loop starts them. Call under the gate.</summary>
+    private async Task<IReadOnlyList<string>> AddInstancesAsync(string service, string version, string role, int count, int latencyMs, double errorRate,
+        ChangeActor actor, CancellationToken ct)
+    {
+        string token;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            token = (await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>()
+                .IssueAsync($"portal fleet {service} {version}", service, Namespace, validFor: null, actor, ct: ct)).Secret;
+        }
+        var taken = instances.Values.SelectMany(i => new[] { i.Spec.AppPort, i.Spec.AdminPort, i.Spec.InboundPort, i.Spec.OutboundPort }).ToHashSet();
+        var used = Of(service, version).Select(i => i.Spec.Index).ToHashSet();
+        var ids = new List<string>();
+        for (var index = 1; ids.Count < count; index++)
+        {
+            if (used.Contains(index)) continue;
+            var ports = PortAllocator.Allocate(4, options.PortRangeStart, options.PortRangeEnd, taken);
+            taken.UnionWith(ports);
+            var spec = new InstanceSpec
+            {
+                Id = InstanceSpec.IdFor(service, version, index), Role = role, Namespace = Namespace, Service = service, Version = version,
+                Index = index, AppPort = ports[0], AdminPort = ports[1], InboundPort = ports[2], OutboundPort = ports[3],
+                LatencyMs = latencyMs, ErrorRate = errorRate,
+            };
+            var folder = Path.Combine(root, spec.Id);
+            LocalInstance.Prepare(spec, folder, token);
+            instances[spec.Id] = new LocalInstance(spec, folder, binaries, options, time);
+            ids.Add(spec.Id);
+        }
+        return ids;
+    }
+
+    public async Task<string?> ReadLogAsync(string instanceId, string process, int maxBytes, CancellationToken ct = default)
+    {
+        await loaded.Task.WaitAsync(ct);
+        LocalInstance? instance;
+        await gate.WaitAsync(ct);
+        try
+        {
+            instance = instances.GetValueOrDefault(instanceId);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        var log = process switch
+        {
+            "app" => instance?.App.Log,
+            "sidecar" => instance?.Sidecar.Log,
+            _ => null,
+        };
+        return log is null ? null : await log.TailAsync(maxBytes, ct);
+    }
+
+    private List<LocalInstance> Of(string service, string version) =>
+        [.. instances.Values.Where(i => i.Spec.Service == service && i.Spec.Version == version)];
+
+    private async Task AuditAsync(ChangeAction action, string name, object details, ChangeActor actor, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<FleetAuditLog>().RecordAsync(action, Namespace, name, details, actor, ct);
+    }
+
+    /// <summary>Refreshes <see cref="Instances"/> and tells subscribers; call under the gate.</summary>
+    private void Publish()
+    {
+        views = [.. instances.Values.Select(i => i.View())
+            .OrderBy(v => v.Service, StringComparer.Ordinal).ThenBy(v => v.Version, StringComparer.Ordinal).ThenBy(v => v.Id, StringComparer.Ordinal)];
+        Changed?.Invoke();
+    }
+
+    public override void Dispose()
+    {
+        gate.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Meshwork.Model.Resources;
+using Meshwork.Portal.Deployments;
+using Meshwork.Portal.Tests.Infrastructure;
+using Meshwork.Store;
+using Meshwork.Testing.Postgres;
+using Meshwork.Testing.Processes;
+
+namespace Meshwork.Portal.Tests.Deployments;
+
+/// <summary>
+/// A real mesh for the fleet driver: PostgreSQL, a control plane process, and the portal configured
+/// with Portal:Fleet pointing at the proxy and demo apps built beside the tests (their dlls are copied
+/// here by the project references), so the portal's own driver starts real processes.
+/// </summary>
+public sealed class FleetMesh : IAsyncLifetime
+{
+    public const string StatusToken = "fleet-test-status-token";
+    private readonly string folder = Directory.CreateTempSubdirectory("meshwork-fleet-").FullName;
+    private ChildProcess? controlPlane;
+
+    public FleetMesh()
+    {
+        StateDirectory = Path.Combine(folder, "fleet");
+        TrustBundleFile = Path.Combine(folder, "trust-bundle.pem");
+        Portal = new PortalFactory { Settings = Settings(StateDirectory, keepRunning: false) };
+    }
+
+    public PortalFactory Portal { get; }
+    public int GrpcPort { get; } = FreePort.Next();
+    public string ControlPlaneAddress => $"https://127.0.0.1:{GrpcPort}";
+    public string TrustBundleFile { get; }
+    public string StateDirectory { get; }
+
+    /// <summary>Portal:Fleet settings over <paramref name="stateDirectory"/>; ports above the test's FreePort range (20000-32000).</summary>
+    public Dictionary<string, string> Settings(string stateDirectory, bool keepRunning) => new()
+    {
+        ["Portal:ControlPlane:Address"] = ControlPlaneAddress,
+        ["Portal:ControlPlane:StatusToken"] = StatusToken,
+        ["Portal:ControlPlane:TrustBundleFile"] = TrustBundleFile,
+        ["Portal:Fleet:ProxyPath"] = AppContext.BaseDirectory,
+        ["Portal:Fleet:DemoAppsPath"] = AppContext.BaseDirectory,
+        ["Portal:Fleet:StateDirectory"] = stateDirectory,
+        ["Portal:Fleet:PortRangeStart"] = "32100",
+        ["Portal:Fleet:PortRangeEnd"] = "32700",
+        ["Portal:Fleet:KeepRunningOnShutdown"] = keepRunning ? "true" : "false",
+    };
+
+    public async Task InitializeAsync()
+    {
+        Portal.ConnectionString = await MigratedDatabase.CreateAsync();
+        var httpPort = FreePort.Next();
+        controlPlane = ChildProcess.Start("Meshwork.ControlPlane", [], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Meshwork"] = Portal.ConnectionString,
+            ["ControlPlane__GrpcPort"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
+            ["ControlPlane__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["ControlPlane__StatusToken"] = StatusToken,
+            ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ControlPlane__TrustBundleFile"] = TrustBundleFile,
+        }, name: "control-plane");
+        await controlPlane.WaitForHttpOkAsync($"http://127.0.0.1:{httpPort}/health");
+        await Portal.InitializeAsync();
+    }
+
+    public IDeploymentDriver Driver => (IDeploymentDriver)Portal.Services.GetService(typeof(IDeploymentDriver))!;
+
+    /// <summary>Declares a service with versions (and optionally a route sending everything to the first), as an operator would.</summary>
+    public async Task DeclareAsync(string service, IReadOnlyList<string> versions, bool routeToFirst = false)
+    {
+        await using var db = MigratedDatabase.OpenSession(Portal.ConnectionString);
+        var store = new ResourceService(db, TimeProvider.System);
+        var actor = new ChangeActor("fleet-test", ChangeSource.Api);
+        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new Service
+        {
+            Metadata = new ResourceMetadata { Name = service },
+            Versions = [.. versions.Select(v => new ServiceVersion { Name = v })],
+        }, actor));
+        if (routeToFirst)
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Route(service, [(versions[0], 100)], version: 0), actor));
+    }
+
+    /// <summary>A route on <paramref name="service"/> splitting by version; <paramref name="version"/> is the stored one it replaces (0 creates).</summary>
+    public static HttpRoute Route(string service, IReadOnlyList<(string Version, int Weight)> split, long version) => new()
+    {
+        Metadata = new ResourceMetadata { Name = service, Version = version },
+        ParentRefs = [new ParentRef { Name = service }],
+        Rules = [new HttpRouteRule { BackendRefs = [.. split.Select(s => new BackendRef { Service = service, Version = s.Version, Weight = s.Weight })] }],
+    };
+
+    /// <summary>A caller outside the driver: a sidecar with no app, joined with a wildcard token, whose outbound listener the test sends through.</summary>
+    public async Task<MeshProxy> CallerAsync(string id)
+    {
+        string token;
+        await using (var db = MigratedDatabase.OpenSession(Portal.ConnectionString))
+            token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("fleet-test caller", "*", "default", TimeSpan.FromHours(1),
+                new ChangeActor("fleet-test", ChangeSource.System), allowWildcard: true)).Secret;
+        return await MeshProxy.StartAsync([ControlPlaneAddress], TrustBundleFile, token, id, id, "v1", appAddress: null);
+    }
+
+    public async Task DisposeAsync()
+    {
+        // The portal first: its shutdown stops the processes its driver started, while the control plane still hears their Goodbye.
+        await ((IAsyncLifetime)Portal).DisposeAsync();
+        if (controlPlane is not null) await controlPlane.DisposeAsync();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
