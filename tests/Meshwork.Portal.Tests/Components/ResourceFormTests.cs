@@ -228,12 +228,13 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         Loaded(secondPage);
 
         // The second person's YAML tab holds version 1 and edits the match's path there.
-        secondPage.FindAll(".mud-tab").Single(t => t.TextContent.Contains("YAML")).Click();
+        // Found and clicked in one dispatch: a live re-render in between would drop the click's handler.
+        await secondPage.InvokeAsync(() => secondPage.FindAll(".mud-tab").Single(t => t.TextContent.Contains("YAML")).Click());
         secondPage.WaitForAssertion(() => Assert.Contains("/api", secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")), Wait);
         var loadedYaml = secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")!;
         var myYaml = loadedYaml.Replace("/api", "/api/v2", StringComparison.Ordinal);
         Assert.NotEqual(loadedYaml, myYaml);
-        secondPage.Find("textarea[data-testid=yaml-editor]").Input(myYaml);
+        await secondPage.InvokeAsync(() => secondPage.Find("textarea[data-testid=yaml-editor]").Input(myYaml));
         secondPage.WaitForAssertion(() => Assert.Equal(myYaml, secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")), Wait);
 
         // Meanwhile the first person moves the split in the form.
@@ -242,7 +243,7 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         ReviewAndApply(firstPage);
         firstPage.WaitForAssertion(() => Assert.Contains("Applied", firstPage.Find("[data-testid=outcome]").TextContent), Wait);
 
-        secondPage.Find("button[data-testid=yaml-apply]").Click();
+        await secondPage.InvokeAsync(() => secondPage.Find("button[data-testid=yaml-apply]").Click());
         secondPage.WaitForAssertion(() =>
         {
             Assert.Contains("rules[0].backendRefs[0].weight", secondPage.Find("[data-testid=their-changes]").TextContent);
