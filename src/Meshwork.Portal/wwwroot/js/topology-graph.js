@@ -9,6 +9,9 @@ const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.
 const staleAfterMs = 5000;
 // Update timings kept for bench/topology.sh: ms from a message's arrival to the first frame drawn after it was applied.
 const keptTimings = 512;
+// Marching dashes restyle every busy edge ten times a second: above this many, the picture stands still
+// (colour and labels still say where traffic flows) so a large mesh keeps its frame rate.
+const marchLimit = 300;
 let loaded;
 
 function loadScript(src) {
@@ -31,7 +34,9 @@ function loadLibraries() {
 const colors = { healthy: '#2e7d32', degraded: '#ef6c00', failing: '#c62828', idle: '#9e9e9e', canary: '#6a1b9a' };
 
 const style = [
-    { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#37474f' } },
+    // Labels too small to read at the current zoom are not drawn (min-zoomed-font-size): zoomed out over a large mesh,
+    // text is most of the drawing work; zooming in brings it back.
+    { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'min-zoomed-font-size': 7, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#37474f' } },
     {
         selector: 'node.service',
         style: { shape: 'round-rectangle', 'background-color': '#eceff1', 'border-color': '#90a4ae', 'border-width': 1, 'text-valign': 'top', 'font-weight': 'bold', padding: 12 },
@@ -44,7 +49,7 @@ const style = [
     {
         selector: 'edge',
         style: {
-            label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', 'text-background-color': '#ffffff', 'text-background-opacity': 0.8,
+            label: 'data(label)', 'font-size': 9, 'min-zoomed-font-size': 7, 'text-rotation': 'autorotate', 'text-background-color': '#ffffff', 'text-background-opacity': 0.8,
             'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle,
         },
     },
@@ -77,9 +82,10 @@ export async function create(container, staleBanner, dotnet, filter) {
     let offset = 0;
     const march = setInterval(() => {
         offset = (offset + 2) % 120;
-        cy.edges('.healthy, .degraded, .failing').style('line-dash-offset', -offset);
+        if (document.hidden || graph.busy.length > marchLimit) return;
+        graph.busy.style('line-dash-offset', -offset);
     }, 100);
-    const graph = { cy, march, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, filter, staleBanner, timings: [] };
+    const graph = { cy, march, busy: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, filter, staleBanner, timings: [] };
     graph.staleCheck = setInterval(() => showStale(container, graph), 1000);
     graph.hub = new window.signalR.HubConnectionBuilder().withUrl('hubs/mesh').withAutomaticReconnect().build();
     // After a reconnect the old stream is gone: a new one starts with a snapshot.
@@ -123,13 +129,15 @@ function apply(container, graph, message) {
         for (const element of message.upserted) {
             const existing = cy.getElementById(element.data.id);
             if (existing.nonempty()) {
-                const changed = Object.fromEntries(Object.entries(element.data).filter(([key, value]) => !identity.has(key) && value !== null));
-                existing.data(changed);
+                // Only what differs is set: every data() or classes() call restyles the element.
+                const changed = Object.fromEntries(Object.entries(element.data)
+                    .filter(([key, value]) => !identity.has(key) && value !== null && existing.data(key) !== value));
+                if (Object.keys(changed).length > 0) existing.data(changed);
                 // A field that became null (a rollout's canary mark once it ends) goes, rather than keeping its last value.
                 for (const [key, value] of Object.entries(element.data)) {
-                    if (value === null && !identity.has(key)) existing.removeData(key);
+                    if (value === null && !identity.has(key) && existing.data(key) !== undefined) existing.removeData(key);
                 }
-                existing.classes(element.classes);
+                if (existing.classes().join(' ') !== (element.classes ?? '')) existing.classes(element.classes);
             } else {
                 const data = Object.fromEntries(Object.entries(element.data).filter(([, value]) => value !== null));
                 cy.add({ group: element.group, data, classes: element.classes });
@@ -137,6 +145,7 @@ function apply(container, graph, message) {
             }
         }
     });
+    graph.busy = cy.edges('.healthy, .degraded, .failing');
     if (structural && cy.nodes().nonempty()) {
         layout(cy, !graph.laidOut);
         graph.laidOut = true;
