@@ -93,7 +93,8 @@ public sealed class FleetReleaseTests(FleetMesh mesh) : IClassFixture<FleetMesh>
         });
 
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=deploy-version]")), TimeSpan.FromSeconds(10));
-        await page.Find("[data-testid=deploy-version]").ClickAsync(new());
+        // Not awaited: the click's handler awaits the dialog's result, which comes only when the dialog closes.
+        _ = page.Find("[data-testid=deploy-version]").ClickAsync(new());
 
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=deploy-dialog]")), TimeSpan.FromSeconds(10));
         Assert.NotEmpty(page.FindAll("[data-testid=deploy-rollout-none]"));
