@@ -17,12 +17,24 @@ public sealed record FleetRow(WorkloadInstance Instance, ProxyStatus? Proxy)
 /// <summary>One service version the driver runs, with its instance count (the Fleet page's Scale row).</summary>
 public sealed record FleetWorkload(string Service, string Version, string Role, int Instances);
 
+/// <summary>A rollout to start after a deploy: the template and the version that keeps the traffic until it promotes.</summary>
+public sealed record RolloutChoice(RolloutTemplate Template, string StableVersion);
+
+/// <summary>
+/// What a deploy did: the driver's result, then the declaration of the version on its Service and the
+/// rollout (null when not attempted: the deploy failed, or no rollout was asked for).
+/// </summary>
+public sealed record FleetReleaseResult(FleetActionResult Deploy, ChangeOutcome? Declared, ChangeOutcome? Rollout)
+{
+    public bool Succeeded => Deploy.Succeeded && Declared is { Succeeded: true } && Rollout is null or { Succeeded: true };
+}
+
 /// <summary>
 /// The Fleet page's deployments: the driver's instances merged with the live status, and the
 /// actions on them (Operator and Admin only; checked here again, whatever the page showed). Without a
 /// driver (Portal:Fleet not set) there is nothing to deploy and the page only watches.
 /// </summary>
-public sealed class FleetViewModel(IServiceProvider services, CurrentUser user)
+public sealed class FleetViewModel(IServiceProvider services, CurrentUser user, FleetRelease release)
 {
     public IDeploymentDriver? Driver { get; } = services.GetService<IDeploymentDriver>();
 
@@ -52,6 +64,22 @@ public sealed class FleetViewModel(IServiceProvider services, CurrentUser user)
 
     public Task<FleetActionResult> DeployAsync(DeployRequest request, IProgress<string> progress) =>
         AsOperator((driver, actor) => driver.DeployAsync(request, actor, progress));
+
+    /// <summary>
+    /// Deploy a version, declare it on its Service, then start <paramref name="rollout"/> if given: one
+    /// progress line per step with its outcome. The declaration and rollout run only after the instances run.
+    /// </summary>
+    public async Task<FleetReleaseResult> ReleaseAsync(DeployRequest request, RolloutChoice? rollout, IProgress<string> progress)
+    {
+        var deployed = await DeployAsync(request, progress);
+        if (!deployed.Succeeded) return new FleetReleaseResult(deployed, null, null);
+        var declared = await release.DeclareVersionAsync(request.Service, request.Version);
+        progress.Report(declared.Message);
+        if (rollout is null) return new FleetReleaseResult(deployed, declared, null);
+        var started = await release.StartRolloutAsync(rollout.Template, request.Service, rollout.StableVersion, request.Version);
+        progress.Report(started.Message);
+        return new FleetReleaseResult(deployed, declared, started);
+    }
 
     private async Task<FleetActionResult> AsOperator(Func<IDeploymentDriver, Store.ChangeActor, Task<FleetActionResult>> action)
     {

@@ -229,13 +229,4 @@ public sealed class LocalProcessDriverTests(FleetMesh mesh) : IClassFixture<Flee
         [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => int.TryParse(d, out _)).Select(int.Parse!)
             .Where(pid => OsProcesses.StartTime(pid) is not null && OsProcesses.CommandLine(pid) is var args
                 && args.Zip(args.Skip(1)).Any(p => p.First == name && p.Second == value))];
-
-    /// <summary>Progress collected in order, on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(List<string> lines) : IProgress<string>
-    {
-        public void Report(string value)
-        {
-            lock (lines) lines.Add(value);
-        }
-    }
 }
