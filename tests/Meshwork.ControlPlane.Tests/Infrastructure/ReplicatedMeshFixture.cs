@@ -62,6 +62,21 @@ public sealed class ReplicatedMeshFixture : IAsyncLifetime
         Proxies = proxies;
     }
 
+    /// <summary>
+    /// Restarts every proxy, one at a time, cleanly (Goodbye first). A proxy starts on the replica its id hashes to
+    /// and stays wherever it fails over to (a replica slow to answer its first Hello on a loaded machine, or one a
+    /// test killed); failover never moves it back, a restart does.
+    /// </summary>
+    public async Task RestartProxiesAsync()
+    {
+        foreach (var proxy in Proxies)
+        {
+            await proxy.TerminateAsync();
+            await proxy.StopAsync();
+            await proxy.StartAsync(Addresses, Replicas[0].TrustBundleFile, Token);
+        }
+    }
+
     public async Task ApplyAsync(Resource resource)
     {
         await using var db = MigratedDatabase.OpenSession(ConnectionString);

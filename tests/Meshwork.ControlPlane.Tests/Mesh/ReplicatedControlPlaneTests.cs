@@ -154,6 +154,12 @@ public sealed class ReplicatedControlPlaneTests(ReplicatedMeshFixture mesh, ITes
     private async Task EnsureWholeAsync()
     {
         foreach (var replica in mesh.Replicas.Where(r => !r.IsRunning)) await replica.StartAsync();
+        // The kill tests need proxies on both replicas: once every proxy went to one (a failover), restarts spread them again.
+        if ((await Task.WhenAll(mesh.Replicas.Select(r => r.ReplicaInfoAsync()))).Any(i => i.Proxies == 0))
+        {
+            output.WriteLine("a replica held no proxy: restarting the proxies to spread them");
+            await mesh.RestartProxiesAsync();
+        }
         await mesh.ApplyAsync(MeshFixture.OrdersRoute("v1"));
         var watchers = mesh.Replicas.Select(r => new StatusWatcher(r)).ToList();
         try
