@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Meshwork.Model.Validation.Rules;
 
 /// <summary>Name grammars from Kubernetes (DNS-1123, label keys) and HTTP (header tokens).</summary>
-internal static partial class Names
+public static partial class Names
 {
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
     private static partial Regex DnsLabelShape();
