@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -62,7 +63,7 @@ public sealed class WorkloadSigningRequestTests
     [Fact]
     public void For_Renewal_IsIssuedForTheSameProxyKey()
     {
-        var clock = new SettableTime();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var certificates = new WorkloadCertificates(clock);
         certificates.Use(new CertificateAuthority(RootCertificateFactory.Create("mesh.test", TimeSpan.FromDays(1))));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -71,7 +72,7 @@ public sealed class WorkloadSigningRequestTests
 
         var first = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey);
         Assert.Same(first, certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey));
-        clock.Now = first.RenewAt;
+        clock.SetUtcNow(first.RenewAt);
         var renewed = certificates.For("orders-1", spiffeId, TimeSpan.FromHours(24), publicKey);
 
         Assert.NotEqual(first.CertificatePem, renewed.CertificatePem);
@@ -108,10 +109,4 @@ public sealed class WorkloadSigningRequestTests
         return tampered;
     }
 
-    private sealed class SettableTime : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Meshwork.ControlPlane.Stats;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Store.Signals;
@@ -6,7 +7,7 @@ namespace Meshwork.ControlPlane.Tests.Stats;
 
 public sealed class MinuteRollupsTests
 {
-    private readonly SettableTime time = new() { Now = new DateTimeOffset(2026, 12, 3, 12, 0, 30, TimeSpan.Zero) };
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 12, 3, 12, 0, 30, TimeSpan.Zero));
 
     [Fact]
     public void Record_CountsEdgesOnTheCallingSideAndVersionsOnTheCalledSidePerMinuteOfTheControlPlanesClock()
@@ -14,9 +15,9 @@ public sealed class MinuteRollupsTests
         var rollups = new MinuteRollups(time);
         rollups.Record(Report(Direction.Outbound, requests: 10, failures: 1));
         rollups.Record(Report(Direction.Inbound, requests: 10, failures: 1));
-        time.Now = time.Now.AddSeconds(20);
+        time.Advance(TimeSpan.FromSeconds(20));
         rollups.Record(Report(Direction.Inbound, requests: 5, failures: 0));
-        time.Now = time.Now.AddSeconds(20); // 12:01:10, the next minute
+        time.Advance(TimeSpan.FromSeconds(20)); // 12:01:10, the next minute
         rollups.Record(Report(Direction.Inbound, requests: 7, failures: 2));
 
         var (held, current) = rollups.Snapshot();
@@ -48,7 +49,7 @@ public sealed class MinuteRollupsTests
     {
         var rollups = new MinuteRollups(time);
         rollups.Record(Report(Direction.Inbound, requests: 3, failures: 0));
-        time.Now = time.Now.AddMinutes(1);
+        time.Advance(TimeSpan.FromMinutes(1));
         rollups.Record(Report(Direction.Inbound, requests: 4, failures: 0));
 
         var (_, current) = rollups.Snapshot();
@@ -78,10 +79,4 @@ public sealed class MinuteRollupsTests
         };
     }
 
-    private sealed class SettableTime : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

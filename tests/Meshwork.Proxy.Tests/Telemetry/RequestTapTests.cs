@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Tap;
 using Meshwork.Proxy.Telemetry;
@@ -8,7 +9,7 @@ namespace Meshwork.Proxy.Tests.Telemetry;
 /// <summary>In-process: the tap's token bucket, buffer bound, expiry and what a sample carries.</summary>
 public sealed class RequestTapTests
 {
-    private readonly TestManualClock clock = new();
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     private static TapControl Start(string id = "tap-1", int rate = 5, int ttlMs = 10_000) => new() { TapId = id, MaxSamplesPerSecond = rate, TtlMs = ttlMs };
 
@@ -121,18 +122,4 @@ public sealed class RequestTapTests
     [InlineData(null, "")]
     public void TraceId_TakesOnlyAWellFormedW3cTraceId(string? traceParent, string expected) =>
         Assert.Equal(expected, RequestTap.TraceId(traceParent));
-
-    /// <summary>A clock that moves only when told to.</summary>
-    private sealed class TestManualClock : TimeProvider
-    {
-        private long ticks = 1_000_000;
-
-        public void Advance(TimeSpan by) => ticks += by.Ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => ticks;
-
-        public override DateTimeOffset GetUtcNow() => new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(ticks);
-    }
 }
