@@ -14,6 +14,7 @@
 #   bench/canary.sh --quick    1 run of each
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/doc-section.sh
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 runs=3
 fleet=1000
@@ -74,15 +75,7 @@ $demo_line
 $fleet_line
 <!-- canary:end -->
 MD
-doc=docs/benchmarks.md
-if grep -q "<!-- canary:begin" "$doc"; then
-  awk -v section="$section" '
-    index($0, "<!-- canary:begin") { while ((getline line < section) > 0) print line; skip = 1; next }
-    index($0, "<!-- canary:end -->") { skip = 0; next }
-    !skip { print }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-else
-  { echo; cat "$section"; } >> "$doc"
-fi
+replace_doc_section canary "$section"
 rm -f "$section"
 echo "$demo_line"
 echo "$fleet_line"

@@ -14,6 +14,7 @@
 #                                        summary line then ends with failover_s=X
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/doc-section.sh
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 sizes=(100 1000 5000)
 mode="full"
@@ -101,16 +102,7 @@ recovery <= 30 s; istiod's published sizing is 1 vCPU and 1.5 GB for 2,000 sidec
 ${last}
 <!-- $marker:end -->
 MD
-  doc=docs/benchmarks.md
-  [[ -f "$doc" ]] || printf '# Benchmarks\n' > "$doc"
-  if grep -q "<!-- $marker:begin" "$doc"; then
-    awk -v section="$section" -v begin="<!-- $marker:begin" -v end="<!-- $marker:end -->" '
-      index($0, begin) { while ((getline line < section) > 0) print line; skip = 1; next }
-      index($0, end) { skip = 0; next }
-      !skip { print }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  else
-    { echo; cat "$section"; } >> "$doc"
-  fi
+  replace_doc_section "$marker" "$section"
   rm -f "$section"
 fi
 echo "$last"

@@ -13,6 +13,7 @@
 #   bench/proxy.sh --quick    1 run,  wrk 5s,  latency 8s
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/doc-section.sh
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 
 runs=3; wrk_duration=10s; latency_duration=20s; warmup_duration=5s; mode=full; invocation="bench/proxy.sh"
@@ -288,14 +289,6 @@ section=$(mktemp)
 } >"$section"
 
 doc="${MESHWORK_BENCH_DOC:-docs/benchmarks.md}"  # override to try the script without touching the docs
-[[ -f $doc ]] || printf '# Benchmarks\n\n' >"$doc"
-python3 - "$doc" "$section" <<'EOF'
-import re, sys
-doc, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
-text = open(doc).read()
-pattern = re.compile(r"<!-- proxy:begin.*?<!-- proxy:end -->", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(doc, "w").write(text)
-EOF
+replace_doc_section proxy "$section" "$doc"
 rm -f "$section"
 echo "$summary"

@@ -11,6 +11,7 @@
 #   bench/topology.sh N E        one custom size (docs are not rewritten)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/doc-section.sh
 export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 export MESHWORK_PG_BIN="${MESHWORK_PG_BIN:-/usr/lib/postgresql/15/bin}"
 sizes=("500 2000" "2000 8000")
@@ -73,15 +74,7 @@ ${rows}
 ${last}
 <!-- topology:end -->
 MD
-  doc=docs/benchmarks.md
-  if grep -q "<!-- topology:begin" "$doc"; then
-    awk -v section="$section" -v begin="<!-- topology:begin" -v end="<!-- topology:end -->" '
-      index($0, begin) { while ((getline line < section) > 0) print line; skip = 1; next }
-      index($0, end) { skip = 0; next }
-      !skip { print }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  else
-    { echo; cat "$section"; } >> "$doc"
-  fi
+  replace_doc_section topology "$section"
   rm -f "$section"
 fi
 echo "$last"
