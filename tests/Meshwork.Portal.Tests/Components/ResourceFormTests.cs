@@ -181,21 +181,51 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal(503, stored.Rules[0].Fault?.Abort?.HttpStatus);
     }
 
+    /// <summary>The set-up of the conflict tests: two people with the same seeded route open and loaded in the form.</summary>
+    private sealed class TwoEditors : IAsyncDisposable
+    {
+        private readonly LiveComponentTest firstContext;
+        private readonly LiveComponentTest secondContext;
+
+        private TwoEditors(PortalFactory portal, ResourceKey key)
+        {
+            Key = key;
+            firstContext = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+            secondContext = new LiveComponentTest(portal, "second@meshwork.test", [.. PortalPolicies.All]);
+            First = Render(firstContext, key);
+            Second = Render(secondContext, key);
+            Loaded(First);
+            Loaded(Second);
+        }
+
+        public ResourceKey Key { get; }
+        public IRenderedComponent<IComponent> First { get; }
+        public IRenderedComponent<IComponent> Second { get; }
+
+        public static async Task<TwoEditors> OpenAsync(PortalFactory portal, string route) => new(portal, await SeedRouteAsync(portal, route));
+
+        /// <summary>The first person moves the split to 50/50 in the form and applies it.</summary>
+        public void FirstSplitsEvenly()
+        {
+            Type(First, "rules[0].backendRefs[0].weight", "50");
+            Type(First, "rules[0].backendRefs[1].weight", "50");
+            ReviewAndApply(First);
+            First.WaitForAssertion(() => Assert.Contains("Applied", First.Find("[data-testid=outcome]").TextContent), Wait);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await firstContext.DisposeAsync();
+            await secondContext.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task TwoPeopleEditOneRoute_TheSecondSeesTheConflict_AndTheMergeKeepsBothChanges()
     {
-        var key = await SeedRouteAsync("form-conflict");
-        await using var first = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
-        await using var second = new LiveComponentTest(portal, "second@meshwork.test", [.. PortalPolicies.All]);
-        var firstPage = Render(first, key);
-        var secondPage = Render(second, key);
-        Loaded(firstPage);
-        Loaded(secondPage);
-
-        Type(firstPage, "rules[0].backendRefs[0].weight", "50");
-        Type(firstPage, "rules[0].backendRefs[1].weight", "50");
-        ReviewAndApply(firstPage);
-        firstPage.WaitForAssertion(() => Assert.Contains("Applied", firstPage.Find("[data-testid=outcome]").TextContent), Wait);
+        await using var editors = await TwoEditors.OpenAsync(portal, "form-conflict");
+        var (key, secondPage) = (editors.Key, editors.Second);
+        editors.FirstSplitsEvenly();
 
         Type(secondPage, "rules[0].matches[0].method", "GET");
         ReviewAndApply(secondPage);
@@ -219,13 +249,8 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
     [Fact]
     public async Task TheYamlTab_MeetsAConcurrentFormEdit_WithTheSameMergeChoice_AndTheMergeKeepsBothChanges()
     {
-        var key = await SeedRouteAsync("yaml-conflict");
-        await using var first = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
-        await using var second = new LiveComponentTest(portal, "second@meshwork.test", [.. PortalPolicies.All]);
-        var firstPage = Render(first, key);
-        var secondPage = Render(second, key);
-        Loaded(firstPage);
-        Loaded(secondPage);
+        await using var editors = await TwoEditors.OpenAsync(portal, "yaml-conflict");
+        var (key, secondPage) = (editors.Key, editors.Second);
 
         // The second person's YAML tab holds version 1 and edits the match's path there.
         // Found and clicked in one dispatch: a live re-render in between would drop the click's handler.
@@ -238,10 +263,7 @@ public sealed class ResourceFormTests(PortalFactory portal) : IClassFixture<Port
         secondPage.WaitForAssertion(() => Assert.Equal(myYaml, secondPage.Find("textarea[data-testid=yaml-editor]").GetAttribute("value")), Wait);
 
         // Meanwhile the first person moves the split in the form.
-        Type(firstPage, "rules[0].backendRefs[0].weight", "50");
-        Type(firstPage, "rules[0].backendRefs[1].weight", "50");
-        ReviewAndApply(firstPage);
-        firstPage.WaitForAssertion(() => Assert.Contains("Applied", firstPage.Find("[data-testid=outcome]").TextContent), Wait);
+        editors.FirstSplitsEvenly();
 
         await secondPage.InvokeAsync(() => secondPage.Find("button[data-testid=yaml-apply]").Click());
         secondPage.WaitForAssertion(() =>
