@@ -78,7 +78,7 @@ public sealed class DemoMesh : IAsyncDisposable
     private async Task StartProcessesAsync(IReadOnlyList<Resource> seed, IReadOnlyDictionary<string, string> portalSettings, string[] shopVersions)
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
-        var grpcPort = MeshworkProcess.FreePort();
+        var grpcPort = FreePort.Next();
         var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
         Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle, portalSettings);
         running.Add(Portal);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Meshwork.Testing.Processes;
 
 namespace Meshwork.E2E;
 
@@ -42,7 +41,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
     public static Task<MeshworkProcess> StartPortalAsync(string connectionString, string adminEmail, string adminPassword, string? controlPlaneAddress,
         string? trustBundleFile = null, IReadOnlyDictionary<string, string>? extraSettings = null)
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         var url = $"http://127.0.0.1:{port}";
         var data = NewDataDirectory();
         var settings = new Dictionary<string, string>
@@ -66,7 +65,7 @@ public sealed class MeshworkProcess : IAsyncDisposable
     /// </summary>
     public static Task<MeshworkProcess> StartControlPlaneAsync(string connectionString, int grpcPort, string trustBundleFile)
     {
-        var httpPort = FreePort();
+        var httpPort = FreePort.Next();
         return StartAsync("Meshwork.ControlPlane", NewDataDirectory(), $"https://127.0.0.1:{grpcPort}", $"http://127.0.0.1:{httpPort}/health",
             new Dictionary<string, string>
             {
@@ -153,13 +152,6 @@ public sealed class MeshworkProcess : IAsyncDisposable
         ];
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException($"Build {project} first (the E2E project references it): " + string.Join(", ", candidates));
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The process's last warnings and errors with the lines under them, for a failure message.</summary>

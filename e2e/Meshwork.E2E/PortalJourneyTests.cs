@@ -1,4 +1,5 @@
 using Meshwork.Testing.Postgres;
+using Meshwork.Testing.Processes;
 using Microsoft.Playwright;
 
 namespace Meshwork.E2E;
@@ -28,7 +29,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         var connectionString = await cluster.CreateDatabaseAsync();
         // The portal first (it migrates the database), watching the control plane's address; then the control plane.
         // The control plane writes the mesh root to the trust bundle; the portal reads it at each TLS handshake.
-        var grpcPort = MeshworkProcess.FreePort();
+        var grpcPort = FreePort.Next();
         var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
         portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle);
         controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);

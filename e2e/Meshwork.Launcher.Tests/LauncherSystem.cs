@@ -222,22 +222,8 @@ public sealed class LauncherSystem : IAsyncDisposable
         while (true)
         {
             var candidate = Random.Shared.Next(20_000, 32_000 - 190);
-            if (offsets.All(offset => Free(candidate + offset)))
+            if (offsets.All(offset => FreePort.IsFree(candidate + offset)))
                 return candidate;
-        }
-    }
-
-    private static bool Free(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

@@ -19,15 +19,22 @@ public static class FreePort
         {
             var port = Interlocked.Increment(ref next);
             if (port >= 32_000) Interlocked.CompareExchange(ref next, 20_000, port);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
+            if (IsFree(port)) return port;
+        }
+    }
+
+    /// <summary>True when <paramref name="port"/> can be bound on loopback right now (bound and released).</summary>
+    public static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 }
