@@ -19,13 +19,14 @@ using System.Net;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
-var connectionString = builder.Configuration.GetConnectionString("Meshwork")
-    ?? throw new InvalidOperationException("ConnectionStrings:Meshwork is not set.");
-// The rollout controller's weight changes are audit entries: sealed with the same key as the portal's.
-builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
-
 builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
 var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
+
+var connectionString = DatabaseConnectionBudget.Apply(
+    builder.Configuration.GetConnectionString("Meshwork") ?? throw new InvalidOperationException("ConnectionStrings:Meshwork is not set."),
+    settings.DatabaseMaxConnections);
+// The rollout controller's weight changes are audit entries: sealed with the same key as the portal's.
+builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
 if (settings.Injection.Problems().ToList() is [_, ..] injectionProblems)
     throw new InvalidOperationException("The sidecar injection webhook cannot be served: " + string.Join("; ", injectionProblems));
 

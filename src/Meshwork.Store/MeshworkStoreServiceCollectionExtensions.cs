@@ -24,7 +24,9 @@ public static class MeshworkStoreServiceCollectionExtensions
     public static IServiceCollection AddMeshworkStore(this IServiceCollection services, string connectionString, string? auditSealKey = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        services.AddDbContextFactory<MeshworkDbContext>(options => options.UseNpgsql(connectionString));
+        // One pool per process: the EF contexts borrow from the same data source as the stores that use
+        // Npgsql directly (with a connection string of its own, EF would open a second pool of the same size).
+        services.AddDbContextFactory<MeshworkDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddScoped(provider => new StoreSession(provider.GetRequiredService<MeshworkDbContext>()));
         services.AddScoped<StoreMigrations>();
         services.TryAddSingleton(TimeProvider.System);

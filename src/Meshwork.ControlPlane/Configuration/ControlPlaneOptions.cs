@@ -100,6 +100,12 @@ public sealed class ControlPlaneOptions
 
     public int AdmissionBurst { get; set; } = 1000;
 
+    /// <summary>
+    /// Most PostgreSQL connections this process opens (its pool's Maximum Pool Size, unless the connection
+    /// string sets one). Every replica counts against the server's max_connections, with the portal.
+    /// </summary>
+    public int DatabaseMaxConnections { get; set; } = 30;
+
     /// <summary>Failed stream attempts (refused Hello, token or certificate) one peer address may make at once before it is turned away.</summary>
     public int FailedAttemptBurst { get; set; } = 20;
 

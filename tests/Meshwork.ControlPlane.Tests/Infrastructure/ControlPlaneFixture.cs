@@ -80,3 +80,14 @@ public sealed class PlaintextControlPlaneFixture : ControlPlaneFixture
         ["ControlPlane__GrpcPlaintext"] = "true",
     };
 }
+
+/// <summary>A control plane allowed 5 PostgreSQL connections (ControlPlane:DatabaseMaxConnections).</summary>
+public sealed class ConnectionBudgetControlPlaneFixture : ControlPlaneFixture
+{
+    public const int MaxConnections = 5;
+
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["ControlPlane__DatabaseMaxConnections"] = MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
