@@ -13,6 +13,7 @@ using Meshwork.Testing.Postgres;
 // Convergence benchmark: N simulated proxies against one or more real control plane processes (replicas over one database).
 //   --proxies N   --changes K   --warmup W (untimed changes first, default 2)   --report-interval-ms MS (app health per proxy; 0 = none)   --streams-per-connection S
 //   --replicas R  (default 1; R > 1 spreads the proxies over the replicas and measures the failover of a killed one)
+//   --compile-only  K rounds of the compile work for N proxies in process (per proxy vs shared part prepared once), no database
 //   --canary      (bench/canary.sh) K slider releases on a weighted split instead, timed from the store call to every ACK;
 //                 with --real-proxies on the demo mesh's three real sidecar processes instead of N simulated proxies
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
@@ -27,6 +28,11 @@ var replicas = Option("replicas", 1);
 var canary = options.ContainsKey("canary");
 var realProxies = options.ContainsKey("real-proxies");
 if (realProxies) proxies = 0;
+if (options.ContainsKey("compile-only"))
+{
+    CompileRounds.Run(proxies, changes);
+    return 0;
+}
 var inv = CultureInfo.InvariantCulture;
 void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
 

@@ -16,9 +16,10 @@ public static class ChangeReach
     public static IReadOnlyList<ProxyIdentity> ProxiesChangedBy(IReadOnlyList<Resource> stored, Resource changed, IEnumerable<ProxyIdentity> proxies)
     {
         var after = stored.Where(r => r.Key != changed.Key).Append(changed).ToList();
-        return proxies.Where(proxy => Hash(stored, proxy) != Hash(after, proxy)).ToList();
+        var (meshBefore, meshAfter) = (SnapshotCompiler.Prepare(stored, [], meshTls: false), SnapshotCompiler.Prepare(after, [], meshTls: false));
+        return proxies.Where(proxy => Hash(stored, meshBefore, proxy) != Hash(after, meshAfter, proxy)).ToList();
     }
 
-    private static string Hash(IReadOnlyList<Resource> resources, ProxyIdentity proxy) =>
-        SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Proxy = proxy }).Hash;
+    private static string Hash(IReadOnlyList<Resource> resources, MeshCompilation mesh, ProxyIdentity proxy) =>
+        SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Proxy = proxy }, mesh).Hash;
 }

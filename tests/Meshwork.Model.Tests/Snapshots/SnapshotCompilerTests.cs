@@ -171,4 +171,31 @@ public sealed class SnapshotCompilerTests
         Assert.Equal(("ghost", "default", "v9"), (ghost.Service, ghost.Namespace, ghost.Version));
         Assert.Empty(ghost.Endpoints);
     }
+
+    [Fact]
+    public void Compile_OnAPreparedMesh_GivesEveryProxyItsOwnSnapshot_AndLeavesTheSharedPartUntouched()
+    {
+        // A gateway adds its own virtual host and an empty cluster for a backend with no Service; neither may
+        // leak through the shared part into the sidecar compiled after it.
+        var gatewayRoute = new HttpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "shop" },
+            ParentRefs = [new ParentRef { Kind = ParentKind.Gateway, Name = "edge" }],
+            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "ghost" }] }],
+        };
+        Resource[] resources = [Reviews, CanaryRoute, gatewayRoute];
+        var gateway = new ProxyIdentity { ProxyId = "edge-1", Service = "edge", GatewayPort = 8443 };
+        var mesh = SnapshotCompiler.Prepare(resources, Instances, meshTls: false);
+
+        foreach (var proxy in new[] { gateway, Web, gateway, Web with { ProxyId = "web-2" } })
+        {
+            var alone = SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Instances = Instances, Proxy = proxy });
+            var shared = SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Instances = Instances, Proxy = proxy }, mesh);
+            Assert.Equal(alone.Hash, shared.Hash);
+            Assert.Equal(SnapshotHash.Compute(shared), shared.Hash);
+        }
+        var web = SnapshotCompiler.Compile(new SnapshotInputs { Resources = resources, Proxy = Web }, mesh);
+        Assert.DoesNotContain(web.VirtualHosts, v => v.Listener == ListenerKind.Gateway);
+        Assert.DoesNotContain(web.Clusters, c => c.Service == "ghost");
+    }
 }
