@@ -59,9 +59,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 100, 0), ("web", "cart", 50, 0)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
-        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
+        var stream = topology.Stream;
 
         var snapshot = await stream.ReadAsync();
         Assert.True(snapshot.IsSnapshot);
@@ -100,9 +99,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 10, 0)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
-        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
+        var stream = topology.Stream;
         await stream.ReadAsync();
 
         // Fifty changes as fast as they can be applied; a second later at most a couple of deltas carry the last.
@@ -123,9 +121,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
         update.Edges.Add(toV2);
         live.Apply(ControlPlane, update);
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
-        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
+        var stream = topology.Stream;
 
         var snapshot = await stream.ReadAsync();
         var toCanary = Assert.Single(snapshot.Added, e => e.Data.Id == "edge:default/web/v1->default/payroll/v2");
@@ -176,10 +173,9 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 100, 0), ("web", "cart", 50, 0)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
         // Read as the wire carries it, so a field the server left out is seen to be left out.
-        var stream = await connection.StreamAsChannelAsync<JsonElement>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<JsonElement>();
+        var stream = topology.Stream;
         Assert.True((await stream.ReadAsync()).GetProperty("isSnapshot").GetBoolean());
 
         // Twice the rate on web -> orders, still healthy: its label changes, nothing else anywhere.
@@ -203,20 +199,16 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 100, 0), ("web", "cart", 50, 0)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using (var first = session.Connection())
+        await using (var first = await session.OpenTopologyAsync<TopologyUpdate>())
         {
-            await first.StartAsync();
-            var stream = await first.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
-            await stream.ReadAsync();
-            await first.StopAsync();
+            await first.Stream.ReadAsync();
+            await first.Connection.StopAsync();
         }
 
         // While the client is away: orders fails, cart goes, payments comes.
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 100, 50), ("web", "payments", 10, 0)));
-        await using var second = session.Connection();
-        await second.StartAsync();
-        var again = await second.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
-        var snapshot = await again.ReadAsync();
+        await using var second = await session.OpenTopologyAsync<TopologyUpdate>();
+        var snapshot = await second.Stream.ReadAsync();
 
         Assert.True(snapshot.IsSnapshot);
         Assert.Equal(1, snapshot.Sequence);
@@ -233,9 +225,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "orders", 100, 0)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
-        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
+        var stream = topology.Stream;
         var client = new TopologyClient();
         client.Apply(await stream.ReadAsync());
 
@@ -260,9 +251,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
         while (!client.Elements.SequenceEqual(expected))
             client.Apply(await stream.ReadAsync(timeout.Token)); // TopologyClient refuses a gap or a change to an element it lacks
 
-        await using var fresh = session.Connection();
-        await fresh.StartAsync();
-        var snapshot = await (await fresh.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter())).ReadAsync();
+        await using var fresh = await session.OpenTopologyAsync<TopologyUpdate>();
+        var snapshot = await fresh.Stream.ReadAsync();
         Assert.Equal(TopologyClient.Sorted(snapshot.Added), client.Elements);
     }
 
@@ -281,9 +271,8 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     {
         live.Apply(ControlPlane, Signals(full: true, ("web", "search", 100, 5)));
         var session = await HubSession.NewViewerAsync(portal);
-        await using var connection = session.Connection();
-        await connection.StartAsync();
-        var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
+        await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
+        var stream = topology.Stream;
         Assert.Equal("degraded", Assert.Single((await stream.ReadAsync()).Added, e => e.Data.Id == Edge("web", "search")).Classes);
 
         await using (var scope = portal.Services.CreateAsyncScope())
