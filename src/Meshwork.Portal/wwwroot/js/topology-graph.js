@@ -175,7 +175,8 @@ function applyPending(container, graph) {
         subscribe(container, graph);
         return;
     }
-    if (structural) graph.busy = cy.edges('.healthy, .degraded, .failing');
+    // Edges start or stop carrying traffic without coming or going (idle <-> healthy): what marches is found again.
+    graph.busy = cy.edges('.healthy, .degraded, .failing');
     if (structural && cy.nodes().nonempty()) {
         layout(cy, !graph.laidOut);
         graph.laidOut = true;
