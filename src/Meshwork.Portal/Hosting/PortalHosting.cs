@@ -41,6 +41,7 @@ public static class PortalHosting
         builder.Services.AddHostedService<Live.StoreChangeWatcher>();
         builder.Services.AddSingleton<Live.TopologyThresholds>();
         builder.Services.AddSingleton<Live.TopologyRollouts>();
+        builder.Services.AddSingleton<Hubs.TopologyViews>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
         builder.AddFleet(portal);
 

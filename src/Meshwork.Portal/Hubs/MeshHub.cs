@@ -11,11 +11,11 @@ namespace Meshwork.Portal.Hubs;
 /// the pages. Streams rather than broadcasts, so each client is served at its own pace (<see cref="TopologyFeed"/>).
 /// </summary>
 [Authorize(Policy = PortalPolicies.Read)]
-public sealed class MeshHub(MeshLiveData live, TopologyThresholds thresholds, TopologyRollouts rollouts) : Hub
+public sealed class MeshHub(MeshLiveData live, TopologyViews views) : Hub
 {
     public const string Path = "/hubs/mesh";
 
     /// <summary>The topology graph as the filter shows it: a snapshot first, then deltas at most once a second.</summary>
     public IAsyncEnumerable<TopologyUpdate> Topology(TopologyFilter? filter, CancellationToken cancellationToken) =>
-        TopologyFeed.StreamAsync(live, thresholds, rollouts, filter ?? new TopologyFilter(), cancellationToken);
+        TopologyFeed.StreamAsync(live, views, filter ?? new TopologyFilter(), cancellationToken);
 }

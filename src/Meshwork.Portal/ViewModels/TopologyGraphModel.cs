@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Meshwork.Protocol.Status;
 
 namespace Meshwork.Portal.ViewModels;
@@ -7,7 +8,13 @@ namespace Meshwork.Portal.ViewModels;
 /// The data of one Cytoscape element; edges carry source and target, version nodes their service as parent. Canary:
 /// the progress of the live rollout whose canary the element is (or leads to), for example "canary 20% · step 2/5 · Progressing".
 /// </summary>
-public sealed record GraphData(string Id, string Label, string? Parent = null, string? Source = null, string? Target = null, string? Canary = null);
+public sealed record GraphData(
+    string Id,
+    string Label,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parent = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Source = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Target = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Canary = null);
 
 /// <summary>One Cytoscape element as the graph script takes it ("nodes" or "edges", data, space-separated classes).</summary>
 public sealed record GraphElement(string Group, GraphData Data, string Classes);

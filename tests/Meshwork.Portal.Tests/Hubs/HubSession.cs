@@ -1,6 +1,8 @@
 using System.Net;
+using System.Threading.Channels;
 using Meshwork.Portal.Hubs;
 using Meshwork.Portal.Identity;
+using Meshwork.Portal.ViewModels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -53,4 +55,18 @@ public sealed class HubSession
         .Build();
 
     public HubConnection Connection() => Connection(Portal, CookieHeader);
+
+    /// <summary>A started connection of this session streaming Topology (every namespace), each message read as <typeparamref name="T"/>.</summary>
+    public async Task<TopologyStream<T>> OpenTopologyAsync<T>()
+    {
+        var connection = Connection();
+        await connection.StartAsync();
+        return new TopologyStream<T>(connection, await connection.StreamAsChannelAsync<T>("Topology", new TopologyFilter()));
+    }
+}
+
+/// <summary>A Topology stream and the connection it runs on, which disposing stops.</summary>
+public sealed record TopologyStream<T>(HubConnection Connection, ChannelReader<T> Stream) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
 }

@@ -93,5 +93,7 @@ public sealed class SlowClientTests : IClassFixture<MeshHubTests.Portal>
     }
 
     private static bool HasLabel(JsonElement item, string labelStart) =>
-        item.GetProperty("upserted").EnumerateArray().Any(e => e.GetProperty("data").GetProperty("label").GetString()!.StartsWith(labelStart, StringComparison.Ordinal));
+        item.GetProperty("added").EnumerateArray().Select(e => e.GetProperty("data").GetProperty("label").GetString())
+            .Concat(item.GetProperty("changed").EnumerateArray().Select(c => c.TryGetProperty("label", out var label) ? label.GetString() : null))
+            .Any(label => label?.StartsWith(labelStart, StringComparison.Ordinal) == true);
 }

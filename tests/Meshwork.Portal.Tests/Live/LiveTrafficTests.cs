@@ -123,7 +123,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
         var session = await HubSession.NewViewerAsync(portal);
         await using var connection = session.Connection();
         await connection.StartAsync();
-        var graph = new Dictionary<string, GraphElement>();
+        var graph = new TopologyClient();
         var stream = await connection.StreamAsChannelAsync<TopologyUpdate>("Topology", new TopologyFilter());
         var reading = FollowAsync(stream, graph);
 
@@ -139,7 +139,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
                 return Task.FromResult(edge?.Signals is { Requests: >= 500 } s && s.Rps >= 0.5 * TargetRps && s.Rps <= 1.3 * TargetRps
                     && Math.Abs(s.SuccessRate - (1 - ErrorRate)) <= 0.03);
             }, $"the web -> shop edge near {TargetRps} rps and {1 - ErrorRate:P0} success", Generous);
-            await Eventually.HoldsAsync(() => Task.FromResult(Element(graph, EdgeId) is { Classes: var classes } && classes.StartsWith("degraded", StringComparison.Ordinal)),
+            await Eventually.HoldsAsync(() => Task.FromResult(graph.Element(EdgeId) is { Classes: var classes } && classes.StartsWith("degraded", StringComparison.Ordinal)),
                 "the hub's graph shows the edge degraded (5 % failing is above 0.1 %, below 10 %)", Generous);
         }
         finally
@@ -151,43 +151,24 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
         // Traffic stopped: within the window the rate goes to zero, in the live data and on the hub's graph.
         await Eventually.HoldsAsync(() => Task.FromResult(live.Current.Edges.FirstOrDefault(e => TopologyGraphModel.EdgeId(e) == EdgeId)?.Signals is { Requests: 0, Rps: 0 }),
             "the edge's rate back to zero", Generous);
-        await Eventually.HoldsAsync(() => Task.FromResult(Element(graph, EdgeId) is { Classes: var classes, Data.Label: "idle" } && classes.StartsWith("idle", StringComparison.Ordinal)),
+        await Eventually.HoldsAsync(() => Task.FromResult(graph.Element(EdgeId) is { Classes: var classes, Data.Label: "idle" } && classes.StartsWith("idle", StringComparison.Ordinal)),
             "the hub's graph shows the edge idle", Generous);
 
         await connection.StopAsync();
         await reading;
     }
 
-    private static GraphElement? Element(Dictionary<string, GraphElement> graph, string id)
-    {
-        lock (graph)
-            return graph.GetValueOrDefault(id);
-    }
-
-    /// <summary>Applies the hub's messages as the browser does: the snapshot replaces, deltas upsert and remove.</summary>
-    private static async Task FollowAsync(ChannelReader<TopologyUpdate> stream, Dictionary<string, GraphElement> graph)
+    /// <summary>Applies the hub's messages as the browser does (<see cref="TopologyClient"/>).</summary>
+    private static async Task FollowAsync(ChannelReader<TopologyUpdate> stream, TopologyClient graph)
     {
         try
         {
             await foreach (var update in stream.ReadAllAsync())
-                Apply(graph, update);
+                graph.Apply(update);
         }
         catch (OperationCanceledException)
         {
             // The connection was stopped: the stream ends so.
-        }
-    }
-
-    private static void Apply(Dictionary<string, GraphElement> graph, TopologyUpdate update)
-    {
-        lock (graph)
-        {
-            if (update.IsSnapshot)
-                graph.Clear();
-            foreach (var id in update.Removed)
-                graph.Remove(id);
-            foreach (var element in update.Upserted)
-                graph[element.Data.Id] = element;
         }
     }
 }
