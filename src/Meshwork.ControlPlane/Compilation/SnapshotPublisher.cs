@@ -232,7 +232,8 @@ public sealed class SnapshotPublisher : BackgroundService
 
             var version = Interlocked.Increment(ref generation);
             var content = SnapshotWire.Encode(snapshot with { Version = version });
-            connection.Send(new Snapshot { Version = version, Hash = snapshot.Hash, Content = content });
+            // Recorded before it is sent: a fast proxy's ACK must never be seen ahead of the version it ACKs
+            // (the status stream would show a proxy ACKed beyond what it was sent).
             fleet.Upsert(connection.ProxyId, status =>
             {
                 status.SentVersion = version;
@@ -241,6 +242,7 @@ public sealed class SnapshotPublisher : BackgroundService
                 status.CertificateNotAfterUnixMs = certificate.NotAfter.ToUnixTimeMilliseconds();
                 status.SpiffeId = spiffeId;
             });
+            connection.Send(new Snapshot { Version = version, Hash = snapshot.Hash, Content = content });
             return true;
         }
     }
