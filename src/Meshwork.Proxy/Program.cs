@@ -107,6 +107,10 @@ builder.Services.AddHostedService<IdleMemoryTrimmer>();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
+    // An h2c connection on the outbound listener passes Kestrel's protocol selection as if "h2" was
+    // negotiated (H2cPriorKnowledge), which makes Kestrel take it for https; its requests declare
+    // :scheme http. Requests keep the scheme they declare; nothing in the proxy trusts it.
+    kestrel.AllowAlternateSchemes = true;
     var runtime = () => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>().Current;
     // Outbound and admin stay local (LocalBindAddress); only inbound and gateway face the network (BindAddress).
     var network = ListenerAddresses.Parse(options.BindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.BindAddress)}");

@@ -327,7 +327,8 @@ public sealed class MeshMiddleware(
         var headers = context.Request.Headers;
         if (context.Connection.RemoteIpAddress is { } ip)
             headers.Append("X-Forwarded-For", ip.ToString());
-        headers["X-Forwarded-Proto"] = context.Request.Scheme;
+        // From the connection, not the request: an HTTP/2 client may declare any :scheme (AllowAlternateSchemes, Program.cs).
+        headers["X-Forwarded-Proto"] = context.Features.Get<ITlsConnectionFeature>() is null ? "http" : "https";
         headers["X-Forwarded-Host"] = context.Request.Host.Value;
     }
 
