@@ -14,17 +14,21 @@ namespace Meshwork.Proxy.Tests.Grpc;
 /// (mTLS inbound, h2c to its app), and a "client" sidecar whose outbound listener the test's gRPC
 /// client dials with h2c prior knowledge, as an app's redirected connection to http://greeter
 /// reaches its sidecar. Between the sidecars: HTTP/2 over mTLS. The greeter's policy retries
-/// UNAVAILABLE; its route "capped" (header x-capped: true) has a 500 ms request timeout.
+/// UNAVAILABLE; its route "capped" (header x-capped: true) has a 500 ms request timeout. A gateway
+/// "edge" with a TLS listener routes greeter.example.com to the greeter (a client's h2 over TLS).
 /// </summary>
 public sealed class GrpcMeshFixture : IAsyncLifetime
 {
     public static readonly TimeSpan CappedTimeout = TimeSpan.FromMilliseconds(500);
     public const string TestTimeoutHeader = "x-test-grpc-timeout";
+    public const string GatewayHost = "greeter.example.com";
 
     public TestCertificateAuthority Ca { get; } = TestCertificateAuthority.Create();
     public GrpcBackend Backend { get; private set; } = null!;
     public ProxyProcess Caller { get; private set; } = null!;
     public ProxyProcess Callee { get; private set; } = null!;
+    public ProxyProcess Gateway { get; private set; } = null!;
+    public int GatewayPort { get; } = FreePort.Next();
     public int OutboundPort { get; } = FreePort.Next();
     public int InboundPort { get; } = FreePort.Next();
 
@@ -33,8 +37,9 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
         Backend = await GrpcBackend.StartAsync();
         var proxies = await Task.WhenAll(
             ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-client", Service = "client", Version = "v1", OutboundPort = OutboundPort }), "proxy-grpc-client"),
-            ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-greeter", Service = "greeter", Version = "v1", InboundPort = InboundPort, AppAddress = Backend.Address }), "proxy-grpc-greeter"));
-        (Caller, Callee) = (proxies[0], proxies[1]);
+            ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-greeter", Service = "greeter", Version = "v1", InboundPort = InboundPort, AppAddress = Backend.Address }), "proxy-grpc-greeter"),
+            ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-edge", Service = "edge", Version = "v1", GatewayPort = GatewayPort, GatewayTls = true }), "proxy-grpc-edge"));
+        (Caller, Callee, Gateway) = (proxies[0], proxies[1], proxies[2]);
     }
 
     /// <summary>
@@ -42,19 +47,26 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
     /// outbound port (h2c), the authority stays "greeter". A call's x-test-grpc-timeout header is sent
     /// as grpc-timeout, a deadline the client itself does not enforce, so the answer is the proxy's.
     /// </summary>
-    public GrpcChannel Channel()
+    public GrpcChannel Channel() =>
+        GrpcChannel.ForAddress("http://greeter", new GrpcChannelOptions { HttpHandler = new GrpcTimeoutHeader(ConnectingTo(OutboundPort)) });
+
+    /// <summary>A client with TLS (h2 by ALPN) to the gateway, as https://greeter.example.com, trusting only the test CA.</summary>
+    public GrpcChannel GatewayChannel()
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, OutboundPort), cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
-        return GrpcChannel.ForAddress("http://greeter", new GrpcChannelOptions { HttpHandler = new GrpcTimeoutHeader(handler) });
+        var handler = ConnectingTo(GatewayPort);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => Ca.Issued(certificate);
+        return GrpcChannel.ForAddress($"https://{GatewayHost}", new GrpcChannelOptions { HttpHandler = handler });
     }
+
+    private static SocketsHttpHandler ConnectingTo(int port) => new()
+    {
+        ConnectCallback = async (_, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    };
 
     private ProxySnapshot Snapshot(ProxyIdentity identity)
     {
@@ -94,6 +106,13 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
                 new HttpRouteRule { Name = "all", BackendRefs = [new BackendRef { Service = "greeter" }] },
             ],
         },
+        new HttpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "edge-greeter" },
+            ParentRefs = [new ParentRef { Kind = ParentKind.Gateway, Name = "edge" }],
+            Hostnames = [GatewayHost],
+            Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "greeter" }] }],
+        },
     ];
 
     private SnapshotCertificates Certificates(string service)
@@ -108,6 +127,8 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
             await Caller.DisposeAsync();
         if (Callee is not null)
             await Callee.DisposeAsync();
+        if (Gateway is not null)
+            await Gateway.DisposeAsync();
         if (Backend is not null)
             await Backend.DisposeAsync();
         Ca.Dispose();

@@ -31,6 +31,18 @@ public sealed class GrpcTests(GrpcMeshFixture fixture) : IClassFixture<GrpcMeshF
     }
 
     [Fact]
+    public async Task Unary_OverTlsToTheGateway_ReachesTheApp_WithItsTrailer()
+    {
+        using var gateway = fixture.GatewayChannel();
+        using var call = new Greeter.GreeterClient(gateway).SayHelloAsync(new HelloRequest { Name = "edge" });
+
+        var reply = await call.ResponseAsync;
+
+        Assert.Equal(("hello edge", "HTTP/2"), (reply.Message, reply.Protocol));
+        Assert.Equal("unary:edge", call.GetTrailers().GetValue(GrpcBackend.TrailerName));
+    }
+
+    [Fact]
     public async Task ServerStreaming_EveryMessageThenTheTrailerArrive()
     {
         using var call = client.SayHelloStream(new HelloRequest { Name = "stream", Count = 5 });
