@@ -75,7 +75,7 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
             Resources = Resources(),
             Instances = [new Instance { Id = "greeter-1", Service = "greeter", Version = "v1", Address = $"127.0.0.1:{InboundPort}", ProxyId = "proxy-greeter", Health = InstanceHealth.Healthy }],
             Proxy = identity,
-            Certificates = Certificates(identity.Service),
+            Certificates = MeshCertificates.For(Ca, identity.Service),
             Version = 1,
         }));
     }
@@ -114,12 +114,6 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
             Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "greeter" }] }],
         },
     ];
-
-    private SnapshotCertificates Certificates(string service)
-    {
-        var issued = Ca.Issue(SnapshotCompiler.SpiffeId("cluster.local", "default", service));
-        return new SnapshotCertificates { CertificateChainPem = issued.CertificatePem, PrivateKeyPem = issued.PrivateKeyPem, TrustBundlePem = Ca.RootPem };
-    }
 
     public async Task DisposeAsync()
     {
