@@ -11,8 +11,9 @@ namespace Meshwork.Proxy.Resilience;
 /// connect-failure, retriable-status-codes, and the gRPC statuses cancelled, deadline-exceeded,
 /// internal, resource-exhausted, unavailable) with jittered exponential backoff, each retry
 /// admitted by the cluster's retry budget. Bodiless requests and requests whose body was buffered
-/// (<see cref="RequestBodyBuffer"/>) are replayed; a body too large to buffer is sent once. Timeouts produce
-/// a 504 response rather than an exception, so callers see Envoy's answer, not a reset.
+/// (<see cref="RequestBodyBuffer"/>) are replayed, and gRPC calls whose streamed body was copied in
+/// full (<see cref="ReplayableStreamContent"/>); a body too large to buffer is sent once. Timeouts produce
+/// a 504 response (a gRPC call: DEADLINE_EXCEEDED) rather than an exception, so callers see Envoy's answer, not a reset.
 /// </summary>
 public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
