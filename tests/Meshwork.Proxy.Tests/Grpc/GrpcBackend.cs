@@ -100,6 +100,12 @@ public sealed class GrpcBackend : IAsyncDisposable
             return Reply(request, context);
         }
 
+        public override async Task Chat(IAsyncStreamReader<HelloRequest> requestStream, IServerStreamWriter<HelloReply> responseStream, ServerCallContext context)
+        {
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+                await responseStream.WriteAsync(Reply(request, context));
+        }
+
         private static HelloReply Reply(HelloRequest request, ServerCallContext context)
         {
             var http = context.GetHttpContext();
