@@ -123,7 +123,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
             listen.Protocols = HttpProtocols.Http1AndHttp2;
             // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
             if (kind == ListenerKind.Outbound)
-                H2cPriorKnowledge.Use(listen);
+                H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             var tls = kind switch
             {
                 ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),

@@ -14,18 +14,21 @@ namespace Meshwork.Proxy.Transport;
 /// endpoint with both protocols as HTTP/1.1 only: without TLS there is no ALPN to choose by
 /// (dotnet/aspnetcore#56984). This connection middleware looks at the first 24 bytes: the HTTP/2
 /// client preface selects HTTP/2, by telling Kestrel's protocol selection that "h2" was negotiated;
-/// anything else is left to HTTP/1.1. Nothing is consumed, so Kestrel reads the same bytes.
+/// anything else is left to HTTP/1.1. Nothing is consumed, so Kestrel reads the same bytes. A
+/// connection that sends nothing is closed after Kestrel's keep-alive timeout, as Kestrel would.
 /// </summary>
 public static class H2cPriorKnowledge
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    public static void Use(ListenOptions listen) => listen.Use(next => async connection =>
+    public static void Use(ListenOptions listen, TimeSpan firstBytesTimeout) => listen.Use(next => async connection =>
     {
         bool http2;
         try
         {
-            http2 = await StartsWithPrefaceAsync(connection.Transport.Input, connection.ConnectionClosed);
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            waiting.CancelAfter(firstBytesTimeout);
+            http2 = await StartsWithPrefaceAsync(connection.Transport.Input, waiting.Token);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or ConnectionAbortedException)
         {
