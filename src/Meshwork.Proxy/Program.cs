@@ -75,6 +75,13 @@ builder.Services.AddReverseProxy().AddTransforms(context =>
             if (plan.HostRewrite is { } host)
                 transform.ProxyRequest.Headers.Host = host;
         }
+        // A gRPC call goes on as HTTP/2 on every hop, also in cleartext (h2c) to the local app:
+        // YARP's default (HTTP/2 or lower) negotiates HTTP/2 only over TLS, and gRPC needs its trailers.
+        if (GrpcProtocol.IsGrpc(transform.HttpContext.Request))
+        {
+            transform.ProxyRequest.Version = System.Net.HttpVersion.Version20;
+            transform.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
         return ValueTask.CompletedTask;
     });
 });
@@ -100,6 +107,10 @@ builder.Services.AddHostedService<IdleMemoryTrimmer>();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
+    // An h2c connection on the outbound listener passes Kestrel's protocol selection as if "h2" was
+    // negotiated (H2cPriorKnowledge), which makes Kestrel take it for https; its requests declare
+    // :scheme http. Requests keep the scheme they declare; nothing in the proxy trusts it.
+    kestrel.AllowAlternateSchemes = true;
     var runtime = () => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>().Current;
     // Outbound and admin stay local (LocalBindAddress); only inbound and gateway face the network (BindAddress).
     var network = ListenerAddresses.Parse(options.BindAddress, $"{ProxyOptions.Section}:{nameof(ProxyOptions.BindAddress)}");
@@ -109,7 +120,10 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     {
         kestrel.Listen(kind == ListenerKind.Outbound ? local : network, port, listen =>
         {
-            listen.Protocols = kind == ListenerKind.Outbound ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
+            if (kind == ListenerKind.Outbound)
+                H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             var tls = kind switch
             {
                 ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),

@@ -10,8 +10,8 @@ namespace Meshwork.Model.Interop;
 /// </summary>
 internal static class IstioRetries
 {
-    /// <summary>Istio's default: attempts 2, connect-failure and refused-stream (read as reset); unavailable and cancelled are gRPC statuses.</summary>
-    public static readonly RetryPolicy Default = new() { Attempts = 2, RetryOn = ["connect-failure", "reset"] };
+    /// <summary>Istio's default: attempts 2, connect-failure, refused-stream (read as reset), and the gRPC statuses unavailable and cancelled.</summary>
+    public static readonly RetryPolicy Default = new() { Attempts = 2, RetryOn = ["connect-failure", "reset", "unavailable", "cancelled"] };
 
     public static RetryPolicy Translate(SpecNode? node, DocumentReader document)
     {

@@ -26,7 +26,11 @@ public sealed record RetryPolicy
 
     public TimeSpan? PerTryTimeout { get; init; }
 
-    /// <summary>Envoy retry_on conditions: 5xx, gateway-error, reset, connect-failure, retriable-status-codes.</summary>
+    /// <summary>
+    /// Envoy retry_on conditions: 5xx, gateway-error, reset, connect-failure, retriable-status-codes,
+    /// and for gRPC calls the status in a trailers-only response: cancelled, deadline-exceeded,
+    /// internal, resource-exhausted, unavailable.
+    /// </summary>
     public IReadOnlyList<string> RetryOn { get; init; } = ["connect-failure", "reset", "retriable-status-codes"];
 
     public IReadOnlyList<int> RetriableStatusCodes { get; init; } = [503];
@@ -34,8 +38,13 @@ public sealed record RetryPolicy
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromMilliseconds(250);
     public RetryBudget Budget { get; init; } = new();
 
+    /// <summary>Envoy's gRPC retry_on conditions (x-envoy-retry-grpc-on), each a grpc-status.</summary>
+    public static readonly IReadOnlyList<string> GrpcConditions =
+        ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"];
+
+    // After GrpcConditions: static fields are initialised in order.
     public static readonly IReadOnlyList<string> KnownConditions =
-        ["5xx", "gateway-error", "reset", "connect-failure", "retriable-status-codes"];
+        ["5xx", "gateway-error", "reset", "connect-failure", "retriable-status-codes", .. GrpcConditions];
 }
 
 /// <summary>Envoy retry budget: retries may add at most this share of active requests, so they cannot amplify an outage.</summary>

@@ -77,6 +77,7 @@ public static class AdminEndpoints
                 Version: t.Key.DestinationVersion,
                 Route: t.Key.Route,
                 StatusClass: t.Key.StatusClass,
+                GrpcStatus: t.Key.GrpcStatus,
                 Requests: t.Requests,
                 Failures: t.Failures,
                 Denied: t.Denied)).OrderBy(t => t.Destination).ThenBy(t => t.Route).ThenBy(t => t.StatusClass),

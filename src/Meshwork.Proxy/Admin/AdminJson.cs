@@ -25,7 +25,7 @@ public sealed record ControlPlaneLink(string Address, bool Connected, string? La
 public sealed record SnapshotVersion(long Version, string Hash);
 
 public sealed record TrafficTotals(
-    string Direction, string Source, string Destination, string Version, string Route, string StatusClass, long Requests, long Failures, long Denied);
+    string Direction, string Source, string Destination, string Version, string Route, string StatusClass, string GrpcStatus, long Requests, long Failures, long Denied);
 
 /// <summary>
 /// PeerIdentityRefused: TLS handshakes refused because the endpoint presented another SPIFFE id than

@@ -13,12 +13,16 @@ public sealed class RequestPlan
     public required ClusterCounters Counters { get; init; }
     public RetryPolicy? Retries { get; init; }
 
-    /// <summary>False when the request has a body the handler cannot replay (not buffered: too large).</summary>
+    /// <summary>False when the request has a body the handler cannot replay (not buffered: too large). A gRPC body may be replayed when its copy is complete.</summary>
     public bool Replayable { get; init; }
 
     /// <summary>The whole request body when it was buffered for retries (<see cref="RequestBodyBuffer"/>); each attempt resends it.</summary>
     public ReadOnlyMemory<byte>? BufferedBody { get; init; }
 
+    /// <summary>A gRPC call: its body is streamed (a copy kept for retries), gRPC statuses are retry conditions, and a timeout answers DEADLINE_EXCEEDED.</summary>
+    public bool Grpc { get; init; }
+
+    /// <summary>The route's timeout, or for a gRPC call its grpc-timeout when shorter.</summary>
     public TimeSpan? RequestTimeout { get; init; }
     public TimeSpan? PerTryTimeout { get; init; }
 

@@ -1,15 +1,19 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using Meshwork.Proxy.Routing;
 
 namespace Meshwork.Proxy.Resilience;
 
 /// <summary>
 /// Envoy router semantics inside the cluster's HttpMessageInvoker: per-try and overall request
 /// timeouts, and retries on the configured conditions (5xx, gateway-error, reset,
-/// connect-failure, retriable-status-codes) with jittered exponential backoff, each retry
+/// connect-failure, retriable-status-codes, and the gRPC statuses cancelled, deadline-exceeded,
+/// internal, resource-exhausted, unavailable) with jittered exponential backoff, each retry
 /// admitted by the cluster's retry budget. Bodiless requests and requests whose body was buffered
-/// (<see cref="RequestBodyBuffer"/>) are replayed; a body too large to buffer is sent once. Timeouts produce
-/// a 504 response rather than an exception, so callers see Envoy's answer, not a reset.
+/// (<see cref="RequestBodyBuffer"/>) are replayed, and gRPC calls whose streamed body was copied in
+/// full (<see cref="ReplayableStreamContent"/>); a body too large to buffer is sent once. Timeouts produce
+/// a 504 response (a gRPC call: DEADLINE_EXCEEDED) rather than an exception, so callers see Envoy's answer, not a reset.
 /// </summary>
 public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
@@ -28,8 +32,11 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
         var maxAttempts = 1 + Math.Max(0, retries?.Attempts ?? 0);
         // The forwarder's content streams the client's body and can be sent only once; every attempt
         // sends the buffered copy instead.
+        ReplayableStreamContent? grpcBody = null;
         if (retries is not null && plan.BufferedBody is { } body && request.Content is { } streamed)
             request.Content = BufferedContent(streamed, body);
+        else if (retries is not null && plan.Grpc && request.Content is { } call)
+            request.Content = grpcBody = new ReplayableStreamContent(call);
         var deadline = plan.RequestTimeout is { } total ? plan.StartedAt + (long)(total.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var inRetry = false;
         try
@@ -38,7 +45,7 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
             {
                 var remaining = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
                 if (deadline != long.MaxValue && remaining <= TimeSpan.Zero)
-                    return TimedOut(request, "request");
+                    return TimedOut(request, plan, "request");
                 var tryTimeout = Min(plan.PerTryTimeout, remaining);
                 // Which limit this attempt's timer stands for. Asking the clock after the timer fired is
                 // not enough: timers may fire a little before the deadline they were set for.
@@ -52,7 +59,7 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
                 try
                 {
                     response = await base.SendAsync(request, attemptCts.Token);
-                    failure = RetryConditions.ForStatus(retries, (int)response.StatusCode);
+                    failure = RetryConditions.ForResponse(retries, response);
                     if (failure is null)
                         return response;
                 }
@@ -60,7 +67,7 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
                 {
                     var overall = boundByDeadline || (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline);
                     if (overall || attempt >= maxAttempts || !RetryConditions.OnTimeout(retries))
-                        return TimedOut(request, overall ? "request" : "per-try");
+                        return TimedOut(request, plan, overall ? "request" : "per-try");
                     failure = "per-try-timeout";
                 }
                 catch (HttpRequestException ex) when (attempt < maxAttempts && RetryConditions.ForException(retries, ex) is not null)
@@ -70,22 +77,21 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
 
                 if (attempt >= maxAttempts || retries is null)
                     return response!;
+                // A gRPC body still streaming, or too large to have been kept, cannot be sent again.
+                var replay = grpcBody?.ForRetry();
+                if (grpcBody is not null && replay is null)
+                    return LastAttempt(response, failure, "the streamed request body cannot be replayed");
                 if (inRetry)
                 {
                     plan.Counters.EndRetry();
                     inRetry = false;
                 }
                 if (!plan.Counters.TryStartRetry(retries.Budget))
-                {
-                    // Envoy answers with what the last attempt got: its response, its timeout (504), or its reset.
-                    if (response is not null)
-                        return response;
-                    if (failure == "per-try-timeout")
-                        return TimedOut(request, "per-try");
-                    throw new HttpRequestException($"upstream {failure}; retry budget exhausted");
-                }
+                    return LastAttempt(response, failure, "retry budget exhausted");
                 inRetry = true;
                 response?.Dispose();
+                if (replay is not null)
+                    request.Content = replay;
                 await Task.Delay(Backoff(retries, attempt), cancellationToken);
             }
         }
@@ -93,6 +99,16 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
         {
             if (inRetry)
                 plan.Counters.EndRetry();
+        }
+
+        // Envoy answers a retry it does not make with what the last attempt got: its response, its timeout (504), or its reset.
+        HttpResponseMessage LastAttempt(HttpResponseMessage? response, string? failure, string why)
+        {
+            if (response is not null)
+                return response;
+            if (failure == "per-try-timeout")
+                return TimedOut(request, plan, "per-try");
+            throw new HttpRequestException($"upstream {failure}; {why}");
         }
     }
 
@@ -122,13 +138,24 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
         return ceiling <= 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
     }
 
-    private static HttpResponseMessage TimedOut(HttpRequestMessage request, string which)
+    /// <summary>
+    /// A 504, or for a gRPC call a trailers-only DEADLINE_EXCEEDED (HTTP 200, as gRPC answers every
+    /// call), as Envoy answers a gRPC call whose timeout fired: the client sees the status it expects.
+    /// </summary>
+    private static HttpResponseMessage TimedOut(HttpRequestMessage request, RequestPlan plan, string which)
     {
-        var response = new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
+        var response = new HttpResponseMessage(plan.Grpc ? HttpStatusCode.OK : HttpStatusCode.GatewayTimeout)
         {
             RequestMessage = request,
-            Content = new StringContent($"upstream {which} timeout"),
+            Version = request.Version,
+            Content = plan.Grpc ? new ByteArrayContent([]) : new StringContent($"upstream {which} timeout"),
         };
+        if (plan.Grpc)
+        {
+            response.Content.Headers.TryAddWithoutValidation("Content-Type", GrpcProtocol.ContentType);
+            response.Headers.TryAddWithoutValidation(GrpcProtocol.StatusHeader, GrpcProtocol.DeadlineExceeded.ToString(CultureInfo.InvariantCulture));
+            response.Headers.TryAddWithoutValidation(GrpcProtocol.MessageHeader, $"upstream {which} timeout");
+        }
         response.Headers.TryAddWithoutValidation(TimeoutHeader, which);
         return response;
     }
@@ -137,7 +164,24 @@ public sealed class RetryHandler(HttpMessageHandler inner) : DelegatingHandler(i
 /// <summary>Envoy retry_on conditions.</summary>
 public static class RetryConditions
 {
-    public static string? ForStatus(Model.Resources.RetryPolicy? retries, int status)
+    /// <summary>
+    /// A retryable status, or for gRPC a retryable grpc-status in the response headers. Like Envoy,
+    /// only a trailers-only response (the call failed before any message) is looked at: a call whose
+    /// messages have begun to stream back cannot be retried.
+    /// </summary>
+    public static string? ForResponse(Model.Resources.RetryPolicy? retries, HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (retries is null || status >= 300)
+            return ForStatus(retries, status);
+        return response.Headers.NonValidated.TryGetValues(GrpcProtocol.StatusHeader, out var values) &&
+            GrpcProtocol.ParseStatus(values.ToString()) is { } code &&
+            GrpcProtocol.RetryConditions.TryGetValue(code, out var condition) && retries.RetryOn.Contains(condition)
+                ? condition
+                : null;
+    }
+
+    private static string? ForStatus(Model.Resources.RetryPolicy? retries, int status)
     {
         if (retries is null || status < 300)
             return null;

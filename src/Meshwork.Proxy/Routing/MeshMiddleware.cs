@@ -43,7 +43,7 @@ public sealed class MeshMiddleware(
         }
         var started = Stopwatch.GetTimestamp();
         var kind = listeners.KindOf(context.Connection.LocalPort) ?? ListenerKind.Outbound;
-        var edge = new Edge();
+        var edge = new Edge { Grpc = GrpcProtocol.IsGrpc(context.Request) };
         try
         {
             // Before anything reads the path: policies, routes and the upstream all see the normalised one.
@@ -66,7 +66,8 @@ public sealed class MeshMiddleware(
             var status = aborted ? 0 : context.Response.StatusCode;
             var key = new TrafficKey(
                 edge.Direction, edge.SourceService, edge.SourceNamespace, edge.SourceVersion,
-                edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion, edge.Route, StatusClass(status));
+                edge.DestinationService, edge.DestinationNamespace, edge.DestinationVersion, edge.Route, StatusClass(status),
+                edge.Grpc && !aborted ? GrpcProtocol.StatusLabel(context) : "");
             var latency = Stopwatch.GetElapsedTime(started);
             stats.Record(key, latency, edge.Denied);
             // The tap covers the server side of this proxy's service: what reached it, whoever called.
@@ -247,9 +248,11 @@ public sealed class MeshMiddleware(
             {
                 Counters = clusterCounters,
                 Retries = retries,
-                Replayable = !hasBody || body is not null,
+                // A gRPC call's body is streamed and a copy kept for retries (ReplayableStreamContent), as Envoy does.
+                Replayable = !hasBody || body is not null || edge.Grpc,
                 BufferedBody = retries is null ? null : body,
-                RequestTimeout = rule.Model.RequestTimeout,
+                Grpc = edge.Grpc,
+                RequestTimeout = edge.Grpc ? GrpcDeadline(request, rule.Model.RequestTimeout) : rule.Model.RequestTimeout,
                 PerTryTimeout = rule.Model.BackendRequestTimeout ?? retries?.PerTryTimeout,
                 HostRewrite = rule.Rewrite?.Hostname,
                 StartedAt = started,
@@ -270,6 +273,23 @@ public sealed class MeshMiddleware(
         {
             clusterCounters.Exit();
         }
+    }
+
+    /// <summary>
+    /// A gRPC call's deadline (grpc-timeout) is its request timeout, capped by the route's, as
+    /// Envoy's max_grpc_timeout. When the route's is shorter the upstream is told the deadline it
+    /// really has. A malformed grpc-timeout is no deadline: the route's timeout applies.
+    /// </summary>
+    private static TimeSpan? GrpcDeadline(HttpRequest request, TimeSpan? routeTimeout)
+    {
+        if (GrpcProtocol.ParseTimeout(request.Headers[GrpcProtocol.TimeoutHeader]) is not { } deadline)
+            return routeTimeout;
+        if (routeTimeout is { } route && route < deadline)
+        {
+            request.Headers[GrpcProtocol.TimeoutHeader] = GrpcProtocol.FormatTimeout(route);
+            return route;
+        }
+        return deadline;
     }
 
     /// <summary>
@@ -307,7 +327,8 @@ public sealed class MeshMiddleware(
         var headers = context.Request.Headers;
         if (context.Connection.RemoteIpAddress is { } ip)
             headers.Append("X-Forwarded-For", ip.ToString());
-        headers["X-Forwarded-Proto"] = context.Request.Scheme;
+        // From the connection, not the request: an HTTP/2 client may declare any :scheme (AllowAlternateSchemes, Program.cs).
+        headers["X-Forwarded-Proto"] = context.Features.Get<ITlsConnectionFeature>() is null ? "http" : "https";
         headers["X-Forwarded-Host"] = context.Request.Host.Value;
     }
 
@@ -363,5 +384,6 @@ public sealed class MeshMiddleware(
         public string DestinationVersion = "";
         public string Route = "";
         public bool Denied;
+        public bool Grpc;
     }
 }

@@ -30,7 +30,7 @@ public sealed record TrafficStats
     public required TrafficKey Key { get; init; }
     public long Requests { get; init; }
 
-    /// <summary>5xx responses, timeouts, resets and connection failures (status class "5xx" or "0xx").</summary>
+    /// <summary>5xx responses, timeouts, resets and connection failures (status class "5xx" or "0xx"), and gRPC calls that ended with a status other than OK.</summary>
     public long Failures { get; init; }
 
     /// <summary>Requests refused by an access policy (403 with x-meshwork-denied-by).</summary>
@@ -42,8 +42,13 @@ public sealed record TrafficStats
 
 /// <param name="Direction">Outbound (measured by the caller's proxy, also the gateway) or inbound (by the callee's).</param>
 /// <param name="StatusClass">"2xx", "3xx", "4xx", "5xx" (or "0xx" when no response was produced).</param>
+/// <param name="GrpcStatus">A gRPC call's status code ("0"-"16", <see cref="Routing.GrpcProtocol.StatusLabel"/>); "" for other requests and calls that ended without one.</param>
 public readonly record struct TrafficKey(
     Direction Direction,
     string SourceService, string SourceNamespace, string SourceVersion,
     string DestinationService, string DestinationNamespace, string DestinationVersion,
-    string Route, string StatusClass);
+    string Route, string StatusClass, string GrpcStatus = "")
+{
+    /// <summary>A failed request: 5xx, no response (0xx), or a gRPC call with a status other than OK (which travels with HTTP 200).</summary>
+    public bool IsFailure => StatusClass is "5xx" or "0xx" || Routing.GrpcProtocol.IsError(GrpcStatus);
+}

@@ -10,7 +10,8 @@ namespace Meshwork.Proxy.Telemetry;
 /// </summary>
 public static class PrometheusSetup
 {
-    private static readonly string[] Labels = ["direction", "source_service", "destination_service", "destination_version", "route", "status_class"];
+    // grpc_status: a gRPC call's status code, "" for other requests (Istio's grpc_response_status).
+    private static readonly string[] Labels = ["direction", "source_service", "destination_service", "destination_version", "route", "status_class", "grpc_status"];
 
     public static readonly Counter Requests = Metrics.CreateCounter(
         "meshwork_proxy_requests_total", "Requests handled, by edge, route and status class", Labels);

@@ -5,7 +5,7 @@ using Meshwork.Protocol.Stats;
 namespace Meshwork.Proxy.Telemetry;
 
 /// <summary>
-/// Per (direction, source, destination, version, route, status class) request counts and latency.
+/// Per (direction, source, destination, version, route, status class, gRPC status) request counts and latency.
 /// Three readers: the once-a-second report to subscribers (deltas), /stats (totals), and the
 /// Prometheus /metrics endpoint (<see cref="PrometheusSetup"/>), the proxy's one metrics pipeline.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class ProxyStats
         var cell = cells.GetOrAdd(key, static _ => new Cell());
         Interlocked.Increment(ref cell.Requests);
         Interlocked.Increment(ref cell.TotalRequests);
-        if (key.StatusClass is "5xx" or "0xx")
+        if (key.IsFailure)
         {
             Interlocked.Increment(ref cell.Failures);
             Interlocked.Increment(ref cell.TotalFailures);
@@ -81,7 +81,7 @@ public sealed class ProxyStats
     {
         public static PrometheusCell For(in TrafficKey key)
         {
-            string[] labels = [key.Direction == Direction.Inbound ? "inbound" : "outbound", key.SourceService, key.DestinationService, key.DestinationVersion, key.Route, key.StatusClass];
+            string[] labels = [key.Direction == Direction.Inbound ? "inbound" : "outbound", key.SourceService, key.DestinationService, key.DestinationVersion, key.Route, key.StatusClass, key.GrpcStatus];
             return new PrometheusCell(
                 PrometheusSetup.Requests.WithLabels(labels), PrometheusSetup.Duration.WithLabels(labels), PrometheusSetup.Denied.WithLabels(labels));
         }

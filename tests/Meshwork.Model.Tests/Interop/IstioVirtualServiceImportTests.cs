@@ -169,7 +169,7 @@ public class IstioVirtualServiceImportTests
             """);
         var ratings = result.Single<ResiliencePolicy>("ratings").Retries!;
         Assert.Equal(2, ratings.Attempts);
-        Assert.Equal(["connect-failure", "reset"], ratings.RetryOn);
+        Assert.Equal(["connect-failure", "reset", "unavailable", "cancelled"], ratings.RetryOn);
         Assert.DoesNotContain(result.Resources, r => r is ResiliencePolicy { Service: "details" });
     }
 

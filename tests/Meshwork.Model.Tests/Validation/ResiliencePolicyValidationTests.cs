@@ -34,7 +34,16 @@ public class ResiliencePolicyValidationTests
     [Fact]
     public void Rejects_UnknownRetryCondition() =>
         Single(Validate(Valid.Resilience with { Retries = new() { RetryOn = ["5xx", "timeout"] } }), "retries.retryOn[1]",
-            "'timeout' is not a retry condition; use one of 5xx, gateway-error, reset, connect-failure, retriable-status-codes");
+            "'timeout' is not a retry condition; use one of 5xx, gateway-error, reset, connect-failure, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable");
+
+    [Fact]
+    public void Accepts_GrpcRetryConditions() =>
+        Clean(Validate(Valid.Resilience with { Retries = new() { RetryOn = ["unavailable", "cancelled", "resource-exhausted", "deadline-exceeded", "internal"] } }));
+
+    [Fact]
+    public void Rejects_MisspelledGrpcRetryCondition() =>
+        Single(Validate(Valid.Resilience with { Retries = new() { RetryOn = ["unavailable", "UNAVAILABLE"] } }), "retries.retryOn[1]",
+            "'UNAVAILABLE' is not a retry condition; use one of 5xx, gateway-error, reset, connect-failure, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable");
 
     [Fact]
     public void Rejects_DuplicateRetryCondition() =>

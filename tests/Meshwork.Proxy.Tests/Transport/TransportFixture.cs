@@ -72,7 +72,7 @@ public sealed class TransportFixture : IAsyncLifetime
                 ProxyId = proxyId, Service = "edge", Version = "v1",
                 OutboundPort = ports.Outbound, InboundPort = ports.Inbound, AppAddress = Backend.Address,
             },
-            Certificates = Certificates("edge"),
+            Certificates = MeshCertificates.For(Ca, "edge"),
             Version = 1,
         });
         return SnapshotHash.WithHash(compiled with { Clusters = compiled.Clusters.Select(c => c with { MeshTls = false }).ToArray() });
@@ -91,12 +91,6 @@ public sealed class TransportFixture : IAsyncLifetime
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = TimeSpan.FromSeconds(60),
         };
-    }
-
-    private SnapshotCertificates Certificates(string service)
-    {
-        var issued = Ca.Issue(SnapshotCompiler.SpiffeId("cluster.local", "default", service));
-        return new SnapshotCertificates { CertificateChainPem = issued.CertificatePem, PrivateKeyPem = issued.PrivateKeyPem, TrustBundlePem = Ca.RootPem };
     }
 
     private static Service Service(string name) => PlainSidecar.Service(name);
