@@ -28,6 +28,8 @@ builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection
 var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
 if (settings.Injection.Problems().ToList() is [_, ..] injectionProblems)
     throw new InvalidOperationException("The sidecar injection webhook cannot be served: " + string.Join("; ", injectionProblems));
+if (settings.Kubernetes.Problems().ToList() is [_, ..] discoveryProblems)
+    throw new InvalidOperationException("EndpointSlice discovery cannot start: " + string.Join("; ", discoveryProblems));
 
 // gRPC over TLS (HTTP/2 via ALPN) for proxies and the portal, with a certificate from the mesh CA
 // that is renewed in place; cleartext h2c only when asked for (development). A separate HTTP/1.1
@@ -109,6 +111,11 @@ builder.Services.AddSingleton<RolloutEvents>();
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
 builder.Services.AddSingleton<WebhookCertificate>();
+if (settings.Kubernetes.WatchEndpointSlices)
+{
+    builder.Services.AddSingleton(_ => EndpointSliceDiscovery.CreateClient(settings.Kubernetes));
+    builder.Services.AddHostedService<EndpointSliceDiscovery>();
+}
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();
