@@ -164,9 +164,9 @@ public sealed class EndpointSliceWatch
         if (refusals.GetValueOrDefault(key) != problem)
         {
             refusals[key] = problem;
-            logger.LogWarning("EndpointSlice {Slice} refused: {Problem}; its endpoints stay as last accepted", key, problem);
+            // The event is logged as a warning too.
             var service = EndpointSliceMapper.ValueOf(slice.Metadata?.Labels, EndpointSliceMapper.ServiceNameLabel);
-            fleet.Event("EndpointSliceRefused", "Warning", null, service, slice.Metadata?.NamespaceProperty, $"EndpointSlice {key} refused: {problem}");
+            fleet.Event("EndpointSliceRefused", "Warning", null, service, slice.Metadata?.NamespaceProperty, $"EndpointSlice {key} refused: {problem}; its endpoints stay as last accepted");
         }
         return null;
     }
