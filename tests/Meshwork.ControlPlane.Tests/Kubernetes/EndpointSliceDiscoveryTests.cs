@@ -141,6 +141,25 @@ public sealed class EndpointSliceDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApiServerDown_InstancesStayAsLastSeen_AndCatchUpWhenItIsBack()
+    {
+        api.Put(Slices, Slice("reviews-abc", "reviews", Endpoint("10.1.0.1", "reviews-v1-a"), Endpoint("10.1.0.2", "reviews-v2-a")));
+        await StartDiscoveryAsync();
+        await InstancesAsync(Reviews, 2);
+        await Eventually.HoldsAsync(() => Task.FromResult(api.CountRequests("/namespaces/shop/endpointslices", watch: true) == 1), "the watch opened");
+        var lists = api.CountRequests("/namespaces/shop/endpointslices", watch: false);
+
+        api.GoDown();
+        // Retried (with backoff) and failing: an unreachable API server says nothing about the pods.
+        await Eventually.HoldsAsync(() => Task.FromResult(api.CountRequests("/namespaces/shop/endpointslices", watch: false) >= lists + 3), "re-lists tried while down");
+        Assert.Equal(["reviews-v1-a", "reviews-v2-a"], registry.InstancesOf(Reviews).Select(i => i.ProxyId));
+
+        api.Delete(Slices, "shop", "reviews-abc");
+        api.Unavailable = false;
+        await InstancesAsync(Reviews, 0);
+    }
+
+    [Fact]
     public async Task Watch_Gone410_RelistsAndCatchesUp()
     {
         api.Put(Slices, Slice("reviews-abc", "reviews", Endpoint("10.1.0.1", "reviews-v1-a")));

@@ -40,6 +40,16 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. requests];
 
+    /// <summary>While set, every request is answered 503 (an API server that is down or overloaded); see <see cref="GoDown"/>.</summary>
+    public bool Unavailable { get; set; }
+
+    /// <summary>Drops the open watches and answers everything 503 until <see cref="Unavailable"/> is cleared.</summary>
+    public void GoDown()
+    {
+        Unavailable = true;
+        DropWatches();
+    }
+
     public static async Task<FakeKubernetesApiServer> StartAsync()
     {
         var server = new FakeKubernetesApiServer();
@@ -114,6 +124,11 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         var watch = request.Query["watch"] is var w && (w == "1" || w == "true");
         requests.Enqueue(new RecordedRequest(request.Method, request.Path.Value!, request.QueryString.Value ?? "", request.ContentType, body, watch));
         var (collection, ns, name) = Parse(request.Path.Value!);
+        if (Unavailable)
+        {
+            await WriteStatusAsync(context, HttpStatusCode.ServiceUnavailable, "the API server is unavailable");
+            return;
+        }
         if (collection is null)
         {
             await WriteStatusAsync(context, HttpStatusCode.NotFound, "the server could not find the requested resource");
