@@ -14,6 +14,7 @@ namespace Meshwork.Portal.Deployments;
 /// after each action. Deploy creates the Deployment, Scale patches its replicas (0 keeps it, with no
 /// pods), Restart deletes the pod (its Deployment starts a fresh one). A single pod of a Deployment
 /// cannot be stopped or started (its ReplicaSet would replace it): those are refused, naming Scale.
+/// Logs come from the API server's pod log.
 /// Every action is audited as its actor (<see cref="FleetAuditLog"/>).
 /// </summary>
 public sealed class KubernetesDeploymentDriver(
@@ -175,9 +176,40 @@ public sealed class KubernetesDeploymentDriver(
         }
     }
 
-    public Task<string?> ReadLogAsync(string instanceId, string process, int maxBytes, CancellationToken ct = default) =>
-        // Pod logs are the cluster's (kubectl logs POD -c app|meshwork-proxy); the portal keeps none here.
-        Task.FromResult<string?>(null);
+    /// <summary>
+    /// The last <paramref name="maxBytes"/> of the pod's container log ("app", or "sidecar" for the injected
+    /// proxy) from the API server, whose log API counts lines from the end, not bytes: the last lines are
+    /// asked for and trimmed here. Null when the driver has no such pod; the API server's refusal (a
+    /// container not started yet) is the text.
+    /// </summary>
+    public async Task<string?> ReadLogAsync(string instanceId, string process, int maxBytes, CancellationToken ct = default)
+    {
+        var container = process switch
+        {
+            "app" => KubernetesWorkloads.AppContainer,
+            "sidecar" => KubernetesWorkloads.ProxyContainer,
+            _ => null,
+        };
+        if (container is null || views.All(v => v.Id != instanceId)) return null;
+        try
+        {
+            // Asked for by lines: a guess at how many fill maxBytes, four times more while the log has
+            // more and they did not (no line is under a byte, so maxBytes lines always do).
+            for (var lines = Math.Max(16, maxBytes / 80); ; lines = (int)Math.Min(maxBytes, lines * 4L))
+            {
+                await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(instanceId, options.Namespace, container: container,
+                    tailLines: lines, cancellationToken: ct);
+                using var reader = new StreamReader(stream);
+                var text = await reader.ReadToEndAsync(ct);
+                if (text.Length >= maxBytes) return text[^maxBytes..];
+                if (text.Count(c => c == '\n') < lines || lines >= maxBytes) return text;
+            }
+        }
+        catch (HttpOperationException ex)
+        {
+            return $"(no {process} log from the Kubernetes API server: {(int)ex.Response.StatusCode} {ex.Response.ReasonPhrase})";
+        }
+    }
 
     /// <summary>Runs one API action: a refusal or an API error becomes the result, and the instances are listed again either way.</summary>
     private async Task<FleetActionResult> ActAsync(Func<Task> act, string what, CancellationToken ct)

@@ -20,6 +20,9 @@ public static class KubernetesWorkloads
     public const string InjectAnnotation = "meshwork.io/inject";
     public const string AppPortAnnotation = "meshwork.io/app-port";
     public const string AppContainer = "app";
+
+    /// <summary>The container the control plane's webhook injects (SidecarInjector.ProxyContainerName).</summary>
+    public const string ProxyContainer = "meshwork-proxy";
     public const int AppPort = 8080;
 
     /// <summary>Selects every pod and Deployment the driver made.</summary>

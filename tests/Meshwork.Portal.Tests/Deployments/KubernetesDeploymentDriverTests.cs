@@ -162,6 +162,16 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         await using (var db = MigratedDatabase.OpenSession(connectionString))
             Assert.Single(await new AuditLog(db).QueryAsync(new AuditQuery { Action = ChangeAction.Restart, Name = "reviews-v1-b" }));
 
+        // Logs: the last bytes of the container's log through the API server's log endpoint.
+        api.SetLog("shop", "reviews-v1-a", "meshwork-proxy", string.Concat(Enumerable.Range(1, 500).Select(i => $"proxy line {i:000}\n")));
+        var log = await driver.ReadLogAsync("reviews-v1-a", "sidecar", 64);
+        Assert.Equal(64, log!.Length);
+        Assert.EndsWith("proxy line 500\n", log);
+        Assert.Contains(api.Requests, r => r.Path == "/api/v1/namespaces/shop/pods/reviews-v1-a/log" && r.Query.Contains("container=meshwork-proxy"));
+        Assert.StartsWith("(no app log from the Kubernetes API server: 400", await driver.ReadLogAsync("reviews-v1-a", "app", 1024));
+        Assert.Null(await driver.ReadLogAsync("reviews-v9-z", "app", 1024));
+        Assert.Null(await driver.ReadLogAsync("reviews-v1-a", "database", 1024));
+
         Assert.Equal(["instance: no pod 'reviews-v9-z' of this driver in namespace shop"], (await driver.RestartAsync("reviews-v9-z", Operator)).Errors);
         Assert.StartsWith("instance: a pod of a Kubernetes Deployment cannot be stopped on its own", (await driver.StopAsync("reviews-v1-a", Operator)).Errors.Single());
         Assert.DoesNotContain(api.Requests, r => r.Method is "PATCH" or "POST");

@@ -32,6 +32,8 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
     private readonly List<(long Version, string Collection, string Type, JsonObject Object)> history = [];
     private readonly List<Watch> watches = [];
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
+    // "namespace/pod/container" -> the container's log.
+    private readonly ConcurrentDictionary<string, string> logs = new();
     private long resourceVersion = 100;
     private long compactedBelow;
     private WebApplication? app;
@@ -82,6 +84,9 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>What GET .../pods/NAME/log?container=CONTAINER answers (honouring tailLines).</summary>
+    public void SetLog(string ns, string pod, string container, string text) => logs[$"{ns}/{pod}/{container}"] = text;
+
     public JsonObject? Get(string collection, string ns, string name)
     {
         lock (gate) return Collection(collection).GetValueOrDefault($"{ns}/{name}")?.DeepClone().AsObject();
@@ -127,6 +132,11 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         if (Unavailable)
         {
             await WriteStatusAsync(context, HttpStatusCode.ServiceUnavailable, "the API server is unavailable");
+            return;
+        }
+        if (request.Method == "GET" && request.Path.Value!.Trim('/').Split('/') is ["api", "v1", "namespaces", var logNamespace, "pods", var pod, "log"])
+        {
+            await WriteLogAsync(context, logNamespace, pod);
             return;
         }
         if (collection is null)
@@ -189,6 +199,19 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
                 await WriteStatusAsync(context, HttpStatusCode.MethodNotAllowed, $"{request.Method} is not supported here");
                 return;
         }
+    }
+
+    private async Task WriteLogAsync(HttpContext context, string ns, string pod)
+    {
+        if (!logs.TryGetValue($"{ns}/{pod}/{context.Request.Query["container"]}", out var text))
+        {
+            await WriteStatusAsync(context, HttpStatusCode.BadRequest, $"container \"{context.Request.Query["container"]}\" in pod \"{pod}\" is waiting to start");
+            return;
+        }
+        if (int.TryParse(context.Request.Query["tailLines"], out var tail))
+            text = string.Concat(text.Split('\n').Select(line => line + "\n").SkipLast(1).TakeLast(tail));
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(text);
     }
 
     private async Task WatchAsync(HttpContext context, string collection, string? ns, string fromVersion)
