@@ -29,6 +29,8 @@ var connectionString = DatabaseConnectionBudget.Apply(
 builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
 if (settings.Injection.Problems().ToList() is [_, ..] injectionProblems)
     throw new InvalidOperationException("The sidecar injection webhook cannot be served: " + string.Join("; ", injectionProblems));
+if (settings.Kubernetes.Problems().ToList() is [_, ..] discoveryProblems)
+    throw new InvalidOperationException("EndpointSlice discovery cannot start: " + string.Join("; ", discoveryProblems));
 
 // gRPC over TLS (HTTP/2 via ALPN) for proxies and the portal, with a certificate from the mesh CA
 // that is renewed in place; cleartext h2c only when asked for (development). A separate HTTP/1.1
@@ -110,6 +112,11 @@ builder.Services.AddSingleton<RolloutEvents>();
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
 builder.Services.AddSingleton<WebhookCertificate>();
+if (settings.Kubernetes.WatchEndpointSlices)
+{
+    builder.Services.AddSingleton(_ => EndpointSliceDiscovery.CreateClient(settings.Kubernetes));
+    builder.Services.AddHostedService<EndpointSliceDiscovery>();
+}
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
 var app = builder.Build();

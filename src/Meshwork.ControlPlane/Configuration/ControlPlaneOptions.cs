@@ -144,6 +144,9 @@ public sealed class ControlPlaneOptions
     /// <summary>The "ControlPlane:Injection" section: the Kubernetes sidecar injection webhook (off unless its Port is set).</summary>
     public Kubernetes.InjectionOptions Injection { get; set; } = new();
 
+    /// <summary>The "ControlPlane:Kubernetes" section: the registry fed from EndpointSlices as well (off unless WatchEndpointSlices).</summary>
+    public Kubernetes.EndpointSliceDiscoveryOptions Kubernetes { get; set; } = new();
+
     /// <summary>How long the one-minute golden-signal rollups (the portal's charts) are kept; the leader deletes older minutes. At least 1 hour.</summary>
     public TimeSpan SignalHistoryRetention { get; set; } = TimeSpan.FromDays(7);
 

@@ -19,6 +19,9 @@ public sealed record PodIdentity(string Service, string Namespace, string Versio
     public const string AppHealthPathKey = "meshwork.io/app-health-path";
     public const string TokenSecretKey = "meshwork.io/bootstrap-token-secret";
 
+    /// <summary>The annotations or labels the version is read from, first set wins ("v1" when none is); EndpointSlice discovery reads the same.</summary>
+    public static readonly string[] VersionKeys = [VersionKey, "app.kubernetes.io/version", "version"];
+
     /// <summary>The identity, or why the pod cannot be given one (the pod is then refused: its namespace asked for injection).</summary>
     public static (PodIdentity? Identity, string? Problem) Resolve(JsonObject pod, string kubernetesNamespace, InjectionOptions options)
     {
@@ -38,7 +41,7 @@ public sealed record PodIdentity(string Service, string Namespace, string Versio
         if (service is null)
             return (null, $"no service name: label the pod with {ServiceKey}, app.kubernetes.io/name or app (or annotate it meshwork.io/inject: \"false\")");
         if (!Names.IsDnsLabel(service)) return (null, $"service '{Shorten(service)}' is not a valid name: {Names.DnsLabelRule}");
-        var version = First(VersionKey, "app.kubernetes.io/version", "version") ?? "v1";
+        var version = First(VersionKeys) ?? "v1";
         if (!Names.IsDnsLabel(version)) return (null, $"version '{Shorten(version)}' is not a valid name: {Names.DnsLabelRule}");
         var meshNamespace = First(NamespaceKey) ?? kubernetesNamespace;
         if (!Names.IsDnsLabel(meshNamespace)) return (null, $"namespace '{Shorten(meshNamespace)}' is not a valid name: {Names.DnsLabelRule}");

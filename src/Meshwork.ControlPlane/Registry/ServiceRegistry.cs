@@ -12,6 +12,9 @@ namespace Meshwork.ControlPlane.Registry;
 /// table. So a restarted or second replica knows every instance before its proxy reconnects, and
 /// an instance only disappears when its proxy left on purpose or its lease ran out (the leader
 /// removes it then): static stability.
+/// Where Kubernetes EndpointSlices are watched, their ready endpoints are a third source: every
+/// replica watches the same API server, so they stay in memory here and are never written to the
+/// shared table (no leader needed); a pod whose proxy is registered counts once, as its proxy.
 /// Every change names the services whose endpoints changed so the compiler recompiles only what depends on them.
 /// </summary>
 public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeProvider time)
@@ -26,6 +29,8 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
     private readonly HashSet<string> pendingUpdates = [];
     private readonly List<(string ProxyId, Guid ConnectionId)> pendingRemovals = [];
     private readonly SemaphoreSlim writesPending = new(0, 1);
+    // Instances from EndpointSlices: per watch (its owner, e.g. a namespace), per slice.
+    private readonly Dictionary<string, Dictionary<string, IReadOnlyList<Instance>>> discovered = [];
 
     /// <summary>Raised (outside the lock) with each service whose endpoints changed.</summary>
     public event Action<ServiceRef>? Changed;
@@ -132,6 +137,33 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
                     shared.Remove(proxyId);
         });
 
+    /// <summary>The instances last accepted from one slice of a watch; null when it has none.</summary>
+    public IReadOnlyList<Instance>? DiscoveredSlice(string owner, string slice)
+    {
+        lock (gate) return discovered.GetValueOrDefault(owner)?.GetValueOrDefault(slice);
+    }
+
+    /// <summary>One slice was added, changed (<paramref name="instances"/>) or deleted (null).</summary>
+    public void SetDiscoveredSlice(string owner, string slice, IReadOnlyList<Instance>? instances) =>
+        MutateDiscovered(() =>
+        {
+            if (instances is null)
+            {
+                if (discovered.GetValueOrDefault(owner)?.Remove(slice) == true && discovered[owner].Count == 0) discovered.Remove(owner);
+                return;
+            }
+            if (!discovered.TryGetValue(owner, out var slices)) discovered[owner] = slices = [];
+            slices[slice] = instances;
+        });
+
+    /// <summary>A watch re-listed: its slices are exactly these now.</summary>
+    public void ReplaceDiscovered(string owner, IReadOnlyDictionary<string, IReadOnlyList<Instance>> slices) =>
+        MutateDiscovered(() =>
+        {
+            if (slices.Count == 0) discovered.Remove(owner);
+            else discovered[owner] = slices.ToDictionary();
+        });
+
     /// <summary>Takes what is to be written to the shared registry; <see cref="Requeue"/> gives it back when the write failed.</summary>
     public PendingRegistryWrites TakePendingWrites()
     {
@@ -184,11 +216,25 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
     /// <summary>Every live instance (including those whose stream was lost and whose lease has not run out).</summary>
     public IReadOnlyList<Instance> Instances()
     {
-        lock (gate) return shared.Keys.Union(local.Keys).Select(EffectiveOf).OfType<Instance>().OrderBy(i => i.ProxyId, StringComparer.Ordinal).ToList();
+        lock (gate) return InstancesLocked();
     }
 
     public IReadOnlyList<Instance> InstancesOf(ServiceRef service) =>
         Instances().Where(i => i.Service == service.Name && i.Namespace == service.Namespace).ToList();
+
+    // Caller holds the lock.
+    private List<Instance> InstancesLocked()
+    {
+        var fromProxies = shared.Keys.Union(local.Keys).Select(EffectiveOf).OfType<Instance>().ToList();
+        var proxies = fromProxies.Select(i => i.ProxyId).ToHashSet(StringComparer.Ordinal);
+        // A pod in two slices of one service (while the EndpointSlice controller moves it) counts once.
+        var fromSlices = discovered.Values.SelectMany(slices => slices.Values).SelectMany(instances => instances)
+            .Where(i => !proxies.Contains(i.ProxyId))
+            .DistinctBy(i => (i.ProxyId, i.Service, i.Namespace));
+        return fromProxies.Concat(fromSlices)
+            .OrderBy(i => i.ProxyId, StringComparer.Ordinal).ThenBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Service, StringComparer.Ordinal)
+            .ToList();
+    }
 
     // Caller holds the lock.
     private Instance? EffectiveOf(string proxyId)
@@ -222,6 +268,20 @@ public sealed class ServiceRegistry(IOptions<ControlPlaneOptions> options, TimeP
             write = pendingRegistrations.Count + pendingUpdates.Count + pendingRemovals.Count > 0;
         }
         if (write) SignalWrites();
+        foreach (var service in changed) Changed?.Invoke(service);
+    }
+
+    /// <summary>Applies a change to the EndpointSlice instances, then raises <see cref="Changed"/> for every service whose instances differ.</summary>
+    private void MutateDiscovered(Action change)
+    {
+        List<ServiceRef> changed;
+        lock (gate)
+        {
+            var before = InstancesLocked();
+            change();
+            var after = InstancesLocked();
+            changed = before.Except(after).Concat(after.Except(before)).Select(i => new ServiceRef(i.Service, i.Namespace)).Distinct().ToList();
+        }
         foreach (var service in changed) Changed?.Invoke(service);
     }
 

@@ -2,12 +2,26 @@ using Meshwork.Portal.Hosting;
 
 namespace Meshwork.Portal.Deployments;
 
-/// <summary>Registers the local-process driver when Portal:Fleet names both binaries; otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.</summary>
+/// <summary>
+/// Registers the driver Portal:Fleet:Driver chooses: Kubernetes, or local processes when Portal:Fleet
+/// names both binaries; otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.
+/// </summary>
 public static class FleetHosting
 {
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder, PortalOptions portal)
     {
         var fleet = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>() ?? new FleetOptions();
+        if (fleet.Driver == FleetDriver.Kubernetes)
+        {
+            if (fleet.Kubernetes.Problems() is [_, ..] problems)
+                throw new InvalidOperationException("The Kubernetes deployment driver cannot start: " + string.Join("; ", problems));
+            builder.Services.AddSingleton(fleet.Kubernetes);
+            builder.Services.AddSingleton(_ => KubernetesDeploymentDriver.CreateClient(fleet.Kubernetes));
+            builder.Services.AddSingleton<KubernetesDeploymentDriver>();
+            builder.Services.AddSingleton<IDeploymentDriver>(provider => provider.GetRequiredService<KubernetesDeploymentDriver>());
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<KubernetesDeploymentDriver>());
+            return builder;
+        }
         if (!fleet.IsConfigured) return builder;
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("Portal:Fleet runs local processes on Linux only (it supervises them through /proc); leave ProxyPath and DemoAppsPath empty elsewhere");

@@ -1,12 +1,17 @@
 namespace Meshwork.Portal.Deployments;
 
 /// <summary>
-/// "Portal:Fleet": the local-process deployment driver. It is on only when both binaries are set;
-/// otherwise the Fleet page only watches what joined the control plane.
+/// "Portal:Fleet": the deployment driver. <see cref="Driver"/> Local (the default) is on only when
+/// both binaries are set; Kubernetes needs its <see cref="Kubernetes"/> section. Otherwise the Fleet
+/// page only watches what joined the control plane.
 /// </summary>
 public sealed class FleetOptions
 {
     public const string Section = "Portal:Fleet";
+
+    public FleetDriver Driver { get; set; } = FleetDriver.Local;
+
+    public KubernetesDriverOptions Kubernetes { get; set; } = new();
 
     /// <summary>The proxy: a published folder (holding Meshwork.Proxy.dll or the Meshwork.Proxy executable), a .dll or an executable.</summary>
     public string? ProxyPath { get; set; }
@@ -61,4 +66,13 @@ public sealed class FleetOptions
         if (string.IsNullOrWhiteSpace(StateDirectory)) problems.Add($"{Section}:StateDirectory is required");
         return problems;
     }
+}
+
+public enum FleetDriver
+{
+    /// <summary>Local processes on loopback (<see cref="LocalProcessDriver"/>).</summary>
+    Local,
+
+    /// <summary>Deployments in a Kubernetes namespace (<see cref="KubernetesDeploymentDriver"/>).</summary>
+    Kubernetes,
 }

@@ -1,3 +1,4 @@
+using Meshwork.Model.Validation;
 using Meshwork.Store;
 
 namespace Meshwork.Portal.Deployments;
@@ -75,7 +76,24 @@ public sealed record WorkloadInstance(
     string? LastError);
 
 /// <summary>A new version of a service: <see cref="Instances"/> instances of a demo app role with these knobs.</summary>
-public sealed record DeployRequest(string Service, string Version, int Instances, string? Role = null, int LatencyMs = 0, double ErrorRate = 0);
+public sealed record DeployRequest(string Service, string Version, int Instances, string? Role = null, int LatencyMs = 0, double ErrorRate = 0)
+{
+    /// <summary>Instances of one service version a driver runs at most (what the Fleet page offers).</summary>
+    public const int MaxInstances = 10;
+
+    /// <summary>Every problem with the request, each naming its field.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var errors = new List<string>();
+        if (!IdentityNames.IsDnsLabel(Service)) errors.Add($"service: '{Service}' is not a valid name: {IdentityNames.DnsLabelRule}");
+        if (!IdentityNames.IsDnsLabel(Version)) errors.Add($"version: '{Version}' is not a valid name: {IdentityNames.DnsLabelRule}");
+        if (Instances is < 1 or > MaxInstances) errors.Add($"instances: must be 1 to {MaxInstances} (got {Instances})");
+        if (Role is { } role && !DemoRoles.All.Contains(role)) errors.Add($"role: '{role}' is not a demo app role ({string.Join(", ", DemoRoles.All)})");
+        if (LatencyMs is < 0 or > 60_000) errors.Add($"latencyMs: must be 0 to 60000 milliseconds (got {LatencyMs})");
+        if (ErrorRate is < 0 or > 1 || double.IsNaN(ErrorRate)) errors.Add($"errorRate: must be a share from 0 to 1 (got {ErrorRate})");
+        return errors;
+    }
+}
 
 /// <summary>The outcome of a fleet action: success, or every reason it was refused or failed.</summary>
 public sealed record FleetActionResult(bool Succeeded, IReadOnlyList<string> Errors)

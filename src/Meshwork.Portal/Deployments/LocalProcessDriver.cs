@@ -1,4 +1,3 @@
-using Meshwork.Model.Validation;
 using Meshwork.Store;
 
 namespace Meshwork.Portal.Deployments;
@@ -16,7 +15,7 @@ namespace Meshwork.Portal.Deployments;
 public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
 {
     /// <summary>Instances of one service version the driver starts at most (a loopback demo, not a cluster).</summary>
-    public const int MaxInstancesPerVersion = 10;
+    public const int MaxInstancesPerVersion = DeployRequest.MaxInstances;
 
     private const string Namespace = "default";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
@@ -236,7 +235,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
 
     public async Task<FleetActionResult> DeployAsync(DeployRequest request, ChangeActor actor, IProgress<string>? progress = null, CancellationToken ct = default)
     {
-        var errors = Check(request);
+        var errors = request.Problems();
         if (errors.Count > 0) return new FleetActionResult(false, errors);
         await loaded.Task.WaitAsync(ct);
         var role = request.Role ?? DemoRoles.For(request.Service);
@@ -288,19 +287,6 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
                     .Select(id => $"{id} is not running after {options.StartTimeout.TotalSeconds:0} s (it keeps being supervised; see its log)")]);
             await Task.Delay(Tick, time, ct);
         }
-    }
-
-    /// <summary>Every problem with a deploy request, each naming its field.</summary>
-    public static IReadOnlyList<string> Check(DeployRequest request)
-    {
-        var errors = new List<string>();
-        if (!IdentityNames.IsDnsLabel(request.Service)) errors.Add($"service: '{request.Service}' is not a valid name: {IdentityNames.DnsLabelRule}");
-        if (!IdentityNames.IsDnsLabel(request.Version)) errors.Add($"version: '{request.Version}' is not a valid name: {IdentityNames.DnsLabelRule}");
-        if (request.Instances is < 1 or > MaxInstancesPerVersion) errors.Add($"instances: must be 1 to {MaxInstancesPerVersion} (got {request.Instances})");
-        if (request.Role is { } role && !DemoRoles.All.Contains(role)) errors.Add($"role: '{role}' is not a demo app role ({string.Join(", ", DemoRoles.All)})");
-        if (request.LatencyMs is < 0 or > 60_000) errors.Add($"latencyMs: must be 0 to 60000 milliseconds (got {request.LatencyMs})");
-        if (request.ErrorRate is < 0 or > 1 || double.IsNaN(request.ErrorRate)) errors.Add($"errorRate: must be a share from 0 to 1 (got {request.ErrorRate})");
-        return errors;
     }
 
     /// <summary>New instances (folders, ports, one bootstrap token for the batch); the loop starts them. Call under the gate.</summary>

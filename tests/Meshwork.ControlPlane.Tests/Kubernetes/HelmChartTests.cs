@@ -89,6 +89,63 @@ public sealed class HelmChartTests(Helm helm) : IClassFixture<Helm>
     }
 
     [Fact]
+    public async Task Template_ByDefault_GrantsNoKubernetesApiAccess()
+    {
+        var manifests = await RenderAsync("--set", $"webhook.caBundle={CaBundle}");
+
+        Assert.DoesNotContain(manifests, m => Text(m["kind"]) is "ServiceAccount" or "Role" or "RoleBinding" or "ClusterRole" or "ClusterRoleBinding");
+        foreach (var deployment in manifests.Where(m => Text(m["kind"]) == "Deployment"))
+            Assert.Equal("false", Text(deployment["spec"]!["template"]!["spec"]!["automountServiceAccountToken"]));
+    }
+
+    [Fact]
+    public async Task Template_WithTheKubernetesFleetAndDiscovery_GivesEachItsOwnAccountWithOnlyTheVerbsItsCodeUses()
+    {
+        var manifests = await RenderAsync("--set", $"webhook.caBundle={CaBundle}", "--set", "fleet.kubernetes.enabled=true", "--set", "fleet.kubernetes.namespace=shop",
+            "--set", "images.demoapps.tag=1.2.3", "--set", "discovery.endpointSlices.enabled=true", "--set", "discovery.endpointSlices.namespaces={shop,books}");
+
+        // The portal: its driver's settings, its own account, a Role in the namespace it deploys to.
+        var portalSettings = Single(manifests, "ConfigMap", "meshwork-portal")["data"]!.AsObject();
+        Assert.Equal(("Kubernetes", "shop", "meshwork/demoapps:1.2.3", "IfNotPresent"),
+            (Text(portalSettings["Portal__Fleet__Driver"]), Text(portalSettings["Portal__Fleet__Kubernetes__Namespace"]),
+             Text(portalSettings["Portal__Fleet__Kubernetes__DemoAppsImage"]), Text(portalSettings["Portal__Fleet__Kubernetes__ImagePullPolicy"])));
+        var portalPod = Single(manifests, "Deployment", "meshwork-portal")["spec"]!["template"]!["spec"]!;
+        Assert.Equal(("meshwork-portal", "true"), (Text(portalPod["serviceAccountName"]), Text(portalPod["automountServiceAccountToken"])));
+        Single(manifests, "ServiceAccount", "meshwork-portal");
+        var fleetRole = Single(manifests, "Role", "meshwork-portal-fleet");
+        Assert.Equal("shop", Text(fleetRole["metadata"]!["namespace"]));
+        Assert.Equal(["apps deployments: get,create,patch", " pods: list,delete", " pods/log: get"], Rules(fleetRole));
+        AssertBinds(Single(manifests, "RoleBinding", "meshwork-portal-fleet"), "Role", "meshwork-portal-fleet", "meshwork-portal", "shop");
+
+        // The control plane: discovery settings (each a ControlPlaneOptions path), its account, a Role per watched namespace.
+        var cpSettings = Single(manifests, "ConfigMap", "meshwork-control-plane")["data"]!.AsObject();
+        Assert.Equal(("true", "shop", "books"), (Text(cpSettings["ControlPlane__Kubernetes__WatchEndpointSlices"]),
+            Text(cpSettings["ControlPlane__Kubernetes__Namespaces__0"]), Text(cpSettings["ControlPlane__Kubernetes__Namespaces__1"])));
+        AssertControlPlaneSettingsExist(cpSettings.Select(s => s.Key));
+        var cpPod = Single(manifests, "Deployment", "meshwork-control-plane")["spec"]!["template"]!["spec"]!;
+        Assert.Equal(("meshwork-control-plane", "true"), (Text(cpPod["serviceAccountName"]), Text(cpPod["automountServiceAccountToken"])));
+        var discoveryRoles = manifests.Where(m => Text(m["kind"]) == "Role" && Text(m["metadata"]!["name"]) == "meshwork-control-plane-discovery").ToList();
+        Assert.Equal(["books", "shop"], discoveryRoles.Select(r => Text(r["metadata"]!["namespace"])).Order());
+        Assert.All(discoveryRoles, role => Assert.Equal(["discovery.k8s.io endpointslices: list,watch", " pods: get"], Rules(role)));
+        foreach (var binding in manifests.Where(m => Text(m["kind"]) == "RoleBinding" && Text(m["metadata"]!["name"]) == "meshwork-control-plane-discovery"))
+            AssertBinds(binding, "Role", "meshwork-control-plane-discovery", "meshwork-control-plane", Text(binding["metadata"]!["namespace"])!);
+        Assert.DoesNotContain(manifests, m => Text(m["kind"]) is "ClusterRole" or "ClusterRoleBinding");
+    }
+
+    [Fact]
+    public async Task Template_DiscoveryOfAllNamespaces_UsesAClusterRole()
+    {
+        var manifests = await RenderAsync("--set", $"webhook.caBundle={CaBundle}", "--set", "discovery.endpointSlices.enabled=true");
+
+        var role = Single(manifests, "ClusterRole", "meshwork-control-plane-discovery-meshwork");
+        Assert.Equal(["discovery.k8s.io endpointslices: list,watch", " pods: get"], Rules(role));
+        AssertBinds(Single(manifests, "ClusterRoleBinding", "meshwork-control-plane-discovery-meshwork"), "ClusterRole",
+            "meshwork-control-plane-discovery-meshwork", "meshwork-control-plane", null);
+        Assert.DoesNotContain(Single(manifests, "ConfigMap", "meshwork-control-plane")["data"]!.AsObject(), s => s.Key.StartsWith("ControlPlane__Kubernetes__Namespaces", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifests, m => Text(m["kind"]) == "Role");
+    }
+
+    [Fact]
     public async Task Template_WithoutACaBundle_FailsSayingHowToProvideOne()
     {
         var (exit, _, error) = await helm.RunAsync("template", "meshwork", Helm.Chart, "--namespace", "meshwork");
@@ -133,6 +190,18 @@ public sealed class HelmChartTests(Helm helm) : IClassFixture<Helm>
 
     private static string? Text(JsonNode? node) => node?.GetValue<string>();
 
+    /// <summary>Each rule as "apiGroups resources: verbs".</summary>
+    private static List<string> Rules(JsonObject role) =>
+        [.. role["rules"]!.AsArray().Select(r => $"{string.Join(',', r!["apiGroups"]!.AsArray().Select(Text))} {string.Join(',', r["resources"]!.AsArray().Select(Text))}: {string.Join(',', r["verbs"]!.AsArray().Select(Text))}")];
+
+    private static void AssertBinds(JsonObject binding, string roleKind, string roleName, string serviceAccount, string? ns)
+    {
+        Assert.Equal(ns, Text(binding["metadata"]!["namespace"]));
+        Assert.Equal((roleKind, roleName), (Text(binding["roleRef"]!["kind"]), Text(binding["roleRef"]!["name"])));
+        var subject = Assert.Single(binding["subjects"]!.AsArray())!;
+        Assert.Equal(("ServiceAccount", serviceAccount, "meshwork"), (Text(subject["kind"]), Text(subject["name"]), Text(subject["namespace"])));
+    }
+
     private static Dictionary<string, JsonObject> Env(JsonObject container) =>
         container["env"]!.AsArray().ToDictionary(e => Text(e!["name"])!, e => e!.AsObject());
 
@@ -156,6 +225,12 @@ public sealed class HelmChartTests(Helm helm) : IClassFixture<Helm>
             var type = typeof(ControlPlaneOptions);
             foreach (var part in name.Split("__").Skip(1))
             {
+                // A list item (Namespaces__0): the list's element type is a string.
+                if (int.TryParse(part, out _) && type.IsGenericType)
+                {
+                    type = type.GetGenericArguments()[0];
+                    continue;
+                }
                 var property = type.GetProperty(part, BindingFlags.Public | BindingFlags.Instance);
                 Assert.True(property is { CanWrite: true }, $"{name}: no settable {type.Name}.{part}");
                 type = property!.PropertyType;

@@ -61,3 +61,8 @@ fsGroup: 1654
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The namespace the portal's Kubernetes deployment driver deploys into. */}}
+{{- define "meshwork.fleet.namespace" -}}
+{{- default .Release.Namespace .Values.fleet.kubernetes.namespace -}}
+{{- end -}}
