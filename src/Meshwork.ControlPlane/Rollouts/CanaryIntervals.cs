@@ -16,13 +16,14 @@ public sealed class CanaryIntervals(StatsAggregator stats)
 
     private sealed record Interval(DateTimeOffset Started, int Weight, int? Mirror, SignalTotals Canary, SignalTotals Stable);
 
-    /// <summary>The analysis of the interval that just ended, or null while it runs (or when the canary carries nothing).</summary>
+    /// <summary>The analysis of the interval that just ended, or null while it runs (or when nothing reaches the canary).</summary>
     public RolloutAnalysisResult? Take(Rollout rollout, RolloutStatus status, DateTimeOffset now)
     {
         var key = (rollout.Metadata.Namespace, rollout.Metadata.Name);
-        // During a mirror step the canary is judged on the copies it answers (its inbound counters), whatever the weight.
+        // At 0 % the canary is judged on what still reaches it: the copies of a mirror step, or the A/B requests
+        // matching canaryHeader (its inbound counters count both like any request).
         var mirror = RolloutStatuses.MirrorPercent(rollout, status);
-        if (!RolloutStatuses.IsLive(status.Phase) || (status.Weight == 0 && mirror is null))
+        if (!RolloutStatuses.IsLive(status.Phase) || !RolloutStatuses.CanaryReceivesTraffic(rollout, status))
         {
             open.Remove(key);
             return null;
