@@ -108,6 +108,7 @@ builder.Services.AddSingleton<PreStepGates>();
 builder.Services.AddSingleton<RolloutEvents>();
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
+builder.Services.AddHostedService<VersionTotalsWriter>();
 builder.Services.AddSingleton<WebhookCertificate>();
 builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 

@@ -43,6 +43,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<WorkloadCertificateStore>();
         services.AddSingleton<Meshwork.Store.Rollouts.RolloutStateStore>();
         services.AddSingleton<SignalHistoryStore>();
+        services.AddSingleton<VersionTotalsStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }

@@ -85,7 +85,7 @@ public sealed class RolloutController(
     private async Task StepAsync(Rollout rollout, RolloutStatus? current, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var analysis = current is not null && current.RolloutVersion == rollout.Metadata.Version ? intervals.Take(rollout, current, now) : null;
+        var analysis = current is not null && current.RolloutVersion == rollout.Metadata.Version ? await intervals.TakeAsync(rollout, current, now, ct) : null;
         var next = RolloutProgression.Next(rollout, rollout.Metadata.Version, current, now, analysis,
             (state, step) => gates.Hold(rollout, state, step, now));
         var live = RolloutStatuses.IsLive(next.Phase);

@@ -632,6 +632,56 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("signal_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.VersionTotalsRow", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Service")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("service");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("version");
+
+                    b.Property<string>("Writer")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("writer");
+
+                    b.Property<long>("Failures")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTimeOffset>("FirstWrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_written_at");
+
+                    b.PrimitiveCollection<long[]>("LatencyBucketCounts")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("latency_bucket_counts");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Namespace", "Service", "Version", "Writer");
+
+                    b.HasIndex("WrittenAt");
+
+                    b.ToTable("version_totals", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.WorkloadCertificateRow", b =>
                 {
                     b.Property<string>("ProxyId")
