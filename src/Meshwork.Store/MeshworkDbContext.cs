@@ -33,6 +33,7 @@ internal sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> opti
     public DbSet<RolloutStateRow> RolloutStates => Set<RolloutStateRow>();
     public DbSet<SignalRollupRow> SignalRollups => Set<SignalRollupRow>();
     public DbSet<VersionTotalsRow> VersionTotals => Set<VersionTotalsRow>();
+    public DbSet<WebhookOutboxRow> WebhookOutbox => Set<WebhookOutboxRow>();
 
     /// <summary>A context of its own over <paramref name="connectionString"/> (the caller disposes it).</summary>
     public static MeshworkDbContext Open(string connectionString) =>
