@@ -34,6 +34,7 @@ public sealed class DatabaseRolesTests : StoreDatabase
         Assert.Equal(0L, await ScalarAsync(portal, "SELECT count(*) FROM signal_rollups"));
         await AssertDeniedAsync(portal, "DELETE FROM signal_rollups");
         await AssertDeniedAsync(portal, "DELETE FROM version_totals");
+        await AssertDeniedAsync(portal, "DELETE FROM webhook_outbox");
     }
 
     [Fact]
@@ -64,6 +65,7 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await totals.SaveAsync("cp-1/a", [new Signals.VersionCounts("default", "checkout", "v1", 1, 0, [1])], default);
         Assert.Equal(1L, Assert.Single((await totals.ReadAsync("default", "checkout", "v1", default)).Writers).Requests);
         await ExecuteAsAsync(controlPlane, "DELETE FROM version_totals");
+        await ExecuteAsAsync(controlPlane, "DELETE FROM webhook_outbox");
 
         await AssertDeniedAsync(controlPlane, "UPDATE resources SET name = 'hijacked'");
         await AssertDeniedAsync(controlPlane, "DELETE FROM resources");
