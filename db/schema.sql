@@ -583,3 +583,206 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204151804_VersionTotals') THEN
+    CREATE TABLE version_totals (
+        writer character varying(300) NOT NULL,
+        namespace character varying(253) NOT NULL,
+        service character varying(253) NOT NULL,
+        version character varying(253) NOT NULL,
+        first_written_at timestamp with time zone NOT NULL,
+        requests bigint NOT NULL,
+        failures bigint NOT NULL,
+        latency_bucket_counts bigint[] NOT NULL,
+        written_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_version_totals" PRIMARY KEY (namespace, service, version, writer)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204151804_VersionTotals') THEN
+    CREATE INDEX "IX_version_totals_written_at" ON version_totals (written_at);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204151804_VersionTotals') THEN
+    CREATE OR REPLACE PROCEDURE meshwork_apply_database_roles()
+    LANGUAGE plpgsql AS $proc$
+    DECLARE
+        may_create_roles boolean := (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user);
+        role_name text;
+    BEGIN
+        FOREACH role_name IN ARRAY ARRAY['meshwork_portal', 'meshwork_control_plane'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+                IF NOT may_create_roles THEN
+                    RAISE NOTICE 'role % does not exist and % may not create roles: create it (docs/deployment.md) and migrate again',
+                        role_name, current_user;
+                    RETURN;
+                END IF;
+                EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+            END IF;
+        END LOOP;
+
+        -- From nothing, so a privilege dropped here is dropped from the database too.
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        GRANT USAGE ON SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT SELECT ON "__EFMigrationsHistory" TO meshwork_portal, meshwork_control_plane;
+
+        -- Portal: desired state and audit through the Store (the audit log append-only);
+        -- bootstrap tokens it issues and revokes; the registry and certificates to show them.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON resources, resource_revisions TO meshwork_portal;
+        GRANT SELECT, INSERT ON audit_log TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE ON bootstrap_tokens TO meshwork_portal;
+        GRANT SELECT ON registry_instances, control_plane_leases, workload_certificates, proxy_joins TO meshwork_portal;
+
+        -- Control plane: reads desired state and the tokens it consumes; writes its own tables.
+        GRANT SELECT ON resources, resource_revisions, audit_log, bootstrap_tokens TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON registry_instances, control_plane_leases, workload_certificates, proxy_joins
+            TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE ON certificate_authorities TO meshwork_control_plane;
+        -- Rollouts: the controller keeps their state; the portal shows it and queues commands.
+        GRANT SELECT, INSERT ON rollout_states TO meshwork_portal;
+        GRANT UPDATE (pending_command, pending_actor, pending_at) ON rollout_states TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON rollout_states TO meshwork_control_plane;
+        -- The controller's weight changes are audited changes of the route, as a person's are.
+        GRANT UPDATE (version, spec, updated_at, updated_by) ON resources TO meshwork_control_plane;
+        GRANT INSERT ON resource_revisions, audit_log TO meshwork_control_plane;
+        -- Golden-signal history: each control plane replica writes its own minutes, the leader prunes; the portal reads.
+        GRANT SELECT ON signal_rollups TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON signal_rollups TO meshwork_control_plane;
+        -- Per-version counts of every replica for the leader's rollout analysis; readable by the portal like every table.
+        GRANT SELECT ON version_totals TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON version_totals TO meshwork_control_plane;
+    END
+    $proc$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204151804_VersionTotals') THEN
+    CALL meshwork_apply_database_roles();
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204151804_VersionTotals') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261204151804_VersionTotals', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204153513_WebhookOutbox') THEN
+    CREATE TABLE webhook_outbox (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        namespace character varying(253) NOT NULL,
+        rollout character varying(253) NOT NULL,
+        webhook character varying(63) NOT NULL,
+        url character varying(2048) NOT NULL,
+        timeout_ms integer NOT NULL,
+        retries integer NOT NULL,
+        payload jsonb NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_webhook_outbox" PRIMARY KEY (id)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204153513_WebhookOutbox') THEN
+    CREATE INDEX "IX_webhook_outbox_namespace_rollout_webhook_id" ON webhook_outbox (namespace, rollout, webhook, id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204153513_WebhookOutbox') THEN
+    CREATE OR REPLACE PROCEDURE meshwork_apply_database_roles()
+    LANGUAGE plpgsql AS $proc$
+    DECLARE
+        may_create_roles boolean := (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user);
+        role_name text;
+    BEGIN
+        FOREACH role_name IN ARRAY ARRAY['meshwork_portal', 'meshwork_control_plane'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+                IF NOT may_create_roles THEN
+                    RAISE NOTICE 'role % does not exist and % may not create roles: create it (docs/deployment.md) and migrate again',
+                        role_name, current_user;
+                    RETURN;
+                END IF;
+                EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+            END IF;
+        END LOOP;
+
+        -- From nothing, so a privilege dropped here is dropped from the database too.
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        GRANT USAGE ON SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT SELECT ON "__EFMigrationsHistory" TO meshwork_portal, meshwork_control_plane;
+
+        -- Portal: desired state and audit through the Store (the audit log append-only);
+        -- bootstrap tokens it issues and revokes; the registry and certificates to show them.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON resources, resource_revisions TO meshwork_portal;
+        GRANT SELECT, INSERT ON audit_log TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE ON bootstrap_tokens TO meshwork_portal;
+        GRANT SELECT ON registry_instances, control_plane_leases, workload_certificates, proxy_joins TO meshwork_portal;
+
+        -- Control plane: reads desired state and the tokens it consumes; writes its own tables.
+        GRANT SELECT ON resources, resource_revisions, audit_log, bootstrap_tokens TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON registry_instances, control_plane_leases, workload_certificates, proxy_joins
+            TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE ON certificate_authorities TO meshwork_control_plane;
+        -- Rollouts: the controller keeps their state; the portal shows it and queues commands.
+        GRANT SELECT, INSERT ON rollout_states TO meshwork_portal;
+        GRANT UPDATE (pending_command, pending_actor, pending_at) ON rollout_states TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON rollout_states TO meshwork_control_plane;
+        -- The controller's weight changes are audited changes of the route, as a person's are.
+        GRANT UPDATE (version, spec, updated_at, updated_by) ON resources TO meshwork_control_plane;
+        GRANT INSERT ON resource_revisions, audit_log TO meshwork_control_plane;
+        -- Golden-signal history: each control plane replica writes its own minutes, the leader prunes; the portal reads.
+        GRANT SELECT ON signal_rollups TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON signal_rollups TO meshwork_control_plane;
+        -- Per-version counts of every replica for the leader's rollout analysis; readable by the portal like every table.
+        GRANT SELECT ON version_totals TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON version_totals TO meshwork_control_plane;
+        -- Rollout events waiting for their webhooks: the controller queues them, the leader delivers and deletes.
+        GRANT SELECT ON webhook_outbox TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_outbox TO meshwork_control_plane;
+    END
+    $proc$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204153513_WebhookOutbox') THEN
+    CALL meshwork_apply_database_roles();
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261204153513_WebhookOutbox') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261204153513_WebhookOutbox', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

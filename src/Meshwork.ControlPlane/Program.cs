@@ -109,8 +109,10 @@ builder.Services.AddSingleton<WebhookSigner>();
 builder.Services.AddSingleton<WebhookClient>();
 builder.Services.AddSingleton<PreStepGates>();
 builder.Services.AddSingleton<RolloutEvents>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RolloutEvents>());
 builder.Services.AddHostedService<RolloutController>();
 builder.Services.AddHostedService<SignalHistoryWriter>();
+builder.Services.AddHostedService<VersionTotalsWriter>();
 builder.Services.AddSingleton<WebhookCertificate>();
 if (settings.Kubernetes.WatchEndpointSlices)
 {

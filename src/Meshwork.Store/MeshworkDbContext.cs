@@ -32,6 +32,8 @@ internal sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> opti
     public DbSet<WorkloadCertificateRow> WorkloadCertificates => Set<WorkloadCertificateRow>();
     public DbSet<RolloutStateRow> RolloutStates => Set<RolloutStateRow>();
     public DbSet<SignalRollupRow> SignalRollups => Set<SignalRollupRow>();
+    public DbSet<VersionTotalsRow> VersionTotals => Set<VersionTotalsRow>();
+    public DbSet<WebhookOutboxRow> WebhookOutbox => Set<WebhookOutboxRow>();
 
     /// <summary>A context of its own over <paramref name="connectionString"/> (the caller disposes it).</summary>
     public static MeshworkDbContext Open(string connectionString) =>

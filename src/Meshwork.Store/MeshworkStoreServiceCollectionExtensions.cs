@@ -1,5 +1,6 @@
 using Meshwork.Store;
 using Meshwork.Store.Registry;
+using Meshwork.Store.Rollouts;
 using Meshwork.Store.Signals;
 using Npgsql;
 using Microsoft.EntityFrameworkCore;
@@ -43,8 +44,10 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<InstanceLeaseStore>();
         services.AddSingleton<LeaseStore>();
         services.AddSingleton<WorkloadCertificateStore>();
-        services.AddSingleton<Meshwork.Store.Rollouts.RolloutStateStore>();
+        services.AddSingleton<RolloutStateStore>();
         services.AddSingleton<SignalHistoryStore>();
+        services.AddSingleton<VersionTotalsStore>();
+        services.AddSingleton<WebhookOutboxStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);
         return services;
     }

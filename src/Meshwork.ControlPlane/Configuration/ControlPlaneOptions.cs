@@ -138,6 +138,12 @@ public sealed class ControlPlaneOptions
     /// <summary>How often the leader's rollout controller looks at every rollout (commands, pauses, analysis due).</summary>
     public TimeSpan RolloutTickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often each replica saves its proxies' running counts per service version (table version_totals), which the
+    /// leader's rollout analysis reads for every replica; at most 10 s, well under an analysis interval.
+    /// </summary>
+    public TimeSpan VersionTotalsFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The "ControlPlane:Rollouts" section: the rollout controller's webhooks.</summary>
     public RolloutOptions Rollouts { get; set; } = new();
 

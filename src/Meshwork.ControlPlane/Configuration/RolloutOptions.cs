@@ -9,6 +9,6 @@ public sealed class RolloutOptions
     /// </summary>
     public string WebhookSigningKey { get; set; } = "";
 
-    /// <summary>Event notifications waiting to be sent, all webhooks together; beyond this new ones are dropped (logged and counted).</summary>
+    /// <summary>Event notifications waiting in the outbox (webhook_outbox), all webhooks together; beyond this the leader deletes the oldest (logged and counted as dropped).</summary>
     public int WebhookEventQueueCapacity { get; set; } = 1000;
 }

@@ -15,8 +15,8 @@ namespace Meshwork.ControlPlane.Rollouts;
 /// the route split when the weight or the canary mirror changes (through <see cref="RouteSplitWriter"/>, audited), and
 /// saves the new state. The state is saved after the split is written, and the split is written only
 /// when it differs, so a leader that crashes in between (or a new one) repeats nothing. Pre-step
-/// webhooks are asked in the background (<see cref="PreStepGates"/>); event webhooks are told of each
-/// saved decision through a bounded queue (<see cref="RolloutEvents"/>): neither holds the loop.
+/// webhooks are asked in the background (<see cref="PreStepGates"/>); the events for event webhooks are saved
+/// with the state, in its transaction, and delivered from that outbox (<see cref="RolloutEvents"/>): neither holds the loop.
 /// </summary>
 public sealed class RolloutController(
     LeaderElection leader,
@@ -25,7 +25,6 @@ public sealed class RolloutController(
     RouteSplitWriter splits,
     CanaryIntervals intervals,
     PreStepGates gates,
-    RolloutEvents events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
     ILogger<RolloutController> logger) : BackgroundService
@@ -85,7 +84,7 @@ public sealed class RolloutController(
     private async Task StepAsync(Rollout rollout, RolloutStatus? current, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var analysis = current is not null && current.RolloutVersion == rollout.Metadata.Version ? intervals.Take(rollout, current, now) : null;
+        var analysis = current is not null && current.RolloutVersion == rollout.Metadata.Version ? await intervals.TakeAsync(rollout, current, now, ct) : null;
         var next = RolloutProgression.Next(rollout, rollout.Metadata.Version, current, now, analysis,
             (state, step) => gates.Hold(rollout, state, step, now));
         var live = RolloutStatuses.IsLive(next.Phase);
@@ -106,8 +105,7 @@ public sealed class RolloutController(
         }
         var unchanged = current is { Pending: null } && next == current;
         if (unchanged) return;
-        await states.SaveAsync(next, current?.Pending, ct);
-        events.Publish(rollout, next, NewDecisions(current, next));
+        await states.SaveAsync(next, current?.Pending, ct, RolloutEvents.Queue(rollout, next, NewDecisions(current, next)));
     }
 
     /// <summary>The decisions <paramref name="next"/> added: the history is carried over by reference and appended to.</summary>

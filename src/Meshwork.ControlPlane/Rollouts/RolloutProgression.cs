@@ -22,6 +22,7 @@ public static class RolloutProgression
     public const string ControllerActor = RolloutStatuses.ControllerActor;
     public const string StepGateOpened = "StepGateOpened";
     public const string MirrorStarted = RolloutStatuses.MirrorStarted;
+    public const string NothingToAnalyse = "NothingToAnalyse";
 
     /// <summary>Null when <paramref name="step"/> may be entered now; otherwise why it is held.</summary>
     public delegate string? StepGate(RolloutStatus state, int step);
@@ -130,9 +131,15 @@ public static class RolloutProgression
             }
             if (step.SetWeight is { } weight)
             {
-                if (state.Weight == weight) return state;
-                return Record(state with { Weight = weight, StepStartedAt = now }, now, ControllerActor, "WeightSet",
-                    $"step {state.Step + 1}: canary {spec.CanaryVersion} to {weight}%, stable {spec.StableVersion} to {100 - weight}%");
+                if (state.Weight != weight)
+                    return Record(state with { Weight = weight, StepStartedAt = now }, now, ControllerActor, "WeightSet",
+                        $"step {state.Step + 1}: canary {spec.CanaryVersion} to {weight}%, stable {spec.StableVersion} to {100 - weight}%");
+                // Normally a passed analysis completes the step (Judge). At 0 % with no A/B routing nothing reaches the
+                // canary, so no interval can pass: the step is held for one analysis interval, then ends with nothing judged.
+                if (RolloutStatuses.CanaryReceivesTraffic(spec, state) || now < state.StepStartedAt + spec.Analysis.Interval) return state;
+                state = Record(Advance(state, now), now, ControllerActor, NothingToAnalyse,
+                    $"step {state.Step + 1} at 0%: no request reaches canary {spec.CanaryVersion} (no canaryHeader, no mirror), nothing to analyse; held {Seconds(spec.Analysis.Interval)}");
+                continue;
             }
             if (step.Pause?.Duration is not { } duration)
             {

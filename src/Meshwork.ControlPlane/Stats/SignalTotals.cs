@@ -3,7 +3,7 @@ using Meshwork.Protocol.Stats;
 namespace Meshwork.ControlPlane.Stats;
 
 /// <summary>
-/// Counts since this control plane started, for one service version: an analysis of any interval is
+/// Counts since a control plane process started, for one service version: an analysis of any interval is
 /// the difference of two readings, as with Prometheus counters, so it is not bound to the 10 s window.
 /// </summary>
 public sealed record SignalTotals(ulong Requests, ulong Failures, IReadOnlyList<ulong> LatencyBucketCounts)
@@ -17,6 +17,14 @@ public sealed record SignalTotals(ulong Requests, ulong Failures, IReadOnlyList<
         for (var i = 0; i < buckets.Length; i++)
             buckets[i] = At(LatencyBucketCounts, i) - Math.Min(At(earlier.LatencyBucketCounts, i), At(LatencyBucketCounts, i));
         return new SignalTotals(Requests - Math.Min(earlier.Requests, Requests), Failures - Math.Min(earlier.Failures, Failures), buckets);
+    }
+
+    /// <summary>Both counts together (two replicas' shares of one interval).</summary>
+    public SignalTotals Plus(SignalTotals other)
+    {
+        var buckets = new ulong[Math.Max(LatencyBucketCounts.Count, other.LatencyBucketCounts.Count)];
+        for (var i = 0; i < buckets.Length; i++) buckets[i] = At(LatencyBucketCounts, i) + At(other.LatencyBucketCounts, i);
+        return new SignalTotals(Requests + other.Requests, Failures + other.Failures, buckets);
     }
 
     public double SuccessRatePercent => Requests == 0 ? 100 : 100.0 * (Requests - Math.Min(Failures, Requests)) / Requests;

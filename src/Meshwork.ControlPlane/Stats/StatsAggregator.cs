@@ -1,6 +1,7 @@
 using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Stats;
 using Meshwork.Protocol.Status;
+using Meshwork.Store.Signals;
 
 namespace Meshwork.ControlPlane.Stats;
 
@@ -85,16 +86,15 @@ public sealed class StatsAggregator(TimeProvider time)
     }
 
     /// <summary>
-    /// The called side's counts for one service version since this control plane started (what the
-    /// rollout controller's analysis differences); zero for a version nobody has called.
+    /// The called side's counts for every service version called since this control plane started: what
+    /// <see cref="VersionTotalsWriter"/> saves for the rollout analysis, which differences two readings.
     /// </summary>
-    public SignalTotals Totals(string service, string ns, string version)
+    public IReadOnlyList<VersionCounts> AllTotals()
     {
         lock (gate)
         {
-            return totals.TryGetValue(new ServiceVersionKey(service, ns, version), out var total)
-                ? new SignalTotals(total.Requests, total.Failures, total.Latency.BucketCounts().ToArray())
-                : SignalTotals.Zero;
+            return totals.Select(pair => new VersionCounts(pair.Key.Namespace, pair.Key.Service, pair.Key.Version,
+                (long)pair.Value.Requests, (long)pair.Value.Failures, pair.Value.Latency.BucketCounts().Select(c => (long)c).ToArray())).ToList();
         }
     }
 

@@ -23,6 +23,15 @@ public static class RolloutStatuses
             ? mirror.Percent
             : null;
 
+    /// <summary>
+    /// Whether the canary receives requests in <paramref name="status"/> (so an analysis interval has something to judge):
+    /// a weight above 0, a mirror step it has entered, or A/B routing (<see cref="Rollout.CanaryHeader"/>), which sends
+    /// the matching requests to the canary at any weight, 0 included. A live rollout at 0 % with none of these
+    /// gives the canary no traffic by design.
+    /// </summary>
+    public static bool CanaryReceivesTraffic(Rollout rollout, RolloutStatus status) =>
+        status.Weight > 0 || MirrorPercent(rollout, status) is not null || rollout.CanaryHeader is not null;
+
     /// <summary>Whether <paramref name="action"/> was decided for the current step in this run of the rollout (since it started or was retried).</summary>
     public static bool Recorded(RolloutStatus status, string action)
     {

@@ -632,6 +632,113 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("signal_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.VersionTotalsRow", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Service")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("service");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("version");
+
+                    b.Property<string>("Writer")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("writer");
+
+                    b.Property<long>("Failures")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTimeOffset>("FirstWrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_written_at");
+
+                    b.PrimitiveCollection<long[]>("LatencyBucketCounts")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("latency_bucket_counts");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Namespace", "Service", "Version", "Writer");
+
+                    b.HasIndex("WrittenAt");
+
+                    b.ToTable("version_totals", (string)null);
+                });
+
+            modelBuilder.Entity("Meshwork.Store.Entities.WebhookOutboxRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("namespace");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer")
+                        .HasColumnName("retries");
+
+                    b.Property<string>("Rollout")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("rollout");
+
+                    b.Property<int>("TimeoutMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("timeout_ms");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.Property<string>("Webhook")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("webhook");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Namespace", "Rollout", "Webhook", "Id");
+
+                    b.ToTable("webhook_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.WorkloadCertificateRow", b =>
                 {
                     b.Property<string>("ProxyId")

@@ -39,11 +39,15 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
 
     /// <summary>
     /// The controller's write: everything but the pending command, which is cleared only when it is
-    /// still <paramref name="handled"/> (a command queued meanwhile stays for the next round).
+    /// still <paramref name="handled"/> (a command queued meanwhile stays for the next round). The
+    /// <paramref name="events"/> its decisions raised are queued in <see cref="WebhookOutboxStore"/> in the same
+    /// transaction: a saved decision is never without its notifications, nor the other way round.
     /// </summary>
-    public async Task SaveAsync(RolloutStatus status, PendingRolloutCommand? handled, CancellationToken ct)
+    public async Task SaveAsync(RolloutStatus status, PendingRolloutCommand? handled, CancellationToken ct, IReadOnlyList<OutboxEvent>? events = null)
     {
-        await using var command = database.CreateCommand("""
+        // One batch is one transaction.
+        await using var batch = database.CreateBatch();
+        var command = new NpgsqlBatchCommand("""
             INSERT INTO rollout_states (namespace, name, rollout_version, phase, step, step_count, weight, step_started_at,
                 consecutive_failures, message, last_analysis, history, analyses, updated_at)
             VALUES (@namespace, @name, @rollout_version, @phase, @step, @step_count, @weight, @step_started_at,
@@ -74,7 +78,9 @@ public sealed class RolloutStateStore(NpgsqlDataSource database)
         command.Parameters.Add(new NpgsqlParameter("history", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(status.History, MeshworkJson.Options) });
         command.Parameters.Add(new NpgsqlParameter("analyses", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(status.Analyses, MeshworkJson.Options) });
         command.Parameters.Add(new NpgsqlParameter("handled_at", NpgsqlDbType.TimestampTz) { Value = (object?)handled?.At ?? DBNull.Value });
-        await command.ExecuteNonQueryAsync(ct);
+        batch.BatchCommands.Add(command);
+        foreach (var entry in events ?? []) batch.BatchCommands.Add(WebhookOutboxStore.Insert(entry));
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>

@@ -159,6 +159,31 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
     }
 
     [Fact]
+    public async Task AbSteps_AtWeight0_AreAnalysedOnTheRequestsCarryingTheCookie_AndPromotedOnTheirOwn()
+    {
+        // Flagger's A/B testing as its importer writes it: setWeight 0 held for 2 iterations, only matching requests on the canary.
+        await mesh.ApplyAsync(Rollout([0, 0], minRequests: 5) with
+        {
+            CanaryHeader = new HeaderMatch { Name = "cookie", Type = StringMatchType.RegularExpression, Value = @"(.*;\s*)?canary=always(;.*)?" },
+        });
+        using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://127.0.0.1:{mesh.Web.OutboundPort}"), UseProxy = true, UseCookies = false });
+        var answeredBy = new HashSet<string>();
+        async Task SendAsync()
+        {
+            for (var i = 0; i < 10; i++) answeredBy.Add(await MeshFixture.ServedByAsync(client, request => request.Headers.Add("Cookie", "theme=dark; canary=always")));
+        }
+
+        var promoted = await WaitForAsync(s => s.Phase is RolloutPhase.Promoted or RolloutPhase.RolledBack, "promoted", SendAsync);
+
+        Assert.Equal(RolloutPhase.Promoted, promoted.Phase);
+        var passes = promoted.History.Where(d => d.Action == "AnalysisPassed").ToList();
+        Assert.Equal(2, passes.Count);
+        Assert.All(passes, d => Assert.Equal((0, true), (d.Weight, d.Analysis!.CanaryRequests >= 5)));
+        Assert.DoesNotContain(promoted.History, d => d.Action == "NothingToAnalyse");
+        Assert.Contains("orders-v2-a", answeredBy);
+    }
+
+    [Fact]
     public async Task MirrorStepOf100_CanaryAnswersCopiesJudgedByAnalysis_ClientGetsOnlyStable_MirrorGoneOnTheNextStepAndOnDelete()
     {
         // Held at the mirror step: with minRequests out of reach every interval is inconclusive.
@@ -190,8 +215,9 @@ public sealed class RolloutControllerTests(MeshFixture mesh) : IClassFixture<Mes
         Assert.Empty(after.Filters);
         Assert.Equal(0, after.BackendRefs.Single(b => b.Version == "v2").Weight);
 
-        await states.RequestAsync("default", "orders", RolloutCommand.Promote, "alice@example.com", CancellationToken.None);
-        await WaitForAsync(s => s.Step == 2 && s.History.Count(d => d.Action == "MirrorStarted") == 2, "mirroring 50% at step 3");
+        // Step 2 (0 %, no mirror, no canaryHeader) gives the canary nothing to judge: it ends on its own after one interval.
+        var third = await WaitForAsync(s => s.Step == 2 && s.History.Count(d => d.Action == "MirrorStarted") == 2, "mirroring 50% at step 3");
+        Assert.Contains(third.History, d => d.Action == "NothingToAnalyse");
         Assert.Equal(50, Assert.Single(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Filters).RequestMirror!.Percent);
         await rollouts.DeleteRolloutAsync("orders");
         Assert.Empty(Assert.Single((await rollouts.GetAsync<HttpRoute>(ResourceKind.HttpRoute, "orders")).Rules).Filters);

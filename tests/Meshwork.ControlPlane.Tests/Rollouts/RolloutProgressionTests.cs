@@ -162,4 +162,35 @@ public sealed class RolloutProgressionTests
         Assert.Equal(AnalysisVerdict.Inconclusive, CanaryAnalysis.Evaluate(spec, failing, failing, 50, TimeSpan.FromSeconds(30), T0).Verdict);
         Assert.Equal(AnalysisVerdict.Passed, CanaryAnalysis.Evaluate(spec, healthy, failing, 50, TimeSpan.FromSeconds(30), T0).Verdict);
     }
+
+    [Fact]
+    public void Weight0WithoutAbRouting_NothingReachesTheCanary_TheStepEndsAfterOneIntervalWithNothingJudged()
+    {
+        var spec = Spec(steps: [Weight(0), Weight(0), Weight(20)]);
+        var state = Next(spec, null);
+        Assert.Equal((0, 0), (state.Step, state.Weight));
+        Assert.Equal((0, 0), (Next(spec, state, 29).Step, Next(spec, state, 29).Weight));
+
+        var first = Next(spec, state, 30);
+        Assert.Equal((RolloutPhase.Progressing, 1, 0), (first.Phase, first.Step, first.Weight));
+        Assert.Equal(RolloutProgression.NothingToAnalyse, first.History[^1].Action);
+        Assert.Equal(1, Next(spec, first, 59).Step);
+        var third = Next(spec, first, 60);
+        Assert.Equal((2, 20), (third.Step, third.Weight));
+        Assert.Equal(2, third.History.Count(d => d.Action == RolloutProgression.NothingToAnalyse));
+    }
+
+    [Fact]
+    public void Weight0WithAbRouting_WaitsForAPassingAnalysisOfTheMatchingRequests_AsAnyWeightDoes()
+    {
+        var spec = Spec(steps: [Weight(0), Weight(50)]) with { CanaryHeader = new HeaderMatch { Name = "x-canary", Value = "always" } };
+        var state = Next(spec, null);
+
+        var waiting = Next(spec, state, 300, AnalysisVerdict.Inconclusive);
+        Assert.Equal((0, 0), (waiting.Step, waiting.Weight));
+        Assert.DoesNotContain(waiting.History, d => d.Action == RolloutProgression.NothingToAnalyse);
+        var passed = Next(spec, waiting, 330, AnalysisVerdict.Passed);
+        Assert.Equal((1, 50), (passed.Step, passed.Weight));
+        Assert.Contains(passed.History, d => d.Action == "AnalysisPassed" && d.Weight == 0);
+    }
 }

@@ -1,6 +1,11 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using Meshwork.ControlPlane.Configuration;
+using Meshwork.ControlPlane.Leadership;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Rollouts;
+using Meshwork.Model.Serialization;
+using Meshwork.Store.Rollouts;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.ControlPlane.Rollouts.Webhooks;
@@ -9,108 +14,114 @@ namespace Meshwork.ControlPlane.Rollouts.Webhooks;
 public sealed record WebhookEventCounts(long Delivered, long Failed, long Dropped);
 
 /// <summary>
-/// Tells a rollout's event webhooks of every decision the controller saved. The controller only
-/// queues, never waits. Each webhook of each rollout has its own queue and one sender working through
-/// it in the background, in order, so a slow or dead receiver costs its own timeouts and retries,
-/// never the controller's loop, other webhooks or other rollouts. At most
-/// ControlPlane:Rollouts:WebhookEventQueueCapacity notifications wait in all queues together; beyond
-/// that new ones are dropped, logged and counted.
+/// Tells a rollout's event webhooks of every decision the controller saved, through the durable outbox
+/// (<see cref="WebhookOutboxStore"/>): <see cref="Queue"/> turns decisions into outbox entries that the controller
+/// saves with the state, in one transaction; on the leader, one sender per webhook of each rollout delivers its
+/// entries oldest first and deletes each once delivered or given up after its retries. At least once: a leader
+/// that stops (or crashes mid-delivery) leaves the rest, the one in flight included, to the next leader. A slow or
+/// dead receiver costs only its own sender's timeouts and retries, never the controller's loop, other webhooks or
+/// other rollouts. At most ControlPlane:Rollouts:WebhookEventQueueCapacity entries wait; beyond that the leader
+/// deletes the oldest, logged and counted as dropped.
 /// </summary>
-public sealed class RolloutEvents(WebhookClient client, IOptions<ControlPlaneOptions> options, ILogger<RolloutEvents> logger) : IDisposable
+public sealed class RolloutEvents(
+    WebhookOutboxStore outbox,
+    WebhookClient client,
+    LeaderElection leader,
+    IOptions<ControlPlaneOptions> options,
+    TimeProvider time,
+    ILogger<RolloutEvents> logger) : BackgroundService
 {
-    private readonly object sync = new();
-    private readonly Dictionary<(string Namespace, string Rollout, string Webhook), Queue<(RolloutWebhook Webhook, WebhookPayload Payload)>> queues = [];
     private readonly int capacity = Math.Max(1, options.Value.Rollouts.WebhookEventQueueCapacity);
-    private readonly CancellationTokenSource stopping = new();
-    private int waiting;
+    /// <summary>The webhooks a sender is working through now (at most one sender each, so each stays in order).</summary>
+    private readonly ConcurrentDictionary<(string Namespace, string Rollout, string Webhook), byte> sending = new();
     private long delivered, failed, dropped;
 
     public WebhookEventCounts Counts => new(Interlocked.Read(ref delivered), Interlocked.Read(ref failed), Interlocked.Read(ref dropped));
 
-    /// <summary>Queues one notification per event webhook and decision.</summary>
-    public void Publish(Rollout rollout, RolloutStatus state, IEnumerable<RolloutDecision> decisions)
+    /// <summary>One outbox entry per event webhook and decision, in order, to be saved with the state that decided them.</summary>
+    public static IReadOnlyList<OutboxEvent> Queue(Rollout rollout, RolloutStatus state, IEnumerable<RolloutDecision> decisions)
     {
         var receivers = rollout.Webhooks.Where(w => w.Type == RolloutWebhookType.Event).ToList();
-        if (receivers.Count == 0) return;
-        foreach (var decision in decisions)
-        foreach (var webhook in receivers)
-            Enqueue(webhook, WebhookPayload.Of(rollout, webhook, state, decision.Action, decision.Message, decision.Step, decision.Weight, decision.At));
+        if (receivers.Count == 0) return [];
+        return decisions.SelectMany(decision => receivers.Select(webhook => new OutboxEvent(0, rollout.Metadata.Namespace, rollout.Metadata.Name,
+            webhook.Name, webhook.Url, webhook.Timeout, webhook.Retries,
+            JsonSerializer.Serialize(WebhookPayload.Of(rollout, webhook, state, decision.Action, decision.Message, decision.Step, decision.Weight, decision.At),
+                MeshworkJson.Options)))).ToList();
     }
 
-    private void Enqueue(RolloutWebhook webhook, WebhookPayload payload)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var key = (payload.Namespace, payload.Name, webhook.Name);
-        lock (sync)
+        using var timer = new PeriodicTimer(options.Value.RolloutTickInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (waiting >= capacity)
+            if (!leader.IsLeader) continue;
+            try
             {
-                Interlocked.Increment(ref dropped);
-                logger.LogWarning("Rollout {Namespace}/{Name}: event {Event} for webhook {Webhook} dropped: {Capacity} undelivered events are waiting already",
-                    payload.Namespace, payload.Name, payload.Event, webhook.Name, capacity);
-                return;
-            }
-            waiting++;
-            if (queues.TryGetValue(key, out var queue))
-            {
-                queue.Enqueue((webhook, payload));
-                return;
-            }
-            queues[key] = new Queue<(RolloutWebhook, WebhookPayload)>([(webhook, payload)]);
-        }
-        _ = Task.Run(() => DrainAsync(key));
-    }
-
-    /// <summary>The one sender of a queue: delivers until the queue is empty, then removes it (the next event starts a new sender).</summary>
-    private async Task DrainAsync((string, string, string) key)
-    {
-        while (true)
-        {
-            (RolloutWebhook Webhook, WebhookPayload Payload) next;
-            lock (sync)
-            {
-                var queue = queues[key];
-                if (queue.Count == 0 || stopping.IsCancellationRequested)
+                var pruned = await outbox.PruneAsync(capacity, stoppingToken);
+                if (pruned > 0)
                 {
-                    waiting -= queue.Count;
-                    queues.Remove(key);
-                    return;
+                    Interlocked.Add(ref dropped, pruned);
+                    logger.LogWarning("{Count} undelivered rollout event(s) dropped, the oldest: more than {Capacity} were waiting", pruned, capacity);
                 }
-                next = queue.Dequeue();
-                waiting--;
+                foreach (var head in await outbox.HeadsAsync(stoppingToken))
+                {
+                    var key = (head.Namespace, head.Rollout, head.Webhook);
+                    if (sending.TryAdd(key, 0)) _ = Task.Run(() => DrainAsync(key, stoppingToken), CancellationToken.None);
+                }
             }
-            await DeliverAsync(next.Webhook, next.Payload);
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Rollout event outbox not read: {Message}", ex.Message);
+            }
         }
     }
 
-    private async Task DeliverAsync(RolloutWebhook webhook, WebhookPayload payload)
+    /// <summary>The one sender of a webhook: delivers its entries in order while this replica leads, then ends (the next tick starts a new one).</summary>
+    private async Task DrainAsync((string Namespace, string Rollout, string Webhook) key, CancellationToken ct)
     {
         try
         {
-            var outcome = await client.SendAsync(webhook, payload, stopping.Token);
-            if (outcome.Succeeded)
+            while (leader.IsLeader && await outbox.HeadAsync(key.Namespace, key.Rollout, key.Webhook, ct) is { } next)
             {
-                Interlocked.Increment(ref delivered);
-                return;
+                await DeliverAsync(next, ct);
+                await outbox.DeleteAsync(next.Id, ct);
             }
-            Interlocked.Increment(ref failed);
-            logger.LogWarning("Rollout {Namespace}/{Name}: event {Event} not delivered to webhook {Webhook} ({Url}): {Answer}",
-                payload.Namespace, payload.Name, payload.Event, webhook.Name, webhook.Url, outcome.Answer);
         }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            Interlocked.Increment(ref failed);
-            logger.LogWarning("Rollout {Namespace}/{Name}: event {Event} not delivered to webhook {Webhook}: {Message}",
-                payload.Namespace, payload.Name, payload.Event, webhook.Name, ex.Message);
+            // PostgreSQL away: the entry stays and is sent again (at least once) by the next sender.
+            logger.LogWarning("Rollout {Namespace}/{Name}: events for webhook {Webhook} paused: {Message}", key.Namespace, key.Rollout, key.Webhook, ex.Message);
         }
         catch (OperationCanceledException)
         {
-            // Shutting down: what is still queued is not sent.
+            // Stopping: what is waiting stays in the outbox for the next leader.
+        }
+        finally
+        {
+            sending.TryRemove(key, out _);
         }
     }
 
-    public void Dispose()
+    private async Task DeliverAsync(OutboxEvent entry, CancellationToken ct)
     {
-        stopping.Cancel();
-        stopping.Dispose();
+        var webhook = new RolloutWebhook { Name = entry.Webhook, Type = RolloutWebhookType.Event, Url = entry.Url, Timeout = entry.Timeout, Retries = entry.Retries };
+        var payload = JsonSerializer.Deserialize<WebhookPayload>(entry.Payload, MeshworkJson.Options)!;
+        WebhookOutcome outcome;
+        try
+        {
+            outcome = await client.SendAsync(webhook, payload, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            outcome = new WebhookOutcome(false, ex.Message, 1);
+        }
+        if (outcome.Succeeded)
+        {
+            Interlocked.Increment(ref delivered);
+            return;
+        }
+        Interlocked.Increment(ref failed);
+        logger.LogWarning("Rollout {Namespace}/{Name}: event {Event} not delivered to webhook {Webhook} ({Url}): {Answer}",
+            entry.Namespace, entry.Rollout, payload.Event, entry.Webhook, entry.Url, outcome.Answer);
     }
 }
