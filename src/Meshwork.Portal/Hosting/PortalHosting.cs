@@ -43,6 +43,7 @@ public static class PortalHosting
         builder.Services.AddSingleton<Live.TopologyRollouts>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
         builder.AddFleet(portal);
+        builder.AddDemoTraffic();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>
