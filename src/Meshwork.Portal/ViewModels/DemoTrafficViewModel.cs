@@ -57,6 +57,7 @@ public sealed class DemoTrafficViewModel(IServiceProvider services, IServiceScop
         var (before, readError) = await ReadAsync(ct);
         if (before is null) return DemoTrafficOutcome.Failed("generator", readError!);
 
+        targets = [.. targets.Select(t => t with { Url = t.Url?.Trim() ?? "" })];
         var errors = Validate(rps, targets, Origins(before));
         if (errors.Count > 0) return new DemoTrafficOutcome(null, errors);
         DemoTrafficPut put;
@@ -90,7 +91,7 @@ public sealed class DemoTrafficViewModel(IServiceProvider services, IServiceScop
             errors["targets"] = $"The mix must have between 1 and {MaxTargets} targets, got {targets.Count}.";
         for (var i = 0; i < Math.Min(targets.Count, MaxTargets); i++)
         {
-            var (url, weight) = (targets[i].Url?.Trim() ?? "", targets[i].Weight);
+            var (url, weight) = (targets[i].Url ?? "", targets[i].Weight);
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || url.Length > 2048)
                 errors[$"targets[{i}].url"] = $"Target {i + 1} must be an absolute http(s) URL of at most 2048 characters, got '{Shorten(url)}'.";
             else if (!origins.Contains(uri.GetLeftPart(UriPartial.Authority)))
