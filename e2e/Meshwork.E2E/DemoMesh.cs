@@ -145,6 +145,46 @@ public sealed class DemoMesh : IAsyncDisposable
         await page.Locator("[data-interactive=true]").WaitForAsync();
     }
 
+    /// <summary>Which instance answered each of <paramref name="count"/> requests to http://shop/ through the caller's sidecar (its x-served-by).</summary>
+    public async Task<Dictionary<string, int>> CountServedByAsync(int count)
+    {
+        using var client = Caller.OutboundClient();
+        var counts = new Dictionary<string, int>();
+        for (var i = 0; i < count; i++)
+        {
+            string servedBy;
+            try
+            {
+                using var response = await client.GetAsync("http://shop/");
+                servedBy = response.Headers.TryGetValues("x-served-by", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                servedBy = e.GetBaseException().Message;
+            }
+            counts[servedBy] = counts.GetValueOrDefault(servedBy) + 1;
+        }
+        return counts;
+    }
+
+    /// <summary>Real requests to http://shop/ through the caller's sidecar until <paramref name="ct"/> ends: the traffic pages and rollouts see.</summary>
+    public async Task CallerTrafficAsync(CancellationToken ct)
+    {
+        using var client = Caller.OutboundClient();
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await client.GetAsync("http://shop/", ct);
+                await Task.Delay(20, ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                // Only what the pages and counted requests show is asserted.
+            }
+        }
+    }
+
     public string ScreenshotPath(string name) => Path.Combine(Screenshots, name + ".png");
 
     public async Task ScreenshotAsync(IPage page, string name) =>

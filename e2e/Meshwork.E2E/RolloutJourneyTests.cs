@@ -49,13 +49,13 @@ public sealed class RolloutJourneyTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Admin_StartsARolloutOfAFailingCanary_ThePageShowsItRolledBackWithTheFailedAnalysis_TrafficBackOnStable()
     {
-        await Eventually.HoldsAsync(async () => (await CountAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", DemoMesh.Converge);
+        await Eventually.HoldsAsync(async () => (await mesh!.CountServedByAsync(10)).GetValueOrDefault("shop-v1-a") == 10, "shop served by v1 through the caller", DemoMesh.Converge);
         await mesh!.ShopBackend("v2").SetErrorRateAsync(0.5);
         var canaryRequestsBefore = await mesh.ShopBackend("v2").RequestCountAsync();
 
         var (page, consoleErrors) = await mesh.NewPageAsync();
         using var traffic = new CancellationTokenSource();
-        var background = TrafficAsync(traffic.Token);
+        var background = mesh.CallerTrafficAsync(traffic.Token);
         try
         {
             await mesh.SignInAsync(page, "/rollouts");
@@ -86,7 +86,7 @@ public sealed class RolloutJourneyTests(ITestOutputHelper output) : IAsyncLifeti
 
             // What the mesh did: v2 really got requests during the rollout, and now every request goes to v1.
             Assert.True(await mesh.ShopBackend("v2").RequestCountAsync() > canaryRequestsBefore, "the canary received real requests during the rollout");
-            await Eventually.HoldsAsync(async () => (await CountAsync(20)).GetValueOrDefault("shop-v1-a") == 20, "every request back on shop v1", DemoMesh.Converge);
+            await Eventually.HoldsAsync(async () => (await mesh!.CountServedByAsync(20)).GetValueOrDefault("shop-v1-a") == 20, "every request back on shop v1", DemoMesh.Converge);
             // And the route's stored split says so (the Services page's sliders).
             await page.GotoAsync(mesh.Portal.Url + "/services/default/shop");
             await page.Locator("[data-interactive=true]").WaitForAsync();
@@ -103,46 +103,6 @@ public sealed class RolloutJourneyTests(ITestOutputHelper output) : IAsyncLifeti
         {
             await traffic.CancelAsync();
             await background;
-        }
-    }
-
-    /// <summary>Which instance answered each of <paramref name="count"/> requests to http://shop/ through the caller's sidecar.</summary>
-    private async Task<Dictionary<string, int>> CountAsync(int count)
-    {
-        using var client = mesh!.Caller.OutboundClient();
-        var counts = new Dictionary<string, int>();
-        for (var i = 0; i < count; i++)
-        {
-            string servedBy;
-            try
-            {
-                using var response = await client.GetAsync("http://shop/");
-                servedBy = response.Headers.TryGetValues("x-served-by", out var values) ? values.First() : $"HTTP {(int)response.StatusCode}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                servedBy = e.GetBaseException().Message;
-            }
-            counts[servedBy] = counts.GetValueOrDefault(servedBy) + 1;
-        }
-        return counts;
-    }
-
-    /// <summary>Real requests through the caller until the journey ends: the traffic the canary is judged on.</summary>
-    private async Task TrafficAsync(CancellationToken ct)
-    {
-        using var client = mesh!.Caller.OutboundClient();
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                using var response = await client.GetAsync("http://shop/", ct);
-                await Task.Delay(20, ct);
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-            {
-                // Only what the page and the counted requests show is asserted.
-            }
         }
     }
 }

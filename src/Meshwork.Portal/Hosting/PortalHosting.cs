@@ -44,6 +44,7 @@ public static class PortalHosting
         builder.Services.AddSingleton<Hubs.TopologyViews>();
         builder.Services.AddSingleton<Live.LiveTapSource>();
         builder.AddFleet(portal);
+        builder.AddDemoTraffic();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi("v1", options =>

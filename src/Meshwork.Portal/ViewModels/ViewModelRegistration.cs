@@ -14,6 +14,7 @@ public static class ViewModelRegistration
         services.AddScoped<BootstrapTokensViewModel>();
         services.AddScoped<FleetViewModel>();
         services.AddScoped<FleetRelease>();
+        services.AddScoped<DemoTrafficViewModel>();
         services.AddTransient<ImportViewModel>();
         // Shared by the Import page and POST /api/v1/import, so both translate and apply the same way.
         services.AddScoped<Interop.ManifestImportService>();

@@ -17,7 +17,7 @@ public sealed record AuditEntry
     /// <summary>
     /// The resource's kind; null for an entry about a bootstrap token (action Issue or Revoke),
     /// whose <see cref="Namespace"/> and <see cref="Name"/> are the token's scope namespace and name,
-    /// and for a fleet action (Start, Stop, Restart, Scale, Deploy: <see cref="FleetAuditLog"/>), whose
+    /// and for a fleet action (Start, Stop, Restart, Scale, Deploy, SetTraffic: <see cref="FleetAuditLog"/>), whose
     /// <see cref="Name"/> is the instance or the service/version it acted on.
     /// </summary>
     public ResourceKind? Kind { get; init; }

@@ -28,4 +28,7 @@ public enum ChangeAction
 
     /// <summary>A new version of a service was deployed (audit only).</summary>
     Deploy,
+
+    /// <summary>The demo traffic generator's rate or mix was changed from the Fleet page (audit only).</summary>
+    SetTraffic,
 }

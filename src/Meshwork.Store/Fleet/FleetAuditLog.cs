@@ -5,7 +5,7 @@ namespace Meshwork.Store;
 
 /// <summary>
 /// Audits what an operator does to the running fleet from the portal (start, stop, restart, scale,
-/// deploy): processes are not desired state, so there is no resource to version, but each action
+/// deploy, the demo traffic's rate and mix): processes are not desired state, so there is no resource to version, but each action
 /// still gets an entry in the same hash-chained log as resource changes and bootstrap tokens
 /// (no resource kind; <c>Namespace</c>/<c>Name</c> say which workload or instance; <c>after</c> holds
 /// the details), written under the store's write lock so the chain never forks.
@@ -14,7 +14,7 @@ public sealed class FleetAuditLog(StoreSession session, TimeProvider time, Audit
 {
     private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);
     private static readonly HashSet<ChangeAction> FleetActions =
-        [ChangeAction.Start, ChangeAction.Stop, ChangeAction.Restart, ChangeAction.Scale, ChangeAction.Deploy];
+        [ChangeAction.Start, ChangeAction.Stop, ChangeAction.Restart, ChangeAction.Scale, ChangeAction.Deploy, ChangeAction.SetTraffic];
 
     private readonly MeshworkDbContext db = session.Context;
 
@@ -22,7 +22,7 @@ public sealed class FleetAuditLog(StoreSession session, TimeProvider time, Audit
     public async Task RecordAsync(ChangeAction action, string ns, string name, object details, ChangeActor actor, CancellationToken ct = default)
     {
         if (!FleetActions.Contains(action))
-            throw new ArgumentOutOfRangeException(nameof(action), action, "not a fleet action (Start, Stop, Restart, Scale, Deploy)");
+            throw new ArgumentOutOfRangeException(nameof(action), action, "not a fleet action (Start, Stop, Restart, Scale, Deploy, SetTraffic)");
         ArgumentException.ThrowIfNullOrWhiteSpace(ns);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(actor);
