@@ -11,6 +11,7 @@
 # Runs its own system beside any other (state folder and ports below), and stops it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/doc-section.sh
 runs="${1:-3}"
 export MESHWORK_STATE="${MESHWORK_STATE:-/tmp/meshwork-time-to-value}"
 export MESHWORK_PORTAL_PORT="${MESHWORK_PORTAL_PORT:-5380}"
@@ -76,11 +77,6 @@ ${rows}
 Median of ${#totals[@]} successful run(s): **${median_total} s** to traffic on the Topology page (\`up\` itself: ${median_up} s).
 <!-- time-to-value:end -->
 MD
-if grep -q '<!-- time-to-value:begin' docs/benchmarks.md; then
-  awk -v f="$section" '/<!-- time-to-value:begin/ { while ((getline l < f) > 0) print l; skip=1 } !skip { print } /<!-- time-to-value:end -->/ { skip=0 }' docs/benchmarks.md > docs/benchmarks.md.new
-  mv docs/benchmarks.md.new docs/benchmarks.md
-else
-  { echo; cat "$section"; } >> docs/benchmarks.md
-fi
+replace_doc_section time-to-value "$section"
 rm -f "$section"
 echo "time-to-value: median_s=$median_total up_median_s=$median_up runs=${#totals[@]}/$runs"
