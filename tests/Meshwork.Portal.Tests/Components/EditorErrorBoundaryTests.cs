@@ -62,8 +62,9 @@ public sealed class EditorErrorBoundaryTests(PortalFactory portal) : IClassFixtu
             await alter.ExecuteNonQueryAsync();
         if (allowed)
         {
-            // The portal's pooled connections were ended with the database cut off; a fresh pool, as after a database restart.
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(portal.ConnectionString));
+            // The portal's pooled connections (its one data source, shared by EF Core) were ended with the
+            // database cut off; a fresh pool, as after a database restart.
+            portal.Services.GetRequiredService<NpgsqlDataSource>().Clear();
             return;
         }
         await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @db AND pid <> pg_backend_pid()", admin);
