@@ -9,7 +9,8 @@ namespace Meshwork.ControlPlane.Stats;
 /// Saves this process's running counts per service version (<see cref="StatsAggregator.AllTotals"/>) every
 /// <see cref="ControlPlaneOptions.VersionTotalsFlushInterval"/> under a writer name of its own, so the leader's
 /// rollout analysis sees the proxies of every replica, not only its own. The leader deletes the rows of
-/// writers that stopped (a process that has not written for an hour).
+/// writers that stopped (a process that has not written for an hour). Only rows that moved are rewritten; every row is
+/// rewritten every quarter of that hour so an idle but living writer is never taken for a stopped one.
 /// </summary>
 public sealed class VersionTotalsWriter : BackgroundService
 {
@@ -22,6 +23,7 @@ public sealed class VersionTotalsWriter : BackgroundService
     private readonly ILogger<VersionTotalsWriter> logger;
     private readonly TimeSpan flushInterval;
     private readonly string writer;
+    private readonly ChangedVersionCounts changes = new(StoppedWriterAge / 4);
 
     public VersionTotalsWriter(StatsAggregator stats, VersionTotalsStore store, LeaderElection leader, IOptions<ControlPlaneOptions> options,
         TimeProvider time, ILogger<VersionTotalsWriter> logger)
@@ -41,7 +43,10 @@ public sealed class VersionTotalsWriter : BackgroundService
         {
             try
             {
-                await store.SaveAsync(writer, stats.AllTotals(), stoppingToken);
+                var now = time.GetUtcNow();
+                var toSave = changes.ToSave(stats.AllTotals(), now);
+                await store.SaveAsync(writer, toSave.Rows, stoppingToken);
+                changes.Saved(toSave, now);
                 if (leader.IsLeader) await store.PruneAsync(time.GetUtcNow() - StoppedWriterAge, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
