@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -123,7 +125,10 @@ public static class PortalIdentitySetup
     /// </summary>
     public static IServiceCollection AddPortalIdentityCore(this IServiceCollection services, string connectionString)
     {
-        services.AddDbContext<PortalIdentityDbContext>(options => IdentityDatabase.Configure(options, connectionString));
+        // The same data source the store registers (whichever registers first), so the portal has one pool.
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddDbContext<PortalIdentityDbContext>((provider, options) =>
+            IdentityDatabase.Configure(options, provider.GetRequiredService<NpgsqlDataSource>()));
 
         services.AddIdentity<PortalUser, IdentityRole>(options =>
             {

@@ -8,6 +8,13 @@ public sealed class PortalOptions
     /// <summary>Where the portal keeps its own files: token signing keys, data-protection keys. Never committed.</summary>
     public string DataDirectory { get; set; } = Path.Combine(".meshwork", "portal");
 
+    /// <summary>
+    /// The most PostgreSQL connections the portal holds (one pool shared by the store and the identity context, plus
+    /// one LISTEN connection for live changes). A cap in the connection string wins. Plan PostgreSQL's max_connections
+    /// as this + control plane replicas x ControlPlane:DatabaseMaxConnections + a few (docs/control-plane.md).
+    /// </summary>
+    public int DatabaseMaxConnections { get; set; } = 20;
+
     /// <summary>Apply the store's and the identity context's migrations at start.</summary>
     public bool MigrateOnStart { get; set; } = true;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Npgsql;
 
 namespace Meshwork.Portal.Identity;
 
@@ -9,7 +10,7 @@ internal sealed class PortalIdentityDbContextFactory : IDesignTimeDbContextFacto
     public PortalIdentityDbContext CreateDbContext(string[] args)
     {
         var options = new DbContextOptionsBuilder<PortalIdentityDbContext>();
-        IdentityDatabase.Configure(options, "Host=localhost;Database=meshwork_design");
+        IdentityDatabase.Configure(options, NpgsqlDataSource.Create("Host=localhost;Database=meshwork_design"));
         return new PortalIdentityDbContext(options.Options);
     }
 }

@@ -1,3 +1,4 @@
+using Meshwork.Store;
 using Meshwork.ControlPlane.Configuration;
 using Meshwork.ControlPlane.Tests.Infrastructure;
 using Npgsql;
@@ -43,7 +44,7 @@ public sealed class DatabaseConnectionBudgetTests(ConnectionBudgetControlPlaneFi
         await connection.OpenAsync(CancellationToken.None);
         await using var count = new NpgsqlCommand(
             "select count(*) from pg_stat_activity where datname = current_database() and application_name = @name", connection);
-        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.ApplicationName);
+        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.ControlPlaneApplicationName);
         long peak = 0;
         while (!ct.IsCancellationRequested)
         {

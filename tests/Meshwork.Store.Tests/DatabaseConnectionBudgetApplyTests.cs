@@ -1,17 +1,17 @@
-using Meshwork.ControlPlane.Configuration;
+using Meshwork.Store;
 using Npgsql;
 
-namespace Meshwork.ControlPlane.Tests.Configuration;
+namespace Meshwork.Store.Tests;
 
 public sealed class DatabaseConnectionBudgetApplyTests
 {
     [Fact]
-    public void AConnectionStringWithoutACap_GetsTheBudgetAndTheControlPlanesName()
+    public void AConnectionStringWithoutACap_GetsTheBudgetAndTheProcesssName()
     {
-        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply("Host=db;Database=meshwork;Username=cp", 30));
+        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply("Host=db;Database=meshwork;Username=cp", 30, DatabaseConnectionBudget.PortalApplicationName));
 
         Assert.Equal(30, applied.MaxPoolSize);
-        Assert.Equal(DatabaseConnectionBudget.ApplicationName, applied.ApplicationName);
+        Assert.Equal("meshwork-portal", applied.ApplicationName);
         Assert.Equal("db", applied.Host);
     }
 
@@ -21,7 +21,7 @@ public sealed class DatabaseConnectionBudgetApplyTests
     [InlineData("Host=db;MaxPoolSize=12;ApplicationName=ops")]
     public void WhatTheOperatorSet_Wins(string connectionString)
     {
-        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply(connectionString, 30));
+        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply(connectionString, 30, DatabaseConnectionBudget.ControlPlaneApplicationName));
 
         Assert.Equal(12, applied.MaxPoolSize);
         Assert.Equal("ops", applied.ApplicationName);
