@@ -28,6 +28,22 @@ public sealed class ProxyOptions
     public int InboundPort { get; set; }
     public int GatewayPort { get; set; }
 
+    /// <summary>
+    /// Transparent interception (docs/proxy.md, "Transparent interception"): the port the nat rules
+    /// redirect the app's outbound TCP to (Istio's 15001), on <see cref="LocalBindAddress"/>. 0: off,
+    /// the app uses HTTP_PROXY. The proxy must then run as the uid or gid the rules exempt.
+    /// </summary>
+    public int OutboundInterceptPort { get; set; }
+
+    /// <summary>
+    /// How long an intercepted connection may stay silent before it is taken for a protocol whose
+    /// server speaks first and relayed as TCP (HTTP clients send at once).
+    /// </summary>
+    public TimeSpan InterceptDetectionTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Connect timeout of a TCP passthrough to an intercepted connection's original destination.</summary>
+    public TimeSpan InterceptConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>null: as the initial snapshot's inbound listener says (TLS when it carries certificates).</summary>
     public bool? InboundTls { get; set; }
 

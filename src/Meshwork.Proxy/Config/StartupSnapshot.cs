@@ -27,6 +27,9 @@ public static class StartupSnapshot
             ports[inbound] = ListenerKind.Inbound;
         if (Port(options.GatewayPort, Wire.ListenerKind.Gateway) is var gateway and > 0)
             ports[gateway] = ListenerKind.Gateway;
+        // Intercepted connections that turn out to be HTTP are the app's outbound requests.
+        if (options.OutboundInterceptPort > 0)
+            ports[options.OutboundInterceptPort] = ListenerKind.Outbound;
         return new ListenerMap(ports, options.AdminPort);
     }
 
