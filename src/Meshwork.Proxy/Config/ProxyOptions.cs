@@ -36,6 +36,13 @@ public sealed class ProxyOptions
     public int OutboundInterceptPort { get; set; }
 
     /// <summary>
+    /// The port the nat rules redirect TCP arriving for the app's own ports to (Istio's 15006), on
+    /// <see cref="BindAddress"/>: served exactly as the inbound listener (mTLS with a mesh
+    /// certificate required, access policy, rate limit, then the app). 0: off.
+    /// </summary>
+    public int InboundInterceptPort { get; set; }
+
+    /// <summary>
     /// How long an intercepted connection may stay silent before it is taken for a protocol whose
     /// server speaks first and relayed as TCP (HTTP clients send at once).
     /// </summary>

@@ -30,6 +30,9 @@ public static class StartupSnapshot
         // Intercepted connections that turn out to be HTTP are the app's outbound requests.
         if (options.OutboundInterceptPort > 0)
             ports[options.OutboundInterceptPort] = ListenerKind.Outbound;
+        // Connections to the app's ports, redirected: served as the inbound listener serves (mTLS, policy).
+        if (options.InboundInterceptPort > 0)
+            ports[options.InboundInterceptPort] = ListenerKind.Inbound;
         return new ListenerMap(ports, options.AdminPort);
     }
 

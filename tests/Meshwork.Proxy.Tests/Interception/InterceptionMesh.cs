@@ -28,10 +28,12 @@ public sealed class InterceptionMesh : IAsyncLifetime
     private readonly int interceptPort = FreePort.Next();
     private readonly int webAdminPort = FreePort.Next();
     private readonly int secureInboundPort = FreePort.Next();
+    private readonly int webInboundInterceptPort = FreePort.Next();
     private string webDirectory = "";
     private TcpListener? echo;
     private Task echoLoop = Task.CompletedTask;
     private ScriptedBackend? secureApp;
+    private ChildProcess? webApp;
 
     public NetworkNamespace Namespace { get; private set; } = null!;
     public ScriptedBackend ReviewsV1 { get; private set; } = null!;
@@ -39,6 +41,9 @@ public sealed class InterceptionMesh : IAsyncLifetime
     public ProxyProcess Secure { get; private set; } = null!;
     public ChildProcess Web { get; private set; } = null!;
     public int EchoPort { get; private set; }
+
+    /// <summary>The web app's own port in the namespace: what a caller dials, and the rules redirect to the sidecar.</summary>
+    public int WebAppPort { get; } = FreePort.Next();
     public string WebAdminUrl => $"http://{Namespace.NamespaceAddress}:{webAdminPort}";
 
     public async Task InitializeAsync()
@@ -55,7 +60,11 @@ public sealed class InterceptionMesh : IAsyncLifetime
 
         // The rules, installed as an init container would: the proxy binary's own subcommand.
         await NetworkNamespace.RunAsync([.. Namespace.Exec, "dotnet", Path.Combine(AppContext.BaseDirectory, "Meshwork.Proxy.dll"), "init-iptables",
-            "--outbound-port", Text(interceptPort), "--proxy-gid", Text(ProxyGid)]);
+            "--outbound-port", Text(interceptPort), "--proxy-gid", Text(ProxyGid),
+            "--inbound-port", Text(webInboundInterceptPort), "--inbound-ports", Text(WebAppPort)]);
+        webApp = ChildProcess.Start("Meshwork.DemoApps",
+            ["backend", "--urls", $"http://0.0.0.0:{WebAppPort}", "--Demo:Service", "web", "--Demo:Version", "v1", "--Demo:Instance", "web-1"],
+            name: "web-app", wrapper: Namespace.Exec);
 
         webDirectory = Directory.CreateTempSubdirectory("meshwork-intercept-test-").FullName;
         var snapshotFile = Path.Combine(webDirectory, "snapshot.json");
@@ -67,11 +76,13 @@ public sealed class InterceptionMesh : IAsyncLifetime
             "--Proxy:LocalBindAddress", "0.0.0.0",
             "--Proxy:AdminPort", Text(webAdminPort),
             "--Proxy:OutboundInterceptPort", Text(interceptPort),
+            "--Proxy:InboundInterceptPort", Text(webInboundInterceptPort),
             "--Proxy:StateDirectory", webDirectory,
             "--Proxy:SnapshotFile", snapshotFile,
             "--Logging:LogLevel:Default", "Warning",
         ], name: "proxy-web", wrapper: [.. Namespace.Exec, "setpriv", $"--regid={ProxyGid}", "--clear-groups"]);
         await Web.WaitForHttpOkAsync(WebAdminUrl + "/ready");
+        await NetworkNamespace.RunAsync([.. Namespace.Exec, "curl", "-sS", "--retry", "60", "--retry-connrefused", "--retry-delay", "1", "-o", "/dev/null", $"http://127.0.0.1:{WebAppPort}/"]);
     }
 
     /// <summary>curl in the namespace, the name resolving to the host's address (as DNS would give a service address).</summary>
@@ -79,6 +90,16 @@ public sealed class InterceptionMesh : IAsyncLifetime
     {
         string[] command = ["curl", "-sS", "--max-time", "60", "--resolve", $"{service}:80:{Namespace.HostAddress}", "-w", " %{http_code}\n"];
         return await Namespace.RunInsideAsync([.. command, .. paths.Select(p => $"http://{service}{p}")]);
+    }
+
+    /// <summary>A client on the host calling the web app's own port in the namespace, with a mesh certificate of <paramref name="service"/> (or none).</summary>
+    public HttpClient AppPortClient(string? service)
+    {
+        var handler = new SocketsHttpHandler();
+        if (service is not null)
+            handler.SslOptions.ClientCertificates = [ca.Issue(SnapshotCompiler.SpiffeId("cluster.local", "default", service)).Certificate];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => ca.Issued(certificate);
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://{Namespace.NamespaceAddress}:{WebAppPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public async Task<string> WebMetricsAsync()
@@ -100,7 +121,7 @@ public sealed class InterceptionMesh : IAsyncLifetime
             ],
             Proxy = service == "secure"
                 ? new ProxyIdentity { ProxyId = "proxy-secure", Service = "secure", Version = "v1", InboundPort = secureInboundPort, AppAddress = appAddress }
-                : new ProxyIdentity { ProxyId = "proxy-web", Service = "web", Version = "v1", OutboundPort = FreePort.Next() },
+                : new ProxyIdentity { ProxyId = "proxy-web", Service = "web", Version = "v1", OutboundPort = FreePort.Next(), InboundPort = FreePort.Next(), AppAddress = $"127.0.0.1:{WebAppPort}" },
             Certificates = MeshCertificates.For(ca, service),
             Version = 1,
         });
@@ -178,6 +199,8 @@ public sealed class InterceptionMesh : IAsyncLifetime
     {
         if (Web is not null)
             await Web.DisposeAsync();
+        if (webApp is not null)
+            await webApp.DisposeAsync();
         if (Secure is not null)
             await Secure.DisposeAsync();
         foreach (var backend in new[] { ReviewsV1, ReviewsV2, secureApp })

@@ -70,6 +70,26 @@ public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClass
         }, "the web sidecar counts one relayed connection with its bytes and duration");
     }
 
+    [Fact]
+    public async Task CallsToTheAppsOwnPortGoThroughItsSidecarWithMutualTls()
+    {
+        using var client = mesh.AppPortClient("secure");
+
+        using var response = await client.GetAsync("/hello");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"instance\":\"web-1\"", await response.Content.ReadAsStringAsync());
+        Assert.Matches("meshwork_proxy_requests_total\\{direction=\"inbound\",source_service=\"secure\",destination_service=\"web\"", await mesh.WebMetricsAsync());
+    }
+
+    [Fact]
+    public async Task CallsToTheAppsOwnPortWithoutAMeshCertificateAreRefused()
+    {
+        using var client = mesh.AppPortClient(service: null);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/hello"));
+    }
+
     private static double Value(string metrics, string name)
     {
         var match = Regex.Match(metrics, $"^meshwork_proxy_tcp_passthrough_{name} (\\S+)$", RegexOptions.Multiline);
