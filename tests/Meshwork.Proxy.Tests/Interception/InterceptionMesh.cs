@@ -19,7 +19,7 @@ namespace Meshwork.Proxy.Tests.Interception;
 /// bash, with no proxy settings: each name resolves to the host's address, and only interception
 /// can bring the request to the mesh.
 /// </summary>
-public sealed class InterceptionMesh : IAsyncLifetime
+public class InterceptionMesh : IAsyncLifetime
 {
     public const int ProxyGid = 1337;
     public const string DenyPolicy = "deny-private";
@@ -44,6 +44,9 @@ public sealed class InterceptionMesh : IAsyncLifetime
 
     /// <summary>The web app's own port in the namespace: what a caller dials, and the rules redirect to the sidecar.</summary>
     public int WebAppPort { get; } = FreePort.Next();
+    /// <summary>The web sidecar's socket layer: the original destination is read from either.</summary>
+    protected virtual string Transport => "Epoll";
+
     public string WebAdminUrl => $"http://{Namespace.NamespaceAddress}:{webAdminPort}";
 
     public async Task InitializeAsync()
@@ -80,6 +83,7 @@ public sealed class InterceptionMesh : IAsyncLifetime
             "--Proxy:StateDirectory", webDirectory,
             "--Proxy:SnapshotFile", snapshotFile,
             "--Logging:LogLevel:Default", "Warning",
+            "--Proxy:Transport", Transport,
         ], name: "proxy-web", wrapper: [.. Namespace.Exec, "setpriv", $"--regid={ProxyGid}", "--clear-groups"]);
         await Web.WaitForHttpOkAsync(WebAdminUrl + "/ready");
         await NetworkNamespace.RunAsync([.. Namespace.Exec, "curl", "-sS", "--retry", "60", "--retry-connrefused", "--retry-delay", "1", "-o", "/dev/null", $"http://127.0.0.1:{WebAppPort}/"]);
@@ -216,4 +220,10 @@ public sealed class InterceptionMesh : IAsyncLifetime
             ProxyProcess.DeleteDirectory(webDirectory);
         ca.Dispose();
     }
+}
+
+/// <summary>The same pod with the web sidecar on .NET's socket transport (Kestrel's IConnectionSocketFeature).</summary>
+public sealed class SocketsInterceptionMesh : InterceptionMesh
+{
+    protected override string Transport => "Sockets";
 }

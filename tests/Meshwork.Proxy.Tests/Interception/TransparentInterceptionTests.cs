@@ -11,6 +11,9 @@ namespace Meshwork.Proxy.Tests.Interception;
 public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClassFixture<InterceptionMesh>
 {
     [Fact]
+    public Task UnknownProtocolPassesThroughAsTcpAndIsCounted() => PassthroughAsync(mesh);
+
+    [Fact]
     public async Task PlainAppReachesTheServiceThroughBothSidecarsWithMutualTls()
     {
         var result = await mesh.CurlAsync("secure", "/hello");
@@ -49,8 +52,8 @@ public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClass
         Assert.Equal(40, mesh.ReviewsV1.Received.Count + mesh.ReviewsV2.Received.Count);
     }
 
-    [Fact]
-    public async Task UnknownProtocolPassesThroughAsTcpAndIsCounted()
+    /// <summary>A line protocol from bash in the namespace reaches the echo server through the sidecar, counted.</summary>
+    internal static async Task PassthroughAsync(InterceptionMesh mesh)
     {
         var before = await mesh.WebMetricsAsync();
 
@@ -94,5 +97,21 @@ public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClass
     {
         var match = Regex.Match(metrics, $"^meshwork_proxy_tcp_passthrough_{name} (\\S+)$", RegexOptions.Multiline);
         return match.Success ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+}
+
+/// <summary>The sidecar on .NET's socket transport reads the original destination too (HTTP and TCP passthrough).</summary>
+public sealed class TransparentInterceptionOverSocketsTests(SocketsInterceptionMesh mesh) : IClassFixture<SocketsInterceptionMesh>
+{
+    [Fact]
+    public Task UnknownProtocolPassesThroughAsTcpAndIsCounted() => TransparentInterceptionTests.PassthroughAsync(mesh);
+
+    [Fact]
+    public async Task PlainAppReachesTheMesh()
+    {
+        var result = await mesh.CurlAsync("secure", "/hello");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("secure-app got 0 bytes 200\n", result.Output);
     }
 }
