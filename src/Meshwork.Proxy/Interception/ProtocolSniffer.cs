@@ -35,6 +35,8 @@ public static class ProtocolSniffer
             }
             catch (OperationCanceledException) when (!connectionClosed.IsCancellationRequested)
             {
+                // Bytes of a method prefix may be waiting, examined: the next read returns them at once.
+                input.CancelPendingRead();
                 return false;
             }
             var buffer = result.Buffer;

@@ -40,4 +40,15 @@ public sealed class ProtocolSnifferTests
 
         Assert.False(await ProtocolSniffer.IsHttpAsync(pipe.Reader, TimeSpan.FromMilliseconds(50), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task AMethodPrefixFollowedBySilenceIsNotHttpAndItsBytesAreReadNext()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync("GE"u8.ToArray());
+
+        Assert.False(await ProtocolSniffer.IsHttpAsync(pipe.Reader, TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        var read = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("GE", Encoding.ASCII.GetString(read.Buffer));
+    }
 }
