@@ -2,6 +2,7 @@ using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Config;
 using Meshwork.Proxy.ControlPlane;
+using Meshwork.Proxy.Interception;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
@@ -17,6 +18,10 @@ using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Transforms;
+
+// The rules installer shares the proxy's binary, as Istio's init container runs the proxy image.
+if (args is [InterceptionRulesCommand.Name, ..])
+    return InterceptionRulesCommand.Run(args[1..], Console.Out, Console.Error);
 
 // The slim builder leaves out what a proxy never uses (IIS integration, config-driven HTTPS, static assets): less to load, less memory.
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -122,6 +127,9 @@ builder.WebHost.ConfigureKestrel(kestrel =>
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
             // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
+            if (port == options.OutboundInterceptPort)
+                OutboundInterception.Use(listen, options.InterceptDetectionTimeout, options.InterceptConnectTimeout,
+                    kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OutboundInterception)));
             if (kind == ListenerKind.Outbound)
                 H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             var tls = kind switch
@@ -154,3 +162,4 @@ app.MapReverseProxy(pipeline =>
     pipeline.UsePassiveHealthChecks();
 });
 app.Run();
+return 0;

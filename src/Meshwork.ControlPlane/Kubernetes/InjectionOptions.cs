@@ -44,6 +44,20 @@ public sealed class InjectionOptions
     /// <summary>User and group the proxy runs as: the image's non-root "app" user.</summary>
     public long ProxyUserId { get; set; } = 1654;
 
+    /// <summary>
+    /// Transparent interception for every injected pod (a pod's meshwork.io/intercept annotation,
+    /// "true" or "false", overrides it): an init container installs nat rules that send the app's
+    /// outbound TCP to the sidecar, and the app gets no HTTP_PROXY (docs/deployment.md).
+    /// </summary>
+    public bool Interception { get; set; }
+
+    /// <summary>
+    /// User and group the proxy runs as in an intercepted pod, which the rules exempt (Istio's 1337).
+    /// Not <see cref="ProxyUserId"/>: apps built on the same .NET images run as 1654 too, and their
+    /// traffic would then bypass the sidecar.
+    /// </summary>
+    public long InterceptionProxyUserId { get; set; } = 1337;
+
     public string ProxyCpuRequest { get; set; } = "50m";
     public string ProxyMemoryRequest { get; set; } = "96Mi";
     public string ProxyCpuLimit { get; set; } = "1";
@@ -64,6 +78,7 @@ public sealed class InjectionOptions
         if (string.IsNullOrWhiteSpace(ProxyImage)) yield return "ControlPlane:Injection:ProxyImage is not set";
         if (string.IsNullOrWhiteSpace(ControlPlaneAddress)) yield return "ControlPlane:Injection:ControlPlaneAddress is not set (what injected proxies dial)";
         if (DefaultAppPort is < 1 or > 65535) yield return $"ControlPlane:Injection:DefaultAppPort {DefaultAppPort} is not a port";
+        if (InterceptionProxyUserId is < 1 or > int.MaxValue) yield return $"ControlPlane:Injection:InterceptionProxyUserId {InterceptionProxyUserId} must be a non-root user id";
         if (MaxReviewBytes < 64 * 1024) yield return $"ControlPlane:Injection:MaxReviewBytes {MaxReviewBytes} is below 64 KiB: real pods would be refused";
     }
 }

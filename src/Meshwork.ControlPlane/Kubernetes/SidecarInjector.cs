@@ -26,6 +26,8 @@ public abstract record InjectionDecision
 public static class SidecarInjector
 {
     public const string ProxyContainerName = "meshwork-proxy";
+    public const string InitContainerName = "meshwork-init";
+    public const string InterceptAnnotation = "meshwork.io/intercept";
     public const string InjectAnnotation = "meshwork.io/inject";
     public const string InjectedAnnotation = "meshwork.io/injected";
     public const string StateVolume = "meshwork-proxy-state";
@@ -49,11 +51,23 @@ public static class SidecarInjector
         if (volumes?.FirstOrDefault(v => v!["name"]!.GetValue<string>() is StateVolume or TmpVolume or TrustVolume) is { } taken)
             return new InjectionDecision.Deny($"meshwork: cannot inject the proxy: the pod already has a volume named {taken["name"]}, which the proxy needs");
 
+        var intercept = options.Interception;
+        if (annotations?[InterceptAnnotation]?.GetValue<string>() is { } interceptValue)
+        {
+            if (interceptValue is not ("true" or "false"))
+                return new InjectionDecision.Deny($"meshwork: cannot inject the proxy: annotation {InterceptAnnotation} is \"{interceptValue}\"; it must be \"true\" or \"false\"");
+            intercept = interceptValue == "true";
+        }
+        // The review reader does not check init containers: read their names defensively.
+        if (intercept && (pod["spec"]!["initContainers"] as JsonArray)?.Any(c => c?["name"] is JsonValue name && name.TryGetValue<string>(out var text) && text == InitContainerName) == true)
+            return new InjectionDecision.Deny($"meshwork: cannot inject the proxy: the pod already has an init container named {InitContainerName}, which interception needs");
+
         var patch = new JsonPatchDocument();
         if (annotations is null) patch.Add("/metadata/annotations", new JsonObject { [InjectedAnnotation] = "true" });
         else patch.Add($"/metadata/annotations/{Escape(InjectedAnnotation)}", "true");
 
-        for (var i = 0; i < containers.Count; i++)
+        // Intercepted apps need no proxy settings: the nat rules bring their connections to the sidecar.
+        for (var i = 0; i < containers.Count && !intercept; i++)
         {
             var env = containers[i]!["env"] as JsonArray;
             var additions = AppEnvironment().Where(e => env?.Any(existing => existing!["name"]!.GetValue<string>() == e.Name) != true).ToList();
@@ -61,7 +75,15 @@ public static class SidecarInjector
             if (env is null) patch.Add($"/spec/containers/{i}/env", new JsonArray([.. additions.Select(e => EnvVar(e.Name, e.Value))]));
             else foreach (var (name, value) in additions) patch.Add($"/spec/containers/{i}/env/-", EnvVar(name, value));
         }
-        patch.Add("/spec/containers/-", ProxyContainer(identity, options));
+        var proxy = ProxyContainer(identity, options, intercept);
+        // Intercepted connections arrive on the outbound port too: HTTP_PROXY requests still work there.
+        if (intercept) proxy["env"]!.AsArray().Add(EnvVar("Proxy__OutboundInterceptPort", SidecarPorts.Outbound.ToString()));
+        patch.Add("/spec/containers/-", proxy);
+        if (intercept)
+        {
+            if (pod["spec"]!["initContainers"] is JsonArray) patch.Add("/spec/initContainers/-", InterceptionInitContainer(options));
+            else patch.Add("/spec/initContainers", new JsonArray(InterceptionInitContainer(options)));
+        }
 
         JsonObject[] proxyVolumes =
         [
@@ -78,7 +100,40 @@ public static class SidecarInjector
     private static (string Name, string Value)[] AppEnvironment() =>
         [("HTTP_PROXY", $"http://127.0.0.1:{SidecarPorts.Outbound}"), ("NO_PROXY", "127.0.0.1,localhost")];
 
-    private static JsonObject ProxyContainer(PodIdentity identity, InjectionOptions options) => new()
+    /// <summary>
+    /// Installs the nat rules in the pod's network namespace before any container starts, as Istio's
+    /// istio-init: the proxy binary's init-iptables, as root with NET_ADMIN and NET_RAW only. The app's
+    /// outbound TCP goes to the sidecar's outbound port (which also reads the original destination);
+    /// the sidecar's uid is exempt. Inbound needs no rule: other sidecars call the registered
+    /// instance address, the sidecar's inbound port, and kubelet's probes keep reaching the app.
+    /// </summary>
+    private static JsonObject InterceptionInitContainer(InjectionOptions options)
+    {
+        var proxyUser = options.InterceptionProxyUserId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new JsonObject
+        {
+            ["name"] = InitContainerName,
+            ["image"] = options.ProxyImage,
+            ["imagePullPolicy"] = options.ProxyImagePullPolicy,
+            ["args"] = new JsonArray("init-iptables", "--outbound-port", SidecarPorts.Outbound.ToString(), "--proxy-uid", proxyUser, "--proxy-gid", proxyUser),
+            ["resources"] = new JsonObject
+            {
+                ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "32Mi" },
+                ["limits"] = new JsonObject { ["cpu"] = options.ProxyCpuLimit, ["memory"] = options.ProxyMemoryLimit },
+            },
+            ["securityContext"] = new JsonObject
+            {
+                ["runAsUser"] = 0,
+                ["runAsGroup"] = 0,
+                ["runAsNonRoot"] = false,
+                ["allowPrivilegeEscalation"] = false,
+                ["capabilities"] = new JsonObject { ["add"] = new JsonArray("NET_ADMIN", "NET_RAW"), ["drop"] = new JsonArray("ALL") },
+                ["seccompProfile"] = new JsonObject { ["type"] = "RuntimeDefault" },
+            },
+        };
+    }
+
+    private static JsonObject ProxyContainer(PodIdentity identity, InjectionOptions options, bool intercept) => new()
     {
         ["name"] = ProxyContainerName,
         ["image"] = options.ProxyImage,
@@ -124,8 +179,8 @@ public static class SidecarInjector
         ["securityContext"] = new JsonObject
         {
             ["runAsNonRoot"] = true,
-            ["runAsUser"] = options.ProxyUserId,
-            ["runAsGroup"] = options.ProxyUserId,
+            ["runAsUser"] = intercept ? options.InterceptionProxyUserId : options.ProxyUserId,
+            ["runAsGroup"] = intercept ? options.InterceptionProxyUserId : options.ProxyUserId,
             ["readOnlyRootFilesystem"] = true,
             ["allowPrivilegeEscalation"] = false,
             ["capabilities"] = new JsonObject { ["drop"] = new JsonArray("ALL") },

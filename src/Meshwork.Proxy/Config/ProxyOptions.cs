@@ -28,6 +28,29 @@ public sealed class ProxyOptions
     public int InboundPort { get; set; }
     public int GatewayPort { get; set; }
 
+    /// <summary>
+    /// Transparent interception (docs/proxy.md, "Transparent interception"): the port the nat rules
+    /// redirect the app's outbound TCP to (Istio's 15001), on <see cref="LocalBindAddress"/>. 0: off,
+    /// the app uses HTTP_PROXY. The proxy must then run as the uid or gid the rules exempt.
+    /// </summary>
+    public int OutboundInterceptPort { get; set; }
+
+    /// <summary>
+    /// The port the nat rules redirect TCP arriving for the app's own ports to (Istio's 15006), on
+    /// <see cref="BindAddress"/>: served exactly as the inbound listener (mTLS with a mesh
+    /// certificate required, access policy, rate limit, then the app). 0: off.
+    /// </summary>
+    public int InboundInterceptPort { get; set; }
+
+    /// <summary>
+    /// How long an intercepted connection may stay silent before it is taken for a protocol whose
+    /// server speaks first and relayed as TCP (HTTP clients send at once).
+    /// </summary>
+    public TimeSpan InterceptDetectionTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Connect timeout of a TCP passthrough to an intercepted connection's original destination.</summary>
+    public TimeSpan InterceptConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>null: as the initial snapshot's inbound listener says (TLS when it carries certificates).</summary>
     public bool? InboundTls { get; set; }
 

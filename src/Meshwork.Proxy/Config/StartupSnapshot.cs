@@ -27,7 +27,25 @@ public static class StartupSnapshot
             ports[inbound] = ListenerKind.Inbound;
         if (Port(options.GatewayPort, Wire.ListenerKind.Gateway) is var gateway and > 0)
             ports[gateway] = ListenerKind.Gateway;
+        // Intercepted connections that turn out to be HTTP are the app's outbound requests: the outbound
+        // port itself may take them. Anything else sharing a port would change that listener's kind.
+        AddInterceptPort(ports, options.AdminPort, options.OutboundInterceptPort, ListenerKind.Outbound, nameof(ProxyOptions.OutboundInterceptPort));
+        // Connections to the app's ports, redirected: served as the inbound listener serves (mTLS, policy).
+        AddInterceptPort(ports, options.AdminPort, options.InboundInterceptPort, ListenerKind.Inbound, nameof(ProxyOptions.InboundInterceptPort));
         return new ListenerMap(ports, options.AdminPort);
+    }
+
+    private static void AddInterceptPort(Dictionary<int, ListenerKind> ports, int adminPort, int port, ListenerKind kind, string setting)
+    {
+        if (port == 0)
+            return;
+        if (port is < 0 or > 65535)
+            throw new InvalidOperationException($"{ProxyOptions.Section}:{setting} {port} is not a port (1-65535, or 0 for off)");
+        if (port == adminPort)
+            throw new InvalidOperationException($"{ProxyOptions.Section}:{setting} {port} is already the admin listener's port");
+        if (ports.TryGetValue(port, out var taken) && taken != kind)
+            throw new InvalidOperationException($"{ProxyOptions.Section}:{setting} {port} is already the {taken.ToString().ToLowerInvariant()} listener's port");
+        ports[port] = kind;
     }
 
     public static bool ListenerTls(Wire.ProxySnapshot? snapshot, ListenerKind kind, bool defaultTls) =>

@@ -16,7 +16,7 @@ namespace Meshwork.Proxy.Transport;
 /// The features are those Kestrel's own transports offer.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, ISocketDescriptorFeature
 {
     // Kestrel's defaults (KestrelServerLimits.MaxRequestBufferSize / MaxResponseBufferSize).
     private const long MaxReadBuffer = 1024 * 1024;
@@ -51,6 +51,7 @@ internal sealed class EpollConnection : ConnectionContext,
         Features.Set<IMemoryPoolFeature>(this);
         Features.Set<IConnectionLifetimeFeature>(this);
         Features.Set<IConnectionEndPointFeature>(this);
+        Features.Set<ISocketDescriptorFeature>(this);
     }
 
     public override string ConnectionId { get; set; }
@@ -209,6 +210,8 @@ internal sealed class EpollConnection : ConnectionContext,
     }
 
     MemoryPool<byte> IMemoryPoolFeature.MemoryPool => MemoryPool;
+
+    int ISocketDescriptorFeature.SocketDescriptor => socket.Fd;
 
     void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
 

@@ -35,6 +35,7 @@ public sealed class HelmChartTests(Helm helm) : IClassFixture<Helm>
         Assert.Equal("meshwork-control-plane,meshwork-control-plane.meshwork.svc", Text(cpSettings["ControlPlane__GrpcTlsHostNames"]));
         Assert.Equal("meshwork/proxy:1.2.3", Text(cpSettings["ControlPlane__Injection__ProxyImage"]));
         Assert.Equal("https://meshwork-control-plane.meshwork.svc:15010", Text(cpSettings["ControlPlane__Injection__ControlPlaneAddress"]));
+        Assert.Equal("false", Text(cpSettings["ControlPlane__Injection__Interception"]));
         AssertControlPlaneSettingsExist(cpSettings.Select(s => s.Key).Concat(Env(cpContainer).Keys));
         AssertConnectionString(cpContainer, "meshwork_control_plane", "control-plane-password");
 

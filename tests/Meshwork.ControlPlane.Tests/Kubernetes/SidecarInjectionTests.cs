@@ -117,6 +117,67 @@ public sealed class SidecarInjectionTests(InjectionWebhookFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task InterceptedPod_GetsTheRulesInitContainer_TheSidecarRunsAsTheExemptUser_AndTheAppNoProxySettings()
+    {
+        var pod = PlainPod();
+        pod["metadata"]!["annotations"] = new JsonObject { ["meshwork.io/intercept"] = "true" };
+        pod["spec"]!["initContainers"] = new JsonArray(new JsonObject { ["name"] = "migrate", ["image"] = "registry.example.com/shop/migrate:1" });
+
+        var (response, patched) = await InjectAsync(pod);
+
+        Assert.True(response["allowed"]!.GetValue<bool>());
+        var containers = patched!["spec"]!["containers"]!.AsArray();
+        Assert.Equal(["app", "meshwork-proxy"], containers.Select(c => c!["name"]!.GetValue<string>()));
+        // A plain app: its connections reach the sidecar through the nat rules, not HTTP_PROXY.
+        Assert.Null(containers[0]!["env"]);
+
+        var proxy = containers[1]!.AsObject();
+        var env = PlainEnv(proxy);
+        Assert.Equal("15001", env["Proxy__OutboundInterceptPort"]);
+        Assert.Equal("15001", env["Proxy__OutboundPort"]);
+        AssertRealProxySettings(env.Keys);
+        var proxySecurity = proxy["securityContext"]!;
+        Assert.Equal(1337, proxySecurity["runAsUser"]!.GetValue<long>());
+        Assert.Equal(1337, proxySecurity["runAsGroup"]!.GetValue<long>());
+        Assert.True(proxySecurity["runAsNonRoot"]!.GetValue<bool>());
+
+        // The pod's own init containers run first, then the rules (before any container, whatever order the app's init containers need).
+        var inits = patched["spec"]!["initContainers"]!.AsArray();
+        Assert.Equal(["migrate", "meshwork-init"], inits.Select(c => c!["name"]!.GetValue<string>()));
+        var init = inits[1]!.AsObject();
+        Assert.Equal(InjectionWebhookFixture.ProxyImage, init["image"]!.GetValue<string>());
+        Assert.Equal("IfNotPresent", init["imagePullPolicy"]!.GetValue<string>());
+        Assert.Equal(["init-iptables", "--outbound-port", "15001", "--proxy-uid", "1337", "--proxy-gid", "1337"],
+            init["args"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Null(init["command"]);
+        var security = init["securityContext"]!;
+        Assert.Equal(0, security["runAsUser"]!.GetValue<long>());
+        Assert.Equal(0, security["runAsGroup"]!.GetValue<long>());
+        Assert.False(security["runAsNonRoot"]!.GetValue<bool>());
+        Assert.False(security["allowPrivilegeEscalation"]!.GetValue<bool>());
+        Assert.Equal(["NET_ADMIN", "NET_RAW"], security["capabilities"]!["add"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(["ALL"], security["capabilities"]!["drop"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal("RuntimeDefault", security["seccompProfile"]!["type"]!.GetValue<string>());
+        Assert.Null(init["volumeMounts"]);
+    }
+
+    [Fact]
+    public async Task PodWithoutInterception_GetsNoInitContainer_AndAnInterceptAnnotationOtherThanTrueOrFalseIsRefused()
+    {
+        var (_, plain) = await InjectAsync(PlainPod());
+        Assert.Null(plain!["spec"]!["initContainers"]);
+        Assert.False(PlainEnv(plain["spec"]!["containers"]![1]!.AsObject()).ContainsKey("Proxy__OutboundInterceptPort"));
+
+        var pod = PlainPod();
+        pod["metadata"]!["annotations"] = new JsonObject { ["meshwork.io/intercept"] = "yes" };
+        var (response, patched) = await InjectAsync(pod);
+
+        Assert.False(response["allowed"]!.GetValue<bool>());
+        Assert.Null(patched);
+        Assert.Contains("annotation meshwork.io/intercept is \"yes\"; it must be \"true\" or \"false\"", response["status"]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task PodWithItsOwnAnnotationsEnvAndVolumes_KeepsThem_AndAnnotationsOverrideTheLabels()
     {
         var pod = PlainPod();

@@ -25,30 +25,34 @@ public sealed class ScriptedBackend : IAsyncDisposable
     private volatile bool healthy = true;
     private volatile bool gateProbes;
 
-    private ScriptedBackend(string name, int port, WebApplication app)
+    private ScriptedBackend(string name, IPAddress address, int port, WebApplication app)
     {
         Name = name;
+        BindAddress = address;
         Port = port;
         this.app = app;
     }
 
     public string Name { get; }
+    public IPAddress BindAddress { get; }
     public int Port { get; }
-    public string Address => $"127.0.0.1:{Port}";
+    public string Address => $"{BindAddress}:{Port}";
 
     /// <summary>Every request other than health probes, in arrival order.</summary>
     public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
 
     public int InFlight => Volatile.Read(ref inFlight);
 
-    public static async Task<ScriptedBackend> StartAsync(string name)
+    /// <summary>Starts on a free port of <paramref name="address"/> (loopback unless given).</summary>
+    public static async Task<ScriptedBackend> StartAsync(string name, IPAddress? address = null)
     {
+        var bindAddress = address ?? IPAddress.Loopback;
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(bindAddress, port));
         var app = builder.Build();
-        var backend = new ScriptedBackend(name, port, app);
+        var backend = new ScriptedBackend(name, bindAddress, port, app);
         app.Run(backend.HandleAsync);
         await app.StartAsync();
         return backend;

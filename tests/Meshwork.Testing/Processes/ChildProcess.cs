@@ -27,13 +27,17 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>The last lines of stdout and stderr.</summary>
     public string Output => string.Join(Environment.NewLine, lines);
 
-    /// <summary>Starts `dotnet {assembly}.dll {args}` from the test's output folder.</summary>
-    public static ChildProcess Start(string assemblyName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? name = null)
+    /// <summary>
+    /// Starts `dotnet {assembly}.dll {args}` from the test's output folder, behind <paramref name="wrapper"/>
+    /// when given (a command that runs the rest, e.g. `ip netns exec NAME`).
+    /// </summary>
+    public static ChildProcess Start(string assemblyName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? name = null,
+        IReadOnlyList<string>? wrapper = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} not found: reference the project from the test project so its output is copied", dll);
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(wrapper is [var command, ..] ? command : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -41,6 +45,8 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        foreach (var part in wrapper?.Skip(1).Append("dotnet") ?? [])
+            info.ArgumentList.Add(part);
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
             info.ArgumentList.Add(arg);

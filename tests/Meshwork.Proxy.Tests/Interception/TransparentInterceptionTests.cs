@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+using Meshwork.Testing.Waiting;
+
+namespace Meshwork.Proxy.Tests.Interception;
+
+/// <summary>
+/// A plain app in its own network namespace (curl, bash: no HTTP_PROXY) goes through its sidecar
+/// because the nat rules redirect its connections: the mesh's mTLS, access policy and weighted
+/// split apply to it, and a protocol the mesh does not know passes through as TCP, counted.
+/// </summary>
+public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClassFixture<InterceptionMesh>
+{
+    [Fact]
+    public Task UnknownProtocolPassesThroughAsTcpAndIsCounted() => PassthroughAsync(mesh);
+
+    [Fact]
+    public async Task PlainAppReachesTheServiceThroughBothSidecarsWithMutualTls()
+    {
+        var result = await mesh.CurlAsync("secure", "/hello");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.True(result.Output == "secure-app got 0 bytes 200\n", $"curl: {result.Output}{Environment.NewLine}web sidecar: {mesh.Web.Output}{Environment.NewLine}secure sidecar: {mesh.Secure.Process.Output}");
+        // The destination's sidecar saw the caller's certificate: the source is web's SPIFFE identity.
+        var metrics = await mesh.Secure.MetricsAsync();
+        Assert.Matches("meshwork_proxy_requests_total\\{direction=\"inbound\",source_service=\"web\",destination_service=\"secure\"[^}]*status_class=\"2xx\"", metrics);
+        Assert.Matches("meshwork_proxy_requests_total\\{direction=\"outbound\",source_service=\"web\",destination_service=\"secure\"", await mesh.WebMetricsAsync());
+    }
+
+    [Fact]
+    public async Task AccessPolicyDeniesThePlainApp()
+    {
+        var result = await mesh.CurlAsync("secure", "/private/data");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.StartsWith("RBAC: access denied", result.Output);
+        Assert.EndsWith(" 403\n", result.Output);
+        Assert.Contains(InterceptionMesh.DenyPolicy, result.Output);
+    }
+
+    [Fact]
+    public async Task WeightedSplitSpreadsThePlainAppsRequests()
+    {
+        var result = await mesh.CurlAsync("reviews", Enumerable.Range(0, 40).Select(i => $"/r{i}").ToArray());
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var answers = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(40, answers.Length);
+        Assert.All(answers, answer => Assert.Matches("^reviews-v[12] got 0 bytes 200$", answer));
+        // 50/50: both versions get some of 40 (all to one has a chance of 2^-39).
+        Assert.Contains(answers, a => a.StartsWith("reviews-v1", StringComparison.Ordinal));
+        Assert.Contains(answers, a => a.StartsWith("reviews-v2", StringComparison.Ordinal));
+        Assert.Equal(40, mesh.ReviewsV1.Received.Count + mesh.ReviewsV2.Received.Count);
+    }
+
+    /// <summary>A line protocol from bash in the namespace reaches the echo server through the sidecar, counted.</summary>
+    internal static async Task PassthroughAsync(InterceptionMesh mesh)
+    {
+        var before = await mesh.WebMetricsAsync();
+
+        // "HELO" starts like "HEAD " for three bytes, then is not HTTP.
+        var result = await mesh.Namespace.RunInsideAsync("bash", "-c",
+            $"exec 3<>/dev/tcp/{mesh.Namespace.HostAddress}/{mesh.EchoPort}; printf 'HELO meshwork\\n' >&3; read -r line <&3; echo \"$line\"; exec 3>&-");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("echo: HELO meshwork\n", result.Output);
+        await Eventually.HoldsAsync(async () =>
+        {
+            var after = await mesh.WebMetricsAsync();
+            return Value(after, "connections_total") == Value(before, "connections_total") + 1 &&
+                Value(after, "sent_bytes_total") >= Value(before, "sent_bytes_total") + "HELO meshwork\n".Length &&
+                Value(after, "received_bytes_total") >= Value(before, "received_bytes_total") + "echo: HELO meshwork\n".Length &&
+                Value(after, "connection_duration_seconds_count") == Value(before, "connection_duration_seconds_count") + 1;
+        }, "the web sidecar counts one relayed connection with its bytes and duration");
+    }
+
+    [Fact]
+    public async Task CallsToTheAppsOwnPortGoThroughItsSidecarWithMutualTls()
+    {
+        using var client = mesh.AppPortClient("secure");
+
+        using var response = await client.GetAsync("/hello");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"instance\":\"web-1\"", await response.Content.ReadAsStringAsync());
+        Assert.Matches("meshwork_proxy_requests_total\\{direction=\"inbound\",source_service=\"secure\",destination_service=\"web\"", await mesh.WebMetricsAsync());
+    }
+
+    [Fact]
+    public async Task CallsToTheAppsOwnPortWithoutAMeshCertificateAreRefused()
+    {
+        using var client = mesh.AppPortClient(service: null);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/hello"));
+    }
+
+    private static double Value(string metrics, string name)
+    {
+        var match = Regex.Match(metrics, $"^meshwork_proxy_tcp_passthrough_{name} (\\S+)$", RegexOptions.Multiline);
+        return match.Success ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+}
+
+/// <summary>The sidecar on .NET's socket transport reads the original destination too (HTTP and TCP passthrough).</summary>
+public sealed class TransparentInterceptionOverSocketsTests(SocketsInterceptionMesh mesh) : IClassFixture<SocketsInterceptionMesh>
+{
+    [Fact]
+    public Task UnknownProtocolPassesThroughAsTcpAndIsCounted() => TransparentInterceptionTests.PassthroughAsync(mesh);
+
+    [Fact]
+    public async Task PlainAppReachesTheMesh()
+    {
+        var result = await mesh.CurlAsync("secure", "/hello");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("secure-app got 0 bytes 200\n", result.Output);
+    }
+}
