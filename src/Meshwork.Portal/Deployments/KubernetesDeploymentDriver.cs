@@ -14,7 +14,9 @@ namespace Meshwork.Portal.Deployments;
 /// after each action. Deploy creates the Deployment, Scale patches its replicas (0 keeps it, with no
 /// pods), Restart deletes the pod (its Deployment starts a fresh one). A single pod of a Deployment
 /// cannot be stopped or started (its ReplicaSet would replace it): those are refused, naming Scale.
-/// Logs come from the API server's pod log.
+/// Before new pods are asked for (deploy, scale up, restart) a bootstrap token is issued as the actor
+/// and written to the version's Secret (<see cref="KubernetesWorkloads.TokenSecretNameOf"/>), which the
+/// pod template names for the injected sidecar. Logs come from the API server's pod log.
 /// Every action is audited as its actor (<see cref="FleetAuditLog"/>).
 /// </summary>
 public sealed class KubernetesDeploymentDriver(
@@ -99,6 +101,7 @@ public sealed class KubernetesDeploymentDriver(
             return FleetActionResult.Failed($"instance: no pod '{instanceId}' of this driver in namespace {options.Namespace}");
         return await ActAsync(async () =>
         {
+            await WriteTokenSecretAsync(instance.Service, instance.Version, actor, ct);
             await client.CoreV1.DeleteNamespacedPodAsync(instanceId, options.Namespace, cancellationToken: ct);
             await AuditAsync(ChangeAction.Restart, instanceId, new { instance = instanceId, instance.Service, instance.Version, instance.ProxyId }, actor, ct);
         }, $"restart {instanceId}", ct);
@@ -123,6 +126,7 @@ public sealed class KubernetesDeploymentDriver(
             if (deployment.Metadata?.Labels?.TryGetValue(KubernetesWorkloads.ManagedByLabel, out var manager) != true || manager != KubernetesWorkloads.ManagedBy)
                 throw new FleetActionRefused($"service: Deployment {name} is not the portal's ({KubernetesWorkloads.ManagedSelector}); it is left alone");
             var before = deployment.Spec?.Replicas ?? 1;
+            if (instances > before) await WriteTokenSecretAsync(service, version, actor, ct);
             var patch = new V1Patch(new JsonObject { ["spec"] = new JsonObject { ["replicas"] = instances } }.ToJsonString(), V1Patch.PatchType.MergePatch);
             await client.AppsV1.PatchNamespacedDeploymentAsync(patch, name, options.Namespace, cancellationToken: ct);
             await AuditAsync(ChangeAction.Scale, $"{service}/{version}", new { service, version, from = before, to = instances }, actor, ct);
@@ -138,6 +142,8 @@ public sealed class KubernetesDeploymentDriver(
         progress?.Report($"Creating Deployment {deployment.Metadata.Name} ({request.Instances} pod(s)) in namespace {options.Namespace}");
         var created = await ActAsync(async () =>
         {
+            // The token first: a pod whose Secret is missing waits in CreateContainerConfigError.
+            await WriteTokenSecretAsync(request.Service, request.Version, actor, ct);
             try
             {
                 await client.AppsV1.CreateNamespacedDeploymentAsync(deployment, options.Namespace, cancellationToken: ct);
@@ -233,8 +239,38 @@ public sealed class KubernetesDeploymentDriver(
         {
             result = FleetActionResult.Failed($"{what}: the Kubernetes API server cannot be reached ({ex.Message})");
         }
+        catch (BootstrapTokenRequestException ex)
+        {
+            result = FleetActionResult.Failed($"{what}: no bootstrap token for its sidecars ({ex.Message})");
+        }
         await RefreshAsync(ct);
         return result;
+    }
+
+    /// <summary>
+    /// Issues a bootstrap token for the version's next pods (as the actor, audited with the token) and writes it to
+    /// the version's Secret, creating it or replacing its token. Tokens are short-lived (BootstrapTokens:DefaultLifetime):
+    /// a pod the ReplicaSet makes on its own after that joins only once an action here writes a fresh one.
+    /// </summary>
+    private async Task WriteTokenSecretAsync(string service, string version, ChangeActor actor, CancellationToken ct)
+    {
+        string token;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            token = (await scope.ServiceProvider.GetRequiredService<BootstrapTokenService>()
+                .IssueAsync($"portal fleet {service} {version}", service, options.Namespace, validFor: null, actor, ct: ct)).Secret;
+        }
+        var secret = KubernetesWorkloads.TokenSecret(service, version, token, options);
+        try
+        {
+            await client.CoreV1.CreateNamespacedSecretAsync(secret, options.Namespace, cancellationToken: ct);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var data = new JsonObject { [KubernetesWorkloads.TokenSecretKey] = Convert.ToBase64String(secret.Data[KubernetesWorkloads.TokenSecretKey]) };
+            var patch = new V1Patch(new JsonObject { ["data"] = data }.ToJsonString(), V1Patch.PatchType.MergePatch);
+            await client.CoreV1.PatchNamespacedSecretAsync(patch, secret.Metadata.Name, options.Namespace, cancellationToken: ct);
+        }
     }
 
     private async Task AuditAsync(ChangeAction action, string name, object details, ChangeActor actor, CancellationToken ct)

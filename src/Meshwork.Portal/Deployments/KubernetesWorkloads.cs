@@ -19,6 +19,12 @@ public static class KubernetesWorkloads
     /// <summary>Asks the control plane's webhook for the proxy even where the namespace selector would not (the injector honours "false" only to skip).</summary>
     public const string InjectAnnotation = "meshwork.io/inject";
     public const string AppPortAnnotation = "meshwork.io/app-port";
+
+    /// <summary>Names the Secret the injected sidecar reads its bootstrap token from (the webhook's PodIdentity.TokenSecretKey).</summary>
+    public const string TokenSecretAnnotation = "meshwork.io/bootstrap-token-secret";
+
+    /// <summary>The key of the token in that Secret: the control plane's default ControlPlane:Injection:BootstrapTokenSecretKey.</summary>
+    public const string TokenSecretKey = "token";
     public const string AppContainer = "app";
 
     /// <summary>The container the control plane's webhook injects (SidecarInjector.ProxyContainerName).</summary>
@@ -29,6 +35,9 @@ public static class KubernetesWorkloads
     public static string ManagedSelector => $"{ManagedByLabel}={ManagedBy}";
 
     public static string NameOf(string service, string version) => $"{service}-{version}";
+
+    /// <summary>The Secret holding the bootstrap token of a service version's sidecars (one per Deployment).</summary>
+    public static string TokenSecretNameOf(string service, string version) => $"{NameOf(service, version)}-bootstrap-token";
 
     public static string SelectorOf(string service, string version) => $"{ManagedSelector},{ServiceLabel}={service},{VersionLabel}={version}";
 
@@ -43,6 +52,12 @@ public static class KubernetesWorkloads
             [RoleLabel] = role,
         };
         var invariant = CultureInfo.InvariantCulture;
+        var annotations = new Dictionary<string, string>
+        {
+            [InjectAnnotation] = "true",
+            [AppPortAnnotation] = AppPort.ToString(invariant),
+            [TokenSecretAnnotation] = TokenSecretNameOf(request.Service, request.Version),
+        };
         return new V1Deployment
         {
             ApiVersion = "apps/v1",
@@ -60,7 +75,7 @@ public static class KubernetesWorkloads
                     Metadata = new V1ObjectMeta
                     {
                         Labels = labels,
-                        Annotations = new Dictionary<string, string> { [InjectAnnotation] = "true", [AppPortAnnotation] = AppPort.ToString(invariant) },
+                        Annotations = annotations,
                     },
                     Spec = new V1PodSpec
                     {
@@ -93,6 +108,21 @@ public static class KubernetesWorkloads
             },
         };
     }
+
+    /// <summary>The Secret with a freshly issued bootstrap token for the version's sidecars, labelled as the driver's.</summary>
+    public static V1Secret TokenSecret(string service, string version, string token, KubernetesDriverOptions options) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Secret",
+        Type = "Opaque",
+        Metadata = new V1ObjectMeta
+        {
+            Name = TokenSecretNameOf(service, version),
+            NamespaceProperty = options.Namespace,
+            Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedBy, [ServiceLabel] = service, [VersionLabel] = version },
+        },
+        Data = new Dictionary<string, byte[]> { [TokenSecretKey] = System.Text.Encoding.UTF8.GetBytes(token) },
+    };
 
     /// <summary>The Fleet page's row for a pod the driver made; null (with why) when its labels are not a service version's.</summary>
     public static (WorkloadInstance? Instance, string? Problem) View(V1Pod pod, string meshNamespace)

@@ -115,7 +115,7 @@ public sealed class HelmChartTests(Helm helm) : IClassFixture<Helm>
         Single(manifests, "ServiceAccount", "meshwork-portal");
         var fleetRole = Single(manifests, "Role", "meshwork-portal-fleet");
         Assert.Equal("shop", Text(fleetRole["metadata"]!["namespace"]));
-        Assert.Equal(["apps deployments: get,create,patch", " pods: list,delete", " pods/log: get"], Rules(fleetRole));
+        Assert.Equal(["apps deployments: get,create,patch", " pods: list,delete", " pods/log: get", " secrets: create,patch"], Rules(fleetRole));
         AssertBinds(Single(manifests, "RoleBinding", "meshwork-portal-fleet"), "Role", "meshwork-portal-fleet", "meshwork-portal", "shop");
 
         // The control plane: discovery settings (each a ControlPlaneOptions path), its account, a Role per watched namespace.

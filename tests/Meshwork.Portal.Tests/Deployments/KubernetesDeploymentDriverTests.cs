@@ -20,6 +20,7 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
 {
     private const string Deployments = "/apis/apps/v1/deployments";
     private const string Pods = "/api/v1/pods";
+    private const string Secrets = "/api/v1/secrets";
     private static readonly ChangeActor Operator = new("operator@meshwork.test", ChangeSource.Portal);
 
     private readonly KubernetesDriverOptions options = new() { Namespace = "shop", DemoAppsImage = "registry.example.com/meshwork/demoapps:1.0", StartTimeout = TimeSpan.FromMinutes(2) };
@@ -51,8 +52,12 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         var progress = new List<string>();
         var deploying = driver.DeployAsync(new DeployRequest("reviews", "v2", 2, LatencyMs: 20, ErrorRate: 0.1), Operator, new SynchronousProgress(progress));
 
-        var create = await Eventually.ValueAsync(() => api.Requests.FirstOrDefault(r => r.Method == "POST"), "the Deployment was created");
+        var create = await Eventually.ValueAsync(() => api.Requests.FirstOrDefault(r => r.Method == "POST" && r.Path.EndsWith("/deployments")), "the Deployment was created");
         Assert.Equal("/apis/apps/v1/namespaces/shop/deployments", create.Path);
+        // Its sidecars' bootstrap token was written first, to the Secret the pod template names.
+        var writeSecret = api.Requests.First(r => r.Method == "POST");
+        Assert.Equal("/api/v1/namespaces/shop/secrets", writeSecret.Path);
+        await AssertTokenSecretAsync("reviews", "v2");
         var body = create.Json!;
         Assert.Equal(("apps/v1", "Deployment", "reviews-v2", "shop"),
             ((string?)body["apiVersion"], (string?)body["kind"], (string?)body["metadata"]!["name"], (string?)body["metadata"]!["namespace"]));
@@ -64,7 +69,9 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         Assert.Equal(["app.kubernetes.io/managed-by", "app.kubernetes.io/name", "app.kubernetes.io/version"], selector.Select(p => p.Key).Order());
         var template = body["spec"]!["template"]!;
         Assert.Equal(labels.ToJsonString(), template["metadata"]!["labels"]!.ToJsonString());
-        Assert.Equal(("true", "8080"), ((string?)template["metadata"]!["annotations"]!["meshwork.io/inject"], (string?)template["metadata"]!["annotations"]!["meshwork.io/app-port"]));
+        var annotations = template["metadata"]!["annotations"]!;
+        Assert.Equal(("true", "8080", "reviews-v2-bootstrap-token"),
+            ((string?)annotations["meshwork.io/inject"], (string?)annotations["meshwork.io/app-port"], (string?)annotations["meshwork.io/bootstrap-token-secret"]));
         var container = template["spec"]!["containers"]!.AsArray().Single()!;
         Assert.Equal(("app", "registry.example.com/meshwork/demoapps:1.0", "IfNotPresent"),
             ((string?)container["name"], (string?)container["image"], (string?)container["imagePullPolicy"]));
@@ -100,7 +107,7 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         Assert.Contains(invalid.Errors, e => e.StartsWith("service: 'Reviews!'", StringComparison.Ordinal));
         Assert.Contains(invalid.Errors, e => e.StartsWith("instances:", StringComparison.Ordinal));
         // The refused request never reached the API server; the duplicate did (and got 409).
-        Assert.Equal(2, api.Requests.Count(r => r.Method == "POST"));
+        Assert.Equal(2, api.Requests.Count(r => r.Method == "POST" && r.Path.EndsWith("/deployments")));
     }
 
     [Fact]
@@ -112,10 +119,12 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         var scaled = await driver.ScaleAsync("ratings", "v1", 3, Operator);
 
         Assert.True(scaled.Succeeded, string.Join("; ", scaled.Errors));
-        var patch = Assert.Single(api.Requests, r => r.Method == "PATCH");
+        var patch = Assert.Single(api.Requests, r => r.Method == "PATCH" && r.Path.Contains("/deployments/"));
         Assert.Equal(("/apis/apps/v1/namespaces/shop/deployments/ratings-v1", "application/merge-patch+json"), (patch.Path, patch.ContentType?.Split(';')[0]));
         Assert.Equal("""{"spec":{"replicas":3}}""", patch.Body);
         Assert.Equal(3, (int?)api.Get(Deployments, "shop", "ratings-v1")!["spec"]!["replicas"]);
+        // Scaling up wrote a fresh token for the new pods.
+        await AssertTokenSecretAsync("ratings", "v1");
         await using (var db = MigratedDatabase.OpenSession(connectionString))
         {
             var entry = Assert.Single(await new AuditLog(db).QueryAsync(new AuditQuery { Action = ChangeAction.Scale, Name = "ratings/v1" }));
@@ -126,7 +135,22 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
         Assert.Equal(["service: Deployment legacy-v1 is not the portal's (app.kubernetes.io/managed-by=meshwork-portal); it is left alone"],
             (await driver.ScaleAsync("legacy", "v1", 2, Operator)).Errors);
         Assert.Equal(["instances: must be 0 to 10 (got 11)"], (await driver.ScaleAsync("ratings", "v1", 11, Operator)).Errors);
-        Assert.Single(api.Requests, r => r.Method == "PATCH");
+        Assert.Single(api.Requests, r => r.Method == "PATCH" && r.Path.Contains("/deployments/"));
+        // No token for a refused scale.
+        Assert.Single(api.Requests, r => r.Path.Contains("/secrets"));
+
+        // Scaling up again replaces the token in the Secret that exists now (a merge patch of its data).
+        var previous = (string?)api.Get(Secrets, "shop", "ratings-v1-bootstrap-token")!["data"]!["token"];
+        Assert.True((await driver.ScaleAsync("ratings", "v1", 5, Operator)).Succeeded);
+        var replaced = Assert.Single(api.Requests, r => r.Method == "PATCH" && r.Path == "/api/v1/namespaces/shop/secrets/ratings-v1-bootstrap-token");
+        Assert.Equal("application/merge-patch+json", replaced.ContentType?.Split(';')[0]);
+        Assert.NotEqual(previous, (string?)api.Get(Secrets, "shop", "ratings-v1-bootstrap-token")!["data"]!["token"]);
+        await AssertTokenSecretAsync("ratings", "v1");
+
+        // Scaling down asks for no new pods: no token.
+        var secretWrites = api.Requests.Count(r => r.Path.Contains("/secrets"));
+        Assert.True((await driver.ScaleAsync("ratings", "v1", 1, Operator)).Succeeded);
+        Assert.Equal(secretWrites, api.Requests.Count(r => r.Path.Contains("/secrets")));
     }
 
     [Fact]
@@ -174,7 +198,26 @@ public sealed class KubernetesDeploymentDriverTests : IAsyncLifetime
 
         Assert.Equal(["instance: no pod 'reviews-v9-z' of this driver in namespace shop"], (await driver.RestartAsync("reviews-v9-z", Operator)).Errors);
         Assert.StartsWith("instance: a pod of a Kubernetes Deployment cannot be stopped on its own", (await driver.StopAsync("reviews-v1-a", Operator)).Errors.Single());
-        Assert.DoesNotContain(api.Requests, r => r.Method is "PATCH" or "POST");
+        // The restart's replacement pod joins with a token written before the pod was deleted.
+        await AssertTokenSecretAsync("reviews", "v1");
+        Assert.DoesNotContain(api.Requests, r => r.Method is "PATCH" or "POST" && !r.Path.Contains("/secrets"));
+    }
+
+    /// <summary>
+    /// The version's Secret holds a live bootstrap token for exactly that namespace and service, as the control plane
+    /// looks it up when a sidecar joins (by the secret's hash), issued as the operator.
+    /// </summary>
+    private async Task AssertTokenSecretAsync(string service, string version)
+    {
+        var secret = api.Get(Secrets, "shop", $"{service}-{version}-bootstrap-token");
+        Assert.NotNull(secret);
+        Assert.Equal(("Opaque", "meshwork-portal", service, version), ((string?)secret["type"], (string?)secret["metadata"]!["labels"]!["app.kubernetes.io/managed-by"],
+            (string?)secret["metadata"]!["labels"]!["app.kubernetes.io/name"], (string?)secret["metadata"]!["labels"]!["app.kubernetes.io/version"]));
+        var token = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["data"]!["token"]!));
+        var stored = await services.GetRequiredService<BootstrapTokenStore>().FindByHashAsync(BootstrapTokenService.Hash(token), CancellationToken.None);
+        Assert.NotNull(stored);
+        Assert.Equal(("shop", service, Operator.Name), (stored.Namespace, stored.Service, stored.CreatedBy));
+        Assert.True(stored.ExpiresAt > DateTimeOffset.UtcNow && stored.RevokedAt is null);
     }
 
     private static List<string> Progress(List<string> lines)
