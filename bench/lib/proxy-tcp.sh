@@ -92,7 +92,7 @@ EOF
     echo "$tcp_summary"
     echo "<!-- proxy-tcp:end -->"
   } >"$tcp_section"
-  replace_doc_section proxy-tcp "$tcp_section"
+  replace_doc_section proxy-tcp "$tcp_section" "${doc:-docs/benchmarks.md}"
   rm -f "$tcp_section"
   echo "$tcp_summary"
 }
