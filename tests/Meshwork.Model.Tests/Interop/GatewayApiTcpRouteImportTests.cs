@@ -1,5 +1,6 @@
 using Meshwork.Model.Interop;
 using Meshwork.Model.Resources;
+using Meshwork.Model.Tests.Validation;
 
 namespace Meshwork.Model.Tests.Interop;
 
@@ -50,5 +51,21 @@ public class GatewayApiTcpRouteImportTests
     {
         var result = ManifestImporter.Import(Route.Replace("kind: Service", "kind: Gateway"));
         Assert.Contains(result.Errors, m => m.Path == "[0].spec.parentRefs[0].kind");
+    }
+}
+
+/// <summary>A TcpRoute written as a Gateway API TCPRoute reads back as the same route (versions aside, which Gateway API cannot select).</summary>
+public class GatewayApiTcpRouteExportTests
+{
+    [Fact]
+    public void Export_ThenImport_KeepsServicePortAndWeights_WarnsAboutVersions()
+    {
+        var route = Valid.Tcp with { Rules = [new() { BackendRefs = [new() { Service = "reviews", Version = "v1", Weight = 80 }, new() { Service = "ratings", Weight = 20 }] }] };
+        var result = ManifestExporter.Export([route, Valid.Reviews], ExportFormat.GatewayApi);
+        Assert.Contains("kind: TCPRoute", result.Yaml);
+        Assert.Contains(result.Messages, m => m.Path == "[0].rules[0].backendRefs[0].version" && m.Severity == InteropSeverity.Warning);
+        var back = ManifestImporter.Import(result.Yaml).Single<TcpRoute>(route.Metadata.Name);
+        Assert.Equal((route.Service, route.Port), (back.Service, back.Port));
+        Assert.Equal([("reviews", 80), ("ratings", 20)], back.Rules.Single().BackendRefs.Select(b => (b.Service, b.Weight)));
     }
 }
