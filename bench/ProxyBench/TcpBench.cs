@@ -74,7 +74,7 @@ internal static class TcpBench
             Resources = resources,
             Instances = instances,
             Proxy = new ProxyIdentity { ProxyId = "client", Service = "client", Version = "v1", OutboundPort = options.Int("outbound", 18303) },
-            Certificates = Certs(ca, "client"),
+            Certificates = BenchSnapshots.Certs(ca, "client"),
             Version = 1,
         });
         client = SnapshotHash.WithHash(client with { Clusters = client.Clusters.Select(c => c with { MeshTls = c.Service == "echo-mtls" }).ToArray() });
@@ -83,7 +83,7 @@ internal static class TcpBench
             Resources = resources,
             Instances = instances,
             Proxy = new ProxyIdentity { ProxyId = "server", Service = "echo-mtls", Version = "v1", InboundPort = inbound, AppAddress = echo },
-            Certificates = Certs(ca, "echo-mtls"),
+            Certificates = BenchSnapshots.Certs(ca, "echo-mtls"),
             Version = 1,
         });
         File.WriteAllText(Path.Combine(dir, "tcp-client.json"), SnapshotMapper.ToJson(client));
@@ -98,12 +98,6 @@ internal static class TcpBench
         Port = port,
         Rules = [new() { BackendRefs = [new() { Service = service, Version = "v1" }] }],
     };
-
-    private static SnapshotCertificates Certs(TestCertificateAuthority ca, string service)
-    {
-        var leaf = ca.Issue(SnapshotCompiler.SpiffeId("cluster.local", "default", service));
-        return new SnapshotCertificates { CertificateChainPem = leaf.CertificatePem, PrivateKeyPem = leaf.PrivateKeyPem, TrustBundlePem = ca.RootPem };
-    }
 
     /// <summary>
     /// tcp-load --target HOST:PORT --connections C --duration 5s [--size 1024] [--rate R] [--warmup 2s]: without a rate,

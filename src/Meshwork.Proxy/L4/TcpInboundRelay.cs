@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -65,13 +64,11 @@ public static class TcpInboundRelay
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        var address = app.Endpoints[0].Address;
-        var colon = address.LastIndexOf(':');
+        var (host, port) = TcpOutboundRelay.HostPort(app.Endpoints[0].Address);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(new DnsEndPoint(address[..colon].Trim('[', ']'), int.Parse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture)),
-                connection.ConnectionClosed);
+            await socket.ConnectAsync(new DnsEndPoint(host, port), connection.ConnectionClosed);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {

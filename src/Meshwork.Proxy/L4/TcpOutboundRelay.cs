@@ -108,7 +108,8 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
         }
     }
 
-    private static (string Host, int Port) HostPort(string address)
+    /// <summary>A snapshot endpoint address (host:port or [v6]:port; the runtime builder checked its form).</summary>
+    internal static (string Host, int Port) HostPort(string address)
     {
         var colon = address.LastIndexOf(':');
         var host = address[..colon].Trim('[', ']');
