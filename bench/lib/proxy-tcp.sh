@@ -87,6 +87,9 @@ EOF
       echo "| $name | ${tcp_rps[$name]} | ${tcp_p99[$name]} |"
     done
     echo
+    echo "The latency generator waits with .NET timers (about 1 ms granularity) and measures from each round trip's due time, so"
+    echo "late wake-ups weigh on every path alike: read the p99s against direct within one run (the added p99), not as absolute figures."
+    echo
     echo "Meshwork TCP sidecar RSS after the runs: ${idle_note} MB."
     echo
     echo "$tcp_summary"
