@@ -292,3 +292,6 @@ doc="${MESHWORK_BENCH_DOC:-docs/benchmarks.md}"  # override to try the script wi
 replace_doc_section proxy "$section" "$doc"
 rm -f "$section"
 echo "$summary"
+# L4 (TcpRoute) relay vs direct and HAProxy in mode tcp: bench/lib/proxy-tcp.sh, its own section and `tcp:` line.
+source bench/lib/proxy-tcp.sh
+proxy_tcp_bench

@@ -56,7 +56,7 @@ internal static class BenchSnapshots
         return 0;
     }
 
-    private static SnapshotCertificates Certs(TestCertificateAuthority ca, string service)
+    internal static SnapshotCertificates Certs(TestCertificateAuthority ca, string service)
     {
         var leaf = ca.Issue(SnapshotCompiler.SpiffeId("cluster.local", "default", service));
         return new SnapshotCertificates { CertificateChainPem = leaf.CertificatePem, PrivateKeyPem = leaf.PrivateKeyPem, TrustBundlePem = ca.RootPem };

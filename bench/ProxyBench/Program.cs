@@ -4,12 +4,16 @@ using ProxyBench;
 // bench/proxy.sh and bench/soak.sh drive this tool:
 //   ProxyBench load --url http://127.0.0.1:18101/ [--host backend] --rate 1000 --duration 20s [--warmup 3s] [--connections 32]
 //   ProxyBench snapshots --dir DIR --backend 127.0.0.1:18080 --outbound 18101 --inbound 18106
+//   ProxyBench tcp-echo --port 18300 | tcp-snapshots --dir DIR --echo 127.0.0.1:18300 | tcp-load --target 127.0.0.1:18302 [--rate 1000]  (bench/lib/proxy-tcp.sh)
 //   ConnectionStrings__Meshwork=... ProxyBench churn --route default/orders [--every 5s] [--duration 10m] [--step 10]
 return args.FirstOrDefault() switch
 {
     "load" => await OpenLoopLoad.RunAsync(Options.Parse(args[1..])),
     "snapshots" => BenchSnapshots.Write(Options.Parse(args[1..])),
     "churn" => await RouteChurn.RunAsync(Options.Parse(args[1..])),
+    "tcp-echo" => await TcpBench.EchoAsync(Options.Parse(args[1..])),
+    "tcp-snapshots" => TcpBench.WriteSnapshots(Options.Parse(args[1..])),
+    "tcp-load" => await TcpBench.LoadAsync(Options.Parse(args[1..])),
     _ => Usage(),
 };
 

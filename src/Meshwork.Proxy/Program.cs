@@ -1,6 +1,7 @@
 using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.L4;
 using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Interception;
 using Meshwork.Proxy.Resilience;
@@ -105,6 +106,9 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOption
     // The drain runs inside the host's shutdown timeout: leave Kestrel its usual 30 s for the requests in flight after it.
     builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainDelay + TimeSpan.FromSeconds(30));
 }
+builder.Services.AddSingleton<TcpClusterSlots>();
+builder.Services.AddSingleton<TcpOutboundRelay>();
+builder.Services.AddHostedService<TcpRouteListeners>();
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
 builder.Services.AddHostedService<IdleMemoryTrimmer>();
@@ -147,7 +151,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
                 ClientCertificateValidation = (certificate, _, _) =>
                     runtime() is { } current && SpiffeCertificates.ChainsToBundle(certificate, current.TrustBundle, current.Intermediates),
                 CheckCertificateRevocation = false,
+                OnAuthenticate = kind == ListenerKind.Inbound ? (_, ssl) => TcpInboundRelay.OfferAlpn(ssl) : null,
             });
+            // A sidecar's TCP relay (TcpRoute) arrives on the same mTLS port, told apart by ALPN after the handshake.
+            if (kind == ListenerKind.Inbound)
+                listen.Use(TcpInboundRelay.Middleware(() => kestrel.ApplicationServices.GetRequiredService<MeshRuntime>()));
         });
     }
 });

@@ -15,6 +15,7 @@ public static class KindNames
         ResourceKind.AccessPolicy => "accesspolicies",
         ResourceKind.Rollout => "rollouts",
         ResourceKind.MeshSettings => "meshsettings",
+        ResourceKind.TcpRoute => "tcproutes",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -35,6 +36,7 @@ public static class KindNames
         aliases["routes"] = ResourceKind.HttpRoute;
         aliases["resiliencepolicy"] = ResourceKind.ResiliencePolicy;
         aliases["accesspolicy"] = ResourceKind.AccessPolicy;
+        aliases["tcproute"] = ResourceKind.TcpRoute;
         return aliases;
     }
 }

@@ -4,7 +4,7 @@ using Meshwork.Model.Resources;
 namespace Meshwork.Model.Interop;
 
 /// <summary>
-/// HttpRoute as a Gateway API HTTPRoute (gateway.networking.k8s.io/v1): service parents as GAMMA
+/// HttpRoute as a Gateway API HTTPRoute (gateway.networking.k8s.io/v1), TcpRoute as a TCPRoute (v1alpha2): service parents as GAMMA
 /// parentRefs, backends with their service's port. Gateway API selects no subsets and injects no
 /// faults, so versions and faults are warnings; other kinds have no Gateway API equivalent.
 /// </summary>
@@ -12,6 +12,11 @@ internal static class GatewayApiExporter
 {
     public static IEnumerable<JsonObject> Export(Resource resource, IReadOnlyList<Resource> all, ExportWriter writer)
     {
+        if (resource is TcpRoute tcp)
+        {
+            yield return TcpRoute(tcp, all, writer);
+            yield break;
+        }
         if (resource is not HttpRoute route)
         {
             writer.Note($"{resource.Kind} '{resource.Metadata.Namespace}/{resource.Metadata.Name}' has no Gateway API equivalent; not exported (use --format istio or meshwork)");
@@ -25,6 +30,24 @@ internal static class GatewayApiExporter
             spec["hostnames"] = Array(route.Hostnames.Select(h => JsonValue.Create(h)));
         spec["rules"] = Array(route.Rules.Select((r, i) => Rule(r, $"rules[{i}]", route, all, writer)));
         yield return ManifestExporter.Manifest("gateway.networking.k8s.io/v1", "HTTPRoute", route.Metadata, spec);
+    }
+
+    /// <summary>A TCPRoute (v1alpha2) attached to its service by the route's port, as GatewayApiTcpRouteImporter reads it.</summary>
+    private static JsonObject TcpRoute(TcpRoute route, IReadOnlyList<Resource> all, ExportWriter writer)
+    {
+        var spec = new JsonObject
+        {
+            ["parentRefs"] = Array([new JsonObject { ["group"] = "", ["kind"] = "Service", ["name"] = route.Service, ["port"] = route.Port }]),
+            ["rules"] = Array(route.Rules.Select((r, i) =>
+            {
+                var rule = new JsonObject();
+                if (r.Name is not null)
+                    rule["name"] = r.Name;
+                rule["backendRefs"] = Array(r.BackendRefs.Select((b, j) => Backend(b, route, all, writer, $"rules[{i}].backendRefs[{j}]")));
+                return rule;
+            })),
+        };
+        return ManifestExporter.Manifest("gateway.networking.k8s.io/v1alpha2", "TCPRoute", route.Metadata, spec);
     }
 
     private static JsonObject Parent(ParentRef parent)
@@ -136,7 +159,7 @@ internal static class GatewayApiExporter
         ? new JsonObject { ["type"] = "ReplaceFullPath", ["replaceFullPath"] = path.Value }
         : new JsonObject { ["type"] = "ReplacePrefixMatch", ["replacePrefixMatch"] = path.Value };
 
-    private static JsonObject Backend(BackendRef backend, HttpRoute route, IReadOnlyList<Resource> all, ExportWriter writer, string path)
+    private static JsonObject Backend(BackendRef backend, Resource route, IReadOnlyList<Resource> all, ExportWriter writer, string path)
     {
         var json = BackendTarget(backend, route, all, writer, path);
         json["weight"] = backend.Weight;
@@ -144,7 +167,7 @@ internal static class GatewayApiExporter
     }
 
     /// <summary>A Service backendRef: Gateway API requires its port, which is the Meshwork service's port.</summary>
-    private static JsonObject BackendTarget(BackendRef backend, HttpRoute route, IReadOnlyList<Resource> all, ExportWriter writer, string path)
+    private static JsonObject BackendTarget(BackendRef backend, Resource route, IReadOnlyList<Resource> all, ExportWriter writer, string path)
     {
         var ns = backend.Namespace ?? route.Metadata.Namespace;
         var service = all.OfType<Service>().FirstOrDefault(s => s.Metadata.Name == backend.Service && s.Metadata.Namespace == ns);

@@ -22,6 +22,7 @@ public static class ManifestImporter
     private static readonly IReadOnlyList<Format> Formats =
     [
         new("gateway.networking.k8s.io", "HTTPRoute", ["v1", "v1beta1"], GatewayApiHttpRouteImporter.Translate),
+        new("gateway.networking.k8s.io", "TCPRoute", ["v1alpha2"], GatewayApiTcpRouteImporter.Translate),
         new("networking.istio.io", "DestinationRule", ["v1", "v1beta1", "v1alpha3"], IstioDestinationRuleImporter.Translate, Phase: 0),
         new("networking.istio.io", "VirtualService", ["v1", "v1beta1", "v1alpha3"], IstioVirtualServiceImporter.Translate),
         new("networking.istio.io", "Gateway", ["v1", "v1beta1", "v1alpha3"], IstioGatewayImporter.Translate),

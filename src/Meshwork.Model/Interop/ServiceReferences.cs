@@ -22,6 +22,11 @@ internal static class ServiceReferences
                 foreach (var backend in backends)
                     yield return new(backend.Namespace ?? ns, backend.Service, backend.Version);
                 break;
+            case TcpRoute route:
+                yield return new(ns, route.Service, null);
+                foreach (var backend in route.Rules.SelectMany(r => r.BackendRefs))
+                    yield return new(backend.Namespace ?? ns, backend.Service, backend.Version);
+                break;
             case ResiliencePolicy policy:
                 yield return new(ns, policy.Service, null);
                 break;

@@ -13,6 +13,9 @@ namespace Meshwork.Model.Policy;
 /// case never decides in the caller's favour: DENY <c>paths</c> (and ALLOW <c>notPaths</c>) ignore
 /// case, ALLOW <c>paths</c> (and DENY <c>notPaths</c>) respect it. A DENY on <c>/admin</c> stops
 /// <c>/ADMIN</c>; an ALLOW on <c>/admin</c> does not admit <c>/ADMIN</c>.
+/// A TCP connection has only a source, so HTTP-only fields (<c>to</c>, <c>when</c>) resolve as Istio
+/// resolves them on a TCP port, again the way that denies more: an ALLOW rule holding them matches no
+/// connection; a DENY rule holding them is checked on its sources alone.
 /// </summary>
 public static class AccessPolicyEvaluator
 {
@@ -47,10 +50,11 @@ public static class AccessPolicyEvaluator
         (policy.Service is null || policy.Service == request.DestinationService);
 
     /// <summary>How a policy's paths and notPaths compare with the request path: the way that can only deny more.</summary>
-    private readonly record struct PathCase(StringComparison Paths, StringComparison NotPaths)
+    /// <param name="HttpFieldsHoldOnTcp">Whether a rule's to/when count as matched on a TCP connection (DENY) or as unmatched (ALLOW).</param>
+    private readonly record struct PathCase(StringComparison Paths, StringComparison NotPaths, bool HttpFieldsHoldOnTcp)
     {
-        public static readonly PathCase Deny = new(StringComparison.OrdinalIgnoreCase, StringComparison.Ordinal);
-        public static readonly PathCase Allow = new(StringComparison.Ordinal, StringComparison.OrdinalIgnoreCase);
+        public static readonly PathCase Deny = new(StringComparison.OrdinalIgnoreCase, StringComparison.Ordinal, HttpFieldsHoldOnTcp: true);
+        public static readonly PathCase Allow = new(StringComparison.Ordinal, StringComparison.OrdinalIgnoreCase, HttpFieldsHoldOnTcp: false);
     }
 
     private static bool Matches(AccessPolicy policy, AccessRequest request, PathCase pathCase)
@@ -63,10 +67,15 @@ public static class AccessPolicyEvaluator
         return false;
     }
 
-    private static bool MatchesRule(AccessRule rule, AccessRequest request, PathCase pathCase) =>
-        (rule.From.Count == 0 || rule.From.Any(s => MatchesSource(s, request))) &&
-        (rule.To.Count == 0 || rule.To.Any(o => MatchesOperation(o, request, pathCase))) &&
-        rule.When.All(c => MatchesCondition(c, request));
+    private static bool MatchesRule(AccessRule rule, AccessRequest request, PathCase pathCase)
+    {
+        var from = rule.From.Count == 0 || rule.From.Any(s => MatchesSource(s, request));
+        if (request.Tcp && (rule.To.Count > 0 || rule.When.Count > 0))
+            return from && pathCase.HttpFieldsHoldOnTcp;
+        return from &&
+            (rule.To.Count == 0 || rule.To.Any(o => MatchesOperation(o, request, pathCase))) &&
+            rule.When.All(c => MatchesCondition(c, request));
+    }
 
     private static bool MatchesSource(AccessSource source, AccessRequest request)
     {

@@ -16,6 +16,12 @@ public sealed record AccessRequest
     public string? SourceService { get; init; }
     public string? SourceNamespace { get; init; }
 
+    /// <summary>
+    /// A TCP connection (a TcpRoute's L4 relay) rather than an HTTP request: there is no method, path or
+    /// header, so a rule's <c>to</c> and <c>when</c> cannot be checked (see <see cref="AccessPolicyEvaluator"/>).
+    /// </summary>
+    public bool Tcp { get; init; }
+
     public string Method { get; init; } = "GET";
 
     /// <summary>The request path after <see cref="RequestPathNormalizer"/> (decoded, no query).</summary>

@@ -14,6 +14,7 @@ namespace Meshwork.Model.Resources;
 [JsonDerivedType(typeof(AccessPolicy), nameof(ResourceKind.AccessPolicy))]
 [JsonDerivedType(typeof(Rollout), nameof(ResourceKind.Rollout))]
 [JsonDerivedType(typeof(MeshSettings), nameof(ResourceKind.MeshSettings))]
+[JsonDerivedType(typeof(TcpRoute), nameof(ResourceKind.TcpRoute))]
 public abstract record Resource
 {
     public required ResourceMetadata Metadata { get; init; }
@@ -34,6 +35,7 @@ public enum ResourceKind
     AccessPolicy,
     Rollout,
     MeshSettings,
+    TcpRoute,
 }
 
 public sealed record ResourceMetadata

@@ -4,14 +4,15 @@ namespace Meshwork.Model.Snapshots;
 
 /// <summary>
 /// What <see cref="SnapshotCompiler.Prepare"/> compiled once for every proxy of a round: the mesh settings,
-/// ordered Services, routes and resilience policies, every Service's clusters and outbound virtual hosts.
+/// ordered Services, routes and resilience policies, every Service's clusters and outbound virtual hosts, every TcpRoute's listener.
 /// Immutable and shared by the proxies compiled on top of it (each copies the collections it extends).
 /// </summary>
 public sealed class MeshCompilation
 {
     internal MeshCompilation(MeshSettings mesh, IReadOnlyList<Service> services,
         IReadOnlyDictionary<(string Service, string Namespace), ResiliencePolicy> resilience, IReadOnlyList<HttpRoute> routes,
-        SortedDictionary<string, SnapshotCluster> clusters, IReadOnlyList<VirtualHost> outboundHosts, bool meshTls)
+        SortedDictionary<string, SnapshotCluster> clusters, IReadOnlyList<VirtualHost> outboundHosts,
+        IReadOnlyList<TcpRouteListener> tcpListeners, bool meshTls)
     {
         Mesh = mesh;
         Services = services;
@@ -19,6 +20,7 @@ public sealed class MeshCompilation
         Routes = routes;
         Clusters = clusters;
         OutboundHosts = outboundHosts;
+        TcpListeners = tcpListeners;
         MeshTls = meshTls;
     }
 
@@ -31,5 +33,6 @@ public sealed class MeshCompilation
     internal SortedDictionary<string, SnapshotCluster> Clusters { get; }
 
     internal IReadOnlyList<VirtualHost> OutboundHosts { get; }
+    internal IReadOnlyList<TcpRouteListener> TcpListeners { get; }
     internal bool MeshTls { get; }
 }

@@ -21,6 +21,9 @@ public sealed record ProxySnapshot
     /// <summary>Outbound and gateway virtual hosts, each with its ordered, compiled route rules.</summary>
     public IReadOnlyList<VirtualHost> VirtualHosts { get; init; } = [];
 
+    /// <summary>Outbound TCP listeners, one per TcpRoute, ordered by port.</summary>
+    public IReadOnlyList<TcpRouteListener> TcpListeners { get; init; } = [];
+
     public IReadOnlyList<SnapshotCluster> Clusters { get; init; } = [];
     public InboundSettings Inbound { get; init; } = new();
     public SnapshotCertificates? Certificates { get; init; }
@@ -87,6 +90,19 @@ public sealed record CompiledRule
     public TimeSpan? RequestTimeout { get; init; }
     public TimeSpan? BackendRequestTimeout { get; init; }
     public FaultInjection? Fault { get; init; }
+}
+
+/// <summary>
+/// A TcpRoute as a sidecar serves it: a port its outbound side listens on and the weighted clusters each
+/// new connection goes to, over mTLS to the destination's inbound listener.
+/// </summary>
+public sealed record TcpRouteListener
+{
+    /// <summary>"namespace/route/rule-name-or-index", as HTTP rules are named: the route label of the TCP metrics.</summary>
+    public required string RouteName { get; init; }
+
+    public int Port { get; init; }
+    public IReadOnlyList<WeightedCluster> Backends { get; init; } = [];
 }
 
 public sealed record WeightedCluster

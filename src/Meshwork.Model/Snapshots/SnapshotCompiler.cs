@@ -77,8 +77,28 @@ public static class SnapshotCompiler
                 Rules = rules,
             });
         }
-        return new MeshCompilation(mesh, services, resilience, routes, clusters, outbound, meshTls);
+        return new MeshCompilation(mesh, services, resilience, routes, clusters, outbound, TcpListeners(resources), meshTls);
     }
+
+    /// <summary>
+    /// Every TcpRoute, for every sidecar (as every Service is an outbound virtual host), by port. A port
+    /// belongs to one route (the validator rejects a second); of routes stored before that rule, the first
+    /// by namespace/name keeps it, so the proxy never sees a port twice.
+    /// </summary>
+    private static IReadOnlyList<TcpRouteListener> TcpListeners(IReadOnlyList<Resource> resources) => resources.OfType<TcpRoute>()
+        .Where(r => r.Rules.Count > 0)
+        .OrderBy(r => r.Metadata.Namespace, StringComparer.Ordinal).ThenBy(r => r.Metadata.Name, StringComparer.Ordinal)
+        .DistinctBy(r => r.Port)
+        .OrderBy(r => r.Port)
+        .Select(r => new TcpRouteListener
+        {
+            RouteName = RouteRuleName.Of(r.Metadata.Namespace, r.Metadata.Name, r.Rules[0].Name ?? "0"),
+            Port = r.Port,
+            Backends = r.Rules[0].BackendRefs
+                .Select(b => new WeightedCluster { Cluster = ClusterName(b.Service, b.Namespace ?? r.Metadata.Namespace, b.Version), Weight = b.Weight })
+                .ToArray(),
+        })
+        .ToArray();
 
     /// <summary>"service.namespace" (all versions) or "service.namespace|version".</summary>
     public static string ClusterName(string service, string ns, string? version) =>
@@ -122,13 +142,12 @@ public static class SnapshotCompiler
         }
 
         // Every referenced cluster exists, even for a service with no Service resource yet (no endpoints: 503).
-        foreach (var rule in virtualHosts.SelectMany(v => v.Rules))
+        var referenced = virtualHosts.SelectMany(v => v.Rules).SelectMany(r => r.Backends.Select(b => b.Cluster).Concat(r.Mirrors.Select(m => m.Cluster)))
+            .Concat(shared.TcpListeners.SelectMany(l => l.Backends.Select(b => b.Cluster)));
+        foreach (var cluster in referenced)
         {
-            foreach (var cluster in rule.Backends.Select(b => b.Cluster).Concat(rule.Mirrors.Select(m => m.Cluster)))
-            {
-                if (!clusters.ContainsKey(cluster))
-                    clusters[cluster] = EmptyCluster(cluster, shared.MeshTls);
-            }
+            if (!clusters.ContainsKey(cluster))
+                clusters[cluster] = EmptyCluster(cluster, shared.MeshTls);
         }
 
         var ownService = services.FirstOrDefault(s => s.Metadata.Name == proxy.Service && s.Metadata.Namespace == proxy.Namespace);
@@ -172,6 +191,7 @@ public static class SnapshotCompiler
             },
             Listeners = listeners,
             VirtualHosts = virtualHosts,
+            TcpListeners = shared.TcpListeners,
             Clusters = clusters.Values.ToArray(),
             Inbound = new InboundSettings
             {

@@ -41,6 +41,9 @@ public static class ResourceValidator
                 case Rollout rollout:
                     RolloutRules.Check(checks, rollout);
                     break;
+                case TcpRoute route:
+                    TcpRouteRules.Check(checks, route);
+                    break;
                 case MeshSettings settings:
                     MeshSettingsRules.Check(checks, settings);
                     break;

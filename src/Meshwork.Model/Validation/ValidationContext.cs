@@ -6,7 +6,7 @@ namespace Meshwork.Model.Validation;
 /// What the validator checks a resource against: the other resources known to exist (stored ones,
 /// replaced or extended by those in the same batch). Routes, policies and rollouts name services
 /// and versions, so an unknown one is an error; and some kinds allow only one resource per target
-/// (one ResiliencePolicy or Rollout per service, one HttpRoute per gateway host name), so another
+/// (one ResiliencePolicy or Rollout per service, one HttpRoute per gateway host name, one TcpRoute per port), so another
 /// one already holding that target is an error too.
 /// </summary>
 public sealed record ValidationContext
@@ -19,13 +19,14 @@ public sealed record ValidationContext
     /// </summary>
     public static readonly IReadOnlySet<ResourceKind> Kinds = new HashSet<ResourceKind>
     {
-        ResourceKind.Service, ResourceKind.HttpRoute, ResourceKind.ResiliencePolicy, ResourceKind.Rollout,
+        ResourceKind.Service, ResourceKind.HttpRoute, ResourceKind.ResiliencePolicy, ResourceKind.Rollout, ResourceKind.TcpRoute,
     };
 
     public IReadOnlyList<Service> Services { get; init; } = [];
     public IReadOnlyList<HttpRoute> HttpRoutes { get; init; } = [];
     public IReadOnlyList<ResiliencePolicy> ResiliencePolicies { get; init; } = [];
     public IReadOnlyList<Rollout> Rollouts { get; init; } = [];
+    public IReadOnlyList<TcpRoute> TcpRoutes { get; init; } = [];
 
     /// <summary>Sorts <paramref name="resources"/> by kind in one pass, keeping the <see cref="Kinds"/>; nulls are skipped.</summary>
     public static ValidationContext From(IEnumerable<Resource> resources)
@@ -34,6 +35,7 @@ public sealed record ValidationContext
         var routes = new List<HttpRoute>();
         var resilience = new List<ResiliencePolicy>();
         var rollouts = new List<Rollout>();
+        var tcpRoutes = new List<TcpRoute>();
         foreach (var resource in resources ?? [])
         {
             switch (resource)
@@ -42,9 +44,10 @@ public sealed record ValidationContext
                 case HttpRoute r: routes.Add(r); break;
                 case ResiliencePolicy p: resilience.Add(p); break;
                 case Rollout r: rollouts.Add(r); break;
+                case TcpRoute t: tcpRoutes.Add(t); break;
             }
         }
-        return new() { Services = services, HttpRoutes = routes, ResiliencePolicies = resilience, Rollouts = rollouts };
+        return new() { Services = services, HttpRoutes = routes, ResiliencePolicies = resilience, Rollouts = rollouts, TcpRoutes = tcpRoutes };
     }
 
     /// <summary>The service named <paramref name="name"/> in <paramref name="ns"/>, or null.</summary>

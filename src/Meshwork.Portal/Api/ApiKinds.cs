@@ -13,6 +13,7 @@ public static class ApiKinds
         [ResourceKind.AccessPolicy] = "accesspolicies",
         [ResourceKind.Rollout] = "rollouts",
         [ResourceKind.MeshSettings] = "meshsettings",
+        [ResourceKind.TcpRoute] = "tcproutes",
     };
 
     public static string Segment(ResourceKind kind) => Segments[kind];

@@ -50,10 +50,18 @@ public static class SnapshotMapper
         };
         p.Listeners.AddRange(s.Listeners.Select(l => new Listener { Name = l.Name, Kind = (ListenerKind)(int)l.Kind, Port = l.Port, Tls = l.Tls }));
         p.VirtualHosts.AddRange(s.VirtualHosts.Select(ToProto));
+        p.TcpListeners.AddRange(s.TcpListeners.Select(ToProto));
         p.Clusters.AddRange(s.Clusters.Select(ToProto));
         p.Inbound.Policies.AddRange(s.Inbound.Policies.Select(ToProto));
         if (s.Certificates is { } c)
             p.Certificates = new Certificates { CertificateChainPem = c.CertificateChainPem, PrivateKeyPem = c.PrivateKeyPem, TrustBundlePem = c.TrustBundlePem };
+        return p;
+    }
+
+    private static TcpListener ToProto(M.TcpRouteListener l)
+    {
+        var p = new TcpListener { RouteName = l.RouteName, Port = l.Port };
+        p.Backends.AddRange(l.Backends.Select(b => new WeightedCluster { Cluster = b.Cluster, Weight = b.Weight }));
         return p;
     }
 
@@ -273,6 +281,12 @@ public static class SnapshotMapper
             },
             Listeners = p.Listeners.Select(l => new M.SnapshotListener { Name = l.Name, Kind = Kind(l.Kind, "listeners"), Port = l.Port, Tls = l.Tls }).ToArray(),
             VirtualHosts = p.VirtualHosts.Select(ToModel).ToArray(),
+            TcpListeners = p.TcpListeners.Select(l => new M.TcpRouteListener
+            {
+                RouteName = l.RouteName,
+                Port = l.Port,
+                Backends = l.Backends.Select(b => new M.WeightedCluster { Cluster = b.Cluster, Weight = b.Weight }).ToArray(),
+            }).ToArray(),
             Clusters = p.Clusters.Select(ToModel).ToArray(),
             Inbound = new M.InboundSettings
             {

@@ -21,6 +21,13 @@ public sealed class ProxyOptions
     /// </summary>
     public string LocalBindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// Address the outbound TCP listeners (one per TcpRoute port) bind to; null: <see cref="LocalBindAddress"/>.
+    /// Local for the same reason as outbound HTTP. Several sidecars sharing one network namespace (one host,
+    /// no pods) each need their own address here (127.0.0.2, 127.0.0.3...), since each listens on every route's port.
+    /// </summary>
+    public string? TcpBindAddress { get; set; }
+
     /// <summary>/ready, /stats, /snapshot, /metrics (on <see cref="LocalBindAddress"/>).</summary>
     public int AdminPort { get; set; } = 15000;
 

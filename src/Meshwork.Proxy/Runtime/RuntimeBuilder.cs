@@ -64,6 +64,20 @@ public static class RuntimeBuilder
             (host.Listener == ListenerKind.Gateway ? gateway : outbound).Add(runtimeHost, errors);
         }
 
+        var tcpPorts = new HashSet<int>();
+        foreach (var listener in snapshot.TcpListeners)
+        {
+            var path = $"tcpListeners[{listener.RouteName}]";
+            if (listener.Port is < 1 or > 65535)
+                errors.Add($"{path}.port: {listener.Port} is not a port between 1 and 65535");
+            else if (!tcpPorts.Add(listener.Port))
+                errors.Add($"{path}.port: {listener.Port} is taken by another TCP listener");
+            foreach (var backend in listener.Backends.Where(b => !clusters.ContainsKey(b.Cluster)))
+                errors.Add($"{path}: cluster '{backend.Cluster}' is not in the snapshot");
+            if (listener.Backends.Any(b => b.Weight < 0))
+                errors.Add($"{path}.backends: weights must be >= 0");
+        }
+
         if (snapshot.Inbound.AppCluster.Length > 0 && !clusters.ContainsKey(snapshot.Inbound.AppCluster))
             errors.Add($"inbound.appCluster: cluster '{snapshot.Inbound.AppCluster}' is not in the snapshot");
 

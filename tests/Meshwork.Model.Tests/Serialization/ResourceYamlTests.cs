@@ -169,12 +169,12 @@ public class ResourceYamlTests
     [Fact]
     public void Read_UnknownKind_ListsTheKinds() =>
         AssertIssue("kind: VirtualService\nmetadata: { name: a }", "[0].kind",
-            "'VirtualService' is not a kind; one of Service, HttpRoute, ResiliencePolicy, AccessPolicy, Rollout, MeshSettings");
+            "'VirtualService' is not a kind; one of Service, HttpRoute, ResiliencePolicy, AccessPolicy, Rollout, MeshSettings, TcpRoute");
 
     [Fact]
     public void Read_MissingKind_SaysItIsRequired() =>
         AssertIssue("metadata: { name: a }", "[0].kind",
-            "is required; one of Service, HttpRoute, ResiliencePolicy, AccessPolicy, Rollout, MeshSettings");
+            "is required; one of Service, HttpRoute, ResiliencePolicy, AccessPolicy, Rollout, MeshSettings, TcpRoute");
 
     [Fact]
     public void Read_UnknownField_NamesTheKnownOnes() =>

@@ -68,7 +68,15 @@ internal static class Valid
 
     public static MeshSettings Mesh => new() { Metadata = new() { Name = MeshSettings.SingletonName } };
 
-    public static IReadOnlyList<Resource> All => [Reviews, Ratings, Route(), Resilience, Access, Rollout, Mesh];
+    public static TcpRoute Tcp => new()
+    {
+        Metadata = new() { Name = "reviews-tcp" },
+        Service = "reviews",
+        Port = 15432,
+        Rules = [new() { BackendRefs = [new() { Service = "reviews", Version = "v1", Weight = 80 }, new() { Service = "reviews", Version = "v2", Weight = 20 }] }],
+    };
+
+    public static IReadOnlyList<Resource> All => [Reviews, Ratings, Route(), Resilience, Access, Rollout, Mesh, Tcp];
 }
 
 internal static class ValidationAssert

@@ -29,6 +29,7 @@ public sealed class ApiAuthorizationMatrixTests(PortalFactory portal) : IClassFi
             ["httproutes"] = Operator,
             ["resiliencepolicies"] = Operator,
             ["rollouts"] = Operator,
+            ["tcproutes"] = Operator,
             ["accesspolicies"] = Admin,
             ["meshsettings"] = Admin,
         };

@@ -108,6 +108,26 @@ public sealed class ResourceApiTests(PortalFactory portal) : IClassFixture<Porta
     }
 
     [Fact]
+    public async Task TcpRoute_CreateAsYaml_ReadBack_AndSecondRouteOnThePort_Returns422()
+    {
+        using var http = await portal.ApiClientAsync("Operator");
+        (await http.PostAsync("/api/v1/services", Json(Samples.Service("api-tcp")))).EnsureSuccessStatusCode();
+        const string yaml = "kind: TcpRoute\nmetadata:\n  name: api-tcp\nservice: api-tcp\nport: 25432\nrules:\n- backendRefs:\n  - service: api-tcp\n";
+        using var created = await http.PostAsync("/api/v1/tcproutes", new StringContent(yaml, Encoding.UTF8, "application/yaml"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/api/v1/tcproutes/default/api-tcp", created.Headers.Location?.OriginalString);
+        var stored = Assert.IsType<TcpRoute>((await StoredAsync(new ResourceKey(ResourceKind.TcpRoute, "default", "api-tcp")))!.Resource);
+        Assert.Equal((25432, "api-tcp"), (stored.Port, Assert.Single(Assert.Single(stored.Rules).BackendRefs).Service));
+
+        using var rival = await http.PostAsync("/api/v1/tcproutes", new StringContent(yaml.Replace("name: api-tcp\nservice", "name: api-tcp-2\nservice"), Encoding.UTF8, "application/yaml"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, rival.StatusCode);
+        using var problem = JsonDocument.Parse(await rival.Content.ReadAsStringAsync());
+        Assert.Contains(problem.RootElement.GetProperty("errors").EnumerateArray(), e =>
+            e.GetProperty("path").GetString() == "port" && e.GetProperty("message").GetString()!.StartsWith("port 25432 already belongs to TcpRoute 'default/api-tcp'", StringComparison.Ordinal));
+        Assert.Null(await StoredAsync(new ResourceKey(ResourceKind.TcpRoute, "default", "api-tcp-2")));
+    }
+
+    [Fact]
     public async Task Create_YamlBody_AcceptYaml_RoundTrips()
     {
         using var http = await portal.ApiClientAsync("Operator");

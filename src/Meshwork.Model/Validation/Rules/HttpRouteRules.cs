@@ -240,9 +240,23 @@ internal static class HttpRouteRules
     private static void CheckBackends(Checks checks, string rulePath, HttpRouteRule rule, string ns)
     {
         var path = $"{rulePath}.backendRefs";
-        if (!checks.MaxItems(path, rule.BackendRefs, MaxBackendRefs))
+        if (!WeightedBackends(checks, path, rule.BackendRefs, ns))
             return;
-        checks.Each(path, rule.BackendRefs, (backendPath, backend) =>
+        var backends = (rule.BackendRefs ?? []).Where(b => b is not null).ToList();
+        var redirects = (rule.Filters ?? []).Any(f => f?.Type == HttpRouteFilterType.RequestRedirect);
+        if (backends.Count == 0 && !redirects && rule.BackendRefs is not null)
+            checks.Warning(path, "the rule has no backendRefs and no requestRedirect, so matching requests get 500");
+    }
+
+    /// <summary>
+    /// Weighted backends (HttpRoute and TcpRoute rules): each names a known service and version, weights are
+    /// relative (0 to <see cref="MaxWeight"/>, not all 0), none repeats. False when the list is too long to check.
+    /// </summary>
+    public static bool WeightedBackends(Checks checks, string path, IReadOnlyList<BackendRef>? backendRefs, string ns)
+    {
+        if (!checks.MaxItems(path, backendRefs, MaxBackendRefs))
+            return false;
+        checks.Each(path, backendRefs, (backendPath, backend) =>
         {
             checks.Backend(backendPath, backend, ns);
             if (backend.Weight < 0)
@@ -250,13 +264,11 @@ internal static class HttpRouteRules
             else if (backend.Weight > MaxWeight)
                 checks.Error($"{backendPath}.weight", $"must be at most {MaxWeight}, was {backend.Weight}");
         });
-        checks.NoDuplicates(path, rule.BackendRefs, b => $"{b.Namespace ?? ns}/{b.Service}/{b.Version ?? "*"}", "", "backend");
-        var backends = (rule.BackendRefs ?? []).Where(b => b is not null).ToList();
+        checks.NoDuplicates(path, backendRefs, b => $"{b.Namespace ?? ns}/{b.Service}/{b.Version ?? "*"}", "", "backend");
+        var backends = (backendRefs ?? []).Where(b => b is not null).ToList();
         if (backends.Count > 0 && backends.All(b => b.Weight == 0))
             checks.Error(path, "every weight is 0, so the rule sends no traffic; give at least one backend a positive weight");
-        var redirects = (rule.Filters ?? []).Any(f => f?.Type == HttpRouteFilterType.RequestRedirect);
-        if (backends.Count == 0 && !redirects && rule.BackendRefs is not null)
-            checks.Warning(path, "the rule has no backendRefs and no requestRedirect, so matching requests get 500");
+        return true;
     }
 
     private static void CheckFault(Checks checks, string path, FaultInjection fault)

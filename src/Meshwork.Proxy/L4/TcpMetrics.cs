@@ -1,0 +1,51 @@
+using Prometheus;
+
+namespace Meshwork.Proxy.L4;
+
+/// <summary>
+/// The TCP relay's Prometheus metrics, named as Istio names its TCP metrics (connections opened, bytes each
+/// way, here with the connection duration) and labelled like the HTTP ones, so a dashboard joins them:
+/// direction, source, destination service and version, and the TcpRoute (outbound; "" inbound).
+/// Received bytes come from the side that opened the connection, sent bytes go back to it.
+/// </summary>
+public static class TcpMetrics
+{
+    private static readonly string[] Labels = ["direction", "source_service", "destination_service", "destination_version", "route"];
+
+    public static readonly Counter Connections = Metrics.CreateCounter(
+        "meshwork_proxy_tcp_connections_total", "TCP connections relayed, by edge and route", Labels);
+
+    public static readonly Counter ReceivedBytes = Metrics.CreateCounter(
+        "meshwork_proxy_tcp_received_bytes_total", "Bytes received from the side that opened the connection", Labels);
+
+    public static readonly Counter SentBytes = Metrics.CreateCounter(
+        "meshwork_proxy_tcp_sent_bytes_total", "Bytes sent back to the side that opened the connection", Labels);
+
+    public static readonly Histogram Duration = Metrics.CreateHistogram(
+        "meshwork_proxy_tcp_connection_duration_seconds", "How long relayed TCP connections stayed open, seconds", new HistogramConfiguration
+        {
+            LabelNames = Labels,
+            Buckets = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600],
+        });
+
+    /// <summary>reason: denied (an access policy), no_endpoint, overflow (the cluster's maxConnections), connect_failed.</summary>
+    public static readonly Counter Refused = Metrics.CreateCounter(
+        "meshwork_proxy_tcp_refused_total", "TCP connections closed without being relayed, by reason", [.. Labels, "reason"]);
+
+    public static void Record(TcpEdge edge, long received, long sent, TimeSpan duration)
+    {
+        string[] labels = edge.Labels;
+        Connections.WithLabels(labels).Inc();
+        ReceivedBytes.WithLabels(labels).Inc(received);
+        SentBytes.WithLabels(labels).Inc(sent);
+        Duration.WithLabels(labels).Observe(duration.TotalSeconds);
+    }
+
+    public static void CountRefused(TcpEdge edge, string reason) => Refused.WithLabels([.. edge.Labels, reason]).Inc();
+}
+
+/// <summary>Who a relayed connection is between, as the metrics label it.</summary>
+public readonly record struct TcpEdge(bool Inbound, string SourceService, string DestinationService, string DestinationVersion, string Route)
+{
+    public string[] Labels => [Inbound ? "inbound" : "outbound", SourceService, DestinationService, DestinationVersion, Route];
+}

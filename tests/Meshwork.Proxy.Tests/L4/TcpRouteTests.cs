@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Meshwork.Testing.Waiting;
+
+namespace Meshwork.Proxy.Tests.L4;
+
+/// <summary>TcpRoute end to end through real sidecar processes: weighted picks per connection, mTLS between sidecars, L4 policy, metrics.</summary>
+[Collection(L4MeshCollection.Name)]
+public sealed class TcpRouteTests(L4MeshFixture mesh)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Connections_SpreadByWeight_AndBytesArriveIntactBothWays()
+    {
+        var counts = new Dictionary<string, int> { ["v1"] = 0, ["v2"] = 0 };
+        for (var i = 0; i < 100; i++)
+        {
+            await using var connection = await OpenAsync(IPAddress.Loopback);
+            var version = await connection.ReadLineAsync();
+            counts[version]++;
+            // Every connection echoes a payload; some big enough to take many reads and writes on each hop.
+            var payload = RandomNumberGeneratorBytes(i % 10 == 0 ? 1 << 20 : 4096);
+            Assert.Equal(payload, await connection.EchoAsync(payload));
+        }
+        // Binomial(100, 0.8): 80 ± 4 (one standard deviation); 62..95 is over four either way.
+        Assert.InRange(counts["v1"], 62, 95);
+        Assert.Equal(100, counts["v1"] + counts["v2"]);
+    }
+
+    [Fact]
+    public async Task InboundSidecar_SeesTheCallersMtlsIdentity_AndBothSidesCountConnectionsAndBytes()
+    {
+        var payload = RandomNumberGeneratorBytes(10_000);
+        for (var i = 0; i < 5; i++)
+        {
+            await using var connection = await OpenAsync(IPAddress.Loopback);
+            await connection.ReadLineAsync();
+            Assert.Equal(payload, await connection.EchoAsync(payload));
+        }
+        await Eventually.HoldsAsync(async () =>
+        {
+            var outbound = await mesh.Web.MetricsAsync();
+            var inbound = await mesh.SidecarV1.MetricsAsync() + await mesh.SidecarV2.MetricsAsync();
+            var edge = $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v[12]\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\"";
+            return Sum(outbound, "meshwork_proxy_tcp_connections_total", edge) >= 5
+                && Sum(outbound, "meshwork_proxy_tcp_received_bytes_total", edge) >= 5 * payload.Length
+                && Sum(outbound, "meshwork_proxy_tcp_sent_bytes_total", edge) >= 5 * payload.Length
+                && Sum(outbound, "meshwork_proxy_tcp_connection_duration_seconds_count", edge) >= 5
+                // The destination knows the caller only from its client certificate: the hop was mTLS.
+                && Sum(inbound, "meshwork_proxy_tcp_connections_total", "direction=\"inbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v[12]\",route=\"\"") >= 5;
+        }, "both sidecars count the relayed connections and bytes, the inbound one by the caller's identity", Patience);
+    }
+
+    [Fact]
+    public async Task DenyPolicyForTheCallersIdentity_ClosesTheConnection_AndIsCounted()
+    {
+        await using var connection = await OpenAsync(IPAddress.Parse("127.0.0.4"));
+        // The app's greeting never comes: the destination sidecar closes the relay before connecting to it.
+        Assert.Equal(0, await connection.ReadToEndCountAsync());
+        await Eventually.HoldsAsync(async () =>
+        {
+            var inbound = await mesh.SidecarV1.MetricsAsync() + await mesh.SidecarV2.MetricsAsync();
+            return Sum(inbound, "meshwork_proxy_tcp_refused_total", "direction=\"inbound\",source_service=\"intruder\",destination_service=\"echo\",destination_version=\"v[12]\",route=\"\",reason=\"denied\"") >= 1;
+        }, "the denied connection is counted", Patience);
+    }
+
+    [Fact]
+    public async Task RouteChange_AppliesToNewConnections_AndKeepsEstablishedOnes()
+    {
+        var established = await OpenUntilAsync("v1");
+        try
+        {
+            await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 0));
+            var payload = RandomNumberGeneratorBytes(4096);
+            Assert.Equal(payload, await established.EchoAsync(payload));
+            for (var i = 0; i < 10; i++)
+            {
+                await using var connection = await OpenAsync(IPAddress.Loopback);
+                Assert.Equal("v2", await connection.ReadLineAsync());
+            }
+        }
+        finally
+        {
+            await established.DisposeAsync();
+            await mesh.Web.PushAsync(mesh.WebSnapshot(L4MeshFixture.V1Weight));
+        }
+    }
+
+    private async Task<Connection> OpenUntilAsync(string version)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var connection = await OpenAsync(IPAddress.Loopback);
+            if (await connection.ReadLineAsync() == version)
+                return connection;
+            await connection.DisposeAsync();
+        }
+        throw new InvalidOperationException($"no connection reached {version} in 200 attempts");
+    }
+
+    private async Task<Connection> OpenAsync(IPAddress sidecar)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(sidecar, mesh.RoutePort));
+        return new Connection(socket);
+    }
+
+    private static byte[] RandomNumberGeneratorBytes(int length) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
+
+    /// <summary>The sum of a metric's samples whose label set (in the order the metric declares them) matches <paramref name="labels"/>.</summary>
+    private static double Sum(string exposition, string metric, string labels) =>
+        new Regex($"^{Regex.Escape(metric)}\\{{{labels}\\}} (\\S+)$", RegexOptions.Multiline).Matches(exposition)
+            .Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A client connection to a TcpRoute port, reading with a generous timeout so a broken relay fails the test instead of hanging it.</summary>
+    private sealed class Connection(Socket socket) : IAsyncDisposable
+    {
+        private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);
+        private readonly NetworkStream stream = new(socket, ownsSocket: true);
+
+        public async Task<string> ReadLineAsync()
+        {
+            var line = new StringBuilder();
+            var one = new byte[1];
+            using var timeout = new CancellationTokenSource(ReadTimeout);
+            while (await stream.ReadAsync(one, timeout.Token) == 1 && one[0] != '\n')
+                line.Append((char)one[0]);
+            return line.ToString();
+        }
+
+        /// <summary>Sends the payload while reading the echo back (both at once, so neither side's buffers fill up).</summary>
+        public async Task<byte[]> EchoAsync(byte[] payload)
+        {
+            using var timeout = new CancellationTokenSource(ReadTimeout);
+            var send = stream.WriteAsync(payload, timeout.Token).AsTask();
+            var echoed = new byte[payload.Length];
+            await stream.ReadExactlyAsync(echoed, timeout.Token);
+            await send;
+            return echoed;
+        }
+
+        public async Task<int> ReadToEndCountAsync()
+        {
+            using var timeout = new CancellationTokenSource(ReadTimeout);
+            var buffer = new byte[1024];
+            int read, total = 0;
+            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+                total += read;
+            return total;
+        }
+
+        public async ValueTask DisposeAsync() => await stream.DisposeAsync();
+    }
+}
