@@ -7,7 +7,8 @@
 # loop, HdrHistogram, corrected for coordinated omission). Medians of several runs. Pinning on
 # this 2-core machine: load generator + backend on CPU 0, the proxy under test on CPU 1 (both
 # Meshwork proxies of the 2-hop path share CPU 1). HAProxy and nginx run one thread/worker each.
-# Results and settings: docs/benchmarks.md (section "Proxy data plane"). The last line is:
+# Results and settings: docs/benchmarks.md (section "Proxy data plane"). The line before the last names
+# the machine (CPU model, load) and the CPU per request of each proxy; the last line is:
 #   proxy: rps_ratio_vs_nginx=X rps_ratio_vs_haproxy=X added_p99_ms_1hop=X added_p99_ms_2hop=X idle_rss_mb=X
 #   bench/proxy.sh            3 runs, wrk 10s, latency 20s
 #   bench/proxy.sh --quick    1 run,  wrk 5s,  latency 8s
@@ -187,13 +188,17 @@ targets=(
 )
 
 sum_ticks() { local t=0; for pid in "$@"; do t=$((t + $(cpu_ticks "$pid"))); done; echo $t; }
-declare -A rps p50 p99 cpu_us
+declare -A rps p50 p99 cpu_us rps_runs cpu_runs p50_runs p99_runs
+# Every path gets the same unmeasured warmup: connection pools filled, JIT-compiled code optimized.
 for target in "${targets[@]}"; do
   read -r name url host <<<"$target"
-  values=(); cpus=()
-  # Every path gets the same unmeasured warmup: connection pools filled, JIT-compiled code optimized.
   taskset -c 0 wrk -t1 -c"$connections" -d"$warmup_duration" -H "Host: $host" "$url" >/dev/null
-  for run in $(seq 1 "$runs"); do
+done
+# Runs go round the paths in turn (run 1 of every path, then run 2, ...), so a burst of other work on
+# a shared machine falls on all paths alike instead of on whichever path was being measured then.
+for run in $(seq 1 "$runs"); do
+  for target in "${targets[@]}"; do
+    read -r name url host <<<"$target"
     # shellcheck disable=SC2086
     before=$(sum_ticks ${proxy_pids[$name]})
     out=$(taskset -c 0 wrk -t1 -c"$connections" -d"$wrk_duration" -H "Host: $host" "$url")
@@ -201,39 +206,49 @@ for target in "${targets[@]}"; do
     after=$(sum_ticks ${proxy_pids[$name]})
     value=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     total=$(echo "$out" | awk '/requests in/ {print $1}')
-    cpus+=("$(awk -v t=$((after - before)) -v c="$(getconf CLK_TCK)" -v n="$total" 'BEGIN {printf "%.1f", t / c * 1e6 / n}')")
+    cpu=$(awk -v t=$((after - before)) -v c="$(getconf CLK_TCK)" -v n="$total" 'BEGIN {printf "%.1f", t / c * 1e6 / n}')
     errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}')
     [[ -n "$errors" ]] && log "  $name wrk: $errors"
-    values+=("$value")
-    log "wrk $name run $run: $value req/s, proxy CPU ${cpus[-1]} us/request"
+    rps_runs[$name]+="$value "; cpu_runs[$name]+="$cpu "
+    log "wrk $name run $run: $value req/s, proxy CPU $cpu us/request (load $(cut -d' ' -f1 /proc/loadavg))"
+    if [[ $name == meshwork_1hop && $run == 1 ]]; then loaded_rss=$(rss_mb "$client_pid"); fi
   done
-  rps[$name]=$(printf '%s\n' "${values[@]}" | median)
-  cpu_us[$name]=$(printf '%s\n' "${cpus[@]}" | median)
-  if [[ $name == meshwork_1hop ]]; then loaded_rss=$(rss_mb "$client_pid"); fi
+done
+for target in "${targets[@]}"; do
+  read -r name _ _ <<<"$target"
+  # shellcheck disable=SC2086
+  rps[$name]=$(printf '%s\n' ${rps_runs[$name]} | median)
+  # shellcheck disable=SC2086
+  cpu_us[$name]=$(printf '%s\n' ${cpu_runs[$name]} | median)
 done
 
 clk=$(getconf CLK_TCK)
-for target in "${targets[@]}"; do
-  read -r name url host <<<"$target"
-  # The socket-engine baseline is there for throughput and CPU; the latency targets concern the shipped transport.
-  if [[ $name == meshwork_1hop_sockets ]]; then p50[$name]="-"; p99[$name]="-"; continue; fi
-  p50s=(); p99s=()
-  for run in $(seq 1 "$runs"); do
+for run in $(seq 1 "$runs"); do
+  for target in "${targets[@]}"; do
+    read -r name url host <<<"$target"
+    # The socket-engine baseline is there for throughput and CPU; the latency targets concern the shipped transport.
+    [[ $name == meshwork_1hop_sockets ]] && continue
     before=$(cpu_ticks "$client_pid")
     # A 256 MB gen0 budget: the generator does not collect garbage while it measures.
     out=$(DOTNET_GCgen0size=0x10000000 taskset -c 0 dotnet "$bench_dll" load --url "$url" --host "$host" --rate $rate --duration $latency_duration --warmup 3s)
     after=$(cpu_ticks "$client_pid")
-    log "latency $name run $run: $out"
-    p50s+=("$(echo "$out" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/')")
-    p99s+=("$(echo "$out" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')")
+    log "latency $name run $run: $out (load $(cut -d' ' -f1 /proc/loadavg))"
+    p50_runs[$name]+="$(echo "$out" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/') "
+    p99_runs[$name]+="$(echo "$out" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/') "
     if [[ $name == meshwork_1hop && $run == 1 ]]; then
       # CPU of the proxy over warmup + measured phase at a constant $rate RPS: % of one core per 1,000 RPS.
       secs=$(( ${latency_duration%s} + 3 ))
       cpu_per_krps=$(awk -v t=$((after - before)) -v c="$clk" -v s="$secs" -v r=$rate 'BEGIN {printf "%.1f", 100 * t / c / s / (r / 1000)}')
     fi
   done
-  p50[$name]=$(printf '%s\n' "${p50s[@]}" | median)
-  p99[$name]=$(printf '%s\n' "${p99s[@]}" | median)
+done
+for target in "${targets[@]}"; do
+  read -r name _ _ <<<"$target"
+  if [[ $name == meshwork_1hop_sockets ]]; then p50[$name]="-"; p99[$name]="-"; continue; fi
+  # shellcheck disable=SC2086
+  p50[$name]=$(printf '%s\n' ${p50_runs[$name]} | median)
+  # shellcheck disable=SC2086
+  p99[$name]=$(printf '%s\n' ${p99_runs[$name]} | median)
 done
 after_rss=$(rss_mb "$client_pid")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -244,6 +259,11 @@ r_nginx=$(ratio "${rps[meshwork_1hop]}" "${rps[nginx]}")
 r_haproxy=$(ratio "${rps[meshwork_1hop]}" "${rps[haproxy]}")
 added1=$(diff "${p99[meshwork_1hop]}" "${p99[direct]}")
 added2=$(diff "${p99[meshwork_2hop]}" "${p99[direct]}")
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+# The same comparison in CPU per request: steadier than req/s when other work shares the machine.
+cpu_ratio_haproxy=$(ratio "${cpu_us[haproxy]}" "${cpu_us[meshwork_1hop]}")
+added_haproxy=$(diff "${p99[haproxy]}" "${p99[direct]}")
+added_nginx=$(diff "${p99[nginx]}" "${p99[direct]}")
 summary="proxy: rps_ratio_vs_nginx=$r_nginx rps_ratio_vs_haproxy=$r_haproxy added_p99_ms_1hop=$added1 added_p99_ms_2hop=$added2 idle_rss_mb=$idle_rss"
 
 # ---- docs/benchmarks.md (only the proxy section, between its markers) ------------------------
@@ -252,7 +272,7 @@ section=$(mktemp)
   echo "<!-- proxy:begin (generated by bench/proxy.sh; edits inside are overwritten) -->"
   echo "## Proxy data plane"
   echo
-  echo "Run: \`$invocation\` ($mode: $runs run(s) per figure, medians; wrk ${wrk_duration} after a ${warmup_duration} wrk warmup per path, latency ${latency_duration} after a 3 s warmup), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), .NET $(dotnet --version)."
+  echo "Run: \`$invocation\` ($mode: $runs run(s) per figure, medians; wrk ${wrk_duration} after a ${warmup_duration} wrk warmup per path, latency ${latency_duration} after a 3 s warmup), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($cpu_model), .NET $(dotnet --version)."
   echo
   echo "Setup: backend = nginx returning a 1,024-byte body (1 worker, CPU 0). Load generators on CPU 0; the proxy under test on CPU 1"
   echo "(the 2-hop path runs both Meshwork proxies on CPU 1). HTTP/1.1 keep-alive everywhere: wrk \`-t1 -c$connections\`; nginx proxy"
@@ -282,7 +302,11 @@ section=$(mktemp)
   echo "RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
   echo "CPU ${cpu_per_krps}% of one core per 1,000 RPS (1 hop, measured at $rate RPS)."
   echo
-  echo "Targets: rps_ratio_vs_nginx >= 0.66, added p99 <= 1 ms (1 hop) and <= 2 ms (2 hops) at 1,000 RPS, idle RSS <= 60 MB."
+  echo "Same comparison by CPU per request (HAProxy's µs / Meshwork 1 hop's µs): $cpu_ratio_haproxy. Added p99 over direct in this run:"
+  echo "HAProxy $added_haproxy ms, nginx $added_nginx ms."
+  echo
+  echo "Targets: rps_ratio_vs_haproxy >= 1.0, rps_ratio_vs_nginx >= 0.66, added p99 at 1,000 RPS <= 1 ms (1 hop) and <= 2 ms (2 hops)"
+  echo "and 1 hop <= HAProxy's added p99 in the same run, idle RSS <= 60 MB."
   echo
   echo "$summary"
   echo "<!-- proxy:end -->"
@@ -291,6 +315,7 @@ section=$(mktemp)
 doc="${MESHWORK_BENCH_DOC:-docs/benchmarks.md}"  # override to try the script without touching the docs
 replace_doc_section proxy "$section" "$doc"
 rm -f "$section"
+echo "machine: $(nproc) CPUs ($cpu_model), load average before $load_before, after $load_after; CPU per request (us): meshwork_1hop ${cpu_us[meshwork_1hop]}, sockets ${cpu_us[meshwork_1hop_sockets]}, haproxy ${cpu_us[haproxy]}, nginx ${cpu_us[nginx]}; added p99 (ms): haproxy $added_haproxy, nginx $added_nginx"
 echo "$summary"
 # L4 (TcpRoute) relay vs direct and HAProxy in mode tcp: bench/lib/proxy-tcp.sh, its own section and `tcp:` line.
 source bench/lib/proxy-tcp.sh

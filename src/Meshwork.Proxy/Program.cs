@@ -161,6 +161,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var app = builder.Build();
+// YARP registers the authorization services (to validate route policies), and WebApplication then
+// adds an authorization middleware to every request unless the app placed one itself. The proxy's
+// routes carry no authorization policy (access policy is MeshMiddleware's), so that middleware only
+// cost an extra async layer per request (perf, native build: about 2.5% of the proxy's CPU). This is
+// the marker UseAuthorization leaves; should a route ever carry a policy, ASP.NET Core refuses the
+// request rather than skip the check.
+((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
 app.MapWhen(context => context.Connection.LocalPort == listeners.AdminPort, admin => admin.Run(AdminEndpoints.HandleAsync));
 app.UseRouting();
 app.MapReverseProxy(pipeline =>
