@@ -4,7 +4,7 @@
 # control plane process, shown by a real portal process's Topology page in headless Chromium (Playwright,
 # /usr/bin/chromium). Measures, in the browser, the time from a hub message's arrival to the first frame drawn
 # after it was applied and every frame's duration (requestAnimationFrame deltas), and on the server the portal's
-# RSS per extra /hubs/mesh client. Writes the "Topology page" section of docs/benchmarks.md (between the topology
+# managed heap after a full collection per extra /hubs/mesh client (read over EventPipe, bench/TopologyBench/ManagedHeap.cs). Writes the "Topology page" section of docs/benchmarks.md (between the topology
 # markers) and prints the 500-service summary line last.
 #   bench/topology.sh            500 services / 2,000 edges, then 2,000 / 8,000; 30 s measured each
 #   bench/topology.sh --quick    the same with 15 s measured and 10 extra clients
@@ -65,8 +65,10 @@ rendering, 1600x1000), signed in as an admin. Drawn nodes are services and their
 first render to every version drawn (first layout included). Update: from a hub message's arrival in the page to the
 first animation frame after it was applied (the page keeps the last 512, topology-graph.js); frame: every
 requestAnimationFrame delta over ${seconds} s; empty page: the same browser's frames on an empty page first, what the
-machine allows. kB per client: (portal RSS with ${clients} more /hubs/mesh streams, each read as it comes, for 15 s -
-RSS before) / ${clients}. Targets (issue 15): update p95 < 100 ms, frame p95 <= 17 ms, <= 250 kB per client.
+machine allows. kB per client: (the portal's managed heap right after a full collection, read over its diagnostics
+port as dotnet-gcdump does, with ${clients} more /hubs/mesh streams, each read as it comes, for 15 s - the same
+before) / ${clients}; the RSS difference (in results/topology-N.txt) swings by more than that with garbage not yet
+collected. Targets (issue 15): update p95 < 100 ms, frame p95 <= 17 ms, <= 250 kB per client.
 
 | Services | Edges | Drawn nodes | Drawn edges | Load (s) | Update p95 (ms) | Update p50 (ms) | Frame p95 (ms) | Frame p50 (ms) | Empty page frame p95 (ms) | kB per client |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|

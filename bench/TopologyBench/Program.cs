@@ -7,8 +7,10 @@ using Meshwork.Protocol.Mesh;
 using Meshwork.Protocol.Transport;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
+using Meshwork.Testing.Processes;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 using TopologyBench;
@@ -16,12 +18,14 @@ using TopologyBench;
 // Topology benchmark: a synthetic mesh (one simulated proxy per service, reporting its edges every second) against a
 // real control plane, shown by a real portal's topology page in headless Chromium.
 //   --services N (500)   --edges E (2000)   --seconds S (measured, 30)   --clients K (extra hub clients for memory, 20)
+//   --profile FILE       also records the page's JavaScript CPU profile over the measured seconds (Chromium's .cpuprofile)
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 int Option(string name, int fallback) => options.TryGetValue(name, out var v) && int.TryParse(v, out var n) ? n : fallback;
 var mesh = new SyntheticMesh(Option("services", 500), Option("edges", 2000));
 var seconds = Option("seconds", 30);
 var clients = Option("clients", 20);
+var profileFile = options.GetValueOrDefault("profile");
 var inv = CultureInfo.InvariantCulture;
 void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss.fff}] {message}");
 const string AdminEmail = "bench@meshwork.test";
@@ -33,7 +37,7 @@ string secret;
 await using (var db = MigratedDatabase.OpenSession(connectionString))
     secret = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("bench", "*", "*", TimeSpan.FromHours(2),
         new ChangeActor("bench", ChangeSource.System), allowWildcard: true)).Secret;
-var grpcPort = MeshworkProcess.FreePort();
+var grpcPort = FreePort.Next();
 var trustBundle = Path.Combine(Directory.CreateTempSubdirectory("meshwork-topology-bench-").FullName, "trust-bundle.pem");
 await using var controlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
 var address = $"https://127.0.0.1:{grpcPort}";
@@ -83,21 +87,39 @@ await Task.Delay(5000);
 await page.EvaluateAsync($$"""
     () => {
         {{Graph}}.meshworkGraph.timings.length = 0;
+        window.benchRedraws = { count: {{Graph}}.meshworkGraph.cy.renderer().redrawCount ?? 0, ms: {{Graph}}.meshworkGraph.cy.renderer().redrawTotalTime ?? 0 };
         window.benchFrames = [];
         let last = performance.now();
         const tick = now => { window.benchFrames.push(now - last); last = now; if (!window.benchStop) requestAnimationFrame(tick); };
         requestAnimationFrame(tick);
     }
     """);
+var profiler = profileFile is null ? null : await context.NewCDPSessionAsync(page);
+if (profiler is not null)
+{
+    await profiler.SendAsync("Profiler.enable");
+    await profiler.SendAsync("Profiler.start");
+}
 await Task.Delay(TimeSpan.FromSeconds(seconds));
+if (profiler is not null)
+{
+    var profile = await profiler.SendAsync("Profiler.stop");
+    await File.WriteAllTextAsync(profileFile!, profile!.Value.GetProperty("profile").GetRawText());
+    Log($"CPU profile written to {profileFile}");
+}
 var frames = await page.EvaluateAsync<double[]>("() => { window.benchStop = true; return window.benchFrames; }");
 var updates = await page.EvaluateAsync<double[]>($"() => {Graph}.meshworkGraph.timings.slice()");
+// Cytoscape's own count and time of canvas redraws over the measured seconds: how often and how long the graph was drawn.
+var redraws = await page.EvaluateAsync<double[]>($"() => {{ const r = {Graph}.meshworkGraph.cy.renderer(); return [r.redrawCount - window.benchRedraws.count, r.redrawTotalTime - window.benchRedraws.ms]; }}");
 var drawnNodes = await page.EvaluateAsync<string>($"() => {Graph}.dataset.nodes");
 var drawnEdges = await page.EvaluateAsync<string>($"() => {Graph}.dataset.edges");
 Log($"{updates.Length} updates, {frames.Length} frames in {seconds} s");
 
-// --- server memory per client: the portal's RSS with K more topology streams (the browser's cookie), each read as it comes.
+// --- server memory per client: the portal's managed heap after a full collection with K more topology streams (the
+// browser's cookie), each read as it comes, against the same without them; the RSS too, which garbage not yet
+// collected moves by more than the clients do.
 var baselineRss = RssKb(portal.ProcessId);
+var baselineHeap = await HeapOrNullAsync();
 var cookie = string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
 var hubs = new List<HubConnection>();
 var received = new int[clients];
@@ -123,18 +145,34 @@ for (var k = 0; k < clients; k++)
 await Task.Delay(15_000);
 if (received.Any(count => count < 2)) throw new InvalidOperationException($"a hub client got fewer than a snapshot and a delta: {string.Join(",", received)}");
 var withClientsRss = RssKb(portal.ProcessId);
-var kbPerClient = (withClientsRss - baselineRss) / (double)clients;
-Log($"portal RSS {baselineRss} kB with the browser, {withClientsRss} kB with {clients} more clients");
+var withClientsHeap = await HeapOrNullAsync();
+// Without the heap (the diagnostics port refused), the RSS difference stands in, and the detail line says so.
+var memorySource = baselineHeap is null || withClientsHeap is null ? "rss" : "heap";
+var kbPerClient = memorySource == "heap" ? (withClientsHeap!.Value - baselineHeap!.Value) / 1024.0 / clients : (withClientsRss - baselineRss) / (double)clients;
+Log($"portal managed heap {baselineHeap / 1024} kB with the browser, {withClientsHeap / 1024} kB with {clients} more clients; RSS {baselineRss} kB, {withClientsRss} kB");
 
 foreach (var hub in hubs) await hub.DisposeAsync();
 await stop.CancelAsync();
 await Task.WhenAll(proxies);
 
 Console.WriteLine(string.Create(inv,
-    $"detail: load_s={loadSeconds:0.0} drawn_nodes={drawnNodes} drawn_edges={drawnEdges} updates={updates.Length} update_p50_ms={Percentile(updates, 0.5):0} frames={frames.Length} frame_p50_ms={Percentile(frames, 0.5):0.0} frame_max_ms={(frames.Length == 0 ? 0 : frames.Max()):0} empty_page_frame_p95_ms={Percentile(blankFrames, 0.95):0.0} portal_rss_kb={withClientsRss}"));
+    $"detail: load_s={loadSeconds:0.0} drawn_nodes={drawnNodes} drawn_edges={drawnEdges} updates={updates.Length} update_p50_ms={Percentile(updates, 0.5):0} frames={frames.Length} frame_p50_ms={Percentile(frames, 0.5):0.0} frame_max_ms={(frames.Length == 0 ? 0 : frames.Max()):0} redraws={redraws[0]:0} redraw_mean_ms={(redraws[0] == 0 ? 0 : redraws[1] / redraws[0]):0} empty_page_frame_p95_ms={Percentile(blankFrames, 0.95):0.0} portal_rss_kb={withClientsRss} rss_kb_per_client={(withClientsRss - baselineRss) / (double)clients:0} portal_heap_kb={withClientsHeap / 1024} memory={memorySource}"));
 Console.WriteLine(string.Create(inv,
     $"topology: nodes={mesh.Services} edges={mesh.Services * mesh.EdgesPerService} update_p95_ms={Percentile(updates, 0.95):0} frame_p95_ms={Percentile(frames, 0.95):0.0} kb_per_client={kbPerClient:0}"));
 return 0;
+
+async Task<long?> HeapOrNullAsync()
+{
+    try
+    {
+        return await ManagedHeap.AfterFullCollectionAsync(portal.ProcessId, TimeSpan.FromMinutes(2));
+    }
+    catch (Exception ex) when (ex is TimeoutException or ServerNotAvailableException or IOException)
+    {
+        Log($"the portal's managed heap could not be read: {ex.Message}");
+        return null;
+    }
+}
 
 static long RssKb(int pid)
 {

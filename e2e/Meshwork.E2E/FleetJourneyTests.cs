@@ -163,7 +163,7 @@ public sealed class FleetJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>The label the graph draws on a node or an edge (null while it has no such element).</summary>
     private static async Task<string?> LabelAsync(IPage page, string id) =>
-        await page.EvaluateAsync<string?>("id => { const n = document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.getElementById(id); return n && n.nonempty() ? n.data('label') : null; }", id);
+        await page.EvaluateAsync<string?>("id => { const g = document.querySelector('[data-testid=topology-graph]').meshworkGraph; return g?.cy.getElementById(id).nonempty() ? g.labelOf(id) : null; }", id);
 
     /// <summary>The requests per second an edge's label shows ("12.5 rps · ..."); 0 for no edge.</summary>
     private static double RequestsPerSecond(string? label) =>

@@ -293,7 +293,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>The label the graph draws on a node (null while it has no such node).</summary>
     private static async Task<string?> NodeLabelAsync(IPage page, string id) =>
-        await page.EvaluateAsync<string?>("id => { const n = document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.getElementById(id); return n && n.nonempty() ? n.data('label') : null; }", id);
+        await page.EvaluateAsync<string?>("id => { const g = document.querySelector('[data-testid=topology-graph]').meshworkGraph; return g?.cy.getElementById(id).nonempty() ? g.labelOf(id) : null; }", id);
 
     private Task<(IPage Page, List<string> ConsoleErrors)> NewPageAsync() => mesh!.NewPageAsync();
 
@@ -301,7 +301,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>"id|label" of every edge the graph draws, read from the Cytoscape instance the page's script keeps.</summary>
     private static async Task<string[]> EdgeLabelsAsync(IPage page) =>
-        await page.EvaluateAsync<string[]>("() => document.querySelector('[data-testid=topology-graph]').meshworkGraph?.cy.edges().map(e => e.id() + '|' + e.data('label')) ?? []");
+        await page.EvaluateAsync<string[]>("() => { const g = document.querySelector('[data-testid=topology-graph]').meshworkGraph; return g?.cy.edges().map(e => e.id() + '|' + g.labelOf(e.id())) ?? []; }");
 
     /// <summary>Clicks a graph node with the mouse where Cytoscape drew it.</summary>
     private static async Task ClickNodeAsync(IPage page, string id)

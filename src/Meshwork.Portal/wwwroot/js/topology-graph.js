@@ -2,16 +2,17 @@
 // portal's SignalR hub /hubs/mesh (Hubs/MeshHub.cs), all three restored from npm by the build into lib/. The hub
 // streams a snapshot, then deltas (elements added, the changed fields of elements it has, ids removed) at most once
 // a second; they are applied on the next animation frame in one batch, only what a delta names is touched, and the
-// layout runs again only when nodes or edges come or go, starting from the current positions, so the picture stays
-// put while the numbers move. A gap in the messages' sequence starts a new stream (a snapshot). No message for
+// layout runs only while the graph is still filling (the first nodes, or a delta that at least doubles them): a node
+// that comes later is placed beside what it belongs to or talks to, and nothing else moves. A gap in the messages' sequence starts a new stream (a snapshot). No message for
 // staleAfterMs, or a control plane not reporting, marks the graph stale.
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
 // Update timings kept for bench/topology.sh: ms from a message's arrival to the first frame drawn after it was applied.
 const keptTimings = 512;
-// Marching dashes restyle every busy edge ten times a second: above this many, the picture stands still
-// (colour and labels still say where traffic flows) so a large mesh keeps its frame rate.
+// Marching dashes restyle every busy edge ten times a second: above this many, edges are solid lines (colour and
+// labels still say where traffic flows) so a large mesh keeps its frame rate: a dashed line costs the canvas several
+// times a solid one, and every change redraws all of them.
 const marchLimit = 300;
 let loaded;
 
@@ -55,12 +56,13 @@ const style = [
         selector: 'edge',
         style: {
             label: 'data(label)', 'font-size': fontSize.edges, 'min-zoomed-font-size': minZoomedFontSize, 'text-rotation': 'autorotate', 'text-background-color': '#ffffff', 'text-background-opacity': 0.8,
-            'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle,
+            'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle, 'line-dash-pattern': [8, 4],
         },
     },
-    { selector: 'edge.healthy', style: { 'line-color': colors.healthy, 'target-arrow-color': colors.healthy, 'line-style': 'dashed', 'line-dash-pattern': [8, 4] } },
-    { selector: 'edge.degraded', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded, 'line-style': 'dashed', 'line-dash-pattern': [8, 4] } },
-    { selector: 'edge.failing', style: { 'line-color': colors.failing, 'target-arrow-color': colors.failing, 'line-style': 'dashed', 'line-dash-pattern': [8, 4], width: 3 } },
+    // Edges with traffic are dashed (marching) by a style bypass while there are at most marchLimit of them (march below).
+    { selector: 'edge.healthy', style: { 'line-color': colors.healthy, 'target-arrow-color': colors.healthy } },
+    { selector: 'edge.degraded', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded } },
+    { selector: 'edge.failing', style: { 'line-color': colors.failing, 'target-arrow-color': colors.failing, width: 3 } },
     { selector: 'edge.split', style: { 'font-weight': 'bold' } },
     // A live rollout's canary: the version ringed, the edges to it wide with short dashes and its progress on a line above the numbers.
     { selector: 'node.version.canary', style: { 'border-width': 3, 'border-color': colors.canary, 'border-style': 'double' } },
@@ -71,8 +73,40 @@ const style = [
     { selector: '.dimmed', style: { opacity: 0.2 } },
 ];
 
-function layout(cy, first) {
-    cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 }).run();
+function layout(graph, first) {
+    const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
+    // Fitted, the zoom may have made labels too small to read: they are put aside (fitLabelsToZoom).
+    run.one('layoutstop', () => fitLabelsToZoom(graph));
+    run.run();
+}
+
+// Where nodes that came after the layout go, so that nothing already drawn moves: a version beside another version
+// of its service, a new service's version beside a node it calls or is called by, anything else in a row under the
+// graph. Compound service boxes follow their versions.
+const spacing = 60;
+function placeNew(cy, nodes) {
+    const placed = new Set();
+    const isPlaced = node => !nodes.has(node) || placed.has(node.id());
+    const drawn = cy.nodes().difference(nodes).boundingBox();
+    let free = Number.isFinite(drawn.x1) ? { x: drawn.x1, y: drawn.y2 + 2 * spacing } : { x: 0, y: 0 };
+    for (const node of nodes.filter('.version')) {
+        const sibling = node.siblings().filter(isPlaced);
+        const neighbour = node.neighborhood('node').filter(isPlaced);
+        let at;
+        if (sibling.nonempty()) {
+            const box = sibling.boundingBox();
+            at = { x: box.x2 + spacing / 2, y: (box.y1 + box.y2) / 2 };
+        } else if (neighbour.nonempty()) {
+            const near = neighbour[0].position();
+            const angle = Math.random() * 2 * Math.PI;
+            at = { x: near.x + 2 * spacing * Math.cos(angle), y: near.y + 2 * spacing * Math.sin(angle) };
+        } else {
+            at = { ...free };
+            free.x += 2 * spacing;
+        }
+        node.position(at);
+        placed.add(node.id());
+    }
 }
 
 export async function create(container, staleBanner, dotnet, filter) {
@@ -84,18 +118,20 @@ export async function create(container, staleBanner, dotnet, filter) {
     let offset = 0;
     const march = setInterval(() => {
         offset = (offset + 2) % 120;
-        if (document.hidden || graph.busy.length > marchLimit) return;
-        graph.busy.style('line-dash-offset', -offset);
+        if (document.hidden || graph.marching.empty()) return;
+        graph.marching.style('line-dash-offset', -offset);
     }, 100);
     const graph = {
-        cy, march, busy: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
-        filter, staleBanner, timings: [], pending: [], frame: null, hiddenLabels: new Map(), zoomFrame: null,
+        cy, march, marching: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
+        filter, staleBanner, timings: [], pending: [], frame: null, hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
     };
-    // Zoomed in far enough to read them, the labels kept aside while they were too small are set (on the next frame, once per frame).
+    // The label an element shows when zoomed in far enough, even while it is put aside (tests read it).
+    graph.labelOf = id => graph.hiddenLabels.get(id) ?? cy.getElementById(id).data('label');
+    // Labels follow the zoom (on the next frame, once per frame): put aside when too small to read, set again when readable.
     cy.on('zoom', () => {
         graph.zoomFrame ??= requestAnimationFrame(() => {
             graph.zoomFrame = null;
-            showReadableLabels(graph);
+            fitLabelsToZoom(graph);
         });
     });
     graph.staleCheck = setInterval(() => showStale(container, graph), 1000);
@@ -153,6 +189,8 @@ function applyPending(container, graph) {
     const { cy } = graph;
     let structural = false;
     let inSync = true;
+    const nodesBefore = cy.nodes().length;
+    let fresh = cy.collection();
     cy.batch(() => {
         for (const { message } of received) {
             // A delta is against the message before it: after a gap (or a change to an element the graph does not
@@ -166,7 +204,8 @@ function applyPending(container, graph) {
                 inSync = false;
                 break;
             }
-            structural ||= applied;
+            structural ||= applied.structural;
+            fresh = fresh.union(applied.added);
             graph.sequence = message.sequence;
             graph.connection = message.connection;
         }
@@ -176,10 +215,15 @@ function applyPending(container, graph) {
         return;
     }
     // Edges start or stop carrying traffic without coming or going (idle <-> healthy): what marches is found again.
-    graph.busy = cy.edges('.healthy, .degraded, .failing');
+    march(graph);
     if (structural && cy.nodes().nonempty()) {
-        layout(cy, !graph.laidOut);
-        graph.laidOut = true;
+        const added = fresh.filter(node => node.inside());
+        if (!graph.laidOut || added.length >= nodesBefore) {
+            layout(graph, !graph.laidOut);
+            graph.laidOut = true;
+        } else if (added.nonempty()) {
+            placeNew(cy, added);
+        }
     }
     graph.updates += received.length;
     graph.lastMessageAt = Date.now();
@@ -196,8 +240,8 @@ function applyPending(container, graph) {
     });
 }
 
-// One message into the graph (inside a batch). True when elements came or went (the layout runs again), false when
-// only labels, classes and marks changed, null when a change names an element the graph does not have.
+// One message into the graph (inside a batch): whether elements came or went and the nodes added, or null when a
+// change names an element the graph does not have.
 function apply(graph, message) {
     const { cy } = graph;
     let structural = false;
@@ -217,18 +261,23 @@ function apply(graph, message) {
         const existing = cy.getElementById(element.data.id);
         // A snapshot names every element: those the graph has keep their place and take the snapshot's fields.
         if (existing.nonempty()) setFields(graph, existing, element.data.label, element.classes, element.data.canary ?? '');
-        else added.push({ group: element.group, data: element.data, classes: element.classes });
+        else added.push({ group: element.group, data: withLabelAside(graph, element.group, element.data), classes: element.classes });
     }
-    if (added.length > 0) {
-        cy.add(added);
-        structural = true;
-    }
+    const addedNodes = added.length > 0 ? cy.add(added).nodes() : cy.collection();
+    structural ||= added.length > 0;
     for (const change of message.changed) {
         const existing = cy.getElementById(change.id);
         if (existing.empty()) return null;
         setFields(graph, existing, change.label, change.classes, change.canary);
     }
-    return structural;
+    return { structural, added: addedNodes };
+}
+
+// The data of an element to add, its label put aside when its group's labels are (too small to read at this zoom).
+function withLabelAside(graph, group, data) {
+    if (!graph.labelsAside[group]) return data;
+    graph.hiddenLabels.set(data.id, data.label);
+    return { ...data, label: '' };
 }
 
 // Sets what differs (every data() or classes() call restyles the element). A label too small to be drawn at this zoom
@@ -236,12 +285,8 @@ function apply(graph, message) {
 // Undefined: unchanged; canary '': the mark went.
 function setFields(graph, element, label, classes, canary) {
     if (label !== undefined) {
-        if (labelReadable(graph.cy, element)) {
-            graph.hiddenLabels.delete(element.id());
-            if (element.data('label') !== label) element.data('label', label);
-        } else {
-            graph.hiddenLabels.set(element.id(), label);
-        }
+        if (graph.labelsAside[element.group()]) graph.hiddenLabels.set(element.id(), label);
+        else if (element.data('label') !== label) element.data('label', label);
     }
     if (classes !== undefined && element.classes().join(' ') !== classes) element.classes(classes);
     if (canary === '') {
@@ -251,23 +296,37 @@ function setFields(graph, element, label, classes, canary) {
     }
 }
 
-function labelReadable(cy, element) {
-    return cy.zoom() * fontSize[element.group()] >= minZoomedFontSize;
+// Labels too small to read at the current zoom (what min-zoomed-font-size would not draw) are taken out of the graph
+// and kept aside, per group (nodes, edges): an element with a label costs its text's measuring and bounds on every
+// change even when the text is not drawn. Zoomed in far enough, they are set again.
+function fitLabelsToZoom(graph) {
+    const { cy } = graph;
+    for (const group of ['nodes', 'edges']) {
+        const aside = cy.zoom() * fontSize[group] < minZoomedFontSize;
+        if (aside === graph.labelsAside[group]) continue;
+        graph.labelsAside[group] = aside;
+        cy.batch(() => {
+            for (const element of cy.elements(group === 'nodes' ? 'node' : 'edge')) {
+                if (aside) {
+                    graph.hiddenLabels.set(element.id(), element.data('label'));
+                    element.data('label', '');
+                } else if (graph.hiddenLabels.has(element.id())) {
+                    element.data('label', graph.hiddenLabels.get(element.id()));
+                    graph.hiddenLabels.delete(element.id());
+                }
+            }
+        });
+    }
 }
 
-function showReadableLabels(graph) {
-    if (graph.hiddenLabels.size === 0) return;
-    const { cy } = graph;
-    cy.batch(() => {
-        for (const [id, label] of graph.hiddenLabels) {
-            const element = cy.getElementById(id);
-            if (element.empty()) graph.hiddenLabels.delete(id);
-            else if (labelReadable(cy, element)) {
-                element.data('label', label);
-                graph.hiddenLabels.delete(id);
-            }
-        }
-    });
+// Edges carrying traffic march (dashed, the offset moved by the interval in create) while there are at most
+// marchLimit of them; the others, and all of them above the limit, are solid.
+function march(graph) {
+    const busy = graph.cy.edges('.healthy, .degraded, .failing');
+    const next = busy.length <= marchLimit ? busy : graph.cy.collection();
+    graph.marching.difference(next).filter(edge => edge.inside()).removeStyle('line-style line-dash-offset');
+    next.difference(graph.marching).style('line-style', 'dashed');
+    graph.marching = next;
 }
 
 function showStale(container, graph) {
