@@ -45,8 +45,9 @@ seconds=$((minutes * 60))
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
+# Private (0700), as the launcher requires; as root it puts the cluster where its user can reach it
+# (/var/lib/meshwork/<hash>, linked from $state/pg), removed again below.
 state=$(mktemp -d /tmp/meshwork-soak.XXXXXX)
-chmod 755 "$state"   # as root the cluster runs as user meshwork, which must enter this folder
 export MESHWORK_STATE="$state" MESHWORK_CONTROL_PLANES="$replicas"
 export MESHWORK_PORTAL_PORT="${MESHWORK_PORTAL_PORT:-5180}" MESHWORK_CP_PORT="${MESHWORK_CP_PORT:-15110}"
 export MESHWORK_CP_HTTP_PORT="${MESHWORK_CP_HTTP_PORT:-15114}" MESHWORK_DEMO_BASE_PORT="${MESHWORK_DEMO_BASE_PORT:-19000}"
@@ -60,7 +61,9 @@ cleanup() {
   for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   ./meshwork down >"$state/down.log" 2>&1 || cat "$state/down.log" >&2
-  if [[ "${KEEP:-}" == 1 ]]; then log "kept $state"; else rm -rf "$state"; fi
+  if [[ "${KEEP:-}" == 1 ]]; then log "kept $state"; return; fi
+  if [[ -L "$state/pg" ]]; then rm -rf "$(dirname "$(readlink -f "$state/pg")")"; fi
+  rm -rf "$state"
 }
 trap cleanup EXIT
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.ControlPlane.Certificates;
-using WorkloadCertificateRow = Meshwork.Store.Entities.WorkloadCertificateRow;
 
 namespace Meshwork.ControlPlane.Tests.Certificates;
 
@@ -22,7 +21,7 @@ public sealed class WorkloadCertificatesTests
         var publicKey = new CertificateRequest("CN=ignored", proxyKey, HashAlgorithmName.SHA256).PublicKey;
         var issued = issuing.For("orders-1", SpiffeId, TimeSpan.FromHours(1), publicKey);
 
-        adopting.Adopt(Row("orders-1", issued));
+        adopting.Adopt(issued.ToRow("orders-1"));
 
         Assert.True(adopting.Has("orders-1"));
         Assert.Equal(issued.CertificatePem, adopting.For("orders-1", SpiffeId, TimeSpan.FromHours(1), publicKey).CertificatePem);
@@ -37,22 +36,11 @@ public sealed class WorkloadCertificatesTests
         using var proxyKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var publicKey = new CertificateRequest("CN=ignored", proxyKey, HashAlgorithmName.SHA256).PublicKey;
 
-        adopting.Adopt(Row("orders-1", otherRoot.Issue(SpiffeId, null, TimeSpan.FromHours(1), publicKey)));
+        adopting.Adopt(otherRoot.Issue(SpiffeId, null, TimeSpan.FromHours(1), publicKey).ToRow("orders-1"));
 
         Assert.False(adopting.Has("orders-1"));
     }
 
     private static X509Certificate2 Reload(X509Certificate2 root) =>
         X509CertificateLoader.LoadPkcs12(root.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable);
-
-    private static WorkloadCertificateRow Row(string proxyId, IssuedCertificate issued) => new()
-    {
-        ProxyId = proxyId,
-        SpiffeId = issued.SpiffeId,
-        CertificatePem = issued.CertificatePem,
-        SubjectPublicKeyInfo = issued.SubjectPublicKeyInfo,
-        NotBefore = issued.NotBefore,
-        NotAfter = issued.NotAfter,
-        IssuedAt = issued.IssuedAt,
-    };
 }
