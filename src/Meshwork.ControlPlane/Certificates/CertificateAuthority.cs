@@ -72,10 +72,11 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>Whether the certificate names this root's key as its issuer's (a certificate read back from the shared store may predate a root change).</summary>
     public bool IssuedByThisRoot(X509Certificate2 certificate)
     {
-        var authorityKey = certificate.Extensions["2.5.29.35"];
-        var subjectKey = root.Extensions["2.5.29.14"];
-        var issuerKey = authorityKey is null ? null : new X509AuthorityKeyIdentifierExtension(authorityKey.RawData).KeyIdentifier;
-        var rootKeyId = subjectKey is null ? (ReadOnlyMemory<byte>?)null : new X509SubjectKeyIdentifierExtension(subjectKey.RawData, false).SubjectKeyIdentifierBytes;
+        // The typed extensions decode the DER: X509SubjectKeyIdentifierExtension(byte[], bool) would take
+        // the encoded extension for the identifier itself, and then no certificate ever matched (every
+        // proxy moving to another replica was issued a new certificate and pushed a new snapshot).
+        var issuerKey = certificate.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier;
+        var rootKeyId = root.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
         return issuerKey is { } issuer && rootKeyId is { } own && issuer.Span.SequenceEqual(own.Span);
     }
 

@@ -1,3 +1,5 @@
+using Meshwork.Store.Entities;
+
 namespace Meshwork.ControlPlane.Certificates;
 
 /// <summary>
@@ -17,4 +19,16 @@ public sealed record IssuedCertificate(
     /// backdated for clock skew), so a renewal has a third of its life to land.
     /// </summary>
     public DateTimeOffset RenewAt => IssuedAt + (NotAfter - IssuedAt) * 2 / 3;
+
+    /// <summary>The shared store's row for the proxy holding this certificate.</summary>
+    public WorkloadCertificateRow ToRow(string proxyId) => new()
+    {
+        ProxyId = proxyId,
+        SpiffeId = SpiffeId,
+        CertificatePem = CertificatePem,
+        SubjectPublicKeyInfo = SubjectPublicKeyInfo,
+        NotBefore = NotBefore,
+        NotAfter = NotAfter,
+        IssuedAt = IssuedAt,
+    };
 }

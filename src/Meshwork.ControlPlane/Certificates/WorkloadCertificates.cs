@@ -54,16 +54,7 @@ public sealed class WorkloadCertificates(TimeProvider time)
             return current;
         var issued = Authority.Issue(spiffeId, commonName: null, ttl, proxyKey);
         byProxy[proxyId] = issued;
-        writes.Writer.TryWrite(new CertificateWrite(proxyId, new WorkloadCertificateRow
-        {
-            ProxyId = proxyId,
-            SpiffeId = issued.SpiffeId,
-            CertificatePem = issued.CertificatePem,
-            SubjectPublicKeyInfo = issued.SubjectPublicKeyInfo,
-            NotBefore = issued.NotBefore,
-            NotAfter = issued.NotAfter,
-            IssuedAt = issued.IssuedAt,
-        }));
+        writes.Writer.TryWrite(new CertificateWrite(proxyId, issued.ToRow(proxyId)));
         return issued;
     }
 
