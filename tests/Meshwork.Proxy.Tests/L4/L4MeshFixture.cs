@@ -42,16 +42,20 @@ public sealed class L4MeshFixture : IAsyncLifetime
         (Web, Intruder, SidecarV1, SidecarV2) = (proxies[0], proxies[1], proxies[2], proxies[3]);
     }
 
-    /// <summary>The web sidecar's snapshot with the route split <paramref name="v1Weight"/>/(100 - it), at the next version.</summary>
-    public ProxySnapshot WebSnapshot(int v1Weight) => Snapshot(Sidecar("web", "v1") with { OutboundPort = WebOutboundPort }, v1Weight);
+    /// <summary>
+    /// The web sidecar's snapshot with the route split <paramref name="v1Weight"/>/(100 - it), at the next version;
+    /// with <paramref name="maxConnections"/>, a ResiliencePolicy on echo caps its connection pool per cluster.
+    /// </summary>
+    public ProxySnapshot WebSnapshot(int v1Weight, int? maxConnections = null) =>
+        Snapshot(Sidecar("web", "v1") with { OutboundPort = WebOutboundPort }, v1Weight, maxConnections);
 
     private static string[] Bind(string address) => ["--Proxy:TcpBindAddress", address];
 
     private static ProxyIdentity Sidecar(string service, string version) => new() { ProxyId = $"proxy-l4-{service}-{version}", Service = service, Version = version };
 
-    private ProxySnapshot Snapshot(ProxyIdentity proxy, int v1Weight = V1Weight) => SnapshotCompiler.Compile(new SnapshotInputs
+    private ProxySnapshot Snapshot(ProxyIdentity proxy, int v1Weight = V1Weight, int? maxConnections = null) => SnapshotCompiler.Compile(new SnapshotInputs
     {
-        Resources = Resources(v1Weight),
+        Resources = [.. Resources(v1Weight), .. ConnectionCap(maxConnections)],
         Instances =
         [
             new() { Id = "echo-v1", Service = "echo", Version = "v1", Address = $"127.0.0.1:{V1InboundPort}", ProxyId = "proxy-l4-echo-v1", Health = InstanceHealth.Healthy },
@@ -83,6 +87,10 @@ public sealed class L4MeshFixture : IAsyncLifetime
             Rules = [new() { From = [new() { Principals = ["*/sa/intruder"] }], To = [new() { Methods = ["POST"] }] }],
         },
     ];
+
+    private static IEnumerable<Resource> ConnectionCap(int? maxConnections) => maxConnections is { } cap
+        ? [new ResiliencePolicy { Metadata = new() { Name = "echo-pool" }, Service = "echo", ConnectionPool = new() { MaxConnections = cap } }]
+        : [];
 
     private SnapshotCertificates Certificates(string service)
     {

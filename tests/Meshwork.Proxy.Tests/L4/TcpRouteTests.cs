@@ -89,6 +89,44 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
         }
     }
 
+    [Fact]
+    public async Task ConnectionsBeyondTheClustersMaxConnections_AreClosedAtOnce_CountedAsOverflow_AndASlotFreesWhenOneEnds()
+    {
+        await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100, maxConnections: 2));
+        var held = new List<Connection>();
+        try
+        {
+            // Two relayed connections to v1 take both slots (each has its greeting, so its relay is up).
+            for (var i = 0; i < 2; i++)
+            {
+                held.Add(await OpenAsync(IPAddress.Loopback));
+                Assert.Equal("v1", await held[^1].ReadLineAsync());
+            }
+
+            await using (var third = await OpenAsync(IPAddress.Loopback))
+                Assert.Equal(0, await third.ReadToEndCountAsync());
+            await Eventually.HoldsAsync(async () => Sum(await mesh.Web.MetricsAsync(), "meshwork_proxy_tcp_refused_total",
+                    $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\",reason=\"overflow\"") >= 1,
+                "the refused connection is counted as overflow", Patience);
+
+            // One ends: its slot is given back once the relay has closed both sides, and a new connection is relayed.
+            await held[0].DisposeAsync();
+            held.RemoveAt(0);
+            await Eventually.HoldsAsync(async () =>
+            {
+                await using var next = await OpenAsync(IPAddress.Loopback);
+                return await next.ReadLineAsync() == "v1";
+            }, "a connection is relayed again once a slot is free", Patience);
+            var payload = RandomNumberGeneratorBytes(4096);
+            Assert.Equal(payload, await held[0].EchoAsync(payload));
+        }
+        finally
+        {
+            foreach (var connection in held) await connection.DisposeAsync();
+            await mesh.Web.PushAsync(mesh.WebSnapshot(L4MeshFixture.V1Weight));
+        }
+    }
+
     private async Task<Connection> OpenUntilAsync(string version)
     {
         for (var attempt = 0; attempt < 200; attempt++)
