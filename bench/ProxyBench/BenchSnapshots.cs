@@ -14,46 +14,57 @@ internal static class BenchSnapshots
 {
     public static int Write(Options options)
     {
-        var dir = options.Get("dir");
-        var backend = options.Get("backend");
-        var outbound = options.Int("outbound", 18101);
-        var inbound = options.Int("inbound", 18106);
-        Directory.CreateDirectory(dir);
+        WriteClientAndServer(
+            options.Get("dir"), filePrefix: "", appAddress: options.Get("backend"), plainService: "backend", mtlsService: "backend-mtls",
+            options.Int("outbound", 18101), options.Int("inbound", 18106), extraResources: []);
+        return 0;
+    }
 
+    /// <summary>
+    /// Writes {prefix}client.json and {prefix}server.json: sidecar "client" (outbound port) reaches
+    /// <paramref name="plainService"/> at the app directly and <paramref name="mtlsService"/> through sidecar "server"
+    /// (inbound port, mTLS between the two), whose inbound listener forwards to the same app.
+    /// </summary>
+    internal static void WriteClientAndServer(
+        string dir, string filePrefix, string appAddress, string plainService, string mtlsService,
+        int outboundPort, int inboundPort, IEnumerable<Resource> extraResources)
+    {
+        Directory.CreateDirectory(dir);
         using var ca = TestCertificateAuthority.Create("Meshwork Bench CA");
         IReadOnlyList<Resource> resources =
         [
-            new Service { Metadata = new ResourceMetadata { Name = "backend" }, Versions = [new ServiceVersion { Name = "v1" }] },
-            new Service { Metadata = new ResourceMetadata { Name = "backend-mtls" }, Versions = [new ServiceVersion { Name = "v1" }] },
+            new Service { Metadata = new ResourceMetadata { Name = plainService }, Versions = [new ServiceVersion { Name = "v1" }] },
+            new Service { Metadata = new ResourceMetadata { Name = mtlsService }, Versions = [new ServiceVersion { Name = "v1" }] },
+            .. extraResources,
         ];
         IReadOnlyList<Instance> instances =
         [
-            new() { Id = "backend-1", Service = "backend", Version = "v1", Address = backend, ProxyId = "none", Health = InstanceHealth.Healthy },
-            new() { Id = "backend-mtls-1", Service = "backend-mtls", Version = "v1", Address = $"127.0.0.1:{inbound}", ProxyId = "server", Health = InstanceHealth.Healthy },
+            new() { Id = $"{plainService}-1", Service = plainService, Version = "v1", Address = appAddress, ProxyId = "none", Health = InstanceHealth.Healthy },
+            new() { Id = $"{mtlsService}-1", Service = mtlsService, Version = "v1", Address = $"127.0.0.1:{inboundPort}", ProxyId = "server", Health = InstanceHealth.Healthy },
         ];
 
         var client = SnapshotCompiler.Compile(new SnapshotInputs
         {
             Resources = resources,
             Instances = instances,
-            Proxy = new ProxyIdentity { ProxyId = "client", Service = "client", Version = "v1", OutboundPort = outbound },
+            Proxy = new ProxyIdentity { ProxyId = "client", Service = "client", Version = "v1", OutboundPort = outboundPort },
             Certificates = Certs(ca, "client"),
             Version = 1,
         });
-        client = SnapshotHash.WithHash(client with { Clusters = client.Clusters.Select(c => c with { MeshTls = c.Service == "backend-mtls" }).ToArray() });
+        // The bench has no control plane to decide that the peer is meshed: mark the mTLS hop explicitly.
+        client = SnapshotHash.WithHash(client with { Clusters = client.Clusters.Select(c => c with { MeshTls = c.Service == mtlsService }).ToArray() });
 
         var server = SnapshotCompiler.Compile(new SnapshotInputs
         {
             Resources = resources,
             Instances = instances,
-            Proxy = new ProxyIdentity { ProxyId = "server", Service = "backend-mtls", Version = "v1", InboundPort = inbound, AppAddress = backend },
-            Certificates = Certs(ca, "backend-mtls"),
+            Proxy = new ProxyIdentity { ProxyId = "server", Service = mtlsService, Version = "v1", InboundPort = inboundPort, AppAddress = appAddress },
+            Certificates = Certs(ca, mtlsService),
             Version = 1,
         });
 
-        File.WriteAllText(Path.Combine(dir, "client.json"), SnapshotMapper.ToJson(client));
-        File.WriteAllText(Path.Combine(dir, "server.json"), SnapshotMapper.ToJson(server));
-        return 0;
+        File.WriteAllText(Path.Combine(dir, $"{filePrefix}client.json"), SnapshotMapper.ToJson(client));
+        File.WriteAllText(Path.Combine(dir, $"{filePrefix}server.json"), SnapshotMapper.ToJson(server));
     }
 
     internal static SnapshotCertificates Certs(TestCertificateAuthority ca, string service)

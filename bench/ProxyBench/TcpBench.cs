@@ -4,9 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using HdrHistogram;
 using Meshwork.Model.Resources;
-using Meshwork.Model.Snapshots;
-using Meshwork.Protocol.Snapshots;
-using Meshwork.Testing.Certificates;
 
 namespace ProxyBench;
 
@@ -52,42 +49,10 @@ internal static class TcpBench
     /// </summary>
     public static int WriteSnapshots(Options options)
     {
-        var dir = options.Get("dir");
-        var echo = options.Get("echo");
-        var inbound = options.Int("inbound", 18306);
-        Directory.CreateDirectory(dir);
-        using var ca = TestCertificateAuthority.Create("Meshwork Bench CA");
-        IReadOnlyList<Resource> resources =
-        [
-            new Service { Metadata = new() { Name = "echo" }, Versions = [new() { Name = "v1" }] },
-            new Service { Metadata = new() { Name = "echo-mtls" }, Versions = [new() { Name = "v1" }] },
-            Route("echo", options.Int("hop1", 18302)),
-            Route("echo-mtls", options.Int("hop2", 18304)),
-        ];
-        IReadOnlyList<Instance> instances =
-        [
-            new() { Id = "echo-1", Service = "echo", Version = "v1", Address = echo, ProxyId = "none", Health = InstanceHealth.Healthy },
-            new() { Id = "echo-mtls-1", Service = "echo-mtls", Version = "v1", Address = $"127.0.0.1:{inbound}", ProxyId = "server", Health = InstanceHealth.Healthy },
-        ];
-        var client = SnapshotCompiler.Compile(new SnapshotInputs
-        {
-            Resources = resources,
-            Instances = instances,
-            Proxy = new ProxyIdentity { ProxyId = "client", Service = "client", Version = "v1", OutboundPort = options.Int("outbound", 18303) },
-            Certificates = BenchSnapshots.Certs(ca, "client"),
-            Version = 1,
-        });
-        client = SnapshotHash.WithHash(client with { Clusters = client.Clusters.Select(c => c with { MeshTls = c.Service == "echo-mtls" }).ToArray() });
-        var server = SnapshotCompiler.Compile(new SnapshotInputs
-        {
-            Resources = resources,
-            Instances = instances,
-            Proxy = new ProxyIdentity { ProxyId = "server", Service = "echo-mtls", Version = "v1", InboundPort = inbound, AppAddress = echo },
-            Certificates = BenchSnapshots.Certs(ca, "echo-mtls"),
-            Version = 1,
-        });
-        File.WriteAllText(Path.Combine(dir, "tcp-client.json"), SnapshotMapper.ToJson(client));
-        File.WriteAllText(Path.Combine(dir, "tcp-server.json"), SnapshotMapper.ToJson(server));
+        BenchSnapshots.WriteClientAndServer(
+            options.Get("dir"), filePrefix: "tcp-", appAddress: options.Get("echo"), plainService: "echo", mtlsService: "echo-mtls",
+            options.Int("outbound", 18303), options.Int("inbound", 18306),
+            extraResources: [Route("echo", options.Int("hop1", 18302)), Route("echo-mtls", options.Int("hop2", 18304))]);
         return 0;
     }
 
