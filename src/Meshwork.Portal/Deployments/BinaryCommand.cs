@@ -23,6 +23,9 @@ public sealed record BinaryCommand(string FileName, IReadOnlyList<string> Prefix
         return full.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? new("dotnet", [full]) : new(full, []);
     }
 
+    /// <summary>The binary's folder: a process runs from there, as the launcher runs each from its published folder.</summary>
+    public string WorkingDirectory => Path.GetDirectoryName(PrefixArguments.Count > 0 ? PrefixArguments[0] : FileName)!;
+
     /// <summary>The whole command line for these arguments.</summary>
     public IReadOnlyList<string> With(IEnumerable<string> arguments) => [FileName, .. PrefixArguments, .. arguments];
 }

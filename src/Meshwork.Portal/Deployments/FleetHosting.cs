@@ -4,7 +4,7 @@ namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// Registers the driver Portal:Fleet:Driver chooses: Kubernetes, or local processes when Portal:Fleet
-/// names both binaries; otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.
+/// names both binaries (and the control plane replicas too when Portal:Fleet:ControlPlane:Path is set); otherwise there is no <see cref="IDeploymentDriver"/> and the Fleet page only watches.
 /// </summary>
 public static class FleetHosting
 {
@@ -29,6 +29,8 @@ public static class FleetHosting
         var binaries = LocalFleetBinaries.From(fleet, portal.ControlPlane);
         builder.Services.AddSingleton(fleet);
         builder.Services.AddSingleton(binaries);
+        if (fleet.ControlPlane.IsManaged)
+            builder.Services.AddSingleton(ManagedControlPlanes.From(fleet.ControlPlane, portal.ControlPlane, builder.Configuration["Audit:SealKey"]));
         AddLocalDriver(builder.Services);
         return builder;
     }

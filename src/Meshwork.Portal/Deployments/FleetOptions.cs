@@ -13,6 +13,9 @@ public sealed class FleetOptions
 
     public KubernetesDriverOptions Kubernetes { get; set; } = new();
 
+    /// <summary>The control plane replicas the local driver runs itself; not set: someone else runs them.</summary>
+    public ManagedControlPlaneOptions ControlPlane { get; set; } = new();
+
     /// <summary>The proxy: a published folder (holding Meshwork.Proxy.dll or the Meshwork.Proxy executable), a .dll or an executable.</summary>
     public string? ProxyPath { get; set; }
 

@@ -15,7 +15,10 @@ public interface IDeploymentDriver
     /// <summary>Where the instances run, for the page ("local processes", "Kubernetes namespace x").</summary>
     string Description { get; }
 
-    /// <summary>Every instance the driver manages, ordered by service, version, instance.</summary>
+    /// <summary>
+    /// Every instance the driver manages, ordered by service, version, instance; the local driver lists
+    /// the control plane replicas it runs first (role <see cref="ControlPlaneReplica.Role"/>, no sidecar).
+    /// </summary>
     IReadOnlyList<WorkloadInstance> Instances { get; }
 
     /// <summary>Raised (on any thread) when an instance appears, goes, or changes state.</summary>

@@ -19,8 +19,4 @@ public sealed record LocalFleetBinaries(BinaryCommand Proxy, BinaryCommand DemoA
             BinaryCommand.Resolve($"{FleetOptions.Section}:DemoAppsPath", fleet.DemoAppsPath!, "Meshwork.DemoApps"),
             controlPlane.Address!, Path.GetFullPath(controlPlane.TrustBundleFile!));
     }
-
-    /// <summary>A process runs from its binary's folder, as the launcher runs each from its published folder.</summary>
-    public string WorkingDirectory(BinaryCommand command) =>
-        Path.GetDirectoryName(command.PrefixArguments.Count > 0 ? command.PrefixArguments[0] : command.FileName)!;
 }

@@ -9,7 +9,7 @@ namespace Meshwork.Portal.Deployments;
 /// forwards inbound mesh traffic to the app and registers it with the control plane.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class LocalInstance
+public sealed class LocalInstance : IFleetMember
 {
     public const string JoinTokenFile = "join.token";
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
@@ -24,8 +24,8 @@ public sealed class LocalInstance
                 "--Demo:Service", spec.Service, "--Demo:Version", spec.Version, "--Demo:Instance", spec.Id,
                 "--Demo:LatencyMs", spec.LatencyMs.ToString(CultureInfo.InvariantCulture),
                 "--Demo:ErrorRate", spec.ErrorRate.ToString(CultureInfo.InvariantCulture)]),
-            ChildEnvironment(new Dictionary<string, string> { ["HTTP_PROXY"] = $"http://127.0.0.1:{spec.OutboundPort}" }),
-            binaries.WorkingDirectory(binaries.DemoApps), ("--Demo:Instance", spec.Id), $"http://127.0.0.1:{spec.AppPort}/health"), folder, options, time);
+            FleetChildEnvironment.With(new Dictionary<string, string> { ["HTTP_PROXY"] = $"http://127.0.0.1:{spec.OutboundPort}" }),
+            binaries.DemoApps.WorkingDirectory, ("--Demo:Instance", spec.Id), $"http://127.0.0.1:{spec.AppPort}/health"), folder, options, time);
         Sidecar = new SupervisedProcess(new ProcessLaunch("sidecar",
             binaries.Proxy.With([
                 "--Proxy:BindAddress", "127.0.0.1",
@@ -43,12 +43,14 @@ public sealed class LocalInstance
                 "--ControlPlaneClient:AppAddress", $"127.0.0.1:{spec.AppPort}",
                 "--ControlPlaneClient:InstanceAddress", $"127.0.0.1:{spec.InboundPort}"]),
             // The token goes by environment, not argument: the command line is readable by every local user.
-            ChildEnvironment(new Dictionary<string, string> { ["ControlPlaneClient__BootstrapToken"] = ReadJoinToken(proxyState) }),
-            binaries.WorkingDirectory(binaries.Proxy), ("--ControlPlaneClient:ProxyId", spec.ProxyId), $"http://127.0.0.1:{spec.AdminPort}/ready"),
+            FleetChildEnvironment.With(new Dictionary<string, string> { ["ControlPlaneClient__BootstrapToken"] = ReadJoinToken(proxyState) }),
+            binaries.Proxy.WorkingDirectory, ("--ControlPlaneClient:ProxyId", spec.ProxyId), $"http://127.0.0.1:{spec.AdminPort}/ready"),
             folder, options, time);
     }
 
     public InstanceSpec Spec { get; private set; }
+    public string Id => Spec.Id;
+    public bool Running => Spec.Running;
     public string Folder { get; }
     public SupervisedProcess App { get; }
     public SupervisedProcess Sidecar { get; }
@@ -71,6 +73,21 @@ public sealed class LocalInstance
         Spec = Spec with { Running = running };
         Spec.Save(Folder);
     }
+
+    public void ClearCrashes()
+    {
+        App.ClearCrashes();
+        Sidecar.ClearCrashes();
+    }
+
+    public ProcessLog? LogOf(string process) => process switch
+    {
+        "app" => App.Log,
+        "sidecar" => Sidecar.Log,
+        _ => null,
+    };
+
+    public object AuditDetails => new { instance = Spec.Id, Spec.Service, Spec.Version, Spec.ProxyId };
 
     public InstanceState State =>
         !Spec.Running ? InstanceState.Stopped
@@ -105,15 +122,5 @@ public sealed class LocalInstance
     {
         var path = Path.Combine(proxyState, JoinTokenFile);
         return File.Exists(path) ? File.ReadAllText(path).Trim() : "";
-    }
-
-    private static Dictionary<string, string> ChildEnvironment(Dictionary<string, string> extra)
-    {
-        // Production settings for the children whatever the portal runs as; timestamps in UTC, as the launcher's processes log.
-        extra["DOTNET_ENVIRONMENT"] = "Production";
-        extra["ASPNETCORE_ENVIRONMENT"] = "Production";
-        extra["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        extra["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
-        return extra;
     }
 }

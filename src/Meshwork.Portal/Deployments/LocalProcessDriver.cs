@@ -10,6 +10,8 @@ namespace Meshwork.Portal.Deployments;
 /// start time, command line) instead of starting duplicates. The portal's shutdown stops what runs
 /// unless Portal:Fleet:KeepRunningOnShutdown. Every operator action is audited (<see cref="FleetAuditLog"/>)
 /// and each new batch of sidecars joins with a bootstrap token issued for the action, as its actor.
+/// With Portal:Fleet:ControlPlane:Path set it runs the control plane replicas the same way
+/// (<see cref="ControlPlaneReplica"/>): started first, stopped last.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
@@ -29,10 +31,14 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly TaskCompletionSource loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, LocalInstance> instances = new(StringComparer.Ordinal);
+    private readonly ManagedControlPlanes? controlPlanes;
+    private readonly List<ControlPlaneReplica> replicas = [];
     private IReadOnlyList<WorkloadInstance> views = [];
 
-    public LocalProcessDriver(FleetOptions options, LocalFleetBinaries binaries, IServiceScopeFactory scopes, TimeProvider time, ILogger<LocalProcessDriver> logger)
+    public LocalProcessDriver(FleetOptions options, LocalFleetBinaries binaries, IServiceScopeFactory scopes, TimeProvider time, ILogger<LocalProcessDriver> logger,
+        ManagedControlPlanes? controlPlanes = null)
     {
+        this.controlPlanes = controlPlanes;
         this.options = options;
         this.binaries = binaries;
         this.scopes = scopes;
@@ -92,8 +98,10 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
         await gate.WaitAsync(cancellationToken);
         try
         {
-            // Stopped, not marked stopped: the next portal start brings them back.
+            // Stopped, not marked stopped: the next portal start brings them back. The control plane last:
+            // it hears every sidecar's Goodbye.
             await Task.WhenAll(instances.Values.Select(i => i.StopProcessesAsync(cancellationToken)));
+            await Task.WhenAll(replicas.Select(r => r.StopProcessesAsync(cancellationToken)));
         }
         finally
         {
@@ -105,6 +113,13 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     private void Load()
     {
         Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        for (var replica = 1; controlPlanes is not null && replica <= controlPlanes.Replicas; replica++)
+        {
+            var controlPlane = new ControlPlaneReplica(replica, controlPlanes, root, options, time);
+            replicas.Add(controlPlane);
+            if (controlPlane.Process.TryAdopt())
+                logger.LogInformation("Re-adopted control plane replica {Replica} (pid {Pid})", controlPlane.Id, controlPlane.Process.Pid);
+        }
         foreach (var folder in Directory.EnumerateDirectories(root))
         {
             if (!File.Exists(Path.Combine(folder, InstanceSpec.FileName))) continue;
@@ -123,7 +138,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
         await gate.WaitAsync(ct);
         try
         {
-            var results = await Task.WhenAll(instances.Values.Select(async i =>
+            var results = await Task.WhenAll(Members.Select(async i =>
             {
                 try
                 {
@@ -131,7 +146,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
                 }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
-                    logger.LogWarning(ex, "Supervising fleet instance {Instance} failed; retrying", i.Spec.Id);
+                    logger.LogWarning(ex, "Supervising fleet member {Member} failed; retrying", i.Id);
                     return false;
                 }
             }));
@@ -144,48 +159,46 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     }
 
     public Task<FleetActionResult> StartAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
-        OnInstanceAsync(instanceId, ChangeAction.Start, actor, async instance =>
+        OnMemberAsync(instanceId, ChangeAction.Start, actor, async instance =>
         {
-            if (instance.Spec.Running) return FleetActionResult.Failed($"{instanceId} is already started");
-            instance.App.ClearCrashes();
-            instance.Sidecar.ClearCrashes();
+            if (instance.Running) return FleetActionResult.Failed($"{instanceId} is already started");
+            instance.ClearCrashes();
             instance.SetRunning(true);
             await Task.CompletedTask;
             return FleetActionResult.Success;
         }, ct);
 
     public Task<FleetActionResult> StopAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
-        OnInstanceAsync(instanceId, ChangeAction.Stop, actor, async instance =>
+        OnMemberAsync(instanceId, ChangeAction.Stop, actor, async instance =>
         {
-            if (!instance.Spec.Running) return FleetActionResult.Failed($"{instanceId} is already stopped");
+            if (!instance.Running) return FleetActionResult.Failed($"{instanceId} is already stopped");
             instance.SetRunning(false);
             await instance.StopProcessesAsync(ct);
             return FleetActionResult.Success;
         }, ct);
 
     public Task<FleetActionResult> RestartAsync(string instanceId, ChangeActor actor, CancellationToken ct = default) =>
-        OnInstanceAsync(instanceId, ChangeAction.Restart, actor, async instance =>
+        OnMemberAsync(instanceId, ChangeAction.Restart, actor, async instance =>
         {
             await instance.StopProcessesAsync(ct);
-            instance.App.ClearCrashes();
-            instance.Sidecar.ClearCrashes();
+            instance.ClearCrashes();
             instance.SetRunning(true);
             return FleetActionResult.Success;
         }, ct);
 
-    private async Task<FleetActionResult> OnInstanceAsync(string instanceId, ChangeAction action, ChangeActor actor,
-        Func<LocalInstance, Task<FleetActionResult>> act, CancellationToken ct)
+    private async Task<FleetActionResult> OnMemberAsync(string instanceId, ChangeAction action, ChangeActor actor,
+        Func<IFleetMember, Task<FleetActionResult>> act, CancellationToken ct)
     {
         await loaded.Task.WaitAsync(ct);
         FleetActionResult result;
         await gate.WaitAsync(ct);
         try
         {
-            if (!instances.TryGetValue(instanceId, out var instance))
+            if (Members.FirstOrDefault(m => m.Id == instanceId) is not { } instance)
                 return FleetActionResult.Failed($"instance: no instance '{instanceId}' is deployed here");
             result = await act(instance);
             if (result.Succeeded)
-                await AuditAsync(action, instanceId, new { instance = instanceId, instance.Spec.Service, instance.Spec.Version, instance.Spec.ProxyId }, actor, ct);
+                await AuditAsync(action, instanceId, instance.AuditDetails, actor, ct);
             Publish();
         }
         finally
@@ -324,24 +337,21 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     public async Task<string?> ReadLogAsync(string instanceId, string process, int maxBytes, CancellationToken ct = default)
     {
         await loaded.Task.WaitAsync(ct);
-        LocalInstance? instance;
+        ProcessLog? log;
         await gate.WaitAsync(ct);
         try
         {
-            instance = instances.GetValueOrDefault(instanceId);
+            log = Members.FirstOrDefault(m => m.Id == instanceId)?.LogOf(process);
         }
         finally
         {
             gate.Release();
         }
-        var log = process switch
-        {
-            "app" => instance?.App.Log,
-            "sidecar" => instance?.Sidecar.Log,
-            _ => null,
-        };
         return log is null ? null : await log.TailAsync(maxBytes, ct);
     }
+
+    /// <summary>The control plane replicas first (started first), then the workload instances.</summary>
+    private IEnumerable<IFleetMember> Members => replicas.Concat<IFleetMember>(instances.Values);
 
     private List<LocalInstance> Of(string service, string version) =>
         [.. instances.Values.Where(i => i.Spec.Service == service && i.Spec.Version == version)];
@@ -355,7 +365,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     /// <summary>Refreshes <see cref="Instances"/> and tells subscribers; call under the gate.</summary>
     private void Publish()
     {
-        views = [.. instances.Values.Select(i => i.View())
+        views = [.. replicas.Select(r => r.View()), .. instances.Values.Select(i => i.View())
             .OrderBy(v => v.Service, StringComparer.Ordinal).ThenBy(v => v.Version, StringComparer.Ordinal).ThenBy(v => v.Id, StringComparer.Ordinal)];
         Changed?.Invoke();
     }

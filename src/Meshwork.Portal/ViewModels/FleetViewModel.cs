@@ -14,7 +14,7 @@ public sealed record FleetRow(WorkloadInstance Instance, ProxyStatus? Proxy)
     public DateTimeOffset? CertificateNotAfter => Proxy is { CertificateNotAfterUnixMs: > 0 } p ? DateTimeOffset.FromUnixTimeMilliseconds(p.CertificateNotAfterUnixMs) : null;
 }
 
-/// <summary>One service version the driver runs, with its instance count (the Fleet page's Scale row).</summary>
+/// <summary>One service version the driver runs, with its instance count (the Fleet page's Scale row; control plane replicas are not scaled there).</summary>
 public sealed record FleetWorkload(string Service, string Version, string Role, int Instances);
 
 /// <summary>A rollout to start after a deploy: the template and the version that keeps the traffic until it promotes.</summary>
@@ -51,7 +51,7 @@ public sealed class FleetViewModel(IServiceProvider services, CurrentUser user, 
     }
 
     public IReadOnlyList<FleetWorkload> Workloads() => Driver is null ? [] :
-        [.. Driver.Instances.GroupBy(i => (i.Service, i.Version)).Select(g => new FleetWorkload(g.Key.Service, g.Key.Version, g.First().Role, g.Count()))];
+        [.. Driver.Instances.Where(i => i.Role != ControlPlaneReplica.Role).GroupBy(i => (i.Service, i.Version)).Select(g => new FleetWorkload(g.Key.Service, g.Key.Version, g.First().Role, g.Count()))];
 
     public Task<FleetActionResult> StartAsync(string instanceId) => AsOperator((driver, actor) => driver.StartAsync(instanceId, actor));
 

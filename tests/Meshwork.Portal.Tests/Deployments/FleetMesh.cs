@@ -2,10 +2,13 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Meshwork.Model.Resources;
 using Meshwork.Portal.Deployments;
+using Meshwork.Portal.Hosting;
 using Meshwork.Portal.Tests.Infrastructure;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Processes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Meshwork.Portal.Tests.Deployments;
 
@@ -33,6 +36,9 @@ public sealed class FleetMesh : IAsyncLifetime
     public string TrustBundleFile { get; }
     public string StateDirectory { get; }
 
+    /// <summary>The control plane's CA key seal: a second replica over the same database needs the same one.</summary>
+    public string CaKeyEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
     /// <summary>Portal:Fleet settings over <paramref name="stateDirectory"/>; ports above the test's FreePort range (20000-32000).</summary>
     public Dictionary<string, string> Settings(string stateDirectory, bool keepRunning) => new()
     {
@@ -57,11 +63,30 @@ public sealed class FleetMesh : IAsyncLifetime
             ["ControlPlane__GrpcPort"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
             ["ControlPlane__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["ControlPlane__StatusToken"] = StatusToken,
-            ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ControlPlane__CaKeyEncryptionKey"] = CaKeyEncryptionKey,
             ["ControlPlane__TrustBundleFile"] = TrustBundleFile,
         }, name: "control-plane");
         await controlPlane.WaitForHttpOkAsync($"http://127.0.0.1:{httpPort}/health");
         await Portal.InitializeAsync();
+    }
+
+    /// <summary>
+    /// A driver of its own over <paramref name="stateDirectory"/> (not the portal's), as a restarted portal would
+    /// make one; it runs the control plane replicas too when <paramref name="controlPlanes"/> is given.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public LocalProcessDriver NewDriver(string stateDirectory, bool keepRunning, ManagedControlPlaneOptions? controlPlanes = null)
+    {
+        var settings = Settings(stateDirectory, keepRunning);
+        var options = new FleetOptions
+        {
+            ProxyPath = settings["Portal:Fleet:ProxyPath"], DemoAppsPath = settings["Portal:Fleet:DemoAppsPath"], StateDirectory = stateDirectory,
+            PortRangeStart = 32100, PortRangeEnd = 32700, KeepRunningOnShutdown = keepRunning,
+        };
+        var link = new ControlPlaneLinkOptions { Address = ControlPlaneAddress, TrustBundleFile = TrustBundleFile, StatusToken = StatusToken };
+        return new LocalProcessDriver(options, LocalFleetBinaries.From(options, link), Portal.Services.GetRequiredService<IServiceScopeFactory>(),
+            TimeProvider.System, NullLogger<LocalProcessDriver>.Instance,
+            controlPlanes is null ? null : ManagedControlPlanes.From(controlPlanes, link, auditSealKey: null));
     }
 
     public IDeploymentDriver Driver => (IDeploymentDriver)Portal.Services.GetService(typeof(IDeploymentDriver))!;
@@ -89,14 +114,17 @@ public sealed class FleetMesh : IAsyncLifetime
         Rules = [new HttpRouteRule { BackendRefs = [.. split.Select(s => new BackendRef { Service = service, Version = s.Version, Weight = s.Weight })] }],
     };
 
-    /// <summary>A caller outside the driver: a sidecar with no app, joined with a wildcard token, whose outbound listener the test sends through.</summary>
-    public async Task<MeshProxy> CallerAsync(string id)
+    /// <summary>
+    /// A caller outside the driver: a sidecar with no app, joined with a wildcard token (to this mesh's control
+    /// plane, or to <paramref name="controlPlaneAddress"/>), whose outbound listener the test sends through.
+    /// </summary>
+    public async Task<MeshProxy> CallerAsync(string id, string? controlPlaneAddress = null)
     {
         string token;
         await using (var db = MigratedDatabase.OpenSession(Portal.ConnectionString))
             token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("fleet-test caller", "*", "default", TimeSpan.FromHours(1),
                 new ChangeActor("fleet-test", ChangeSource.System), allowWildcard: true)).Secret;
-        return await MeshProxy.StartAsync([ControlPlaneAddress], TrustBundleFile, token, id, id, "v1", appAddress: null);
+        return await MeshProxy.StartAsync([controlPlaneAddress ?? ControlPlaneAddress], TrustBundleFile, token, id, id, "v1", appAddress: null);
     }
 
     public async Task DisposeAsync()

@@ -183,50 +183,29 @@ public sealed class LocalProcessDriverTests(FleetMesh mesh) : IClassFixture<Flee
     {
         await mesh.DeclareAsync("echo", ["v1"]);
         var state = Path.Combine(mesh.StateDirectory + "-readopt");
-        var first = NewDriver(state, keepRunning: true);
+        var first = mesh.NewDriver(state, keepRunning: true);
         await first.StartAsync(CancellationToken.None);
         Assert.True((await first.DeployAsync(new DeployRequest("echo", "v1", 1), Operator)).Succeeded);
         var started = Assert.Single(first.Instances);
         await first.StopAsync(CancellationToken.None);
         first.Dispose();
-        Assert.True(Alive(started.AppPid!.Value) && Alive(started.SidecarPid!.Value), "KeepRunningOnShutdown left both running");
+        Assert.True(LocalProcesses.Alive(started.AppPid!.Value) && LocalProcesses.Alive(started.SidecarPid!.Value), "KeepRunningOnShutdown left both running");
 
-        var second = NewDriver(state, keepRunning: false);
+        var second = mesh.NewDriver(state, keepRunning: false);
         try
         {
             await second.StartAsync(CancellationToken.None);
             var adopted = await Eventually.ValueAsync(() => second.Instances.FirstOrDefault(i => i.State == InstanceState.Running),
                 "the re-adopted instance running", Generous);
             Assert.Equal((started.AppPid, started.SidecarPid, 0), (adopted.AppPid, adopted.SidecarPid, adopted.Restarts));
-            Assert.Single(ProcessesWith("--Demo:Instance", "echo-v1-1"));
-            Assert.Single(ProcessesWith("--ControlPlaneClient:ProxyId", "sidecar-echo-v1-1"));
+            Assert.Single(LocalProcesses.With("--Demo:Instance", "echo-v1-1"));
+            Assert.Single(LocalProcesses.With("--ControlPlaneClient:ProxyId", "sidecar-echo-v1-1"));
         }
         finally
         {
             await second.StopAsync(CancellationToken.None);
             second.Dispose();
         }
-        Assert.False(Alive(started.AppPid.Value) || Alive(started.SidecarPid.Value), "the portal's shutdown stopped what it ran");
+        Assert.False(LocalProcesses.Alive(started.AppPid.Value) || LocalProcesses.Alive(started.SidecarPid.Value), "the portal's shutdown stopped what it ran");
     }
-
-    private LocalProcessDriver NewDriver(string stateDirectory, bool keepRunning)
-    {
-        var settings = mesh.Settings(stateDirectory, keepRunning);
-        var options = new FleetOptions
-        {
-            ProxyPath = settings["Portal:Fleet:ProxyPath"], DemoAppsPath = settings["Portal:Fleet:DemoAppsPath"], StateDirectory = stateDirectory,
-            PortRangeStart = 32100, PortRangeEnd = 32700, KeepRunningOnShutdown = keepRunning,
-        };
-        var binaries = LocalFleetBinaries.From(options, new Meshwork.Portal.Hosting.ControlPlaneLinkOptions { Address = mesh.ControlPlaneAddress, TrustBundleFile = mesh.TrustBundleFile });
-        return new LocalProcessDriver(options, binaries, mesh.Portal.Services.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System,
-            NullLogger<LocalProcessDriver>.Instance);
-    }
-
-    private static bool Alive(int pid) => OsProcesses.StartTime(pid) is not null;
-
-    /// <summary>Every live process whose command line holds the pair (name, value).</summary>
-    private static List<int> ProcessesWith(string name, string value) =>
-        [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => int.TryParse(d, out _)).Select(int.Parse!)
-            .Where(pid => OsProcesses.StartTime(pid) is not null && OsProcesses.CommandLine(pid) is var args
-                && args.Zip(args.Skip(1)).Any(p => p.First == name && p.Second == value))];
 }
