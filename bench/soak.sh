@@ -14,7 +14,7 @@
 #   - every 5 s the route default/catalog shifts 10 weight points between v1 and v2 and back
 #     (bench/ProxyBench churn, through the store's ResourceService as a portal edit goes);
 #   - with --replicas 2 or more, every 2 minutes one control plane replica (in turn) is killed with
-#     SIGKILL and restarted at once by `./meshwork up` (which starts only what is missing).
+#     SIGKILL; the portal, which runs the replicas (Portal:Fleet:ControlPlane), restarts it.
 # It reports the failed requests, p99, the RSS of every process the launcher started at the start of
 # the measured phase and at its end, and ends with the line
 #   soak: requests=N failed=N p99_ms=X rss_growth_pct=X
@@ -74,34 +74,44 @@ bench_dll=".build/${MESHWORK_BUILD_SLOT}/bin/ProxyBench/Release/net10.0/ProxyBen
 log "./meshwork up in $state ($replicas control plane replica(s); the first run publishes every app)"
 ./meshwork up >"$state/up.log" 2>&1 || { tail -n 40 "$state/up.log" >&2; exit 1; }
 
-# NAME PID RSS-kB of every process the launcher started (its pid files), one line each.
+# The pid of control plane replica NAME, from the record of the portal that runs it ("" when none).
+replica_pid() { grep -o '"Pid":[0-9]*' "$state/portal-fleet/control-planes/$1/$1.pid" 2>/dev/null | cut -d: -f2 || true; }
+replicas_named() { ls -1 "$state/portal-fleet/control-planes"; }
+
+# NAME PID RSS-kB of every process the launcher started (its pid files) and of the replicas the portal runs, one line each.
 rss_sample() {
   local pidfile name pid rss
-  for pidfile in "$state"/run/*.pid; do
-    name=$(basename "$pidfile" .pid); pid=$(cat "$pidfile")
+  {
+    for pidfile in "$state"/run/*.pid; do echo "$(basename "$pidfile" .pid) $(cat "$pidfile")"; done
+    for name in $(replicas_named); do echo "$name $(replica_pid "$name")"; done
+  } | while read -r name pid; do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     if [[ -n "$rss" ]]; then echo "$name $pid $rss"; fi
   done
 }
 
-# Kills the replicas in turn (the launcher's control-plane*.pid records) every $kill_every s of the
-# measured phase, each restarted at once by `up`; stops in time to leave the phase's end undisturbed.
+# Kills the replicas in turn every $kill_every s of the measured phase, each restarted by the portal's
+# supervisor (waited for: a new pid, healthy); stops in time to leave the phase's end undisturbed.
 kill_replicas() { # PHASE-START (in $SECONDS)
-  local start=$1 kills=$(((seconds - 1) / kill_every)) k due victims victim pid
-  mapfile -t victims < <(cd "$state/run" && ls -1 control-plane*.pid | sed 's/\.pid$//')
+  local start=$1 kills=$(((seconds - 1) / kill_every)) k due victims victim pid health new
+  mapfile -t victims < <(replicas_named)
   for ((k = 1; k <= kills; k++)); do
     due=$((start + k * kill_every - SECONDS))
     sleep $((due > 0 ? due : 0))
     # A restart slower than the period must not push a kill past the phase's end.
     ((SECONDS - start < seconds)) || break
     victim=${victims[$(((k - 1) % ${#victims[@]}))]}
-    pid=$(cat "$state/run/$victim.pid")
-    log "kill -9 $victim (pid $pid), then ./meshwork up restarts it"
+    pid=$(replica_pid "$victim")
+    health=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$state/run/$victim.url" | head -n 1)
+    log "kill -9 $victim (pid $pid); the portal restarts it"
     kill -KILL "$pid"
-    # SIGKILL is not instant: `up` would still see the process and leave it as it is.
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    if ./meshwork up >>"$state/restarts.log" 2>&1; then log "$victim is back (pid $(cat "$state/run/$victim.pid"))"
-    else log "restarting $victim failed (log: $state/restarts.log)"; fi
+    new=""
+    for _ in $(seq 1 600); do
+      new=$(replica_pid "$victim")
+      if [[ -n "$new" && "$new" != "$pid" ]] && curl -fsS -o /dev/null "$health/health" 2>/dev/null; then break; fi
+      new=""; sleep 0.2
+    done
+    if [[ -n "$new" ]]; then log "$victim is back (pid $new)"; else log "$victim was not back within 120 s (log: $state/logs/$victim.log)"; fi
     echo "$victim" >>"$state/kills"
   done
 }

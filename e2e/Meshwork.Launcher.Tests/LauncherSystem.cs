@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using Meshwork.Testing.Processes;
 using Meshwork.Testing.Waiting;
 
@@ -24,10 +25,10 @@ public sealed class LauncherSystem : IAsyncDisposable
         "sidecar-reviews-v1", "sidecar-reviews-v2", "sidecar-reviews-v3", "sidecar-ratings-v1",
     ];
 
-    /// <summary>Every process `up` starts and records in STATE/run/NAME.pid.</summary>
+    /// <summary>Every process `up` starts and records in STATE/run/NAME.pid (the control plane is the portal's: <see cref="ControlPlanePids"/>).</summary>
     public static readonly IReadOnlyList<string> ProcessNames =
     [
-        "control-plane", "portal", "demo-traffic",
+        "portal", "demo-traffic",
         .. Proxies,
         .. Proxies.Where(p => p.StartsWith("sidecar-", StringComparison.Ordinal)).Select(p => "demo-" + p["sidecar-".Length..]),
     ];
@@ -140,6 +141,29 @@ public sealed class LauncherSystem : IAsyncDisposable
         var pids = Directory.GetFiles(run, "*.pid").ToDictionary(
             file => Path.GetFileNameWithoutExtension(file),
             file => int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture));
+        seenPids.UnionWith(pids.Values);
+        return pids;
+    }
+
+    /// <summary>
+    /// NAME -> pid of the control plane replicas the portal runs, from its records
+    /// (STATE/portal-fleet/control-planes/NAME/NAME.pid, JSON with the pid); only the live ones.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> ControlPlanePids()
+    {
+        var folder = StateFile("portal-fleet", "control-planes");
+        if (!Directory.Exists(folder))
+            return new Dictionary<string, int>();
+        var pids = new Dictionary<string, int>();
+        foreach (var replica in Directory.GetDirectories(folder))
+        {
+            var name = Path.GetFileName(replica);
+            var record = Path.Combine(replica, name + ".pid");
+            if (!File.Exists(record)) continue;
+            using var json = JsonDocument.Parse(File.ReadAllText(record));
+            var pid = json.RootElement.GetProperty("Pid").GetInt32();
+            if (IsAlive(pid)) pids[name] = pid;
+        }
         seenPids.UnionWith(pids.Values);
         return pids;
     }

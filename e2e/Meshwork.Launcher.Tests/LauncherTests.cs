@@ -71,7 +71,10 @@ public sealed class LauncherTests : IAsyncLifetime
         Assert.Equal(LauncherSystem.ProcessNames.Order(), pids.Keys.Order());
         foreach (var (name, pid) in pids)
             Assert.True(LauncherSystem.IsAlive(pid), $"{name} (pid {pid}) is not running after up; log {system.StateFile("logs", name + ".log")}");
-        return pids;
+        // The control plane: started and supervised by the portal, healthy before `up` returned.
+        var controlPlanes = system.ControlPlanePids();
+        Assert.Equal(["control-plane"], controlPlanes.Keys);
+        return pids.Concat(controlPlanes).ToDictionary();
     }
 
     private async Task DownAsync(IReadOnlyDictionary<string, int> pids)
@@ -111,8 +114,9 @@ public sealed class LauncherTests : IAsyncLifetime
         await HoldsShowingAsync(async () =>
         {
             fleet = (await portal.GetAsync("/fleet"))?.Body ?? "";
-            return LauncherSystem.Proxies.All(proxy => fleet.Contains($"<code>{proxy}</code>", StringComparison.Ordinal));
-        }, "the portal's Fleet page lists the demo shop's gateway and sidecars", () => $"proxies listed: {string.Join(", ", Regex.Matches(fleet, "<code>([^<]*)</code>").Select(m => m.Groups[1].Value))}; portal log {system.StateFile("logs", "portal.log")}");
+            return LauncherSystem.Proxies.All(proxy => fleet.Contains($"<code>{proxy}</code>", StringComparison.Ordinal))
+                && fleet.Contains("<code>control-plane</code>", StringComparison.Ordinal);
+        }, "the portal's Fleet page lists the demo shop's gateway and sidecars, and the control plane replica it runs", () => $"proxies listed: {string.Join(", ", Regex.Matches(fleet, "<code>([^<]*)</code>").Select(m => m.Groups[1].Value))}; portal log {system.StateFile("logs", "portal.log")}");
     }
 
     /// <summary>Eventually, with what was last seen in the failure message.</summary>
