@@ -1,0 +1,92 @@
+using System.Diagnostics;
+
+namespace Meshwork.Portal.Deployments;
+
+/// <summary>
+/// Creates and removes an instance's network namespace with `ip` (iproute2): the veth pair, its
+/// addresses, the namespace's loopback and default route via the host end, and host IPv4 forwarding
+/// so namespaces reach each other through the host. Removal and the start-up sweep of namespaces a
+/// crashed portal left behind delete the namespace and the host end, so nothing leaks.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/net/ipv4/ip_forward")
+{
+    /// <summary>`ip netns exec {namespace}`: put before a command to run it inside the instance's namespace.</summary>
+    public static IReadOnlyList<string> Exec(InstanceNetwork network) => ["ip", "netns", "exec", network.Namespace];
+
+    public async Task CreateAsync(InstanceNetwork network, CancellationToken cancellationToken = default)
+    {
+        // A namespace of the same name is a leftover of this instance (a crash between create and record): start clean.
+        await RemoveAsync(network, cancellationToken);
+        try
+        {
+            await RunAsync(cancellationToken, "ip", "netns", "add", network.Namespace);
+            await RunAsync(cancellationToken, "ip", "link", "add", network.HostLink, "type", "veth", "peer", "name", network.PeerLink, "netns", network.Namespace);
+            await RunAsync(cancellationToken, "ip", "addr", "add", $"{network.HostAddress}/30", "dev", network.HostLink);
+            await RunAsync(cancellationToken, "ip", "link", "set", network.HostLink, "up");
+            await RunAsync(cancellationToken, "ip", "-n", network.Namespace, "addr", "add", $"{network.NamespaceAddress}/30", "dev", network.PeerLink);
+            await RunAsync(cancellationToken, "ip", "-n", network.Namespace, "link", "set", network.PeerLink, "up");
+            await RunAsync(cancellationToken, "ip", "-n", network.Namespace, "link", "set", "lo", "up");
+            await RunAsync(cancellationToken, "ip", "-n", network.Namespace, "route", "add", "default", "via", network.HostAddress.ToString());
+            await EnableForwardingAsync(cancellationToken);
+        }
+        catch
+        {
+            await RemoveAsync(network, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes the namespace (which destroys its veth end, and with it the host's) and the host end should it survive; absent ones are fine.</summary>
+    public async Task RemoveAsync(InstanceNetwork network, CancellationToken cancellationToken = default)
+    {
+        await TryRunAsync(cancellationToken, "ip", "netns", "del", network.Namespace);
+        await TryRunAsync(cancellationToken, "ip", "link", "del", network.HostLink);
+    }
+
+    /// <summary>The driver's namespaces present now, by instance id.</summary>
+    public async Task<IReadOnlyList<string>> ListInstancesAsync(CancellationToken cancellationToken = default)
+    {
+        var (_, output, _) = await RunAsync(cancellationToken, "ip", "netns", "list");
+        // Each line: "name" or "name (id: N)".
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => InstanceNetwork.InstanceOf(line.Split(' ')[0]))
+            .OfType<string>()
+            .ToList();
+    }
+
+    /// <summary>Removes every namespace of ours whose instance is not in <paramref name="keep"/> (re-adopted instances keep theirs); the ids removed.</summary>
+    public async Task<IReadOnlyList<string>> RemoveStaleAsync(IReadOnlySet<string> keep, Func<string, InstanceNetwork> networkOf, CancellationToken cancellationToken = default)
+    {
+        var stale = (await ListInstancesAsync(cancellationToken)).Where(id => !keep.Contains(id)).ToList();
+        foreach (var id in stale)
+            await RemoveAsync(networkOf(id), cancellationToken);
+        return stale;
+    }
+
+    private async Task EnableForwardingAsync(CancellationToken cancellationToken)
+    {
+        if ((await File.ReadAllTextAsync(ipForwardFile, cancellationToken)).Trim() != "1")
+            await File.WriteAllTextAsync(ipForwardFile, "1", cancellationToken);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] command)
+    {
+        var result = await TryRunAsync(cancellationToken, command);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"`{string.Join(' ', command)}` exited with {result.ExitCode}: {result.Error.Trim()}");
+        return result;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> TryRunAsync(CancellationToken cancellationToken, params string[] command)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in command.Skip(1))
+            info.ArgumentList.Add(arg);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command[0]}");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Meshwork.Portal.Deployments;
+
+namespace Meshwork.Portal.Tests.Deployments;
+
+/// <summary>
+/// The launcher against the real kernel: namespaces, veth pairs and routes. Needs root
+/// (CAP_NET_ADMIN), as CI has: without it the test fails saying so, rather than passing untested.
+/// Random pool and instance ids, so parallel runs do not meet.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
+{
+    private readonly IPNetwork pool = IPNetwork.Parse($"10.{RandomNumberGenerator.GetInt32(215, 250)}.0.0/16");
+    private readonly string run = Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+    private readonly NetworkNamespaceLauncher launcher = new();
+    private readonly List<InstanceNetwork> made = [];
+
+    public Task InitializeAsync()
+    {
+        if (!Environment.IsPrivilegedProcess)
+            throw new InvalidOperationException($"network namespace tests need root/CAP_NET_ADMIN; this runs as '{Environment.UserName}'. CI runs as root: run the tests as root.");
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task TheNamespaceReachesAHostListenerViaTheHostEnd_AndRemovalLeavesNoNamespaceNorVeth()
+    {
+        var network = Network($"web-{run}", RandomNumberGenerator.GetInt32(InstanceNetwork.BlocksPerPool));
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        await launcher.CreateAsync(network);
+        var accepted = listener.AcceptTcpClientAsync();
+        var dial = await RunAsync([.. NetworkNamespaceLauncher.Exec(network), "bash", "-c", $"exec 3<>/dev/tcp/{network.HostAddress}/{port}"]);
+        Assert.Equal(0, dial);
+        using var client = await accepted.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(network.NamespaceAddress, ((IPEndPoint)client.Client.RemoteEndPoint!).Address.MapToIPv4());
+
+        await launcher.RemoveAsync(network);
+
+        Assert.DoesNotContain(network.InstanceId, await launcher.ListInstancesAsync());
+        Assert.NotEqual(0, await RunAsync(["ip", "link", "show", network.HostLink]));
+    }
+
+    [Fact]
+    public async Task TheStartUpSweepRemovesNamespacesOfInstancesNotReAdopted_KeepsTheOthers()
+    {
+        var kept = Network($"kept-{run}", 1);
+        var stale = Network($"stale-{run}", 2);
+        await launcher.CreateAsync(kept);
+        await launcher.CreateAsync(stale);
+        var ours = new Dictionary<string, InstanceNetwork> { [kept.InstanceId] = kept, [stale.InstanceId] = stale };
+
+        // Only this run's namespaces are offered to the sweep: others may be another test's.
+        var removed = await launcher.RemoveStaleAsync(
+            (await launcher.ListInstancesAsync()).Where(id => !ours.ContainsKey(id)).Append(kept.InstanceId).ToHashSet(), id => ours[id]);
+
+        Assert.Equal([stale.InstanceId], removed);
+        var left = await launcher.ListInstancesAsync();
+        Assert.Contains(kept.InstanceId, left);
+        Assert.DoesNotContain(stale.InstanceId, left);
+        Assert.NotEqual(0, await RunAsync(["ip", "link", "show", stale.HostLink]));
+        Assert.Equal(0, await RunAsync(["ip", "link", "show", kept.HostLink]));
+    }
+
+    private InstanceNetwork Network(string id, int block)
+    {
+        var network = InstanceNetwork.For(id, pool, block);
+        made.Add(network);
+        return network;
+    }
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> command)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in command.Skip(1)) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        return process.ExitCode;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var network in made)
+            await launcher.RemoveAsync(network);
+    }
+}
