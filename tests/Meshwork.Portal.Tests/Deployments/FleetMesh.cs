@@ -20,6 +20,13 @@ namespace Meshwork.Portal.Tests.Deployments;
 public sealed class FleetMesh : IAsyncLifetime
 {
     public const string StatusToken = "fleet-test-status-token";
+
+    // Each mesh its own block of the Portal:Fleet port range: test classes run in parallel, and a port one
+    // driver freed while a killed sidecar waits out its restart backoff must not be handed to another driver.
+    private const int PortBlockSize = 150, PortBlocks = 4, PortRangeBase = 32100;
+    private static int meshesMade;
+    private readonly int portRangeStart = PortRangeBase + (Interlocked.Increment(ref meshesMade) % PortBlocks) * PortBlockSize;
+    private int PortRangeEnd => portRangeStart + PortBlockSize - 1;
     private readonly string folder = Directory.CreateTempSubdirectory("meshwork-fleet-").FullName;
     private ChildProcess? controlPlane;
 
@@ -39,7 +46,7 @@ public sealed class FleetMesh : IAsyncLifetime
     /// <summary>The control plane's CA key seal: a second replica over the same database needs the same one.</summary>
     public string CaKeyEncryptionKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>Portal:Fleet settings over <paramref name="stateDirectory"/>; ports above the test's FreePort range (20000-32000).</summary>
+    /// <summary>Portal:Fleet settings over <paramref name="stateDirectory"/>; ports from this mesh's own block, above the test's FreePort range (20000-32000).</summary>
     public Dictionary<string, string> Settings(string stateDirectory, bool keepRunning) => new()
     {
         ["Portal:ControlPlane:Address"] = ControlPlaneAddress,
@@ -48,8 +55,8 @@ public sealed class FleetMesh : IAsyncLifetime
         ["Portal:Fleet:ProxyPath"] = AppContext.BaseDirectory,
         ["Portal:Fleet:DemoAppsPath"] = AppContext.BaseDirectory,
         ["Portal:Fleet:StateDirectory"] = stateDirectory,
-        ["Portal:Fleet:PortRangeStart"] = "32100",
-        ["Portal:Fleet:PortRangeEnd"] = "32700",
+        ["Portal:Fleet:PortRangeStart"] = portRangeStart.ToString(CultureInfo.InvariantCulture),
+        ["Portal:Fleet:PortRangeEnd"] = PortRangeEnd.ToString(CultureInfo.InvariantCulture),
         ["Portal:Fleet:KeepRunningOnShutdown"] = keepRunning ? "true" : "false",
     };
 
@@ -81,7 +88,7 @@ public sealed class FleetMesh : IAsyncLifetime
         var options = new FleetOptions
         {
             ProxyPath = settings["Portal:Fleet:ProxyPath"], DemoAppsPath = settings["Portal:Fleet:DemoAppsPath"], StateDirectory = stateDirectory,
-            PortRangeStart = 32100, PortRangeEnd = 32700, KeepRunningOnShutdown = keepRunning,
+            PortRangeStart = portRangeStart, PortRangeEnd = PortRangeEnd, KeepRunningOnShutdown = keepRunning,
         };
         var link = new ControlPlaneLinkOptions { Address = ControlPlaneAddress, TrustBundleFile = TrustBundleFile, StatusToken = StatusToken };
         return new LocalProcessDriver(options, LocalFleetBinaries.From(options, link), Portal.Services.GetRequiredService<IServiceScopeFactory>(),
