@@ -78,7 +78,11 @@ internal static class IstioExporter
         };
         if (policy.ConnectionPool is { } pool)
         {
-            var tcp = new JsonObject { ["connectTimeout"] = writer.Duration(pool.ConnectTimeout, "connectionPool.connectTimeout") };
+            var tcp = new JsonObject
+            {
+                ["connectTimeout"] = writer.Duration(pool.ConnectTimeout, "connectionPool.connectTimeout"),
+                ["idleTimeout"] = writer.Duration(pool.TcpIdleTimeout, "connectionPool.tcpIdleTimeout"),
+            };
             if (pool.MaxConnections < int.MaxValue)
                 tcp["maxConnections"] = pool.MaxConnections;
             var http = new JsonObject

@@ -64,7 +64,6 @@ internal static class IstioTrafficPolicy
         var http = node.Field("http");
         tcp?.Unsupported("tcpKeepalive", "has no equivalent in Meshwork; ignored");
         tcp?.Unsupported("maxConnectionDuration", "has no equivalent in Meshwork; ignored");
-        tcp?.Unsupported("idleTimeout", "Meshwork has one idle timeout, for pooled HTTP connections (connectionPool.http.idleTimeout); ignored");
         foreach (var field in new[] { "maxRetries", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams", "http2KeepAlive" })
             http?.Unsupported(field, "has no equivalent in Meshwork; ignored");
         var defaults = new ConnectionPoolSettings();
@@ -76,6 +75,7 @@ internal static class IstioTrafficPolicy
             MaxRequests = http?.Int("http2MaxRequests") ?? int.MaxValue,
             MaxRequestsPerConnection = http?.Int("maxRequestsPerConnection") ?? 0,
             IdleTimeout = http?.Duration("idleTimeout") ?? defaults.IdleTimeout,
+            TcpIdleTimeout = tcp?.Duration("idleTimeout") ?? defaults.TcpIdleTimeout,
         };
     }
 

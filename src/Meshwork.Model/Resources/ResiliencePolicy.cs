@@ -64,7 +64,17 @@ public sealed record ConnectionPoolSettings
     public int MaxRequestsPerConnection { get; init; }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a pooled HTTP connection may sit unused before it is closed (Istio connectionPool.http.idleTimeout).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a relayed TCP connection (TcpRoute) may carry no bytes in either direction before both sides are
+    /// closed (Istio connectionPool.tcp.idleTimeout, Envoy tcp_proxy idle_timeout; both default to 1h).
+    /// </summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = DefaultTcpIdleTimeout;
+
+    public static readonly TimeSpan DefaultTcpIdleTimeout = TimeSpan.FromHours(1);
 }
 
 /// <summary>Passive health: eject endpoints that keep failing (Envoy defaults).</summary>

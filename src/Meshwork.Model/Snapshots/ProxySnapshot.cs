@@ -169,6 +169,9 @@ public sealed record InboundSettings
     public IReadOnlyList<AccessPolicy> Policies { get; init; } = [];
 
     public LocalRateLimit? RateLimit { get; init; }
+
+    /// <summary>Relayed TCP connections to the local app with no bytes either way for this long are closed: the proxy's own service's connectionPool.tcpIdleTimeout.</summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = ConnectionPoolSettings.DefaultTcpIdleTimeout;
 }
 
 /// <summary>PEM texts: the proxy's leaf certificate (with its chain), its private key, and the trust bundle (CA roots).</summary>

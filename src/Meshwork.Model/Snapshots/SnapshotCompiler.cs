@@ -150,6 +150,7 @@ public static class SnapshotCompiler
                 clusters[cluster] = EmptyCluster(cluster, shared.MeshTls);
         }
 
+        var ownPolicy = resilience.GetValueOrDefault((proxy.Service, proxy.Namespace));
         var ownService = services.FirstOrDefault(s => s.Metadata.Name == proxy.Service && s.Metadata.Namespace == proxy.Namespace);
         var appAddress = proxy.AppAddress ?? $"127.0.0.1:{ownService?.Port ?? 8080}";
         clusters[LocalAppCluster] = new SnapshotCluster
@@ -198,7 +199,8 @@ public static class SnapshotCompiler
                 AppCluster = LocalAppCluster,
                 DefaultMode = mesh.DefaultAccessMode,
                 Policies = policies,
-                RateLimit = resilience.GetValueOrDefault((proxy.Service, proxy.Namespace))?.RateLimit,
+                RateLimit = ownPolicy?.RateLimit,
+                TcpIdleTimeout = ownPolicy?.ConnectionPool?.TcpIdleTimeout ?? ConnectionPoolSettings.DefaultTcpIdleTimeout,
             },
             Certificates = inputs.Certificates,
             PathNormalization = mesh.PathNormalization,

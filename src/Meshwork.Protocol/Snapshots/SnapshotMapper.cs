@@ -46,6 +46,7 @@ public static class SnapshotMapper
                 AppCluster = s.Inbound.AppCluster,
                 DefaultMode = s.Inbound.DefaultMode.ToString(),
                 RateLimit = s.Inbound.RateLimit is { } rl ? new RateLimit { MaxTokens = rl.MaxTokens, TokensPerFill = rl.TokensPerFill, FillInterval = D(rl.FillInterval) } : null,
+                TcpIdleTimeout = D(s.Inbound.TcpIdleTimeout),
             },
         };
         p.Listeners.AddRange(s.Listeners.Select(l => new Listener { Name = l.Name, Kind = (ListenerKind)(int)l.Kind, Port = l.Port, Tls = l.Tls }));
@@ -192,6 +193,7 @@ public static class SnapshotMapper
                 MaxRequestsPerConnection = cp.MaxRequestsPerConnection,
                 ConnectTimeout = D(cp.ConnectTimeout),
                 IdleTimeout = D(cp.IdleTimeout),
+                TcpIdleTimeout = D(cp.TcpIdleTimeout),
             };
         }
         if (s.OutlierDetection is { } o)
@@ -296,6 +298,7 @@ public static class SnapshotMapper
                 RateLimit = p.Inbound?.RateLimit is { } rl
                     ? new LocalRateLimit { MaxTokens = rl.MaxTokens, TokensPerFill = rl.TokensPerFill, FillInterval = T(rl.FillInterval) ?? TimeSpan.FromSeconds(1) }
                     : null,
+                TcpIdleTimeout = T(p.Inbound?.TcpIdleTimeout) ?? ConnectionPoolSettings.DefaultTcpIdleTimeout,
             },
             Certificates = p.Certificates is { } c
                 ? new M.SnapshotCertificates { CertificateChainPem = c.CertificateChainPem, PrivateKeyPem = c.PrivateKeyPem, TrustBundlePem = c.TrustBundlePem }
@@ -415,6 +418,7 @@ public static class SnapshotMapper
                 MaxRequestsPerConnection = cp.MaxRequestsPerConnection,
                 ConnectTimeout = T(cp.ConnectTimeout) ?? TimeSpan.Zero,
                 IdleTimeout = T(cp.IdleTimeout) ?? TimeSpan.Zero,
+                TcpIdleTimeout = T(cp.TcpIdleTimeout) ?? ConnectionPoolSettings.DefaultTcpIdleTimeout,
             }
             : null,
         OutlierDetection = s.OutlierDetection is { } o

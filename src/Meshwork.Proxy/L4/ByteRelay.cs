@@ -5,26 +5,32 @@ namespace Meshwork.Proxy.L4;
 /// <summary>One side of a relayed connection: where its bytes are read, where bytes for it are written, and how to end writing (half-close).</summary>
 public sealed record RelayEnd(Stream Read, Stream Write, Func<ValueTask> ShutdownWrite);
 
+/// <summary>How a relayed connection ended: bytes read from the side that opened it (received), written back to it (sent),
+/// and whether the proxy closed it for carrying no bytes for the idle timeout.</summary>
+public readonly record struct RelayOutcome(long Received, long Sent, bool IdleTimedOut);
+
 /// <summary>
 /// Copies bytes both ways between two connections until both directions end. When one side stops sending
 /// (end of stream), the other side's write half is shut, so protocols that half-close (a client that sends
-/// its request and then reads to the end) work through the relay; an error in either direction ends both.
+/// its request and then reads to the end) work through the relay; an error in either direction ends both,
+/// and so does the idle timeout (no bytes either way for that long, as Envoy's tcp_proxy idle_timeout).
 /// </summary>
 public static class ByteRelay
 {
     private const int BufferSize = 16 * 1024;
 
-    /// <returns>Bytes read from <paramref name="opener"/> (received) and written to it (sent).</returns>
-    public static async Task<(long Received, long Sent)> RunAsync(RelayEnd opener, RelayEnd target, CancellationToken cancellationToken)
+    public static async Task<RelayOutcome> RunAsync(RelayEnd opener, RelayEnd target, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var received = CopyAsync(opener, target, failed);
-        var sent = CopyAsync(target, opener, failed);
+        // Disposed before `failed` (reverse order), and its disposal waits for a running check, which may cancel `failed`.
+        await using var idle = new IdleTimer(idleTimeout, failed);
+        var received = CopyAsync(opener, target, failed, idle);
+        var sent = CopyAsync(target, opener, failed, idle);
         await Task.WhenAll(received, sent).ConfigureAwait(false);
-        return (received.Result, sent.Result);
+        return new RelayOutcome(received.Result, sent.Result, idle.Expired);
     }
 
-    private static async Task<long> CopyAsync(RelayEnd from, RelayEnd to, CancellationTokenSource failed)
+    private static async Task<long> CopyAsync(RelayEnd from, RelayEnd to, CancellationTokenSource failed, IdleTimer idle)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
@@ -33,15 +39,18 @@ public static class ByteRelay
             int read;
             while ((read = await from.Read.ReadAsync(buffer, failed.Token).ConfigureAwait(false)) > 0)
             {
+                idle.Touch();
                 await to.Write.WriteAsync(buffer.AsMemory(0, read), failed.Token).ConfigureAwait(false);
                 await to.Write.FlushAsync(failed.Token).ConfigureAwait(false);
+                // A write held back by a slow reader is still traffic: the wait must not count as idle time.
+                idle.Touch();
                 total += read;
             }
             await to.ShutdownWrite().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
-            // A reset or a closed side ends the whole connection, as a TCP proxy does.
+            // A reset, a closed side or the idle timeout ends the whole connection, as a TCP proxy does.
             await failed.CancelAsync().ConfigureAwait(false);
         }
         finally

@@ -15,7 +15,8 @@ namespace Meshwork.Proxy.L4;
 /// The destination side of a TCP relay, as Kestrel connection middleware on the inbound (mTLS) listener, after
 /// the handshake: a connection that negotiated <see cref="MeshTcpAlpn"/> is checked against the access policies
 /// for its peer's SPIFFE id (as a TCP connection: sources only, see <see cref="AccessPolicyEvaluator"/>); a denied
-/// one is closed and counted, an allowed one relayed to the local app. Every other connection goes on to HTTP.
+/// one is closed and counted, an allowed one relayed to the local app (closed after the own service's
+/// connectionPool.tcpIdleTimeout without bytes either way). Every other connection goes on to HTTP.
 /// </summary>
 public static class TcpInboundRelay
 {
@@ -79,7 +80,7 @@ public static class TcpInboundRelay
         var opener = new RelayEnd(connection.Transport.Input.AsStream(leaveOpen: true), connection.Transport.Output.AsStream(leaveOpen: true),
             () => connection.Transport.Output.CompleteAsync());
         var target = new RelayEnd(appStream, appStream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
-        var (received, sent) = await ByteRelay.RunAsync(opener, target, connection.ConnectionClosed);
-        TcpMetrics.Record(edge, received, sent, Stopwatch.GetElapsedTime(started));
+        var outcome = await ByteRelay.RunAsync(opener, target, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
+        TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
     }
 }

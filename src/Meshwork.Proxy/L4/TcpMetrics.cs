@@ -32,13 +32,19 @@ public static class TcpMetrics
     public static readonly Counter Refused = Metrics.CreateCounter(
         "meshwork_proxy_tcp_refused_total", "TCP connections closed without being relayed, by reason", [.. Labels, "reason"]);
 
-    public static void Record(TcpEdge edge, long received, long sent, TimeSpan duration)
+    /// <summary>reason: idle_timeout (no bytes either way for the destination's connectionPool.tcpIdleTimeout).</summary>
+    public static readonly Counter Closed = Metrics.CreateCounter(
+        "meshwork_proxy_tcp_closed_total", "Relayed TCP connections the proxy closed itself, by reason", [.. Labels, "reason"]);
+
+    public static void Record(TcpEdge edge, RelayOutcome outcome, TimeSpan duration)
     {
         string[] labels = edge.Labels;
         Connections.WithLabels(labels).Inc();
-        ReceivedBytes.WithLabels(labels).Inc(received);
-        SentBytes.WithLabels(labels).Inc(sent);
+        ReceivedBytes.WithLabels(labels).Inc(outcome.Received);
+        SentBytes.WithLabels(labels).Inc(outcome.Sent);
         Duration.WithLabels(labels).Observe(duration.TotalSeconds);
+        if (outcome.IdleTimedOut)
+            Closed.WithLabels([.. labels, "idle_timeout"]).Inc();
     }
 
     public static void CountRefused(TcpEdge edge, string reason) => Refused.WithLabels([.. edge.Labels, reason]).Inc();

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Meshwork.Model.Resources;
 using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Security;
@@ -15,7 +16,8 @@ namespace Meshwork.Proxy.L4;
 /// One connection an app opened to a TcpRoute's port: picks the backend by weight from the snapshot serving
 /// now (so a change applies to new connections, and established ones keep their backend), connects to an
 /// endpoint within the cluster's connection limit, over mTLS to the destination sidecar for a mesh cluster
-/// (the peer must present the SPIFFE id of the cluster's service, as on the HTTP path), and relays bytes.
+/// (the peer must present the SPIFFE id of the cluster's service, as on the HTTP path), and relays bytes until
+/// either side closes or none move for the cluster's connectionPool.tcpIdleTimeout.
 /// </summary>
 public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots, ILogger<TcpOutboundRelay> logger)
 {
@@ -63,8 +65,9 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
             {
                 var network = new NetworkStream(client, ownsSocket: false);
                 var opener = new RelayEnd(network, network, () => { client.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
-                var (received, sent) = await ByteRelay.RunAsync(opener, upstream, stopping);
-                TcpMetrics.Record(edge, received, sent, Stopwatch.GetElapsedTime(started));
+                var idleTimeout = pool?.TcpIdleTimeout ?? ConnectionPoolSettings.DefaultTcpIdleTimeout;
+                var outcome = await ByteRelay.RunAsync(opener, upstream, idleTimeout, stopping);
+                TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
             }
         }
         finally

@@ -143,7 +143,7 @@ internal static class InteropGen
                     ConnectionPool = limit is null ? null : new ConnectionPoolSettings
                     {
                         MaxConnections = limit.Value, MaxPendingRequests = limit.Value, MaxRequests = limit.Value,
-                        MaxRequestsPerConnection = limit.Value % 7, ConnectTimeout = TimeSpan.FromMilliseconds(Math.Min(duration.TotalMilliseconds, 300_000)), IdleTimeout = duration,
+                        MaxRequestsPerConnection = limit.Value % 7, ConnectTimeout = TimeSpan.FromMilliseconds(Math.Min(duration.TotalMilliseconds, 300_000)), IdleTimeout = duration, TcpIdleTimeout = duration,
                     },
                     OutlierDetection = new OutlierDetection { Consecutive5xxErrors = errors, Interval = duration, BaseEjectionTime = duration, MaxEjectionPercent = ejection },
                 }));

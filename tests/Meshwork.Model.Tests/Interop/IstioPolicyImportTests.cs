@@ -18,7 +18,7 @@ public class IstioPolicyImportTests
         Assert.Equal(new ConnectionPoolSettings
         {
             MaxConnections = 100, ConnectTimeout = TimeSpan.FromMilliseconds(30), MaxPendingRequests = 50, MaxRequests = 500,
-            MaxRequestsPerConnection = 10, IdleTimeout = TimeSpan.FromSeconds(90),
+            MaxRequestsPerConnection = 10, IdleTimeout = TimeSpan.FromSeconds(90), TcpIdleTimeout = TimeSpan.FromMinutes(30),
         }, policy.ConnectionPool);
         Assert.Equal(new OutlierDetection { Consecutive5xxErrors = 7, Interval = TimeSpan.FromMinutes(5), BaseEjectionTime = TimeSpan.FromMinutes(15), MaxEjectionPercent = 50 }, policy.OutlierDetection);
         Assert.Equal(new RetryBudget { BudgetPercent = 25, MinRetryConcurrency = 5 }, policy.Retries!.Budget);
@@ -44,7 +44,6 @@ public class IstioPolicyImportTests
     [InlineData("[0].spec.trafficPolicy.loadBalancer.consistentHash.minimumRingSize")]
     [InlineData("[0].spec.trafficPolicy.connectionPool.tcp.tcpKeepalive")]
     [InlineData("[0].spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration")]
-    [InlineData("[0].spec.trafficPolicy.connectionPool.tcp.idleTimeout")]
     [InlineData("[0].spec.trafficPolicy.connectionPool.http.maxRetries")]
     [InlineData("[0].spec.trafficPolicy.connectionPool.http.h2UpgradePolicy")]
     [InlineData("[0].spec.trafficPolicy.connectionPool.http.useClientProtocol")]

@@ -198,7 +198,7 @@ internal sealed class RandomResources(int seed, bool malformed)
         ConnectionPool = Maybe(() => new ConnectionPoolSettings
         {
             MaxConnections = Int(), MaxPendingRequests = Int(), MaxRequests = Int(), MaxRequestsPerConnection = Int(),
-            ConnectTimeout = Duration(), IdleTimeout = Duration(),
+            ConnectTimeout = Duration(), IdleTimeout = Duration(), TcpIdleTimeout = Duration(),
         }),
         OutlierDetection = Maybe(() => new OutlierDetection
         {

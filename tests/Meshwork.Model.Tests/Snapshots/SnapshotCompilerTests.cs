@@ -112,6 +112,17 @@ public sealed class SnapshotCompilerTests
         var snapshot = SnapshotCompiler.Compile(new SnapshotInputs { Resources = [Reviews, policy], Instances = Instances, Proxy = Web });
         Assert.All(snapshot.Clusters.Where(c => c.Service == "reviews"), c => Assert.Equal(3, c.Settings.Retries?.Attempts));
         Assert.Null(snapshot.Inbound.RateLimit);
+        Assert.Equal(TimeSpan.FromHours(1), snapshot.Inbound.TcpIdleTimeout);
+    }
+
+    [Fact]
+    public void Compile_TcpIdleTimeout_OfTheProxysOwnService_GovernsItsInboundRelay()
+    {
+        var own = new ResiliencePolicy { Metadata = new ResourceMetadata { Name = "web-pool" }, Service = "web", ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(30) } };
+        var other = new ResiliencePolicy { Metadata = new ResourceMetadata { Name = "reviews-pool" }, Service = "reviews", ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(5) } };
+        var snapshot = SnapshotCompiler.Compile(new SnapshotInputs { Resources = [Reviews, own, other], Instances = Instances, Proxy = Web });
+        Assert.Equal(TimeSpan.FromSeconds(30), snapshot.Inbound.TcpIdleTimeout);
+        Assert.All(snapshot.Clusters.Where(c => c.Service == "reviews"), c => Assert.Equal(TimeSpan.FromSeconds(5), c.Settings.ConnectionPool?.TcpIdleTimeout));
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public class DurationRulesTests
         { "retries.backoffMax", d => Valid.Resilience with { Retries = new() { BackoffBase = TimeSpan.FromMilliseconds(1), BackoffMax = d } } },
         { "connectionPool.connectTimeout", d => Valid.Resilience with { ConnectionPool = new() { ConnectTimeout = d } } },
         { "connectionPool.idleTimeout", d => Valid.Resilience with { ConnectionPool = new() { IdleTimeout = d } } },
+        { "connectionPool.tcpIdleTimeout", d => Valid.Resilience with { ConnectionPool = new() { TcpIdleTimeout = d } } },
         { "outlierDetection.interval", d => Valid.Resilience with { OutlierDetection = new() { Interval = d } } },
         { "outlierDetection.baseEjectionTime", d => Valid.Resilience with { OutlierDetection = new() { BaseEjectionTime = d } } },
         { "healthCheck.interval", d => Valid.Resilience with { HealthCheck = new() { Interval = d, Timeout = TimeSpan.FromTicks(1) } } },

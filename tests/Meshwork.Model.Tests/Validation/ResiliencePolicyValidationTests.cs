@@ -163,6 +163,17 @@ public class ResiliencePolicyValidationEdgeTests
         Single(Validate(Valid.Resilience with { ConnectionPool = new() { IdleTimeout = TimeSpan.FromHours(25) } }), "connectionPool.idleTimeout", "must be at most 24h, was 25h");
 
     [Fact]
+    public void Rejects_TcpIdleTimeoutAboveADay() =>
+        Single(Validate(Valid.Resilience with { ConnectionPool = new() { TcpIdleTimeout = TimeSpan.FromHours(25) } }), "connectionPool.tcpIdleTimeout", "must be at most 24h, was 25h");
+
+    [Fact]
+    public void Accepts_TcpIdleTimeout_DefaultingToEnvoysHour()
+    {
+        Assert.Equal(TimeSpan.FromHours(1), new ConnectionPoolSettings().TcpIdleTimeout);
+        Clean(Validate(Valid.Resilience with { ConnectionPool = new() { TcpIdleTimeout = TimeSpan.FromMilliseconds(500) } }));
+    }
+
+    [Fact]
     public void Rejects_ZeroHealthyThreshold() =>
         Single(Validate(Valid.Resilience with { HealthCheck = new() { HealthyThreshold = 0 } }), "healthCheck.healthyThreshold", "must be at least 1, was 0");
 

@@ -19,7 +19,13 @@ public sealed class SnapshotMapperTests
             Service = "reviews",
             Retries = new RetryPolicy { Attempts = 3, PerTryTimeout = TimeSpan.FromMilliseconds(250) },
             HealthCheck = new ActiveHealthCheck(),
+            ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(7) },
             LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" },
+        }).Append(new ResiliencePolicy
+        {
+            Metadata = new ResourceMetadata { Name = "secure" },
+            Service = "secure",
+            ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(9) },
         }).Append(new MeshSettings
         {
             Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName },
@@ -44,6 +50,8 @@ public sealed class SnapshotMapperTests
         Assert.True(SnapshotHash.Verify(roundTripped));
         Assert.Equal(42, roundTripped.Version);
         Assert.Equal(PathNormalization.DecodeAndMergeSlashes, roundTripped.PathNormalization);
+        Assert.Equal(TimeSpan.FromSeconds(7), roundTripped.Clusters.First(c => c.Service == "reviews").Settings.ConnectionPool?.TcpIdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(9), roundTripped.Inbound.TcpIdleTimeout);
     }
 
     [Fact]

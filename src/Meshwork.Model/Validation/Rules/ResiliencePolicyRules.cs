@@ -27,6 +27,7 @@ internal static class ResiliencePolicyRules
             checks.AtLeast("connectionPool.maxRequestsPerConnection", pool.MaxRequestsPerConnection, 0);
             checks.PositiveDuration("connectionPool.connectTimeout", pool.ConnectTimeout, TimeSpan.FromMinutes(5));
             checks.PositiveDuration("connectionPool.idleTimeout", pool.IdleTimeout);
+            checks.PositiveDuration("connectionPool.tcpIdleTimeout", pool.TcpIdleTimeout);
         }
         if (policy.OutlierDetection is { } outlier)
         {
