@@ -13,7 +13,10 @@ public sealed class SnapshotMapperTests
     {
         using var ca = TestCertificateAuthority.Create();
         var leaf = ca.Issue("spiffe://cluster.local/ns/default/sa/web");
-        var resources = MeshFixture.MeshResources().Append(new ResiliencePolicy
+        // The proxy's own service's policy (the fixture's, with a connection pool added) gives its inbound relay the TCP idle timeout.
+        var resources = MeshFixture.MeshResources().Select(r => r is ResiliencePolicy { Service: "secure" } own
+            ? own with { ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(9) } }
+            : r).Append(new ResiliencePolicy
         {
             Metadata = new ResourceMetadata { Name = "reviews" },
             Service = "reviews",
@@ -21,11 +24,6 @@ public sealed class SnapshotMapperTests
             HealthCheck = new ActiveHealthCheck(),
             ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(7) },
             LoadBalancer = new LoadBalancerSettings { Policy = LoadBalancingPolicy.ConsistentHash, HashHeader = "x-user" },
-        }).Append(new ResiliencePolicy
-        {
-            Metadata = new ResourceMetadata { Name = "secure" },
-            Service = "secure",
-            ConnectionPool = new ConnectionPoolSettings { TcpIdleTimeout = TimeSpan.FromSeconds(9) },
         }).Append(new MeshSettings
         {
             Metadata = new ResourceMetadata { Name = MeshSettings.SingletonName },

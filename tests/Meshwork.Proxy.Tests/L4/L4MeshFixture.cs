@@ -37,25 +37,31 @@ public sealed class L4MeshFixture : IAsyncLifetime
         var proxies = await Task.WhenAll(
             ProxyProcess.StartAsync(WebSnapshot(V1Weight), "proxy-l4-web"),
             ProxyProcess.StartAsync(Snapshot(Sidecar("intruder", "v1") with { OutboundPort = IntruderOutboundPort }), "proxy-l4-intruder", settings: Bind("127.0.0.4")),
-            ProxyProcess.StartAsync(Snapshot(Sidecar("echo", "v1") with { InboundPort = V1InboundPort, AppAddress = EchoV1.Address }), "proxy-l4-echo-v1", settings: Bind("127.0.0.2")),
-            ProxyProcess.StartAsync(Snapshot(Sidecar("echo", "v2") with { InboundPort = V2InboundPort, AppAddress = EchoV2.Address }), "proxy-l4-echo-v2", settings: Bind("127.0.0.3")));
+            ProxyProcess.StartAsync(EchoSnapshot("v1"), "proxy-l4-echo-v1", settings: Bind("127.0.0.2")),
+            ProxyProcess.StartAsync(EchoSnapshot("v2"), "proxy-l4-echo-v2", settings: Bind("127.0.0.3")));
         (Web, Intruder, SidecarV1, SidecarV2) = (proxies[0], proxies[1], proxies[2], proxies[3]);
     }
 
     /// <summary>
     /// The web sidecar's snapshot with the route split <paramref name="v1Weight"/>/(100 - it), at the next version;
-    /// with <paramref name="maxConnections"/>, a ResiliencePolicy on echo caps its connection pool per cluster.
+    /// with <paramref name="pool"/>, a ResiliencePolicy on echo sets its connection pool (maxConnections per cluster,
+    /// tcpIdleTimeout).
     /// </summary>
-    public ProxySnapshot WebSnapshot(int v1Weight, int? maxConnections = null) =>
-        Snapshot(Sidecar("web", "v1") with { OutboundPort = WebOutboundPort }, v1Weight, maxConnections);
+    public ProxySnapshot WebSnapshot(int v1Weight, ConnectionPoolSettings? pool = null) =>
+        Snapshot(Sidecar("web", "v1") with { OutboundPort = WebOutboundPort }, v1Weight, pool);
+
+    /// <summary>The snapshot of the sidecar in front of echo <paramref name="version"/>; <paramref name="pool"/> as for <see cref="WebSnapshot"/> (its tcpIdleTimeout governs the inbound relay).</summary>
+    public ProxySnapshot EchoSnapshot(string version, ConnectionPoolSettings? pool = null) => Snapshot(
+        Sidecar("echo", version) with { InboundPort = version == "v1" ? V1InboundPort : V2InboundPort, AppAddress = (version == "v1" ? EchoV1 : EchoV2).Address },
+        V1Weight, pool);
 
     private static string[] Bind(string address) => ["--Proxy:TcpBindAddress", address];
 
     private static ProxyIdentity Sidecar(string service, string version) => new() { ProxyId = $"proxy-l4-{service}-{version}", Service = service, Version = version };
 
-    private ProxySnapshot Snapshot(ProxyIdentity proxy, int v1Weight = V1Weight, int? maxConnections = null) => SnapshotCompiler.Compile(new SnapshotInputs
+    private ProxySnapshot Snapshot(ProxyIdentity proxy, int v1Weight = V1Weight, ConnectionPoolSettings? pool = null) => SnapshotCompiler.Compile(new SnapshotInputs
     {
-        Resources = [.. Resources(v1Weight), .. ConnectionCap(maxConnections)],
+        Resources = [.. Resources(v1Weight), .. EchoPool(pool)],
         Instances =
         [
             new() { Id = "echo-v1", Service = "echo", Version = "v1", Address = $"127.0.0.1:{V1InboundPort}", ProxyId = "proxy-l4-echo-v1", Health = InstanceHealth.Healthy },
@@ -88,9 +94,9 @@ public sealed class L4MeshFixture : IAsyncLifetime
         },
     ];
 
-    private static IEnumerable<Resource> ConnectionCap(int? maxConnections) => maxConnections is { } cap
-        ? [new ResiliencePolicy { Metadata = new() { Name = "echo-pool" }, Service = "echo", ConnectionPool = new() { MaxConnections = cap } }]
-        : [];
+    private static IEnumerable<Resource> EchoPool(ConnectionPoolSettings? pool) => pool is null
+        ? []
+        : [new ResiliencePolicy { Metadata = new() { Name = "echo-pool" }, Service = "echo", ConnectionPool = pool }];
 
     private SnapshotCertificates Certificates(string service)
     {

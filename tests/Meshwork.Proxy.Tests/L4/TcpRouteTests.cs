@@ -1,8 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
 using Meshwork.Testing.Waiting;
+using static Meshwork.Proxy.Tests.L4.PrometheusSamples;
 
 namespace Meshwork.Proxy.Tests.L4;
 
@@ -92,8 +91,8 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
     [Fact]
     public async Task ConnectionsBeyondTheClustersMaxConnections_AreClosedAtOnce_CountedAsOverflow_AndASlotFreesWhenOneEnds()
     {
-        await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100, maxConnections: 2));
-        var held = new List<Connection>();
+        await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100, new() { MaxConnections = 2 }));
+        var held = new List<TcpTestConnection>();
         try
         {
             // Two relayed connections to v1 take both slots (each has its greeting, so its relay is up).
@@ -127,7 +126,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
         }
     }
 
-    private async Task<Connection> OpenUntilAsync(string version)
+    private async Task<TcpTestConnection> OpenUntilAsync(string version)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
@@ -139,57 +138,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
         throw new InvalidOperationException($"no connection reached {version} in 200 attempts");
     }
 
-    private async Task<Connection> OpenAsync(IPAddress sidecar)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(sidecar, mesh.RoutePort));
-        return new Connection(socket);
-    }
+    private Task<TcpTestConnection> OpenAsync(IPAddress sidecar) => TcpTestConnection.OpenAsync(sidecar, mesh.RoutePort);
 
     private static byte[] RandomNumberGeneratorBytes(int length) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
-
-    /// <summary>The sum of a metric's samples whose label set (in the order the metric declares them) matches <paramref name="labels"/>.</summary>
-    private static double Sum(string exposition, string metric, string labels) =>
-        new Regex($"^{Regex.Escape(metric)}\\{{{labels}\\}} (\\S+)$", RegexOptions.Multiline).Matches(exposition)
-            .Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-
-    /// <summary>A client connection to a TcpRoute port, reading with a generous timeout so a broken relay fails the test instead of hanging it.</summary>
-    private sealed class Connection(Socket socket) : IAsyncDisposable
-    {
-        private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);
-        private readonly NetworkStream stream = new(socket, ownsSocket: true);
-
-        public async Task<string> ReadLineAsync()
-        {
-            var line = new StringBuilder();
-            var one = new byte[1];
-            using var timeout = new CancellationTokenSource(ReadTimeout);
-            while (await stream.ReadAsync(one, timeout.Token) == 1 && one[0] != '\n')
-                line.Append((char)one[0]);
-            return line.ToString();
-        }
-
-        /// <summary>Sends the payload while reading the echo back (both at once, so neither side's buffers fill up).</summary>
-        public async Task<byte[]> EchoAsync(byte[] payload)
-        {
-            using var timeout = new CancellationTokenSource(ReadTimeout);
-            var send = stream.WriteAsync(payload, timeout.Token).AsTask();
-            var echoed = new byte[payload.Length];
-            await stream.ReadExactlyAsync(echoed, timeout.Token);
-            await send;
-            return echoed;
-        }
-
-        public async Task<int> ReadToEndCountAsync()
-        {
-            using var timeout = new CancellationTokenSource(ReadTimeout);
-            var buffer = new byte[1024];
-            int read, total = 0;
-            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
-                total += read;
-            return total;
-        }
-
-        public async ValueTask DisposeAsync() => await stream.DisposeAsync();
-    }
 }
