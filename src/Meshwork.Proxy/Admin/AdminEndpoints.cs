@@ -1,5 +1,6 @@
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.L4;
 using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Routing;
@@ -81,6 +82,18 @@ public static class AdminEndpoints
                 Requests: t.Requests,
                 Failures: t.Failures,
                 Denied: t.Denied)).OrderBy(t => t.Destination).ThenBy(t => t.Route).ThenBy(t => t.StatusClass),
+            Tcp: TcpMetrics.Totals.Select(t => new TcpTotals(
+                Direction: t.Key.Inbound ? "inbound" : "outbound",
+                Source: t.Key.SourceService,
+                Destination: t.Key.DestinationService,
+                Version: t.Key.DestinationVersion,
+                Route: t.Key.Route,
+                Connections: Interlocked.Read(ref t.Value.Connections),
+                Active: Interlocked.Read(ref t.Value.Active),
+                ReceivedBytes: Interlocked.Read(ref t.Value.ReceivedBytes),
+                SentBytes: Interlocked.Read(ref t.Value.SentBytes),
+                Overflow: Interlocked.Read(ref t.Value.Overflow),
+                IdleClosed: Interlocked.Read(ref t.Value.IdleClosed))).OrderBy(t => t.Destination).ThenBy(t => t.Version).ThenBy(t => t.Route).ThenBy(t => t.Direction),
             Clusters: lookup.GetClusters().Where(c => c.ClusterId != YarpConfigBuilder.UnroutedCluster).Select(c =>
             {
                 var counter = counters.For(c.ClusterId);

@@ -15,8 +15,8 @@ public sealed record SnapshotInfo(
 /// ControlPlane: the replica the proxy streams from; null when it runs from a snapshot file.
 /// </summary>
 public sealed record StatsDocument(
-    SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<ClusterStats> Clusters, MirrorStats Mirror,
-    TapStats Tap);
+    SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<TcpTotals> Tcp,
+    IEnumerable<ClusterStats> Clusters, MirrorStats Mirror, TapStats Tap);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
 /// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>
@@ -26,6 +26,16 @@ public sealed record SnapshotVersion(long Version, string Hash);
 
 public sealed record TrafficTotals(
     string Direction, string Source, string Destination, string Version, string Route, string StatusClass, string GrpcStatus, long Requests, long Failures, long Denied);
+
+/// <summary>
+/// Relayed TCP connections (TcpRoutes) per edge since the proxy started: Route is "" inbound, Source the caller's
+/// service. Connections: opened (connected to the destination); Active: open now; bytes (received from the side that
+/// opened the connection, sent back to it) are added when a connection ends; Overflow: refused by the cluster's
+/// maxConnections; IdleClosed: closed by the idle timeout.
+/// </summary>
+public sealed record TcpTotals(
+    string Direction, string Source, string Destination, string Version, string Route,
+    long Connections, long Active, long ReceivedBytes, long SentBytes, long Overflow, long IdleClosed);
 
 /// <summary>
 /// PeerIdentityRefused: TLS handshakes refused because the endpoint presented another SPIFFE id than

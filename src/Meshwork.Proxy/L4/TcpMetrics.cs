@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Prometheus;
 
 namespace Meshwork.Proxy.L4;
@@ -6,7 +7,8 @@ namespace Meshwork.Proxy.L4;
 /// The TCP relay's Prometheus metrics, named as Istio names its TCP metrics (connections opened, bytes each
 /// way, here with the connection duration) and labelled like the HTTP ones, so a dashboard joins them:
 /// direction, source, destination service and version, and the TcpRoute (outbound; "" inbound).
-/// Received bytes come from the side that opened the connection, sent bytes go back to it.
+/// Received bytes come from the side that opened the connection, sent bytes go back to it. The same counts per
+/// edge are kept in memory for the admin /stats document (<see cref="Totals"/>), with the connections open now.
 /// </summary>
 public static class TcpMetrics
 {
@@ -36,8 +38,30 @@ public static class TcpMetrics
     public static readonly Counter Closed = Metrics.CreateCounter(
         "meshwork_proxy_tcp_closed_total", "Relayed TCP connections the proxy closed itself, by reason", [.. Labels, "reason"]);
 
+    public const string Overflow = "overflow";
+
+    private static readonly ConcurrentDictionary<TcpEdge, TcpEdgeTotals> totals = new();
+
+    /// <summary>Every edge that relayed or overflowed a connection since the proxy started.</summary>
+    public static IEnumerable<KeyValuePair<TcpEdge, TcpEdgeTotals>> Totals => totals;
+
+    /// <summary>The relay is connected to its destination: the connection counts as opened and stays active until <see cref="Record"/>.</summary>
+    public static void Opened(TcpEdge edge)
+    {
+        var edgeTotals = TotalsOf(edge);
+        Interlocked.Increment(ref edgeTotals.Connections);
+        Interlocked.Increment(ref edgeTotals.Active);
+    }
+
+    /// <summary>An <see cref="Opened"/> connection ended.</summary>
     public static void Record(TcpEdge edge, RelayOutcome outcome, TimeSpan duration)
     {
+        var edgeTotals = TotalsOf(edge);
+        Interlocked.Decrement(ref edgeTotals.Active);
+        Interlocked.Add(ref edgeTotals.ReceivedBytes, outcome.Received);
+        Interlocked.Add(ref edgeTotals.SentBytes, outcome.Sent);
+        if (outcome.IdleTimedOut)
+            Interlocked.Increment(ref edgeTotals.IdleClosed);
         string[] labels = edge.Labels;
         Connections.WithLabels(labels).Inc();
         ReceivedBytes.WithLabels(labels).Inc(outcome.Received);
@@ -47,7 +71,25 @@ public static class TcpMetrics
             Closed.WithLabels([.. labels, "idle_timeout"]).Inc();
     }
 
-    public static void CountRefused(TcpEdge edge, string reason) => Refused.WithLabels([.. edge.Labels, reason]).Inc();
+    public static void CountRefused(TcpEdge edge, string reason)
+    {
+        Refused.WithLabels([.. edge.Labels, reason]).Inc();
+        if (reason == Overflow)
+            Interlocked.Increment(ref TotalsOf(edge).Overflow);
+    }
+
+    private static TcpEdgeTotals TotalsOf(TcpEdge edge) => totals.GetOrAdd(edge, static _ => new TcpEdgeTotals());
+}
+
+/// <summary>One edge's counts since the proxy started (bytes are added when a connection ends, as in Prometheus).</summary>
+public sealed class TcpEdgeTotals
+{
+    public long Connections;
+    public long Active;
+    public long ReceivedBytes;
+    public long SentBytes;
+    public long Overflow;
+    public long IdleClosed;
 }
 
 /// <summary>Who a relayed connection is between, as the metrics label it.</summary>

@@ -40,7 +40,7 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
         var pool = cluster.Settings.ConnectionPool;
         if (pool is not null && !slots.TryAcquire(cluster.Name, pool.MaxConnections))
         {
-            TcpMetrics.CountRefused(edge, "overflow");
+            TcpMetrics.CountRefused(edge, TcpMetrics.Overflow);
             return;
         }
         try
@@ -66,6 +66,7 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
                 var network = new NetworkStream(client, ownsSocket: false);
                 var opener = new RelayEnd(network, network, () => { client.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
                 var idleTimeout = pool?.TcpIdleTimeout ?? ConnectionPoolSettings.DefaultTcpIdleTimeout;
+                TcpMetrics.Opened(edge);
                 var outcome = await ByteRelay.RunAsync(opener, upstream, idleTimeout, stopping);
                 TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
             }

@@ -24,6 +24,7 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
     public async Task IdleConnection_IsClosedByTheCallersSidecar_UnderTheDestinationsTcpIdleTimeout_AndCounted()
     {
         var before = IdleClosed(await mesh.Web.MetricsAsync(), OutboundEdge);
+        var beforeInStats = await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", "idleClosed");
         await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100, new() { TcpIdleTimeout = TimeSpan.FromSeconds(1) }));
         try
         {
@@ -32,8 +33,9 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
             Assert.Equal([1, 2, 3], await connection.EchoAsync([1, 2, 3]));
             // Silent both ways from here: the web sidecar closes the client's side (and the upstream one) on its own.
             Assert.Equal(0, await connection.WaitUntilClosedAsync());
-            await Eventually.HoldsAsync(async () => IdleClosed(await mesh.Web.MetricsAsync(), OutboundEdge) >= before + 1,
-                "the web sidecar counts the connection it closed as idle_timeout", Patience);
+            await Eventually.HoldsAsync(async () => IdleClosed(await mesh.Web.MetricsAsync(), OutboundEdge) >= before + 1
+                    && await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", "idleClosed") >= beforeInStats + 1,
+                "the web sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", Patience);
         }
         finally
         {
@@ -45,6 +47,7 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
     public async Task IdleConnection_IsClosedByTheDestinationSidecar_UnderItsOwnServicesTcpIdleTimeout_AndCounted()
     {
         var before = IdleClosed(await mesh.SidecarV1.MetricsAsync(), InboundEdge);
+        var beforeInStats = await TcpStatsEntries.CountAsync(mesh.SidecarV1, "inbound", "v1", "idleClosed");
         // Only echo v1's sidecar has the short timeout; the caller's keeps the default hour.
         await mesh.SidecarV1.PushAsync(mesh.EchoSnapshot("v1", new() { TcpIdleTimeout = TimeSpan.FromSeconds(1) }));
         await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100));
@@ -54,8 +57,9 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
             Assert.Equal("v1", await connection.ReadLineAsync());
             // The destination sidecar closes the relay; the caller's sidecar passes the close on to the client.
             Assert.Equal(0, await connection.WaitUntilClosedAsync());
-            await Eventually.HoldsAsync(async () => IdleClosed(await mesh.SidecarV1.MetricsAsync(), InboundEdge) >= before + 1,
-                "the destination sidecar counts the connection it closed as idle_timeout", Patience);
+            await Eventually.HoldsAsync(async () => IdleClosed(await mesh.SidecarV1.MetricsAsync(), InboundEdge) >= before + 1
+                    && await TcpStatsEntries.CountAsync(mesh.SidecarV1, "inbound", "v1", "idleClosed") >= beforeInStats + 1,
+                "the destination sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", Patience);
         }
         finally
         {

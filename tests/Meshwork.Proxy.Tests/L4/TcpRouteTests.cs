@@ -105,8 +105,9 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
             await using (var third = await OpenAsync(IPAddress.Loopback))
                 Assert.Equal(0, await third.ReadToEndCountAsync());
             await Eventually.HoldsAsync(async () => Sum(await mesh.Web.MetricsAsync(), "meshwork_proxy_tcp_refused_total",
-                    $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\",reason=\"overflow\"") >= 1,
-                "the refused connection is counted as overflow", Patience);
+                    $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\",reason=\"overflow\"") >= 1
+                    && await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", "overflow") >= 1,
+                "the refused connection is counted as overflow (Prometheus and /stats)", Patience);
 
             // One ends: its slot is given back once the relay has closed both sides, and a new connection is relayed.
             await held[0].DisposeAsync();
@@ -122,6 +123,36 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
         finally
         {
             foreach (var connection in held) await connection.DisposeAsync();
+            await mesh.Web.PushAsync(mesh.WebSnapshot(L4MeshFixture.V1Weight));
+        }
+    }
+
+    [Fact]
+    public async Task Stats_CountEachEdgesConnections_ActiveWhileOpen_AndTheirBytesOnceEnded()
+    {
+        await mesh.Web.PushAsync(mesh.WebSnapshot(v1Weight: 100));
+        try
+        {
+            async Task<long> Outbound(string count) => await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", count);
+            async Task<long> Inbound(string count) => await TcpStatsEntries.CountAsync(mesh.SidecarV1, "inbound", "v1", count);
+            var (connections, received, sent) = (await Outbound("connections"), await Outbound("receivedBytes"), await Outbound("sentBytes"));
+            var (inboundConnections, inboundReceived) = (await Inbound("connections"), await Inbound("receivedBytes"));
+            var payload = RandomNumberGeneratorBytes(10_000);
+            await using (var connection = await OpenAsync(IPAddress.Loopback))
+            {
+                Assert.Equal("v1", await connection.ReadLineAsync());
+                Assert.Equal(payload, await connection.EchoAsync(payload));
+                await Eventually.HoldsAsync(async () => await Outbound("connections") >= connections + 1 && await Outbound("active") >= 1
+                        && await Inbound("connections") >= inboundConnections + 1 && await Inbound("active") >= 1,
+                    "both sidecars' /stats show the connection opened and active while it is open", Patience);
+            }
+            // "v1\n" and the echo went back to the client; its payload went to the app.
+            await Eventually.HoldsAsync(async () => await Outbound("receivedBytes") >= received + payload.Length && await Outbound("sentBytes") >= sent + payload.Length + 3
+                    && await Inbound("receivedBytes") >= inboundReceived + payload.Length,
+                "the ended connection's bytes are in both sidecars' /stats", Patience);
+        }
+        finally
+        {
             await mesh.Web.PushAsync(mesh.WebSnapshot(L4MeshFixture.V1Weight));
         }
     }
