@@ -16,6 +16,9 @@ public sealed class L4MeshFixture : IAsyncLifetime
 {
     public const string RouteName = "default/echo-tcp/0";
     public const int V1Weight = 80;
+
+    /// <summary>How long a test polls for an outcome before it fails (generous: the machine may be loaded).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private long version = 1;
 
     public TestCertificateAuthority Ca { get; } = TestCertificateAuthority.Create();

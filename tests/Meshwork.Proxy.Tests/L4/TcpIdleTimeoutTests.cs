@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using Meshwork.Model.Resources;
 using Meshwork.Testing.Waiting;
 using static Meshwork.Proxy.Tests.L4.PrometheusSamples;
 
@@ -15,7 +14,6 @@ namespace Meshwork.Proxy.Tests.L4;
 [Collection(L4MeshCollection.Name)]
 public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private static readonly string OutboundEdge =
         $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\"";
     private const string InboundEdge = "direction=\"inbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"\"";
@@ -35,7 +33,7 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
             Assert.Equal(0, await connection.WaitUntilClosedAsync());
             await Eventually.HoldsAsync(async () => IdleClosed(await mesh.Web.MetricsAsync(), OutboundEdge) >= before + 1
                     && await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", "idleClosed") >= beforeInStats + 1,
-                "the web sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", Patience);
+                "the web sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", L4MeshFixture.Patience);
         }
         finally
         {
@@ -59,7 +57,7 @@ public sealed class TcpIdleTimeoutTests(L4MeshFixture mesh)
             Assert.Equal(0, await connection.WaitUntilClosedAsync());
             await Eventually.HoldsAsync(async () => IdleClosed(await mesh.SidecarV1.MetricsAsync(), InboundEdge) >= before + 1
                     && await TcpStatsEntries.CountAsync(mesh.SidecarV1, "inbound", "v1", "idleClosed") >= beforeInStats + 1,
-                "the destination sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", Patience);
+                "the destination sidecar counts the connection it closed as idle_timeout (Prometheus and /stats)", L4MeshFixture.Patience);
         }
         finally
         {

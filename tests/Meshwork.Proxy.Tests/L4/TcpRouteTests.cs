@@ -9,7 +9,6 @@ namespace Meshwork.Proxy.Tests.L4;
 [Collection(L4MeshCollection.Name)]
 public sealed class TcpRouteTests(L4MeshFixture mesh)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Connections_SpreadByWeight_AndBytesArriveIntactBothWays()
@@ -50,7 +49,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
                 && Sum(outbound, "meshwork_proxy_tcp_connection_duration_seconds_count", edge) >= 5
                 // The destination knows the caller only from its client certificate: the hop was mTLS.
                 && Sum(inbound, "meshwork_proxy_tcp_connections_total", "direction=\"inbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v[12]\",route=\"\"") >= 5;
-        }, "both sidecars count the relayed connections and bytes, the inbound one by the caller's identity", Patience);
+        }, "both sidecars count the relayed connections and bytes, the inbound one by the caller's identity", L4MeshFixture.Patience);
     }
 
     [Fact]
@@ -63,7 +62,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
         {
             var inbound = await mesh.SidecarV1.MetricsAsync() + await mesh.SidecarV2.MetricsAsync();
             return Sum(inbound, "meshwork_proxy_tcp_refused_total", "direction=\"inbound\",source_service=\"intruder\",destination_service=\"echo\",destination_version=\"v[12]\",route=\"\",reason=\"denied\"") >= 1;
-        }, "the denied connection is counted", Patience);
+        }, "the denied connection is counted", L4MeshFixture.Patience);
     }
 
     [Fact]
@@ -107,7 +106,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
             await Eventually.HoldsAsync(async () => Sum(await mesh.Web.MetricsAsync(), "meshwork_proxy_tcp_refused_total",
                     $"direction=\"outbound\",source_service=\"web\",destination_service=\"echo\",destination_version=\"v1\",route=\"{Regex.Escape(L4MeshFixture.RouteName)}\",reason=\"overflow\"") >= 1
                     && await TcpStatsEntries.CountAsync(mesh.Web, "outbound", "v1", "overflow") >= 1,
-                "the refused connection is counted as overflow (Prometheus and /stats)", Patience);
+                "the refused connection is counted as overflow (Prometheus and /stats)", L4MeshFixture.Patience);
 
             // One ends: its slot is given back once the relay has closed both sides, and a new connection is relayed.
             await held[0].DisposeAsync();
@@ -116,7 +115,7 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
             {
                 await using var next = await OpenAsync(IPAddress.Loopback);
                 return await next.ReadLineAsync() == "v1";
-            }, "a connection is relayed again once a slot is free", Patience);
+            }, "a connection is relayed again once a slot is free", L4MeshFixture.Patience);
             var payload = RandomNumberGeneratorBytes(4096);
             Assert.Equal(payload, await held[0].EchoAsync(payload));
         }
@@ -144,12 +143,12 @@ public sealed class TcpRouteTests(L4MeshFixture mesh)
                 Assert.Equal(payload, await connection.EchoAsync(payload));
                 await Eventually.HoldsAsync(async () => await Outbound("connections") >= connections + 1 && await Outbound("active") >= 1
                         && await Inbound("connections") >= inboundConnections + 1 && await Inbound("active") >= 1,
-                    "both sidecars' /stats show the connection opened and active while it is open", Patience);
+                    "both sidecars' /stats show the connection opened and active while it is open", L4MeshFixture.Patience);
             }
             // "v1\n" and the echo went back to the client; its payload went to the app.
             await Eventually.HoldsAsync(async () => await Outbound("receivedBytes") >= received + payload.Length && await Outbound("sentBytes") >= sent + payload.Length + 3
                     && await Inbound("receivedBytes") >= inboundReceived + payload.Length,
-                "the ended connection's bytes are in both sidecars' /stats", Patience);
+                "the ended connection's bytes are in both sidecars' /stats", L4MeshFixture.Patience);
         }
         finally
         {
