@@ -11,7 +11,8 @@ namespace Meshwork.Portal.Tests.Components;
 
 /// <summary>
 /// The Export menu over the real store: a Viewer exports a stored route as Gateway API or Istio and an access
-/// policy as an AuthorizationPolicy, sees what the target cannot say, copies the text and gets the download link.
+/// policy as an AuthorizationPolicy and a TCP route as a VirtualService tcp route, sees what the target cannot say, copies the
+/// text and gets the download link.
 /// </summary>
 public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
@@ -106,6 +107,41 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
         Assert.Contains("httpStatus: 503", yaml);
         Assert.Empty(page.FindAll("[data-testid=export-messages]"));
         Assert.Equal("portal/export/HttpRoute/default/bunit-export-istio?format=istio", page.Find("[data-testid=export-download]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task TcpRoutePage_OffersGatewayApiAndIstio_IstioIsAVirtualServiceTcpRoute()
+    {
+        var route = new TcpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "bunit-export-tcp" },
+            Service = "bunit-export-db",
+            Port = 25471,
+            Rules = [new TcpRouteRule { BackendRefs = [new BackendRef { Service = "bunit-export-db", Version = "v1", Weight = 90 }, new BackendRef { Service = "bunit-export-db", Version = "v2", Weight = 10 }] }],
+        };
+        await using (var scope = portal.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service("bunit-export-db", versions: ["v1", "v2"]), Seed));
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(route, Seed));
+        }
+        await using var context = new Context(portal);
+        var page = RenderWithProviders<ResourceDetail>(context,
+            (nameof(ResourceDetail.Kind), "TcpRoute"), (nameof(ResourceDetail.Namespace), "default"), (nameof(ResourceDetail.Name), "bunit-export-tcp"));
+
+        page.Find("[data-testid=export-menu] button").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=export-istio]"), TimeSpan.FromSeconds(10));
+        Assert.Equal("Istio VirtualService", page.Find("[data-testid=export-istio]").TextContent.Trim());
+        Assert.Equal("Gateway API TCPRoute", page.Find("[data-testid=export-gateway-api]").TextContent.Trim());
+        page.Find("[data-testid=export-istio]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("kind: VirtualService", Yaml(page)), TimeSpan.FromSeconds(10));
+        var yaml = Yaml(page);
+        Assert.Contains("port: 25471", yaml);
+        Assert.Contains("subset: v2", yaml);
+        Assert.Contains("weight: 10", yaml);
+        Assert.Empty(page.FindAll("[data-testid=export-messages]"));
+        Assert.Equal("portal/export/TcpRoute/default/bunit-export-tcp?format=istio", page.Find("[data-testid=export-download]").GetAttribute("href"));
     }
 
     [Fact]
