@@ -20,16 +20,13 @@ internal static class IstioTcpRouteImporter
     public static void Translate(DocumentReader document, ImportSession session, ResourceMetadata metadata, SpecNode spec,
         IReadOnlyList<string> gateways, IReadOnlyList<MeshHost> meshHosts)
     {
-        var entries = spec.Items("tcp");
-        if (gateways.Count > 0 && !gateways.Contains("mesh"))
+        if (Owner(document, spec, metadata.Namespace, gateways, meshHosts) is not { } service)
         {
-            document.Error(spec.FieldPath("gateways"), "tcp routes through a gateway (north/south TCP) have no Meshwork equivalent; only tcp routes bound to 'mesh' (no gateways, or 'mesh' among them) become TcpRoutes");
+            // The error says why no tcp route is read; their fields are not each "without equivalent".
+            spec.Ignore("tcp");
             return;
         }
-        if (gateways.Count > 1)
-            document.Warning(spec.FieldPath("gateways"), "tcp routes through a gateway have no Meshwork equivalent; the TcpRoutes apply to mesh traffic only");
-        if (Owner(document, spec, metadata.Namespace, meshHosts) is not { } service)
-            return;
+        var entries = spec.Items("tcp");
         if (entries.Count == 0)
         {
             document.Error(spec.FieldPath("tcp"), "lists no route");
@@ -67,9 +64,17 @@ internal static class IstioTcpRouteImporter
     /// <summary>
     /// The TcpRoutes' parent: the first host that is a mesh service of the VirtualService's namespace
     /// (a TcpRoute's service is in its own namespace). Other hosts add nothing: the port selects the route.
+    /// Null, with the error, for tcp routes bound to gateways only (no north/south TCP).
     /// </summary>
-    private static string? Owner(DocumentReader document, SpecNode spec, string ns, IReadOnlyList<MeshHost> meshHosts)
+    private static string? Owner(DocumentReader document, SpecNode spec, string ns, IReadOnlyList<string> gateways, IReadOnlyList<MeshHost> meshHosts)
     {
+        if (gateways.Count > 0 && !gateways.Contains("mesh"))
+        {
+            document.Error(spec.FieldPath("gateways"), "tcp routes through a gateway (north/south TCP) have no Meshwork equivalent; only tcp routes bound to 'mesh' (no gateways, or 'mesh' among them) become TcpRoutes");
+            return null;
+        }
+        if (gateways.Count > 1)
+            document.Warning(spec.FieldPath("gateways"), "tcp routes through a gateway have no Meshwork equivalent; the TcpRoutes apply to mesh traffic only");
         var owner = meshHosts.FirstOrDefault(h => h.Namespace == ns);
         if (owner.Path is null)
         {

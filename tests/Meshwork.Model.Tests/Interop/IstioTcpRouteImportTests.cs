@@ -92,7 +92,12 @@ public class IstioTcpRouteImportTests
     {
         var gateway = ManifestImporter.Import(Db(more: "  gateways: [edge]"));
         Assert.Contains(gateway.Errors, m => m.Path == "[0].spec.gateways" && m.Message.Contains("north/south", StringComparison.Ordinal));
+        gateway.NothingAt("[0].spec.tcp");
         Assert.Empty(gateway.Resources);
+
+        var meshAndGateway = ManifestImporter.Import(Db(more: "  gateways: [mesh, edge]"));
+        Assert.Contains("mesh traffic only", meshAndGateway.At("[0].spec.gateways").Message);
+        Assert.Equal(5432, meshAndGateway.Single<TcpRoute>("db").Port);
 
         var hosts = ManifestImporter.Import(Db().Replace("hosts: [db]", "hosts: [db, db-replica, db.archive]"));
         Assert.Equal("db", hosts.Single<TcpRoute>("db").Service);
