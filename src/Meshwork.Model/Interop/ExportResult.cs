@@ -5,10 +5,10 @@ public enum ExportFormat
     /// <summary>Meshwork's own YAML (ResourceYaml).</summary>
     Meshwork,
 
-    /// <summary>Kubernetes Gateway API HTTPRoute (GAMMA for service parents).</summary>
+    /// <summary>Kubernetes Gateway API HTTPRoute and TCPRoute (GAMMA for service parents).</summary>
     GatewayApi,
 
-    /// <summary>Istio VirtualService, DestinationRule and AuthorizationPolicy.</summary>
+    /// <summary>Istio VirtualService (http and tcp routes), DestinationRule and AuthorizationPolicy.</summary>
     Istio,
 }
 

@@ -6,7 +6,7 @@ using static Meshwork.Model.Interop.GatewayApiExporter;
 namespace Meshwork.Model.Interop;
 
 /// <summary>
-/// Meshwork resources as Istio (networking/security v1): an HttpRoute as a VirtualService, a
+/// Meshwork resources as Istio (networking/security v1): an HttpRoute and a TcpRoute as a VirtualService, a
 /// Service and its ResiliencePolicy as one DestinationRule (versions as subsets), an
 /// AccessPolicy as an AuthorizationPolicy. Written so Istio sends the same requests to the same
 /// places: a segment prefix becomes exact + "prefix/" matches, routes are written in Meshwork's
@@ -22,7 +22,11 @@ internal static class IstioExporter
         switch (resource)
         {
             case HttpRoute route:
-                yield return IstioVirtualServiceExporter.Export(route, all, writer);
+                yield return IstioVirtualServiceExporter.Export(route, all, writer, IstioTcpRouteExporter.Carried(route, exported));
+                break;
+            case TcpRoute tcp:
+                foreach (var document in IstioTcpRouteExporter.Export(tcp, exported, writer))
+                    yield return document;
                 break;
             case Service service:
                 var servicePolicy = all.OfType<ResiliencePolicy>().FirstOrDefault(p => p.Service == service.Metadata.Name && p.Metadata.Namespace == service.Metadata.Namespace);

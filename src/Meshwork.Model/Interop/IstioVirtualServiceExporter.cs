@@ -6,10 +6,11 @@ using static Meshwork.Model.Interop.GatewayApiExporter;
 
 namespace Meshwork.Model.Interop;
 
-/// <summary>An HttpRoute as an Istio VirtualService that sends the same requests to the same places.</summary>
+/// <summary>An HttpRoute as an Istio VirtualService that sends the same requests to the same places (TcpRoutes: <see cref="IstioTcpRouteExporter"/>).</summary>
 internal static class IstioVirtualServiceExporter
 {
-    public static JsonObject Export(HttpRoute route, IReadOnlyList<Resource> all, ExportWriter writer)
+    /// <param name="tcp">A TcpRoute Istio keeps in the same VirtualService (same name and service), written as its <c>tcp:</c> section.</param>
+    public static JsonObject Export(HttpRoute route, IReadOnlyList<Resource> all, ExportWriter writer, TcpRoute? tcp = null)
     {
         var ns = route.Metadata.Namespace;
         var services = route.ParentRefs.Where(p => p.Kind == ParentKind.Service)
@@ -25,6 +26,8 @@ internal static class IstioVirtualServiceExporter
         }
         spec["hosts"] = Array(hosts.Distinct().Select(h => JsonValue.Create(h)));
         spec["http"] = Array(InIstioOrder(route.Rules, writer).Select(r => Route(r.Rule, r.Path, route, all, writer)));
+        if (tcp is not null)
+            spec["tcp"] = IstioTcpRouteExporter.Section(tcp);
         return ManifestExporter.Manifest("networking.istio.io/v1", "VirtualService", route.Metadata, spec);
     }
 
@@ -149,7 +152,7 @@ internal static class IstioVirtualServiceExporter
     private static JsonObject StringMatch(StringMatchType type, string value) =>
         new() { [type == StringMatchType.Exact ? "exact" : "regex"] = value };
 
-    private static JsonObject Destination(BackendRef backend, string routeNamespace)
+    internal static JsonObject Destination(BackendRef backend, string routeNamespace)
     {
         var json = new JsonObject
         {

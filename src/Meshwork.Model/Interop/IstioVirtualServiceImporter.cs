@@ -5,7 +5,7 @@ using Meshwork.Model.Validation.Rules;
 namespace Meshwork.Model.Interop;
 
 /// <summary>
-/// Istio VirtualService HTTP routes as one HttpRoute. Istio tries routes in order and takes the
+/// Istio VirtualService HTTP routes as one HttpRoute (its <c>tcp:</c> routes: <see cref="IstioTcpRouteImporter"/>). Istio tries routes in order and takes the
 /// first match; Meshwork orders matches by Gateway API precedence, so routes Istio never reaches
 /// are left out and a later route that would now be tried first is a warning. Istio's prefix
 /// match is a plain string prefix ("/api" also matches "/apix"), so it becomes a regular
@@ -17,8 +17,7 @@ internal static class IstioVirtualServiceImporter
     {
         if (document.MetadataAndSpec() is not var (metadata, spec))
             return;
-        spec.Unsupported("tls", "TLS passthrough routes have no equivalent in Meshwork (HTTP only); ignored");
-        spec.Unsupported("tcp", "TCP routes have no equivalent in Meshwork (HTTP only); ignored");
+        spec.Unsupported("tls", "TLS passthrough (SNI) routes have no equivalent in Meshwork (HTTP and plain TCP routes only); ignored");
         spec.Unsupported("exportTo", "visibility across namespaces has no equivalent; the route applies to every caller in the mesh");
 
         var gateways = spec.Strings("gateways");
@@ -26,12 +25,16 @@ internal static class IstioVirtualServiceImporter
         var hosts = spec.Items("hosts");
         var parents = new List<ParentRef>();
         var hostnames = new List<string>();
+        var meshHosts = new List<IstioTcpRouteImporter.MeshHost>();
         foreach (var host in hosts)
         {
             var name = host.Scalar() ?? "";
             var service = IstioHosts.Service(name, metadata.Namespace);
             if (mesh && service is var (svc, ns))
+            {
                 parents.Add(new ParentRef { Kind = ParentKind.Service, Name = svc, Namespace = ns == metadata.Namespace ? null : ns });
+                meshHosts.Add(new(svc, ns, host.Path));
+            }
             else if (mesh)
                 document.Warning(host.Path, $"'{name}' is not a mesh service; Meshwork routes calls to mesh services only, so mesh traffic to it is not routed by this resource");
             if (!mesh || gateways.Count > 1)
@@ -52,9 +55,18 @@ internal static class IstioVirtualServiceImporter
             document.Error(spec.FieldPath("hosts"), "names no mesh service and the route is bound to no gateway: nothing in Meshwork would use it");
             return;
         }
-        var http = spec.Items("http");
+        // A VirtualService with only tcp routes is no HttpRoute; one with neither is an empty one.
+        var hasTcp = spec.Has("tcp");
+        if (!hasTcp || spec.Has("http"))
+            AddHttpRoute(document, session, metadata, spec, parents, mesh && gateways.Count <= 1 ? [] : hostnames);
+        if (hasTcp)
+            IstioTcpRouteImporter.Translate(document, session, metadata, spec, gateways, meshHosts);
+    }
+
+    private static void AddHttpRoute(DocumentReader document, ImportSession session, ResourceMetadata metadata, SpecNode spec, List<ParentRef> parents, List<string> hostnames)
+    {
         var rules = new List<(HttpRouteRule Rule, string Path)>();
-        foreach (var route in http)
+        foreach (var route in spec.Items("http"))
         {
             if (Rule(route, document, session, metadata.Namespace) is { } rule)
                 rules.Add((rule, route.Path));
@@ -65,7 +77,7 @@ internal static class IstioVirtualServiceImporter
         {
             Metadata = metadata,
             ParentRefs = parents,
-            Hostnames = mesh && gateways.Count <= 1 ? [] : hostnames,
+            Hostnames = hostnames,
             Rules = rules.Select(r => r.Rule).ToList(),
         }, document);
     }
@@ -99,11 +111,9 @@ internal static class IstioVirtualServiceImporter
         var destinations = route.Items("route");
         foreach (var destination in destinations)
         {
-            if (Destination(destination.Field("destination"), destination.FieldPath("destination"), document, session, ns) is not { } backend)
+            if (WeightedDestination(destination, destinations.Count, document, session, ns) is not { } backend)
                 continue;
-            // "If there is only one destination in a rule, it will receive all traffic."
-            var weight = destination.Int("weight");
-            backends.Add(backend with { Weight = destinations.Count == 1 ? (weight is > 0 ? weight.Value : 100) : weight ?? 0 });
+            backends.Add(backend);
             if (destination.Field("headers") is { } perDestination)
             {
                 if (destinations.Count == 1)
@@ -337,6 +347,16 @@ internal static class IstioVirtualServiceImporter
 
     private static HttpRouteFilter MirrorFilter(BackendRef target, double percent) =>
         new() { Type = HttpRouteFilterType.RequestMirror, RequestMirror = new RequestMirror { BackendRef = target, Percent = percent } };
+
+    /// <summary>An Istio RouteDestination (http or tcp) as a weighted backend; null, with the error, when it names no mesh service.</summary>
+    internal static BackendRef? WeightedDestination(SpecNode destination, int destinationCount, DocumentReader document, ImportSession session, string ns)
+    {
+        if (Destination(destination.Field("destination"), destination.FieldPath("destination"), document, session, ns) is not { } backend)
+            return null;
+        // "If there is only one destination in a rule, it will receive all traffic."
+        var weight = destination.Int("weight");
+        return backend with { Weight = destinationCount == 1 ? (weight is > 0 ? weight.Value : 100) : weight ?? 0 };
+    }
 
     private static BackendRef? Destination(SpecNode? node, string path, DocumentReader document, ImportSession session, string ns)
     {

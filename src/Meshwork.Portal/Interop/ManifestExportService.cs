@@ -32,11 +32,11 @@ public sealed class ManifestExportService(ResourceService store)
     public static IReadOnlyList<ExportTarget> TargetsFor(ResourceKind kind)
     {
         var targets = new List<ExportTarget> { Target(ExportFormat.Meshwork, "Meshwork YAML") };
-        if (kind == ResourceKind.HttpRoute)
-            targets.Add(Target(ExportFormat.GatewayApi, "Gateway API HTTPRoute"));
+        if (kind is ResourceKind.HttpRoute or ResourceKind.TcpRoute)
+            targets.Add(Target(ExportFormat.GatewayApi, kind == ResourceKind.HttpRoute ? "Gateway API HTTPRoute" : "Gateway API TCPRoute"));
         if (kind switch
             {
-                ResourceKind.HttpRoute => "Istio VirtualService",
+                ResourceKind.HttpRoute or ResourceKind.TcpRoute => "Istio VirtualService",
                 ResourceKind.AccessPolicy => "Istio AuthorizationPolicy",
                 ResourceKind.Service or ResourceKind.ResiliencePolicy => "Istio DestinationRule",
                 _ => null,

@@ -100,6 +100,17 @@ internal static class InteropGen
                 Rules = new[] { r0, r1, r2 }.Take(shape.Item3).Append(catchAll).ToList(),
             });
 
+    /// <summary>A TcpRoute: one rule of weighted versions, of a service in the route's namespace or another.</summary>
+    public static readonly Gen<TcpRoute> TcpRoute =
+        Gen.Select(Name, Labels, Gen.Int[1, 65535], Backends(istio: true), Gen.Bool)
+            .Select((name, labels, port, backends, elsewhere) => new TcpRoute
+            {
+                Metadata = new ResourceMetadata { Name = name, Labels = labels },
+                Service = "svc",
+                Port = port,
+                Rules = [new TcpRouteRule { BackendRefs = elsewhere ? backends.Select(b => b with { Namespace = "other" }).ToList() : backends }],
+            });
+
     public static readonly Gen<AccessPolicy> AccessPolicy =
         Gen.Select(Name, Gen.Enum<AccessAction>(), Gen.Bool, AccessRule.Array[0, 2])
             .Select((name, action, whole, rules) => new AccessPolicy

@@ -16,9 +16,17 @@ public class IstioVirtualServiceImportTests
         Assert.Equal([new ParentRef { Name = "reviews" }, new ParentRef { Name = "reviews", Namespace = "books" }], Route.ParentRefs);
         Assert.Contains("api.example.com", Result.At("[1].spec.hosts[2]").Message);
         Result.At("[1].spec.exportTo");
-        Result.At("[1].spec.tcp");
         Result.At("[1].spec.tls");
         Result.At("[0]", InteropSeverity.Note);
+    }
+
+    [Fact]
+    public void TcpRoutes_BecomeATcpRouteBesideTheHttpRoute_OtherServiceHostsAreWarned()
+    {
+        var tcp = Result.Single<TcpRoute>("reviews");
+        Assert.Equal(("reviews", 9081), (tcp.Service, tcp.Port));
+        Assert.Equal(new BackendRef { Service = "reviews", Version = "v3", Weight = 100 }, tcp.Rules.Single().BackendRefs.Single());
+        Assert.Contains("belongs to 'reviews'", Result.At("[1].spec.hosts[1]").Message);
     }
 
     [Fact]

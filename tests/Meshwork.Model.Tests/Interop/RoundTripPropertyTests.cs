@@ -17,6 +17,10 @@ public class RoundTripPropertyTests
         InteropGen.Route(istio: true).Sample(route => AssertRoundTrip(route, ExportFormat.Istio), iter: 500);
 
     [Fact]
+    public void AnyTcpRoute_ExportedAsIstio_ImportsAsTheSameRoute() =>
+        InteropGen.TcpRoute.Sample(route => AssertRoundTrip(route, ExportFormat.Istio), iter: 300);
+
+    [Fact]
     public void AnyAccessPolicy_ExportedAsIstio_ImportsAsTheSamePolicy() =>
         InteropGen.AccessPolicy.Sample(policy => AssertRoundTrip(policy, ExportFormat.Istio), iter: 500);
 

@@ -47,6 +47,35 @@ public sealed class ImportApiTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task IstioVirtualServiceWithHttpAndTcpRoutes_StoresAnHttpRouteAndATcpRoute()
+    {
+        using var http = await ClientWithServiceAsync("imp-mixed");
+        var yaml = VirtualService("imp-mixed", 90, 10) + """
+
+              tcp:
+              - match: [{port: 25491}]
+                route:
+                - destination: {host: imp-mixed, subset: v1}
+                  weight: 90
+                - destination: {host: imp-mixed, subset: v2}
+                  weight: 10
+            """;
+
+        using var applied = await http.PostAsync("/api/v1/import", Yaml(yaml));
+
+        Assert.Equal(HttpStatusCode.OK, applied.StatusCode);
+        var kinds = JsonDocument.Parse(await applied.Content.ReadAsStringAsync()).RootElement.GetProperty("changes").EnumerateArray()
+            .Select(c => c.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("HttpRoute", kinds);
+        Assert.Contains("TcpRoute", kinds);
+        Assert.Single(await StoredRoutesAsync("imp-mixed"));
+        await using var scope = portal.Services.CreateAsyncScope();
+        var tcp = Assert.IsType<TcpRoute>((await scope.ServiceProvider.GetRequiredService<ResourceService>().GetAsync(new ResourceKey(ResourceKind.TcpRoute, "default", "imp-mixed")))!.Resource);
+        Assert.Equal((25491, "imp-mixed"), (tcp.Port, tcp.Service));
+        Assert.Equal([("v1", 90), ("v2", 10)], tcp.Rules[0].BackendRefs.Select(b => (b.Version, b.Weight)));
+    }
+
+    [Fact]
     public async Task DryRun_ShowsTheDiffAndMessages_WritesNothing_ThenApplyStoresAndAuditsIt()
     {
         using var http = await ClientWithServiceAsync("imp-reviews");

@@ -11,7 +11,8 @@ namespace Meshwork.Portal.Tests.Components;
 
 /// <summary>
 /// The Export menu over the real store: a Viewer exports a stored route as Gateway API or Istio and an access
-/// policy as an AuthorizationPolicy, sees what the target cannot say, copies the text and gets the download link.
+/// policy as an AuthorizationPolicy and a TCP route as a VirtualService tcp route, sees what the target cannot say, copies the
+/// text and gets the download link.
 /// </summary>
 public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
@@ -22,9 +23,6 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
     /// <summary>A 90/10 split with a fault: Gateway API has neither versions nor faults, so both are warnings there.</summary>
     private async Task<HttpRoute> SeedRouteAsync(string name)
     {
-        await using var scope = portal.Services.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
-        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service(name, versions: ["v1", "v2"]), Seed));
         var route = new HttpRoute
         {
             Metadata = new ResourceMetadata { Name = name },
@@ -38,7 +36,7 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
                 },
             ],
         };
-        Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(route, Seed));
+        await SeedAsync(Samples.Service(name, versions: ["v1", "v2"]), route);
         return route;
     }
 
@@ -53,6 +51,32 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
                 b.AddAttribute(2, name, value);
             b.CloseComponent();
         });
+
+    private async Task SeedAsync(params Resource[] resources)
+    {
+        await using var scope = portal.Services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
+        foreach (var resource in resources)
+            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(resource, Seed));
+    }
+
+    /// <summary>The page of a resource whose kind Istio can say, with its Export menu open.</summary>
+    private static IRenderedComponent<IComponent> OpenMenuOnResourcePage(BunitContext context, ResourceKey key)
+    {
+        var page = RenderWithProviders<ResourceDetail>(context,
+            (nameof(ResourceDetail.Kind), key.Kind.ToString()), (nameof(ResourceDetail.Namespace), key.Namespace), (nameof(ResourceDetail.Name), key.Name));
+        page.Find("[data-testid=export-menu] button").Click();
+        page.WaitForAssertion(() => page.Find("[data-testid=export-istio]"), TimeSpan.FromSeconds(10));
+        return page;
+    }
+
+    /// <summary>Picks Istio in the open menu and waits for the exported text, a document of this kind.</summary>
+    private static string PickIstio(IRenderedComponent<IComponent> page, string kind)
+    {
+        page.Find("[data-testid=export-istio]").Click();
+        page.WaitForAssertion(() => Assert.Contains($"kind: {kind}", Yaml(page)), TimeSpan.FromSeconds(10));
+        return Yaml(page);
+    }
 
     private static void Choose(IRenderedComponent<IComponent> page, string format)
     {
@@ -109,6 +133,29 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
     }
 
     [Fact]
+    public async Task TcpRoutePage_OffersGatewayApiAndIstio_IstioIsAVirtualServiceTcpRoute()
+    {
+        var route = new TcpRoute
+        {
+            Metadata = new ResourceMetadata { Name = "bunit-export-tcp" },
+            Service = "bunit-export-db",
+            Port = 25471,
+            Rules = [new TcpRouteRule { BackendRefs = [new BackendRef { Service = "bunit-export-db", Version = "v1", Weight = 90 }, new BackendRef { Service = "bunit-export-db", Version = "v2", Weight = 10 }] }],
+        };
+        await SeedAsync(Samples.Service("bunit-export-db", versions: ["v1", "v2"]), route);
+        await using var context = new Context(portal);
+        var page = OpenMenuOnResourcePage(context, route.Key);
+        Assert.Equal("Istio VirtualService", page.Find("[data-testid=export-istio]").TextContent.Trim());
+        Assert.Equal("Gateway API TCPRoute", page.Find("[data-testid=export-gateway-api]").TextContent.Trim());
+        var yaml = PickIstio(page, "VirtualService");
+        Assert.Contains("port: 25471", yaml);
+        Assert.Contains("subset: v2", yaml);
+        Assert.Contains("weight: 10", yaml);
+        Assert.Empty(page.FindAll("[data-testid=export-messages]"));
+        Assert.Equal("portal/export/TcpRoute/default/bunit-export-tcp?format=istio", page.Find("[data-testid=export-download]").GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task AccessPolicyPage_OffersMeshworkAndIstio_IstioIsAnAuthorizationPolicy()
     {
         var policy = new AccessPolicy
@@ -118,24 +165,12 @@ public sealed class ResourceExportMenuTests(PortalFactory portal) : IClassFixtur
             Action = AccessAction.Deny,
             Rules = [new AccessRule { To = [new AccessOperation { Paths = ["/admin/*"] }] }],
         };
-        await using (var scope = portal.Services.CreateAsyncScope())
-        {
-            var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
-            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service("bunit-export-guarded"), Seed));
-            Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(policy, Seed));
-        }
+        await SeedAsync(Samples.Service("bunit-export-guarded"), policy);
         await using var context = new Context(portal);
-        var page = RenderWithProviders<ResourceDetail>(context,
-            (nameof(ResourceDetail.Kind), "AccessPolicy"), (nameof(ResourceDetail.Namespace), "default"), (nameof(ResourceDetail.Name), "bunit-export-deny"));
-
-        page.Find("[data-testid=export-menu] button").Click();
-        page.WaitForAssertion(() => page.Find("[data-testid=export-istio]"), TimeSpan.FromSeconds(10));
+        var page = OpenMenuOnResourcePage(context, policy.Key);
         Assert.Equal("Istio AuthorizationPolicy", page.Find("[data-testid=export-istio]").TextContent.Trim());
         Assert.Empty(page.FindAll("[data-testid=export-gateway-api]"));
-        page.Find("[data-testid=export-istio]").Click();
-
-        page.WaitForAssertion(() => Assert.Contains("kind: AuthorizationPolicy", Yaml(page)), TimeSpan.FromSeconds(10));
-        var yaml = Yaml(page);
+        var yaml = PickIstio(page, "AuthorizationPolicy");
         Assert.Contains("action: DENY", yaml);
         Assert.Contains("/admin/*", yaml);
         Assert.Contains("app: bunit-export-guarded", yaml);
