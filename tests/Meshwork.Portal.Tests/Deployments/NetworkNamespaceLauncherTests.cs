@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -12,6 +11,7 @@ namespace Meshwork.Portal.Tests.Deployments;
 /// Random pool and instance ids, so parallel runs do not meet.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(NetworkNamespaceCollection.Name)]
 public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
 {
     private readonly IPNetwork pool = IPNetwork.Parse($"10.{RandomNumberGenerator.GetInt32(215, 250)}.0.0/16");
@@ -75,14 +75,7 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
         return network;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in command.Skip(1)) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return process.ExitCode;
-    }
+    private static async Task<int> RunAsync(IReadOnlyList<string> command) => (await HostCommand.RunAsync(command)).ExitCode;
 
     public async Task DisposeAsync()
     {
