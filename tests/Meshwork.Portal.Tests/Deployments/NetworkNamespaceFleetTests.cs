@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Meshwork.Model.Resources;
 using Meshwork.Portal.Deployments;
+using Meshwork.Portal.Tests.Infrastructure;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Waiting;
@@ -113,6 +114,21 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
             foreach (var id in ids.Append($"stale-{run}"))
                 await launcher.RemoveAsync(InstanceNetwork.For(id, Pool, 0));
         }
+    }
+
+    [Fact]
+    public async Task BadNamespaceSettings_StopThePortalsStart_NamingEachSetting()
+    {
+        var settings = mesh.Settings(mesh.StateDirectory + "-refused-" + run, keepRunning: false);
+        settings["Portal:Fleet:Local:NetworkNamespaces:Enabled"] = "true";
+        settings["Portal:Fleet:Local:NetworkNamespaces:Subnet"] = "10.214.0.0/24";
+        settings["Portal:Fleet:Local:NetworkNamespaces:ProxyGid"] = "0";
+        await using var portal = new PortalFactory { Settings = settings };
+
+        var error = (await Assert.ThrowsAnyAsync<Exception>(portal.InitializeAsync)).ToString();
+
+        Assert.Contains("Portal:Fleet:Local:NetworkNamespaces:Subnet '10.214.0.0/24' must be an IPv4 /16 network", error);
+        Assert.Contains("Portal:Fleet:Local:NetworkNamespaces:ProxyGid 0 must be a gid", error);
     }
 
     /// <summary>The service with v1 and v2 split 50/50 and a DENY on /private*, and the caller service.</summary>
