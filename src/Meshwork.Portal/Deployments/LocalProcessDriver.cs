@@ -163,9 +163,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
             }
         }
         if (!namespaces.Enabled) return;
-        // Removal needs only the names, which come from the instance id: any block will do.
-        var stale = await networks.RemoveStaleAsync(namespaced.Select(i => i.Id).ToHashSet(StringComparer.Ordinal),
-            id => InstanceNetwork.For(id, Pool, block: 0), ct);
+        var stale = await networks.RemoveStaleAsync(namespaced.Select(i => i.Id).ToHashSet(StringComparer.Ordinal), Pool, ct);
         if (stale.Count > 0)
             logger.LogInformation("Removed the network namespaces of {Count} instances no longer deployed: {Instances}", stale.Count, string.Join(", ", stale));
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 
 namespace Meshwork.Portal.Deployments;
 
@@ -65,13 +66,32 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
             .ToList();
     }
 
-    /// <summary>Removes every namespace of ours whose instance is not in <paramref name="keep"/> (re-adopted instances keep theirs); the ids removed.</summary>
-    public async Task<IReadOnlyList<string>> RemoveStaleAsync(IReadOnlySet<string> keep, Func<string, InstanceNetwork> networkOf, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes every namespace of ours whose instance is not in <paramref name="keep"/> (re-adopted instances keep
+    /// theirs) and whose host end has an address in <paramref name="pool"/>, so a portal with another pool on the
+    /// same host keeps its own; the ids removed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveStaleAsync(IReadOnlySet<string> keep, IPNetwork pool, CancellationToken cancellationToken = default)
     {
-        var stale = (await ListInstancesAsync(cancellationToken)).Where(id => !keep.Contains(id)).ToList();
-        foreach (var id in stale)
-            await RemoveAsync(networkOf(id), cancellationToken);
+        var stale = new List<string>();
+        foreach (var id in (await ListInstancesAsync(cancellationToken)).Where(id => !keep.Contains(id)))
+        {
+            // The names come from the instance id alone: any block will do.
+            var network = InstanceNetwork.For(id, pool, block: 0);
+            if (!await HostEndInAsync(network, pool, cancellationToken)) continue;
+            await RemoveAsync(network, cancellationToken);
+            stale.Add(id);
+        }
         return stale;
+    }
+
+    private static async Task<bool> HostEndInAsync(InstanceNetwork network, IPNetwork pool, CancellationToken cancellationToken)
+    {
+        // One line per address: "7: mwh0123456789    inet 10.214.0.1/30 scope global mwh0123456789 ...".
+        var (exitCode, output, _) = await TryRunAsync(cancellationToken, "ip", "-o", "-4", "addr", "show", "dev", network.HostLink);
+        var words = output.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return exitCode == 0 && words.Zip(words.Skip(1)).Any(pair => pair.First == "inet"
+            && IPAddress.TryParse(pair.Second.Split('/')[0], out var address) && pool.Contains(address));
     }
 
     private async Task EnableForwardingAsync(CancellationToken cancellationToken)
