@@ -168,13 +168,15 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
             logger.LogInformation("Removed the network namespaces of {Count} instances no longer deployed: {Instances}", stale.Count, string.Join(", ", stale));
     }
 
-    /// <summary>Creates the namespace (when <paramref name="create"/>) and installs its nat rules with the proxy's init-iptables.</summary>
+    /// <summary>Creates the namespace (when <paramref name="create"/>), installs its nat rules with the proxy's init-iptables and writes its hosts file.</summary>
     private async Task ProvideNetworkAsync(InstanceSpec spec, InstanceNetwork network, bool create, CancellationToken ct)
     {
         if (create) await networks.CreateAsync(network, ct);
         try
         {
             await NetworkNamespaceLauncher.InstallInterceptionAsync(network, binaries.Proxy.With([]), spec.OutboundPort, namespaces.ProxyGid, ct);
+            // The shop roles call each other by service name (once through HTTP_PROXY): the names must resolve here.
+            await networks.WriteHostsAsync(network, DemoRoles.Shop, ct);
         }
         catch when (create)
         {

@@ -6,11 +6,12 @@ namespace Meshwork.Portal.Deployments;
 /// <summary>
 /// Creates and removes an instance's network namespace with `ip` (iproute2): the veth pair, its
 /// addresses, the namespace's loopback and default route via the host end, and host IPv4 forwarding
-/// so namespaces reach each other through the host. Removal and the start-up sweep of namespaces a
-/// crashed portal left behind delete the namespace and the host end, so nothing leaks.
+/// so namespaces reach each other through the host; and the namespace's own hosts file. Removal and the
+/// start-up sweep of namespaces a crashed portal left behind delete the namespace, the host end and that
+/// file, so nothing leaks.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/net/ipv4/ip_forward")
+public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/net/ipv4/ip_forward", string namespaceEtcDirectory = "/etc/netns")
 {
     /// <summary>`ip netns exec {namespace}`: put before a command to run it inside the instance's namespace.</summary>
     public static IReadOnlyList<string> Exec(InstanceNetwork network) => ["ip", "netns", "exec", network.Namespace];
@@ -53,7 +54,30 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
     {
         await TryRunAsync(cancellationToken, "ip", "netns", "del", network.Namespace);
         await TryRunAsync(cancellationToken, "ip", "link", "del", network.HostLink);
+        var etc = EtcDirectory(network);
+        if (Directory.Exists(etc)) Directory.Delete(etc, recursive: true);
     }
+
+    /// <summary>
+    /// The namespace's own hosts file (`ip netns exec` mounts /etc/netns/{namespace}/hosts over /etc/hosts):
+    /// <paramref name="names"/> resolve to the host end of the veth. Any address but loopback would do, since
+    /// the nat rules take every connection to the sidecar, which routes HTTP by its Host header.
+    /// </summary>
+    public async Task WriteHostsAsync(InstanceNetwork network, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
+    {
+        var lines = names.Count == 0 ? "" : $"{network.HostAddress} {string.Join(' ', names)}\n";
+        try
+        {
+            var etc = Directory.CreateDirectory(EtcDirectory(network)).FullName;
+            await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), $"127.0.0.1 localhost\n::1 localhost\n{lines}", cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"the hosts file of {network.Namespace} cannot be written under {namespaceEtcDirectory}: {ex.Message}", ex);
+        }
+    }
+
+    private string EtcDirectory(InstanceNetwork network) => Path.Combine(namespaceEtcDirectory, network.Namespace);
 
     /// <summary>The driver's namespaces present now, by instance id.</summary>
     public async Task<IReadOnlyList<string>> ListInstancesAsync(CancellationToken cancellationToken = default)

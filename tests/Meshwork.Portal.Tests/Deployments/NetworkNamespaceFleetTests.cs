@@ -55,6 +55,10 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
                 Assert.Contains(File.ReadAllLines($"/proc/{running[id].SidecarPid}/status"), l => l.StartsWith("Gid:", StringComparison.Ordinal) && l.Split('\t')[1] == options.ProxyGid.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
 
+            // The shop's service names resolve in the namespaces (the demo roles call each other by name), to the veth's host end.
+            Assert.StartsWith($"{NetworkOf(state, ids[2]).HostAddress} ",
+                (await HostCommand.RunAsync([.. NetworkNamespaceLauncher.Exec(NetworkOf(state, ids[2])), "getent", "hosts", "catalog"])).Output);
+
             // A plain request from the caller's namespace: intercepted by its sidecar, 50/50 to v1 and v2 over mTLS.
             var servedBy = new HashSet<string>();
             await Eventually.HoldsAsync(async () =>
@@ -96,6 +100,7 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
             Assert.True((await second.ScaleAsync(service, "v1", 0, Operator)).Succeeded);
             Assert.DoesNotContain(ids[0], await new NetworkNamespaceLauncher().ListInstancesAsync());
             Assert.NotEqual(0, (await HostCommand.RunAsync("ip", "link", "show", removed.HostLink)).ExitCode);
+            Assert.False(Directory.Exists("/etc/netns/" + removed.Namespace), "its hosts file went with it");
         }
         finally
         {
