@@ -114,10 +114,57 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
                 await second.StopAsync(CancellationToken.None);
                 second.Dispose();
             }
-            // Shutdown keeps namespaces (the instances come back at the next start): this test's go now.
-            var launcher = new NetworkNamespaceLauncher();
-            foreach (var id in ids.Append($"stale-{run}"))
-                await launcher.RemoveAsync(InstanceNetwork.For(id, Pool, 0));
+            await RemoveNamespacesAsync([.. ids, $"stale-{run}"]);
+        }
+    }
+
+    /// <summary>Shutdown keeps namespaces (the instances come back at the next start): a test's go at its end.</summary>
+    private async Task RemoveNamespacesAsync(IReadOnlyList<string> ids)
+    {
+        var launcher = new NetworkNamespaceLauncher();
+        foreach (var id in ids)
+            await launcher.RemoveAsync(InstanceNetwork.For(id, Pool, 0));
+    }
+
+    [Fact]
+    public async Task TheShopsCatalogWithoutHttpProxy_CallsPricingByNameThroughTheMesh_ForACallerOnTheHost()
+    {
+        await mesh.DeclareAsync("catalog", ["v1"]);
+        await mesh.DeclareAsync("pricing", ["v1"]);
+        string[] ids = ["catalog-v1-1", "pricing-v1-1"];
+        var state = mesh.StateDirectory + "-netns-" + run;
+        var driver = mesh.NewDriver(state, keepRunning: false, networkNamespaces: options);
+        try
+        {
+            await driver.StartAsync(CancellationToken.None);
+            foreach (var service in new[] { "pricing", "catalog" })
+            {
+                var deployed = await driver.DeployAsync(new DeployRequest(service, "v1", 1), Operator);
+                Assert.True(deployed.Succeeded, string.Join("; ", deployed.Errors));
+            }
+
+            // A sidecar on the host reaches catalog at its namespace address; catalog's own call to http://pricing/
+            // (the demo role's, no HTTP_PROXY) resolves by the namespace's hosts file and is intercepted into the mesh.
+            await using var caller = await mesh.CallerAsync($"caller-{run}");
+            using var client = caller.OutboundClient();
+            var body = "";
+            await Eventually.HoldsAsync(async () =>
+            {
+                using var response = await client.GetAsync("http://catalog/products/1");
+                body = await response.Content.ReadAsStringAsync();
+                return response.IsSuccessStatusCode;
+            }, "catalog answered with a price from pricing", Generous);
+            Assert.Contains("\"currency\":\"EUR\"", body);
+            var pricing = driver.Instances.Single(i => i.Id == "pricing-v1-1");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            Assert.Matches("meshwork_proxy_requests_total\\{direction=\"inbound\",source_service=\"catalog\",destination_service=\"pricing\"",
+                await http.GetStringAsync($"http://{NetworkOf(state, "pricing-v1-1").NamespaceAddress}:{pricing.AdminPort}/metrics"));
+        }
+        finally
+        {
+            await driver.StopAsync(CancellationToken.None);
+            driver.Dispose();
+            await RemoveNamespacesAsync(ids);
         }
     }
 
