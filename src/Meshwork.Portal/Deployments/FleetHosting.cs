@@ -30,7 +30,9 @@ public static class FleetHosting
         builder.Services.AddSingleton(fleet);
         builder.Services.AddSingleton(binaries);
         if (fleet.ControlPlane.IsManaged)
-            builder.Services.AddSingleton(ManagedControlPlanes.From(fleet.ControlPlane, portal.ControlPlane, builder.Configuration["Audit:SealKey"]));
+            builder.Services.AddSingleton(ManagedControlPlanes.From(fleet.ControlPlane, portal.ControlPlane, builder.Configuration["Audit:SealKey"],
+                // Sidecars in network namespaces reach the replicas at the host end of their veth, not the host's loopback.
+                listenAddress: fleet.Local.NetworkNamespaces.Enabled ? "0.0.0.0" : null));
         AddLocalDriver(builder.Services);
         return builder;
     }

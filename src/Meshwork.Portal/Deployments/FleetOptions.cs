@@ -16,6 +16,9 @@ public sealed class FleetOptions
     /// <summary>The control plane replicas the local driver runs itself; not set: someone else runs them.</summary>
     public ManagedControlPlaneOptions ControlPlane { get; set; } = new();
 
+    /// <summary>"Local": what only the local-process driver reads (network namespaces per instance).</summary>
+    public LocalFleetOptions Local { get; set; } = new();
+
     /// <summary>The proxy: a published folder (holding Meshwork.Proxy.dll or the Meshwork.Proxy executable), a .dll or an executable.</summary>
     public string? ProxyPath { get; set; }
 
@@ -67,6 +70,7 @@ public sealed class FleetOptions
         if (StartTimeout <= TimeSpan.Zero) problems.Add($"{Section}:StartTimeout must be positive");
         if (MaxLogBytes < 4096) problems.Add($"{Section}:MaxLogBytes must be at least 4096 (got {MaxLogBytes})");
         if (string.IsNullOrWhiteSpace(StateDirectory)) problems.Add($"{Section}:StateDirectory is required");
+        problems.AddRange(Local.NetworkNamespaces.Problems(Environment.IsPrivilegedProcess));
         return problems;
     }
 }

@@ -26,6 +26,9 @@ public sealed record InstanceSpec
     public double ErrorRate { get; init; }
     public bool Running { get; init; } = true;
 
+    /// <summary>The /30 of Portal:Fleet:Local:NetworkNamespaces:Subnet its network namespace has; null: it runs on the host's loopback.</summary>
+    public int? NetworkBlock { get; init; }
+
     /// <summary>The sidecar's id in the mesh (registry, status stream).</summary>
     public string ProxyId => "sidecar-" + Id;
 

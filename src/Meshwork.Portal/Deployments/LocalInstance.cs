@@ -5,8 +5,9 @@ namespace Meshwork.Portal.Deployments;
 /// <summary>
 /// One instance of the local driver: a demo app and its own sidecar, in its own folder under the
 /// state directory (instance.json, pid files, logs, the sidecar's private state with its key and join token).
-/// The app reaches its callees through the sidecar's outbound listener (HTTP_PROXY); the sidecar
-/// forwards inbound mesh traffic to the app and registers it with the control plane.
+/// The app reaches its callees through the sidecar's outbound listener (HTTP_PROXY, or nat rules in the
+/// instance's own network namespace: <see cref="InstancePlacement"/>); the sidecar forwards inbound mesh
+/// traffic to the app and registers it with the control plane.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LocalInstance : IFleetMember
@@ -14,39 +15,52 @@ public sealed class LocalInstance : IFleetMember
     public const string JoinTokenFile = "join.token";
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
 
-    public LocalInstance(InstanceSpec spec, string folder, LocalFleetBinaries binaries, FleetOptions options, TimeProvider time)
+    public LocalInstance(InstanceSpec spec, string folder, LocalFleetBinaries binaries, FleetOptions options, TimeProvider time, InstancePlacement placement)
     {
         Spec = spec;
         Folder = folder;
+        Placement = placement;
         var proxyState = ProxyStateDirectory(folder);
+        var reachable = placement.ReachableHost;
+        // In a network namespace the app gets no HTTP_PROXY: the nat rules bring its connections to the sidecar.
+        var appEnvironment = placement.Network is null
+            ? new Dictionary<string, string> { ["HTTP_PROXY"] = $"http://127.0.0.1:{spec.OutboundPort}" }
+            : [];
         App = new SupervisedProcess(new ProcessLaunch("app",
-            binaries.DemoApps.With([spec.Role, "--urls", $"http://127.0.0.1:{spec.AppPort}",
+            [.. placement.AppWrapper, .. binaries.DemoApps.With([spec.Role, "--urls", $"http://{placement.ListenHost}:{spec.AppPort}",
                 "--Demo:Service", spec.Service, "--Demo:Version", spec.Version, "--Demo:Instance", spec.Id,
                 "--Demo:LatencyMs", spec.LatencyMs.ToString(CultureInfo.InvariantCulture),
-                "--Demo:ErrorRate", spec.ErrorRate.ToString(CultureInfo.InvariantCulture)]),
-            FleetChildEnvironment.With(new Dictionary<string, string> { ["HTTP_PROXY"] = $"http://127.0.0.1:{spec.OutboundPort}" }),
-            binaries.DemoApps.WorkingDirectory, ("--Demo:Instance", spec.Id), $"http://127.0.0.1:{spec.AppPort}/health"), folder, options, time);
+                "--Demo:ErrorRate", spec.ErrorRate.ToString(CultureInfo.InvariantCulture)])],
+            FleetChildEnvironment.With(appEnvironment),
+            binaries.DemoApps.WorkingDirectory, ("--Demo:Instance", spec.Id), $"http://{reachable}:{spec.AppPort}/health"), folder, options, time);
         Sidecar = new SupervisedProcess(new ProcessLaunch("sidecar",
-            binaries.Proxy.With([
-                "--Proxy:BindAddress", "127.0.0.1",
+            [.. placement.SidecarWrapper, .. binaries.Proxy.With([
+                "--Proxy:BindAddress", placement.ListenHost,
+                "--Proxy:LocalBindAddress", placement.ListenHost,
                 "--Proxy:AdminPort", spec.AdminPort.ToString(CultureInfo.InvariantCulture),
                 "--Proxy:InboundPort", spec.InboundPort.ToString(CultureInfo.InvariantCulture),
                 "--Proxy:OutboundPort", spec.OutboundPort.ToString(CultureInfo.InvariantCulture),
+                .. InterceptArguments(spec, placement),
                 "--Proxy:GatewayPort", "0",
                 "--Proxy:StateDirectory", proxyState,
-                "--ControlPlaneClient:Address", binaries.ControlPlaneAddress,
+                "--ControlPlaneClient:Address", placement.ControlPlaneAddress(binaries.ControlPlaneAddress),
                 "--ControlPlaneClient:TrustBundleFile", binaries.TrustBundleFile,
                 "--ControlPlaneClient:ProxyId", spec.ProxyId,
                 "--ControlPlaneClient:Namespace", spec.Namespace,
                 "--ControlPlaneClient:Service", spec.Service,
                 "--ControlPlaneClient:Version", spec.Version,
                 "--ControlPlaneClient:AppAddress", $"127.0.0.1:{spec.AppPort}",
-                "--ControlPlaneClient:InstanceAddress", $"127.0.0.1:{spec.InboundPort}"]),
+                "--ControlPlaneClient:InstanceAddress", $"{reachable}:{spec.InboundPort}"])],
             // The token goes by environment, not argument: the command line is readable by every local user.
             FleetChildEnvironment.With(new Dictionary<string, string> { ["ControlPlaneClient__BootstrapToken"] = ReadJoinToken(proxyState) }),
-            binaries.Proxy.WorkingDirectory, ("--ControlPlaneClient:ProxyId", spec.ProxyId), $"http://127.0.0.1:{spec.AdminPort}/ready"),
+            binaries.Proxy.WorkingDirectory, ("--ControlPlaneClient:ProxyId", spec.ProxyId), $"http://{reachable}:{spec.AdminPort}/ready"),
             folder, options, time);
     }
+
+    /// <summary>In a namespace the outbound port also takes the connections the nat rules redirect (one port, as the Kubernetes injection does).</summary>
+    private static IEnumerable<string> InterceptArguments(InstanceSpec spec, InstancePlacement placement) => placement.Network is null
+        ? []
+        : ["--Proxy:OutboundInterceptPort", spec.OutboundPort.ToString(CultureInfo.InvariantCulture)];
 
     public InstanceSpec Spec { get; private set; }
     public string Id => Spec.Id;
@@ -54,6 +68,7 @@ public sealed class LocalInstance : IFleetMember
     public string Folder { get; }
     public SupervisedProcess App { get; }
     public SupervisedProcess Sidecar { get; }
+    public InstancePlacement Placement { get; }
 
     /// <summary>The sidecar's state folder (its key, certificate, last snapshot, join token): owner-only, as the proxy requires.</summary>
     public static string ProxyStateDirectory(string folder) => Path.Combine(folder, "proxy");

@@ -1,3 +1,4 @@
+using System.Net;
 using Meshwork.Store;
 
 namespace Meshwork.Portal.Deployments;
@@ -11,7 +12,9 @@ namespace Meshwork.Portal.Deployments;
 /// unless Portal:Fleet:KeepRunningOnShutdown. Every operator action is audited (<see cref="FleetAuditLog"/>)
 /// and each new batch of sidecars joins with a bootstrap token issued for the action, as its actor.
 /// With Portal:Fleet:ControlPlane:Path set it runs the control plane replicas the same way
-/// (<see cref="ControlPlaneReplica"/>): started first, stopped last.
+/// (<see cref="ControlPlaneReplica"/>): started first, stopped last. With
+/// Portal:Fleet:Local:NetworkNamespaces:Enabled each new instance runs in its own network namespace with
+/// the proxy's nat rules (<see cref="InstancePlacement"/>), made before its processes start and removed with it.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
@@ -23,6 +26,8 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
     private readonly FleetOptions options;
+    private readonly NetworkNamespaceOptions namespaces;
+    private readonly NetworkNamespaceLauncher networks = new();
     private readonly LocalFleetBinaries binaries;
     private readonly IServiceScopeFactory scopes;
     private readonly TimeProvider time;
@@ -40,6 +45,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     {
         this.controlPlanes = controlPlanes;
         this.options = options;
+        namespaces = options.Local.NetworkNamespaces;
         this.binaries = binaries;
         this.scopes = scopes;
         this.time = time;
@@ -60,7 +66,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
             await gate.WaitAsync(stoppingToken);
             try
             {
-                Load();
+                await LoadAsync(stoppingToken);
             }
             finally
             {
@@ -110,7 +116,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
     }
 
     /// <summary>Reads every instance folder and re-adopts its live processes; the loop starts the rest.</summary>
-    private void Load()
+    private async Task LoadAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         for (var replica = 1; controlPlanes is not null && replica <= controlPlanes.Replicas; replica++)
@@ -123,15 +129,79 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
         foreach (var folder in Directory.EnumerateDirectories(root))
         {
             if (!File.Exists(Path.Combine(folder, InstanceSpec.FileName))) continue;
-            var instance = new LocalInstance(InstanceSpec.Load(folder), folder, binaries, options, time);
+            var spec = InstanceSpec.Load(folder);
+            var instance = new LocalInstance(spec, folder, binaries, options, time, PlacementOf(spec));
             var adopted = instance.App.TryAdopt() | instance.Sidecar.TryAdopt();
             instances[instance.Spec.Id] = instance;
             if (adopted)
                 logger.LogInformation("Re-adopted fleet instance {Instance} (app pid {AppPid}, sidecar pid {SidecarPid})",
                     instance.Spec.Id, instance.App.Pid, instance.Sidecar.Pid);
         }
+        await PrepareNetworksAsync(ct);
         Publish();
     }
+
+    /// <summary>
+    /// At start: every namespaced instance gets its namespace back (kept when it is there: re-adopted processes
+    /// live in it) with its nat rules, and namespaces of ours no instance holds any more are removed.
+    /// </summary>
+    private async Task PrepareNetworksAsync(CancellationToken ct)
+    {
+        var namespaced = instances.Values.Where(i => i.Placement.Network is not null).ToList();
+        if (!namespaces.Enabled && namespaced.Count == 0) return;
+        var present = (await networks.ListInstancesAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        foreach (var instance in namespaced)
+        {
+            try
+            {
+                await ProvideNetworkAsync(instance.Spec, instance.Placement.Network!, create: !present.Contains(instance.Id), ct);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Its processes then fail to start and show as crash-looping, with this in the portal's log.
+                logger.LogWarning(ex, "The network namespace of fleet instance {Instance} could not be prepared", instance.Id);
+            }
+        }
+        if (!namespaces.Enabled) return;
+        var stale = await networks.RemoveStaleAsync(namespaced.Select(i => i.Id).ToHashSet(StringComparer.Ordinal), Pool, ct);
+        if (stale.Count > 0)
+            logger.LogInformation("Removed the network namespaces of {Count} instances no longer deployed: {Instances}", stale.Count, string.Join(", ", stale));
+    }
+
+    /// <summary>Creates the namespace (when <paramref name="create"/>), installs its nat rules with the proxy's init-iptables and writes its hosts file.</summary>
+    private async Task ProvideNetworkAsync(InstanceSpec spec, InstanceNetwork network, bool create, CancellationToken ct)
+    {
+        if (create) await networks.CreateAsync(network, ct);
+        try
+        {
+            await NetworkNamespaceLauncher.InstallInterceptionAsync(network, binaries.Proxy.With([]), spec.OutboundPort, namespaces.ProxyGid, ct);
+            // The shop roles call each other by service name (once through HTTP_PROXY): the names must resolve here.
+            await networks.WriteHostsAsync(network, DemoRoles.Shop, ct);
+        }
+        catch when (create)
+        {
+            await networks.RemoveAsync(network, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>A new instance's placement; an id too long to name a namespace is refused as the deploy's error.</summary>
+    private InstancePlacement NewPlacement(InstanceSpec spec)
+    {
+        try
+        {
+            return PlacementOf(spec);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"{NetworkNamespaceOptions.Section}: {ex.Message}", ex);
+        }
+    }
+
+    private IPNetwork Pool => namespaces.Pool ?? throw new InvalidOperationException($"{NetworkNamespaceOptions.Section}:Subnet '{namespaces.Subnet}' is not an IPv4 /16 network");
+
+    private InstancePlacement PlacementOf(InstanceSpec spec) =>
+        spec.NetworkBlock is { } block ? new InstancePlacement(InstanceNetwork.For(spec.Id, Pool, block), namespaces.ProxyGid) : InstancePlacement.Loopback;
 
     private async Task SuperviseAsync(CancellationToken ct)
     {
@@ -230,6 +300,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
                 await extra.StopProcessesAsync(ct);
                 instances.Remove(extra.Spec.Id);
                 Directory.Delete(extra.Folder, recursive: true);
+                if (extra.Placement.Network is { } network) await networks.RemoveAsync(network, ct);
             }
             await AuditAsync(ChangeAction.Scale, $"{service}/{version}", new { service, version, from = before, to = count }, actor, ct);
             Publish();
@@ -313,6 +384,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
                 .IssueAsync($"portal fleet {service} {version}", service, Namespace, validFor: null, actor, ct: ct)).Secret;
         }
         var taken = instances.Values.SelectMany(i => new[] { i.Spec.AppPort, i.Spec.AdminPort, i.Spec.InboundPort, i.Spec.OutboundPort }).ToHashSet();
+        var blocks = instances.Values.Select(i => i.Spec.NetworkBlock).OfType<int>().ToHashSet();
         var used = Of(service, version).Select(i => i.Spec.Index).ToHashSet();
         var ids = new List<string>();
         for (var index = 1; ids.Count < count; index++)
@@ -325,10 +397,18 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
                 Id = InstanceSpec.IdFor(service, version, index), Role = role, Namespace = Namespace, Service = service, Version = version,
                 Index = index, AppPort = ports[0], AdminPort = ports[1], InboundPort = ports[2], OutboundPort = ports[3],
                 LatencyMs = latencyMs, ErrorRate = errorRate,
+                NetworkBlock = namespaces.Enabled ? InstanceNetwork.FreeBlock(blocks) : null,
             };
+            var placement = NewPlacement(spec);
+            if (placement.Network is { } network)
+            {
+                // Before its processes exist: they start inside it.
+                await ProvideNetworkAsync(spec, network, create: true, ct);
+                blocks.Add(network.Block);
+            }
             var folder = Path.Combine(root, spec.Id);
             LocalInstance.Prepare(spec, folder, token);
-            instances[spec.Id] = new LocalInstance(spec, folder, binaries, options, time);
+            instances[spec.Id] = new LocalInstance(spec, folder, binaries, options, time, placement);
             ids.Add(spec.Id);
         }
         return ids;

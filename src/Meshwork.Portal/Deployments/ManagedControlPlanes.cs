@@ -15,8 +15,12 @@ public sealed record ManagedControlPlanes(
     int PortStride,
     IReadOnlyDictionary<string, string> SharedEnvironment)
 {
-    /// <summary>Resolves the settings; throws naming every setting that is missing or wrong.</summary>
-    public static ManagedControlPlanes From(ManagedControlPlaneOptions options, ControlPlaneLinkOptions link, string? auditSealKey)
+    /// <summary>
+    /// Resolves the settings; throws naming every setting that is missing or wrong. <paramref name="listenAddress"/>:
+    /// the replicas' ControlPlane:ListenAddress when not their loopback default (sidecars in network namespaces
+    /// reach them at the host end of their veth).
+    /// </summary>
+    public static ManagedControlPlanes From(ManagedControlPlaneOptions options, ControlPlaneLinkOptions link, string? auditSealKey, string? listenAddress = null)
     {
         var problems = options.Problems().ToList();
         if (string.IsNullOrWhiteSpace(link.StatusToken))
@@ -32,6 +36,7 @@ public sealed record ManagedControlPlanes(
             ["ControlPlane__TrustBundleFile"] = Path.GetFullPath(link.TrustBundleFile!),
         };
         if (!string.IsNullOrWhiteSpace(auditSealKey)) environment["Audit__SealKey"] = auditSealKey;
+        if (listenAddress is not null) environment["ControlPlane__ListenAddress"] = listenAddress;
         return new(BinaryCommand.Resolve($"{ManagedControlPlaneOptions.Section}:Path", options.Path!, "Meshwork.ControlPlane"),
             options.Replicas, options.GrpcPort, options.HttpPort, options.PortStride, environment);
     }

@@ -1,15 +1,17 @@
 using System.Diagnostics;
+using System.Net;
 
 namespace Meshwork.Portal.Deployments;
 
 /// <summary>
 /// Creates and removes an instance's network namespace with `ip` (iproute2): the veth pair, its
 /// addresses, the namespace's loopback and default route via the host end, and host IPv4 forwarding
-/// so namespaces reach each other through the host. Removal and the start-up sweep of namespaces a
-/// crashed portal left behind delete the namespace and the host end, so nothing leaks.
+/// so namespaces reach each other through the host; and the namespace's own hosts file. Removal and the
+/// start-up sweep of namespaces a crashed portal left behind delete the namespace, the host end and that
+/// file, so nothing leaks.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/net/ipv4/ip_forward")
+public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/net/ipv4/ip_forward", string namespaceEtcDirectory = "/etc/netns")
 {
     /// <summary>`ip netns exec {namespace}`: put before a command to run it inside the instance's namespace.</summary>
     public static IReadOnlyList<string> Exec(InstanceNetwork network) => ["ip", "netns", "exec", network.Namespace];
@@ -37,12 +39,45 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
         }
     }
 
+    /// <summary>
+    /// Installs the nat rules in the namespace with the proxy's own `init-iptables` (<paramref name="proxy"/>
+    /// is its command): every TCP connection but the sidecar's (gid <paramref name="proxyGid"/>) and loopback's
+    /// goes to <paramref name="outboundPort"/>. Idempotent: the namespace's whole nat table is replaced.
+    /// </summary>
+    public static async Task InstallInterceptionAsync(InstanceNetwork network, IReadOnlyList<string> proxy, int outboundPort, int proxyGid, CancellationToken cancellationToken = default) =>
+        await RunAsync(cancellationToken, [.. Exec(network), .. proxy, "init-iptables",
+            "--outbound-port", outboundPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--proxy-gid", proxyGid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
     /// <summary>Deletes the namespace (which destroys its veth end, and with it the host's) and the host end should it survive; absent ones are fine.</summary>
     public async Task RemoveAsync(InstanceNetwork network, CancellationToken cancellationToken = default)
     {
         await TryRunAsync(cancellationToken, "ip", "netns", "del", network.Namespace);
         await TryRunAsync(cancellationToken, "ip", "link", "del", network.HostLink);
+        var etc = EtcDirectory(network);
+        if (Directory.Exists(etc)) Directory.Delete(etc, recursive: true);
     }
+
+    /// <summary>
+    /// The namespace's own hosts file (`ip netns exec` mounts /etc/netns/{namespace}/hosts over /etc/hosts):
+    /// <paramref name="names"/> resolve to the host end of the veth. Any address but loopback would do, since
+    /// the nat rules take every connection to the sidecar, which routes HTTP by its Host header.
+    /// </summary>
+    public async Task WriteHostsAsync(InstanceNetwork network, IReadOnlyList<string> names, CancellationToken cancellationToken = default)
+    {
+        var lines = names.Count == 0 ? "" : $"{network.HostAddress} {string.Join(' ', names)}\n";
+        try
+        {
+            var etc = Directory.CreateDirectory(EtcDirectory(network)).FullName;
+            await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), $"127.0.0.1 localhost\n::1 localhost\n{lines}", cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"the hosts file of {network.Namespace} cannot be written under {namespaceEtcDirectory}: {ex.Message}", ex);
+        }
+    }
+
+    private string EtcDirectory(InstanceNetwork network) => Path.Combine(namespaceEtcDirectory, network.Namespace);
 
     /// <summary>The driver's namespaces present now, by instance id.</summary>
     public async Task<IReadOnlyList<string>> ListInstancesAsync(CancellationToken cancellationToken = default)
@@ -55,13 +90,32 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
             .ToList();
     }
 
-    /// <summary>Removes every namespace of ours whose instance is not in <paramref name="keep"/> (re-adopted instances keep theirs); the ids removed.</summary>
-    public async Task<IReadOnlyList<string>> RemoveStaleAsync(IReadOnlySet<string> keep, Func<string, InstanceNetwork> networkOf, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes every namespace of ours whose instance is not in <paramref name="keep"/> (re-adopted instances keep
+    /// theirs) and whose host end has an address in <paramref name="pool"/>, so a portal with another pool on the
+    /// same host keeps its own; the ids removed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveStaleAsync(IReadOnlySet<string> keep, IPNetwork pool, CancellationToken cancellationToken = default)
     {
-        var stale = (await ListInstancesAsync(cancellationToken)).Where(id => !keep.Contains(id)).ToList();
-        foreach (var id in stale)
-            await RemoveAsync(networkOf(id), cancellationToken);
+        var stale = new List<string>();
+        foreach (var id in (await ListInstancesAsync(cancellationToken)).Where(id => !keep.Contains(id)))
+        {
+            // The names come from the instance id alone: any block will do.
+            var network = InstanceNetwork.For(id, pool, block: 0);
+            if (!await HostEndInAsync(network, pool, cancellationToken)) continue;
+            await RemoveAsync(network, cancellationToken);
+            stale.Add(id);
+        }
         return stale;
+    }
+
+    private static async Task<bool> HostEndInAsync(InstanceNetwork network, IPNetwork pool, CancellationToken cancellationToken)
+    {
+        // One line per address: "7: mwh0123456789    inet 10.214.0.1/30 scope global mwh0123456789 ...".
+        var (exitCode, output, _) = await TryRunAsync(cancellationToken, "ip", "-o", "-4", "addr", "show", "dev", network.HostLink);
+        var words = output.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return exitCode == 0 && words.Zip(words.Skip(1)).Any(pair => pair.First == "inet"
+            && IPAddress.TryParse(pair.Second.Split('/')[0], out var address) && pool.Contains(address));
     }
 
     private async Task EnableForwardingAsync(CancellationToken cancellationToken)

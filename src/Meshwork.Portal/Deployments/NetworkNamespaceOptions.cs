@@ -16,6 +16,12 @@ public sealed class NetworkNamespaceOptions
     /// <summary>The private /16 the per-instance /30s come from; it must not overlap a network the host already routes.</summary>
     public string Subnet { get; set; } = "10.214.0.0/16";
 
+    /// <summary>
+    /// The gid each sidecar runs under (Istio's 1337): the nat rules exempt its connections, or its own
+    /// upstream calls would be redirected back to it. No app may run with it.
+    /// </summary>
+    public int ProxyGid { get; set; } = 1337;
+
     /// <summary>The pool, parsed; null when <see cref="Subnet"/> is not a /16 IPv4 network.</summary>
     public IPNetwork? Pool => IPNetwork.TryParse(Subnet, out var network) && network.PrefixLength == 16
         && network.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? network : null;
@@ -26,6 +32,7 @@ public sealed class NetworkNamespaceOptions
         if (!Enabled) return [];
         var problems = new List<string>();
         if (Pool is null) problems.Add($"{Section}:Subnet '{Subnet}' must be an IPv4 /16 network such as 10.214.0.0/16");
+        if (ProxyGid is < 1 or > 65534) problems.Add($"{Section}:ProxyGid {ProxyGid} must be a gid from 1 to 65534 (not root's 0)");
         if (!privileged)
             problems.Add($"{Section}:Enabled needs root/CAP_NET_ADMIN (it creates network namespaces, veth pairs and nat rules); the portal runs as '{Environment.UserName}'");
         return problems;

@@ -28,10 +28,17 @@ public sealed class FleetMesh : IAsyncLifetime
     private readonly int portRangeStart = PortRangeBase + (Interlocked.Increment(ref meshesMade) % PortBlocks) * PortBlockSize;
     private int PortRangeEnd => portRangeStart + PortBlockSize - 1;
     private readonly string folder = Directory.CreateTempSubdirectory("meshwork-fleet-").FullName;
+    private readonly string? controlPlaneListenAddress;
     private ChildProcess? controlPlane;
 
-    public FleetMesh()
+    public FleetMesh() : this(controlPlaneListenAddress: null)
     {
+    }
+
+    /// <param name="controlPlaneListenAddress">The control plane's ControlPlane:ListenAddress; null: its loopback default.</param>
+    internal FleetMesh(string? controlPlaneListenAddress)
+    {
+        this.controlPlaneListenAddress = controlPlaneListenAddress;
         StateDirectory = Path.Combine(folder, "fleet");
         TrustBundleFile = Path.Combine(folder, "trust-bundle.pem");
         Portal = new PortalFactory { Settings = Settings(StateDirectory, keepRunning: false) };
@@ -64,7 +71,7 @@ public sealed class FleetMesh : IAsyncLifetime
     {
         Portal.ConnectionString = await MigratedDatabase.CreateAsync();
         var httpPort = FreePort.Next();
-        controlPlane = ChildProcess.Start("Meshwork.ControlPlane", [], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Meshwork"] = Portal.ConnectionString,
             ["ControlPlane__GrpcPort"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
@@ -72,23 +79,28 @@ public sealed class FleetMesh : IAsyncLifetime
             ["ControlPlane__StatusToken"] = StatusToken,
             ["ControlPlane__CaKeyEncryptionKey"] = CaKeyEncryptionKey,
             ["ControlPlane__TrustBundleFile"] = TrustBundleFile,
-        }, name: "control-plane");
+        };
+        if (controlPlaneListenAddress is not null) environment["ControlPlane__ListenAddress"] = controlPlaneListenAddress;
+        controlPlane = ChildProcess.Start("Meshwork.ControlPlane", [], environment, name: "control-plane");
         await controlPlane.WaitForHttpOkAsync($"http://127.0.0.1:{httpPort}/health");
         await Portal.InitializeAsync();
     }
 
     /// <summary>
     /// A driver of its own over <paramref name="stateDirectory"/> (not the portal's), as a restarted portal would
-    /// make one; it runs the control plane replicas too when <paramref name="controlPlanes"/> is given.
+    /// make one; it runs the control plane replicas too when <paramref name="controlPlanes"/> is given, and each
+    /// instance in its own network namespace with <paramref name="networkNamespaces"/> enabled.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public LocalProcessDriver NewDriver(string stateDirectory, bool keepRunning, ManagedControlPlaneOptions? controlPlanes = null)
+    public LocalProcessDriver NewDriver(string stateDirectory, bool keepRunning, ManagedControlPlaneOptions? controlPlanes = null,
+        NetworkNamespaceOptions? networkNamespaces = null)
     {
         var settings = Settings(stateDirectory, keepRunning);
         var options = new FleetOptions
         {
             ProxyPath = settings["Portal:Fleet:ProxyPath"], DemoAppsPath = settings["Portal:Fleet:DemoAppsPath"], StateDirectory = stateDirectory,
             PortRangeStart = portRangeStart, PortRangeEnd = PortRangeEnd, KeepRunningOnShutdown = keepRunning,
+            Local = new LocalFleetOptions { NetworkNamespaces = networkNamespaces ?? new NetworkNamespaceOptions() },
         };
         var link = new ControlPlaneLinkOptions { Address = ControlPlaneAddress, TrustBundleFile = TrustBundleFile, StatusToken = StatusToken };
         return new LocalProcessDriver(options, LocalFleetBinaries.From(options, link), Portal.Services.GetRequiredService<IServiceScopeFactory>(),

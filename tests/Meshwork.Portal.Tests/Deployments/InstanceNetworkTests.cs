@@ -47,6 +47,7 @@ public sealed class InstanceNetworkTests
 
         Assert.Contains(problems, p => p.Contains("Subnet '10.214.0.0/24' must be an IPv4 /16"));
         Assert.Contains(problems, p => p.Contains("needs root/CAP_NET_ADMIN"));
+        Assert.Contains("ProxyGid 0 must be a gid from 1 to 65534", Assert.Single(new NetworkNamespaceOptions { Enabled = true, ProxyGid = 0 }.Problems(privileged: true)));
         Assert.Empty(new NetworkNamespaceOptions { Enabled = true }.Problems(privileged: true));
         Assert.Empty(new NetworkNamespaceOptions().Problems(privileged: false));
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -12,6 +11,7 @@ namespace Meshwork.Portal.Tests.Deployments;
 /// Random pool and instance ids, so parallel runs do not meet.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Collection(NetworkNamespaceCollection.Name)]
 public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
 {
     private readonly IPNetwork pool = IPNetwork.Parse($"10.{RandomNumberGenerator.GetInt32(215, 250)}.0.0/16");
@@ -48,21 +48,26 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheStartUpSweepRemovesNamespacesOfInstancesNotReAdopted_KeepsTheOthers()
+    public async Task TheStartUpSweepRemovesNamespacesOfInstancesNotReAdopted_KeepsTheOthersAndThoseOfAnotherPool()
     {
         var kept = Network($"kept-{run}", 1);
         var stale = Network($"stale-{run}", 2);
+        // Another portal's, in another pool: not this sweep's to remove.
+        var others = InstanceNetwork.For($"other-{run}", IPNetwork.Parse($"10.{(pool.BaseAddress.GetAddressBytes()[1] == 250 ? 251 : 250)}.0.0/16"), 3);
+        made.Add(others);
         await launcher.CreateAsync(kept);
         await launcher.CreateAsync(stale);
-        var ours = new Dictionary<string, InstanceNetwork> { [kept.InstanceId] = kept, [stale.InstanceId] = stale };
+        await launcher.CreateAsync(others);
+        var ours = new Dictionary<string, InstanceNetwork> { [kept.InstanceId] = kept, [stale.InstanceId] = stale, [others.InstanceId] = others };
 
-        // Only this run's namespaces are offered to the sweep: others may be another test's.
+        // Only this run's namespaces are offered to the sweep: others may be another test's (in another pool they would be left anyway).
         var removed = await launcher.RemoveStaleAsync(
-            (await launcher.ListInstancesAsync()).Where(id => !ours.ContainsKey(id)).Append(kept.InstanceId).ToHashSet(), id => ours[id]);
+            (await launcher.ListInstancesAsync()).Where(id => !ours.ContainsKey(id)).Append(kept.InstanceId).ToHashSet(), pool);
 
         Assert.Equal([stale.InstanceId], removed);
         var left = await launcher.ListInstancesAsync();
         Assert.Contains(kept.InstanceId, left);
+        Assert.Contains(others.InstanceId, left);
         Assert.DoesNotContain(stale.InstanceId, left);
         Assert.NotEqual(0, await RunAsync(["ip", "link", "show", stale.HostLink]));
         Assert.Equal(0, await RunAsync(["ip", "link", "show", kept.HostLink]));
@@ -75,14 +80,7 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
         return network;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in command.Skip(1)) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return process.ExitCode;
-    }
+    private static async Task<int> RunAsync(IReadOnlyList<string> command) => (await HostCommand.RunAsync(command)).ExitCode;
 
     public async Task DisposeAsync()
     {
