@@ -42,12 +42,20 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => [.. requests];
 
+    private bool unavailable;
+
     /// <summary>While set, every request is answered 503 (an API server that is down or overloaded); see <see cref="GoDown"/>.</summary>
-    public bool Unavailable { get; set; }
+    public bool Unavailable
+    {
+        get { lock (gate) return unavailable; }
+        set { lock (gate) unavailable = value; }
+    }
 
     /// <summary>Drops the open watches and answers everything 503 until <see cref="Unavailable"/> is cleared.</summary>
     public void GoDown()
     {
+        // Set under the gate: a watch that passed the 503 check before this but registers after it is
+        // refused there (WatchAsync), so no watch outlives the outage.
         Unavailable = true;
         DropWatches();
     }
@@ -219,6 +227,12 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         var watch = new Watch(context, collection, ns, Channel.CreateUnbounded<JsonObject>());
         lock (gate)
         {
+            if (unavailable)
+            {
+                // Went down between this request's 503 check and here: reset, as the rest of the outage's watches were.
+                context.Abort();
+                return;
+            }
             var from = long.TryParse(fromVersion, out var parsed) ? parsed : resourceVersion;
             if (from < compactedBelow - 1)
             {
