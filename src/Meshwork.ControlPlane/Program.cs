@@ -73,6 +73,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<FleetState>();
 builder.Services.AddSingleton<StatsAggregator>();
+builder.Services.AddSingleton<TcpStatsAggregator>();
 builder.Services.AddSingleton<MinuteRollups>();
 builder.Services.AddSingleton<KnownRoutes>();
 builder.Services.AddSingleton<ServiceRegistry>();

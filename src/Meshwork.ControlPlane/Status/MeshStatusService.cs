@@ -15,7 +15,7 @@ namespace Meshwork.ControlPlane.Status;
 /// The portal's live feed: the whole state first, then every change since the previous update,
 /// at most every min_interval_ms, and fresh golden signals every second. Also the live tap of a service.
 /// </summary>
-public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, ServiceRegistry registry, SnapshotPublisher publisher, TapHub taps,
+public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, TcpStatsAggregator tcpStats, ServiceRegistry registry, SnapshotPublisher publisher, TapHub taps,
     TimeProvider time, IOptions<ControlPlaneOptions> options)
     : MeshStatus.MeshStatusBase
 {
@@ -120,6 +120,7 @@ public sealed class MeshStatusService(FleetState fleet, StatsAggregator stats, S
         if (includeSignals)
         {
             update.Edges.AddRange(stats.Edges());
+            update.TcpEdges.AddRange(tcpStats.Edges());
             var instances = registry.Instances();
             foreach (var signals in stats.ServiceVersions())
             {

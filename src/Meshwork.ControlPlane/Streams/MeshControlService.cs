@@ -29,6 +29,7 @@ public sealed class MeshControlService(
     ServiceRegistry registry,
     SnapshotPublisher publisher,
     StatsAggregator stats,
+    TcpStatsAggregator tcpStats,
     MinuteRollups history,
     KnownRoutes knownRoutes,
     FleetState fleet,
@@ -295,6 +296,7 @@ public sealed class MeshControlService(
                     logger.LogDebug("Ignored {Count} route stat(s) from {ProxyId} for rules that are not stored", unknownRoutes, connection.ProxyId);
                 stats.Record(message.Stats);
                 history.Record(message.Stats);
+                tcpStats.Record(connection.ProxyId, ValidTcpEdges(connection, message.Stats.TcpEdges));
                 break;
             case ProxyMessage.MessageOneofCase.TapSamples:
                 taps.Accept(connection, message.TapSamples);
@@ -353,5 +355,25 @@ public sealed class MeshControlService(
             GatewayPort = hello.Gateway ? Port("gateway") : 0,
             GatewayTls = hello.GatewayTls,
         };
+    }
+
+    /// <summary>The TCP edges of a report that pass <see cref="TcpStatsValidator"/>; the others are refused with an event naming the first problem.</summary>
+    private List<TcpEdgeStats> ValidTcpEdges(ProxyConnection connection, IReadOnlyList<TcpEdgeStats> reported)
+    {
+        if (reported.Count == 0) return [];
+        string? problem;
+        List<TcpEdgeStats> valid = [];
+        if (reported.Count > TcpStatsValidator.MaxEdgesPerReport)
+            problem = $"tcp_edges has {reported.Count} entries (at most {TcpStatsValidator.MaxEdgesPerReport})";
+        else
+        {
+            var problems = reported.Select(edge => (Edge: edge, Problem: TcpStatsValidator.Problem(edge, connection.Identity.Service, connection.Identity.Namespace))).ToList();
+            valid = problems.Where(p => p.Problem is null).Select(p => p.Edge).ToList();
+            problem = problems.Select(p => p.Problem).FirstOrDefault(p => p is not null);
+        }
+        if (problem is not null)
+            fleet.Event("StatsRejected", "Warning", connection.ProxyId, connection.Identity.Service, connection.Identity.Namespace,
+                $"dropped {reported.Count - valid.Count} TCP stats edge(s): {problem}");
+        return valid;
     }
 }

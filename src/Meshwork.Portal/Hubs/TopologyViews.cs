@@ -21,7 +21,7 @@ public sealed class TopologyViews(TopologyThresholds thresholds, TopologyRollout
         var canaries = await rollouts.CurrentAsync(ct);
         if (latest.TryGetValue(filter, out var view) && view.IsFor(snapshot, health, canaries))
             return view;
-        view = new TopologyView(snapshot, health, canaries, TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter, health, canaries));
+        view = new TopologyView(snapshot, health, canaries, TopologyGraphModel.Build(snapshot.Edges, snapshot.ServiceVersions, filter, health, canaries, snapshot.TcpEdges));
         if (latest.Count >= MaxFilters)
             latest.Clear();
         latest[filter] = view;

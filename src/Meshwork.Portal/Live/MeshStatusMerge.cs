@@ -11,7 +11,7 @@ namespace Meshwork.Portal.Live;
 ///   than showing them as they were when it was lost;
 /// - a proxy reported by several replicas (moving from one to another) shows once: the report that
 ///   says Connected wins, then the newest last seen; removed by one replica, it stays if another has it;
-/// - edges and service versions reported by several replicas add up (<see cref="GoldenSignalsMerge"/>);
+/// - edges and service versions reported by several replicas add up (<see cref="GoldenSignalsMerge"/>), TCP edges too;
 /// - events are history: every replica's, newest first; the configuration version is the highest.
 /// </summary>
 internal static class MeshStatusMerge
@@ -34,7 +34,10 @@ internal static class MeshStatusMerge
             Edges: Edges(shown),
             ServiceVersions: ServiceVersions(shown),
             Events: replicas.SelectMany(r => r.Events).OrderByDescending(e => e.AtUnixMs).Take(StatusFold.MaxEvents).ToList(),
-            ControlPlanes: replicas.Select(r => new ControlPlaneStream(r.Address, r.Connected, r.LastError)).ToList());
+            ControlPlanes: replicas.Select(r => new ControlPlaneStream(r.Address, r.Connected, r.LastError)).ToList())
+        {
+            TcpEdges = TcpEdges(shown),
+        };
     }
 
     private static List<ProxyStatus> Proxies(IEnumerable<StatusFold> replicas) => replicas
@@ -48,6 +51,27 @@ internal static class MeshStatusMerge
         .SelectMany(r => r.Edges)
         .GroupBy(e => (e.SourceService, e.SourceNamespace, e.SourceVersion, e.DestinationService, e.DestinationNamespace, e.DestinationVersion))
         .Select(reports => reports.Count() == 1 ? reports.First() : new EdgeSignals(reports.First()) { Signals = Signals(reports.Select(e => e.Signals)) })
+        .ToList();
+
+    /// <summary>Each replica counts its own proxies' connections: counts and rates add up (the mean duration weighted by closed connections).</summary>
+    private static List<TcpEdgeSignals> TcpEdges(IEnumerable<StatusFold> replicas) => replicas
+        .SelectMany(r => r.TcpEdges)
+        .GroupBy(e => (e.SourceService, e.SourceNamespace, e.SourceVersion, e.DestinationService, e.DestinationNamespace, e.DestinationVersion))
+        .Select(reports => reports.Skip(1).Aggregate(reports.First(), (sum, e) => new TcpEdgeSignals(sum)
+        {
+            ConnectionsPerSecond = sum.ConnectionsPerSecond + e.ConnectionsPerSecond,
+            ReceivedBytesPerSecond = sum.ReceivedBytesPerSecond + e.ReceivedBytesPerSecond,
+            SentBytesPerSecond = sum.SentBytesPerSecond + e.SentBytesPerSecond,
+            Opened = sum.Opened + e.Opened,
+            Closed = sum.Closed + e.Closed,
+            ConnectFailures = sum.ConnectFailures + e.ConnectFailures,
+            Denied = sum.Denied + e.Denied,
+            MeanDurationMs = sum.Closed + e.Closed == 0 ? 0 : (sum.MeanDurationMs * sum.Closed + e.MeanDurationMs * e.Closed) / (sum.Closed + e.Closed),
+            Active = sum.Active + e.Active,
+            OpenedTotal = sum.OpenedTotal + e.OpenedTotal,
+            ReceivedBytesTotal = sum.ReceivedBytesTotal + e.ReceivedBytesTotal,
+            SentBytesTotal = sum.SentBytesTotal + e.SentBytesTotal,
+        }))
         .ToList();
 
     private static List<ServiceVersionSignals> ServiceVersions(IEnumerable<StatusFold> replicas) => replicas

@@ -28,6 +28,9 @@ public sealed record MeshStatusSnapshot(
     IReadOnlyList<MeshEvent> Events,
     IReadOnlyList<ControlPlaneStream> ControlPlanes)
 {
+    /// <summary>TCP route edges (connections and bytes between service versions), merged over the replicas.</summary>
+    public IReadOnlyList<TcpEdgeSignals> TcpEdges { get; init; } = [];
+
     public int ConnectedControlPlanes => ControlPlanes.Count(c => c.Connected);
 
     /// <summary>Some replicas are up and some are not: their proxies are missing until they fail over.</summary>

@@ -39,7 +39,8 @@ public sealed record HealthThresholds(double DegradedAbove, double FailingAbove)
 /// its rate, success rate and p99 and classed by health, and for services receiving on two or more
 /// versions each edge's share of the caller's requests to that service, so a canary split is visible.
 /// The canary version of a live rollout, and every edge to it, are classed "canary" and carry the rollout's
-/// progress (the edge in its label too). Elements are ordered parents, then versions, then edges, as the graph adds them.
+/// progress (the edge in its label too). TCP route edges come after the HTTP ones (<see cref="TopologyTcpEdges"/>).
+/// Elements are ordered parents, then versions, then edges, as the graph adds them.
 /// </summary>
 public static class TopologyGraphModel
 {
@@ -55,7 +56,7 @@ public static class TopologyGraphModel
     public static string VersionId(string ns, string service, string version) => $"ver:{ns}/{service}/{version}";
 
     public static IReadOnlyList<GraphElement> Build(IReadOnlyList<EdgeSignals> edges, IReadOnlyList<ServiceVersionSignals> versions, TopologyFilter filter,
-        HealthThresholds thresholds, IReadOnlyList<TopologyCanary>? canaries = null)
+        HealthThresholds thresholds, IReadOnlyList<TopologyCanary>? canaries = null, IReadOnlyList<TcpEdgeSignals>? tcpEdges = null)
     {
         var canaryOf = (canaries ?? []).ToDictionary(c => VersionId(c.Namespace, c.Service, c.Version), c => c.Label, StringComparer.Ordinal);
         TrafficHealth HealthOf(GoldenSignals? signals) => TopologyGraphModel.HealthOf(signals, thresholds);
@@ -63,6 +64,10 @@ public static class TopologyGraphModel
         var shownEdges = edges
             .Where(e => InScope(e.SourceNamespace) || InScope(e.DestinationNamespace))
             .Where(e => !filter.HideIdle || HealthOf(e.Signals) != TrafficHealth.Idle)
+            .ToList();
+        var shownTcpEdges = (tcpEdges ?? [])
+            .Where(e => InScope(e.SourceNamespace) || InScope(e.DestinationNamespace))
+            .Where(e => !filter.HideIdle || !TopologyTcpEdges.IsIdle(e))
             .ToList();
 
         var nodes = new Dictionary<string, (string Ns, string Service, string Version, ServiceVersionSignals? Signals)>();
@@ -74,10 +79,12 @@ public static class TopologyGraphModel
         }
         foreach (var v in versions.Where(v => InScope(v.Namespace) && (!filter.HideIdle || HealthOf(v.Signals) != TrafficHealth.Idle || v.Instances > 0)))
             AddVersion(v.Namespace, v.Service, v.Version, v);
-        foreach (var e in shownEdges)
+        foreach (var (sourceNs, source, sourceVersion, destinationNs, destination, destinationVersion) in shownEdges
+                     .Select(e => (e.SourceNamespace, e.SourceService, e.SourceVersion, e.DestinationNamespace, e.DestinationService, e.DestinationVersion))
+                     .Concat(shownTcpEdges.Select(e => (e.SourceNamespace, e.SourceService, e.SourceVersion, e.DestinationNamespace, e.DestinationService, e.DestinationVersion))))
         {
-            AddVersion(e.SourceNamespace, e.SourceService, VersionOrService(e.SourceVersion, e.SourceService), null);
-            AddVersion(e.DestinationNamespace, e.DestinationService, VersionOrService(e.DestinationVersion, e.DestinationService), null);
+            AddVersion(sourceNs, source, VersionOrService(sourceVersion, source), null);
+            AddVersion(destinationNs, destination, VersionOrService(destinationVersion, destination), null);
         }
 
         var search = filter.Search?.Trim();
@@ -117,6 +124,14 @@ public static class TopologyGraphModel
                 Source: VersionId(e.SourceNamespace, e.SourceService, VersionOrService(e.SourceVersion, e.SourceService)),
                 Target: target, Canary: canary),
                 health + (share is null ? "" : " split") + (canary is null ? "" : " canary") + dimmed));
+        }
+        foreach (var e in shownTcpEdges.OrderBy(TopologyTcpEdges.Id, StringComparer.Ordinal))
+        {
+            var dimmed = Matches(e.SourceService, e.SourceVersion) || Matches(e.DestinationService, e.DestinationVersion) ? "" : " dimmed";
+            elements.Add(new GraphElement("edges", new GraphData(TopologyTcpEdges.Id(e), TopologyTcpEdges.Label(e),
+                Source: VersionId(e.SourceNamespace, e.SourceService, VersionOrService(e.SourceVersion, e.SourceService)),
+                Target: VersionId(e.DestinationNamespace, e.DestinationService, VersionOrService(e.DestinationVersion, e.DestinationService))),
+                TopologyTcpEdges.Classes(e) + dimmed));
         }
         return elements;
     }

@@ -14,6 +14,7 @@ public sealed class StatusFold(string address)
     private readonly Dictionary<string, ProxyStatus> proxies = new(StringComparer.Ordinal);
     private readonly LinkedList<MeshEvent> events = new();
     private IReadOnlyList<EdgeSignals> edges = [];
+    private IReadOnlyList<TcpEdgeSignals> tcpEdges = [];
     private IReadOnlyList<ServiceVersionSignals> serviceVersions = [];
 
     public string Address { get; } = address;
@@ -36,6 +37,12 @@ public sealed class StatusFold(string address)
     public IReadOnlyList<EdgeSignals> Edges
     {
         get { lock (gate) return edges; }
+    }
+
+    /// <summary>The replica's complete current set of TCP route edges (replaced with <see cref="Edges"/>).</summary>
+    public IReadOnlyList<TcpEdgeSignals> TcpEdges
+    {
+        get { lock (gate) return tcpEdges; }
     }
 
     public IReadOnlyList<ServiceVersionSignals> ServiceVersions
@@ -74,6 +81,7 @@ public sealed class StatusFold(string address)
             if (update.HasSignals || update.FullState)
             {
                 edges = update.Edges.ToList();
+                tcpEdges = update.TcpEdges.ToList();
                 serviceVersions = update.ServiceVersions.ToList();
             }
             Connected = true;

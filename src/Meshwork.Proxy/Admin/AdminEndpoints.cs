@@ -82,7 +82,7 @@ public static class AdminEndpoints
                 Requests: t.Requests,
                 Failures: t.Failures,
                 Denied: t.Denied)).OrderBy(t => t.Destination).ThenBy(t => t.Route).ThenBy(t => t.StatusClass),
-            Tcp: TcpMetrics.Totals.Select(t => new TcpTotals(
+            Tcp: TcpMetrics.FlushedTotals().Select(t => new TcpTotals(
                 Direction: t.Key.Inbound ? "inbound" : "outbound",
                 Source: t.Key.SourceService,
                 Destination: t.Key.DestinationService,

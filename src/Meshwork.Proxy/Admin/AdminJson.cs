@@ -30,7 +30,7 @@ public sealed record TrafficTotals(
 /// <summary>
 /// Relayed TCP connections (TcpRoutes) per edge since the proxy started: Route is "" inbound, Source the caller's
 /// service. Connections: opened (connected to the destination); Active: open now; bytes (received from the side that
-/// opened the connection, sent back to it) are added when a connection ends; Overflow: refused by the cluster's
+/// opened the connection, sent back to it), open connections' included; Overflow: refused by the cluster's
 /// maxConnections; IdleClosed: closed by the idle timeout.
 /// </summary>
 public sealed record TcpTotals(

@@ -105,7 +105,7 @@ public sealed class ControlPlaneSnapshotSource : ISnapshotSource, IProxyStatsSub
 
     public ValueTask OnStatsAsync(ProxyStatsReport report, CancellationToken cancellationToken)
     {
-        if (report.Traffic.Count > 0) Volatile.Read(ref outgoing)?.Writer.TryWrite(new ProxyMessage { Stats = StatsMessageBuilder.Build(report) });
+        if (report.Traffic.Count > 0 || report.Tcp.Count > 0) Volatile.Read(ref outgoing)?.Writer.TryWrite(new ProxyMessage { Stats = StatsMessageBuilder.Build(report) });
         return ValueTask.CompletedTask;
     }
 

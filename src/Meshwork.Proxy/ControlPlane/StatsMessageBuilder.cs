@@ -1,5 +1,6 @@
 using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
+using Meshwork.Proxy.L4;
 using Meshwork.Proxy.Telemetry;
 
 namespace Meshwork.Proxy.ControlPlane;
@@ -7,7 +8,7 @@ namespace Meshwork.Proxy.ControlPlane;
 /// <summary>
 /// Folds the proxy's per-route, per-status-class report into one delta per edge (direction,
 /// source, destination version), the granularity the control plane aggregates at, and one delta
-/// per route rule the calling side matched.
+/// per route rule the calling side matched; TCP route edges go as they are (already one delta per edge).
 /// </summary>
 public static class StatsMessageBuilder
 {
@@ -52,8 +53,30 @@ public static class StatsMessageBuilder
                 Latency = MergeLatency(route),
             });
         }
+        foreach (var tcp in report.Tcp)
+            stats.TcpEdges.Add(TcpEdge(tcp));
         return stats;
     }
+
+    private static TcpEdgeStats TcpEdge(TcpTrafficStats tcp) => new()
+    {
+        Direction = tcp.Edge.Inbound ? Direction.Inbound : Direction.Outbound,
+        SourceService = tcp.Edge.SourceService,
+        SourceNamespace = tcp.Edge.SourceNamespace,
+        SourceVersion = tcp.Edge.SourceVersion,
+        DestinationService = tcp.Edge.DestinationService,
+        DestinationNamespace = tcp.Edge.DestinationNamespace,
+        DestinationVersion = tcp.Edge.DestinationVersion,
+        Route = tcp.Edge.Route,
+        Opened = (ulong)tcp.Opened,
+        Closed = (ulong)tcp.Closed,
+        Active = (ulong)Math.Max(0, tcp.Active),
+        ReceivedBytes = (ulong)tcp.ReceivedBytes,
+        SentBytes = (ulong)tcp.SentBytes,
+        ConnectFailures = (ulong)tcp.ConnectFailures,
+        Denied = (ulong)tcp.Denied,
+        ClosedDurationMs = (ulong)tcp.ClosedDurationMs,
+    };
 
     private static LatencyHistogram MergeLatency(IEnumerable<TrafficStats> cells)
     {

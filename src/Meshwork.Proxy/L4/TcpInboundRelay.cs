@@ -44,7 +44,11 @@ public static class TcpInboundRelay
         var certificate = connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
         var principal = certificate is null ? null : SpiffeCertificates.GetSpiffeId(certificate);
         var (sourceNamespace, sourceService) = AccessRequest.ParseSpiffeId(principal);
-        var edge = new TcpEdge(true, sourceService ?? "unknown", identity.Service, identity.Version, "");
+        var edge = new TcpEdge(true, sourceService ?? "unknown", identity.Service, identity.Version, "")
+        {
+            SourceNamespace = sourceNamespace ?? "",
+            DestinationNamespace = identity.Namespace,
+        };
         var decision = AccessPolicyEvaluator.Evaluate(current.Policies, current.DefaultMode, new AccessRequest
         {
             DestinationService = identity.Service,
@@ -56,7 +60,7 @@ public static class TcpInboundRelay
         });
         if (!decision.Allowed)
         {
-            TcpMetrics.CountRefused(edge, "denied");
+            TcpMetrics.CountRefused(edge, TcpMetrics.Denied);
             return; // Kestrel closes the connection when the middleware returns
         }
         if (!current.Clusters.TryGetValue(current.Model.Inbound.AppCluster, out var app) || app.Endpoints.Count == 0)
@@ -80,8 +84,8 @@ public static class TcpInboundRelay
         var opener = new RelayEnd(connection.Transport.Input.AsStream(leaveOpen: true), connection.Transport.Output.AsStream(leaveOpen: true),
             () => connection.Transport.Output.CompleteAsync());
         var target = new RelayEnd(appStream, appStream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
-        TcpMetrics.Opened(edge);
-        var outcome = await ByteRelay.RunAsync(opener, target, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
-        TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
+        var meter = TcpMetrics.Opened(edge);
+        var outcome = await ByteRelay.RunAsync(opener, target, meter, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
+        TcpMetrics.Record(meter, outcome, Stopwatch.GetElapsedTime(started));
     }
 }

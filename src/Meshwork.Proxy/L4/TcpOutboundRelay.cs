@@ -29,14 +29,15 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
         var listener = current?.Model.TcpListeners.FirstOrDefault(l => l.Port == port);
         if (current is null || listener is null)
             return; // the route went away between accept and here
-        var edge = new TcpEdge(false, current.Model.Identity.Service, "", "", listener.RouteName);
+        var identity = current.Model.Identity;
+        var edge = new TcpEdge(false, identity.Service, "", "", listener.RouteName) { SourceNamespace = identity.Namespace, SourceVersion = identity.Version };
         if (TcpBackendPicker.Cluster(listener.Backends) is not { } clusterName || !current.Clusters.TryGetValue(clusterName, out var cluster)
             || TcpBackendPicker.Endpoint(cluster) is not { } endpoint)
         {
             TcpMetrics.CountRefused(edge, "no_endpoint");
             return;
         }
-        edge = edge with { DestinationService = cluster.Service, DestinationVersion = endpoint.Version };
+        edge = edge with { DestinationService = cluster.Service, DestinationVersion = endpoint.Version, DestinationNamespace = cluster.Namespace };
         var pool = cluster.Settings.ConnectionPool;
         if (pool is not null && !slots.TryAcquire(cluster.Name, pool.MaxConnections))
         {
@@ -66,9 +67,9 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
                 var network = new NetworkStream(client, ownsSocket: false);
                 var opener = new RelayEnd(network, network, () => { client.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
                 var idleTimeout = pool?.TcpIdleTimeout ?? ConnectionPoolSettings.DefaultTcpIdleTimeout;
-                TcpMetrics.Opened(edge);
-                var outcome = await ByteRelay.RunAsync(opener, upstream, idleTimeout, stopping);
-                TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
+                var meter = TcpMetrics.Opened(edge);
+                var outcome = await ByteRelay.RunAsync(opener, upstream, meter, idleTimeout, stopping);
+                TcpMetrics.Record(meter, outcome, Stopwatch.GetElapsedTime(started));
             }
         }
         finally

@@ -19,6 +19,9 @@ public sealed record ProxyStatsReport
     public required DateTimeOffset To { get; init; }
     public IReadOnlyList<TrafficStats> Traffic { get; init; } = [];
 
+    /// <summary>TCP route connections per edge (<see cref="L4.TcpMetrics.Drain"/>): edges with changes or open connections.</summary>
+    public IReadOnlyList<L4.TcpTrafficStats> Tcp { get; init; } = [];
+
     /// <summary>Snapshot serving when the report was taken.</summary>
     public long SnapshotVersion { get; init; }
     public string SnapshotHash { get; init; } = "";

@@ -1,10 +1,11 @@
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.L4;
 using Meshwork.Proxy.Runtime;
 using Microsoft.Extensions.Options;
 
 namespace Meshwork.Proxy.Telemetry;
 
-/// <summary>Every interval, drains <see cref="ProxyStats"/> and hands the report to each <see cref="IProxyStatsSubscriber"/>.</summary>
+/// <summary>Every interval, drains <see cref="ProxyStats"/> and <see cref="TcpMetrics"/> and hands the report to each <see cref="IProxyStatsSubscriber"/>.</summary>
 public sealed class StatsReporter(
     ProxyStats stats, MeshRuntime runtime, IEnumerable<IProxyStatsSubscriber> subscribers, IOptions<ProxyOptions> options,
     TimeProvider clock, ILogger<StatsReporter> logger) : BackgroundService
@@ -26,6 +27,7 @@ public sealed class StatsReporter(
                 From = from,
                 To = to,
                 Traffic = stats.Drain(),
+                Tcp = TcpMetrics.Drain(),
                 SnapshotVersion = current?.Version ?? 0,
                 SnapshotHash = current?.Hash ?? "",
             };

@@ -24,6 +24,9 @@ public sealed class MeshProxy : IAsyncDisposable
     public int AdminPort { get; } = FreePort.Next();
     public int InboundPort { get; } = FreePort.Next();
     public int OutboundPort { get; } = FreePort.Next();
+
+    /// <summary>Where this proxy binds its TcpRoute listeners: an address of its own, as every sidecar listens on every route's port.</summary>
+    public string TcpBindAddress { get; } = NextTcpBindAddress();
     public string StateDirectory { get; } = Directory.CreateTempSubdirectory("meshwork-cp-test-proxy-").FullName;
     public string Output => process?.Output ?? "";
 
@@ -54,6 +57,7 @@ public sealed class MeshProxy : IAsyncDisposable
             "--Proxy:AdminPort", AdminPort.ToString(),
             "--Proxy:InboundPort", InboundPort.ToString(),
             "--Proxy:OutboundPort", OutboundPort.ToString(),
+            "--Proxy:TcpBindAddress", TcpBindAddress,
             "--Proxy:StateDirectory", StateDirectory,
             "--Logging:LogLevel:Default", "Warning",
             "--ControlPlaneClient:Address", string.Join(",", controlPlaneAddresses),
@@ -117,5 +121,14 @@ public sealed class MeshProxy : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+
+    private static int tcpBindAddresses;
+
+    /// <summary>127.10.0.2, 127.10.0.3, ...: loopback addresses (all of 127/8 is local on Linux) apart from the proxy tests' 127.0.0.x.</summary>
+    private static string NextTcpBindAddress()
+    {
+        var n = Interlocked.Increment(ref tcpBindAddresses);
+        return $"127.10.{n / 250 % 250}.{n % 250 + 1}";
     }
 }

@@ -73,6 +73,15 @@ const style = [
     { selector: '.dimmed', style: { opacity: 0.2 } },
 ];
 
+// TCP route edges (ViewModels/TopologyTcpEdges.cs): dotted, never marching (they are not classed by health), blue while
+// connections are open or came and went, orange when connections were refused; the label carries connections and bytes/s.
+const tcpColor = '#1565c0';
+const tcpEdgeStyle = [
+    { selector: 'edge.tcp', style: { 'line-style': 'dotted', width: 3, 'target-arrow-shape': 'square', 'arrow-scale': 0.8 } },
+    { selector: 'edge.tcp.open', style: { 'line-color': tcpColor, 'target-arrow-color': tcpColor, color: tcpColor } },
+    { selector: 'edge.tcp.refused', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded } },
+];
+
 function layout(graph, first) {
     const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
     // Fitted, the zoom may have made labels too small to read: they are put aside (fitLabelsToZoom).
@@ -111,7 +120,7 @@ function placeNew(cy, nodes) {
 
 export async function create(container, staleBanner, dotnet, filter) {
     await loadLibraries();
-    const cy = window.cytoscape({ container, style, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
+    const cy = window.cytoscape({ container, style: [...style, ...tcpEdgeStyle], minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
     cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
     cy.on('tap', event => { if (event.target === cy) dotnet.invokeMethodAsync('Select', null); });
     // Traffic moves: the dashes of edges carrying requests march toward the callee.
