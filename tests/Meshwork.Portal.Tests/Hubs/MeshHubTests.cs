@@ -83,7 +83,7 @@ public sealed class MeshHubTests : IClassFixture<MeshHubTests.Portal>
     }
 
     /// <summary>The next message that satisfies <paramref name="condition"/>; earlier ones (other changes) are skipped.</summary>
-    private static async Task<TopologyUpdate> NextWithAsync(ChannelReader<TopologyUpdate> stream, Func<TopologyUpdate, bool> condition)
+    internal static async Task<TopologyUpdate> NextWithAsync(ChannelReader<TopologyUpdate> stream, Func<TopologyUpdate, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)

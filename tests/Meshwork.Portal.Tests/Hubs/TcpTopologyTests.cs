@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Meshwork.Portal.Hubs;
 using Meshwork.Portal.Live;
 using Meshwork.Protocol.Status;
@@ -52,7 +51,7 @@ public sealed class TcpTopologyTests : IClassFixture<MeshHubTests.Portal>
         await using var topology = await session.OpenTopologyAsync<TopologyUpdate>();
         var stream = topology.Stream;
 
-        var snapshot = await NextWithAsync(stream, u => u.Added.Any(e => e.Data.Id == TcpEdgeId));
+        var snapshot = await MeshHubTests.NextWithAsync(stream, u => u.Added.Any(e => e.Data.Id == TcpEdgeId));
         var tcp = Assert.Single(snapshot.Added, e => e.Data.Id == TcpEdgeId);
         Assert.Equal(("edges", "tcp open", "ver:default/web/v1", "ver:default/db/v1"), (tcp.Group, tcp.Classes, tcp.Data.Source, tcp.Data.Target));
         Assert.Equal("TCP · 3 open · 0.5 conn/s · 12.4 kB/s", tcp.Data.Label);
@@ -61,29 +60,18 @@ public sealed class TcpTopologyTests : IClassFixture<MeshHubTests.Portal>
 
         // Connections refused by the destination's policy: marked in place.
         live.Apply(MeshHubTests.ControlPlane, Signals(full: false, Tcp(active: 0, connectionsPerSecond: 0, bytesPerSecond: 0, denied: 2)));
-        var refused = await NextWithAsync(stream, u => u.Changed.Any(c => c.Id == TcpEdgeId));
+        var refused = await MeshHubTests.NextWithAsync(stream, u => u.Changed.Any(c => c.Id == TcpEdgeId));
         Assert.Equal(("TCP · 0 open · 0 conn/s · 0 B/s · 2 refused", "tcp open refused"),
             (refused.Changed.Single(c => c.Id == TcpEdgeId).Label, refused.Changed.Single(c => c.Id == TcpEdgeId).Classes));
 
         // Traffic stopped: the rates at zero, the edge idle.
         live.Apply(MeshHubTests.ControlPlane, Signals(full: false, Tcp(active: 0, connectionsPerSecond: 0, bytesPerSecond: 0)));
-        var idle = await NextWithAsync(stream, u => u.Changed.Any(c => c.Id == TcpEdgeId));
+        var idle = await MeshHubTests.NextWithAsync(stream, u => u.Changed.Any(c => c.Id == TcpEdgeId));
         Assert.Equal(("TCP · idle", "tcp idle"), (idle.Changed.Single(c => c.Id == TcpEdgeId).Label, idle.Changed.Single(c => c.Id == TcpEdgeId).Classes));
 
         // No longer in the control plane's complete set: removed.
         live.Apply(MeshHubTests.ControlPlane, Signals(full: false, tcp: null));
-        var gone = await NextWithAsync(stream, u => u.Removed.Contains(TcpEdgeId));
+        var gone = await MeshHubTests.NextWithAsync(stream, u => u.Removed.Contains(TcpEdgeId));
         Assert.DoesNotContain("edge:default/web/v1->default/db/v1", gone.Removed);
-    }
-
-    private static async Task<TopologyUpdate> NextWithAsync(ChannelReader<TopologyUpdate> stream, Func<TopologyUpdate, bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var update = await stream.ReadAsync(timeout.Token);
-            if (condition(update))
-                return update;
-        }
     }
 }
