@@ -1,9 +1,22 @@
 using System.Buffers;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace Meshwork.Proxy.L4;
 
 /// <summary>One side of a relayed connection: where its bytes are read, where bytes for it are written, and how to end writing (half-close).</summary>
-public sealed record RelayEnd(Stream Read, Stream Write, Func<ValueTask> ShutdownWrite);
+public sealed record RelayEnd(Stream Read, Stream Write, Func<ValueTask> ShutdownWrite)
+{
+    /// <summary>A connected socket read and written through <paramref name="stream"/> (plain or TLS), half-closed by shutting its send side.</summary>
+    public static RelayEnd Of(Socket socket, Stream stream) =>
+        new(stream, stream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
+
+    /// <summary>A Kestrel connection: its pipes as streams (left for Kestrel to close), half-closed by completing its output;
+    /// <paramref name="input"/> instead of the input pipe's stream when something read the input first.</summary>
+    public static RelayEnd Of(ConnectionContext connection, Stream? input = null) =>
+        new(input ?? connection.Transport.Input.AsStream(leaveOpen: true), connection.Transport.Output.AsStream(leaveOpen: true),
+            () => connection.Transport.Output.CompleteAsync());
+}
 
 /// <summary>How a relayed connection ended: bytes read from the side that opened it (received), written back to it (sent),
 /// and whether the proxy closed it for carrying no bytes for the idle timeout.</summary>
@@ -48,7 +61,7 @@ public static class ByteRelay
             }
             await to.ShutdownWrite().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
             // A reset, a closed side or the idle timeout ends the whole connection, as a TCP proxy does.
             await failed.CancelAsync().ConfigureAwait(false);

@@ -77,11 +77,8 @@ public static class TcpInboundRelay
             return;
         }
         await using var appStream = new NetworkStream(socket, ownsSocket: false);
-        var opener = new RelayEnd(connection.Transport.Input.AsStream(leaveOpen: true), connection.Transport.Output.AsStream(leaveOpen: true),
-            () => connection.Transport.Output.CompleteAsync());
-        var target = new RelayEnd(appStream, appStream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
         TcpMetrics.Opened(edge);
-        var outcome = await ByteRelay.RunAsync(opener, target, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
+        var outcome = await ByteRelay.RunAsync(RelayEnd.Of(connection), RelayEnd.Of(socket, appStream), current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
         TcpMetrics.Record(edge, outcome, Stopwatch.GetElapsedTime(started));
     }
 }
