@@ -18,7 +18,7 @@ namespace Meshwork.Proxy.Tests.Interception;
 /// split 50/50), the "secure" sidecar (mTLS inbound, a DENY policy on /private*, and one on TCP
 /// from web's identity) in front of its app, "tcpecho" v1 and v2 each behind its own sidecar (a
 /// TcpRoute splits them 50/50; another TcpRoute leads to secure), and a line-echo TCP server no
-/// mesh resource knows. The app in the namespace is curl or bash, with no proxy settings: each name
+/// mesh resource knows; another one on a second host address, no mesh instance's, at tcpecho's route port. The app in the namespace is curl or bash, with no proxy settings: each name
 /// resolves to the host's address, and only interception can bring the connection to the mesh.
 /// </summary>
 public class InterceptionMesh : IAsyncLifetime
@@ -38,8 +38,7 @@ public class InterceptionMesh : IAsyncLifetime
     private readonly int tcpEchoV1InboundPort = FreePort.Next();
     private readonly int tcpEchoV2InboundPort = FreePort.Next();
     private string webDirectory = "";
-    private TcpListener? echo;
-    private Task echoLoop = Task.CompletedTask;
+    private readonly List<(TcpListener Listener, Task Loop)> echoes = [];
     private ScriptedBackend? secureApp;
     private ChildProcess? webApp;
 
@@ -57,6 +56,9 @@ public class InterceptionMesh : IAsyncLifetime
 
     /// <summary>The TcpRoute to secure, whose sidecar denies TCP from web's identity.</summary>
     public int SecureTcpRoutePort { get; } = FreePort.Next();
+
+    /// <summary>A host address no mesh instance has: its line-echo server listens on <see cref="TcpRoutePort"/>.</summary>
+    public IPAddress UnknownAddress { get; private set; } = null!;
     public ChildProcess Web { get; private set; } = null!;
     public int EchoPort { get; private set; }
 
@@ -74,7 +76,9 @@ public class InterceptionMesh : IAsyncLifetime
         ReviewsV1 = await ScriptedBackend.StartAsync("reviews-v1", host);
         ReviewsV2 = await ScriptedBackend.StartAsync("reviews-v2", host);
         secureApp = await ScriptedBackend.StartAsync("secure-app");
-        StartEcho(host);
+        EchoPort = StartEcho(host, 0);
+        UnknownAddress = await Namespace.AddHostAddressAsync();
+        StartEcho(UnknownAddress, TcpRoutePort);
 
         // Sidecars on the host listen on every TcpRoute port: each on its own loopback address.
         string[] HostSidecar(string tcpBindAddress) => ["--Proxy:BindAddress", host.ToString(), "--Proxy:TcpBindAddress", tcpBindAddress];
@@ -216,12 +220,11 @@ public class InterceptionMesh : IAsyncLifetime
     ];
 
     /// <summary>Answers each line with "echo: " and the line: a protocol the mesh does not know.</summary>
-    private void StartEcho(IPAddress address)
+    private int StartEcho(IPAddress address, int port)
     {
-        echo = new TcpListener(address, 0);
+        var echo = new TcpListener(address, port);
         echo.Start();
-        EchoPort = ((IPEndPoint)echo.LocalEndpoint).Port;
-        echoLoop = Task.Run(async () =>
+        var loop = Task.Run(async () =>
         {
             while (true)
             {
@@ -246,6 +249,8 @@ public class InterceptionMesh : IAsyncLifetime
                 });
             }
         });
+        echoes.Add((echo, loop));
+        return ((IPEndPoint)echo.LocalEndpoint).Port;
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -268,8 +273,11 @@ public class InterceptionMesh : IAsyncLifetime
             if (backend is not null)
                 await backend.DisposeAsync();
         }
-        echo?.Stop();
-        await echoLoop;
+        foreach (var (listener, loop) in echoes)
+        {
+            listener.Stop();
+            await loop;
+        }
         if (Namespace is not null)
             await Namespace.DisposeAsync();
         if (webDirectory.Length > 0)

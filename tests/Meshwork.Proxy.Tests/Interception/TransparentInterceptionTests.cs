@@ -83,6 +83,21 @@ public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClass
     }
 
     [Fact]
+    public async Task ConnectionToARoutesPortAtAnAddressTheMeshDoesNotKnowPassesThrough()
+    {
+        var before = await mesh.WebMetricsAsync();
+
+        var result = await mesh.Namespace.RunInsideAsync("bash", "-c",
+            $"exec 3<>/dev/tcp/{mesh.UnknownAddress}/{mesh.TcpRoutePort}; printf 'HELO outside\\n' >&3; read -r line <&3; echo \"$line\"; exec 3>&-");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("echo: HELO outside\n", result.Output);
+        await Eventually.HoldsAsync(async () => Value(await mesh.WebMetricsAsync(), "connections_total") == Value(before, "connections_total") + 1,
+            "the web sidecar counts one passthrough connection");
+        Assert.Equal(Sum(before, "meshwork_proxy_tcp_connections_total", RouteEdge), Sum(await mesh.WebMetricsAsync(), "meshwork_proxy_tcp_connections_total", RouteEdge));
+    }
+
+    [Fact]
     public async Task DenyPolicyOnTheCallersIdentityClosesAnInterceptedRouteConnection()
     {
         const string denied = "direction=\"inbound\",source_service=\"web\",destination_service=\"secure\",destination_version=\"v1\",route=\"\",reason=\"denied\"";
