@@ -109,6 +109,7 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ControlPlaneClientOption
 builder.Services.AddSingleton<TcpClusterSlots>();
 builder.Services.AddSingleton<TcpOutboundRelay>();
 builder.Services.AddHostedService<TcpRouteListeners>();
+builder.Services.AddSingleton<OutboundInterception>();
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
 builder.Services.AddHostedService<IdleMemoryTrimmer>();
@@ -132,8 +133,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
             listen.Protocols = HttpProtocols.Http1AndHttp2;
             // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
             if (port == options.OutboundInterceptPort)
-                OutboundInterception.Use(listen, options.InterceptDetectionTimeout, options.InterceptConnectTimeout,
-                    kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OutboundInterception)));
+                kestrel.ApplicationServices.GetRequiredService<OutboundInterception>().Use(listen);
             if (kind == ListenerKind.Outbound)
                 H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             var tls = kind switch

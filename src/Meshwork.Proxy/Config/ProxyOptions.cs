@@ -1,3 +1,6 @@
+using System.Net;
+using Meshwork.Model.Resources;
+
 namespace Meshwork.Proxy.Config;
 
 /// <summary>
@@ -28,6 +31,9 @@ public sealed class ProxyOptions
     /// </summary>
     public string? TcpBindAddress { get; set; }
 
+    /// <summary>The address the TcpRoute listeners bind to: <see cref="TcpBindAddress"/>, else <see cref="LocalBindAddress"/>.</summary>
+    public IPAddress TcpListenerAddress() => ListenerAddresses.Parse(TcpBindAddress ?? LocalBindAddress, $"{Section}:{nameof(TcpBindAddress)}");
+
     /// <summary>/ready, /stats, /snapshot, /metrics (on <see cref="LocalBindAddress"/>).</summary>
     public int AdminPort { get; set; } = 15000;
 
@@ -57,6 +63,14 @@ public sealed class ProxyOptions
 
     /// <summary>Connect timeout of a TCP passthrough to an intercepted connection's original destination.</summary>
     public TimeSpan InterceptConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a TCP passthrough to an original destination may carry no bytes either way before the proxy
+    /// closes it: the mesh's TCP idle timeout (connectionPool.tcpIdleTimeout's default, 1 h), as Istio's
+    /// PassthroughCluster has it and its ISTIO_META_IDLE_TIMEOUT proxy setting changes. Connections that take a
+    /// TcpRoute use their destination's tcpIdleTimeout instead.
+    /// </summary>
+    public TimeSpan InterceptIdleTimeout { get; set; } = ConnectionPoolSettings.DefaultTcpIdleTimeout;
 
     /// <summary>null: as the initial snapshot's inbound listener says (TLS when it carries certificates).</summary>
     public bool? InboundTls { get; set; }

@@ -21,10 +21,16 @@ public static class PassthroughMetrics
         Prefix + "active_connections", "Relayed TCP connections open now");
 
     public static readonly Counter SentBytes = Metrics.CreateCounter(
-        Prefix + "sent_bytes_total", "Bytes relayed from the app to the original destination");
+        Prefix + "sent_bytes_total", "Bytes relayed from the app to the original destination (added when the connection ends)");
 
     public static readonly Counter ReceivedBytes = Metrics.CreateCounter(
-        Prefix + "received_bytes_total", "Bytes relayed from the original destination to the app");
+        Prefix + "received_bytes_total", "Bytes relayed from the original destination to the app (added when the connection ends)");
+
+    public const string IdleTimeout = "idle_timeout";
+
+    /// <summary>reason: idle_timeout (no bytes either way for Proxy:InterceptIdleTimeout).</summary>
+    public static readonly Counter Closed = Metrics.CreateCounter(
+        Prefix + "closed_total", "Relayed TCP connections the proxy closed itself, by reason", "reason");
 
     public static readonly Histogram Duration = Metrics.CreateHistogram(
         Prefix + "connection_duration_seconds", "How long a relayed TCP connection stayed open, seconds", new HistogramConfiguration

@@ -81,11 +81,8 @@ public static class TcpInboundRelay
             return;
         }
         await using var appStream = new NetworkStream(socket, ownsSocket: false);
-        var opener = new RelayEnd(connection.Transport.Input.AsStream(leaveOpen: true), connection.Transport.Output.AsStream(leaveOpen: true),
-            () => connection.Transport.Output.CompleteAsync());
-        var target = new RelayEnd(appStream, appStream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
         var meter = TcpMetrics.Opened(edge);
-        var outcome = await ByteRelay.RunAsync(opener, target, meter, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
+        var outcome = await ByteRelay.RunAsync(RelayEnd.Of(connection), RelayEnd.Of(socket, appStream), meter, current.Model.Inbound.TcpIdleTimeout, connection.ConnectionClosed);
         TcpMetrics.Record(meter, outcome, Stopwatch.GetElapsedTime(started));
     }
 }

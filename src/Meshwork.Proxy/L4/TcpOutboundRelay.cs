@@ -13,14 +13,16 @@ using Meshwork.Proxy.Security;
 namespace Meshwork.Proxy.L4;
 
 /// <summary>
-/// One connection an app opened to a TcpRoute's port: picks the backend by weight from the snapshot serving
-/// now (so a change applies to new connections, and established ones keep their backend), connects to an
-/// endpoint within the cluster's connection limit, over mTLS to the destination sidecar for a mesh cluster
-/// (the peer must present the SPIFFE id of the cluster's service, as on the HTTP path), and relays bytes until
-/// either side closes or none move for the cluster's connectionPool.tcpIdleTimeout.
+/// One connection an app opened to a TcpRoute's port (or made to a route's destination and intercepted, see
+/// <see cref="Interception.InterceptedTcpRoute"/>): picks the backend by weight from the snapshot serving now (so a
+/// change applies to new connections, and established ones keep their backend), connects to an endpoint within the
+/// cluster's connection limit, over mTLS to the destination sidecar for a mesh cluster (the peer must present the
+/// SPIFFE id of the cluster's service, as on the HTTP path), and relays bytes until either side closes or none move
+/// for the cluster's connectionPool.tcpIdleTimeout.
 /// </summary>
 public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots, ILogger<TcpOutboundRelay> logger)
 {
+    /// <summary>A connection accepted on the route's own listener.</summary>
     public async Task HandleAsync(Socket client, int port, CancellationToken stopping)
     {
         using var _ = client;
@@ -29,6 +31,13 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
         var listener = current?.Model.TcpListeners.FirstOrDefault(l => l.Port == port);
         if (current is null || listener is null)
             return; // the route went away between accept and here
+        await using var network = new NetworkStream(client, ownsSocket: false);
+        await RelayAsync(RelayEnd.Of(client, network), current, listener, stopping);
+    }
+
+    /// <summary>Relays <paramref name="opener"/> through <paramref name="listener"/>'s route of <paramref name="current"/>.</summary>
+    public async Task RelayAsync(RelayEnd opener, RuntimeSnapshot current, TcpRouteListener listener, CancellationToken stopping)
+    {
         var identity = current.Model.Identity;
         var edge = new TcpEdge(false, identity.Service, "", "", listener.RouteName) { SourceNamespace = identity.Namespace, SourceVersion = identity.Version };
         if (TcpBackendPicker.Cluster(listener.Backends) is not { } clusterName || !current.Clusters.TryGetValue(clusterName, out var cluster)
@@ -64,8 +73,6 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
             using (server)
             await using (upstream.Read)
             {
-                var network = new NetworkStream(client, ownsSocket: false);
-                var opener = new RelayEnd(network, network, () => { client.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; });
                 var idleTimeout = pool?.TcpIdleTimeout ?? ConnectionPoolSettings.DefaultTcpIdleTimeout;
                 var meter = TcpMetrics.Opened(edge);
                 var outcome = await ByteRelay.RunAsync(opener, upstream, meter, idleTimeout, stopping);
@@ -88,7 +95,7 @@ public sealed class TcpOutboundRelay(MeshRuntime runtime, TcpClusterSlots slots,
             await socket.ConnectAsync(new DnsEndPoint(host, port), cancellationToken);
             var network = new NetworkStream(socket, ownsSocket: false);
             if (!cluster.MeshTls)
-                return (socket, new RelayEnd(network, network, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; }));
+                return (socket, RelayEnd.Of(socket, network));
             var tls = new SslStream(network, leaveInnerStreamOpen: false);
             var expectedPeer = SnapshotCompiler.SpiffeId(current.Model.Identity.TrustDomain, cluster.Namespace, cluster.Service);
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions

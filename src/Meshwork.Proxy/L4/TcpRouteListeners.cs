@@ -23,8 +23,7 @@ public sealed class TcpRouteListeners(MeshRuntime runtime, TcpOutboundRelay rela
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var setting = options.Value.TcpBindAddress ?? options.Value.LocalBindAddress;
-        address = ListenerAddresses.Parse(setting, $"{ProxyOptions.Section}:{nameof(ProxyOptions.TcpBindAddress)}");
+        address = options.Value.TcpListenerAddress();
         runtime.Swapped += Reconcile;
         if (runtime.Current is { } current)
             Reconcile(current);

@@ -62,6 +62,18 @@ public sealed class NetworkNamespace : IAsyncDisposable
         return space;
     }
 
+    /// <summary>
+    /// A second address on the host's end of the veth pair (10.214.x.y/32, x.y as the pair's own), reached from
+    /// the namespace by its default route; removed with the pair.
+    /// </summary>
+    public async Task<IPAddress> AddHostAddressAsync()
+    {
+        var bytes = HostAddress.GetAddressBytes();
+        var address = new IPAddress([bytes[0], (byte)(bytes[1] + 1), bytes[2], bytes[3]]);
+        await RunAsync("ip", "addr", "add", $"{address}/32", "dev", hostLink);
+        return address;
+    }
+
     /// <summary>Runs a command inside the namespace; its exit code and output.</summary>
     public Task<CommandResult> RunInsideAsync(params string[] command) => TryRunAsync([.. Exec, .. command]);
 

@@ -51,4 +51,21 @@ public sealed class ProtocolSnifferTests
         var read = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("GE", Encoding.ASCII.GetString(read.Buffer));
     }
+
+    [Fact]
+    public async Task AfterAPrefixAndSilenceTheRelaysStreamReadsTheWaitingBytesThenTheRest()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync("GE"u8.ToArray());
+
+        Assert.False(await ProtocolSniffer.IsHttpAsync(pipe.Reader, TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        // A stream over the pipe alone would wait for more bytes (or fail on the cancelled read): SniffedInput serves them at once.
+        await using var input = SniffedInput.Take(pipe.Reader);
+        var buffer = new byte[8];
+        var read = await input.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("GE", Encoding.ASCII.GetString(buffer, 0, read));
+        await pipe.Writer.WriteAsync("T more"u8.ToArray());
+        read = await input.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("T more", Encoding.ASCII.GetString(buffer, 0, read));
+    }
 }
