@@ -42,12 +42,15 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
     /// <summary>
     /// Installs the nat rules in the namespace with the proxy's own `init-iptables` (<paramref name="proxy"/>
     /// is its command): every TCP connection but the sidecar's (gid <paramref name="proxyGid"/>) and loopback's
-    /// goes to <paramref name="outboundPort"/>. Idempotent: the namespace's whole nat table is replaced.
+    /// goes to <paramref name="outboundPort"/>, and every one arriving from outside for <paramref name="appPort"/>
+    /// to <paramref name="inboundPort"/>. Idempotent: the namespace's whole nat table is replaced.
     /// </summary>
-    public static async Task InstallInterceptionAsync(InstanceNetwork network, IReadOnlyList<string> proxy, int outboundPort, int proxyGid, CancellationToken cancellationToken = default) =>
+    public static async Task InstallInterceptionAsync(InstanceNetwork network, IReadOnlyList<string> proxy, int outboundPort, int inboundPort, int appPort,
+        int proxyGid, CancellationToken cancellationToken = default) =>
         await RunAsync(cancellationToken, [.. Exec(network), .. proxy, "init-iptables",
-            "--outbound-port", outboundPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--proxy-gid", proxyGid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--outbound-port", Text(outboundPort), "--inbound-port", Text(inboundPort), "--inbound-ports", Text(appPort), "--proxy-gid", Text(proxyGid)]);
+
+    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Deletes the namespace (which destroys its veth end, and with it the host's) and the host end should it survive; absent ones are fine.</summary>
     public async Task RemoveAsync(InstanceNetwork network, CancellationToken cancellationToken = default)

@@ -73,6 +73,30 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
         Assert.Equal(0, await RunAsync(["ip", "link", "show", kept.HostLink]));
     }
 
+    [Fact]
+    public async Task AHealthProbeFromInsideTheNamespace_ReachesAListenerOnTheNamespacesOwnLoopback()
+    {
+        var network = Network($"probe-{run}", RandomNumberGenerator.GetInt32(InstanceNetwork.BlocksPerPool));
+        await launcher.CreateAsync(network);
+        using var listener = await NetworkNamespaceProbe.CreateSocketInAsync(network.Namespace);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        // The listener is the namespace's: `ss` run inside lists it.
+        Assert.Contains($"127.0.0.1:{port} ", (await HostCommand.RunAsync([.. NetworkNamespaceLauncher.Exec(network), "ss", "-Hltn"])).Output);
+
+        var probe = NetworkNamespaceProbe.HealthyAsync(network.Namespace, $"http://127.0.0.1:{port}/health", CancellationToken.None);
+        using (var accepted = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            var request = new byte[4096];
+            var read = await accepted.ReceiveAsync(request);
+            Assert.StartsWith("GET /health HTTP/1.1", System.Text.Encoding.ASCII.GetString(request, 0, read));
+            await accepted.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        }
+
+        Assert.True(await probe);
+    }
+
     private InstanceNetwork Network(string id, int block)
     {
         var network = InstanceNetwork.For(id, pool, block);
