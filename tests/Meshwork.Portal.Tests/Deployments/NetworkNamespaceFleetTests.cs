@@ -27,7 +27,7 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
     private readonly NetworkNamespaceOptions options = new() { Enabled = true, Subnet = $"10.{RandomNumberGenerator.GetInt32(215, 250)}.0.0/16" };
 
     [Fact]
-    public async Task PlainRequestFromANamespacedApp_CrossesBothSidecarsWithMtls_SplitAndDenyApply_ReadoptedAfterARestart_RemovedWithTheInstance()
+    public async Task PlainRequestFromANamespacedApp_CrossesBothSidecarsWithMtls_SplitAndDenyApply_TheAppPortRefusesAClientWithoutAMeshCertificate_ReadoptedAfterARestart_RemovedWithTheInstance()
     {
         var service = $"hotel-{run}";
         var caller = $"india-{run}";
