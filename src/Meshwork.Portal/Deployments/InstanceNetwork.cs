@@ -27,6 +27,9 @@ public sealed partial record InstanceNetwork(string InstanceId, int Block, strin
             Address(baseBytes, block * 4 + 1), Address(baseBytes, block * 4 + 2));
     }
 
+    /// <summary>The /16 pool the block is in (Portal:Fleet:Local:NetworkNamespaces:Subnet of the portal that made it).</summary>
+    public IPNetwork Pool => new(new IPAddress([.. HostAddress.GetAddressBytes()[..2], 0, 0]), 16);
+
     /// <summary>The lowest /30 of the pool no running instance holds.</summary>
     public static int FreeBlock(IReadOnlySet<int> taken)
     {

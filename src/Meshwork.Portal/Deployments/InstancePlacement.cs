@@ -14,13 +14,20 @@ public sealed record InstancePlacement(InstanceNetwork? Network, int ProxyGid)
 
     /// <summary>
     /// Where the processes listen. Inside a namespace every address of the namespace: the nat rules redirect
-    /// the app's connections to the sidecar's 127.0.0.1, and the portal probes from the host at the
+    /// the app's connections to the sidecar's 127.0.0.1, connections from outside to the app's port to the
+    /// sidecar's inbound listener, and the portal reads the sidecar's admin port from the host at the
     /// namespace end of the veth, which only this host routes.
     /// </summary>
     public string ListenHost => Network is null ? "127.0.0.1" : "0.0.0.0";
 
-    /// <summary>Where the portal reaches the processes (health probes, the sidecar's admin port).</summary>
+    /// <summary>Where the portal reaches the sidecar (its admin port) and other sidecars its inbound port.</summary>
     public string ReachableHost => Network?.NamespaceAddress.ToString() ?? "127.0.0.1";
+
+    /// <summary>
+    /// The namespace the app's health probe is sent from (null: the portal's own). The app is always probed on its
+    /// loopback, 127.0.0.1 of where it runs: from outside its namespace its port leads to the sidecar's mTLS listener.
+    /// </summary>
+    public string? ProbeNamespace => Network?.Namespace;
 
     /// <summary>Put before the app's command: `ip netns exec` into its namespace.</summary>
     public IReadOnlyList<string> AppWrapper => Network is null ? [] : NetworkNamespaceLauncher.Exec(Network);

@@ -32,7 +32,8 @@ public sealed class LocalInstance : IFleetMember
                 "--Demo:LatencyMs", spec.LatencyMs.ToString(CultureInfo.InvariantCulture),
                 "--Demo:ErrorRate", spec.ErrorRate.ToString(CultureInfo.InvariantCulture)])],
             FleetChildEnvironment.With(appEnvironment),
-            binaries.DemoApps.WorkingDirectory, ("--Demo:Instance", spec.Id), $"http://{reachable}:{spec.AppPort}/health"), folder, options, time);
+            binaries.DemoApps.WorkingDirectory, ("--Demo:Instance", spec.Id), $"http://127.0.0.1:{spec.AppPort}/health", placement.ProbeNamespace),
+            folder, options, time);
         Sidecar = new SupervisedProcess(new ProcessLaunch("sidecar",
             [.. placement.SidecarWrapper, .. binaries.Proxy.With([
                 "--Proxy:BindAddress", placement.ListenHost,
@@ -57,10 +58,15 @@ public sealed class LocalInstance : IFleetMember
             folder, options, time);
     }
 
-    /// <summary>In a namespace the outbound port also takes the connections the nat rules redirect (one port, as the Kubernetes injection does).</summary>
+    /// <summary>
+    /// In a namespace the outbound port also takes the app's connections the nat rules redirect (one port, as the
+    /// Kubernetes injection does), and the inbound port those arriving for the app's port: served as any mesh
+    /// caller's (mTLS, access policy, then the app).
+    /// </summary>
     private static IEnumerable<string> InterceptArguments(InstanceSpec spec, InstancePlacement placement) => placement.Network is null
         ? []
-        : ["--Proxy:OutboundInterceptPort", spec.OutboundPort.ToString(CultureInfo.InvariantCulture)];
+        : ["--Proxy:OutboundInterceptPort", spec.OutboundPort.ToString(CultureInfo.InvariantCulture),
+            "--Proxy:InboundInterceptPort", spec.InboundPort.ToString(CultureInfo.InvariantCulture)];
 
     public InstanceSpec Spec { get; private set; }
     public string Id => Spec.Id;

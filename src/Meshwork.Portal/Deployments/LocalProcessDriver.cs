@@ -174,7 +174,7 @@ public sealed class LocalProcessDriver : BackgroundService, IDeploymentDriver
         if (create) await networks.CreateAsync(network, ct);
         try
         {
-            await NetworkNamespaceLauncher.InstallInterceptionAsync(network, binaries.Proxy.With([]), spec.OutboundPort, namespaces.ProxyGid, ct);
+            await NetworkNamespaceLauncher.InstallInterceptionAsync(network, binaries.Proxy.With([]), spec.OutboundPort, spec.InboundPort, spec.AppPort, namespaces.ProxyGid, ct);
             // The shop roles call each other by service name (once through HTTP_PROXY): the names must resolve here.
             await networks.WriteHostsAsync(network, DemoRoles.Shop, ct);
         }

@@ -18,7 +18,12 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
 
     public async Task CreateAsync(InstanceNetwork network, CancellationToken cancellationToken = default)
     {
-        // A namespace of the same name is a leftover of this instance (a crash between create and record): start clean.
+        // A namespace of the same name whose host end is in another pool is another portal's instance of the same
+        // id: refused, not taken over. One in this pool is a leftover of this instance (a crash between create and record): start clean.
+        if ((await HostEndAddressesAsync(network, cancellationToken)).FirstOrDefault(address => !network.Pool.Contains(address)) is { } other)
+            throw new InvalidOperationException($"network namespace {network.Namespace} exists with its host end at {other}, outside this portal's "
+                + $"{NetworkNamespaceOptions.Section}:Subnet {network.Pool}: another portal on this host runs an instance of that id; give this portal's "
+                + "instances other service versions, or run one portal with network namespaces per host");
         await RemoveAsync(network, cancellationToken);
         try
         {
@@ -42,12 +47,15 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
     /// <summary>
     /// Installs the nat rules in the namespace with the proxy's own `init-iptables` (<paramref name="proxy"/>
     /// is its command): every TCP connection but the sidecar's (gid <paramref name="proxyGid"/>) and loopback's
-    /// goes to <paramref name="outboundPort"/>. Idempotent: the namespace's whole nat table is replaced.
+    /// goes to <paramref name="outboundPort"/>, and every one arriving from outside for <paramref name="appPort"/>
+    /// to <paramref name="inboundPort"/>. Idempotent: the namespace's whole nat table is replaced.
     /// </summary>
-    public static async Task InstallInterceptionAsync(InstanceNetwork network, IReadOnlyList<string> proxy, int outboundPort, int proxyGid, CancellationToken cancellationToken = default) =>
+    public static async Task InstallInterceptionAsync(InstanceNetwork network, IReadOnlyList<string> proxy, int outboundPort, int inboundPort, int appPort,
+        int proxyGid, CancellationToken cancellationToken = default) =>
         await RunAsync(cancellationToken, [.. Exec(network), .. proxy, "init-iptables",
-            "--outbound-port", outboundPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--proxy-gid", proxyGid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--outbound-port", Text(outboundPort), "--inbound-port", Text(inboundPort), "--inbound-ports", Text(appPort), "--proxy-gid", Text(proxyGid)]);
+
+    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Deletes the namespace (which destroys its veth end, and with it the host's) and the host end should it survive; absent ones are fine.</summary>
     public async Task RemoveAsync(InstanceNetwork network, CancellationToken cancellationToken = default)
@@ -109,13 +117,18 @@ public sealed class NetworkNamespaceLauncher(string ipForwardFile = "/proc/sys/n
         return stale;
     }
 
-    private static async Task<bool> HostEndInAsync(InstanceNetwork network, IPNetwork pool, CancellationToken cancellationToken)
+    private static async Task<bool> HostEndInAsync(InstanceNetwork network, IPNetwork pool, CancellationToken cancellationToken) =>
+        (await HostEndAddressesAsync(network, cancellationToken)).Any(pool.Contains);
+
+    /// <summary>The IPv4 addresses of the namespace's host end; none when it does not exist.</summary>
+    private static async Task<IReadOnlyList<IPAddress>> HostEndAddressesAsync(InstanceNetwork network, CancellationToken cancellationToken)
     {
         // One line per address: "7: mwh0123456789    inet 10.214.0.1/30 scope global mwh0123456789 ...".
         var (exitCode, output, _) = await TryRunAsync(cancellationToken, "ip", "-o", "-4", "addr", "show", "dev", network.HostLink);
+        if (exitCode != 0) return [];
         var words = output.Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        return exitCode == 0 && words.Zip(words.Skip(1)).Any(pair => pair.First == "inet"
-            && IPAddress.TryParse(pair.Second.Split('/')[0], out var address) && pool.Contains(address));
+        return [.. words.Zip(words.Skip(1)).Where(pair => pair.First == "inet")
+            .Select(pair => IPAddress.TryParse(pair.Second.Split('/')[0], out var address) ? address : null).OfType<IPAddress>()];
     }
 
     private async Task EnableForwardingAsync(CancellationToken cancellationToken)

@@ -4,14 +4,18 @@ using System.Text.Json;
 
 namespace Meshwork.Portal.Deployments;
 
-/// <summary>How to run one process of an instance (its app or its sidecar).</summary>
+/// <summary>
+/// How to run one process of an instance (its app or its sidecar). <paramref name="HealthNamespace"/>: the network
+/// namespace the health probe is sent from (<see cref="NetworkNamespaceProbe"/>); null for the portal's own.
+/// </summary>
 public sealed record ProcessLaunch(
     string Name,
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string> Environment,
     string WorkingDirectory,
     (string Name, string Value) Marker,
-    string HealthUrl);
+    string HealthUrl,
+    string? HealthNamespace = null);
 
 /// <summary>
 /// One supervised OS process: started (or re-adopted from its pid file), watched by
@@ -118,7 +122,7 @@ public sealed class SupervisedProcess(ProcessLaunch launch, string folder, Fleet
         }
         if (StartedAt is { } started && now - started > options.StartTimeout && LastError is null)
         {
-            LastError = $"{launch.Name} not healthy at {launch.HealthUrl} {options.StartTimeout.TotalSeconds:0} s after its start (see its log)";
+            LastError = $"{launch.Name} not healthy at {launch.HealthUrl}{(launch.HealthNamespace is { } ns ? $" (in network namespace {ns})" : "")} {options.StartTimeout.TotalSeconds:0} s after its start (see its log)";
             return true;
         }
         return false;
@@ -177,6 +181,8 @@ public sealed class SupervisedProcess(ProcessLaunch launch, string folder, Fleet
     {
         try
         {
+            if (launch.HealthNamespace is { } networkNamespace)
+                return await NetworkNamespaceProbe.HealthyAsync(networkNamespace, launch.HealthUrl, ct);
             using var response = await Probe.GetAsync(launch.HealthUrl, ct);
             return response.IsSuccessStatusCode;
         }

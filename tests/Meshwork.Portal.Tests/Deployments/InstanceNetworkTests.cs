@@ -15,6 +15,7 @@ public sealed class InstanceNetworkTests
         Assert.Equal("mw-reviews-v1-2", network.Namespace);
         Assert.Equal(IPAddress.Parse("10.214.4.177"), network.HostAddress);
         Assert.Equal(IPAddress.Parse("10.214.4.178"), network.NamespaceAddress);
+        Assert.Equal(Pool, network.Pool);
         Assert.True(network.HostLink.Length <= 15 && network.PeerLink.Length <= 15);
         Assert.NotEqual(network.HostLink, InstanceNetwork.For("reviews-v1-3", Pool, 300).HostLink);
         Assert.Equal("reviews-v1-2", InstanceNetwork.InstanceOf(network.Namespace));

@@ -17,9 +17,11 @@ public sealed class InstancePlacementTests
     }
 
     [Fact]
-    public void InANamespace_ProcessesListenOnEveryAddress_AreProbedAtTheNamespaceEnd_TheSidecarUnderTheExemptGid()
+    public void InANamespace_ProcessesListenOnEveryAddress_TheSidecarIsReachedAtTheNamespaceEnd_TheAppProbedFromInside_TheSidecarUnderTheExemptGid()
     {
         Assert.Equal(("0.0.0.0", "10.214.4.178"), (Namespaced.ListenHost, Namespaced.ReachableHost));
+        Assert.Equal("mw-reviews-v1-2", Namespaced.ProbeNamespace);
+        Assert.Null(InstancePlacement.Loopback.ProbeNamespace);
         Assert.Equal(["ip", "netns", "exec", "mw-reviews-v1-2"], Namespaced.AppWrapper);
         Assert.Equal(["ip", "netns", "exec", "mw-reviews-v1-2", "setpriv", "--regid=1337", "--clear-groups"], Namespaced.SidecarWrapper);
         Assert.Equal(("127.0.0.1", "127.0.0.1"), (InstancePlacement.Loopback.ListenHost, InstancePlacement.Loopback.ReachableHost));

@@ -27,7 +27,7 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
     private readonly NetworkNamespaceOptions options = new() { Enabled = true, Subnet = $"10.{RandomNumberGenerator.GetInt32(215, 250)}.0.0/16" };
 
     [Fact]
-    public async Task PlainRequestFromANamespacedApp_CrossesBothSidecarsWithMtls_SplitAndDenyApply_ReadoptedAfterARestart_RemovedWithTheInstance()
+    public async Task PlainRequestFromANamespacedApp_CrossesBothSidecarsWithMtls_SplitAndDenyApply_TheAppPortRefusesAClientWithoutAMeshCertificate_ReadoptedAfterARestart_RemovedWithTheInstance()
     {
         var service = $"hotel-{run}";
         var caller = $"india-{run}";
@@ -45,6 +45,17 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
                 Assert.True(deployed.Succeeded, string.Join("; ", deployed.Errors));
             }
             var running = first.Instances.ToDictionary(i => i.Id);
+            // Running, as the Fleet page shows them: each app answered its health probe, sent from inside its namespace.
+            Assert.All(ids, id => Assert.Equal(InstanceState.Running, running[id].State));
+
+            // From the host, v1's app port leads to its sidecar's inbound listener, not to the app: a plain request gets
+            // no answer, and a TLS client is shown the sidecar's mesh certificate and, having none of its own, is refused.
+            var appAddress = NetworkOf(state, ids[0]).NamespaceAddress;
+            using (var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+                await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync($"http://{appAddress}:{running[ids[0]].AppPort}/health"));
+            var (presented, answered) = await CallWithoutCertificateAsync(appAddress, running[ids[0]].AppPort);
+            Assert.EndsWith($"/ns/default/sa/{service}", presented);
+            Assert.False(answered, "a client without a mesh certificate got an answer through the app's port");
 
             // Each app and its sidecar run in the instance's own namespace; the app has no HTTP_PROXY, the sidecar the exempt gid.
             foreach (var id in ids)
@@ -212,6 +223,34 @@ public sealed class NetworkNamespaceFleetTests(NamespacedFleetMesh fixture) : IC
             "--resolve", $"{service}:80:{network.HostAddress}", "-o", "/dev/null", "-w", $"%{{http_code}} %header{{{header}}}", $"http://{service}{path}"]);
         var parts = result.Output.Split(' ', 2);
         return (parts[0], parts.Length > 1 ? parts[1].Trim() : "");
+    }
+
+    /// <summary>
+    /// A TLS client without a certificate at <paramref name="address"/>:<paramref name="port"/>, asking for /health: the
+    /// SPIFFE id of the certificate the server presented, and whether any response came back.
+    /// </summary>
+    private static async Task<(string? Presented, bool Answered)> CallWithoutCertificateAsync(System.Net.IPAddress address, int port)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address, port);
+        string? presented = null;
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) =>
+        {
+            using var server = certificate is null ? null : new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate);
+            presented = server is null ? null : Meshwork.Protocol.Transport.SpiffeCertificateId.Read(server);
+            return true;
+        });
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "app" }, timeout.Token);
+            await tls.WriteAsync("GET /health HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"u8.ToArray(), timeout.Token);
+            return (presented, await tls.ReadAsync(new byte[1024], timeout.Token) > 0);
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            return (presented, false);
+        }
     }
 
     private InstanceNetwork NetworkOf(string state, string instance) =>

@@ -53,7 +53,7 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
         var kept = Network($"kept-{run}", 1);
         var stale = Network($"stale-{run}", 2);
         // Another portal's, in another pool: not this sweep's to remove.
-        var others = InstanceNetwork.For($"other-{run}", IPNetwork.Parse($"10.{(pool.BaseAddress.GetAddressBytes()[1] == 250 ? 251 : 250)}.0.0/16"), 3);
+        var others = InstanceNetwork.For($"other-{run}", OtherPool, 3);
         made.Add(others);
         await launcher.CreateAsync(kept);
         await launcher.CreateAsync(stale);
@@ -72,6 +72,54 @@ public sealed class NetworkNamespaceLauncherTests : IAsyncLifetime
         Assert.NotEqual(0, await RunAsync(["ip", "link", "show", stale.HostLink]));
         Assert.Equal(0, await RunAsync(["ip", "link", "show", kept.HostLink]));
     }
+
+    [Fact]
+    public async Task AnInstanceIdAnotherPortalsPoolHolds_IsRefusedNamingIt_TheirNamespaceKept_ALeftoverOfOurPoolIsMadeAgain()
+    {
+        var ours = Network($"same-{run}", 4);
+        var theirs = InstanceNetwork.For(ours.InstanceId, OtherPool, 5);
+        await launcher.CreateAsync(theirs);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => launcher.CreateAsync(ours));
+
+        Assert.Contains($"network namespace {ours.Namespace} exists with its host end at {theirs.HostAddress}, outside this portal's "
+            + $"Portal:Fleet:Local:NetworkNamespaces:Subnet {pool}", refused.Message);
+        Assert.Contains(theirs.InstanceId, await launcher.ListInstancesAsync());
+        Assert.Contains($"inet {theirs.HostAddress}/30", (await HostCommand.RunAsync("ip", "-o", "-4", "addr", "show", "dev", theirs.HostLink)).Output);
+
+        // Gone from the other pool, a namespace of ours of that id (a crash between create and record) is made again in its block.
+        await launcher.RemoveAsync(theirs);
+        await launcher.CreateAsync(Network(ours.InstanceId, 6));
+        await launcher.CreateAsync(ours);
+        Assert.Contains($"inet {ours.HostAddress}/30", (await HostCommand.RunAsync("ip", "-o", "-4", "addr", "show", "dev", ours.HostLink)).Output);
+    }
+
+    [Fact]
+    public async Task AHealthProbeFromInsideTheNamespace_ReachesAListenerOnTheNamespacesOwnLoopback()
+    {
+        var network = Network($"probe-{run}", RandomNumberGenerator.GetInt32(InstanceNetwork.BlocksPerPool));
+        await launcher.CreateAsync(network);
+        using var listener = await NetworkNamespaceProbe.CreateSocketInAsync(network.Namespace);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        // The listener is the namespace's: `ss` run inside lists it.
+        Assert.Contains($"127.0.0.1:{port} ", (await HostCommand.RunAsync([.. NetworkNamespaceLauncher.Exec(network), "ss", "-Hltn"])).Output);
+
+        var probe = NetworkNamespaceProbe.HealthyAsync(network.Namespace, $"http://127.0.0.1:{port}/health", CancellationToken.None);
+        using (var accepted = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(60)))
+        {
+            var request = new byte[4096];
+            var read = await accepted.ReceiveAsync(request);
+            Assert.StartsWith("GET /health HTTP/1.1", System.Text.Encoding.ASCII.GetString(request, 0, read));
+            await accepted.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        }
+
+        Assert.True(await probe);
+    }
+
+    /// <summary>Another portal's pool, on the same host.</summary>
+    private IPNetwork OtherPool => IPNetwork.Parse($"10.{(pool.BaseAddress.GetAddressBytes()[1] == 250 ? 251 : 250)}.0.0/16");
 
     private InstanceNetwork Network(string id, int block)
     {
