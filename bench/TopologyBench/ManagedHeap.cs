@@ -26,8 +26,10 @@ internal static class ManagedHeap
         source.Clr.GCStart += e => induced |= e.Reason == GCReason.Induced && e.Depth == 2;
         source.Clr.GCHeapStats += e =>
         {
-            if (induced)
-                bytes.TrySetResult(e.GenerationSize0 + e.GenerationSize1 + e.GenerationSize2 + e.GenerationSize3 + e.GenerationSize4);
+            if (!induced) return;
+            // Per generation on stderr: pooled transport buffers live on the pinned heap (gen 4), big arrays on the large one (3).
+            Console.Error.WriteLine($"heap after full GC (kB): gen0 {e.GenerationSize0 / 1024} gen1 {e.GenerationSize1 / 1024} gen2 {e.GenerationSize2 / 1024} large {e.GenerationSize3 / 1024} pinned {e.GenerationSize4 / 1024}");
+            bytes.TrySetResult(e.GenerationSize0 + e.GenerationSize1 + e.GenerationSize2 + e.GenerationSize3 + e.GenerationSize4);
         };
         var processing = Task.Run(source.Process);
         try

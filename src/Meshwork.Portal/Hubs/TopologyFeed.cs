@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Meshwork.Portal.Live;
@@ -8,7 +9,8 @@ namespace Meshwork.Portal.Hubs;
 /// <summary>
 /// One client's topology stream: a snapshot, then at most once a second the difference between what the client has
 /// and the graph now (<see cref="TopologyDelta"/>). Its memory is bounded and small whatever the client does: a
-/// reference to the view it last sent (shared with every stream of the same filter, <see cref="TopologyViews"/>) and a
+/// reference to the view it last sent (shared with every stream of the same filter: the latest or the one before it,
+/// <see cref="TopologyViews"/>) and a
 /// wake-up channel of one slot where the latest change wins. The next message is made only once the previous one was
 /// written (SignalR awaits the transport, which stops taking bytes when a client stops reading), so a slow client skips
 /// intermediate states instead of queueing them, and still ends in the latest state: each delta is taken from exactly
@@ -30,18 +32,32 @@ public static class TopologyFeed
             return Task.CompletedTask;
         }, MinInterval);
 
+        // A view behind the live state (views are made at most once a second, for all streams): wake again when a newer one can be made.
+        void RefreshLater(TopologyViews.Current current)
+        {
+            if (current.RefreshIn is { } due)
+                _ = Task.Delay(due, ct).ContinueWith(_ => wake.Writer.TryWrite(true), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+
         long sequence = 0;
-        var sent = await views.CurrentAsync(live.Current, filter, ct);
+        var sent = (await views.CurrentAsync(live.Current, filter, recentWillDo: false, ct)).View;
         yield return TopologyUpdate.Snapshot(++sequence, sent);
+        var sentAt = Stopwatch.GetTimestamp();
 
         while (await wake.Reader.WaitToReadAsync(ct))
         {
+            // A refresh wake-up comes outside the live data's pace: the stream keeps to one message a second itself.
+            if (MinInterval - Stopwatch.GetElapsedTime(sentAt) is { Ticks: > 0 } early)
+                await Task.Delay(early, ct);
             wake.Reader.TryRead(out _);
-            var now = await views.CurrentAsync(live.Current, filter, ct);
+            var current = await views.CurrentAsync(live.Current, filter, recentWillDo: true, ct);
+            RefreshLater(current);
+            var now = current.View;
             var delta = now.DeltaFrom(sent);
             sent = now;
             // Sent even when the graph is unchanged: the client learns the control plane is still reporting (not stale).
             yield return TopologyUpdate.Delta(++sequence, now, delta);
+            sentAt = Stopwatch.GetTimestamp();
         }
     }
 }

@@ -27,7 +27,11 @@ public sealed class TopologyView
         Elements = elements;
         byId = elements.ToDictionary(e => e.Data.Id, StringComparer.Ordinal);
         Number = Interlocked.Increment(ref lastNumber);
+        BuiltAt = System.Diagnostics.Stopwatch.GetTimestamp();
     }
+
+    /// <summary>When it was made (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long BuiltAt { get; }
 
     /// <summary>Unique per view made in this process.</summary>
     public long Number { get; }

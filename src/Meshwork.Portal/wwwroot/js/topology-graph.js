@@ -14,6 +14,10 @@ const keptTimings = 512;
 // labels still say where traffic flows) so a large mesh keeps its frame rate: a dashed line costs the canvas several
 // times a solid one, and every change redraws all of them.
 const marchLimit = 300;
+// Above this many edges the graph is large: a software-drawn canvas (no GPU) then spends up to hundreds of ms on one
+// redraw, so the renderer is told to draw less while the user pans or zooms (edges hidden, the rest moved as one
+// picture) and to draw each change exactly once (adjustRenderer).
+const largeEdges = 300;
 let loaded;
 
 function loadScript(src) {
@@ -39,7 +43,10 @@ const fontSize = { nodes: 11, edges: 9 };
 
 const colors = { healthy: '#2e7d32', degraded: '#ef6c00', failing: '#c62828', idle: '#9e9e9e', canary: '#6a1b9a' };
 
-const style = [
+// Zoomed out so far that edge labels are unreadable (plainEdges), edges are straight lines from centre to centre without
+// arrowheads (Cytoscape's haystack edges, its cheapest to draw); their colour still gives health, and zooming in
+// brings back arrowheads and labels.
+const makeStyle = plainEdges => [
     // Labels too small to read at the current zoom are not drawn (min-zoomed-font-size): zoomed out over a large mesh,
     // text is most of the drawing work; zooming in brings it back.
     { selector: 'node', style: { label: 'data(label)', 'font-size': fontSize.nodes, 'min-zoomed-font-size': minZoomedFontSize, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#37474f' } },
@@ -56,7 +63,7 @@ const style = [
         selector: 'edge',
         style: {
             label: 'data(label)', 'font-size': fontSize.edges, 'min-zoomed-font-size': minZoomedFontSize, 'text-rotation': 'autorotate', 'text-background-color': '#ffffff', 'text-background-opacity': 0.8,
-            'curve-style': 'bezier', 'target-arrow-shape': 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle, 'line-dash-pattern': [8, 4],
+            'curve-style': plainEdges ? 'haystack' : 'bezier', 'target-arrow-shape': plainEdges ? 'none' : 'triangle', width: 2, 'line-color': colors.idle, 'target-arrow-color': colors.idle, 'line-dash-pattern': [8, 4],
         },
     },
     // Edges with traffic are dashed (marching) by a style bypass while there are at most marchLimit of them (march below).
@@ -71,13 +78,14 @@ const style = [
         style: { width: 4, 'line-style': 'dashed', 'line-dash-pattern': [3, 3], 'text-wrap': 'wrap', color: colors.canary, 'font-weight': 'bold' },
     },
     { selector: '.dimmed', style: { opacity: 0.2 } },
+    ...tcpEdgeStyle(plainEdges),
 ];
 
 // TCP route edges (ViewModels/TopologyTcpEdges.cs): dotted, never marching (they are not classed by health), blue while
 // connections are open or came and went, orange when connections were refused; the label carries connections and bytes/s.
 const tcpColor = '#1565c0';
-const tcpEdgeStyle = [
-    { selector: 'edge.tcp', style: { 'line-style': 'dotted', width: 3, 'target-arrow-shape': 'square', 'arrow-scale': 0.8 } },
+const tcpEdgeStyle = plainEdges => [
+    { selector: 'edge.tcp', style: { 'line-style': 'dotted', width: 3, 'target-arrow-shape': plainEdges ? 'none' : 'square', 'arrow-scale': 0.8 } },
     { selector: 'edge.tcp.open', style: { 'line-color': tcpColor, 'target-arrow-color': tcpColor, color: tcpColor } },
     { selector: 'edge.tcp.refused', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded } },
 ];
@@ -120,7 +128,7 @@ function placeNew(cy, nodes) {
 
 export async function create(container, staleBanner, dotnet, filter) {
     await loadLibraries();
-    const cy = window.cytoscape({ container, style: [...style, ...tcpEdgeStyle], minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
+    const cy = window.cytoscape({ container, style: makeStyle(false), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
     cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
     cy.on('tap', event => { if (event.target === cy) dotnet.invokeMethodAsync('Select', null); });
     // Traffic moves: the dashes of edges carrying requests march toward the callee.
@@ -133,6 +141,7 @@ export async function create(container, staleBanner, dotnet, filter) {
     const graph = {
         cy, march, marching: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
         filter, staleBanner, timings: [], pending: [], frame: null, hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
+        large: false, layers: cy.renderer().data.lyrTxrCache?.getLayers,
     };
     // The label an element shows when zoomed in far enough, even while it is put aside (tests read it).
     graph.labelOf = id => graph.hiddenLabels.get(id) ?? cy.getElementById(id).data('label');
@@ -225,6 +234,7 @@ function applyPending(container, graph) {
     }
     // Edges start or stop carrying traffic without coming or going (idle <-> healthy): what marches is found again.
     march(graph);
+    adjustRenderer(graph);
     if (structural && cy.nodes().nonempty()) {
         const added = fresh.filter(node => node.inside());
         if (!graph.laidOut || added.length >= nodesBefore) {
@@ -314,6 +324,7 @@ function fitLabelsToZoom(graph) {
         const aside = cy.zoom() * fontSize[group] < minZoomedFontSize;
         if (aside === graph.labelsAside[group]) continue;
         graph.labelsAside[group] = aside;
+        if (group === 'edges') cy.style(makeStyle(aside));
         cy.batch(() => {
             for (const element of cy.elements(group === 'nodes' ? 'node' : 'edge')) {
                 if (aside) {
@@ -326,6 +337,24 @@ function fitLabelsToZoom(graph) {
             }
         });
     }
+}
+
+// A large graph (more than largeEdges edges) is drawn with Cytoscape's options for many elements: while the viewport
+// moves, edges are hidden (hideEdgesOnViewport) and the rest moved as one picture (textureOnViewport). Its layered
+// texture cache, which re-renders the whole graph into tiles over several frames after every change so that later
+// redraws are cheap, is turned off: here every element may change every second, so the tiles were thrown away before
+// they were used and each change cost two or three full redraws instead of one. The renderer reads these fields on
+// every redraw (Cytoscape 3.34, canvas renderer); only the initialisation options are documented, the graph's size is
+// not known then.
+function adjustRenderer(graph) {
+    const large = graph.cy.edges().length > largeEdges;
+    if (large === graph.large) return;
+    graph.large = large;
+    const renderer = graph.cy.renderer();
+    renderer.hideEdgesOnViewport = large;
+    renderer.textureOnViewport = large;
+    const layers = renderer.data.lyrTxrCache;
+    if (layers && graph.layers) layers.getLayers = large ? () => null : graph.layers;
 }
 
 // Edges carrying traffic march (dashed, the offset moved by the interval in create) while there are at most
