@@ -366,6 +366,8 @@ options = {  # section -> (file with its properties, where the section is bound)
     "Proxy": "src/Meshwork.Proxy/Config/ProxyOptions.cs",
     "Portal": "src/Meshwork.Portal/Hosting/PortalOptions.cs",
     "Demo": "src/Meshwork.DemoApps/Backend/BackendOptions.cs",
+    # Sub-sections bound to their own options class (Section = "Portal:DemoTraffic"), matched before their parent.
+    "Portal:DemoTraffic": "src/Meshwork.Portal/Deployments/DemoTrafficOptions.cs",
 }
 all_src = "\n".join(read(p) for p in glob.glob("src/**/*.cs", recursive=True))
 for section, path in options.items():
@@ -401,8 +403,9 @@ for name, where in sorted(env_names.items()):
         continue  # a setting read by its full name (configuration["Audit:SealKey"], AuditSealer.KeySetting)
     if len(parts) < 2 or parts[0] not in options:
         bad(f"{name} ({where}) is not a known configuration key"); continue
-    text = read(options[parts[0]])
-    for prop in parts[1:]:
+    depth = max(n for n in range(1, len(parts)) if ":".join(parts[:n]) in options)
+    text = read(options[":".join(parts[:depth])])
+    for prop in parts[depth:]:
         if not re.search(r"public\s+[\w<>?,\s\[\]]+\s" + re.escape(prop) + r"\s*\{\s*get;\s*set;", text):
             bad(f"{name} ({where}): no property {prop} in {options[parts[0]]}")
 if len(problems) == before:
