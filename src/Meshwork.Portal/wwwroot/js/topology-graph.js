@@ -4,7 +4,8 @@
 // a second; they are applied on the next animation frame in one batch, only what a delta names is touched, and the
 // layout runs only while the graph is still filling (the first nodes, or a delta that at least doubles them): a node
 // that comes later is placed beside what it belongs to or talks to, and nothing else moves. A gap in the messages' sequence starts a new stream (a snapshot). No message for
-// staleAfterMs, or a control plane not reporting, marks the graph stale.
+// staleAfterMs, or a control plane not reporting, marks the graph stale. One message costs one redraw of the canvas: Cytoscape
+// draws into a child of the container (see create), and the container's data-* attributes are written only when they change.
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
@@ -90,8 +91,10 @@ const tcpEdgeStyle = plainEdges => [
     { selector: 'edge.tcp.refused', style: { 'line-color': colors.degraded, 'target-arrow-color': colors.degraded } },
 ];
 
+// A layout after the first moves the nodes in an animation (300 ms) so the eye can follow them, except on a large graph:
+// there every animation frame would be a full redraw costing far more than a frame.
 function layout(graph, first) {
-    const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
+    const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first && !graph.large, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
     // Fitted, the zoom may have made labels too small to read: they are put aside (fitLabelsToZoom).
     run.one('layoutstop', () => fitLabelsToZoom(graph));
     run.run();
@@ -128,7 +131,15 @@ function placeNew(cy, nodes) {
 
 export async function create(container, staleBanner, dotnet, filter) {
     await loadLibraries();
-    const cy = window.cytoscape({ container, style: makeStyle(false), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
+    // Cytoscape watches its container's attributes (a MutationObserver, taken as a possible resize) and on any change
+    // resizes and redraws the whole graph 100 ms later: the data-* attributes kept on the container for tests and the
+    // bench (nodes, edges, updates, sequence, stale) change with every message, which cost a second full redraw per
+    // message (up to hundreds of ms each on a large graph). So Cytoscape gets a child of its own that nothing else touches.
+    const canvasHost = document.createElement('div');
+    canvasHost.style.width = '100%';
+    canvasHost.style.height = '100%';
+    container.appendChild(canvasHost);
+    const cy = window.cytoscape({ container: canvasHost, style: makeStyle(false), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
     cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
     cy.on('tap', event => { if (event.target === cy) dotnet.invokeMethodAsync('Select', null); });
     // Traffic moves: the dashes of edges carrying requests march toward the callee.
@@ -141,7 +152,7 @@ export async function create(container, staleBanner, dotnet, filter) {
     const graph = {
         cy, march, marching: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
         filter, staleBanner, timings: [], pending: [], frame: null, hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
-        large: false, layers: cy.renderer().data.lyrTxrCache?.getLayers,
+        large: false, layers: cy.renderer().data.lyrTxrCache?.getLayers, canvasHost,
     };
     // The label an element shows when zoomed in far enough, even while it is put aside (tests read it).
     graph.labelOf = id => graph.hiddenLabels.get(id) ?? cy.getElementById(id).data('label');
@@ -246,10 +257,10 @@ function applyPending(container, graph) {
     }
     graph.updates += received.length;
     graph.lastMessageAt = Date.now();
-    container.dataset.nodes = cy.nodes().length;
-    container.dataset.edges = cy.edges().length;
-    container.dataset.updates = graph.updates;
-    container.dataset.sequence = graph.sequence;
+    setDataset(container, 'nodes', cy.nodes().length);
+    setDataset(container, 'edges', cy.edges().length);
+    setDataset(container, 'updates', graph.updates);
+    setDataset(container, 'sequence', graph.sequence);
     showStale(container, graph);
     // Cytoscape draws on its own animation frame, registered before this one: this callback runs after that frame's drawing.
     requestAnimationFrame(() => {
@@ -362,15 +373,24 @@ function adjustRenderer(graph) {
 function march(graph) {
     const busy = graph.cy.edges('.healthy, .degraded, .failing');
     const next = busy.length <= marchLimit ? busy : graph.cy.collection();
-    graph.marching.difference(next).filter(edge => edge.inside()).removeStyle('line-style line-dash-offset');
-    next.difference(graph.marching).style('line-style', 'dashed');
+    // style() and removeStyle() restyle and request a redraw even for no elements: only called with some.
+    const stopped = graph.marching.difference(next).filter(edge => edge.inside());
+    if (stopped.nonempty()) stopped.removeStyle('line-style line-dash-offset');
+    const started = next.difference(graph.marching);
+    if (started.nonempty()) started.style('line-style', 'dashed');
     graph.marching = next;
 }
 
 function showStale(container, graph) {
     const stale = graph.hub.state !== 'Connected' || graph.connection !== 'Connected' || Date.now() - graph.lastMessageAt > staleAfterMs;
-    container.dataset.stale = String(stale);
-    graph.staleBanner.hidden = !stale;
+    setDataset(container, 'stale', stale);
+    if (graph.staleBanner.hidden !== !stale) graph.staleBanner.hidden = !stale;
+}
+
+// A data-* attribute written only when its value changes: every write is a DOM mutation, observed or not.
+function setDataset(element, name, value) {
+    const text = String(value);
+    if (element.dataset[name] !== text) element.dataset[name] = text;
 }
 
 export function fit(container) {
@@ -387,5 +407,6 @@ export async function dispose(container) {
     if (graph.zoomFrame !== null) cancelAnimationFrame(graph.zoomFrame);
     graph.stream?.dispose();
     graph.cy.destroy();
+    graph.canvasHost.remove();
     await graph.hub.stop();
 }
