@@ -786,3 +786,109 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261205185242_TcpRollups') THEN
+    CREATE TABLE tcp_rollups (
+        minute timestamp with time zone NOT NULL,
+        source_service character varying(253) NOT NULL,
+        source_namespace character varying(253) NOT NULL,
+        source_version character varying(253) NOT NULL,
+        destination_service character varying(253) NOT NULL,
+        destination_namespace character varying(253) NOT NULL,
+        destination_version character varying(253) NOT NULL,
+        writer character varying(300) NOT NULL,
+        opened bigint NOT NULL,
+        closed bigint NOT NULL,
+        connect_failures bigint NOT NULL,
+        denied bigint NOT NULL,
+        received_bytes bigint NOT NULL,
+        sent_bytes bigint NOT NULL,
+        closed_duration_ms bigint NOT NULL,
+        written_at timestamp with time zone NOT NULL,
+        CONSTRAINT "PK_tcp_rollups" PRIMARY KEY (minute, source_service, source_namespace, source_version, destination_service, destination_namespace, destination_version, writer)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261205185242_TcpRollups') THEN
+    CREATE OR REPLACE PROCEDURE meshwork_apply_database_roles()
+    LANGUAGE plpgsql AS $proc$
+    DECLARE
+        may_create_roles boolean := (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user);
+        role_name text;
+    BEGIN
+        FOREACH role_name IN ARRAY ARRAY['meshwork_portal', 'meshwork_control_plane'] LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+                IF NOT may_create_roles THEN
+                    RAISE NOTICE 'role % does not exist and % may not create roles: create it (docs/deployment.md) and migrate again',
+                        role_name, current_user;
+                    RETURN;
+                END IF;
+                EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+            END IF;
+        END LOOP;
+
+        -- From nothing, so a privilege dropped here is dropped from the database too.
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM meshwork_portal, meshwork_control_plane;
+        GRANT USAGE ON SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO meshwork_portal, meshwork_control_plane;
+        GRANT SELECT ON "__EFMigrationsHistory" TO meshwork_portal, meshwork_control_plane;
+
+        -- Portal: desired state and audit through the Store (the audit log append-only);
+        -- bootstrap tokens it issues and revokes; the registry and certificates to show them.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON resources, resource_revisions TO meshwork_portal;
+        GRANT SELECT, INSERT ON audit_log TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE ON bootstrap_tokens TO meshwork_portal;
+        GRANT SELECT ON registry_instances, control_plane_leases, workload_certificates, proxy_joins TO meshwork_portal;
+
+        -- Control plane: reads desired state and the tokens it consumes; writes its own tables.
+        GRANT SELECT ON resources, resource_revisions, audit_log, bootstrap_tokens TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON registry_instances, control_plane_leases, workload_certificates, proxy_joins
+            TO meshwork_control_plane;
+        GRANT SELECT, INSERT, UPDATE ON certificate_authorities TO meshwork_control_plane;
+        -- Rollouts: the controller keeps their state; the portal shows it and queues commands.
+        GRANT SELECT, INSERT ON rollout_states TO meshwork_portal;
+        GRANT UPDATE (pending_command, pending_actor, pending_at) ON rollout_states TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON rollout_states TO meshwork_control_plane;
+        -- The controller's weight changes are audited changes of the route, as a person's are.
+        GRANT UPDATE (version, spec, updated_at, updated_by) ON resources TO meshwork_control_plane;
+        GRANT INSERT ON resource_revisions, audit_log TO meshwork_control_plane;
+        -- Golden-signal history: each control plane replica writes its own minutes, the leader prunes; the portal reads.
+        GRANT SELECT ON signal_rollups TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON signal_rollups TO meshwork_control_plane;
+        -- Per-version counts of every replica for the leader's rollout analysis; readable by the portal like every table.
+        GRANT SELECT ON version_totals TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON version_totals TO meshwork_control_plane;
+        -- Rollout events waiting for their webhooks: the controller queues them, the leader delivers and deletes.
+        GRANT SELECT ON webhook_outbox TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_outbox TO meshwork_control_plane;
+        -- TCP edge history: every replica writes its own minutes, the leader prunes; the portal reads the charts.
+        GRANT SELECT ON tcp_rollups TO meshwork_portal;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON tcp_rollups TO meshwork_control_plane;
+    END
+    $proc$;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261205185242_TcpRollups') THEN
+    CALL meshwork_apply_database_roles();
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20261205185242_TcpRollups') THEN
+    INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+    VALUES ('20261205185242_TcpRollups', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -75,6 +75,7 @@ builder.Services.AddSingleton<FleetState>();
 builder.Services.AddSingleton<StatsAggregator>();
 builder.Services.AddSingleton<TcpStatsAggregator>();
 builder.Services.AddSingleton<MinuteRollups>();
+builder.Services.AddSingleton<TcpMinuteRollups>();
 builder.Services.AddSingleton<KnownRoutes>();
 builder.Services.AddSingleton<ServiceRegistry>();
 builder.Services.AddSingleton<ConnectionTable>();

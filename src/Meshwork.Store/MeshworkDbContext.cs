@@ -32,6 +32,7 @@ internal sealed class MeshworkDbContext(DbContextOptions<MeshworkDbContext> opti
     public DbSet<WorkloadCertificateRow> WorkloadCertificates => Set<WorkloadCertificateRow>();
     public DbSet<RolloutStateRow> RolloutStates => Set<RolloutStateRow>();
     public DbSet<SignalRollupRow> SignalRollups => Set<SignalRollupRow>();
+    public DbSet<TcpRollupRow> TcpRollups => Set<TcpRollupRow>();
     public DbSet<VersionTotalsRow> VersionTotals => Set<VersionTotalsRow>();
     public DbSet<WebhookOutboxRow> WebhookOutbox => Set<WebhookOutboxRow>();
 

@@ -46,6 +46,7 @@ public static class MeshworkStoreServiceCollectionExtensions
         services.AddSingleton<WorkloadCertificateStore>();
         services.AddSingleton<RolloutStateStore>();
         services.AddSingleton<SignalHistoryStore>();
+        services.AddSingleton<TcpHistoryStore>();
         services.AddSingleton<VersionTotalsStore>();
         services.AddSingleton<WebhookOutboxStore>();
         services.AddHealthChecks().AddCheck<MeshworkDatabaseHealthCheck>("postgres", HealthStatus.Unhealthy, ["ready"]);

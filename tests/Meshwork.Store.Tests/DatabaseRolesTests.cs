@@ -33,6 +33,8 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await AssertDeniedAsync(portal, "INSERT INTO control_plane_leases (name, holder, expires_at) VALUES ('leader', 'portal', now())");
         Assert.Equal(0L, await ScalarAsync(portal, "SELECT count(*) FROM signal_rollups"));
         await AssertDeniedAsync(portal, "DELETE FROM signal_rollups");
+        Assert.Equal(0L, await ScalarAsync(portal, "SELECT count(*) FROM tcp_rollups"));
+        await AssertDeniedAsync(portal, "DELETE FROM tcp_rollups");
         await AssertDeniedAsync(portal, "DELETE FROM version_totals");
         await AssertDeniedAsync(portal, "DELETE FROM webhook_outbox");
     }
@@ -61,6 +63,10 @@ public sealed class DatabaseRolesTests : StoreDatabase
         await new Signals.SignalHistoryStore(NpgsqlDataSource.Create(controlPlane)).SaveAsync("cp-1/a",
             [new Signals.SignalRollup(DateTimeOffset.UtcNow, Signals.SignalSeries.ServiceVersion("checkout", "default", "v1"), 1, 0, [1])], default);
         await ExecuteAsAsync(controlPlane, "DELETE FROM signal_rollups");
+        var tcpHistory = new Signals.TcpHistoryStore(NpgsqlDataSource.Create(controlPlane));
+        await tcpHistory.SaveAsync("cp-1/a", [new Signals.TcpRollup(DateTimeOffset.UtcNow,
+            new Signals.TcpEdgeSeries("web", "default", "v1", "checkout", "default", "v1"), 1, 1, 0, 0, 10, 20, 5)], default);
+        Assert.Equal(1, await tcpHistory.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), default));
         var totals = new Signals.VersionTotalsStore(NpgsqlDataSource.Create(controlPlane));
         await totals.SaveAsync("cp-1/a", [new Signals.VersionCounts("default", "checkout", "v1", 1, 0, [1])], default);
         Assert.Equal(1L, Assert.Single((await totals.ReadAsync("default", "checkout", "v1", default)).Writers).Requests);

@@ -31,6 +31,7 @@ public sealed class MeshControlService(
     StatsAggregator stats,
     TcpStatsAggregator tcpStats,
     MinuteRollups history,
+    TcpMinuteRollups tcpHistory,
     KnownRoutes knownRoutes,
     FleetState fleet,
     WorkloadCertificates certificates,
@@ -296,7 +297,10 @@ public sealed class MeshControlService(
                     logger.LogDebug("Ignored {Count} route stat(s) from {ProxyId} for rules that are not stored", unknownRoutes, connection.ProxyId);
                 stats.Record(message.Stats);
                 history.Record(message.Stats);
-                tcpStats.Record(connection.ProxyId, ValidTcpEdges(connection, message.Stats.TcpEdges));
+                // TCP edges are counted live and per minute only once TcpStatsValidator accepted them.
+                var tcpEdges = ValidTcpEdges(connection, message.Stats.TcpEdges);
+                tcpStats.Record(connection.ProxyId, tcpEdges);
+                tcpHistory.Record(tcpEdges);
                 break;
             case ProxyMessage.MessageOneofCase.TapSamples:
                 taps.Accept(connection, message.TapSamples);

@@ -29,15 +29,18 @@ public static class TopologyTcpEdges
     public static string Classes(TcpEdgeSignals e) => "tcp " + (IsIdle(e) ? "idle" : "open") + (e.ConnectFailures + e.Denied > 0 ? " refused" : "");
 
     /// <summary>Bytes per second in B/s, kB/s, MB/s or GB/s (powers of 1000, as network rates go).</summary>
-    public static string Rate(double bytesPerSecond)
+    public static string Rate(double bytesPerSecond) => Bytes(bytesPerSecond) + "/s";
+
+    /// <summary>Bytes in B, kB, MB or GB (powers of 1000, as network rates go).</summary>
+    public static string Bytes(double bytes)
     {
         var inv = CultureInfo.InvariantCulture;
-        return bytesPerSecond switch
+        return bytes switch
         {
-            >= 1e9 => string.Create(inv, $"{bytesPerSecond / 1e9:0.#} GB/s"),
-            >= 1e6 => string.Create(inv, $"{bytesPerSecond / 1e6:0.#} MB/s"),
-            >= 1e3 => string.Create(inv, $"{bytesPerSecond / 1e3:0.#} kB/s"),
-            _ => string.Create(inv, $"{bytesPerSecond:0} B/s"),
+            >= 1e9 => string.Create(inv, $"{bytes / 1e9:0.#} GB"),
+            >= 1e6 => string.Create(inv, $"{bytes / 1e6:0.#} MB"),
+            >= 1e3 => string.Create(inv, $"{bytes / 1e3:0.#} kB"),
+            _ => string.Create(inv, $"{bytes:0} B"),
         };
     }
 }

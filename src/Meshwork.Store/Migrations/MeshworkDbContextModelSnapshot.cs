@@ -632,6 +632,84 @@ namespace Meshwork.Store.Migrations
                     b.ToTable("signal_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("Meshwork.Store.Entities.TcpRollupRow", b =>
+                {
+                    b.Property<DateTimeOffset>("Minute")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("minute");
+
+                    b.Property<string>("SourceService")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_service");
+
+                    b.Property<string>("SourceNamespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_namespace");
+
+                    b.Property<string>("SourceVersion")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("source_version");
+
+                    b.Property<string>("DestinationService")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_service");
+
+                    b.Property<string>("DestinationNamespace")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_namespace");
+
+                    b.Property<string>("DestinationVersion")
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)")
+                        .HasColumnName("destination_version");
+
+                    b.Property<string>("Writer")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("writer");
+
+                    b.Property<long>("Closed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("closed");
+
+                    b.Property<long>("ClosedDurationMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("closed_duration_ms");
+
+                    b.Property<long>("ConnectFailures")
+                        .HasColumnType("bigint")
+                        .HasColumnName("connect_failures");
+
+                    b.Property<long>("Denied")
+                        .HasColumnType("bigint")
+                        .HasColumnName("denied");
+
+                    b.Property<long>("Opened")
+                        .HasColumnType("bigint")
+                        .HasColumnName("opened");
+
+                    b.Property<long>("ReceivedBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("received_bytes");
+
+                    b.Property<long>("SentBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sent_bytes");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Minute", "SourceService", "SourceNamespace", "SourceVersion", "DestinationService", "DestinationNamespace", "DestinationVersion", "Writer");
+
+                    b.ToTable("tcp_rollups", (string)null);
+                });
+
             modelBuilder.Entity("Meshwork.Store.Entities.VersionTotalsRow", b =>
                 {
                     b.Property<string>("Namespace")

@@ -1,18 +1,27 @@
 using Bunit;
 using Meshwork.Portal.Components.Shared;
+using Meshwork.Portal.Identity;
 using Meshwork.Portal.Live;
 using Meshwork.Protocol.Status;
-using MudBlazor.Services;
+using Meshwork.Store.Signals;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Meshwork.Portal.Tests.Components;
 
-/// <summary>The topology's side panel of a version: its TCP route callers and calls with open connections, rates and refusals.</summary>
-public sealed class TopologyNodePanelTests : BunitContext
+/// <summary>
+/// The topology's side panel of a version: its TCP route callers and calls live (open connections, rates, refusals) and
+/// over the last hour from the stored one-minute rollups of the real store.
+/// </summary>
+public sealed class TopologyNodePanelTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
-    public TopologyNodePanelTests()
+    private static readonly DateTimeOffset Now = new(2026, 12, 5, 12, 44, 30, TimeSpan.Zero);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private LiveComponentTest Context()
     {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddMudServices();
+        var context = new LiveComponentTest(portal, "vera@meshwork.test", [PortalPolicies.Read]);
+        context.Services.AddSingleton<TimeProvider>(new FixedTime(Now));
+        return context;
     }
 
     private static TcpEdgeSignals Tcp(string from, string to, ulong active, double inBytes, double outBytes, ulong denied = 0) => new()
@@ -24,14 +33,15 @@ public sealed class TopologyNodePanelTests : BunitContext
     };
 
     [Fact]
-    public void Version_ShowsItsTcpCallersAndCalls()
+    public async Task Version_ShowsItsTcpCallersAndCalls()
     {
+        await using var context = Context();
         var snapshot = new MeshStatusSnapshot(LiveConnection.Connected, "cp", null, DateTimeOffset.UtcNow, 1, [], [], [], [], [])
         {
             TcpEdges = [Tcp("web", "orders", 3, 1_500, 2_500_000), Tcp("orders", "db", 1, 200, 40, denied: 2), Tcp("web", "cart", 9, 1, 1)],
         };
 
-        var panel = Render<TopologyNodePanel>(p => p.Add(x => x.NodeId, "ver:default/orders/v1").Add(x => x.Snapshot, snapshot));
+        var panel = context.Render<TopologyNodePanel>(p => p.Add(x => x.NodeId, "ver:default/orders/v1").Add(x => x.Snapshot, snapshot));
 
         var tables = panel.FindAll("[data-testid=topology-panel-tcp]");
         Assert.Equal(2, tables.Count);
@@ -39,4 +49,38 @@ public sealed class TopologyNodePanelTests : BunitContext
         Assert.Equal(["web v1 | 3 | 0.5 | 1.5 kB/s | 2.5 MB/s | 0", "db v1 | 1 | 0.5 | 200 B/s | 40 B/s | 2"], rows);
         Assert.DoesNotContain("cart", panel.Markup);
     }
+
+    [Fact]
+    public async Task Version_ShowsItsTcpEdgesOfTheLastHourFromHistory_EveryWriterAddedUp_WithNoLiveEdge()
+    {
+        // Two control plane processes (a restart, or two replicas) counted the same edge; an older minute is past the hour.
+        var store = new TcpHistoryStore(Npgsql.NpgsqlDataSource.Create(portal.ConnectionString));
+        var webToLedger = new TcpEdgeSeries("web", "default", "v1", "ledger", "default", "v1");
+        var ledgerToVault = new TcpEdgeSeries("ledger", "default", "v1", "vault", "default", "v2");
+        await store.SaveAsync("cp-a/1", [new TcpRollup(Now.AddMinutes(-20), webToLedger, 4, 3, 1, 0, 2_000, 1_500_000, 30)], default);
+        await store.SaveAsync("cp-a/2",
+        [
+            new TcpRollup(Now, webToLedger, 6, 6, 0, 0, 1_000, 500_000, 60),
+            new TcpRollup(Now.AddMinutes(-90), webToLedger, 1_000, 1_000, 0, 0, 9, 9, 9),
+            new TcpRollup(Now, new TcpEdgeSeries("web", "default", "", "ledger", "default", "v1"), 0, 0, 0, 2, 0, 0, 0),
+            new TcpRollup(Now, ledgerToVault, 1, 0, 0, 0, 300, 40, 0),
+            new TcpRollup(Now, new TcpEdgeSeries("web", "default", "v1", "cart", "default", "v1"), 9, 9, 0, 0, 9, 9, 9),
+        ], default);
+        await using var context = Context();
+        var snapshot = new MeshStatusSnapshot(LiveConnection.Connected, "cp", null, DateTimeOffset.UtcNow, 1, [], [], [], [], []);
+
+        var panel = context.Render<TopologyNodePanel>(p => p.Add(x => x.NodeId, "ver:default/ledger/v1").Add(x => x.Snapshot, snapshot));
+
+        panel.WaitForAssertion(() =>
+        {
+            Assert.Equal(["web v1 | 10 | 9 | 3 kB | 2 MB | 1", "web (any version) | 0 | 0 | 0 B | 0 B | 2"], Rows(panel, "tcp-history-callers"));
+            Assert.Equal(["vault v2 | 1 | 0 | 300 B | 40 B | 0"], Rows(panel, "tcp-history-calls"));
+        }, Patience);
+        Assert.Empty(panel.FindAll("[data-testid=topology-panel-tcp]"));
+        Assert.DoesNotContain("cart", panel.Markup);
+    }
+
+    private static List<string> Rows(IRenderedComponent<TopologyNodePanel> panel, string table) =>
+        panel.FindAll($"[data-testid={table}] tbody tr")
+            .Select(row => string.Join(" | ", row.QuerySelectorAll("td").Select(td => td.TextContent.Trim()))).ToList();
 }
