@@ -24,7 +24,7 @@ var settings = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get
 
 var connectionString = DatabaseConnectionBudget.Apply(
     builder.Configuration.GetConnectionString("Meshwork") ?? throw new InvalidOperationException("ConnectionStrings:Meshwork is not set."),
-    settings.DatabaseMaxConnections, DatabaseConnectionBudget.ControlPlaneApplicationName);
+    settings.DatabaseMaxConnections, DatabaseConnectionBudget.ControlPlane);
 // The rollout controller's weight changes are audit entries: sealed with the same key as the portal's.
 builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
 if (settings.Injection.Problems().ToList() is [_, ..] injectionProblems)

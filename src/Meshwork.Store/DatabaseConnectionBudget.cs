@@ -13,22 +13,25 @@ namespace Meshwork.Store;
 /// </summary>
 public static class DatabaseConnectionBudget
 {
-    public const string ControlPlaneApplicationName = "meshwork-control-plane";
-    public const string PortalApplicationName = "meshwork-portal";
+    /// <summary>One process's connection name and the setting that caps it (named in the error a bad cap gets).</summary>
+    public sealed record Client(string ApplicationName, string CapSetting);
+
+    public static readonly Client ControlPlane = new("meshwork-control-plane", "ControlPlane:DatabaseMaxConnections");
+    public static readonly Client Portal = new("meshwork-portal", "Portal:DatabaseMaxConnections");
 
     private static readonly string[] MaxPoolSizeKeys = ["Maximum Pool Size", "MaxPoolSize"];
     private static readonly string[] ApplicationNameKeys = ["Application Name", "ApplicationName"];
 
-    public static string Apply(string connectionString, int maxConnections, string applicationName)
+    public static string Apply(string connectionString, int maxConnections, Client client)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxConnections, 1);
-        ArgumentException.ThrowIfNullOrWhiteSpace(applicationName);
+        if (maxConnections < 1)
+            throw new InvalidOperationException($"{client.CapSetting} must be at least 1 (it is {maxConnections}).");
         // DbConnectionStringBuilder holds only the keys the string names; Npgsql's builder reports every setting as present.
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!MaxPoolSizeKeys.Any(given.ContainsKey)) builder.MaxPoolSize = maxConnections;
         // Named, so pg_stat_activity shows which process each connection belongs to.
-        if (!ApplicationNameKeys.Any(given.ContainsKey)) builder.ApplicationName = applicationName;
+        if (!ApplicationNameKeys.Any(given.ContainsKey)) builder.ApplicationName = client.ApplicationName;
         return builder.ConnectionString;
     }
 }

@@ -8,7 +8,7 @@ public sealed class DatabaseConnectionBudgetApplyTests
     [Fact]
     public void AConnectionStringWithoutACap_GetsTheBudgetAndTheProcesssName()
     {
-        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply("Host=db;Database=meshwork;Username=cp", 30, DatabaseConnectionBudget.PortalApplicationName));
+        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply("Host=db;Database=meshwork;Username=cp", 30, DatabaseConnectionBudget.Portal));
 
         Assert.Equal(30, applied.MaxPoolSize);
         Assert.Equal("meshwork-portal", applied.ApplicationName);
@@ -21,9 +21,19 @@ public sealed class DatabaseConnectionBudgetApplyTests
     [InlineData("Host=db;MaxPoolSize=12;ApplicationName=ops")]
     public void WhatTheOperatorSet_Wins(string connectionString)
     {
-        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply(connectionString, 30, DatabaseConnectionBudget.ControlPlaneApplicationName));
+        var applied = new NpgsqlConnectionStringBuilder(DatabaseConnectionBudget.Apply(connectionString, 30, DatabaseConnectionBudget.ControlPlane));
 
         Assert.Equal(12, applied.MaxPoolSize);
         Assert.Equal("ops", applied.ApplicationName);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Rejects_ACapBelowOne_NamingTheSetting(int cap)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => DatabaseConnectionBudget.Apply("Host=db", cap, DatabaseConnectionBudget.ControlPlane));
+
+        Assert.Equal($"ControlPlane:DatabaseMaxConnections must be at least 1 (it is {cap}).", error.Message);
     }
 }

@@ -21,12 +21,10 @@ public static class PortalHosting
             .Validate(o => o.Api.MaxDocumentsPerRequest > 0, "Portal:Api:MaxDocumentsPerRequest must be at least 1")
             .ValidateOnStart();
         builder.Services.Configure<BootstrapTokenOptions>(builder.Configuration.GetSection(BootstrapTokenOptions.Section));
-        if (portal.DatabaseMaxConnections < 1)
-            throw new InvalidOperationException($"Portal:DatabaseMaxConnections must be at least 1 (it is {portal.DatabaseMaxConnections}).");
         var connectionString = DatabaseConnectionBudget.Apply(builder.Configuration.GetConnectionString("Meshwork")
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Meshwork is not set (environment ConnectionStrings__Meshwork); `./meshwork up` sets it."),
-            portal.DatabaseMaxConnections, DatabaseConnectionBudget.PortalApplicationName);
+            portal.DatabaseMaxConnections, DatabaseConnectionBudget.Portal);
 
         builder.Services.AddMeshworkStore(connectionString, builder.Configuration[AuditSealer.KeySetting]);
         builder.AddPortalIdentity(portal, connectionString);

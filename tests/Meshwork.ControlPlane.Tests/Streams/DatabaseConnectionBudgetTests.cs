@@ -44,7 +44,7 @@ public sealed class DatabaseConnectionBudgetTests(ConnectionBudgetControlPlaneFi
         await connection.OpenAsync(CancellationToken.None);
         await using var count = new NpgsqlCommand(
             "select count(*) from pg_stat_activity where datname = current_database() and application_name = @name", connection);
-        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.ControlPlaneApplicationName);
+        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.ControlPlane.ApplicationName);
         long peak = 0;
         while (!ct.IsCancellationRequested)
         {

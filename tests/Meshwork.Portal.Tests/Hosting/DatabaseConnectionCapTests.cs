@@ -51,7 +51,7 @@ public sealed class DatabaseConnectionCapTests : IAsyncLifetime
         await connection.OpenAsync(CancellationToken.None);
         await using var count = new NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @name", connection);
-        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.PortalApplicationName);
+        count.Parameters.AddWithValue("name", DatabaseConnectionBudget.Portal.ApplicationName);
         long most = 0;
         while (!stop.IsCancellationRequested)
         {
