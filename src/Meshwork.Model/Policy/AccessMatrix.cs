@@ -27,16 +27,33 @@ public enum AccessVerdict
     DefaultDenied,
 }
 
-/// <summary>One cell: the verdict, the operations probed with their decisions, and whether header conditions were left out.</summary>
+/// <summary>
+/// One cell: the verdict over the HTTP operations probed (with their decisions), whether header conditions were left
+/// out, and the decision for a TCP connection (a TcpRoute's relay, judged on its source alone), which HTTP verdicts
+/// cannot stand for: an ALLOW that names methods admits GET and no connection.
+/// </summary>
 public sealed record AccessCell(ServiceName From, ServiceName To, AccessVerdict Verdict, IReadOnlyList<(string Operation, AccessDecision Decision)> Probes,
-    bool HeaderConditionsIgnored)
+    bool HeaderConditionsIgnored, AccessDecision Connection)
 {
+    /// <summary>The operation name a TCP connection is explained with.</summary>
+    public const string TcpConnection = "TCP connection";
+
     public bool AnyAllowed => Verdict is AccessVerdict.Allowed or AccessVerdict.Partial or AccessVerdict.DefaultAllowed;
 
+    /// <summary>The TCP connection's decision as a verdict: allowed or denied, by a policy or by the mesh default.</summary>
+    public AccessVerdict ConnectionVerdict => Connection.DecidedBy == AccessDecision.MeshDefault
+        ? Connection.Allowed ? AccessVerdict.DefaultAllowed : AccessVerdict.DefaultDenied
+        : Connection.Allowed ? AccessVerdict.Allowed : AccessVerdict.Denied;
+
     /// <summary>For example "GET / allowed by 'orders-from-web'; DELETE / denied by 'no-deletes'".</summary>
-    public string Explain() => string.Join("; ", Probes.Select(p =>
-        $"{p.Operation} {(p.Decision.Allowed ? "allowed" : "denied")} by {(p.Decision.DecidedBy == AccessDecision.MeshDefault ? "the mesh default" : p.Decision.DecidedBy == AccessDecision.NoAllowMatched ? "no ALLOW matching" : $"'{p.Decision.DecidedBy}'")}"))
+    public string Explain() => string.Join("; ", Probes.Select(p => Explain(p.Operation, p.Decision)))
         + (HeaderConditionsIgnored ? " (header conditions not evaluated)" : "");
+
+    /// <summary>For example "TCP connection denied by no ALLOW matching".</summary>
+    public string ExplainConnection() => Explain(TcpConnection, Connection);
+
+    private static string Explain(string operation, AccessDecision decision) =>
+        $"{operation} {(decision.Allowed ? "allowed" : "denied")} by {(decision.DecidedBy == AccessDecision.MeshDefault ? "the mesh default" : decision.DecidedBy == AccessDecision.NoAllowMatched ? "no ALLOW matching" : $"'{decision.DecidedBy}'")}";
 }
 
 /// <summary>
@@ -44,7 +61,9 @@ public sealed record AccessCell(ServiceName From, ServiceName To, AccessVerdict 
 /// (<see cref="AccessPolicyEvaluator"/>) for a set of probe operations: GET, POST, PUT and DELETE on "/",
 /// and each method and path the policies selecting the callee name (a wildcard path probed with a
 /// concrete segment). Header conditions cannot be probed without a request: cells that depend on
-/// them say so.
+/// them say so. A TCP connection from the caller is judged too, apart (<see cref="AccessCell.Connection"/>):
+/// the evaluator reads only its source, so an ALLOW rule naming operations admits no connection and a
+/// DENY rule naming them refuses every connection from its sources (Istio's rule on TCP ports).
 /// </summary>
 public static class AccessMatrix
 {
@@ -61,17 +80,18 @@ public static class AccessMatrix
             var headerConditions = selecting.SelectMany(p => p.Rules).Any(r => r.When.Count > 0);
             foreach (var from in callers)
             {
-                var decisions = probes.Select(probe => (Operation: $"{probe.Method} {probe.Path}", Decision: AccessPolicyEvaluator.Evaluate(selecting, defaultMode, new AccessRequest
+                var caller = new AccessRequest
                 {
                     DestinationService = to.Service,
                     DestinationNamespace = to.Namespace,
                     SourceService = from.Service,
                     SourceNamespace = from.Namespace,
                     SourcePrincipal = $"spiffe://{trustDomain}/ns/{from.Namespace}/sa/{from.Service}",
-                    Method = probe.Method,
-                    Path = probe.Path,
-                }))).ToList();
-                cells.Add(new AccessCell(from, to, VerdictOf(decisions.Select(d => d.Decision).ToList()), decisions, headerConditions));
+                };
+                var decisions = probes.Select(probe => (Operation: $"{probe.Method} {probe.Path}",
+                    Decision: AccessPolicyEvaluator.Evaluate(selecting, defaultMode, caller with { Method = probe.Method, Path = probe.Path }))).ToList();
+                var connection = AccessPolicyEvaluator.Evaluate(selecting, defaultMode, caller with { Tcp = true });
+                cells.Add(new AccessCell(from, to, VerdictOf(decisions.Select(d => d.Decision).ToList()), decisions, headerConditions, connection));
             }
         }
         return cells;

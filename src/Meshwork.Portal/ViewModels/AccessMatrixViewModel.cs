@@ -14,12 +14,21 @@ public sealed record AccessMatrixView(
     IReadOnlyList<ServiceName> Callees,
     IReadOnlyDictionary<(ServiceName, ServiceName), AccessCell> Current,
     IReadOnlyDictionary<(ServiceName, ServiceName), AccessCell>? Pending,
-    IReadOnlyList<(ObservedCall Call, AccessCell Cell)> ObservedNowDenied);
+    IReadOnlyList<DeniedCall> ObservedNowDenied);
+
+/// <summary>An observed call the pending change would deny, and the pending cell that says why.</summary>
+public sealed record DeniedCall(ObservedCall Call, AccessCell Cell)
+{
+    /// <summary>For example "default/web → default/db (TCP, 3 connections): TCP connection denied by no ALLOW matching".</summary>
+    public string Describe() =>
+        $"{Call.From} → {Call.To} ({Call.Describe()}): {(Call.Protocol == CallProtocol.Tcp ? Cell.ExplainConnection() : Cell.Explain())}";
+}
 
 /// <summary>
 /// The Access page's service x service matrix over the stored policies and mesh default, a pending
 /// change (AccessPolicy YAML, validated as the store would) shown beside it with the calls observed in
-/// the last hour (<see cref="ObservedCalls"/>) it would deny, and ALLOW rules drafted from those calls.
+/// the last hour (<see cref="ObservedCalls"/>, HTTP and TCP) it would deny, and ALLOW rules drafted from those calls
+/// (source-only rules, so they admit the TCP connections too).
 /// Applying the pending change is an Admin's.
 /// </summary>
 public sealed class AccessMatrixViewModel(IServiceScopeFactory scopes, CurrentUser user, YamlEditorViewModel editor) : LoadState
@@ -79,11 +88,19 @@ public sealed class AccessMatrixViewModel(IServiceScopeFactory scopes, CurrentUs
         var withPending = policies.Where(p => !replaced.Contains(p.Key)).Concat(Pending).ToList();
         var pending = Index(AccessMatrix.Build(callers, callees, withPending, mesh.DefaultAccessMode, mesh.TrustDomain));
         var nowDenied = observed
-            .Where(o => current[(o.From, o.To)].AnyAllowed && pending[(o.From, o.To)].Verdict is AccessVerdict.Denied or AccessVerdict.DefaultDenied)
-            .Select(o => (o, pending[(o.From, o.To)]))
+            .Where(o => WouldDeny(o.Protocol, current[(o.From, o.To)], pending[(o.From, o.To)]))
+            .Select(o => new DeniedCall(o, pending[(o.From, o.To)]))
             .ToList();
         return new AccessMatrixView(callers, callees, current, pending, nowDenied);
     }
+
+    /// <summary>
+    /// An HTTP call is denied outright when no probed operation would be allowed any more (a change that only narrows
+    /// methods or paths is shown in the cell); a TCP connection is judged on its own decision, which reads the source only.
+    /// </summary>
+    private static bool WouldDeny(CallProtocol protocol, AccessCell current, AccessCell pending) => protocol == CallProtocol.Tcp
+        ? current.Connection.Allowed && !pending.Connection.Allowed
+        : current.AnyAllowed && pending.Verdict is AccessVerdict.Denied or AccessVerdict.DefaultDenied;
 
     /// <summary>ALLOW policies for exactly the calls observed, put in the pending box to review (and apply).</summary>
     public void DraftFromObserved(IReadOnlyList<ObservedCall> observed)

@@ -47,13 +47,21 @@ public static class GoldenSignalHistory
     private static async Task<IReadOnlyList<GoldenSignalPoint>> LoadAsync(
         Func<DateTimeOffset, DateTimeOffset, Task<IReadOnlyList<SignalRollup>>> read, HistoryWindow window, DateTimeOffset now)
     {
+        var steps = Steps(window, now);
+        return Fold(await read(steps.From, steps.End), steps.From, steps.Step, steps.Count, now);
+    }
+
+    /// <summary>
+    /// The chart steps of a window at <paramref name="now"/>: aligned to the step length, the last one holding the current
+    /// minute; the stored minutes to read are [From, End).
+    /// </summary>
+    public static (DateTimeOffset From, DateTimeOffset End, TimeSpan Step, int Count) Steps(HistoryWindow window, DateTimeOffset now)
+    {
         var (span, step) = Shape(window);
-        // Steps are aligned to the step length and the last one holds the current minute.
         var end = SignalHistoryStore.TruncateToMinute(now).AddMinutes(1);
         var lastStart = new DateTimeOffset(end.UtcTicks - 1 - (end.UtcTicks - 1) % step.Ticks, TimeSpan.Zero);
         var count = (int)(span.Ticks / step.Ticks);
-        var from = lastStart - step * (count - 1);
-        return Fold(await read(from, end), from, step, count, now);
+        return (lastStart - step * (count - 1), end, step, count);
     }
 
     /// <summary>One point per step from <paramref name="from"/>; a step still under way is a rate over the time it has run.</summary>

@@ -72,5 +72,36 @@ public sealed class AccessMatrixTests
         Assert.Equal(AccessVerdict.Allowed, Cell(cells, Web, Shop).Verdict);
         Assert.Equal(AccessVerdict.Allowed, Cell(cells, Batch, Shop).Verdict);
         Assert.Equal(AccessVerdict.Denied, Cell(cells, Shop, Shop).Verdict); // not observed: refused once the draft applies
+        // Source-only rules: they admit the callers' TCP connections (TcpRoutes) too, and nothing else.
+        Assert.Equal((true, "shop-allow-observed"), (Cell(cells, Web, Shop).Connection.Allowed, Cell(cells, Web, Shop).Connection.DecidedBy));
+        Assert.Equal(AccessVerdict.Denied, Cell(cells, Shop, Shop).ConnectionVerdict);
+    }
+
+    [Fact]
+    public void Build_JudgesATcpConnectionOnItsSourceAlone_ApartFromTheHttpVerdict()
+    {
+        AccessPolicy[] policies =
+        [
+            // HTTP GET from web: a connection has no method, so this ALLOW admits none.
+            Policy("shop-gets-from-web", "shop", AccessAction.Allow,
+                new AccessRule { From = [new AccessSource { Services = ["web"] }], To = [new AccessOperation { Methods = ["GET"] }] }),
+            // A DENY naming a path refuses every connection from its sources.
+            Policy("shop-no-admin-for-batch", "shop", AccessAction.Deny,
+                new AccessRule { From = [new AccessSource { Namespaces = ["jobs"] }], To = [new AccessOperation { Paths = ["/admin"] }] }),
+            Policy("shop-from-batch", "shop", AccessAction.Allow, new AccessRule { From = [new AccessSource { Services = ["batch"] }] }),
+        ];
+
+        var cells = AccessMatrix.Build([Web, Batch, Shop], [Shop, Web], policies, AccessMode.Permissive, "cluster.local");
+
+        var webToShop = Cell(cells, Web, Shop);
+        Assert.Equal(AccessVerdict.Partial, webToShop.Verdict);
+        Assert.Equal(AccessVerdict.Denied, webToShop.ConnectionVerdict);
+        Assert.Equal("TCP connection denied by no ALLOW matching", webToShop.ExplainConnection());
+        var batchToShop = Cell(cells, Batch, Shop);
+        Assert.Equal(AccessVerdict.Partial, batchToShop.Verdict); // only /admin is denied over HTTP
+        Assert.Equal("TCP connection denied by 'shop-no-admin-for-batch'", batchToShop.ExplainConnection());
+        Assert.Equal(AccessVerdict.DefaultAllowed, Cell(cells, Shop, Web).ConnectionVerdict);
+        Assert.Equal(AccessVerdict.DefaultDenied,
+            Cell(AccessMatrix.Build([Shop], [Web], policies, AccessMode.DefaultDeny, "cluster.local"), Shop, Web).ConnectionVerdict);
     }
 }

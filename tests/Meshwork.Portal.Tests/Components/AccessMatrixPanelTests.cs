@@ -23,7 +23,7 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
         await using var scope = portal.Services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<ResourceService>();
         var actor = new ChangeActor("seed@meshwork.test", ChangeSource.Api);
-        foreach (var name in new[] { "web", "shop", "billing" })
+        foreach (var name in new[] { "web", "shop", "billing", "teller", "ledger" })
         {
             if (await store.GetAsync(new ResourceKey(ResourceKind.Service, "default", name)) is null)
                 Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(Samples.Service(name), actor));
@@ -160,7 +160,7 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
         {
             var warning = page.Find("[data-testid=access-would-deny]").TextContent;
             Assert.Contains("would deny 1 call observed in the last hour", warning);
-            Assert.Contains("default/shop → default/billing (80 requests)", warning);
+            Assert.Contains("default/shop → default/billing (HTTP, 80 requests)", warning);
         }, TimeSpan.FromSeconds(10));
 
         // The draft admits the hour's call (billing from shop) and nothing for the older one (shop stays as stored).
@@ -171,6 +171,68 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
             Assert.Equal("Allowed", Verdict(page, "shop", "billing"));
             Assert.Equal("Denied", Verdict(page, "web", "billing"));
             Assert.Equal("Denied", Verdict(page, "billing", "shop"));
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task TcpConnectionsObserved_AreJudgedOnTheirSourceAlone_NamedWhenAChangeWouldDenyThem_AndDrafted()
+    {
+        await SeedAsync();
+        // Another day than the other tests' (system or fixed) clocks: their last hour holds none of these minutes.
+        var now = new DateTimeOffset(2026, 2, 20, 9, 15, 40, TimeSpan.Zero);
+        await using (var database = Npgsql.NpgsqlDataSource.Create(portal.ConnectionString))
+        {
+            await new TcpHistoryStore(database).SaveAsync("cp-a/1",
+            [
+                new TcpRollup(now.AddMinutes(-30), new TcpEdgeSeries("teller", "default", "v1", "ledger", "default", "v1"), 12, 12, 0, 0, 4_000, 9_000, 600),
+                // web's connections to ledger were all refused by ledger's sidecars: not a call that runs.
+                new TcpRollup(now.AddMinutes(-30), new TcpEdgeSeries("web", "default", "v1", "ledger", "default", "v1"), 4, 4, 0, 0, 40, 0, 4),
+                new TcpRollup(now.AddMinutes(-30), new TcpEdgeSeries("web", "default", "", "ledger", "default", "v1"), 0, 0, 0, 4, 0, 0, 0),
+            ], default);
+        }
+        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        context.Services.AddSingleton<TimeProvider>(new FixedTime(now));
+        var page = Render(context);
+        var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000, HasSignals = true };
+        update.TcpEdges.Add(new TcpEdgeSignals
+        {
+            SourceService = "teller", SourceNamespace = "default", SourceVersion = "v1",
+            DestinationService = "ledger", DestinationNamespace = "default", DestinationVersion = "v1",
+            WindowSeconds = 10, Opened = 3, Active = 1, ConnectionsPerSecond = 0.3,
+        });
+        context.State.Apply(LiveComponentTest.ControlPlane, update);
+
+        var tellerToLedger = "[data-testid=cell-default-teller--default-ledger]";
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("DefaultAllowed", page.Find(tellerToLedger).GetAttribute("data-tcp-verdict"));
+            Assert.Contains("TCP", page.Find(tellerToLedger).TextContent);
+            Assert.Contains("TCP connection allowed by the mesh default", page.Find(tellerToLedger).GetAttribute("title"));
+        }, TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("●", page.Find(tellerToLedger).TextContent); // no HTTP call observed
+        Assert.Null(page.Find("[data-testid=cell-default-web--default-ledger]").GetAttribute("data-tcp-verdict"));
+
+        // GET from teller over HTTP: the HTTP cell only narrows (partial), but a TCP connection has no method, so it is denied.
+        page.Find("textarea[data-testid=access-pending]").Input(
+            "kind: AccessPolicy\nmetadata:\n  name: ledger-gets-from-teller\nservice: ledger\naction: allow\nrules:\n  - from:\n      - services: [teller]\n    to:\n      - methods: [GET]\n");
+        page.WaitForAssertion(() =>
+        {
+            var warning = page.Find("[data-testid=access-would-deny]").TextContent;
+            Assert.Contains("would deny 1 call observed in the last hour", warning);
+            Assert.Contains("default/teller → default/ledger (TCP, 12 connections): TCP connection denied by no ALLOW matching", warning);
+            Assert.Equal("Partial", Verdict(page, "teller", "ledger"));
+            Assert.Equal("Denied", page.Find(tellerToLedger).GetAttribute("data-tcp-verdict"));
+            Assert.Contains("changed", page.Find(tellerToLedger).ClassList);
+        }, TimeSpan.FromSeconds(10));
+
+        // The draft admits the TCP caller and not web, whose every connection was refused.
+        page.Find("[data-testid=access-draft]").Click();
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("denies none of the calls observed in the last hour", page.Find("[data-testid=access-would-deny]").TextContent);
+            Assert.Equal("Allowed", page.Find(tellerToLedger).GetAttribute("data-tcp-verdict"));
+            Assert.Contains("TCP connection allowed by 'ledger-allow-observed'", page.Find(tellerToLedger).GetAttribute("title"));
+            Assert.Equal("Denied", Verdict(page, "web", "ledger"));
         }, TimeSpan.FromSeconds(10));
     }
 

@@ -80,6 +80,62 @@ public sealed class TopologyNodePanelTests(PortalFactory portal) : IClassFixture
         Assert.DoesNotContain("cart", panel.Markup);
     }
 
+    [Fact]
+    public async Task Version_ChartsItsTcpConnectionsAndBytesPerMinuteOfTheLastHour_EveryCallerOrTheEdgeClicked()
+    {
+        var store = new TcpHistoryStore(Npgsql.NpgsqlDataSource.Create(portal.ConnectionString));
+        var scribe = new TcpEdgeSeries("scribe", "default", "v1", "archive", "default", "v1");
+        var clerk = new TcpEdgeSeries("clerk", "default", "v1", "archive", "default", "v1");
+        await store.SaveAsync("cp-a/1",
+        [
+            new TcpRollup(Now.AddMinutes(-20), scribe, 4, 4, 0, 0, 2_000, 8_000, 40),
+            new TcpRollup(Now, scribe, 6, 5, 0, 0, 1_000, 3_000, 50),
+            new TcpRollup(Now, new TcpEdgeSeries("scribe", "default", "", "archive", "default", "v1"), 0, 0, 0, 2, 0, 0, 0),
+            new TcpRollup(Now.AddMinutes(-5), clerk, 1, 1, 0, 0, 100, 500, 5),
+        ], default);
+        await store.SaveAsync("cp-b/1", [new TcpRollup(Now.AddMinutes(-20), scribe, 1, 1, 0, 0, 0, 0, 1)], default); // another writer, same minute
+        await using var context = Context();
+        var snapshot = new MeshStatusSnapshot(LiveConnection.Connected, "cp", null, DateTimeOffset.UtcNow, 1, [], [], [], [], []);
+
+        var panel = context.Render<TopologyNodePanel>(p => p.Add(x => x.NodeId, "ver:default/archive/v1").Add(x => x.Snapshot, snapshot));
+
+        // Every caller added up per minute: 60 minutes, the current one last (12:44), 12:24 twenty minutes before it.
+        panel.WaitForAssertion(() =>
+        {
+            Assert.Contains("every caller", panel.Find("[data-testid=tcp-chart-connections-title]").TextContent);
+            Assert.Equal("latest 6 opened · 2 refused", panel.Find("[data-testid=tcp-chart-connections-latest]").TextContent.Trim());
+            Assert.Equal("latest 1 kB from caller · 3 kB to caller", panel.Find("[data-testid=tcp-chart-bytes-latest]").TextContent.Trim());
+        }, Patience);
+        var (opened, refused) = Lines(panel, "tcp-chart-connections");
+        Assert.Equal(60, opened.Length);
+        Assert.Equal((5.0, 1.0, 6.0, 12.0), (opened[39], opened[54], opened[59], opened.Sum()));
+        Assert.Equal((2.0, 2.0), (refused[59], refused.Sum()));
+        var (fromCaller, toCaller) = Lines(panel, "tcp-chart-bytes");
+        Assert.Equal((2.0, 0.1, 1.0), (fromCaller[39], fromCaller[54], fromCaller[59]));
+        Assert.Equal(11.5, toCaller.Sum());
+
+        // One edge clicked: only its minutes.
+        panel.FindAll("[data-testid=tcp-history-callers] tbody tr").Single(row => row.QuerySelector("td")!.TextContent.Trim() == "clerk v1").Click();
+        panel.WaitForAssertion(() =>
+            Assert.Contains("clerk v1 → archive v1", panel.Find("[data-testid=tcp-chart-connections-title]").TextContent), Patience);
+        (opened, _) = Lines(panel, "tcp-chart-connections");
+        Assert.Equal((1.0, 1.0), (opened[54], opened.Sum()));
+        Assert.Equal("latest 0 opened · 0 refused", panel.Find("[data-testid=tcp-chart-connections-latest]").TextContent.Trim());
+
+        panel.Find("[data-testid=tcp-chart-all-callers]").Click();
+        panel.WaitForAssertion(() => Assert.Equal(12.0, Lines(panel, "tcp-chart-connections").First.Sum()), Patience);
+    }
+
+    /// <summary>The two lines a chart draws, as the chart component was given them.</summary>
+    private static (double[] First, double[] Second) Lines(IRenderedComponent<TopologyNodePanel> panel, string testId)
+    {
+        var series = panel.FindComponents<MinuteLineChart>().Single(c => c.Instance.TestId == testId).Instance.Series;
+        Assert.Equal(2, series.Count);
+        return (Values(series[0]), Values(series[1]));
+    }
+
+    private static double[] Values(MudBlazor.ChartSeries<double> series) => series.Data.Values.Select(v => Convert.ToDouble(v)).ToArray();
+
     private static List<string> Rows(IRenderedComponent<TopologyNodePanel> panel, string table) =>
         panel.FindAll($"[data-testid={table}] tbody tr")
             .Select(row => string.Join(" | ", row.QuerySelectorAll("td").Select(td => td.TextContent.Trim()))).ToList();
