@@ -3,12 +3,13 @@
 # second, reported by N simulated proxies (the real stream protocol, bench/ConvergenceBench's SimProxy) to a real
 # control plane process, shown by a real portal process's Topology page in headless Chromium (Playwright,
 # /usr/bin/chromium). Measures, in the browser, the time from a hub message's arrival to the first frame drawn
-# after it was applied and every frame's duration (requestAnimationFrame deltas), and on the server the portal's
-# managed heap after a full collection per extra /hubs/mesh client (read over EventPipe, bench/TopologyBench/ManagedHeap.cs). Writes the "Topology page" section of docs/benchmarks.md (between the topology
+# after it was applied and every frame's duration (requestAnimationFrame deltas), and on the server the slope of the
+# portal's live managed heap after a full collection over the number of extra /hubs/mesh clients (read over EventPipe,
+# bench/TopologyBench/ManagedHeap.cs). Writes the "Topology page" section of docs/benchmarks.md (between the topology
 # markers) and prints the 500-service summary line last.
-#   bench/topology.sh            500 services / 2,000 edges, then 2,000 / 8,000; 30 s measured each
-#   bench/topology.sh --quick    the same with 15 s measured and 10 extra clients
-#   bench/topology.sh N E        one custom size (docs are not rewritten)
+#   bench/topology.sh                 500 services / 2,000 edges, then 2,000 / 8,000; 30 s measured each, up to 40 extra clients
+#   bench/topology.sh --quick         the same with 15 s measured and up to 20 extra clients
+#   bench/topology.sh N E [ARGS...]   one custom size (docs are not rewritten); ARGS go to the tool, e.g. --webgl off
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/doc-section.sh
@@ -16,12 +17,13 @@ export MESHWORK_BUILD_SLOT="${MESHWORK_BUILD_SLOT:-bench}"
 export MESHWORK_PG_BIN="${MESHWORK_PG_BIN:-/usr/lib/postgresql/15/bin}"
 sizes=("500 2000" "2000 8000")
 seconds=30
-clients=20
+clients=40
 mode="full"
+extra=()
 if [[ "${1:-}" == "--quick" ]]; then
-  seconds=15; clients=10; mode="quick"
+  seconds=15; clients=20; mode="quick"
 elif [[ $# -ge 2 ]]; then
-  sizes=("$1 $2"); mode="custom"
+  sizes=("$1 $2"); mode="custom"; extra=("${@:3}")
 fi
 
 dotnet build bench/TopologyBench -c Release -v quiet -nologo >&2
@@ -33,8 +35,8 @@ for size in "${sizes[@]}"; do
   read -r n e <<< "$size"
   echo "== $n services, $e edges" >&2
   # A size that fails (e.g. a graph not drawn within the tool's 15 minutes) is a row saying so; the others still run.
-  if ! out=$(dotnet "$tool" --services "$n" --edges "$e" --seconds "$seconds" --clients "$clients" 2> >(tee "bench/results/topology-$n.err" >&2) | tee "bench/results/topology-$n.txt"); then
-    rows+="| $n | $e | failed: $(grep -m1 -o 'Unhandled exception.*' "bench/results/topology-$n.err" | cut -c1-120) | | | | | | | | |"$'\n'
+  if ! out=$(dotnet "$tool" --services "$n" --edges "$e" --seconds "$seconds" --clients "$clients" "${extra[@]}" 2> >(tee "bench/results/topology-$n.err" >&2) | tee "bench/results/topology-$n.txt"); then
+    rows+="| $n | $e | failed: $(grep -m1 -o 'Unhandled exception.*' "bench/results/topology-$n.err" | cut -c1-120) | | | | | | | | | |"$'\n'
     continue
   fi
   detail=$(echo "$out" | grep '^detail:')
@@ -44,7 +46,7 @@ for size in "${sizes[@]}"; do
   echo "$detail" >&2
   echo "$line" >&2
   get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
-  rows+="| $n | $(get "$line" edges) | $(get "$detail" drawn_nodes) | $(get "$detail" drawn_edges) | $(get "$detail" load_s) | $(get "$line" update_p95_ms) | $(get "$detail" update_p50_ms) | $(get "$line" frame_p95_ms) | $(get "$detail" frame_p50_ms) | $(get "$detail" empty_page_frame_p95_ms) | $(get "$line" kb_per_client) |"$'\n'
+  rows+="| $n | $(get "$line" edges) | $(get "$detail" drawn_nodes) | $(get "$detail" drawn_edges) | $(get "$detail" renderer) | $(get "$detail" load_s) | $(get "$line" update_p95_ms) | $(get "$detail" update_p50_ms) | $(get "$line" frame_p95_ms) | $(get "$detail" frame_p50_ms) | $(get "$detail" empty_page_frame_p95_ms) | $(get "$line" kb_per_client) ± $(get "$detail" kb_per_client_se) |"$'\n'
 done
 
 if [[ "$mode" != "custom" ]]; then
@@ -60,18 +62,21 @@ Setup: one control plane and one portal process (Release) over one PostgreSQL; N
 process (bench/TopologyBench), one per service, each reporting every second, over the real stream, its calls to
 E/N other services (requests, failures and latency drawn anew each second, so every edge's label changes every
 second and some edges change health) and its own inbound traffic. The portal shows the control plane's status
-stream on the Topology page (Cytoscape.js, fCoSE) in headless Chromium (/usr/bin/chromium, --disable-gpu, software
-rendering, 1600x1000), signed in as an admin. Drawn nodes are services and their versions. Load: from the page's
-first render to every version drawn (first layout included). Update: from a hub message's arrival in the page to the
-first animation frame after it was applied (the page keeps the last 512, topology-graph.js); frame: every
-requestAnimationFrame delta over ${seconds} s; empty page: the same browser's frames on an empty page first, what the
-machine allows. kB per client: (the portal's managed heap right after a full collection, read over its diagnostics
-port as dotnet-gcdump does, with ${clients} more /hubs/mesh streams, each read as it comes, for 15 s - the same
-before) / ${clients}; the RSS difference (in results/topology-N.txt) swings by more than that with garbage not yet
-collected. Targets (issue 15): update p95 < 100 ms, frame p95 <= 17 ms, <= 250 kB per client.
+stream on the Topology page (Cytoscape.js, fCoSE) in headless Chromium (/usr/bin/chromium, --disable-gpu, 1600x1000),
+signed in as an admin. This Chromium has WebGL 2 without a GPU (SwiftShader, drawn on the CPU like everything else
+here), so a large graph is drawn with Cytoscape's WebGL mode as in a browser with a GPU (the Renderer column; with
+\`bench/topology.sh N E --webgl off\` Chromium gets --disable-webgl and the page draws with the 2D canvas). Drawn nodes are
+services and their versions. Load: from the page's first render to every version drawn (first layout included).
+Update: from a hub message's arrival in the page (where it is applied at once) to the first animation frame drawn
+after it (the page keeps the last 512, topology-graph.js); frame: every requestAnimationFrame delta over ${seconds} s;
+empty page: the same browser's frames on an empty page first, what the machine allows. kB per client: the slope of
+the portal's live managed heap (what survives a full collection, read over its diagnostics port as dotnet-gcdump
+does) over 1 to ${clients} more /hubs/mesh streams, each read as it comes (five counts, three readings at each,
+least squares; ± its standard error); the RSS slope is in results/topology-N.txt. Targets (issue 15): update p95 <
+100 ms, frame p95 <= 17 ms, <= 250 kB per client.
 
-| Services | Edges | Drawn nodes | Drawn edges | Load (s) | Update p95 (ms) | Update p50 (ms) | Frame p95 (ms) | Frame p50 (ms) | Empty page frame p95 (ms) | kB per client |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| Services | Edges | Drawn nodes | Drawn edges | Renderer | Load (s) | Update p95 (ms) | Update p50 (ms) | Frame p95 (ms) | Frame p50 (ms) | Empty page frame p95 (ms) | kB per client |
+|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|
 ${rows}
 ${last}
 <!-- topology:end -->

@@ -16,9 +16,19 @@ public static class Chromium
     /// </summary>
     public const float Patience = 60_000;
 
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    /// <summary>
+    /// A flag that takes WebGL away. With the flags above this Chromium (Debian's 156) still has WebGL 2, drawn by
+    /// SwiftShader on the CPU (Playwright adds --enable-unsafe-swiftshader to every launch), so the topology graph
+    /// draws a large mesh with WebGL; bench/topology.sh --webgl off measures a browser without it (the 2D canvas).
+    /// </summary>
+    public static readonly IReadOnlyList<string> NoWebGl = ["--disable-webgl"];
+
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright, IEnumerable<string>? extraArgs = null)
     {
         Assertions.SetDefaultExpectTimeout(Patience);
-        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = Args });
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium", Headless = true, Args = [.. Args, .. extraArgs ?? []],
+        });
     }
 }

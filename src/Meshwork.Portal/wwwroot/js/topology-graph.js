@@ -1,11 +1,15 @@
 // The topology graph (Components/Shared/TopologyGraph.razor): Cytoscape.js with the fCoSE layout, fed by the
 // portal's SignalR hub /hubs/mesh (Hubs/MeshHub.cs), all three restored from npm by the build into lib/. The hub
 // streams a snapshot, then deltas (elements added, the changed fields of elements it has, ids removed) at most once
-// a second; they are applied on the next animation frame in one batch, only what a delta names is touched, and the
-// layout runs only while the graph is still filling (the first nodes, or a delta that at least doubles them): a node
-// that comes later is placed beside what it belongs to or talks to, and nothing else moves. A gap in the messages' sequence starts a new stream (a snapshot). No message for
-// staleAfterMs, or a control plane not reporting, marks the graph stale. One message costs one redraw of the canvas: Cytoscape
-// draws into a child of the container (see create), and the container's data-* attributes are written only when they change.
+// a second; each is applied as it arrives in one cy.batch() and drawn by Cytoscape on the next animation frame, only
+// what a delta names is touched, and the layout runs only while the graph is still filling (the first nodes, or a
+// delta that at least doubles them): a node that comes later is placed beside what it belongs to or talks to, and
+// nothing else moves. A gap in the messages' sequence starts a new stream (a snapshot). No message for staleAfterMs,
+// or a control plane not reporting, marks the graph stale. A large graph is drawn with WebGL where the browser has it
+// (topology-renderer.js). One message costs one redraw: Cytoscape draws into a child of the container (see mount),
+// and the container's data-* attributes are written only when they change.
+
+import { adjustCanvas, largeEdges, rendererOptions, wantsWebgl } from './topology-renderer.js';
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
@@ -15,10 +19,6 @@ const keptTimings = 512;
 // labels still say where traffic flows) so a large mesh keeps its frame rate: a dashed line costs the canvas several
 // times a solid one, and every change redraws all of them.
 const marchLimit = 300;
-// Above this many edges the graph is large: a software-drawn canvas (no GPU) then spends up to hundreds of ms on one
-// redraw, so the renderer is told to draw less while the user pans or zooms (edges hidden, the rest moved as one
-// picture) and to draw each change exactly once (adjustRenderer).
-const largeEdges = 300;
 let loaded;
 
 function loadScript(src) {
@@ -92,9 +92,9 @@ const tcpEdgeStyle = plainEdges => [
 ];
 
 // A layout after the first moves the nodes in an animation (300 ms) so the eye can follow them, except on a large graph:
-// there every animation frame would be a full redraw costing far more than a frame.
+// there every animation frame would move and redraw thousands of elements (on the 2D canvas, far more than a frame).
 function layout(graph, first) {
-    const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first && !graph.large, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
+    const run = graph.cy.layout({ name: 'fcose', randomize: first, animate: !first && graph.cy.edges().length <= largeEdges, animationDuration: 300, fit: first, padding: 30, nodeDimensionsIncludeLabels: true, idealEdgeLength: 140 });
     // Fitted, the zoom may have made labels too small to read: they are put aside (fitLabelsToZoom).
     run.one('layoutstop', () => fitLabelsToZoom(graph));
     run.run();
@@ -131,38 +131,21 @@ function placeNew(cy, nodes) {
 
 export async function create(container, staleBanner, dotnet, filter) {
     await loadLibraries();
-    // Cytoscape watches its container's attributes (a MutationObserver, taken as a possible resize) and on any change
-    // resizes and redraws the whole graph 100 ms later: the data-* attributes kept on the container for tests and the
-    // bench (nodes, edges, updates, sequence, stale) change with every message, which cost a second full redraw per
-    // message (up to hundreds of ms each on a large graph). So Cytoscape gets a child of its own that nothing else touches.
-    const canvasHost = document.createElement('div');
-    canvasHost.style.width = '100%';
-    canvasHost.style.height = '100%';
-    container.appendChild(canvasHost);
-    const cy = window.cytoscape({ container: canvasHost, style: makeStyle(false), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3 });
-    cy.on('tap', 'node', event => dotnet.invokeMethodAsync('Select', event.target.id()));
-    cy.on('tap', event => { if (event.target === cy) dotnet.invokeMethodAsync('Select', null); });
+    const graph = {
+        cy: null, canvasHost: null, webgl: false, canvas: { large: false, layers: null },
+        dotnet, march: null, marching: null, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
+        filter, staleBanner, timings: [], hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
+    };
+    mount(container, graph, false);
     // Traffic moves: the dashes of edges carrying requests march toward the callee.
     let offset = 0;
-    const march = setInterval(() => {
+    graph.march = setInterval(() => {
         offset = (offset + 2) % 120;
         if (document.hidden || graph.marching.empty()) return;
         graph.marching.style('line-dash-offset', -offset);
     }, 100);
-    const graph = {
-        cy, march, marching: cy.collection(), laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
-        filter, staleBanner, timings: [], pending: [], frame: null, hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
-        large: false, layers: cy.renderer().data.lyrTxrCache?.getLayers, canvasHost,
-    };
     // The label an element shows when zoomed in far enough, even while it is put aside (tests read it).
-    graph.labelOf = id => graph.hiddenLabels.get(id) ?? cy.getElementById(id).data('label');
-    // Labels follow the zoom (on the next frame, once per frame): put aside when too small to read, set again when readable.
-    cy.on('zoom', () => {
-        graph.zoomFrame ??= requestAnimationFrame(() => {
-            graph.zoomFrame = null;
-            fitLabelsToZoom(graph);
-        });
-    });
+    graph.labelOf = id => graph.hiddenLabels.get(id) ?? graph.cy.getElementById(id).data('label');
     graph.staleCheck = setInterval(() => showStale(container, graph), 1000);
     graph.hub = new window.signalR.HubConnectionBuilder().withUrl('hubs/mesh').withAutomaticReconnect().build();
     // After a reconnect the old stream is gone: a new one starts with a snapshot.
@@ -173,13 +156,69 @@ export async function create(container, staleBanner, dotnet, filter) {
     container.dataset.ready = 'true';
 }
 
+// A Cytoscape instance drawn with WebGL or the 2D canvas (topology-renderer.js), on a new child of the container.
+// Cytoscape watches its container's attributes (a MutationObserver, taken as a possible resize) and on any change
+// resizes and redraws the whole graph 100 ms later: the data-* attributes kept on the container for tests and the
+// bench (nodes, edges, updates, sequence, stale) change with every message, which cost a second full redraw per
+// message (up to hundreds of ms each on a large graph). So Cytoscape gets a child of its own that nothing else touches.
+function mount(container, graph, webgl) {
+    const canvasHost = document.createElement('div');
+    canvasHost.style.width = '100%';
+    canvasHost.style.height = '100%';
+    container.appendChild(canvasHost);
+    const cy = window.cytoscape({
+        container: canvasHost, style: makeStyle(graph.labelsAside.edges), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3, renderer: rendererOptions(webgl),
+    });
+    cy.on('tap', 'node', event => graph.dotnet.invokeMethodAsync('Select', event.target.id()));
+    cy.on('tap', event => { if (event.target === cy) graph.dotnet.invokeMethodAsync('Select', null); });
+    // Labels follow the zoom (on the next frame, once per frame): put aside when too small to read, set again when readable.
+    cy.on('zoom', () => {
+        graph.zoomFrame ??= requestAnimationFrame(() => {
+            graph.zoomFrame = null;
+            fitLabelsToZoom(graph);
+        });
+    });
+    Object.assign(graph, { cy, canvasHost, webgl, marching: cy.collection(), canvas: { large: false, layers: cy.renderer().data.lyrTxrCache?.getLayers } });
+    // Which renderer draws the graph, for whoever needs to know (the bench reports it).
+    setDataset(container, 'renderer', webgl ? 'webgl' : 'canvas');
+}
+
+function unmount(graph) {
+    if (graph.zoomFrame !== null) cancelAnimationFrame(graph.zoomFrame);
+    graph.zoomFrame = null;
+    // Browsers cap the WebGL contexts a page holds (Chromium: 16), and a destroyed instance's stays until collected.
+    const renderer = graph.cy.renderer();
+    if (graph.webgl) renderer.data.contexts[renderer.WEBGL]?.getExtension('WEBGL_lose_context')?.loseContext();
+    graph.cy.destroy();
+    graph.canvasHost.remove();
+}
+
+// The graph moves to the other renderer with its elements (data, classes, positions, selection) and viewport; what
+// marches is found again (march) once the message that caused the move is applied. A renderer cannot be switched in
+// place: Cytoscape chooses it when an instance is made.
+function remount(container, graph, webgl) {
+    const elements = graph.cy.elements().jsons();
+    const viewport = { zoom: graph.cy.zoom(), pan: graph.cy.pan() };
+    unmount(graph);
+    mount(container, graph, webgl);
+    graph.cy.add(elements);
+    graph.cy.viewport(viewport);
+}
+
+// How many edges the graph will have once this message is applied: the renderer is chosen before its elements are
+// added, so that a large snapshot is not first styled for one renderer and then moved to the other.
+function edgesAfter(cy, message) {
+    const added = message.added.filter(element => element.group === 'edges').length;
+    if (message.isSnapshot) return added;
+    return cy.edges().length + added - message.removed.filter(id => cy.getElementById(id).isEdge()).length;
+}
+
 // A new stream always starts with a snapshot; messages still in flight from the stream it replaces are ignored.
 function subscribe(container, graph) {
     graph.stream?.dispose();
     const token = {};
     graph.streamToken = token;
     graph.sequence = 0;
-    graph.pending = [];
     graph.stream = graph.hub.stream('Topology', graph.filter).subscribe({
         next: message => receive(container, graph, token, message),
         error: () => showStale(container, graph),
@@ -195,59 +234,35 @@ export function setFilter(container, filter) {
     subscribe(container, graph);
 }
 
-// Messages are applied on the next animation frame, all that arrived since in one cy.batch(), so the graph is
-// restyled and drawn at most once per frame however messages bunch up.
+// A message is applied as soon as it arrives, in one cy.batch(): Cytoscape restyles what changed once and draws the
+// graph on its next animation frame, at most once per frame however messages bunch up. (Waiting for an animation
+// frame before applying, as this did before, made every update a frame later than it needed to be.)
 function receive(container, graph, token, message) {
     if (token !== graph.streamToken) return;
-    graph.pending.push({ message, arrived: performance.now() });
-    // A hidden page gets no animation frames: applied at once there, so nothing piles up while nobody looks.
-    if (document.hidden) {
-        applyPending(container, graph);
-        return;
-    }
-    graph.frame ??= requestAnimationFrame(() => {
-        graph.frame = null;
-        applyPending(container, graph);
-    });
-}
-
-function applyPending(container, graph) {
-    const received = graph.pending;
-    graph.pending = [];
-    if (received.length === 0) return;
-    const { cy } = graph;
-    let structural = false;
-    let inSync = true;
-    const nodesBefore = cy.nodes().length;
-    let fresh = cy.collection();
-    cy.batch(() => {
-        for (const { message } of received) {
-            // A delta is against the message before it: after a gap (or a change to an element the graph does not
-            // have) the picture can no longer be trusted, and a new stream brings a snapshot.
-            if (!message.isSnapshot && message.sequence !== graph.sequence + 1) {
-                inSync = false;
-                break;
-            }
-            const applied = apply(graph, message);
-            if (applied === null) {
-                inSync = false;
-                break;
-            }
-            structural ||= applied.structural;
-            fresh = fresh.union(applied.added);
-            graph.sequence = message.sequence;
-            graph.connection = message.connection;
-        }
-    });
-    if (!inSync) {
+    const arrived = performance.now();
+    // A delta is against the message before it: after a gap (or a change to an element the graph does not have) the
+    // picture can no longer be trusted, and a new stream brings a snapshot.
+    if (!message.isSnapshot && message.sequence !== graph.sequence + 1) {
         subscribe(container, graph);
         return;
     }
+    const webgl = wantsWebgl(edgesAfter(graph.cy, message), graph.webgl);
+    if (webgl !== graph.webgl) remount(container, graph, webgl);
+    const { cy } = graph;
+    const nodesBefore = cy.nodes().length;
+    let applied = null;
+    cy.batch(() => { applied = apply(graph, message); });
+    if (applied === null) {
+        subscribe(container, graph);
+        return;
+    }
+    graph.sequence = message.sequence;
+    graph.connection = message.connection;
     // Edges start or stop carrying traffic without coming or going (idle <-> healthy): what marches is found again.
     march(graph);
-    adjustRenderer(graph);
-    if (structural && cy.nodes().nonempty()) {
-        const added = fresh.filter(node => node.inside());
+    if (!graph.webgl) adjustCanvas(cy, graph.canvas, cy.edges().length > largeEdges);
+    if (applied.structural && cy.nodes().nonempty()) {
+        const added = applied.added.filter(node => node.inside());
         if (!graph.laidOut || added.length >= nodesBefore) {
             layout(graph, !graph.laidOut);
             graph.laidOut = true;
@@ -255,17 +270,18 @@ function applyPending(container, graph) {
             placeNew(cy, added);
         }
     }
-    graph.updates += received.length;
+    graph.updates += 1;
     graph.lastMessageAt = Date.now();
     setDataset(container, 'nodes', cy.nodes().length);
     setDataset(container, 'edges', cy.edges().length);
     setDataset(container, 'updates', graph.updates);
     setDataset(container, 'sequence', graph.sequence);
     showStale(container, graph);
-    // Cytoscape draws on its own animation frame, registered before this one: this callback runs after that frame's drawing.
+    // Cytoscape draws on its own animation frame, registered on the frame before: this callback runs after the drawing
+    // of the first frame that shows the message. A hidden page runs no frames: nothing is timed there.
+    if (document.hidden) return;
     requestAnimationFrame(() => {
-        const drawn = performance.now();
-        for (const { arrived } of received) graph.timings.push(drawn - arrived);
+        graph.timings.push(performance.now() - arrived);
         if (graph.timings.length > keptTimings) graph.timings.splice(0, graph.timings.length - keptTimings);
     });
 }
@@ -350,28 +366,11 @@ function fitLabelsToZoom(graph) {
     }
 }
 
-// A large graph (more than largeEdges edges) is drawn with Cytoscape's options for many elements: while the viewport
-// moves, edges are hidden (hideEdgesOnViewport) and the rest moved as one picture (textureOnViewport). Its layered
-// texture cache, which re-renders the whole graph into tiles over several frames after every change so that later
-// redraws are cheap, is turned off: here every element may change every second, so the tiles were thrown away before
-// they were used and each change cost two or three full redraws instead of one. The renderer reads these fields on
-// every redraw (Cytoscape 3.34, canvas renderer); only the initialisation options are documented, the graph's size is
-// not known then.
-function adjustRenderer(graph) {
-    const large = graph.cy.edges().length > largeEdges;
-    if (large === graph.large) return;
-    graph.large = large;
-    const renderer = graph.cy.renderer();
-    renderer.hideEdgesOnViewport = large;
-    renderer.textureOnViewport = large;
-    const layers = renderer.data.lyrTxrCache;
-    if (layers && graph.layers) layers.getLayers = large ? () => null : graph.layers;
-}
-
 // Edges carrying traffic march (dashed, the offset moved by the interval in create) while there are at most
-// marchLimit of them; the others, and all of them above the limit, are solid.
+// marchLimit of them; the others, and all of them above the limit, are solid. WebGL draws every line solid, so a graph
+// drawn with it marches nothing (it would restyle edges ten times a second for dashes nobody sees).
 function march(graph) {
-    const busy = graph.cy.edges('.healthy, .degraded, .failing');
+    const busy = graph.webgl ? graph.cy.collection() : graph.cy.edges('.healthy, .degraded, .failing');
     const next = busy.length <= marchLimit ? busy : graph.cy.collection();
     // style() and removeStyle() restyle and request a redraw even for no elements: only called with some.
     const stopped = graph.marching.difference(next).filter(edge => edge.inside());
@@ -403,10 +402,7 @@ export async function dispose(container) {
     delete container.meshworkGraph;
     clearInterval(graph.march);
     clearInterval(graph.staleCheck);
-    if (graph.frame !== null) cancelAnimationFrame(graph.frame);
-    if (graph.zoomFrame !== null) cancelAnimationFrame(graph.zoomFrame);
     graph.stream?.dispose();
-    graph.cy.destroy();
-    graph.canvasHost.remove();
+    unmount(graph);
     await graph.hub.stop();
 }
