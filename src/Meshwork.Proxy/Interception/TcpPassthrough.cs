@@ -45,8 +45,9 @@ public static class TcpPassthrough
         }
         finally
         {
-            PassthroughMetrics.Active.Dec();
+            // The duration first: a scrape that sees the connection gone from Active also sees it counted as ended.
             PassthroughMetrics.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            PassthroughMetrics.Active.Dec();
         }
     }
 }

@@ -83,14 +83,16 @@ public static class TcpMetrics
         var edgeTotals = TotalsOf(meter.Edge);
         Interlocked.Increment(ref edgeTotals.Closed);
         Interlocked.Add(ref edgeTotals.ClosedDurationMs, (long)duration.TotalMilliseconds);
-        Interlocked.Decrement(ref edgeTotals.Active);
         if (outcome.IdleTimedOut)
             Interlocked.Increment(ref edgeTotals.IdleClosed);
+        Interlocked.Decrement(ref edgeTotals.Active);
+        // Everything about the ended connection is counted before Active drops: a reader that sees it no longer
+        // active (a scrape, the status stream) also sees its duration and close reason.
         string[] labels = meter.Edge.Labels;
-        Active.WithLabels(labels).Dec();
         Duration.WithLabels(labels).Observe(duration.TotalSeconds);
         if (outcome.IdleTimedOut)
             Closed.WithLabels([.. labels, "idle_timeout"]).Inc();
+        Active.WithLabels(labels).Dec();
     }
 
     public static void CountRefused(TcpEdge edge, string reason)
