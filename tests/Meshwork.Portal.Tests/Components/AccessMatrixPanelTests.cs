@@ -39,6 +39,14 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
         }
     }
 
+    /// <summary>An admin's page whose clock reads <paramref name="now"/>, so stored minutes fall inside or outside its last hour.</summary>
+    private LiveComponentTest AdminAt(DateTimeOffset now)
+    {
+        var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
+        context.Services.AddSingleton<TimeProvider>(new FixedTime(now));
+        return context;
+    }
+
     private static IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> Render(BunitContext context) =>
         context.Render(b =>
         {
@@ -146,8 +154,7 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
                 new SignalRollup(now.AddHours(-2), Series("billing", "shop"), 500, 0, [500]),   // two hours ago
             ], default);
         }
-        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
-        context.Services.AddSingleton<TimeProvider>(new FixedTime(now));
+        await using var context = AdminAt(now);
         var page = Render(context);
 
         page.WaitForAssertion(() => Assert.Contains("●", page.Find("[data-testid=cell-default-shop--default-billing]").TextContent), TimeSpan.FromSeconds(10));
@@ -190,8 +197,7 @@ public sealed class AccessMatrixPanelTests(PortalFactory portal) : IClassFixture
                 new TcpRollup(now.AddMinutes(-30), new TcpEdgeSeries("web", "default", "", "ledger", "default", "v1"), 0, 0, 0, 4, 0, 0, 0),
             ], default);
         }
-        await using var context = new LiveComponentTest(portal, PortalFactory.AdminEmail, [.. PortalPolicies.All]);
-        context.Services.AddSingleton<TimeProvider>(new FixedTime(now));
+        await using var context = AdminAt(now);
         var page = Render(context);
         var update = new StatusUpdate { FullState = true, AtUnixMs = 1_000, HasSignals = true };
         update.TcpEdges.Add(new TcpEdgeSignals
