@@ -239,14 +239,14 @@ public sealed class LauncherSystem : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    /// <summary>A base whose demo ports (BASE+80 to BASE+186, see the launcher) are all free, below the ephemeral range.</summary>
+    /// <summary>A base whose demo ports (BASE+80 to BASE+186, see the launcher) are all free, below the ephemeral range, and reserved for this test.</summary>
     private static int FreeDemoBasePort()
     {
         int[] offsets = [.. Enumerable.Range(80, 11), .. Enumerable.Range(0, Proxies.Count).SelectMany(i => new[] { 100 + 10 * i, 101 + 10 * i, 106 + 10 * i })];
         while (true)
         {
             var candidate = Random.Shared.Next(20_000, 32_000 - 190);
-            if (offsets.All(offset => FreePort.IsFree(candidate + offset)))
+            if (FreePort.TryReserveAll([.. offsets.Select(offset => candidate + offset)]))
                 return candidate;
         }
     }

@@ -11,8 +11,10 @@ namespace Meshwork.ControlPlane.Tokens;
 /// must match a stored hash (compared in constant time), not be expired or revoked, and the token
 /// must be issued for the service and namespace the proxy claims ("*" only where the admin issued a
 /// wildcard, and never for the control plane's own namespace).
-/// Looked-up tokens are remembered for <see cref="CacheFor"/> (never past their expiry), so a
-/// reconnect storm of proxies sharing a few tokens costs a few queries, not thousands. A revocation
+/// Looked-up tokens are remembered for <see cref="CacheFor"/> (never past their expiry), and the
+/// Hellos that arrive while a token is being looked up wait for that one query: a join storm of
+/// proxies sharing a few tokens costs a few queries, not one per proxy queued on the connection
+/// pool. A failed lookup is not remembered; the next Hello tries again. A revocation
 /// refuses new joins within that time, or sooner: <see cref="TokenRevocationWatcher"/>, which closes
 /// the streams already open, makes the validator forget the token first.
 /// </summary>
@@ -21,22 +23,19 @@ public sealed class BootstrapTokenValidator(BootstrapTokenStore tokens, TimeProv
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private const int MaxCached = 10_000;
 
-    private readonly ConcurrentDictionary<string, (StoredToken? Token, DateTimeOffset Until)> cache = new();
+    private readonly ConcurrentDictionary<string, Lookup> cache = new();
 
     public async Task<TokenCheck> ValidateAsync(string presented, string service, string ns, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(presented)) return TokenCheck.Refused("no bootstrap token");
         var hash = BootstrapTokenHash.Compute(presented);
         var now = time.GetUtcNow();
-        if (!cache.TryGetValue(hash, out var cached) || cached.Until <= now)
-        {
-            var token = await LookUpAsync(hash, ct);
-            if (cache.Count >= MaxCached) cache.Clear();
-            var until = now + CacheFor;
-            cached = (token, token is not null && token.ExpiresAt < until ? token.ExpiresAt : until);
-            cache[hash] = cached;
-        }
-        return Check(cached.Token, service, ns, now);
+        if (cache.Count >= MaxCached && !cache.ContainsKey(hash)) cache.Clear();
+        var lookup = cache.AddOrUpdate(hash, h => new Lookup(() => LookUpAsync(h), now),
+            (h, known) => known.IsUsableAt(now) ? known : new Lookup(() => LookUpAsync(h), now));
+        // One caller giving up (its stream closed) must not cancel the query the others wait for.
+        var token = await lookup.Result.WaitAsync(ct);
+        return Check(token, service, ns, now);
     }
 
     /// <summary>
@@ -45,8 +44,9 @@ public sealed class BootstrapTokenValidator(BootstrapTokenStore tokens, TimeProv
     /// </summary>
     public void Forget(Guid tokenId)
     {
-        foreach (var (hash, entry) in cache)
-            if (entry.Token?.Id == tokenId) cache.TryRemove(hash, out _);
+        // A lookup still running may have read the row before the revocation: asked again next time.
+        foreach (var (hash, lookup) in cache)
+            if (!lookup.TryGetAnswer(out var token) || token?.Id == tokenId) cache.TryRemove(hash, out _);
     }
 
     private static TokenCheck Check(StoredToken? token, string service, string ns, DateTimeOffset now)
@@ -61,9 +61,10 @@ public sealed class BootstrapTokenValidator(BootstrapTokenStore tokens, TimeProv
         return TokenCheck.Accepted(token.Id, token.Name, token.ExpiresAt);
     }
 
-    private async Task<StoredToken?> LookUpAsync(string hash, CancellationToken ct)
+    private async Task<StoredToken?> LookUpAsync(string hash)
     {
-        var token = await tokens.FindByHashAsync(hash, ct);
+        // Bounded by the store's command timeout, not by any one caller.
+        var token = await tokens.FindByHashAsync(hash, CancellationToken.None);
         if (token is null ||
             !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.SecretHash), Encoding.ASCII.GetBytes(hash)))
             return null;
@@ -73,6 +74,35 @@ public sealed class BootstrapTokenValidator(BootstrapTokenStore tokens, TimeProv
     /// <summary>"*" is an explicit wildcard the admin chose when issuing the token.</summary>
     private static bool Matches(string allowed, string claimed) =>
         allowed == IdentityNames.Wildcard || string.Equals(allowed, claimed, StringComparison.Ordinal);
+
+    /// <summary>
+    /// One query for one hash, started by the first caller that needs it (Lazy: AddOrUpdate may build
+    /// a Lookup it then discards, which must cost nothing) and shared by everyone who asks meanwhile.
+    /// </summary>
+    private sealed class Lookup(Func<Task<StoredToken?>> query, DateTimeOffset startedAt)
+    {
+        private readonly Lazy<Task<StoredToken?>> result = new(query);
+
+        public Task<StoredToken?> Result => result.Value;
+
+        /// <summary>Still running (join it), or answered less than <see cref="CacheFor"/> ago and not past the token's expiry.</summary>
+        public bool IsUsableAt(DateTimeOffset now)
+        {
+            if (!result.IsValueCreated || !Result.IsCompleted) return true;
+            if (!TryGetAnswer(out var token)) return false;
+            var until = startedAt + CacheFor;
+            if (token is not null && token.ExpiresAt < until) until = token.ExpiresAt;
+            return until > now;
+        }
+
+        /// <summary>The answer, once the query succeeded (null: no such token).</summary>
+        public bool TryGetAnswer(out StoredToken? token)
+        {
+            var answered = result.IsValueCreated && Result.IsCompletedSuccessfully;
+            token = answered ? Result.Result : null;
+            return answered;
+        }
+    }
 
     private sealed record StoredToken(Guid Id, string Name, string Namespace, string Service, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt);
 }

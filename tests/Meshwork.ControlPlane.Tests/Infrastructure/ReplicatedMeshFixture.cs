@@ -50,11 +50,11 @@ public sealed class ReplicatedMeshFixture : IAsyncLifetime
         await ApplyAsync(MeshFixture.OrdersRoute("v1"));
 
         // Started together on an empty CA table: they must agree on one root.
-        Replicas = await Task.WhenAll(ControlPlaneProcess.StartAsync(ConnectionString, Settings), ControlPlaneProcess.StartAsync(ConnectionString, Settings));
+        Replicas = await StartTogether.AllOrNoneAsync(ControlPlaneProcess.StartAsync(ConnectionString, Settings), ControlPlaneProcess.StartAsync(ConnectionString, Settings));
         OrdersV1Backend = await DemoBackendProcess.StartAsync("orders", "v1", "orders-v1-a");
         OrdersV2Backend = await DemoBackendProcess.StartAsync("orders", "v2", "orders-v2-a");
         var bundle = Replicas[0].TrustBundleFile;
-        var proxies = await Task.WhenAll(
+        var proxies = await StartTogether.AllOrNoneAsync(
             MeshProxy.StartAsync(Addresses, bundle, Token, "web-1", "web", "v1", appAddress: null),
             MeshProxy.StartAsync(Addresses, bundle, Token, "orders-v1-1", "orders", "v1", OrdersV1Backend.Address),
             MeshProxy.StartAsync(Addresses, bundle, Token, "orders-v2-1", "orders", "v2", OrdersV2Backend.Address));

@@ -35,7 +35,7 @@ public sealed class GrpcMeshFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Backend = await GrpcBackend.StartAsync();
-        var proxies = await Task.WhenAll(
+        var proxies = await StartTogether.AllOrNoneAsync(
             ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-client", Service = "client", Version = "v1", OutboundPort = OutboundPort }), "proxy-grpc-client"),
             ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-greeter", Service = "greeter", Version = "v1", InboundPort = InboundPort, AppAddress = Backend.Address }), "proxy-grpc-greeter"),
             ProxyProcess.StartAsync(Snapshot(new ProxyIdentity { ProxyId = "proxy-edge", Service = "edge", Version = "v1", GatewayPort = GatewayPort, GatewayTls = true }), "proxy-grpc-edge"));

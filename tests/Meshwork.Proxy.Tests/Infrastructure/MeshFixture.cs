@@ -39,7 +39,7 @@ public sealed class MeshFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var started = await Task.WhenAll(
+        var started = await StartTogether.AllOrNoneAsync(
             DemoBackendProcess.StartAsync("reviews", "v1", "reviews-v1"),
             DemoBackendProcess.StartAsync("reviews", "v2", "reviews-v2"),
             DemoBackendProcess.StartAsync("ratings", "v1", "ratings-a"),
@@ -47,7 +47,7 @@ public sealed class MeshFixture : IAsyncLifetime
             DemoBackendProcess.StartAsync("flaky", "v1", "flaky-1"));
         (ReviewsV1, ReviewsV2, RatingsA, RatingsB, Flaky) = (started[0], started[1], started[2], started[3], started[4]);
 
-        var proxies = await Task.WhenAll(
+        var proxies = await StartTogether.AllOrNoneAsync(
             ProxyProcess.StartAsync(WebSnapshot(version: 1), "proxy-web"),
             ProxyProcess.StartAsync(SecureSnapshot(), "proxy-secure"));
         (Web, Secure) = (proxies[0], proxies[1]);

@@ -82,7 +82,7 @@ public class InterceptionMesh : IAsyncLifetime
 
         // Sidecars on the host listen on every TcpRoute port: each on its own loopback address.
         string[] HostSidecar(string tcpBindAddress) => ["--Proxy:BindAddress", host.ToString(), "--Proxy:TcpBindAddress", tcpBindAddress];
-        var sidecars = await Task.WhenAll(
+        var sidecars = await StartTogether.AllOrNoneAsync(
             ProxyProcess.StartAsync(SidecarSnapshot("secure", "v1", secureInboundPort, secureApp.Address), "proxy-secure", settings: HostSidecar("127.0.0.1")),
             ProxyProcess.StartAsync(SidecarSnapshot("tcpecho", "v1", tcpEchoV1InboundPort, TcpEchoV1.Address), "proxy-tcpecho-v1", settings: HostSidecar("127.0.0.5")),
             ProxyProcess.StartAsync(SidecarSnapshot("tcpecho", "v2", tcpEchoV2InboundPort, TcpEchoV2.Address), "proxy-tcpecho-v2", settings: HostSidecar("127.0.0.6")));

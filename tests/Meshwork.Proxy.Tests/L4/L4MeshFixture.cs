@@ -37,7 +37,7 @@ public sealed class L4MeshFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var proxies = await Task.WhenAll(
+        var proxies = await StartTogether.AllOrNoneAsync(
             ProxyProcess.StartAsync(WebSnapshot(V1Weight), "proxy-l4-web"),
             ProxyProcess.StartAsync(Snapshot(Sidecar("intruder", "v1") with { OutboundPort = IntruderOutboundPort }), "proxy-l4-intruder", settings: Bind("127.0.0.4")),
             ProxyProcess.StartAsync(EchoSnapshot("v1"), "proxy-l4-echo-v1", settings: Bind("127.0.0.2")),
