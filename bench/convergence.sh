@@ -93,7 +93,8 @@ ${failover_text}
 |---:|---:|---:|---:|---:|$failover_align---:|---:|---:|---:|---:|---:|---:|
 ${rows}
 CP CPU per change includes the fleet's background (app-health reports every second, lease renewals) over the change
-and one second after it; CP idle CPU is that background alone, per second, with no change. RSS per proxy is (RSS with N
+and one second after it; CP idle CPU is that background alone, per second, over 10 s with no change after the timed
+changes (until 2026-12-06 over 3 s right after the warm-up ones, mostly the runtime's tiered JIT). RSS per proxy is (RSS with N
 connected - RSS before any proxy) / N; at 100 proxies it is dominated by the one-off growth of a process that
 starts serving (JIT, thread and buffer pools), the larger fleets show the marginal cost. For scale: compiling one
 proxy's snapshot costs about 0.13 ms of CPU (0.08 ms of it the content hash the proxy verifies), encoding it
