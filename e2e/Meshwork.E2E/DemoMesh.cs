@@ -2,6 +2,7 @@ using Meshwork.Model.Resources;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Processes;
+using Meshwork.Testing.Tcp;
 using Microsoft.Playwright;
 
 namespace Meshwork.E2E;
@@ -21,6 +22,8 @@ public sealed class DemoMesh : IAsyncDisposable
     private readonly List<IAsyncDisposable> running = [];
     private IPlaywright? playwright;
     private IBrowser? browser;
+    private string trustBundle = "";
+    private string token = "";
 
     private DemoMesh()
     {
@@ -79,14 +82,14 @@ public sealed class DemoMesh : IAsyncDisposable
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
         var grpcPort = FreePort.Next();
-        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
         Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle, portalSettings);
         running.Add(Portal);
         await SeedAsync(connectionString, seed);
         ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
         running.Add(ControlPlane);
 
-        var token = await IssueTokenAsync(connectionString);
+        token = await IssueTokenAsync(connectionString);
         foreach (var version in shopVersions)
         {
             var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");
@@ -99,6 +102,19 @@ public sealed class DemoMesh : IAsyncDisposable
         playwright = await Playwright.CreateAsync();
         browser = await Chromium.LaunchAsync(playwright);
         Directory.CreateDirectory(Screenshots);
+    }
+
+    /// <summary>
+    /// A TCP app (<see cref="TcpEchoBackend"/>: greets with its version, then echoes) of <paramref name="service"/> at
+    /// <paramref name="version"/> behind its own sidecar (proxy "SERVICE-VERSION-1"), for journeys over TcpRoutes.
+    /// </summary>
+    public async Task<MeshProxy> StartTcpEchoAsync(string service, string version)
+    {
+        var echo = new TcpEchoBackend(version);
+        running.Add(echo);
+        var sidecar = await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, $"{service}-{version}-1", service, version, echo.Address);
+        running.Add(sidecar);
+        return sidecar;
     }
 
     private static async Task SeedAsync(string connectionString, IReadOnlyList<Resource> seed)

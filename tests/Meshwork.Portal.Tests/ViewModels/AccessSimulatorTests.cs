@@ -1,4 +1,5 @@
 using Meshwork.Model.Resources;
+using Meshwork.Portal.Live;
 using Meshwork.Portal.ViewModels;
 using Meshwork.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,7 @@ public sealed class AccessSimulatorTests(PortalFactory portal) : IClassFixture<P
             Samples.Service("sim-checkout"),
             Samples.Service("sim-frontend"),
             Samples.Service("sim-batch"),
+            Samples.Service("sim-reports"),
             new AccessPolicy
             {
                 Metadata = new ResourceMetadata { Name = "sim-allow-frontend" },
@@ -34,6 +36,21 @@ public sealed class AccessSimulatorTests(PortalFactory portal) : IClassFixture<P
                 Service = "sim-checkout",
                 Action = AccessAction.Deny,
                 Rules = [new AccessRule { To = [new AccessOperation { Paths = ["/admin*"] }] }],
+            },
+            // sim-reports: batch may connect by its source alone; frontend only for GET, which no TCP connection is.
+            new AccessPolicy
+            {
+                Metadata = new ResourceMetadata { Name = "sim-reports-from-batch" },
+                Service = "sim-reports",
+                Action = AccessAction.Allow,
+                Rules = [new AccessRule { From = [new AccessSource { Services = ["sim-batch"] }] }],
+            },
+            new AccessPolicy
+            {
+                Metadata = new ResourceMetadata { Name = "sim-reports-get-from-frontend" },
+                Service = "sim-reports",
+                Action = AccessAction.Allow,
+                Rules = [new AccessRule { From = [new AccessSource { Services = ["sim-frontend"] }], To = [new AccessOperation { Methods = ["GET"], Paths = ["/reports*"] }] }],
             },
         ];
         var result = await store.ApplyManyAsync(resources, admin);
@@ -79,5 +96,57 @@ public sealed class AccessSimulatorTests(PortalFactory portal) : IClassFixture<P
         var decision = await Simulator.CheckAsync(new AccessQuestion { SourceService = "sim-batch", DestinationService = "sim-frontend" });
         Assert.True(decision.Allowed); // no MeshSettings stored: permissive
         Assert.Equal("mesh-default", decision.DecidedBy);
+    }
+
+    private Task<Meshwork.Model.Policy.AccessDecision> CheckTcpAsync(string caller, string callee) =>
+        Simulator.CheckAsync(new AccessQuestion { Protocol = CallProtocol.Tcp, SourceService = caller, DestinationService = callee });
+
+    [Fact]
+    public async Task CheckTcp_DenyRuleNamingPaths_RefusesEveryConnectionFromItsSources()
+    {
+        // sim-deny-admin names only paths and no source: on HTTP it stops /admin*, on TCP every connection.
+        var http = await Simulator.CheckAsync(new AccessQuestion { SourceService = "sim-frontend", DestinationService = "sim-checkout", Path = "/cart" });
+        Assert.True(http.Allowed);
+        var decision = await CheckTcpAsync("sim-frontend", "sim-checkout");
+        Assert.Equal((false, "sim-deny-admin"), (decision.Allowed, decision.DecidedBy));
+        Assert.Equal("DENY policy 'sim-deny-admin' matched on its sources alone: a TCP connection has no method, path or header, " +
+            "so a DENY rule naming them refuses every connection from its sources", decision.Reason);
+    }
+
+    [Fact]
+    public async Task CheckTcp_AllowRuleNamingMethodsAndPaths_AdmitsNoConnection_AndSaysWhich()
+    {
+        var http = await Simulator.CheckAsync(new AccessQuestion { SourceService = "sim-frontend", DestinationService = "sim-reports", Path = "/reports/today" });
+        Assert.Equal((true, "sim-reports-get-from-frontend"), (http.Allowed, http.DecidedBy));
+        var decision = await CheckTcpAsync("sim-frontend", "sim-reports");
+        Assert.Equal((false, "no-allow-matched"), (decision.Allowed, decision.DecidedBy));
+        Assert.Equal("ALLOW policies select the service and none matched: 'sim-reports-get-from-frontend' admits this caller only for the methods, " +
+            "paths or headers named, which a TCP connection does not have, so an ALLOW rule naming them admits no connection", decision.Reason);
+    }
+
+    [Fact]
+    public async Task CheckTcp_AllowRuleNamingOnlySources_AdmitsTheConnection()
+    {
+        var decision = await CheckTcpAsync("sim-batch", "sim-reports");
+        Assert.Equal((true, "sim-reports-from-batch", "ALLOW policy 'sim-reports-from-batch' matched"), (decision.Allowed, decision.DecidedBy, decision.Reason));
+    }
+
+    [Fact]
+    public async Task CheckTcp_CallerNoAllowAdmits_DeniedWithoutBlamingHttpOnlyRules()
+    {
+        // sim-reports-get-from-frontend does not name sim-checkout's caller: it is not why the connection is refused.
+        var decision = await CheckTcpAsync("sim-checkout", "sim-reports");
+        Assert.Equal((false, "no-allow-matched", "ALLOW policies select the service and none matched"), (decision.Allowed, decision.DecidedBy, decision.Reason));
+    }
+
+    [Fact]
+    public async Task CheckTcp_ServiceWithoutPolicies_FollowsTheMeshDefault_AndIgnoresMethodAndPath()
+    {
+        // A path the proxy would refuse on HTTP means nothing to a connection.
+        var decision = await Simulator.CheckAsync(new AccessQuestion
+        {
+            Protocol = CallProtocol.Tcp, SourceService = "sim-batch", DestinationService = "sim-frontend", Method = "DELETE", Path = "/x%2F..%2Fadmin",
+        });
+        Assert.Equal((true, "mesh-default"), (decision.Allowed, decision.DecidedBy));
     }
 }

@@ -5,9 +5,9 @@ using System.Text;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Tests.Infrastructure;
-using Meshwork.Proxy.Tests.L4;
 using Meshwork.Testing.Certificates;
 using Meshwork.Testing.Processes;
+using Meshwork.Testing.Tcp;
 
 namespace Meshwork.Proxy.Tests.Interception;
 

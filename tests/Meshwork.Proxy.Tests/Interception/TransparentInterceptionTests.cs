@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Meshwork.Testing.Waiting;
-using static Meshwork.Proxy.Tests.L4.PrometheusSamples;
+using static Meshwork.Testing.Metrics.PrometheusSamples;
 
 namespace Meshwork.Proxy.Tests.Interception;
 

@@ -3,6 +3,7 @@ using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Tests.Infrastructure;
 using Meshwork.Testing.Certificates;
 using Meshwork.Testing.Processes;
+using Meshwork.Testing.Tcp;
 
 namespace Meshwork.Proxy.Tests.L4;
 

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Meshwork.Testing.Tcp;
 using Meshwork.Testing.Waiting;
-using static Meshwork.Proxy.Tests.L4.PrometheusSamples;
+using static Meshwork.Testing.Metrics.PrometheusSamples;
 
 namespace Meshwork.Proxy.Tests.L4;
 

@@ -93,6 +93,9 @@ public sealed class MeshProxy : IAsyncDisposable
         return (link.GetProperty("address").GetString()!, link.GetProperty("connected").GetBoolean());
     }
 
+    /// <summary>The proxy's Prometheus exposition (/metrics on the admin port).</summary>
+    public async Task<string> MetricsAsync() => await Admin.GetStringAsync($"http://127.0.0.1:{AdminPort}/metrics");
+
     /// <summary>The live tap as the proxy's /stats says ("tap"): active, tapId, sampled, rateLimited, dropped.</summary>
     public async Task<JsonElement> TapStatsAsync() =>
         (await Admin.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{AdminPort}/stats")).GetProperty("tap");

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Meshwork.Proxy.Tests.L4;
+namespace Meshwork.Testing.Metrics;
 
-internal static class PrometheusSamples
+public static class PrometheusSamples
 {
     /// <summary>The sum of a metric's samples whose label set (in the order the metric declares them) matches the regex <paramref name="labels"/>.</summary>
     public static double Sum(string exposition, string metric, string labels) =>

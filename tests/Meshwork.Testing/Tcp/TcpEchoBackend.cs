@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Meshwork.Proxy.Tests.L4;
+namespace Meshwork.Testing.Tcp;
 
 /// <summary>
 /// A real TCP app for the L4 tests: on every connection it first writes its version and a newline (so a test

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Meshwork.Proxy.Tests.L4;
+namespace Meshwork.Testing.Tcp;
 
-/// <summary>A client connection to a TcpRoute port, reading with a generous timeout so a broken relay fails the test instead of hanging it.</summary>
-internal sealed class TcpTestConnection(Socket socket) : IAsyncDisposable
+/// <summary>A client connection to a TcpRoute port (shared by the proxy tests and the e2e journeys), reading with a generous timeout so a broken relay fails the test instead of hanging it.</summary>
+public sealed class TcpTestConnection(Socket socket) : IAsyncDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(30);
     private readonly NetworkStream stream = new(socket, ownsSocket: true);
@@ -25,6 +25,13 @@ internal sealed class TcpTestConnection(Socket socket) : IAsyncDisposable
         while (await stream.ReadAsync(one, timeout.Token) == 1 && one[0] != '\n')
             line.Append((char)one[0]);
         return line.ToString();
+    }
+
+    /// <summary>Sends the payload without reading (for a connection that should get nothing back).</summary>
+    public async Task WriteAsync(byte[] payload)
+    {
+        using var timeout = new CancellationTokenSource(ReadTimeout);
+        await stream.WriteAsync(payload, timeout.Token);
     }
 
     /// <summary>Sends the payload while reading the echo back (both at once, so neither side's buffers fill up).</summary>
