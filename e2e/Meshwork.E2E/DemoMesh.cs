@@ -32,6 +32,11 @@ public sealed class DemoMesh : IAsyncDisposable
     public MeshworkProcess Portal { get; private set; } = null!;
     public MeshworkProcess ControlPlane { get; private set; } = null!;
 
+    /// <summary>The CA bundle proxies trust the control plane with, and a bootstrap token for namespace "default": what another proxy needs to join.</summary>
+    public string TrustBundle { get; private set; } = null!;
+
+    public string ProxyToken { get; private set; } = null!;
+
     /// <summary>The sidecar of "web" (no app of its own): requests through it are the mesh's real traffic.</summary>
     public MeshProxy Caller { get; private set; } = null!;
 
@@ -79,14 +84,14 @@ public sealed class DemoMesh : IAsyncDisposable
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
         var grpcPort = FreePort.Next();
-        var trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        var trustBundle = TrustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
         Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle, portalSettings);
         running.Add(Portal);
         await SeedAsync(connectionString, seed);
         ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
         running.Add(ControlPlane);
 
-        var token = await IssueTokenAsync(connectionString);
+        var token = ProxyToken = await IssueTokenAsync(connectionString);
         foreach (var version in shopVersions)
         {
             var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");

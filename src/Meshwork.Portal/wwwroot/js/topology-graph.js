@@ -9,7 +9,7 @@
 // (topology-renderer.js). One message costs one redraw: Cytoscape draws into a child of the container (see mount),
 // and the container's data-* attributes are written only when they change.
 
-import { adjustCanvas, largeEdges, rendererOptions, wantsWebgl } from './topology-renderer.js';
+import { adjustCanvas, dropStrayWebglLayer, largeEdges, rendererOptions, wantsWebgl } from './topology-renderer.js';
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
@@ -169,6 +169,7 @@ function mount(container, graph, webgl) {
     const cy = window.cytoscape({
         container: canvasHost, style: makeStyle(graph.labelsAside.edges), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3, renderer: rendererOptions(webgl),
     });
+    if (!webgl) dropStrayWebglLayer(cy);
     cy.on('tap', 'node', event => graph.dotnet.invokeMethodAsync('Select', event.target.id()));
     cy.on('tap', event => { if (event.target === cy) graph.dotnet.invokeMethodAsync('Select', null); });
     // Labels follow the zoom (on the next frame, once per frame): put aside when too small to read, set again when readable.
