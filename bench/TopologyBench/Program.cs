@@ -1,18 +1,14 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using ConvergenceBench;
 using Meshwork.E2E;
 using Meshwork.Model.Resources;
-using Meshwork.Protocol.Mesh;
-using Meshwork.Protocol.Transport;
 using Meshwork.Store;
 using Meshwork.Testing.Postgres;
 using Meshwork.Testing.Processes;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Diagnostics.NETCore.Client;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
 using TopologyBench;
 
@@ -48,16 +44,9 @@ var address = $"https://127.0.0.1:{grpcPort}";
 await using var portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, address, trustBundle);
 Log($"control plane {address}, portal {portal.Url}");
 
-// --- the fleet: one simulated proxy per service (50 streams per HTTP/2 connection), each reporting its traffic every second.
-var channels = Enumerable.Range(0, (mesh.Services + 49) / 50).Select(_ => ControlPlaneTls.Channel(address, trustBundle, NullLogger.Instance)).ToArray();
-var fleet = Enumerable.Range(0, mesh.Services).Select(i => new SimProxy([address], [channels[i / 50]], new Hello
-{
-    BootstrapToken = secret, ProxyId = $"bench-{i:D5}", Service = SyntheticMesh.Name(i), Namespace = "default", Version = "v1",
-    InstanceAddress = $"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}:15006",
-    Ports = { new NamedPort { Name = "inbound", Port = 15006 }, new NamedPort { Name = "outbound", Port = 15001 } },
-}, _ => null, () => mesh.Report(i))).ToArray();
+// --- the fleet: one simulated proxy per service, each reporting its traffic every second.
+var fleet = new SyntheticFleet(mesh, address, trustBundle, secret);
 using var stop = new CancellationTokenSource();
-var proxies = fleet.Select(p => Task.Run(() => p.RunAsync(TimeSpan.FromSeconds(1), stop.Token))).ToArray();
 
 // --- the browser: sign in, open Topology, wait until every service's version is drawn.
 using var playwright = await Playwright.CreateAsync();
@@ -185,7 +174,7 @@ string ByLevel(List<(double X, double Y)> readings) => string.Join("/", readings
 
 foreach (var hub in hubs) await hub.DisposeAsync();
 await stop.CancelAsync();
-await Task.WhenAll(proxies);
+await fleet.DisposeAsync();
 
 Console.WriteLine(string.Create(inv,
     $"detail: load_s={loadSeconds:0.0} drawn_nodes={drawnNodes} drawn_edges={drawnEdges} updates={updates.Length} update_p50_ms={Percentile(updates, 0.5):0} frames={frames.Length} frame_p50_ms={Percentile(frames, 0.5):0.0} frame_max_ms={(frames.Length == 0 ? 0 : frames.Max()):0} redraws={redraws[0]:0} redraw_mean_ms={(redraws[0] == 0 ? 0 : redraws[1] / redraws[0]):0} empty_page_frame_p95_ms={Percentile(blankFrames, 0.95):0.0} renderer={renderer} kb_per_client_se={memoryFit.SlopeStandardError:0} rss_kb_per_client={rssFit.Slope:0} live_heap_kb_by_clients={ByLevel(heapReadings)} memory={memorySource}"));

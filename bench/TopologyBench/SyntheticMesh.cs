@@ -6,7 +6,8 @@ namespace TopologyBench;
 /// The traffic of a synthetic mesh: service i calls <c>edges / services</c> others, each edge's requests,
 /// failures and latency drawn anew every report (so every edge's label changes every second, and some
 /// edges' health too). Reported as a real proxy of service i would: its outbound edges and its inbound
-/// service version.
+/// service version. Only the first <see cref="Callers"/> services call others (all by default): lowering it
+/// while the fleet runs lets the other services' edges go idle, so the mesh can shrink as well as grow.
 /// </summary>
 internal sealed class SyntheticMesh(int services, int edges)
 {
@@ -16,16 +17,27 @@ internal sealed class SyntheticMesh(int services, int edges)
     public int Services => services;
     public int EdgesPerService { get; } = Math.Max(1, edges / services);
 
+    /// <summary>How many services (from svc-0) report calls to others; read by every report, changed by a test as it runs.</summary>
+    public int Callers
+    {
+        get => Math.Min(Volatile.Read(ref callers), services);
+        set => Volatile.Write(ref callers, Math.Max(0, value));
+    }
+
+    private int callers = int.MaxValue;
+
     public static string Name(int service) => $"svc-{service}";
+
+    /// <summary>The services <paramref name="service"/> calls (when it is one of the <see cref="Callers"/>).</summary>
+    public IEnumerable<int> Callees(int service) => Enumerable.Range(0, EdgesPerService).Select(k => (service + 1 + k * Stride) % services);
 
     public Stats Report(int service)
     {
         var random = Random.Shared;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var stats = new Stats { WindowStartUnixMs = now - 1000, WindowEndUnixMs = now };
-        for (var k = 0; k < EdgesPerService; k++)
+        foreach (var callee in service < Callers ? Callees(service) : [])
         {
-            var callee = (service + 1 + k * Stride) % services;
             var requests = (ulong)random.Next(20, 200);
             stats.Edges.Add(Edge(Direction.Outbound, Name(service), "v1", Name(callee), requests, Failures(random, requests)));
         }

@@ -22,8 +22,6 @@ public sealed class DemoMesh : IAsyncDisposable
     private readonly List<IAsyncDisposable> running = [];
     private IPlaywright? playwright;
     private IBrowser? browser;
-    private string trustBundle = "";
-    private string token = "";
 
     private DemoMesh()
     {
@@ -34,6 +32,11 @@ public sealed class DemoMesh : IAsyncDisposable
 
     public MeshworkProcess Portal { get; private set; } = null!;
     public MeshworkProcess ControlPlane { get; private set; } = null!;
+
+    /// <summary>The CA bundle proxies trust the control plane with, and a bootstrap token for namespace "default": what another proxy needs to join.</summary>
+    public string TrustBundle { get; private set; } = null!;
+
+    public string ProxyToken { get; private set; } = null!;
 
     /// <summary>The sidecar of "web" (no app of its own): requests through it are the mesh's real traffic.</summary>
     public MeshProxy Caller { get; private set; } = null!;
@@ -82,21 +85,21 @@ public sealed class DemoMesh : IAsyncDisposable
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();
         var grpcPort = FreePort.Next();
-        trustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
-        Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", trustBundle, portalSettings);
+        TrustBundle = Path.Combine(Path.GetTempPath(), $"meshwork-e2e-{Guid.NewGuid():N}-trust-bundle.pem");
+        Portal = await MeshworkProcess.StartPortalAsync(connectionString, AdminEmail, AdminPassword, $"https://127.0.0.1:{grpcPort}", TrustBundle, portalSettings);
         running.Add(Portal);
         await SeedAsync(connectionString, seed);
-        ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, trustBundle);
+        ControlPlane = await MeshworkProcess.StartControlPlaneAsync(connectionString, grpcPort, TrustBundle);
         running.Add(ControlPlane);
 
-        token = await IssueTokenAsync(connectionString);
+        ProxyToken = await IssueTokenAsync(connectionString);
         foreach (var version in shopVersions)
         {
             var backend = await DemoBackendProcess.StartAsync("shop", version, $"shop-{version}-a");
             running.Add(backend);
-            running.Add(await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, $"shop-{version}-1", "shop", version, backend.Address));
+            running.Add(await MeshProxy.StartAsync([ControlPlane.Url], TrustBundle, ProxyToken, $"shop-{version}-1", "shop", version, backend.Address));
         }
-        Caller = await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, "web-1", "web", "v1", appAddress: null);
+        Caller = await MeshProxy.StartAsync([ControlPlane.Url], TrustBundle, ProxyToken, "web-1", "web", "v1", appAddress: null);
         running.Add(Caller);
 
         playwright = await Playwright.CreateAsync();
@@ -112,7 +115,7 @@ public sealed class DemoMesh : IAsyncDisposable
     {
         var echo = new TcpEchoBackend(version);
         running.Add(echo);
-        var sidecar = await MeshProxy.StartAsync([ControlPlane.Url], trustBundle, token, $"{service}-{version}-1", service, version, echo.Address);
+        var sidecar = await MeshProxy.StartAsync([ControlPlane.Url], TrustBundle, ProxyToken, $"{service}-{version}-1", service, version, echo.Address);
         running.Add(sidecar);
         return sidecar;
     }

@@ -9,7 +9,7 @@
 // (topology-renderer.js). One message costs one redraw: Cytoscape draws into a child of the container (see mount),
 // and the container's data-* attributes are written only when they change.
 
-import { adjustCanvas, largeEdges, rendererOptions, wantsWebgl } from './topology-renderer.js';
+import { adjustCanvas, dropStrayWebglLayer, largeEdges, rendererOptions, wantsWebgl } from './topology-renderer.js';
 
 const libraries = ['lib/cytoscape.min.js', 'lib/layout-base.js', 'lib/cose-base.js', 'lib/cytoscape-fcose.js', 'lib/signalr.min.js'];
 const staleAfterMs = 5000;
@@ -134,7 +134,7 @@ export async function create(container, staleBanner, dotnet, filter) {
     const graph = {
         cy: null, canvasHost: null, webgl: false, canvas: { large: false, layers: null },
         dotnet, march: null, marching: null, laidOut: false, updates: 0, lastMessageAt: 0, connection: 'Connecting', stream: null, streamToken: null, sequence: 0,
-        filter, staleBanner, timings: [], hiddenLabels: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
+        filter, staleBanner, timings: [], hiddenLabels: new Map(), classesOf: new Map(), labelsAside: { nodes: false, edges: false }, zoomFrame: null,
     };
     mount(container, graph, false);
     // Traffic moves: the dashes of edges carrying requests march toward the callee.
@@ -169,6 +169,7 @@ function mount(container, graph, webgl) {
     const cy = window.cytoscape({
         container: canvasHost, style: makeStyle(graph.labelsAside.edges), minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3, renderer: rendererOptions(webgl),
     });
+    if (!webgl) dropStrayWebglLayer(cy);
     cy.on('tap', 'node', event => graph.dotnet.invokeMethodAsync('Select', event.target.id()));
     cy.on('tap', event => { if (event.target === cy) graph.dotnet.invokeMethodAsync('Select', null); });
     // Labels follow the zoom (on the next frame, once per frame): put aside when too small to read, set again when readable.
@@ -298,7 +299,10 @@ function apply(graph, message) {
         })()
         : cy.collection(message.removed.map(id => cy.getElementById(id)).filter(element => element.nonempty()));
     if (removed.nonempty()) {
-        for (const element of removed) graph.hiddenLabels.delete(element.id());
+        for (const element of removed) {
+            graph.hiddenLabels.delete(element.id());
+            graph.classesOf.delete(element.id());
+        }
         removed.remove();
         structural = true;
     }
@@ -307,7 +311,10 @@ function apply(graph, message) {
         const existing = cy.getElementById(element.data.id);
         // A snapshot names every element: those the graph has keep their place and take the snapshot's fields.
         if (existing.nonempty()) setFields(graph, existing, element.data.label, element.classes, element.data.canary ?? '');
-        else added.push({ group: element.group, data: withLabelAside(graph, element.group, element.data), classes: element.classes });
+        else {
+            added.push({ group: element.group, data: withLabelAside(graph, element.group, element.data), classes: element.classes });
+            graph.classesOf.set(element.data.id, element.classes);
+        }
     }
     const addedNodes = added.length > 0 ? cy.add(added).nodes() : cy.collection();
     structural ||= added.length > 0;
@@ -326,7 +333,10 @@ function withLabelAside(graph, group, data) {
     return { ...data, label: '' };
 }
 
-// Sets what differs (every data() or classes() call restyles the element). A label too small to be drawn at this zoom
+// Sets what differs (every data() or classes() call restyles the element). An element's classes are compared with the
+// string last given to it (graph.classesOf) rather than read back from Cytoscape: reading and joining them for the
+// thousands of edges each message names was the largest self time in the page's update (Chromium CPU profile,
+// docs/benchmarks.md). A label too small to be drawn at this zoom
 // is kept aside instead: the numbers on thousands of edges change every second, and zoomed out nobody can read them.
 // Undefined: unchanged; canary '': the mark went.
 function setFields(graph, element, label, classes, canary) {
@@ -334,7 +344,10 @@ function setFields(graph, element, label, classes, canary) {
         if (graph.labelsAside[element.group()]) graph.hiddenLabels.set(element.id(), label);
         else if (element.data('label') !== label) element.data('label', label);
     }
-    if (classes !== undefined && element.classes().join(' ') !== classes) element.classes(classes);
+    if (classes !== undefined && graph.classesOf.get(element.id()) !== classes) {
+        element.classes(classes);
+        graph.classesOf.set(element.id(), classes);
+    }
     if (canary === '') {
         if (element.data('canary') !== undefined) element.removeData('canary');
     } else if (canary !== undefined && element.data('canary') !== canary) {

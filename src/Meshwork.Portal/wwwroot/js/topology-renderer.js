@@ -37,6 +37,22 @@ export function wantsWebgl(edges, webglNow) {
     return large && webglAvailable();
 }
 
+// A 2D-canvas instance made after a WebGL one carries a WebGL 2 layer it never draws: Cytoscape 3.34's canvas renderer
+// counts its layers on its shared prototype and sets that count to 4 (the WebGL layer) for good once any instance used
+// WebGL, so every later instance gets a WebGL context too (found by the E2E renderer journey). Left alone, each move
+// back to the canvas would hold one more context (browsers cap them per page: Chromium 16) and an unused canvas. The
+// layer is dropped as soon as the instance is made: its context released, its canvas removed. Cytoscape's 2D paths go
+// through the instance's own layer count (3), not that array slot.
+export function dropStrayWebglLayer(cy) {
+    const renderer = cy.renderer();
+    const { canvases, contexts } = renderer.data;
+    if (!contexts[renderer.WEBGL]) return;
+    contexts[renderer.WEBGL].getExtension('WEBGL_lose_context')?.loseContext();
+    canvases[renderer.WEBGL].remove();
+    canvases[renderer.WEBGL] = undefined;
+    contexts[renderer.WEBGL] = undefined;
+}
+
 // Cytoscape's renderer options for the mode chosen.
 export function rendererOptions(webgl) {
     return webgl ? { name: 'canvas', webgl: true } : { name: 'canvas' };
