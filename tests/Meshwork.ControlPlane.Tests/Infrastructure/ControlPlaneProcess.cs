@@ -102,7 +102,11 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException($"control plane exited with {process.ExitCode}:\n{Output}");
+            if (process.HasExited)
+            {
+                await ChildProcess.DrainOutputAsync(process);
+                throw new InvalidOperationException($"control plane exited with {process.ExitCode}:\n{Output}");
+            }
             try
             {
                 using var response = await http.GetAsync($"http://127.0.0.1:{HttpPort}/health");

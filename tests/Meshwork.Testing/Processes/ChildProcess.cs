@@ -88,7 +88,10 @@ public sealed class ChildProcess : IAsyncDisposable
         while (deadline.Elapsed < limit)
         {
             if (process.HasExited)
+            {
+                await DrainOutputAsync(process);
                 throw new InvalidOperationException($"{Name} exited with {process.ExitCode} before {url} was ready:{Environment.NewLine}{Output}");
+            }
             try
             {
                 using var response = await client.GetAsync(url);
@@ -121,6 +124,24 @@ public sealed class ChildProcess : IAsyncDisposable
             await kill.WaitForExitAsync();
         await process.WaitForExitAsync().WaitAsync(timeout);
         return process.ExitCode;
+    }
+
+    /// <summary>
+    /// Waits (briefly) until the output of a process that has exited is read to its end: HasExited turns true
+    /// before the async readers have delivered its last lines, and those lines (why it stopped) are what a
+    /// failure message needs.
+    /// </summary>
+    public static async Task DrainOutputAsync(Process exited)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await exited.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A grandchild still holds the pipes open: report what was read so far.
+        }
     }
 
     public async ValueTask DisposeAsync()
