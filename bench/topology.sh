@@ -26,6 +26,15 @@ elif [[ $# -ge 2 ]]; then
   sizes=("$1 $2"); mode="custom"; extra=("${@:3}")
 fi
 
+# ---- tools (Debian packages): the browser the page is measured in, the PostgreSQL the portal runs on.
+missing=()
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+[[ -x "$MESHWORK_PG_BIN/initdb" ]] || missing+=(postgresql)
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+fi
+
 dotnet build bench/TopologyBench -c Release -v quiet -nologo >&2
 tool=".build/${MESHWORK_BUILD_SLOT}/bin/TopologyBench/Release/net10.0/TopologyBench.dll"
 mkdir -p bench/results
