@@ -21,10 +21,10 @@ public static class PassthroughMetrics
         Prefix + "active_connections", "Relayed TCP connections open now");
 
     public static readonly Counter SentBytes = Metrics.CreateCounter(
-        Prefix + "sent_bytes_total", "Bytes relayed from the app to the original destination (added when the connection ends)");
+        Prefix + "sent_bytes_total", "Bytes relayed from the app to the original destination (counted as they are written)");
 
     public static readonly Counter ReceivedBytes = Metrics.CreateCounter(
-        Prefix + "received_bytes_total", "Bytes relayed from the original destination to the app (added when the connection ends)");
+        Prefix + "received_bytes_total", "Bytes relayed from the original destination to the app (counted as they are written)");
 
     public const string IdleTimeout = "idle_timeout";
 

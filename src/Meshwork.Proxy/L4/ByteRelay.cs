@@ -60,10 +60,13 @@ public static class ByteRelay
             {
                 idle.Touch();
                 await to.Write.WriteAsync(buffer.AsMemory(0, read), failed.Token).ConfigureAwait(false);
+                // Counted once written, before the flush: a pipe's WriteAsync already hands the bytes to its transport,
+                // whose peer may read them and close before this thread reaches the flush (a preempted thread on a loaded
+                // machine), and the close cancels the flush: counted after it, delivered bytes went uncounted.
+                count(read);
                 await to.Write.FlushAsync(failed.Token).ConfigureAwait(false);
                 // A write held back by a slow reader is still traffic: the wait must not count as idle time.
                 idle.Touch();
-                count(read);
             }
             await to.ShutdownWrite().ConfigureAwait(false);
         }

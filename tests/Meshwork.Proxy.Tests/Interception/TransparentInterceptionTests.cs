@@ -157,14 +157,24 @@ public sealed class TransparentInterceptionTests(InterceptionMesh mesh) : IClass
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal("echo: HELO meshwork\n", result.Output);
-        await Eventually.HoldsAsync(async () =>
+        var after = before;
+        try
         {
-            var after = await mesh.WebMetricsAsync();
-            return Value(after, "connections_total") == Value(before, "connections_total") + 1 &&
-                Value(after, "sent_bytes_total") >= Value(before, "sent_bytes_total") + "HELO meshwork\n".Length &&
-                Value(after, "received_bytes_total") >= Value(before, "received_bytes_total") + "echo: HELO meshwork\n".Length &&
-                Value(after, "connection_duration_seconds_count") == Value(before, "connection_duration_seconds_count") + 1;
-        }, "the web sidecar counts one relayed connection with its bytes and duration");
+            await Eventually.HoldsAsync(async () =>
+            {
+                after = await mesh.WebMetricsAsync();
+                return Value(after, "connections_total") == Value(before, "connections_total") + 1 &&
+                    Value(after, "sent_bytes_total") >= Value(before, "sent_bytes_total") + "HELO meshwork\n".Length &&
+                    Value(after, "received_bytes_total") >= Value(before, "received_bytes_total") + "echo: HELO meshwork\n".Length &&
+                    Value(after, "connection_duration_seconds_count") == Value(before, "connection_duration_seconds_count") + 1;
+            }, "the web sidecar counts one relayed connection with its bytes and duration");
+        }
+        catch (TimeoutException ex)
+        {
+            string[] names = ["connections_total", "connect_failures_total", "active_connections", "sent_bytes_total", "received_bytes_total", "connection_duration_seconds_count"];
+            throw new TimeoutException($"{ex.Message}; passthrough metrics before -> after: " +
+                string.Join(", ", names.Select(n => $"{n} {Value(before, n)} -> {Value(after, n)}")) + $"{Environment.NewLine}web sidecar: {mesh.Web.Output}", ex);
+        }
     }
 
     [Fact]
