@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Meshwork.Testing.Processes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Tests.Http1;
+
+/// <summary>
+/// Real Kestrel (socket transport, default limits) that answers every request with what it parsed:
+/// method, raw target, path, query, every header and the body length, as JSON with a Content-Length.
+/// The differential fuzz compares the lean parser with it; the end-to-end tests compare what each
+/// proxy engine delivered through it. Every echo is also kept, in arrival order.
+/// </summary>
+public sealed class EchoBackend : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private EchoBackend(int port, WebApplication app)
+    {
+        Port = port;
+        this.app = app;
+    }
+
+    public int Port { get; }
+    public string Address => $"127.0.0.1:{Port}";
+    public ConcurrentQueue<Echo> Received { get; } = new();
+
+    public static async Task<EchoBackend> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, port);
+        });
+        var app = builder.Build();
+        var backend = new EchoBackend(port, app);
+        app.Run(backend.HandleAsync);
+        await app.StartAsync();
+        return backend;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        long length = 0;
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer)) > 0)
+            length += read;
+        var echo = new Echo(
+            request.Method,
+            context.Features.Get<IHttpRequestFeature>()!.RawTarget,
+            request.Path.Value ?? "",
+            request.QueryString.Value ?? "",
+            request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            length,
+            context.Connection.Id);
+        Received.Enqueue(echo);
+        var body = JsonSerializer.SerializeToUtf8Bytes(echo);
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+public sealed record Echo(string Method, string RawTarget, string Path, string Query, Dictionary<string, string> Headers, long BodyLength, string ConnectionId);
