@@ -247,7 +247,7 @@ public static class LeanRequestParser
     }
 
     /// <summary>RFC 9110 tchar.</summary>
-    private static bool IsTokenByte(byte b) =>
+    internal static bool IsTokenByte(byte b) =>
         char.IsAsciiLetterOrDigit((char)b) || b is (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*'
             or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~';
 

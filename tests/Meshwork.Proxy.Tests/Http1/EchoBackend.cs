@@ -20,17 +20,26 @@ public sealed class EchoBackend : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private EchoBackend(int port, WebApplication app)
+    private EchoBackend(string name, int port, WebApplication app)
     {
+        Name = name;
         Port = port;
         this.app = app;
     }
+
+    /// <summary>Sent back in the x-echo response header.</summary>
+    public string Name { get; }
 
     public int Port { get; }
     public string Address => $"127.0.0.1:{Port}";
     public ConcurrentQueue<Echo> Received { get; } = new();
 
-    public static async Task<EchoBackend> StartAsync()
+    /// <summary>Requests whose handler started (before their body is read).</summary>
+    public int Started => Volatile.Read(ref started);
+
+    private int started;
+
+    public static async Task<EchoBackend> StartAsync(string name = "echo")
     {
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
@@ -41,7 +50,7 @@ public sealed class EchoBackend : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, port);
         });
         var app = builder.Build();
-        var backend = new EchoBackend(port, app);
+        var backend = new EchoBackend(name, port, app);
         app.Run(backend.HandleAsync);
         await app.StartAsync();
         return backend;
@@ -49,6 +58,7 @@ public sealed class EchoBackend : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        Interlocked.Increment(ref started);
         var request = context.Request;
         long length = 0;
         var buffer = new byte[8192];
@@ -66,6 +76,7 @@ public sealed class EchoBackend : IAsyncDisposable
         Received.Enqueue(echo);
         var body = JsonSerializer.SerializeToUtf8Bytes(echo);
         context.Response.ContentType = "application/json";
+        context.Response.Headers["x-echo"] = Name;
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body);
     }

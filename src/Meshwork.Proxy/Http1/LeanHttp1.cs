@@ -1,0 +1,320 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using Meshwork.Proxy.Routing;
+using Meshwork.Proxy.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Meshwork.Proxy.Http1;
+
+/// <summary>
+/// The lean HTTP/1.1 engine (<c>Proxy:Http1Engine=Lean</c>, docs/proxy.md): a Kestrel connection
+/// middleware on the outbound listener that serves the requests of a connection itself, as long as
+/// each is in <see cref="LeanRequestParser"/>'s subset and its route in <see cref="LeanRouter"/>'s, and
+/// hands the connection to Kestrel (and YARP) at the first request that is not, before consuming any
+/// byte of it. Kestrel then serves, or rejects, the rest of the connection with its own rigour. A lean
+/// request costs no HttpContext pipeline and no HttpClient: the head goes to a pooled keep-alive
+/// connection of the endpoint, bodies are relayed as they arrive, and the request is counted in
+/// <see cref="ProxyStats"/> under the key the YARP path would use.
+/// </summary>
+public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxyStats stats)
+{
+    private static ReadOnlySpan<byte> Http11 => " HTTP/1.1\r\n"u8;
+
+    private long leanRequests;
+    private long handedOver;
+
+    /// <summary>On a listener: Proxy:Http1Engine is Lean.</summary>
+    public bool Installed { get; private set; }
+
+    public long LeanRequests => Interlocked.Read(ref leanRequests);
+    public long HandedOver => Interlocked.Read(ref handedOver);
+
+    public void Use(ListenOptions listen, KestrelServerLimits limits)
+    {
+        Installed = true;
+        var parserLimits = new LeanLimits(limits.MaxRequestLineSize, limits.MaxRequestHeadersTotalSize, limits.MaxRequestHeaderCount);
+        listen.Use(next => async connection =>
+        {
+            bool handOver;
+            try
+            {
+                handOver = await ServeAsync(connection, parserLimits, limits);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or ConnectionAbortedException or SocketException)
+            {
+                return;
+            }
+            if (!handOver)
+                return;
+            Interlocked.Increment(ref handedOver);
+            await next(connection);
+        });
+    }
+
+    /// <summary>Serves lean requests until the client is done (false) or a request is Kestrel's (true).</summary>
+    private async Task<bool> ServeAsync(ConnectionContext connection, LeanLimits parserLimits, KestrelServerLimits limits)
+    {
+        var input = connection.Transport.Input;
+        var idle = new IdleTimer();
+        try
+        {
+            while (true)
+            {
+                var (next, head, target) = await NextRequestAsync(input, parserLimits, limits, idle);
+                if (next != Next.Lean)
+                    return next == Next.HandOver;
+                if (!await ExchangeAsync(connection, head!, target!))
+                    return false;
+            }
+        }
+        finally
+        {
+            idle.Dispose();
+        }
+    }
+
+    private enum Next
+    {
+        /// <summary>A lean request, its head consumed.</summary>
+        Lean,
+
+        /// <summary>Kestrel's from here: nothing of the request consumed.</summary>
+        HandOver,
+
+        /// <summary>The client closed, or stayed idle past the keep-alive timeout, between requests.</summary>
+        Done,
+    }
+
+    private async ValueTask<(Next Next, LeanRequestHead? Head, LeanTarget? Target)> NextRequestAsync(
+        PipeReader input, LeanLimits parserLimits, KestrelServerLimits limits, IdleTimer idle)
+    {
+        var partial = false;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                // Between requests Kestrel's keep-alive timeout applies; inside a head, its request headers timeout.
+                result = await input.ReadAsync(idle.Start(partial ? limits.RequestHeadersTimeout : limits.KeepAliveTimeout));
+            }
+            catch (OperationCanceledException) when (idle.Expired)
+            {
+                // An idle connection is closed, as Kestrel does; a slow head is Kestrel's to time out (408).
+                return (partial ? Next.HandOver : Next.Done, null, null);
+            }
+            idle.Stop();
+            var buffer = result.Buffer;
+            if (buffer.IsEmpty && result.IsCompleted)
+                return (Next.Done, null, null);
+            var (parse, head) = Parse(buffer, parserLimits);
+            if (parse == LeanParse.Incomplete && !result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                partial = true;
+                continue;
+            }
+            var target = parse == LeanParse.Accepted ? router.Route(head!) : null;
+            if (target is null)
+            {
+                // Nothing consumed, nothing examined: Kestrel's first read returns these very bytes.
+                input.AdvanceTo(buffer.Start);
+                return (Next.HandOver, null, null);
+            }
+            input.AdvanceTo(buffer.GetPosition(head!.Length));
+            return (Next.Lean, head, target);
+        }
+    }
+
+    private static (LeanParse, LeanRequestHead?) Parse(in ReadOnlySequence<byte> buffer, LeanLimits limits)
+    {
+        // Nothing past the limits can be accepted, so at most that much is looked at.
+        var length = (int)Math.Min(buffer.Length, limits.MaxHeadSize);
+        if (buffer.FirstSpan.Length >= length)
+            return (LeanRequestParser.Parse(buffer.FirstSpan[..length], limits, out var head, out _), head);
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            buffer.Slice(0, length).CopyTo(copy);
+            return (LeanRequestParser.Parse(copy.AsSpan(0, length), limits, out var head, out _), head);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>One request through the upstream and its response back; false when the client connection must end.</summary>
+    private async ValueTask<bool> ExchangeAsync(ConnectionContext connection, LeanRequestHead head, LeanTarget target)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref leanRequests);
+        var progress = new LeanProgress();
+        var keepGoing = false;
+        // Counted as in flight for the cluster, as the YARP path does (no limits: those clusters are YARP's).
+        target.Counters.TryEnter(null);
+        try
+        {
+            keepGoing = await ForwardAsync(connection, head, target, progress);
+        }
+        finally
+        {
+            target.Counters.Exit();
+            var status = progress.ClientGone && !progress.Started ? 0 : progress.Status;
+            stats.Record(target.Key with { StatusClass = MeshMiddleware.StatusClass(status) }, Stopwatch.GetElapsedTime(started), wasDenied: false);
+        }
+        return keepGoing;
+    }
+
+    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, LeanRequestHead head, LeanTarget target, LeanProgress progress)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        using var activity = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        var bodyRelayed = head.ContentLength == 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            LeanUpstream? upstream = null;
+            try
+            {
+                activity.CancelAfter(LeanUpstream.ActivityTimeout);
+                upstream = await pool.RentAsync(target.Endpoint, activity.Token);
+                upstream.Activity = activity;
+                await upstream.Stream.WriteAsync(RequestHead(head), activity.Token);
+                if (!bodyRelayed)
+                {
+                    await RelayBodyAsync(input, upstream, head.ContentLength, activity.Token);
+                    bodyRelayed = true;
+                }
+                var relayed = await LeanResponseRelay.RelayAsync(upstream, output, head.Method == "HEAD", head.Close, progress, activity.Token);
+                upstream.Activity = null;
+                if (relayed.UpstreamReusable)
+                    pool.Return(target.Endpoint, upstream);
+                else
+                    upstream.Dispose();
+                return !relayed.ClientMustClose;
+            }
+            catch (LeanUpstreamClosedException) when (upstream!.Reused && head.ContentLength == 0 && attempt == 0)
+            {
+                // A pooled connection the upstream had closed while idle: once more on a new one, as SocketsHttpHandler does.
+                upstream.Dispose();
+            }
+            catch (LeanClientGoneException)
+            {
+                upstream?.Dispose();
+                progress.ClientGone = true;
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
+            {
+                upstream?.Dispose();
+                if (connection.ConnectionClosed.IsCancellationRequested)
+                {
+                    progress.ClientGone = true;
+                    return false;
+                }
+                // After part of the response went out, only cutting the connection tells the client (as YARP does).
+                if (progress.Started)
+                    return false;
+                // YARP: 504 when the upstream went silent, 502 for any other failure to get a response.
+                var timedOut = activity.IsCancellationRequested;
+                progress.Status = timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
+                await WriteErrorAsync(output, progress.Status, close: !bodyRelayed || head.Close);
+                return bodyRelayed && !head.Close;
+            }
+        }
+    }
+
+    /// <summary>The request line as received and every header but Connection (this hop's), as the YARP path forwards them.</summary>
+    private static byte[] RequestHead(LeanRequestHead head)
+    {
+        var size = head.Method.Length + 1 + head.Target.Length + Http11.Length + 2;
+        foreach (var (name, value) in head.Headers)
+            size += name.Length + 2 + value.Length + 2;
+        var bytes = new byte[size];
+        var span = bytes.AsSpan();
+        var at = Encoding.ASCII.GetBytes(head.Method, span);
+        span[at++] = (byte)' ';
+        at += Encoding.ASCII.GetBytes(head.Target, span[at..]);
+        Http11.CopyTo(span[at..]);
+        at += Http11.Length;
+        foreach (var (name, value) in head.Headers)
+        {
+            if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                continue;
+            at += Encoding.ASCII.GetBytes(name, span[at..]);
+            span[at++] = (byte)':';
+            span[at++] = (byte)' ';
+            at += Encoding.ASCII.GetBytes(value, span[at..]);
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+        }
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        return bytes[..at];
+    }
+
+    /// <summary>Exactly Content-Length bytes from the client to the upstream, as they arrive.</summary>
+    private static async ValueTask RelayBodyAsync(PipeReader input, LeanUpstream upstream, long length, CancellationToken cancellationToken)
+    {
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var body = result.Buffer.Slice(0, Math.Min(remaining, result.Buffer.Length));
+            upstream.Activity?.CancelAfter(LeanUpstream.ActivityTimeout);
+            foreach (var segment in body)
+                await upstream.Stream.WriteAsync(segment, cancellationToken);
+            remaining -= body.Length;
+            input.AdvanceTo(body.End);
+            if (remaining > 0 && result.IsCompleted)
+                throw new LeanClientGoneException();
+        }
+    }
+
+    private static async ValueTask WriteErrorAsync(PipeWriter output, int status, bool close)
+    {
+        var text = $"HTTP/1.1 {status} {(status == 504 ? "Gateway Timeout" : "Bad Gateway")}\r\nContent-Length: 0\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
+        output.Write(Encoding.ASCII.GetBytes(text));
+        await output.FlushAsync();
+    }
+
+    /// <summary>
+    /// One timer per connection for the waits between and inside request heads; the token source is
+    /// replaced only after it fired (a fired source cannot be reset). Not tied to the connection's
+    /// closing: a client that sends a request and closes at once still has that request served (the
+    /// input ends after its bytes), as Kestrel would.
+    /// </summary>
+    private sealed class IdleTimer : IDisposable
+    {
+        private CancellationTokenSource source = new();
+
+        public bool Expired => source.IsCancellationRequested;
+
+        public CancellationToken Start(TimeSpan timeout)
+        {
+            if (!source.TryReset())
+            {
+                source.Dispose();
+                source = new CancellationTokenSource();
+            }
+            source.CancelAfter(timeout);
+            return source.Token;
+        }
+
+        public void Stop() => source.CancelAfter(Timeout.InfiniteTimeSpan);
+
+        public void Dispose() => source.Dispose();
+    }
+}
+
+/// <summary>How far a lean exchange got: the status sent to the client, once its head went out.</summary>
+internal sealed class LeanProgress
+{
+    public bool Started;
+    public int Status;
+    public bool ClientGone;
+}

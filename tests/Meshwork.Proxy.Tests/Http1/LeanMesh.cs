@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Snapshots;
+using Meshwork.Proxy.Tests.Infrastructure;
+using Meshwork.Testing.Processes;
+
+namespace Meshwork.Proxy.Tests.Http1;
+
+/// <summary>
+/// Two sidecar processes on the same resources, one with the default engine (Kestrel and YARP) and one
+/// with <c>Proxy:Http1Engine=Lean</c>, in front of real Kestrel echo backends: "alpha" and "beta"
+/// (host "shop" splits 3:1 between them), "retried" (a retry policy: not lean), and "broken", a TCP
+/// server that answers every request with a malformed response.
+/// </summary>
+public sealed class LeanMesh : IAsyncDisposable
+{
+    private LeanMesh(EchoBackend alpha, EchoBackend beta, EchoBackend retried, BrokenBackend broken, ProxyProcess kestrel, int kestrelPort, ProxyProcess lean, int leanPort)
+    {
+        Alpha = alpha;
+        Beta = beta;
+        Retried = retried;
+        Broken = broken;
+        Kestrel = kestrel;
+        KestrelPort = kestrelPort;
+        Lean = lean;
+        LeanPort = leanPort;
+    }
+
+    public EchoBackend Alpha { get; }
+    public EchoBackend Beta { get; }
+    public EchoBackend Retried { get; }
+    public BrokenBackend Broken { get; }
+    public ProxyProcess Kestrel { get; }
+    public int KestrelPort { get; }
+    public ProxyProcess Lean { get; }
+    public int LeanPort { get; }
+
+    /// <param name="transport">Proxy:Transport of both proxies (null: the default).</param>
+    public static async Task<LeanMesh> StartAsync(string name, string? transport = null)
+    {
+        var alpha = await EchoBackend.StartAsync("alpha");
+        var beta = await EchoBackend.StartAsync("beta");
+        var retried = await EchoBackend.StartAsync("retried");
+        var broken = BrokenBackend.Start();
+        var extra = transport is null ? new List<string>() : ["--Proxy:Transport", transport];
+        var kestrelPort = FreePort.Next();
+        var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, broken), name + "-kestrel", settings: extra);
+        var leanPort = FreePort.Next();
+        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, broken), name + "-lean",
+            settings: [.. extra, "--Proxy:Http1Engine", "Lean"]);
+        return new LeanMesh(alpha, beta, retried, broken, kestrel, kestrelPort, lean, leanPort);
+    }
+
+    private static ProxySnapshot Snapshot(string proxyId, int outboundPort, EchoBackend alpha, EchoBackend beta, EchoBackend retried, BrokenBackend broken)
+    {
+        IReadOnlyList<Resource> resources =
+        [
+            PlainSidecar.Service("shop"),
+            PlainSidecar.Service("alpha"),
+            PlainSidecar.Service("beta"),
+            PlainSidecar.Service("retried"),
+            PlainSidecar.Service("broken"),
+            new HttpRoute
+            {
+                Metadata = new ResourceMetadata { Name = "shop" },
+                ParentRefs = [new ParentRef { Name = "shop" }],
+                Rules = [new HttpRouteRule { BackendRefs = [new BackendRef { Service = "alpha", Weight = 3 }, new BackendRef { Service = "beta", Weight = 1 }] }],
+            },
+            new ResiliencePolicy
+            {
+                Metadata = new ResourceMetadata { Name = "retried" },
+                Service = "retried",
+                Retries = new RetryPolicy { Attempts = 2, RetryOn = ["5xx"] },
+            },
+        ];
+        Instance Endpoint(string service, string address) => new()
+        {
+            Id = $"{service}-1", Service = service, Version = "v1", Address = address, ProxyId = $"{service}-1", Health = InstanceHealth.Healthy,
+        };
+        return SnapshotHash.WithHash(SnapshotCompiler.Compile(new SnapshotInputs
+        {
+            Resources = resources,
+            Instances = [Endpoint("alpha", alpha.Address), Endpoint("beta", beta.Address), Endpoint("retried", retried.Address), Endpoint("broken", broken.Address)],
+            Proxy = new ProxyIdentity { ProxyId = proxyId, Service = "client", Version = "v1", OutboundPort = outboundPort },
+            Version = 1,
+        }));
+    }
+
+    /// <summary>The lean proxy's /stats "http1" part: requests it served itself, connections it handed to Kestrel.</summary>
+    public async Task<(long LeanRequests, long HandedOver)> LeanCountsAsync()
+    {
+        var http1 = (await Lean.StatsAsync()).GetProperty("http1");
+        Assert.Equal("lean", http1.GetProperty("engine").GetString());
+        return (http1.GetProperty("leanRequests").GetInt64(), http1.GetProperty("handedOver").GetInt64());
+    }
+
+    /// <summary>The proxy's /stats traffic rows as "destination route status: requests" lines, sorted.</summary>
+    public static async Task<string[]> TrafficAsync(ProxyProcess proxy) =>
+        (await proxy.StatsAsync()).GetProperty("traffic").EnumerateArray()
+            .Select(t => $"{t.GetProperty("destination").GetString()} {t.GetProperty("version").GetString()} {t.GetProperty("route").GetString()} {t.GetProperty("statusClass").GetString()}: {t.GetProperty("requests").GetInt64()}")
+            .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The proxy's meshwork_proxy_requests_total series (labels and count), sorted.</summary>
+    public static async Task<string[]> RequestSeriesAsync(ProxyProcess proxy) =>
+        (await proxy.MetricsAsync()).Split('\n').Where(l => l.StartsWith("meshwork_proxy_requests_total{", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToArray();
+
+    public static Echo ParseEcho(RawResponse response) => JsonSerializer.Deserialize<Echo>(response.Body)!;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Kestrel.DisposeAsync();
+        await Lean.DisposeAsync();
+        await Alpha.DisposeAsync();
+        await Beta.DisposeAsync();
+        await Retried.DisposeAsync();
+        Broken.Dispose();
+    }
+}
+
+/// <summary>A TCP server that reads each request head and answers with a response no HTTP/1.1 client may accept (a header line without a colon).</summary>
+public sealed class BrokenBackend : IDisposable
+{
+    private readonly TcpListener listener;
+    private readonly CancellationTokenSource stop = new();
+
+    private BrokenBackend(TcpListener listener) => this.listener = listener;
+
+    public string Address => $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+
+    public static BrokenBackend Start()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var backend = new BrokenBackend(listener);
+        _ = backend.AcceptAsync();
+        return backend;
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+                _ = AnswerAsync(await listener.AcceptTcpClientAsync(stop.Token));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    private static async Task AnswerAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var received = new List<byte>();
+                var buffer = new byte[4096];
+                while (!Encoding.Latin1.GetString(received.ToArray()).Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    var read = await stream.ReadAsync(buffer);
+                    if (read == 0)
+                        return;
+                    received.AddRange(buffer[..read]);
+                }
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok"u8.ToArray());
+                client.Client.Shutdown(SocketShutdown.Send);
+                while (await stream.ReadAsync(buffer) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        listener.Stop();
+        stop.Dispose();
+    }
+}
