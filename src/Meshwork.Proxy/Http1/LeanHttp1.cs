@@ -58,22 +58,14 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     /// <summary>Serves lean requests until the client is done (false) or a request is Kestrel's (true).</summary>
     private async Task<bool> ServeAsync(ConnectionContext connection, LeanLimits parserLimits, KestrelServerLimits limits)
     {
-        var input = connection.Transport.Input;
-        var idle = new IdleTimer();
-        try
+        using var state = new ConnectionState(connection);
+        while (true)
         {
-            while (true)
-            {
-                var (next, head, target) = await NextRequestAsync(input, parserLimits, limits, idle);
-                if (next != Next.Lean)
-                    return next == Next.HandOver;
-                if (!await ExchangeAsync(connection, head!, target!))
-                    return false;
-            }
-        }
-        finally
-        {
-            idle.Dispose();
+            var (next, head, target) = await NextRequestAsync(state, parserLimits, limits);
+            if (next != Next.Lean)
+                return next == Next.HandOver;
+            if (!await ExchangeAsync(state, head!, target!))
+                return false;
         }
     }
 
@@ -90,8 +82,10 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     private async ValueTask<(Next Next, LeanRequestHead? Head, LeanTarget? Target)> NextRequestAsync(
-        PipeReader input, LeanLimits parserLimits, KestrelServerLimits limits, IdleTimer idle)
+        ConnectionState state, LeanLimits parserLimits, KestrelServerLimits limits)
     {
+        var input = state.Connection.Transport.Input;
+        var idle = state.Idle;
         var partial = false;
         while (true)
         {
@@ -99,7 +93,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             try
             {
                 // Between requests Kestrel's keep-alive timeout applies; inside a head, its request headers timeout.
-                result = await input.ReadAsync(idle.Start(partial ? limits.RequestHeadersTimeout : limits.KeepAliveTimeout));
+                result = await input.ReadAsync(idle.Start(partial ? limits.RequestHeadersTimeout : limits.KeepAliveTimeout).Token);
             }
             catch (OperationCanceledException) when (idle.Expired)
             {
@@ -117,7 +111,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
                 partial = true;
                 continue;
             }
-            var target = parse == LeanParse.Accepted ? router.Route(head!) : null;
+            var target = parse == LeanParse.Accepted ? router.Route(head!, state.Scratch) : null;
             if (target is null)
             {
                 // Nothing consumed, nothing examined: Kestrel's first read returns these very bytes.
@@ -148,7 +142,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>One request through the upstream and its response back; false when the client connection must end.</summary>
-    private async ValueTask<bool> ExchangeAsync(ConnectionContext connection, LeanRequestHead head, LeanTarget target)
+    private async ValueTask<bool> ExchangeAsync(ConnectionState state, LeanRequestHead head, LeanTarget target)
     {
         var started = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref leanRequests);
@@ -158,7 +152,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         target.Counters.TryEnter(null);
         try
         {
-            keepGoing = await ForwardAsync(connection, head, target, progress);
+            keepGoing = await ForwardAsync(state, head, target, progress);
         }
         finally
         {
@@ -169,21 +163,21 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         return keepGoing;
     }
 
-    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, LeanRequestHead head, LeanTarget target, LeanProgress progress)
+    private async ValueTask<bool> ForwardAsync(ConnectionState state, LeanRequestHead head, LeanTarget target, LeanProgress progress)
     {
+        var connection = state.Connection;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        using var activity = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        var activity = state.Activity.Start(LeanUpstream.ActivityTimeout);
         var bodyRelayed = head.ContentLength == 0;
         for (var attempt = 0; ; attempt++)
         {
             LeanUpstream? upstream = null;
             try
             {
-                activity.CancelAfter(LeanUpstream.ActivityTimeout);
                 upstream = await pool.RentAsync(target.Endpoint, activity.Token);
                 upstream.Activity = activity;
-                await upstream.Stream.WriteAsync(RequestHead(head), activity.Token);
+                await WriteHeadAsync(upstream, head, activity.Token);
                 if (!bodyRelayed)
                 {
                     await RelayBodyAsync(input, upstream, head.ContentLength, activity.Token);
@@ -229,13 +223,24 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>The request line as received and every header but Connection (this hop's), as the YARP path forwards them.</summary>
-    private static byte[] RequestHead(LeanRequestHead head)
+    private static async ValueTask WriteHeadAsync(LeanUpstream upstream, LeanRequestHead head, CancellationToken cancellationToken)
     {
-        var size = head.Method.Length + 1 + head.Target.Length + Http11.Length + 2;
-        foreach (var (name, value) in head.Headers)
-            size += name.Length + 2 + value.Length + 2;
-        var bytes = new byte[size];
-        var span = bytes.AsSpan();
+        var buffer = ArrayPool<byte>.Shared.Rent(head.Length + Http11.Length);
+        try
+        {
+            var length = RequestHead(head, buffer);
+            upstream.Activity?.CancelAfter(LeanUpstream.ActivityTimeout);
+            await upstream.Stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes the head into <paramref name="span"/> (never longer than the head received), returns its length.</summary>
+    private static int RequestHead(LeanRequestHead head, Span<byte> span)
+    {
         var at = Encoding.ASCII.GetBytes(head.Method, span);
         span[at++] = (byte)' ';
         at += Encoding.ASCII.GetBytes(head.Target, span[at..]);
@@ -254,7 +259,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         }
         span[at++] = (byte)'\r';
         span[at++] = (byte)'\n';
-        return bytes[..at];
+        return at;
     }
 
     /// <summary>Exactly Content-Length bytes from the client to the upstream, as they arrive.</summary>
@@ -282,27 +287,50 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         await output.FlushAsync();
     }
 
-    /// <summary>
-    /// One timer per connection for the waits between and inside request heads; the token source is
-    /// replaced only after it fired (a fired source cannot be reset). Not tied to the connection's
-    /// closing: a client that sends a request and closes at once still has that request served (the
-    /// input ends after its bytes), as Kestrel would.
-    /// </summary>
-    private sealed class IdleTimer : IDisposable
+    /// <summary>What a connection keeps from one request to the next.</summary>
+    private sealed class ConnectionState(ConnectionContext connection) : IDisposable
     {
-        private CancellationTokenSource source = new();
+        public ConnectionContext Connection { get; } = connection;
 
-        public bool Expired => source.IsCancellationRequested;
+        /// <summary>
+        /// Waits between and inside request heads. Not tied to the connection's closing: a client that
+        /// sends a request and closes at once still has it served (the input ends after its bytes), as Kestrel would.
+        /// </summary>
+        public ResettableTimeout Idle { get; } = new(CancellationToken.None);
 
-        public CancellationToken Start(TimeSpan timeout)
+        /// <summary>An exchange's upstream inactivity, also ended when the client connection closes.</summary>
+        public ResettableTimeout Activity { get; } = new(connection.ConnectionClosed);
+
+        /// <summary>The request the route matchers read, refilled for each request.</summary>
+        public DefaultHttpContext Scratch { get; } = new();
+
+        public void Dispose()
+        {
+            Idle.Dispose();
+            Activity.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A timeout reused across requests without a new timer each time; its source is replaced only
+    /// after it fired (a cancelled source cannot be reset).
+    /// </summary>
+    private sealed class ResettableTimeout(CancellationToken link) : IDisposable
+    {
+        private CancellationTokenSource source = CancellationTokenSource.CreateLinkedTokenSource(link);
+
+        /// <summary>The timeout fired (not the linked token).</summary>
+        public bool Expired => source.IsCancellationRequested && !link.IsCancellationRequested;
+
+        public CancellationTokenSource Start(TimeSpan timeout)
         {
             if (!source.TryReset())
             {
                 source.Dispose();
-                source = new CancellationTokenSource();
+                source = CancellationTokenSource.CreateLinkedTokenSource(link);
             }
             source.CancelAfter(timeout);
-            return source.Token;
+            return source;
         }
 
         public void Stop() => source.CancelAfter(Timeout.InfiniteTimeSpan);

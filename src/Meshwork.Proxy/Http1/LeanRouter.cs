@@ -31,12 +31,13 @@ public sealed class LeanRouter(MeshRuntime runtime, IProxyStateLookup lookup, Cl
 {
     private readonly ConcurrentDictionary<string, DnsEndPoint> endpoints = new(StringComparer.Ordinal);
 
-    internal LeanTarget? Route(LeanRequestHead head)
+    /// <param name="scratch">The connection's context, refilled with this request for the matchers.</param>
+    internal LeanTarget? Route(LeanRequestHead head, DefaultHttpContext scratch)
     {
         if (runtime.Current is not { } snapshot)
             return null;
-        var context = new DefaultHttpContext();
-        var request = context.Request;
+        var request = scratch.Request;
+        request.Headers.Clear();
         request.Method = head.Method;
         request.Scheme = "http";
         request.Path = new PathString(head.Path);

@@ -141,7 +141,7 @@ public sealed class LeanEngineTests
     public async Task A_malformed_upstream_response_is_a_502_as_with_kestrel()
     {
         await using var mesh = await LeanMesh.StartAsync("lean-502");
-        const string Request = "GET /x HTTP/1.1\r\nHost: broken\r\n\r\n";
+        const string Request = "GET /broken HTTP/1.1\r\nHost: raw\r\n\r\n";
         Assert.Equal(502, (await SendOneAsync(mesh.KestrelPort, Request)).Status);
         await using var connection = await RawHttpConnection.ConnectAsync(mesh.LeanPort);
         await connection.SendAsync(Request);
@@ -149,8 +149,37 @@ public sealed class LeanEngineTests
         // The client connection stays usable: the next request on it is served.
         await connection.SendAsync(Get);
         Assert.Equal(200, (await connection.ReadResponseAsync())!.Status);
-        Assert.Contains(await LeanMesh.TrafficAsync(mesh.Lean), r => r.StartsWith("broken ", StringComparison.Ordinal) && r.EndsWith(" 5xx: 1", StringComparison.Ordinal));
+        Assert.Contains(await LeanMesh.TrafficAsync(mesh.Lean), r => r.StartsWith("raw ", StringComparison.Ordinal) && r.EndsWith(" 5xx: 1", StringComparison.Ordinal));
         Assert.Equal((2L, 0L), await mesh.LeanCountsAsync());
+    }
+
+    [Theory]
+    [InlineData("/chunked")]
+    [InlineData("/close")]
+    [InlineData("/empty")]
+    [InlineData("/interim")]
+    public async Task Each_response_framing_reaches_the_client_as_through_kestrel(string path)
+    {
+        await using var mesh = await LeanMesh.StartAsync("lean-framing");
+        var request = $"GET {path} HTTP/1.1\r\nHost: raw\r\n\r\n";
+        var viaKestrel = await SendOneAsync(mesh.KestrelPort, request);
+        // Twice on one connection: a response that leaves the upstream connection reusable must leave it clean.
+        await using var connection = await RawHttpConnection.ConnectAsync(mesh.LeanPort);
+        for (var i = 0; i < 2; i++)
+        {
+            await connection.SendAsync(request);
+            var viaLean = (await connection.ReadResponseAsync())!;
+            Assert.Equal(viaKestrel.Status, viaLean.Status);
+            Assert.Equal(viaKestrel.Text, viaLean.Text);
+            Assert.Equal(viaKestrel.Header("X-Kind"), viaLean.Header("X-Kind"));
+            if (path == "/close")
+            {
+                // Nothing else frames that body: the client connection ends with it.
+                Assert.True(await connection.ClosedAsync());
+                break;
+            }
+        }
+        Assert.Equal(0L, (await mesh.LeanCountsAsync()).HandedOver);
     }
 
     private static async Task<RawResponse> SendOneAsync(int port, string request)

@@ -12,17 +12,17 @@ namespace Meshwork.Proxy.Tests.Http1;
 /// <summary>
 /// Two sidecar processes on the same resources, one with the default engine (Kestrel and YARP) and one
 /// with <c>Proxy:Http1Engine=Lean</c>, in front of real Kestrel echo backends: "alpha" and "beta"
-/// (host "shop" splits 3:1 between them), "retried" (a retry policy: not lean), and "broken", a TCP
-/// server that answers every request with a malformed response.
+/// (host "shop" splits 3:1 between them), "retried" (a retry policy: not lean), and "raw", a TCP
+/// server with hand-written responses (<see cref="RawBackend"/>).
 /// </summary>
 public sealed class LeanMesh : IAsyncDisposable
 {
-    private LeanMesh(EchoBackend alpha, EchoBackend beta, EchoBackend retried, BrokenBackend broken, ProxyProcess kestrel, int kestrelPort, ProxyProcess lean, int leanPort)
+    private LeanMesh(EchoBackend alpha, EchoBackend beta, EchoBackend retried, RawBackend raw, ProxyProcess kestrel, int kestrelPort, ProxyProcess lean, int leanPort)
     {
         Alpha = alpha;
         Beta = beta;
         Retried = retried;
-        Broken = broken;
+        Raw = raw;
         Kestrel = kestrel;
         KestrelPort = kestrelPort;
         Lean = lean;
@@ -32,7 +32,7 @@ public sealed class LeanMesh : IAsyncDisposable
     public EchoBackend Alpha { get; }
     public EchoBackend Beta { get; }
     public EchoBackend Retried { get; }
-    public BrokenBackend Broken { get; }
+    public RawBackend Raw { get; }
     public ProxyProcess Kestrel { get; }
     public int KestrelPort { get; }
     public ProxyProcess Lean { get; }
@@ -44,17 +44,17 @@ public sealed class LeanMesh : IAsyncDisposable
         var alpha = await EchoBackend.StartAsync("alpha");
         var beta = await EchoBackend.StartAsync("beta");
         var retried = await EchoBackend.StartAsync("retried");
-        var broken = BrokenBackend.Start();
+        var raw = RawBackend.Start();
         var extra = transport is null ? new List<string>() : ["--Proxy:Transport", transport];
         var kestrelPort = FreePort.Next();
-        var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, broken), name + "-kestrel", settings: extra);
+        var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, raw), name + "-kestrel", settings: extra);
         var leanPort = FreePort.Next();
-        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, broken), name + "-lean",
+        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, raw), name + "-lean",
             settings: [.. extra, "--Proxy:Http1Engine", "Lean"]);
-        return new LeanMesh(alpha, beta, retried, broken, kestrel, kestrelPort, lean, leanPort);
+        return new LeanMesh(alpha, beta, retried, raw, kestrel, kestrelPort, lean, leanPort);
     }
 
-    private static ProxySnapshot Snapshot(string proxyId, int outboundPort, EchoBackend alpha, EchoBackend beta, EchoBackend retried, BrokenBackend broken)
+    private static ProxySnapshot Snapshot(string proxyId, int outboundPort, EchoBackend alpha, EchoBackend beta, EchoBackend retried, RawBackend raw)
     {
         IReadOnlyList<Resource> resources =
         [
@@ -62,7 +62,7 @@ public sealed class LeanMesh : IAsyncDisposable
             PlainSidecar.Service("alpha"),
             PlainSidecar.Service("beta"),
             PlainSidecar.Service("retried"),
-            PlainSidecar.Service("broken"),
+            PlainSidecar.Service("raw"),
             new HttpRoute
             {
                 Metadata = new ResourceMetadata { Name = "shop" },
@@ -83,7 +83,7 @@ public sealed class LeanMesh : IAsyncDisposable
         return SnapshotHash.WithHash(SnapshotCompiler.Compile(new SnapshotInputs
         {
             Resources = resources,
-            Instances = [Endpoint("alpha", alpha.Address), Endpoint("beta", beta.Address), Endpoint("retried", retried.Address), Endpoint("broken", broken.Address)],
+            Instances = [Endpoint("alpha", alpha.Address), Endpoint("beta", beta.Address), Endpoint("retried", retried.Address), Endpoint("raw", raw.Address)],
             Proxy = new ProxyIdentity { ProxyId = proxyId, Service = "client", Version = "v1", OutboundPort = outboundPort },
             Version = 1,
         }));
@@ -117,25 +117,38 @@ public sealed class LeanMesh : IAsyncDisposable
         await Alpha.DisposeAsync();
         await Beta.DisposeAsync();
         await Retried.DisposeAsync();
-        Broken.Dispose();
+        Raw.Dispose();
     }
 }
 
-/// <summary>A TCP server that reads each request head and answers with a response no HTTP/1.1 client may accept (a header line without a colon).</summary>
-public sealed class BrokenBackend : IDisposable
+/// <summary>
+/// A TCP server that answers each request (by its path) with exact response bytes no HTTP library
+/// would produce on demand: chunked with an extension and a trailer, delimited by the close, 204,
+/// an interim 100 first, or malformed (a header line without a colon). Keep-alive between requests.
+/// </summary>
+public sealed class RawBackend : IDisposable
 {
+    public static readonly IReadOnlyDictionary<string, string> Responses = new Dictionary<string, string>
+    {
+        ["/chunked"] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Kind: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n",
+        ["/close"] = "HTTP/1.1 200 OK\r\nX-Kind: close\r\n\r\nuntil the end",
+        ["/empty"] = "HTTP/1.1 204 No Content\r\nX-Kind: empty\r\n\r\n",
+        ["/interim"] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ["/broken"] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok",
+    };
+
     private readonly TcpListener listener;
     private readonly CancellationTokenSource stop = new();
 
-    private BrokenBackend(TcpListener listener) => this.listener = listener;
+    private RawBackend(TcpListener listener) => this.listener = listener;
 
     public string Address => $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
 
-    public static BrokenBackend Start()
+    public static RawBackend Start()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var backend = new BrokenBackend(listener);
+        var backend = new RawBackend(listener);
         _ = backend.AcceptAsync();
         return backend;
     }
@@ -159,19 +172,27 @@ public sealed class BrokenBackend : IDisposable
             try
             {
                 var stream = client.GetStream();
-                var received = new List<byte>();
+                var received = "";
                 var buffer = new byte[4096];
-                while (!Encoding.Latin1.GetString(received.ToArray()).Contains("\r\n\r\n", StringComparison.Ordinal))
+                while (true)
                 {
-                    var read = await stream.ReadAsync(buffer);
-                    if (read == 0)
+                    var end = received.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                    if (end < 0)
+                    {
+                        var read = await stream.ReadAsync(buffer);
+                        if (read == 0)
+                            return;
+                        received += Encoding.Latin1.GetString(buffer, 0, read);
+                        continue;
+                    }
+                    var path = received.Split(' ')[1];
+                    received = received[(end + 4)..];
+                    await stream.WriteAsync(Encoding.Latin1.GetBytes(Responses[path]));
+                    if (path is "/close" or "/broken")
+                    {
+                        client.Client.Shutdown(SocketShutdown.Send);
                         return;
-                    received.AddRange(buffer[..read]);
-                }
-                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok"u8.ToArray());
-                client.Client.Shutdown(SocketShutdown.Send);
-                while (await stream.ReadAsync(buffer) > 0)
-                {
+                    }
                 }
             }
             catch (IOException)
