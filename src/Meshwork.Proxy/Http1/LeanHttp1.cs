@@ -191,9 +191,11 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
                     upstream.Dispose();
                 return !relayed.ClientMustClose;
             }
-            catch (LeanUpstreamClosedException) when (upstream!.Reused && head.ContentLength == 0 && attempt == 0)
+            catch (Exception ex) when (upstream is { Reused: true } && attempt == 0 && head.ContentLength == 0 && !progress.Started &&
+                ex is IOException or SocketException && ex is not LeanUpstreamException and not LeanClientGoneException)
             {
-                // A pooled connection the upstream had closed while idle: once more on a new one, as SocketsHttpHandler does.
+                // A pooled connection the upstream had closed while idle (refused write, or closed before any
+                // byte of a response): once more on a new one, as SocketsHttpHandler does.
                 upstream.Dispose();
             }
             catch (LeanClientGoneException)

@@ -182,6 +182,20 @@ public sealed class LeanEngineTests
         Assert.Equal(0L, (await mesh.LeanCountsAsync()).HandedOver);
     }
 
+    [Fact]
+    public async Task A_pooled_upstream_connection_closed_while_idle_is_replaced_without_an_error()
+    {
+        await using var mesh = await LeanMesh.StartAsync("lean-stale");
+        await using var connection = await RawHttpConnection.ConnectAsync(mesh.LeanPort);
+        for (var i = 0; i < 3; i++)
+        {
+            await connection.SendAsync("GET /once HTTP/1.1\r\nHost: raw\r\n\r\n");
+            var response = (await connection.ReadResponseAsync())!;
+            Assert.Equal((200, "once"), (response.Status, response.Text));
+        }
+        Assert.Equal((3L, 0L), await mesh.LeanCountsAsync());
+    }
+
     private static async Task<RawResponse> SendOneAsync(int port, string request)
     {
         await using var connection = await RawHttpConnection.ConnectAsync(port);

@@ -124,7 +124,8 @@ public sealed class LeanMesh : IAsyncDisposable
 /// <summary>
 /// A TCP server that answers each request (by its path) with exact response bytes no HTTP library
 /// would produce on demand: chunked with an extension and a trailer, delimited by the close, 204,
-/// an interim 100 first, or malformed (a header line without a colon). Keep-alive between requests.
+/// an interim 100 first, malformed (a header line without a colon), or closed right after a keep-alive
+/// response. Keep-alive between requests otherwise.
 /// </summary>
 public sealed class RawBackend : IDisposable
 {
@@ -135,6 +136,8 @@ public sealed class RawBackend : IDisposable
         ["/empty"] = "HTTP/1.1 204 No Content\r\nX-Kind: empty\r\n\r\n",
         ["/interim"] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         ["/broken"] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok",
+        // Framed for keep-alive, but the connection is closed after it: the next request on it finds it dead.
+        ["/once"] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce",
     };
 
     private readonly TcpListener listener;
@@ -188,7 +191,7 @@ public sealed class RawBackend : IDisposable
                     var path = received.Split(' ')[1];
                     received = received[(end + 4)..];
                     await stream.WriteAsync(Encoding.Latin1.GetBytes(Responses[path]));
-                    if (path is "/close" or "/broken")
+                    if (path is "/close" or "/broken" or "/once")
                     {
                         client.Client.Shutdown(SocketShutdown.Send);
                         return;
