@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Telemetry;
@@ -18,7 +19,9 @@ namespace Meshwork.Proxy.Http1;
 /// byte of it. Kestrel then serves, or rejects, the rest of the connection with its own rigour. A lean
 /// request costs no HttpContext pipeline and no HttpClient: the head goes to a pooled keep-alive
 /// connection of the endpoint, bodies are relayed as they arrive, and the request is counted in
-/// <see cref="ProxyStats"/> under the key the YARP path would use.
+/// <see cref="ProxyStats"/> under the key the YARP path would use. The async methods on the request path
+/// use pooled builders: waiting (for the response, for the next request) is their common case, and each
+/// wait would otherwise allocate its state machine.
 /// </summary>
 public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxyStats stats)
 {
@@ -81,6 +84,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         Done,
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(Next Next, LeanRequestHead? Head, LeanTarget? Target)> NextRequestAsync(
         ConnectionState state, LeanLimits parserLimits, KestrelServerLimits limits)
     {
@@ -142,6 +146,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>One request through the upstream and its response back; false when the client connection must end.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(ConnectionState state, LeanRequestHead head, LeanTarget target)
     {
         var started = Stopwatch.GetTimestamp();
@@ -163,6 +168,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         return keepGoing;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(ConnectionState state, LeanRequestHead head, LeanTarget target, LeanProgress progress)
     {
         var connection = state.Connection;
@@ -225,6 +231,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>The request line as received and every header but Connection (this hop's), as the YARP path forwards them.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask WriteHeadAsync(LeanUpstream upstream, LeanRequestHead head, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(head.Length + Http11.Length);
@@ -265,6 +272,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>Exactly Content-Length bytes from the client to the upstream, as they arrive.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask RelayBodyAsync(PipeReader input, LeanUpstream upstream, long length, CancellationToken cancellationToken)
     {
         var remaining = length;

@@ -171,9 +171,14 @@ public static class LeanRequestParser
         var space = line.IndexOf((byte)' ');
         if (space <= 0)
             return "no method";
-        method = Encoding.ASCII.GetString(line[..space]);
-        if (!Methods.Contains(method))
-            return $"method {Printable(method)}";
+        // The method's string is the list's own: no allocation per request.
+        foreach (var known in Methods)
+        {
+            if (Ascii.Equals(line[..space], known))
+                method = known;
+        }
+        if (method.Length == 0)
+            return $"method {Printable(Encoding.Latin1.GetString(line[..space]))}";
         var afterMethod = line[(space + 1)..];
         var second = afterMethod.IndexOf((byte)' ');
         if (second <= 0)

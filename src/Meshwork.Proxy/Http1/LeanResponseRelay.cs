@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Meshwork.Proxy.Http1;
@@ -23,6 +24,7 @@ internal static class LeanResponseRelay
     private static ReadOnlySpan<byte> ConnectionClose => "Connection: close\r\n"u8;
 
     /// <param name="progress">Started once the first byte went to the client (from then on a failure can only cut the connection).</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<LeanRelayed> RelayAsync(
         LeanUpstream upstream, PipeWriter client, bool headRequest, bool clientClose, LeanProgress progress, CancellationToken cancellationToken)
     {
@@ -65,6 +67,7 @@ internal static class LeanResponseRelay
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> HeadAsync(LeanUpstream upstream, CancellationToken cancellationToken)
     {
         while (true)
@@ -165,6 +168,7 @@ internal static class LeanResponseRelay
         client.Write(CrLf);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask RelayCountedAsync(LeanUpstream upstream, PipeWriter client, long remaining, CancellationToken cancellationToken)
     {
         while (true)
@@ -275,6 +279,7 @@ internal static class LeanResponseRelay
     /// <summary>Field value bytes: VCHAR, SP, HTAB, obs-text (responses go to the client as they are, not re-encoded).</summary>
     private static bool IsFieldByte(byte b) => b is (>= 0x21 and <= 0x7E) or >= 0x80 or (byte)' ' or (byte)'\t';
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask FlushAsync(PipeWriter client, CancellationToken cancellationToken)
     {
         var flushed = await client.FlushAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Resilience;
 using Meshwork.Proxy.Transport;
 
@@ -46,6 +47,7 @@ internal sealed class LeanUpstream : IDisposable
     public void Consume(int count) => Start += count;
 
     /// <summary>Reads more bytes after the pending ones; false at end of stream. Grows the buffer up to <see cref="MaxHeadSize"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (Start > 0)
