@@ -91,20 +91,21 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         var input = state.Connection.Transport.Input;
         var idle = state.Idle;
         var partial = false;
+        // Between requests Kestrel's keep-alive timeout applies; from a head's first bytes, its request
+        // headers timeout, once for the whole head (more bytes do not restart it).
+        var timeout = idle.Start(limits.KeepAliveTimeout).Token;
         while (true)
         {
             ReadResult result;
             try
             {
-                // Between requests Kestrel's keep-alive timeout applies; inside a head, its request headers timeout.
-                result = await input.ReadAsync(idle.Start(partial ? limits.RequestHeadersTimeout : limits.KeepAliveTimeout).Token);
+                result = await input.ReadAsync(timeout);
             }
             catch (OperationCanceledException) when (idle.Expired)
             {
                 // An idle connection is closed, as Kestrel does; a slow head is Kestrel's to time out (408).
                 return (partial ? Next.HandOver : Next.Done, null, null);
             }
-            idle.Stop();
             var buffer = result.Buffer;
             if (buffer.IsEmpty && result.IsCompleted)
                 return (Next.Done, null, null);
@@ -112,6 +113,8 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             if (parse == LeanParse.Incomplete && !result.IsCompleted)
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
+                if (!partial)
+                    timeout = idle.Start(limits.RequestHeadersTimeout).Token;
                 partial = true;
                 continue;
             }
@@ -131,13 +134,17 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     {
         // Nothing past the limits can be accepted, so at most that much is looked at.
         var length = (int)Math.Min(buffer.Length, limits.MaxHeadSize);
-        if (buffer.FirstSpan.Length >= length)
-            return (LeanRequestParser.Parse(buffer.FirstSpan[..length], limits, out var head, out _), head);
+        var first = buffer.FirstSpan;
+        // The parser reads line by line, so a verdict on the first segment alone holds for the whole head;
+        // only a head that runs past the first segment is copied.
+        var result = LeanRequestParser.Parse(first[..Math.Min(first.Length, length)], limits, out var head, out _);
+        if (result != LeanParse.Incomplete || first.Length >= length)
+            return (result, head);
         var copy = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             buffer.Slice(0, length).CopyTo(copy);
-            return (LeanRequestParser.Parse(copy.AsSpan(0, length), limits, out var head, out _), head);
+            return (LeanRequestParser.Parse(copy.AsSpan(0, length), limits, out head, out _), head);
         }
         finally
         {
@@ -238,7 +245,6 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         try
         {
             var length = RequestHead(head, buffer);
-            upstream.Activity?.CancelAfter(LeanUpstream.ActivityTimeout);
             await upstream.Stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
         }
         finally
@@ -342,8 +348,6 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             source.CancelAfter(timeout);
             return source;
         }
-
-        public void Stop() => source.CancelAfter(Timeout.InfiniteTimeSpan);
 
         public void Dispose() => source.Dispose();
     }
