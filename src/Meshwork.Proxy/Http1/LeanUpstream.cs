@@ -37,6 +37,9 @@ internal sealed class LeanUpstream : IDisposable
 
     public static TimeSpan ActivityTimeout { get; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>When it last went back to the pool (Environment.TickCount64).</summary>
+    public long IdleSince { get; set; }
+
     /// <summary>Served at least one response before (a failure before any byte of a response may be a stale keep-alive).</summary>
     public bool Reused { get; set; }
 
@@ -91,10 +94,25 @@ public sealed class LeanUpstreamPool(EpollLoops? epoll = null) : IDisposable
 
     private readonly ConcurrentDictionary<DnsEndPoint, ConcurrentStack<LeanUpstream>> idle = new();
 
+    /// <summary>
+    /// Idle longer than this, a connection is closed instead of reused: SocketsHttpHandler's
+    /// PooledConnectionIdleTimeout default (1 min), well inside the usual server keep-alive timeouts
+    /// (Kestrel 130 s, nginx 75 s), so a reused connection is rarely one the server already closed.
+    /// </summary>
+    private const long MaxIdleMilliseconds = 60_000;
+
     internal async ValueTask<LeanUpstream> RentAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
-        if (idle.TryGetValue(endpoint, out var stack) && stack.TryPop(out var pooled))
-            return pooled;
+        if (idle.TryGetValue(endpoint, out var stack))
+        {
+            var now = Environment.TickCount64;
+            while (stack.TryPop(out var pooled))
+            {
+                if (now - pooled.IdleSince <= MaxIdleMilliseconds)
+                    return pooled;
+                pooled.Dispose();
+            }
+        }
         return new LeanUpstream(await UpstreamConnect.ConnectAsync(epoll, endpoint, cancellationToken));
     }
 
@@ -107,6 +125,7 @@ public sealed class LeanUpstreamPool(EpollLoops? epoll = null) : IDisposable
             return;
         }
         connection.Reused = true;
+        connection.IdleSince = Environment.TickCount64;
         stack.Push(connection);
     }
 
