@@ -1,6 +1,7 @@
 using Meshwork.Model.Snapshots;
 using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.L4;
 using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Interception;
@@ -31,6 +32,11 @@ builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyO
 
 // The state folder holds the proxy's private key: owner-only, or the proxy does not start.
 PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
+
+// Tracing makes the YARP path start a span per request and send its own traceparent upstream; the lean
+// path does neither, so the backend would see other trace headers depending on the engine.
+if (options.Http1Engine == Http1Engine.Lean && !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.Http1Engine)} is Lean, which does not trace requests, and OTEL_EXPORTER_OTLP_ENDPOINT is set: use Kestrel with tracing.");
 
 if (options.MirrorMaxInFlight < 1)
     throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.MirrorMaxInFlight)} is {options.MirrorMaxInFlight}: it must be at least 1 (mirror copies in flight per mirror cluster).");
@@ -110,6 +116,9 @@ builder.Services.AddSingleton<TcpClusterSlots>();
 builder.Services.AddSingleton<TcpOutboundRelay>();
 builder.Services.AddHostedService<TcpRouteListeners>();
 builder.Services.AddSingleton<OutboundInterception>();
+builder.Services.AddSingleton<LeanRouter>();
+builder.Services.AddSingleton<LeanUpstreamPool>();
+builder.Services.AddSingleton<LeanHttp1>();
 builder.Services.AddHostedService<SnapshotSourceService>();
 builder.Services.AddHostedService<StatsReporter>();
 builder.Services.AddHostedService<IdleMemoryTrimmer>();
@@ -136,6 +145,9 @@ builder.WebHost.ConfigureKestrel(kestrel =>
                 kestrel.ApplicationServices.GetRequiredService<OutboundInterception>().Use(listen);
             if (kind == ListenerKind.Outbound)
                 H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
+            // After the h2c check (its preface is not lean, so HTTP/2 passes through); not on the interception port, whose connections are sniffed first.
+            if (kind == ListenerKind.Outbound && options.Http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
+                kestrel.ApplicationServices.GetRequiredService<LeanHttp1>().Use(listen, kestrel.Limits);
             var tls = kind switch
             {
                 ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),

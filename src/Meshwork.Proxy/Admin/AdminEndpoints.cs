@@ -1,5 +1,6 @@
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Config;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.L4;
 using Meshwork.Proxy.ControlPlane;
 using Meshwork.Proxy.Resilience;
@@ -115,7 +116,10 @@ public static class AdminEndpoints
                         ConcurrentRequests: d.ConcurrentRequestCount)));
             }).OrderBy(c => c.Name),
             Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped),
-            Tap: TapState(services.GetRequiredService<RequestTap>()));
+            Tap: TapState(services.GetRequiredService<RequestTap>()),
+            Http1: services.GetRequiredService<LeanHttp1>() is var lean && lean.Installed
+                ? new Http1Stats("lean", lean.LeanRequests, lean.HandedOver)
+                : new Http1Stats("kestrel", 0, 0));
     }
 
     private static TapStats TapState(RequestTap tap)

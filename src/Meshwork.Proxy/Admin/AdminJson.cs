@@ -13,10 +13,17 @@ public sealed record SnapshotInfo(
 /// <summary>
 /// Transport: "epoll" or "sockets", the socket layer in use (Proxy:Transport, after its fallbacks).
 /// ControlPlane: the replica the proxy streams from; null when it runs from a snapshot file.
+/// Http1: the outbound listener's HTTP/1.1 engine (Proxy:Http1Engine) and what the lean one served.
 /// </summary>
 public sealed record StatsDocument(
     SnapshotVersion Snapshot, string Transport, ControlPlaneLink? ControlPlane, IEnumerable<TrafficTotals> Traffic, IEnumerable<TcpTotals> Tcp,
-    IEnumerable<ClusterStats> Clusters, MirrorStats Mirror, TapStats Tap);
+    IEnumerable<ClusterStats> Clusters, MirrorStats Mirror, TapStats Tap, Http1Stats Http1);
+
+/// <summary>
+/// Engine: "kestrel" or "lean". LeanRequests: requests the lean path forwarded itself; HandedOver: connections
+/// it handed to Kestrel and YARP at a request outside its subset (each then stays with Kestrel).
+/// </summary>
+public sealed record Http1Stats(string Engine, long LeanRequests, long HandedOver);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
 /// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>

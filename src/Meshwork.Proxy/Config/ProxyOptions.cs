@@ -111,6 +111,13 @@ public sealed class ProxyOptions
     public Transport.ProxyTransportKind Transport { get; set; } = Meshwork.Proxy.Transport.ProxyTransportKind.Epoll;
 
     /// <summary>
+    /// Who serves HTTP/1.1 on the outbound listener (docs/proxy.md, "HTTP/1.1 engine"): Kestrel and YARP
+    /// for every request (default), or the lean path for the requests and routes it covers, with Kestrel
+    /// and YARP taking over a connection at its first request that the lean path does not cover.
+    /// </summary>
+    public Http1.Http1Engine Http1Engine { get; set; } = Meshwork.Proxy.Http1.Http1Engine.Kestrel;
+
+    /// <summary>
     /// Mirror copies in flight at once per mirror cluster (Routing/MirrorSender); beyond it a copy is
     /// dropped and counted (/stats: mirror.dropped, each cluster's mirrorDropped). Bounds what a slow
     /// mirror target can make the proxy hold: at most this many requests, each with a body of at most

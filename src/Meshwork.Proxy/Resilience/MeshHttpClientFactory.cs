@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Proxy.Config;
@@ -93,24 +92,8 @@ public sealed class MeshHttpClientFactory(
         }
     }
 
-    /// <summary>On the epoll loops when the proxy runs them, else as SocketsHttpHandler connects.</summary>
     private ValueTask<Stream> ConnectAsync(System.Net.DnsEndPoint endpoint, CancellationToken cancellationToken) =>
-        epoll is not null ? EpollStream.ConnectAsync(epoll, endpoint, cancellationToken) : SocketConnectAsync(endpoint, cancellationToken);
-
-    private static async ValueTask<Stream> SocketConnectAsync(System.Net.DnsEndPoint endpoint, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(endpoint, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+        UpstreamConnect.ConnectAsync(epoll, endpoint, cancellationToken);
 
     private static string? Get(IReadOnlyDictionary<string, string>? metadata, string key) =>
         metadata is not null && metadata.TryGetValue(key, out var value) ? value : null;

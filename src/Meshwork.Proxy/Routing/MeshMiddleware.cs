@@ -364,7 +364,8 @@ public sealed class MeshMiddleware(
         return $"{scheme}://{authority}{path}{request.QueryString}";
     }
 
-    private static string StatusClass(int status) => status switch
+    /// <summary>The stats label of a status (0: no response, the client went away).</summary>
+    internal static string StatusClass(int status) => status switch
     {
         >= 500 => "5xx",
         >= 400 => "4xx",
