@@ -8,6 +8,7 @@ namespace Meshwork.Proxy.Tests.Resilience;
 public sealed class HealthyThresholdTests
 {
     private const int HealthyThreshold = 3;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task HealthyThreshold_RecoveredEndpoint_ReadmittedOnlyAfterThresholdPasses()
@@ -24,19 +25,21 @@ public sealed class HealthyThresholdTests
                 Service = "checked",
                 HealthCheck = new ActiveHealthCheck
                 {
-                    Path = "/health", Interval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(1),
+                    // Each gated probe is answered only after the test has read /stats; under load that read took over
+                    // a second, the probe timed out, and the timeout counted as a failed probe. 5 s leaves room for it.
+                    Path = "/health", Interval = ProbeTimeout, Timeout = ProbeTimeout,
                     UnhealthyThreshold = 1, HealthyThreshold = HealthyThreshold,
                 },
             },
         ], ("checked", backend));
 
         backend.SetHealthy(false);
-        await Eventually.HoldsAsync(async () => await ActiveHealthAsync(sidecar) == "Unhealthy", "the endpoint marked unhealthy");
+        await Eventually.HoldsAsync(async () => await ActiveHealthAsync(sidecar) == "Unhealthy", "the endpoint marked unhealthy", TimeSpan.FromSeconds(60));
 
         // From here each probe waits for the test's verdict. YARP starts the next probe only after it
         // has applied the previous result, so when probe n+1 arrives the health shown reflects probe n.
         backend.GateProbes(true);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         for (var passes = 0; passes < HealthyThreshold; passes++)
         {
             var probe = await backend.NextProbeAsync(timeout.Token);
