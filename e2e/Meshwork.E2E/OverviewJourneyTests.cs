@@ -51,7 +51,9 @@ public sealed class OverviewJourneyTests : IAsyncLifetime
                 "a non-zero request rate in the stored history", DemoMesh.Converge);
             await page.Locator("[data-testid=window-picker]").GetByText("5 min").ClickAsync();
             await Assertions.Expect(page.Locator("[data-testid=chart-rps]")).ToContainTextAsync("Request rate (5 min)");
-            Assert.True(Number(await page.Locator("[data-testid=chart-rps-latest]").InnerTextAsync()) > 0, "the 5 min window shows the same traffic");
+            // The title follows the click at once, the points when the window's read returns.
+            await Eventually.HoldsAsync(async () => Number(await page.Locator("[data-testid=chart-rps-latest]").InnerTextAsync()) > 0,
+                "the 5 min window shows the same traffic", DemoMesh.Converge);
             await mesh.ScreenshotAsync(page, "overview-01-live");
 
             // The live tap on the shop's page: sampled requests as the shop's sidecar saw them, the query string

@@ -48,7 +48,7 @@ public static class GoldenSignalHistory
         Func<DateTimeOffset, DateTimeOffset, Task<IReadOnlyList<SignalRollup>>> read, HistoryWindow window, DateTimeOffset now)
     {
         var steps = Steps(window, now);
-        return Fold(await read(steps.From, steps.End), steps.From, steps.Step, steps.Count, now);
+        return Fold(await read(steps.From - steps.Step, steps.End), steps.From, steps.Step, steps.Count, now);
     }
 
     /// <summary>
@@ -64,9 +64,17 @@ public static class GoldenSignalHistory
         return (lastStart - step * (count - 1), end, step, count);
     }
 
-    /// <summary>One point per step from <paramref name="from"/>; a step still under way is a rate over the time it has run.</summary>
-    public static IReadOnlyList<GoldenSignalPoint> Fold(IReadOnlyList<SignalRollup> rollups, DateTimeOffset from, TimeSpan step, int count, DateTimeOffset now)
+    /// <summary>
+    /// <paramref name="count"/> points, one per step from <paramref name="first"/>; a step still under way is a rate over the
+    /// time it has run. The control plane saves its rollups every few seconds, so a step that has just begun has none stored
+    /// yet and would read as a drop to zero: until its first rollup is stored the chart ends at the step before and starts
+    /// one step earlier (so <paramref name="rollups"/> must hold the step before <paramref name="first"/> too), and
+    /// "latest" is the last finished step's rate.
+    /// </summary>
+    private static IReadOnlyList<GoldenSignalPoint> Fold(IReadOnlyList<SignalRollup> rollups, DateTimeOffset first, TimeSpan step, int count, DateTimeOffset now)
     {
+        var from = first - step;
+        count++;
         var points = new List<GoldenSignalPoint>(count);
         var byStep = rollups.ToLookup(r => (int)((r.Minute - from).Ticks / step.Ticks));
         for (var i = 0; i < count; i++)
@@ -83,6 +91,8 @@ public static class GoldenSignalHistory
             var seconds = Math.Clamp((now - start).TotalSeconds, 1, step.TotalSeconds);
             points.Add(new GoldenSignalPoint(start, requests / seconds, requests == 0 ? 0 : 100.0 * failures / requests, latency.PercentileMs(0.99)));
         }
+        var lastUnderWayAndUnstored = now < points[^1].Start + step && !byStep[count - 1].Any();
+        points.RemoveAt(lastUnderWayAndUnstored ? count - 1 : 0);
         return points;
     }
 }

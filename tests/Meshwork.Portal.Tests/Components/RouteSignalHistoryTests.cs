@@ -39,4 +39,25 @@ public sealed class RouteSignalHistoryTests(PortalFactory portal) : IClassFixtur
 
         panel.WaitForAssertion(() => Assert.Contains("Request rate (5 min)", panel.Find("[data-testid=chart-rps]").TextContent), Patience);
     }
+
+    [Fact]
+    public async Task RouteHistory_ThisMinuteHasNothingStoredYet_LatestIsTheMinuteBefore_NotADropToZero()
+    {
+        var store = new SignalHistoryStore(Npgsql.NpgsqlDataSource.Create(portal.ConnectionString));
+        await store.SaveAsync("cp-a/1", [new SignalRollup(Now.AddMinutes(-1), SignalSeries.Route("shop", "returns", "0"), 600, 60, [])], default);
+        await using var context = new LiveComponentTest(portal, "vera@meshwork.test", [PortalPolicies.Read]);
+        context.Services.AddSingleton<TimeProvider>(new FixedTime(Now));
+
+        var panel = context.Render<RouteSignalHistory>(parameters => parameters.Add(p => p.Namespace, "shop").Add(p => p.Name, "returns"));
+        await panel.InvokeAsync(() => panel.FindAll("[data-testid=window-picker] button").Single(b => b.TextContent.Contains("5 min")).Click());
+
+        // 12:44 has run 30 s with no rollup saved yet (they are saved every few seconds): the chart ends at 12:43, whose
+        // 600 requests over its whole minute are the latest rate.
+        panel.WaitForAssertion(() =>
+        {
+            Assert.Contains("Request rate (5 min)", panel.Find("[data-testid=chart-rps]").TextContent);
+            Assert.Equal("latest 10 req/s", panel.Find("[data-testid=chart-rps-latest]").TextContent.Trim());
+            Assert.Equal("latest 10 %", panel.Find("[data-testid=chart-errors-latest]").TextContent.Trim());
+        }, Patience);
+    }
 }
