@@ -118,8 +118,8 @@ public static class AdminEndpoints
             Mirror: new MirrorStats(mirror.Sent, mirror.Failed, mirror.Skipped, mirror.Dropped),
             Tap: TapState(services.GetRequiredService<RequestTap>()),
             Http1: services.GetRequiredService<LeanHttp1>() is var lean && lean.Installed
-                ? new Http1Stats("lean", lean.LeanRequests, lean.HandedOver)
-                : new Http1Stats("kestrel", 0, 0));
+                ? new Http1Stats("lean", lean.LeanRequests, lean.HandedOver, services.GetRequiredService<LeanUpstreamPool>().IdleCount)
+                : new Http1Stats("kestrel", 0, 0, 0));
     }
 
     private static TapStats TapState(RequestTap tap)

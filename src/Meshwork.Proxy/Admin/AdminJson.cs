@@ -21,9 +21,10 @@ public sealed record StatsDocument(
 
 /// <summary>
 /// Engine: "kestrel" or "lean". LeanRequests: requests the lean path forwarded itself; HandedOver: connections
-/// it handed to Kestrel and YARP at a request outside its subset (each then stays with Kestrel).
+/// it handed to Kestrel and YARP at a request outside its subset (each then stays with Kestrel);
+/// IdleUpstreamConnections: the lean path's pooled keep-alive connections to upstreams, idle now.
 /// </summary>
-public sealed record Http1Stats(string Engine, long LeanRequests, long HandedOver);
+public sealed record Http1Stats(string Engine, long LeanRequests, long HandedOver, int IdleUpstreamConnections);
 
 /// <summary>Address: the control plane address in use (or being dialled while not connected).</summary>
 /// <summary>The control plane stream: where, whether admitted, and why the last attempt failed (null once connected).</summary>

@@ -37,7 +37,7 @@ internal sealed class LeanUpstream : IDisposable
 
     public static TimeSpan ActivityTimeout { get; } = TimeSpan.FromSeconds(100);
 
-    /// <summary>When it last went back to the pool (Environment.TickCount64).</summary>
+    /// <summary>When it last went back to the pool (a <see cref="TimeProvider"/> timestamp).</summary>
     public long IdleSince { get; set; }
 
     /// <summary>Served at least one response before (a failure before any byte of a response may be a stale keep-alive).</summary>
@@ -86,54 +86,132 @@ internal sealed class LeanUpstream : IDisposable
 /// <summary>The upstream sent something the lean path will not relay: the client gets 502, as from YARP.</summary>
 internal sealed class LeanUpstreamException(string message) : IOException(message);
 
-/// <summary>Idle keep-alive connections per endpoint, opened on the proxy's transport.</summary>
-public sealed class LeanUpstreamPool(EpollLoops? epoll = null) : IDisposable
+/// <summary>
+/// Idle keep-alive connections per endpoint, opened on the proxy's transport. A connection idle longer
+/// than <see cref="MaxIdle"/> is closed instead of reused, and a sweep closes those nobody rents, so an
+/// endpoint that stopped receiving traffic does not hold its sockets (and the server's) open for good.
+/// </summary>
+public sealed class LeanUpstreamPool : IDisposable
 {
     /// <summary>Idle connections kept per endpoint; more are closed (a burst does not leave a crowd of idle sockets).</summary>
     private const int MaxIdlePerEndpoint = 64;
 
-    private readonly ConcurrentDictionary<DnsEndPoint, ConcurrentStack<LeanUpstream>> idle = new();
-
     /// <summary>
-    /// Idle longer than this, a connection is closed instead of reused: SocketsHttpHandler's
-    /// PooledConnectionIdleTimeout default (1 min), well inside the usual server keep-alive timeouts
-    /// (Kestrel 130 s, nginx 75 s), so a reused connection is rarely one the server already closed.
+    /// SocketsHttpHandler's PooledConnectionIdleTimeout default (1 min), well inside the usual server keep-alive
+    /// timeouts (Kestrel 130 s, nginx 75 s), so a reused connection is rarely one the server already closed.
     /// </summary>
-    private const long MaxIdleMilliseconds = 60_000;
+    public static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
+
+    private readonly EpollLoops? epoll;
+    private readonly TimeProvider time;
+    private readonly ConcurrentDictionary<DnsEndPoint, IdleConnections> idle = new();
+    private readonly ITimer sweeper;
+
+    public LeanUpstreamPool(EpollLoops? epoll = null) : this(epoll, TimeProvider.System)
+    {
+    }
+
+    internal LeanUpstreamPool(EpollLoops? epoll, TimeProvider time)
+    {
+        this.epoll = epoll;
+        this.time = time;
+        // Half the idle limit: a connection is closed at most 1.5 x MaxIdle after its last use.
+        sweeper = time.CreateTimer(_ => Sweep(), null, MaxIdle / 2, MaxIdle / 2);
+    }
+
+    /// <summary>Idle connections held now, over every endpoint (GET /stats).</summary>
+    public int IdleCount => idle.Values.Sum(connections => connections.Count);
 
     internal async ValueTask<LeanUpstream> RentAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
-        if (idle.TryGetValue(endpoint, out var stack))
-        {
-            var now = Environment.TickCount64;
-            while (stack.TryPop(out var pooled))
-            {
-                if (now - pooled.IdleSince <= MaxIdleMilliseconds)
-                    return pooled;
-                pooled.Dispose();
-            }
-        }
+        if (idle.TryGetValue(endpoint, out var connections) && connections.TakeFresh(time.GetTimestamp() - MaxIdleTicks) is { } pooled)
+            return pooled;
         return new LeanUpstream(await UpstreamConnect.ConnectAsync(epoll, endpoint, cancellationToken));
     }
 
     internal void Return(DnsEndPoint endpoint, LeanUpstream connection)
     {
-        var stack = idle.GetOrAdd(endpoint, static _ => new ConcurrentStack<LeanUpstream>());
-        if (stack.Count >= MaxIdlePerEndpoint)
-        {
-            connection.Dispose();
-            return;
-        }
         connection.Reused = true;
-        connection.IdleSince = Environment.TickCount64;
-        stack.Push(connection);
+        connection.IdleSince = time.GetTimestamp();
+        if (!idle.GetOrAdd(endpoint, static _ => new IdleConnections()).TryAdd(connection))
+            connection.Dispose();
     }
+
+    /// <summary>Closes the connections idle longer than <see cref="MaxIdle"/>.</summary>
+    internal void Sweep()
+    {
+        var cutoff = time.GetTimestamp() - MaxIdleTicks;
+        foreach (var connections in idle.Values)
+            connections.CloseIdleSince(cutoff);
+    }
+
+    private long MaxIdleTicks => (long)(MaxIdle.TotalSeconds * time.TimestampFrequency);
 
     public void Dispose()
     {
-        foreach (var stack in idle.Values)
+        sweeper.Dispose();
+        foreach (var connections in idle.Values)
+            connections.CloseIdleSince(long.MaxValue);
+    }
+
+    /// <summary>
+    /// One endpoint's idle connections, most recently returned last: rented from the end (the warmest),
+    /// swept from the start (the idlest). A lock, not a lock-free stack, so the count is O(1) and the
+    /// sweep can take the oldest; it is held for a few instructions only.
+    /// </summary>
+    private sealed class IdleConnections
+    {
+        private readonly List<LeanUpstream> connections = new(MaxIdlePerEndpoint);
+
+        public int Count
         {
-            while (stack.TryPop(out var connection))
+            get
+            {
+                lock (connections) return connections.Count;
+            }
+        }
+
+        public bool TryAdd(LeanUpstream connection)
+        {
+            lock (connections)
+            {
+                if (connections.Count >= MaxIdlePerEndpoint)
+                    return false;
+                connections.Add(connection);
+                return true;
+            }
+        }
+
+        /// <summary>The most recently returned connection idle since <paramref name="cutoff"/> or later; older ones are closed.</summary>
+        public LeanUpstream? TakeFresh(long cutoff)
+        {
+            LeanUpstream? taken = null;
+            lock (connections)
+            {
+                if (connections.Count > 0 && connections[^1].IdleSince >= cutoff)
+                {
+                    taken = connections[^1];
+                    connections.RemoveAt(connections.Count - 1);
+                    return taken;
+                }
+            }
+            // The warmest is stale, so all are: close them outside the lock.
+            CloseIdleSince(cutoff);
+            return null;
+        }
+
+        public void CloseIdleSince(long cutoff)
+        {
+            List<LeanUpstream> stale;
+            lock (connections)
+            {
+                var count = connections.FindIndex(c => c.IdleSince >= cutoff) is var i and >= 0 ? i : connections.Count;
+                if (count == 0)
+                    return;
+                stale = connections.GetRange(0, count);
+                connections.RemoveRange(0, count);
+            }
+            foreach (var connection in stale)
                 connection.Dispose();
         }
     }

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using Meshwork.Proxy.Http1;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Meshwork.Proxy.Tests.Http1;
+
+/// <summary>
+/// The lean path's idle upstream connections over real loopback sockets, on a test clock (the sweep's
+/// timer fires as the clock is advanced, reading the clock's new time, so tests advance to each sweep): reused while fresh, never after a minute idle, and closed by
+/// the sweep when nobody rents them, which the upstream sees as the connection closing.
+/// </summary>
+public sealed class LeanUpstreamPoolTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly TcpListener upstream = new(IPAddress.Loopback, 0);
+    private readonly FakeTimeProvider clock = new();
+    private readonly LeanUpstreamPool pool;
+    private readonly DnsEndPoint endpoint;
+
+    public LeanUpstreamPoolTests()
+    {
+        upstream.Start();
+        endpoint = new DnsEndPoint("127.0.0.1", ((IPEndPoint)upstream.LocalEndpoint).Port);
+        pool = new LeanUpstreamPool(null, clock);
+    }
+
+    public void Dispose()
+    {
+        pool.Dispose();
+        upstream.Stop();
+    }
+
+    [Fact]
+    public async Task A_returned_connection_is_reused_while_fresh()
+    {
+        var first = await pool.RentAsync(endpoint, CancellationToken.None);
+        using var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
+        pool.Return(endpoint, first);
+        clock.Advance(TimeSpan.FromSeconds(59));
+
+        Assert.Same(first, await pool.RentAsync(endpoint, CancellationToken.None));
+        Assert.False(upstream.Pending(), "no second connection was opened");
+        first.Dispose();
+    }
+
+    [Fact]
+    public async Task The_sweep_closes_a_connection_idle_over_a_minute_and_the_upstream_sees_it_close()
+    {
+        var connection = await pool.RentAsync(endpoint, CancellationToken.None);
+        using var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
+        pool.Return(endpoint, connection);
+        Assert.Equal(1, pool.IdleCount);
+
+        clock.Advance(TimeSpan.FromSeconds(60)); // sweeps at 30 s and 60 s: idle a minute, not over it
+        Assert.Equal(1, pool.IdleCount);
+
+        clock.Advance(TimeSpan.FromSeconds(30)); // the sweep at 90 s
+        Assert.Equal(0, pool.IdleCount);
+        var received = await accepted.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(Patience);
+        Assert.Equal(0, received);
+    }
+
+    [Fact]
+    public async Task A_connection_idle_over_a_minute_is_not_rented_but_closed_and_replaced()
+    {
+        var stale = await pool.RentAsync(endpoint, CancellationToken.None);
+        using var first = await upstream.AcceptSocketAsync().WaitAsync(Patience);
+        pool.Return(endpoint, stale);
+        clock.Advance(TimeSpan.FromSeconds(60)); // the sweeps at 30 s and 60 s keep it: idle a minute, not over it
+        clock.Advance(TimeSpan.FromSeconds(1));
+        // Over a minute idle before the next sweep: the rent itself must refuse it.
+        Assert.Equal(1, pool.IdleCount);
+
+        using var fresh = await pool.RentAsync(endpoint, CancellationToken.None);
+        using var second = await upstream.AcceptSocketAsync().WaitAsync(Patience);
+
+        Assert.NotSame(stale, fresh);
+        Assert.Equal(0, pool.IdleCount);
+        Assert.Equal(0, await first.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task At_most_64_idle_connections_are_kept_per_endpoint()
+    {
+        var rented = new List<LeanUpstream>();
+        var accepted = new List<Socket>();
+        for (var i = 0; i < 65; i++)
+        {
+            rented.Add(await pool.RentAsync(endpoint, CancellationToken.None));
+            accepted.Add(await upstream.AcceptSocketAsync().WaitAsync(Patience));
+        }
+        foreach (var connection in rented)
+            pool.Return(endpoint, connection);
+
+        Assert.Equal(64, pool.IdleCount);
+        Assert.Equal(0, await accepted[^1].ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(Patience));
+        foreach (var socket in accepted)
+            socket.Dispose();
+    }
+}
