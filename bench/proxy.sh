@@ -3,7 +3,7 @@
 # cheapest backend, so the proxies are what is measured) and five ways to reach it:
 #   direct, Meshwork proxy (1 hop), Meshwork proxy -> proxy (2 hops, mTLS), HAProxy, nginx proxy,
 #   and the 1 hop again with Proxy:Transport=Sockets (.NET's socket engine; throughput only), as a baseline for the epoll transport,
-#   and with Proxy:Http1Engine=Lean (the lean HTTP/1.1 path instead of Kestrel + YARP; throughput and CPU only)
+#   and with Proxy:Http1Engine=Kestrel (Kestrel + YARP for every request instead of the default lean HTTP/1.1 path; throughput and CPU only)
 # Closed-loop throughput with wrk; latency at a constant 1,000 RPS with bench/ProxyBench (open
 # loop, HdrHistogram, corrected for coordinated omission). Medians of several runs. Pinning on
 # this 2-core machine: load generator + backend on CPU 0, the proxy under test on CPU 1 (both
@@ -62,8 +62,8 @@ log "Meshwork proxy under test: $proxy_build"
 # ---- topology --------------------------------------------------------------------------
 backend_port=18080; nginx_port=18090; haproxy_port=18091; outbound_port=18101; inbound_port=18106
 sockets_outbound_port=18111; sockets_inbound_port=18116
-lean_outbound_port=18121; lean_inbound_port=18126
-admin_client=18200; admin_server=18201; admin_sockets=18202; admin_lean=18203
+kestrel_outbound_port=18121; kestrel_inbound_port=18126
+admin_client=18200; admin_server=18201; admin_sockets=18202; admin_kestrel=18203
 work=$(mktemp -d /tmp/meshwork-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -136,8 +136,8 @@ haproxy_pid=$last_pid
 dotnet "$bench_dll" snapshots --dir "$work" --backend "127.0.0.1:$backend_port" --outbound "$outbound_port" --inbound "$inbound_port"
 mkdir -p "$work/sockets"
 dotnet "$bench_dll" snapshots --dir "$work/sockets" --backend "127.0.0.1:$backend_port" --outbound "$sockets_outbound_port" --inbound "$sockets_inbound_port"
-mkdir -p "$work/lean"
-dotnet "$bench_dll" snapshots --dir "$work/lean" --backend "127.0.0.1:$backend_port" --outbound "$lean_outbound_port" --inbound "$lean_inbound_port"
+mkdir -p "$work/kestrel"
+dotnet "$bench_dll" snapshots --dir "$work/kestrel" --backend "127.0.0.1:$backend_port" --outbound "$kestrel_outbound_port" --inbound "$kestrel_inbound_port"
 proxy_args=(--Proxy:BindAddress 127.0.0.1 --Logging:LogLevel:Default Warning)
 # The proxies run with the runtime settings they ship with (Meshwork.Proxy.csproj); nothing here overrides them.
 export ASPNETCORE_ENVIRONMENT=Production
@@ -150,9 +150,9 @@ server_pid=$last_pid
 start 1 proxy-sockets "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:Transport Sockets --Proxy:AdminPort $admin_sockets \
   --Proxy:SnapshotFile "$work/sockets/client.json" --Proxy:StateDirectory "$work/state-sockets"
 sockets_pid=$last_pid
-start 1 proxy-lean "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:Http1Engine Lean --Proxy:AdminPort $admin_lean \
-  --Proxy:SnapshotFile "$work/lean/client.json" --Proxy:StateDirectory "$work/state-lean"
-lean_pid=$last_pid
+start 1 proxy-kestrel "${proxy_cmd[@]}" "${proxy_args[@]}" --Proxy:Http1Engine Kestrel --Proxy:AdminPort $admin_kestrel \
+  --Proxy:SnapshotFile "$work/kestrel/client.json" --Proxy:StateDirectory "$work/state-kestrel"
+kestrel_pid=$last_pid
 
 wait_http "http://127.0.0.1:$backend_port/"
 wait_http "http://127.0.0.1:$nginx_port/"
@@ -160,8 +160,8 @@ wait_http "http://127.0.0.1:$haproxy_port/"
 wait_http "http://127.0.0.1:$admin_client/ready"
 wait_http "http://127.0.0.1:$admin_server/ready"
 wait_http "http://127.0.0.1:$admin_sockets/ready"
-wait_http "http://127.0.0.1:$admin_lean/ready"
-wait_http "http://127.0.0.1:$lean_outbound_port/" backend
+wait_http "http://127.0.0.1:$admin_kestrel/ready"
+wait_http "http://127.0.0.1:$kestrel_outbound_port/" backend
 wait_http "http://127.0.0.1:$sockets_outbound_port/" backend
 wait_http "http://127.0.0.1:$outbound_port/" backend
 wait_http "http://127.0.0.1:$outbound_port/" backend-mtls
@@ -179,7 +179,7 @@ done
 # Idle means idle: the proxy returns its start-up heap to the OS after two quiet seconds (IdleMemoryTrimmer).
 sleep 5
 nginx_worker=$(pgrep -P "$nginx_master" | head -1)
-declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_1hop_sockets]="$sockets_pid" [meshwork_1hop_lean]="$lean_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
+declare -A proxy_pids=([direct]="" [meshwork_1hop]="$client_pid" [meshwork_1hop_sockets]="$sockets_pid" [meshwork_1hop_kestrel]="$kestrel_pid" [meshwork_2hop]="$client_pid $server_pid" [haproxy]="$haproxy_pid" [nginx]="$nginx_worker")
 idle_rss=$(rss_mb "$client_pid")
 idle_pss=$(awk '/^Pss:/ {printf "%.1f", $2/1024}' "/proc/$client_pid/smaps_rollup")
 idle_private=$(awk '/^Private_(Clean|Dirty):/ {t+=$2} END {printf "%.1f", t/1024}' "/proc/$client_pid/smaps_rollup")
@@ -191,7 +191,7 @@ targets=(
   "direct http://127.0.0.1:$backend_port/ backend"
   "meshwork_1hop http://127.0.0.1:$outbound_port/ backend"
   "meshwork_1hop_sockets http://127.0.0.1:$sockets_outbound_port/ backend"
-  "meshwork_1hop_lean http://127.0.0.1:$lean_outbound_port/ backend"
+  "meshwork_1hop_kestrel http://127.0.0.1:$kestrel_outbound_port/ backend"
   "meshwork_2hop http://127.0.0.1:$outbound_port/ backend-mtls"
   "haproxy http://127.0.0.1:$haproxy_port/ backend"
   "nginx http://127.0.0.1:$nginx_port/ backend"
@@ -236,8 +236,8 @@ clk=$(getconf CLK_TCK)
 for run in $(seq 1 "$runs"); do
   for target in "${targets[@]}"; do
     read -r name url host <<<"$target"
-    # The socket-engine baseline and the lean engine are there for throughput and CPU; the latency targets concern the shipped settings.
-    [[ $name == meshwork_1hop_sockets || $name == meshwork_1hop_lean ]] && continue
+    # The socket-engine and Kestrel-engine baselines are there for throughput and CPU; the latency targets concern the shipped settings.
+    [[ $name == meshwork_1hop_sockets || $name == meshwork_1hop_kestrel ]] && continue
     before=$(cpu_ticks "$client_pid")
     # A 256 MB gen0 budget: the generator does not collect garbage while it measures.
     out=$(DOTNET_GCgen0size=0x10000000 taskset -c 0 dotnet "$bench_dll" load --url "$url" --host "$host" --rate $rate --duration $latency_duration --warmup 3s)
@@ -254,7 +254,7 @@ for run in $(seq 1 "$runs"); do
 done
 for target in "${targets[@]}"; do
   read -r name _ _ <<<"$target"
-  if [[ $name == meshwork_1hop_sockets || $name == meshwork_1hop_lean ]]; then p50[$name]="-"; p99[$name]="-"; continue; fi
+  if [[ $name == meshwork_1hop_sockets || $name == meshwork_1hop_kestrel ]]; then p50[$name]="-"; p99[$name]="-"; continue; fi
   # shellcheck disable=SC2086
   p50[$name]=$(printf '%s\n' ${p50_runs[$name]} | median)
   # shellcheck disable=SC2086
@@ -272,8 +272,8 @@ added2=$(diff "${p99[meshwork_2hop]}" "${p99[direct]}")
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
 # The same comparison in CPU per request: steadier than req/s when other work shares the machine.
 cpu_ratio_haproxy=$(ratio "${cpu_us[haproxy]}" "${cpu_us[meshwork_1hop]}")
-cpu_ratio_haproxy_lean=$(ratio "${cpu_us[haproxy]}" "${cpu_us[meshwork_1hop_lean]}")
-r_haproxy_lean=$(ratio "${rps[meshwork_1hop_lean]}" "${rps[haproxy]}")
+cpu_ratio_haproxy_kestrel=$(ratio "${cpu_us[haproxy]}" "${cpu_us[meshwork_1hop_kestrel]}")
+r_haproxy_kestrel=$(ratio "${rps[meshwork_1hop_kestrel]}" "${rps[haproxy]}")
 added_haproxy=$(diff "${p99[haproxy]}" "${p99[direct]}")
 added_nginx=$(diff "${p99[nginx]}" "${p99[direct]}")
 summary="proxy: rps_ratio_vs_nginx=$r_nginx rps_ratio_vs_haproxy=$r_haproxy added_p99_ms_1hop=$added1 added_p99_ms_2hop=$added2 idle_rss_mb=$idle_rss"
@@ -291,8 +291,8 @@ section=$(mktemp)
   echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: $proxy_build,"
   echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend;"
   echo "meshwork_1hop_sockets = the same 1 hop with \`Proxy:Transport=Sockets\`, .NET's socket engine, the baseline for the epoll transport;"
-  echo "meshwork_1hop_lean = the same 1 hop with \`Proxy:Http1Engine=Lean\`, the lean HTTP/1.1 path instead of Kestrel + YARP, docs/proxy.md),"
-  echo "shipped settings (the epoll transport, \`Proxy:Transport=Epoll\`, docs/proxy.md; Meshwork.Proxy.csproj: workstation non-concurrent GC, inline I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
+  echo "meshwork_1hop_kestrel = the same 1 hop with \`Proxy:Http1Engine=Kestrel\`, Kestrel + YARP for every request instead of the default lean HTTP/1.1 path, docs/proxy.md),"
+  echo "shipped settings (the epoll transport, \`Proxy:Transport=Epoll\`, and the lean HTTP/1.1 engine, \`Proxy:Http1Engine=Auto\`, docs/proxy.md; the 2-hop path's mTLS cluster is outside the lean subset, so Kestrel + YARP serve it; Meshwork.Proxy.csproj: workstation non-concurrent GC, inline I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
   echo "$rate RPS, measured from each request's scheduled start (coordinated omission corrected), HdrHistogram."
   echo
   echo "| Path | Throughput (wrk, req/s) | Proxy CPU per request (µs) | p50 @ $rate RPS (ms) | p99 @ $rate RPS (ms) |"
@@ -315,8 +315,8 @@ section=$(mktemp)
   echo "RSS after the wrk run ${loaded_rss} MB, after the latency runs ${after_rss} MB;"
   echo "CPU ${cpu_per_krps}% of one core per 1,000 RPS (1 hop, measured at $rate RPS)."
   echo
-  echo "Same comparison by CPU per request (HAProxy's µs / Meshwork 1 hop's µs): $cpu_ratio_haproxy; with the lean HTTP/1.1 engine"
-  echo "$cpu_ratio_haproxy_lean (req/s ratio vs HAProxy $r_haproxy_lean). Added p99 over direct in this run:"
+  echo "Same comparison by CPU per request (HAProxy's µs / Meshwork 1 hop's µs): $cpu_ratio_haproxy; with Kestrel + YARP"
+  echo "(\`Proxy:Http1Engine=Kestrel\`) $cpu_ratio_haproxy_kestrel (req/s ratio vs HAProxy $r_haproxy_kestrel). Added p99 over direct in this run:"
   echo "HAProxy $added_haproxy ms, nginx $added_nginx ms."
   echo
   echo "Targets: rps_ratio_vs_haproxy >= 1.0, rps_ratio_vs_nginx >= 0.66, added p99 at 1,000 RPS <= 1 ms (1 hop) and <= 2 ms (2 hops)"
@@ -329,7 +329,7 @@ section=$(mktemp)
 doc="${MESHWORK_BENCH_DOC:-docs/benchmarks.md}"  # override to try the script without touching the docs
 replace_doc_section proxy "$section" "$doc"
 rm -f "$section"
-echo "machine: $(nproc) CPUs ($cpu_model), load average before $load_before, after $load_after; CPU per request (us): meshwork_1hop ${cpu_us[meshwork_1hop]}, sockets ${cpu_us[meshwork_1hop_sockets]}, lean ${cpu_us[meshwork_1hop_lean]}, haproxy ${cpu_us[haproxy]}, nginx ${cpu_us[nginx]}; added p99 (ms): haproxy $added_haproxy, nginx $added_nginx"
+echo "machine: $(nproc) CPUs ($cpu_model), load average before $load_before, after $load_after; CPU per request (us): meshwork_1hop ${cpu_us[meshwork_1hop]}, sockets ${cpu_us[meshwork_1hop_sockets]}, kestrel ${cpu_us[meshwork_1hop_kestrel]}, haproxy ${cpu_us[haproxy]}, nginx ${cpu_us[nginx]}; added p99 (ms): haproxy $added_haproxy, nginx $added_nginx"
 echo "$summary"
 # L4 (TcpRoute) relay vs direct and HAProxy in mode tcp: bench/lib/proxy-tcp.sh, its own section and `tcp:` line.
 source bench/lib/proxy-tcp.sh

@@ -34,9 +34,16 @@ builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyO
 PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof(ProxyOptions.StateDirectory)}");
 
 // Tracing makes the YARP path start a span per request and send its own traceparent upstream; the lean
-// path does neither, so the backend would see other trace headers depending on the engine.
-if (options.Http1Engine == Http1Engine.Lean && !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.Http1Engine)} is Lean, which does not trace requests, and OTEL_EXPORTER_OTLP_ENDPOINT is set: use Kestrel with tracing.");
+// path does neither, so the backend would see other trace headers depending on the engine. Auto (the
+// default) therefore takes the lean path only without tracing; an explicit Lean with tracing is refused.
+var tracing = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+if (options.Http1Engine == Http1Engine.Lean && tracing)
+    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.Http1Engine)} is Lean, which does not trace requests, and OTEL_EXPORTER_OTLP_ENDPOINT is set: use Kestrel (or Auto) with tracing.");
+var http1Engine = options.Http1Engine switch
+{
+    Http1Engine.Auto => tracing ? Http1Engine.Kestrel : Http1Engine.Lean,
+    var chosen => chosen,
+};
 
 if (options.MirrorMaxInFlight < 1)
     throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.MirrorMaxInFlight)} is {options.MirrorMaxInFlight}: it must be at least 1 (mirror copies in flight per mirror cluster).");
@@ -48,7 +55,7 @@ var listeners = StartupSnapshot.Listeners(options, initial);
 // Full OpenTelemetry (spans per request, ASP.NET Core and HttpClient meters) costs the data path
 // real CPU, so the proxy turns it on when there is a collector to send to. Without one, W3C trace
 // headers still pass through unchanged and /metrics serves the proxy's own metrics.
-if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+if (tracing)
     builder.AddServiceDefaults();
 builder.Logging.AddFilter("Yarp", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
     // With this logger enabled ASP.NET Core creates an Activity per request (for log scopes) even when
@@ -146,7 +153,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
             if (kind == ListenerKind.Outbound)
                 H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             // After the h2c check (its preface is not lean, so HTTP/2 passes through); not on the interception port, whose connections are sniffed first.
-            if (kind == ListenerKind.Outbound && options.Http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
+            if (kind == ListenerKind.Outbound && http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
                 kestrel.ApplicationServices.GetRequiredService<LeanHttp1>().Use(listen, kestrel.Limits);
             var tls = kind switch
             {

@@ -112,10 +112,11 @@ public sealed class ProxyOptions
 
     /// <summary>
     /// Who serves HTTP/1.1 on the outbound listener (docs/proxy.md, "HTTP/1.1 engine"): Kestrel and YARP
-    /// for every request (default), or the lean path for the requests and routes it covers, with Kestrel
-    /// and YARP taking over a connection at its first request that the lean path does not cover.
+    /// for every request, or the lean path for the requests and routes it covers, with Kestrel and YARP
+    /// taking over a connection at its first request that the lean path does not cover; Auto (default)
+    /// is the lean path unless tracing is on.
     /// </summary>
-    public Http1.Http1Engine Http1Engine { get; set; } = Meshwork.Proxy.Http1.Http1Engine.Kestrel;
+    public Http1.Http1Engine Http1Engine { get; set; } = Meshwork.Proxy.Http1.Http1Engine.Auto;
 
     /// <summary>
     /// Mirror copies in flight at once per mirror cluster (Routing/MirrorSender); beyond it a copy is

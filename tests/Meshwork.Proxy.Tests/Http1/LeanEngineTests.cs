@@ -3,8 +3,9 @@ using Meshwork.Testing.Waiting;
 namespace Meshwork.Proxy.Tests.Http1;
 
 /// <summary>
-/// <c>Proxy:Http1Engine=Lean</c> end to end, with real proxy processes and real Kestrel backends, each
-/// behaviour compared with the default engine's (Kestrel and YARP) on the same requests.
+/// The lean HTTP/1.1 engine (the default, <c>Proxy:Http1Engine=Auto</c>, without tracing) end to end, with real
+/// proxy processes and real Kestrel backends, each behaviour compared with <c>Proxy:Http1Engine=Kestrel</c>'s
+/// (Kestrel and YARP) on the same requests.
 /// </summary>
 public sealed class LeanEngineTests
 {

@@ -10,8 +10,9 @@ using Meshwork.Testing.Processes;
 namespace Meshwork.Proxy.Tests.Http1;
 
 /// <summary>
-/// Two sidecar processes on the same resources, one with the default engine (Kestrel and YARP) and one
-/// with <c>Proxy:Http1Engine=Lean</c>, in front of real Kestrel echo backends: "alpha" and "beta"
+/// Two sidecar processes on the same resources, one with <c>Proxy:Http1Engine=Kestrel</c> (Kestrel and YARP
+/// for every request) and one with the default engine (Auto, which is the lean path without tracing; its
+/// /stats must say so: <see cref="LeanCountsAsync"/>), in front of real Kestrel echo backends: "alpha" and "beta"
 /// (host "shop" splits 3:1 between them), "retried" (a retry policy: not lean), and "raw", a TCP
 /// server with hand-written responses (<see cref="RawBackend"/>).
 /// </summary>
@@ -47,10 +48,10 @@ public sealed class LeanMesh : IAsyncDisposable
         var raw = RawBackend.Start();
         var extra = transport is null ? new List<string>() : ["--Proxy:Transport", transport];
         var kestrelPort = FreePort.Next();
-        var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, raw), name + "-kestrel", settings: extra);
+        var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, raw), name + "-kestrel",
+            settings: [.. extra, "--Proxy:Http1Engine", "Kestrel"]);
         var leanPort = FreePort.Next();
-        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, raw), name + "-lean",
-            settings: [.. extra, "--Proxy:Http1Engine", "Lean"]);
+        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, raw), name + "-lean", settings: extra);
         return new LeanMesh(alpha, beta, retried, raw, kestrel, kestrelPort, lean, leanPort);
     }
 
