@@ -7,6 +7,7 @@ using System.Text;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Telemetry;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Meshwork.Proxy.Http1;
@@ -101,9 +102,10 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             {
                 result = await input.ReadAsync(timeout);
             }
-            catch (OperationCanceledException) when (idle.Expired)
+            catch (OperationCanceledException) when (idle.Expired || state.CloseRequested.IsCancellationRequested)
             {
-                // An idle connection is closed, as Kestrel does; a slow head is Kestrel's to time out (408).
+                // An idle connection is closed, as Kestrel does, on its keep-alive timeout and when the server stops;
+                // a slow head is Kestrel's to time out (408), or to finish during the stop.
                 return (partial ? Next.HandOver : Next.Done, null, null);
             }
             var buffer = result.Buffer;
@@ -304,18 +306,32 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     }
 
     /// <summary>What a connection keeps from one request to the next.</summary>
-    private sealed class ConnectionState(ConnectionContext connection) : IDisposable
+    private sealed class ConnectionState : IDisposable
     {
-        public ConnectionContext Connection { get; } = connection;
+        public ConnectionState(ConnectionContext connection)
+        {
+            Connection = connection;
+            CloseRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+            Idle = new ResettableTimeout(CloseRequested);
+            Activity = new ResettableTimeout(connection.ConnectionClosed);
+        }
+
+        public ConnectionContext Connection { get; }
 
         /// <summary>
-        /// Waits between and inside request heads. Not tied to the connection's closing: a client that
-        /// sends a request and closes at once still has it served (the input ends after its bytes), as Kestrel would.
+        /// Kestrel's request to close the connection gracefully: the server is stopping. Kestrel closes its own
+        /// idle keep-alive connections then; a lean one must too, or it holds the stop until the host's shutdown timeout.
         /// </summary>
-        public ResettableTimeout Idle { get; } = new(CancellationToken.None);
+        public CancellationToken CloseRequested { get; }
+
+        /// <summary>
+        /// Waits between and inside request heads, until the server stops (the end of the client's input ends
+        /// those waits by itself; the exchange's <see cref="Activity"/> follows the connection's closing).
+        /// </summary>
+        public ResettableTimeout Idle { get; }
 
         /// <summary>An exchange's upstream inactivity, also ended when the client connection closes.</summary>
-        public ResettableTimeout Activity { get; } = new(connection.ConnectionClosed);
+        public ResettableTimeout Activity { get; }
 
         /// <summary>The request the route matchers read, refilled for each request.</summary>
         public DefaultHttpContext Scratch { get; } = new();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -15,7 +16,7 @@ namespace Meshwork.Proxy.Transport;
 /// (dotnet/aspnetcore#56984). This connection middleware looks at the first 24 bytes: the HTTP/2
 /// client preface selects HTTP/2, by telling Kestrel's protocol selection that "h2" was negotiated;
 /// anything else is left to HTTP/1.1. Nothing is consumed, so Kestrel reads the same bytes. A
-/// connection that sends nothing is closed after Kestrel's keep-alive timeout, as Kestrel would.
+/// connection that sends nothing is closed after Kestrel's keep-alive timeout, or when the server stops, as Kestrel would.
 /// </summary>
 public static class H2cPriorKnowledge
 {
@@ -26,7 +27,10 @@ public static class H2cPriorKnowledge
         bool http2;
         try
         {
-            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            // Also ended when the server stops (Kestrel's graceful close request): a connection that has sent
+            // nothing would otherwise hold the stop until the host's shutdown timeout.
+            var stopping = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
             waiting.CancelAfter(firstBytesTimeout);
             http2 = await StartsWithPrefaceAsync(connection.Transport.Input, waiting.Token);
         }

@@ -197,6 +197,28 @@ public sealed class LeanEngineTests
         Assert.Equal((3L, 0L), await mesh.LeanCountsAsync());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stop_closes_idle_connections_instead_of_waiting_out_the_shutdown_timeout(bool lean)
+    {
+        await using var mesh = await LeanMesh.StartAsync(lean ? "lean-stop" : "kestrel-stop");
+        var proxy = lean ? mesh.Lean : mesh.Kestrel;
+        await using var connection = await RawHttpConnection.ConnectAsync(lean ? mesh.LeanPort : mesh.KestrelPort);
+        await connection.SendAsync(Get);
+        Assert.Equal(200, (await connection.ReadResponseAsync())!.Status);
+        // And one that never sent a byte (still in the h2c check, which waits for the first bytes).
+        await using var silent = await RawHttpConnection.ConnectAsync(lean ? mesh.LeanPort : mesh.KestrelPort);
+
+        // Both stay open and idle. Kestrel closes such connections at once on a stop; one that ignored the
+        // stop would hold the process until the host's shutdown timeout (30 s past the drain delay).
+        var exitCode = await proxy.Process.TerminateAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, exitCode);
+        Assert.True(await connection.ClosedAsync());
+        Assert.True(await silent.ClosedAsync());
+    }
+
     private static async Task<RawResponse> SendOneAsync(int port, string request)
     {
         await using var connection = await RawHttpConnection.ConnectAsync(port);
