@@ -6,7 +6,7 @@ namespace Meshwork.Testing.Postgres;
 
 /// <summary>
 /// A real, throwaway PostgreSQL cluster for one test run: initdb into a temp folder, start on a
-/// free loopback port with durability off (tests only), stop and delete at process exit.
+/// free loopback port with durability off (tests only), stop and delete at process exit (an unhandled exception's included).
 /// One cluster per test process; each test class takes its own database from it.
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
@@ -43,6 +43,13 @@ public sealed class PostgresCluster : IAsyncDisposable
                 shared = await StartAsync();
                 var cluster = shared;
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.StopAndDelete();
+                // A process that dies of an unhandled exception aborts without ProcessExit: without this its
+                // cluster keeps running (a benchmark that failed left them behind).
+                AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+                {
+                    if (e.IsTerminating)
+                        cluster.StopAndDelete();
+                };
             }
             return shared;
         }
