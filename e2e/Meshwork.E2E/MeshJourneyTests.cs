@@ -99,6 +99,24 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
     private static async Task<int> PercentAsync(ILocator cell) =>
         await ReadPercentAsync(cell) ?? throw new InvalidOperationException($"{cell} shows no percentage: {await cell.InnerTextAsync()}");
 
+    /// <summary>
+    /// The element's box once it stops moving: the table reflows while live values (observed shares, bars) arrive,
+    /// and a drag aimed with a box read before a reflow lands elsewhere on the track (a loaded run released at 8%).
+    /// </summary>
+    private static async Task<LocatorBoundingBoxResult> SettledBoxAsync(ILocator element)
+    {
+        var box = (await element.BoundingBoxAsync())!;
+        for (var i = 0; i < 50; i++)
+        {
+            await Task.Delay(100);
+            var again = (await element.BoundingBoxAsync())!;
+            if ((again.X, again.Y, again.Width, again.Height) == (box.X, box.Y, box.Width, box.Height))
+                return again;
+            box = again;
+        }
+        return box;
+    }
+
     [Fact]
     public async Task Operator_DragsTheCanarySlider_RealTrafficFollows_ThenSendsAllToStable()
     {
@@ -119,7 +137,7 @@ public sealed class MeshJourneyTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Drag the v2 thumb from 0 % to the middle of the track with the mouse, and let go.
             var slider = split.Locator("[data-testid=slider-0-1]");
-            var box = (await slider.BoundingBoxAsync())!;
+            var box = await SettledBoxAsync(slider);
             var y = box.Y + box.Height / 2;
             await page.Mouse.MoveAsync(box.X + 8, y);
             await page.Mouse.DownAsync();
