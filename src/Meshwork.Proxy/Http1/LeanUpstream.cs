@@ -104,6 +104,8 @@ public sealed class LeanUpstreamPool : IDisposable
 
     private readonly EpollLoops? epoll;
     private readonly TimeProvider time;
+    /// <summary><see cref="MaxIdle"/> in the clock's timestamp units (computed once: the rent path reads it per request).</summary>
+    private readonly long maxIdleTicks;
     private readonly ConcurrentDictionary<DnsEndPoint, IdleConnections> idle = new();
     private readonly ITimer sweeper;
 
@@ -115,6 +117,7 @@ public sealed class LeanUpstreamPool : IDisposable
     {
         this.epoll = epoll;
         this.time = time;
+        maxIdleTicks = (long)(MaxIdle.TotalSeconds * time.TimestampFrequency);
         // Half the idle limit: a connection is closed at most 1.5 x MaxIdle after its last use.
         sweeper = time.CreateTimer(_ => Sweep(), null, MaxIdle / 2, MaxIdle / 2);
     }
@@ -124,7 +127,7 @@ public sealed class LeanUpstreamPool : IDisposable
 
     internal async ValueTask<LeanUpstream> RentAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
-        if (idle.TryGetValue(endpoint, out var connections) && connections.TakeFresh(time.GetTimestamp() - MaxIdleTicks) is { } pooled)
+        if (idle.TryGetValue(endpoint, out var connections) && connections.TakeFresh(time.GetTimestamp() - maxIdleTicks) is { } pooled)
             return pooled;
         return new LeanUpstream(await UpstreamConnect.ConnectAsync(epoll, endpoint, cancellationToken));
     }
@@ -140,12 +143,10 @@ public sealed class LeanUpstreamPool : IDisposable
     /// <summary>Closes the connections idle longer than <see cref="MaxIdle"/>.</summary>
     internal void Sweep()
     {
-        var cutoff = time.GetTimestamp() - MaxIdleTicks;
+        var cutoff = time.GetTimestamp() - maxIdleTicks;
         foreach (var connections in idle.Values)
             connections.CloseIdleSince(cutoff);
     }
-
-    private long MaxIdleTicks => (long)(MaxIdle.TotalSeconds * time.TimestampFrequency);
 
     public void Dispose()
     {
@@ -185,12 +186,11 @@ public sealed class LeanUpstreamPool : IDisposable
         /// <summary>The most recently returned connection idle since <paramref name="cutoff"/> or later; older ones are closed.</summary>
         public LeanUpstream? TakeFresh(long cutoff)
         {
-            LeanUpstream? taken = null;
             lock (connections)
             {
                 if (connections.Count > 0 && connections[^1].IdleSince >= cutoff)
                 {
-                    taken = connections[^1];
+                    var taken = connections[^1];
                     connections.RemoveAt(connections.Count - 1);
                     return taken;
                 }

@@ -18,6 +18,7 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     private readonly FakeTimeProvider clock = new();
     private readonly LeanUpstreamPool pool;
     private readonly DnsEndPoint endpoint;
+    private readonly List<Socket> acceptedSockets = [];
 
     public LeanUpstreamPoolTests()
     {
@@ -29,15 +30,25 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     public void Dispose()
     {
         pool.Dispose();
+        foreach (var socket in acceptedSockets)
+            socket.Dispose();
         upstream.Stop();
+    }
+
+    /// <summary>A connection rented (opened) and returned to the pool, with the upstream's side of it (closed with the test).</summary>
+    private async Task<(LeanUpstream Connection, Socket Accepted)> RentAndReturnAsync()
+    {
+        var connection = await pool.RentAsync(endpoint, CancellationToken.None);
+        var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
+        acceptedSockets.Add(accepted);
+        pool.Return(endpoint, connection);
+        return (connection, accepted);
     }
 
     [Fact]
     public async Task A_returned_connection_is_reused_while_fresh()
     {
-        var first = await pool.RentAsync(endpoint, CancellationToken.None);
-        using var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
-        pool.Return(endpoint, first);
+        var (first, _) = await RentAndReturnAsync();
         clock.Advance(TimeSpan.FromSeconds(59));
 
         Assert.Same(first, await pool.RentAsync(endpoint, CancellationToken.None));
@@ -48,9 +59,7 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     [Fact]
     public async Task The_sweep_closes_a_connection_idle_over_a_minute_and_the_upstream_sees_it_close()
     {
-        var connection = await pool.RentAsync(endpoint, CancellationToken.None);
-        using var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
-        pool.Return(endpoint, connection);
+        var (_, accepted) = await RentAndReturnAsync();
         Assert.Equal(1, pool.IdleCount);
 
         clock.Advance(TimeSpan.FromSeconds(60)); // sweeps at 30 s and 60 s: idle a minute, not over it
@@ -65,9 +74,7 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     [Fact]
     public async Task A_connection_idle_over_a_minute_is_not_rented_but_closed_and_replaced()
     {
-        var stale = await pool.RentAsync(endpoint, CancellationToken.None);
-        using var first = await upstream.AcceptSocketAsync().WaitAsync(Patience);
-        pool.Return(endpoint, stale);
+        var (stale, first) = await RentAndReturnAsync();
         clock.Advance(TimeSpan.FromSeconds(60)); // the sweeps at 30 s and 60 s keep it: idle a minute, not over it
         clock.Advance(TimeSpan.FromSeconds(1));
         // Over a minute idle before the next sweep: the rent itself must refuse it.
