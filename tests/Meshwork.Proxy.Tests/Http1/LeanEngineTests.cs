@@ -138,6 +138,28 @@ public sealed class LeanEngineTests
         Assert.Equal((2L, 0L), await mesh.LeanCountsAsync());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_gone_while_the_upstream_is_slow_ends_the_upstream_request(bool lean)
+    {
+        await using var mesh = await LeanMesh.StartAsync(lean ? "lean-gone" : "kestrel-gone");
+        await using (var gone = await RawHttpConnection.ConnectAsync(lean ? mesh.LeanPort : mesh.KestrelPort))
+        {
+            await gone.SendAsync("GET /hang HTTP/1.1\r\nHost: raw\r\n\r\n");
+            await Eventually.HoldsAsync(() => Task.FromResult(mesh.Raw.HangsStarted == 1), "the upstream received the request");
+        }
+        // The client closed without waiting: the proxy gives the upstream request up at once, as Envoy and YARP do, not
+        // at the upstream activity timeout (100 s). While a lean request waits, nothing reads the client's socket: the
+        // end of its stream is seen in the event the loop reports.
+        await Eventually.HoldsAsync(() => Task.FromResult(mesh.Raw.HangsEnded == 1), "the proxy closed the upstream connection");
+        if (!lean)
+            return;
+        await Eventually.HoldsAsync(async () => (await LeanMesh.TrafficAsync(mesh.Lean)).Any(r => r.StartsWith("raw ", StringComparison.Ordinal) && r.EndsWith(" 0xx: 1", StringComparison.Ordinal)),
+            "the request counted with no response (0xx)");
+        Assert.Equal((1L, 0L), await mesh.LeanCountsAsync());
+    }
+
     [Fact]
     public async Task A_malformed_upstream_response_is_a_502_as_with_kestrel()
     {

@@ -143,10 +143,18 @@ public sealed class RawBackend : IDisposable
 
     private readonly TcpListener listener;
     private readonly CancellationTokenSource stop = new();
+    private int hangsStarted;
+    private int hangsEnded;
 
     private RawBackend(TcpListener listener) => this.listener = listener;
 
     public string Address => $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+
+    /// <summary>Requests for /hang received: never answered, the connection held until the proxy closes it.</summary>
+    public int HangsStarted => Volatile.Read(ref hangsStarted);
+
+    /// <summary>/hang connections the proxy closed.</summary>
+    public int HangsEnded => Volatile.Read(ref hangsEnded);
 
     public static RawBackend Start()
     {
@@ -162,14 +170,14 @@ public sealed class RawBackend : IDisposable
         try
         {
             while (true)
-                _ = AnswerAsync(await listener.AcceptTcpClientAsync(stop.Token));
+                _ = AnswerAsync(await listener.AcceptTcpClientAsync(stop.Token), this);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
     }
 
-    private static async Task AnswerAsync(TcpClient client)
+    private static async Task AnswerAsync(TcpClient client, RawBackend backend)
     {
         using (client)
         {
@@ -191,6 +199,15 @@ public sealed class RawBackend : IDisposable
                     }
                     var path = received.Split(' ')[1];
                     received = received[(end + 4)..];
+                    if (path == "/hang")
+                    {
+                        Interlocked.Increment(ref backend.hangsStarted);
+                        while (await stream.ReadAsync(buffer) > 0)
+                        {
+                        }
+                        Interlocked.Increment(ref backend.hangsEnded);
+                        return;
+                    }
                     await stream.WriteAsync(Encoding.Latin1.GetBytes(Responses[path]));
                     if (path is "/close" or "/broken" or "/once")
                     {
