@@ -24,8 +24,8 @@ public sealed class TopologyFiltersTests(PortalFactory portal) : IClassFixture<P
         await using var context = new LiveComponentTest(portal, "vera@meshwork.test", [PortalPolicies.Read]);
         context.State.Apply(LiveComponentTest.ControlPlane, TwoNamespaces());
         var graph = context.JSInterop.SetupModule("./js/topology-graph.js");
-        graph.SetupVoid("create", _ => true);
-        graph.SetupVoid("setFilter", _ => true);
+        graph.SetupVoid("create", _ => true).SetVoidResult();
+        graph.SetupVoid("setFilter", _ => true).SetVoidResult();
 
         var page = context.Render(b =>
         {
