@@ -120,3 +120,20 @@ public sealed class LiveTrafficMesh : IAsyncDisposable
         }));
     }
 }
+
+/// <summary>A test class over a <see cref="LiveTrafficMesh"/> of its own portal's database, started for each test and stopped after it.</summary>
+public abstract class LiveTrafficMeshTest(LiveTrafficMesh.Portal portal) : IClassFixture<LiveTrafficMesh.Portal>, IAsyncLifetime
+{
+    private LiveTrafficMesh? mesh;
+
+    protected LiveTrafficMesh.Portal Portal { get; } = portal;
+
+    protected LiveTrafficMesh Mesh => mesh ?? throw new InvalidOperationException("the mesh starts before the test");
+
+    public async Task InitializeAsync() => mesh = await LiveTrafficMesh.StartAsync(Portal);
+
+    public async Task DisposeAsync()
+    {
+        if (mesh is not null) await mesh.DisposeAsync();
+    }
+}

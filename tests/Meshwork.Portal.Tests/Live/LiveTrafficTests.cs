@@ -15,27 +15,18 @@ namespace Meshwork.Portal.Tests.Live;
 /// SignalR client watches the portal's hub. A known request mix shows on the right edge, and goes to zero when
 /// the traffic stops.
 /// </summary>
-public sealed class LiveTrafficTests(LiveTrafficMesh.Portal portal) : IClassFixture<LiveTrafficMesh.Portal>, IAsyncLifetime
+public sealed class LiveTrafficTests(LiveTrafficMesh.Portal portal) : LiveTrafficMeshTest(portal)
 {
     private const double TargetRps = LiveTrafficMesh.TargetRps;
     private const double ErrorRate = LiveTrafficMesh.ErrorRate;
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
     private static readonly string EdgeId = "edge:default/web/v1->default/shop/v1";
 
-    private LiveTrafficMesh? mesh;
-
-    public async Task InitializeAsync() => mesh = await LiveTrafficMesh.StartAsync(portal);
-
-    public async Task DisposeAsync()
-    {
-        if (mesh is not null) await mesh.DisposeAsync();
-    }
-
     [Fact]
     public async Task KnownRequestMix_ShowsOnItsEdgeWithRateAndSuccess_ThenDropsToZeroWhenTrafficStops()
     {
-        var live = portal.Services.GetRequiredService<MeshLiveData>();
-        var session = await HubSession.NewViewerAsync(portal);
+        var live = Portal.Services.GetRequiredService<MeshLiveData>();
+        var session = await HubSession.NewViewerAsync(Portal);
         await using var connection = session.Connection();
         await connection.StartAsync();
         var graph = new TopologyClient();
@@ -43,7 +34,7 @@ public sealed class LiveTrafficTests(LiveTrafficMesh.Portal portal) : IClassFixt
         var reading = FollowAsync(stream, graph);
 
         using var traffic = new CancellationTokenSource();
-        var generator = mesh!.TrafficAsync(traffic.Token);
+        var generator = Mesh.TrafficAsync(traffic.Token);
         try
         {
             // About 100 RPS and 95 % success over the control plane's 10 s window (the pacing may fall short on a

@@ -11,7 +11,7 @@ namespace Meshwork.Portal.Tests.Live;
 /// rollups it saves in PostgreSQL, read by a portal that never saw the traffic, and read the same after that portal
 /// restarts. A portal keeping history in its own memory would chart nothing here.
 /// </summary>
-public sealed class SignalHistoryRestartTests(LiveTrafficMesh.Portal portal) : IClassFixture<LiveTrafficMesh.Portal>, IAsyncLifetime
+public sealed class SignalHistoryRestartTests(LiveTrafficMesh.Portal portal) : LiveTrafficMeshTest(portal)
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(120);
     private static readonly SignalSeries Shop = SignalSeries.ServiceVersion("shop", "default", "v1");
@@ -19,26 +19,17 @@ public sealed class SignalHistoryRestartTests(LiveTrafficMesh.Portal portal) : I
     /// <summary>Longer than two of the control plane's saves (every 10 s): a total unchanged this long has been saved whole.</summary>
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(25);
 
-    private LiveTrafficMesh? mesh;
-
-    public async Task InitializeAsync() => mesh = await LiveTrafficMesh.StartAsync(portal);
-
-    public async Task DisposeAsync()
-    {
-        if (mesh is not null) await mesh.DisposeAsync();
-    }
-
     [Fact]
     public async Task StoredRollups_ChartTheTrafficInANewPortal_AndTheSameAfterItRestarts()
     {
-        var live = portal.Services.GetRequiredService<MeshLiveData>();
-        var store = portal.Services.GetRequiredService<SignalHistoryStore>();
+        var live = Portal.Services.GetRequiredService<MeshLiveData>();
+        var store = Portal.Services.GetRequiredService<SignalHistoryStore>();
         var started = DateTimeOffset.UtcNow;
         var since = SignalHistoryStore.TruncateToMinute(started).AddMinutes(-1);
 
         // Paced traffic until PostgreSQL holds a good part of it (the control plane saves while it flows).
         using var traffic = new CancellationTokenSource();
-        var generator = mesh!.TrafficAsync(traffic.Token);
+        var generator = Mesh.TrafficAsync(traffic.Token);
         try
         {
             await Eventually.HoldsAsync(async () => Total(await ShopAsync(store, since)) >= 2_000, "2000 requests to shop v1 stored", Generous);
@@ -85,7 +76,7 @@ public sealed class SignalHistoryRestartTests(LiveTrafficMesh.Portal portal) : I
     /// <summary>Starts a portal on the mesh's database and the given data folder, reads the Overview's 5-minute chart at <paramref name="now"/> and stops it.</summary>
     private async Task<IReadOnlyList<GoldenSignalPoint>> ChartInANewPortalAsync(string dataDirectory, DateTimeOffset now)
     {
-        await using var reader = new PortalFactory { ConnectionString = portal.ConnectionString, DataDirectoryOverride = dataDirectory };
+        await using var reader = new PortalFactory { ConnectionString = Portal.ConnectionString, DataDirectoryOverride = dataDirectory };
         await reader.InitializeAsync();
         return await GoldenSignalHistory.LoadAsync(reader.Services.GetRequiredService<SignalHistoryStore>(), HistoryWindow.FiveMinutes, now);
     }
