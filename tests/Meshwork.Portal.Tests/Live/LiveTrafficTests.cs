@@ -1,14 +1,8 @@
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Threading.Channels;
-using Meshwork.Model.Resources;
 using Meshwork.Portal.Hubs;
 using Meshwork.Portal.Live;
 using Meshwork.Portal.Tests.Hubs;
 using Meshwork.Portal.ViewModels;
-using Meshwork.Store;
-using Meshwork.Testing.Postgres;
-using Meshwork.Testing.Processes;
 using Meshwork.Testing.Waiting;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,106 +15,18 @@ namespace Meshwork.Portal.Tests.Live;
 /// SignalR client watches the portal's hub. A known request mix shows on the right edge, and goes to zero when
 /// the traffic stops.
 /// </summary>
-public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, IAsyncLifetime
+public sealed class LiveTrafficTests(LiveTrafficMesh.Portal portal) : LiveTrafficMeshTest(portal)
 {
-    private const double TargetRps = 100;
-    private const double ErrorRate = 0.05;
-    private const string StatusToken = "live-traffic-status-token";
+    private const double TargetRps = LiveTrafficMesh.TargetRps;
+    private const double ErrorRate = LiveTrafficMesh.ErrorRate;
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
     private static readonly string EdgeId = "edge:default/web/v1->default/shop/v1";
-
-    /// <summary>The portal, told where the control plane will listen before it starts (its watcher retries until then).</summary>
-    public sealed class Portal : PortalFactory
-    {
-        public Portal() => Settings = new Dictionary<string, string>
-        {
-            ["Portal:ControlPlane:Address"] = $"https://127.0.0.1:{GrpcPort}",
-            ["Portal:ControlPlane:StatusToken"] = StatusToken,
-            ["Portal:ControlPlane:TrustBundleFile"] = TrustBundleFile,
-        };
-
-        public int GrpcPort { get; } = FreePort.Next();
-        public string TrustBundleFile { get; } = Path.Combine(Directory.CreateTempSubdirectory("meshwork-live-traffic-").FullName, "trust-bundle.pem");
-    }
-
-    private readonly Portal portal;
-    private readonly List<IAsyncDisposable> running = [];
-    private MeshProxy? caller;
-
-    public LiveTrafficTests(Portal portal) => this.portal = portal;
-
-    public async Task InitializeAsync()
-    {
-        await using (var db = MigratedDatabase.OpenSession(portal.ConnectionString))
-        {
-            var store = new ResourceService(db, TimeProvider.System);
-            var actor = new ChangeActor("live-traffic-test", ChangeSource.Api);
-            foreach (var service in new[] { "web", "shop" })
-                Assert.IsType<ChangeResult.Applied>(await store.ApplyAsync(new Service { Metadata = new ResourceMetadata { Name = service }, Versions = [new ServiceVersion { Name = "v1" }] }, actor));
-        }
-        var httpPort = FreePort.Next();
-        var controlPlane = ChildProcess.Start("Meshwork.ControlPlane", [], new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Meshwork"] = portal.ConnectionString,
-            ["ControlPlane__GrpcPort"] = portal.GrpcPort.ToString(CultureInfo.InvariantCulture),
-            ["ControlPlane__HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
-            ["ControlPlane__StatusToken"] = StatusToken,
-            ["ControlPlane__CaKeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["ControlPlane__TrustBundleFile"] = portal.TrustBundleFile,
-        });
-        running.Add(controlPlane);
-        await controlPlane.WaitForHttpOkAsync($"http://127.0.0.1:{httpPort}/health");
-
-        string token;
-        await using (var db = MigratedDatabase.OpenSession(portal.ConnectionString))
-            token = (await new BootstrapTokenService(db, TimeProvider.System).IssueAsync("live-traffic", "*", "default", TimeSpan.FromHours(1), new ChangeActor("test", ChangeSource.System), allowWildcard: true)).Secret;
-        var controlPlanes = new[] { $"https://127.0.0.1:{portal.GrpcPort}" };
-        var backend = await DemoBackendProcess.StartAsync("shop", "v1", "shop-v1-a", errorRate: ErrorRate);
-        running.Add(backend);
-        running.Add(await MeshProxy.StartAsync(controlPlanes, portal.TrustBundleFile, token, "shop-v1-1", "shop", "v1", backend.Address));
-        caller = await MeshProxy.StartAsync(controlPlanes, portal.TrustBundleFile, token, "web-1", "web", "v1", appAddress: null);
-        running.Add(caller);
-    }
-
-    public async Task DisposeAsync()
-    {
-        for (var i = running.Count - 1; i >= 0; i--)
-            await running[i].DisposeAsync();
-    }
-
-    /// <summary>Requests to http://shop/ through web's sidecar, paced at <see cref="TargetRps"/> by four workers, until cancelled.</summary>
-    private async Task TrafficAsync(CancellationToken ct)
-    {
-        var interval = TimeSpan.FromSeconds(4 / TargetRps);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
-        {
-            using var client = caller!.OutboundClient();
-            using var timer = new PeriodicTimer(interval);
-            try
-            {
-                while (await timer.WaitForNextTickAsync(ct))
-                {
-                    try
-                    {
-                        using var response = await client.GetAsync("http://shop/", ct);
-                    }
-                    catch (HttpRequestException)
-                    {
-                        // Counted by the proxies (or not at all); the assertions read their view.
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }));
-    }
 
     [Fact]
     public async Task KnownRequestMix_ShowsOnItsEdgeWithRateAndSuccess_ThenDropsToZeroWhenTrafficStops()
     {
-        var live = portal.Services.GetRequiredService<MeshLiveData>();
-        var session = await HubSession.NewViewerAsync(portal);
+        var live = Portal.Services.GetRequiredService<MeshLiveData>();
+        var session = await HubSession.NewViewerAsync(Portal);
         await using var connection = session.Connection();
         await connection.StartAsync();
         var graph = new TopologyClient();
@@ -128,7 +34,7 @@ public sealed class LiveTrafficTests : IClassFixture<LiveTrafficTests.Portal>, I
         var reading = FollowAsync(stream, graph);
 
         using var traffic = new CancellationTokenSource();
-        var generator = TrafficAsync(traffic.Token);
+        var generator = Mesh.TrafficAsync(traffic.Token);
         try
         {
             // About 100 RPS and 95 % success over the control plane's 10 s window (the pacing may fall short on a
