@@ -150,13 +150,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
             // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
             if (port == options.OutboundInterceptPort)
                 kestrel.ApplicationServices.GetRequiredService<OutboundInterception>().Use(listen);
-            // First, so it reads the socket directly (epoll transport): the HTTP/2 preface is not a lean request, so an h2c
-            // connection is handed over untouched and the h2c check below sees it. Not on the interception port, whose
-            // connections are sniffed first.
-            if (kind == ListenerKind.Outbound && http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
-                kestrel.ApplicationServices.GetRequiredService<LeanHttp1>().Use(listen, kestrel.Limits);
             if (kind == ListenerKind.Outbound)
                 H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
+            // After the h2c check (its preface is not lean, so HTTP/2 passes through); not on the interception port, whose connections are sniffed first.
+            if (kind == ListenerKind.Outbound && http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
+                kestrel.ApplicationServices.GetRequiredService<LeanHttp1>().Use(listen, kestrel.Limits);
             var tls = kind switch
             {
                 ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),

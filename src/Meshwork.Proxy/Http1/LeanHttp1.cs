@@ -6,7 +6,6 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Telemetry;
-using Meshwork.Proxy.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -47,13 +46,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             bool handOver;
             try
             {
-                // Kestrel's connection logging scope is an AsyncLocal: every await on the lean path would capture it
-                // and resume through ExecutionContext.RunInternal. Nothing on that path reads it, so it does not flow
-                // there (Kestrel's own path, after a hand-over, runs with it again).
-                Task<bool> serving;
-                using (ExecutionContext.SuppressFlow())
-                    serving = ServeAsync(connection, parserLimits, limits);
-                handOver = await serving;
+                handOver = await ServeAsync(connection, parserLimits, limits);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException or ConnectionAbortedException or SocketException)
             {
@@ -73,13 +66,8 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         while (true)
         {
             var (next, head, target) = await NextRequestAsync(state, parserLimits, limits);
-            if (next == Next.HandOver)
-            {
-                await state.HandOverInputAsync();
-                return true;
-            }
-            if (next == Next.Done)
-                return false;
+            if (next != Next.Lean)
+                return next == Next.HandOver;
             if (!await ExchangeAsync(state, head!, target!))
                 return false;
         }
@@ -101,7 +89,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     private async ValueTask<(Next Next, LeanRequestHead? Head, LeanTarget? Target)> NextRequestAsync(
         ConnectionState state, LeanLimits parserLimits, KestrelServerLimits limits)
     {
-        var input = state.Input;
+        var input = state.Connection.Transport.Input;
         var idle = state.Idle;
         var partial = false;
         // Between requests Kestrel's keep-alive timeout applies; from a head's first bytes, its request
@@ -193,8 +181,8 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
     private async ValueTask<bool> ForwardAsync(ConnectionState state, LeanRequestHead head, LeanTarget target, LeanProgress progress)
     {
         var connection = state.Connection;
-        var input = state.Input;
-        var output = state.Output;
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
         var activity = state.Activity.Start(LeanUpstream.ActivityTimeout);
         var bodyRelayed = head.ContentLength == 0;
         for (var attempt = 0; ; attempt++)
@@ -310,11 +298,11 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         }
     }
 
-    private static async ValueTask WriteErrorAsync(LeanClientOutput output, int status, bool close)
+    private static async ValueTask WriteErrorAsync(PipeWriter output, int status, bool close)
     {
         var text = $"HTTP/1.1 {status} {(status == 504 ? "Gateway Timeout" : "Bad Gateway")}\r\nContent-Length: 0\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
         output.Write(Encoding.ASCII.GetBytes(text));
-        await output.FlushAsync(CancellationToken.None);
+        await output.FlushAsync();
     }
 
     /// <summary>What a connection keeps from one request to the next.</summary>
@@ -326,14 +314,7 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
             CloseRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
             Idle = new ResettableTimeout(CloseRequested);
             Activity = new ResettableTimeout(connection.ConnectionClosed);
-            direct = connection.Features.Get<IDirectIoFeature>();
-            directInput = direct?.TakeInput();
-            Input = directInput ?? connection.Transport.Input;
-            Output = direct is null ? LeanClientOutput.Over(connection.Transport.Output) : LeanClientOutput.Direct(direct);
         }
-
-        private readonly IDirectIoFeature? direct;
-        private readonly PipeReader? directInput;
 
         public ConnectionContext Connection { get; }
 
@@ -352,15 +333,6 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         /// <summary>An exchange's upstream inactivity, also ended when the client connection closes.</summary>
         public ResettableTimeout Activity { get; }
 
-        /// <summary>Where requests come from: the socket itself on the epoll transport, else the connection's input pipe.</summary>
-        public PipeReader Input { get; }
-
-        /// <summary>Where responses go (straight to the socket on the epoll transport).</summary>
-        public LeanClientOutput Output { get; }
-
-        /// <summary>Before Kestrel takes the connection: what was read directly and not consumed goes to its input pipe.</summary>
-        public ValueTask HandOverInputAsync() => directInput is null ? ValueTask.CompletedTask : direct!.HandOverInputAsync();
-
         /// <summary>The request the route matchers read, refilled for each request.</summary>
         public DefaultHttpContext Scratch { get; } = new();
 
@@ -368,7 +340,6 @@ public sealed class LeanHttp1(LeanRouter router, LeanUpstreamPool pool, ProxySta
         {
             Idle.Dispose();
             Activity.Dispose();
-            Output.Dispose();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -25,7 +26,7 @@ internal static class LeanResponseRelay
     /// <param name="progress">Started once the first byte went to the client (from then on a failure can only cut the connection).</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<LeanRelayed> RelayAsync(
-        LeanUpstream upstream, LeanClientOutput client, bool headRequest, bool clientClose, LeanProgress progress, CancellationToken cancellationToken)
+        LeanUpstream upstream, PipeWriter client, bool headRequest, bool clientClose, LeanProgress progress, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -39,7 +40,7 @@ internal static class LeanResponseRelay
                 client.Write(upstream.Pending[..headLength]);
                 upstream.Consume(headLength);
                 progress.Started = true;
-                await client.FlushAsync(cancellationToken);
+                await FlushAsync(client, cancellationToken);
                 continue;
             }
 
@@ -59,7 +60,7 @@ internal static class LeanResponseRelay
                 else
                     await RelayToCloseAsync(upstream, client, cancellationToken);
             }
-            await client.FlushAsync(cancellationToken);
+            await FlushAsync(client, cancellationToken);
             // Bytes after the response were never asked for: the connection is not in a known state.
             var reusable = !closeDelimited && !head.Close && upstream.Pending.IsEmpty;
             return new LeanRelayed(head.Status, reusable, clientMustClose);
@@ -146,7 +147,7 @@ internal static class LeanResponseRelay
     }
 
     /// <summary>The head as received but for the version (always HTTP/1.1 to the client) and the hop-by-hop fields, which are this hop's.</summary>
-    private static void WriteHead(LeanClientOutput client, ReadOnlySpan<byte> head, bool close)
+    private static void WriteHead(PipeWriter client, ReadOnlySpan<byte> head, bool close)
     {
         var lineEnd = head.IndexOf(CrLf);
         client.Write("HTTP/1.1"u8);
@@ -168,7 +169,7 @@ internal static class LeanResponseRelay
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask RelayCountedAsync(LeanUpstream upstream, LeanClientOutput client, long remaining, CancellationToken cancellationToken)
+    private static async ValueTask RelayCountedAsync(LeanUpstream upstream, PipeWriter client, long remaining, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -181,25 +182,25 @@ internal static class LeanResponseRelay
             }
             if (remaining == 0)
                 return;
-            await client.FlushAsync(cancellationToken);
+            await FlushAsync(client, cancellationToken);
             if (!await upstream.FillAsync(cancellationToken))
                 throw new IOException("upstream closed inside the response body");
         }
     }
 
-    private static async ValueTask RelayToCloseAsync(LeanUpstream upstream, LeanClientOutput client, CancellationToken cancellationToken)
+    private static async ValueTask RelayToCloseAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
     {
         do
         {
             client.Write(upstream.Pending);
             upstream.Consume(upstream.Pending.Length);
-            await client.FlushAsync(cancellationToken);
+            await FlushAsync(client, cancellationToken);
         }
         while (await upstream.FillAsync(cancellationToken));
     }
 
     /// <summary>Chunk by chunk: size line (hex, optional extensions), data, CRLF; then the last chunk and trailer lines.</summary>
-    private static async ValueTask RelayChunkedAsync(LeanUpstream upstream, LeanClientOutput client, CancellationToken cancellationToken)
+    private static async ValueTask RelayChunkedAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -233,7 +234,7 @@ internal static class LeanResponseRelay
     }
 
     /// <summary>The length of the next line (CRLF excluded) once it is all buffered; a bare LF or CR is an error.</summary>
-    private static async ValueTask<int> LineAsync(LeanUpstream upstream, LeanClientOutput client, CancellationToken cancellationToken)
+    private static async ValueTask<int> LineAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -245,7 +246,7 @@ internal static class LeanResponseRelay
                     throw new IOException("chunked framing line not ended by CRLF");
                 return lf - 1;
             }
-            await client.FlushAsync(cancellationToken);
+            await FlushAsync(client, cancellationToken);
             if (!await upstream.FillAsync(cancellationToken))
                 throw new IOException("upstream closed inside chunked framing");
         }
@@ -278,6 +279,13 @@ internal static class LeanResponseRelay
     /// <summary>Field value bytes: VCHAR, SP, HTAB, obs-text (responses go to the client as they are, not re-encoded).</summary>
     private static bool IsFieldByte(byte b) => b is (>= 0x21 and <= 0x7E) or >= 0x80 or (byte)' ' or (byte)'\t';
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask FlushAsync(PipeWriter client, CancellationToken cancellationToken)
+    {
+        var flushed = await client.FlushAsync(cancellationToken);
+        if (flushed.IsCompleted || flushed.IsCanceled)
+            throw new LeanClientGoneException();
+    }
 }
 
 /// <summary>The upstream closed before any byte of a response: on a reused connection, likely a stale keep-alive.</summary>

@@ -13,13 +13,10 @@ namespace Meshwork.Proxy.Transport;
 /// send loop over an <see cref="EpollSocket"/>. Both pipes schedule inline, as Kestrel's socket
 /// transport does with UnsafePreferInlineScheduling: bytes read on the event loop are parsed and
 /// proxied on that thread, and a response written by the request is sent from the writing thread.
-/// The features are those Kestrel's own transports offer, and <see cref="IDirectIoFeature"/>: the
-/// lean HTTP/1.1 path reads and writes the socket itself, and the receive loop starts only once
-/// someone asks for the input pipe (or the lean path hands the connection over).
+/// The features are those Kestrel's own transports offer.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, ISocketDescriptorFeature,
-    IDirectIoFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, ISocketDescriptorFeature
 {
     // Kestrel's defaults (KestrelServerLimits.MaxRequestBufferSize / MaxResponseBufferSize).
     private const long MaxReadBuffer = 1024 * 1024;
@@ -31,28 +28,19 @@ internal sealed class EpollConnection : ConnectionContext,
     private readonly Pipe output;
     private readonly CancellationTokenSource closed = new();
     private readonly DeferredSend deferredSend = new();
-    private readonly EpollSender directSender;
     private Task receiving = Task.CompletedTask;
     private Task sending = Task.CompletedTask;
     private volatile ConnectionAbortedException? abortReason;
     private int closedSignalled;
-    private int inputMode;
-    private EpollDirectReader? directInput;
-
-    // inputMode: nothing has read yet, the consumer reads the socket directly, or the receive loop fills the input pipe.
-    private const int InputIdle = 0;
-    private const int InputDirect = 1;
-    private const int InputPiped = 2;
 
     public EpollConnection(EpollSocket socket, string connectionId, MemoryPool<byte> memoryPool)
     {
         this.socket = socket;
-        directSender = new EpollSender(socket);
         ConnectionId = connectionId;
         MemoryPool = memoryPool;
         input = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxReadBuffer, MaxReadBuffer / 2, useSynchronizationContext: false));
         output = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxWriteBuffer, MaxWriteBuffer / 2, useSynchronizationContext: false));
-        Transport = new DuplexPipe(this);
+        Transport = new DuplexPipe(input.Reader, output.Writer);
         LocalEndPoint = Libc.LocalEndPoint(socket.Fd);
         RemoteEndPoint = Libc.RemoteEndPoint(socket.Fd);
         ConnectionClosed = closed.Token;
@@ -64,7 +52,6 @@ internal sealed class EpollConnection : ConnectionContext,
         Features.Set<IConnectionLifetimeFeature>(this);
         Features.Set<IConnectionEndPointFeature>(this);
         Features.Set<ISocketDescriptorFeature>(this);
-        Features.Set<IDirectIoFeature>(this);
     }
 
     public override string ConnectionId { get; set; }
@@ -76,53 +63,10 @@ internal sealed class EpollConnection : ConnectionContext,
     public override EndPoint? RemoteEndPoint { get; set; }
     public MemoryPool<byte> MemoryPool { get; }
 
-    /// <summary>Starts the send loop; the receive loop starts when the input pipe is first asked for (or after a direct hand-over).</summary>
     public void Start()
     {
-        // The loops read no AsyncLocal: without a captured context their continuations run straight on the event loop.
-        using (ExecutionContext.SuppressFlow())
-            sending = SendAsync();
-    }
-
-    private PipeReader PipedInput()
-    {
-        if (Interlocked.CompareExchange(ref inputMode, InputPiped, InputIdle) == InputIdle)
-            StartReceiving();
-        return input.Reader;
-    }
-
-    private void StartReceiving()
-    {
-        using (ExecutionContext.SuppressFlow())
-            receiving = ReceiveAsync();
-    }
-
-    PipeReader? IDirectIoFeature.TakeInput()
-    {
-        if (Interlocked.CompareExchange(ref inputMode, InputDirect, InputIdle) != InputIdle)
-            return null;
-        directInput = new EpollDirectReader(socket, SignalClosed);
-        // Nothing reads the socket while a lean request waits for its response: the peer's end of stream, when the
-        // loop reports it, is what tells that the client is gone (the receive loop would have read it at once).
-        socket.PeerClosed = SignalClosed;
-        return directInput;
-    }
-
-    async ValueTask IDirectIoFeature.HandOverInputAsync()
-    {
-        if (Volatile.Read(ref inputMode) != InputDirect || directInput is null)
-            throw new InvalidOperationException("The input is not read directly.");
-        socket.PeerClosed = null;
-        var (unconsumed, ended, failure) = directInput.Remaining;
-        var writer = input.Writer;
-        writer.Write(unconsumed.Span);
-        directInput.Complete();
-        await writer.FlushAsync();
-        Volatile.Write(ref inputMode, InputPiped);
-        if (ended)
-            await writer.CompleteAsync(failure);
-        else
-            StartReceiving();
+        receiving = ReceiveAsync();
+        sending = SendAsync();
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
@@ -134,10 +78,8 @@ internal sealed class EpollConnection : ConnectionContext,
 
     public override async ValueTask DisposeAsync()
     {
-        // The pipes themselves (asking the transport for its input would start the receive loop).
-        input.Reader.Complete();
-        output.Writer.Complete();
-        directInput?.Complete();
+        Transport.Input.Complete();
+        Transport.Output.Complete();
         await receiving;
         await sending;
         socket.Dispose();
@@ -271,15 +213,11 @@ internal sealed class EpollConnection : ConnectionContext,
 
     int ISocketDescriptorFeature.SocketDescriptor => socket.Fd;
 
-    ValueTask IDirectIoFeature.SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
-        directSender.WriteAsync(bytes, cancellationToken);
-
     void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
 
-    /// <summary>Kestrel's view of the pipes: the first use of the input starts the receive loop.</summary>
-    private sealed class DuplexPipe(EpollConnection connection) : IDuplexPipe
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
-        public PipeReader Input => connection.PipedInput();
-        public PipeWriter Output => connection.output.Writer;
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
     }
 }

@@ -44,9 +44,6 @@ internal sealed unsafe class EpollSocket : IDisposable
     public Readiness Writable { get; } = new();
     public bool IsDisposed => disposed;
 
-    /// <summary>Called on the event loop when the peer's end of stream (or a reset) is reported.</summary>
-    public Action? PeerClosed { get; set; }
-
     /// <summary>After a read of <paramref name="read"/> bytes into <paramref name="capacity"/>: must the next one wait for an event?</summary>
     public bool Drained(int read, int capacity) => read < capacity && !peerClosed;
 
@@ -54,10 +51,7 @@ internal sealed unsafe class EpollSocket : IDisposable
     public void OnEvents(uint events)
     {
         if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
-        {
             peerClosed = true;
-            PeerClosed?.Invoke();
-        }
         if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
             Readable.Signal();
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
@@ -106,12 +100,6 @@ internal sealed unsafe class EpollSocket : IDisposable
             for (var i = 0; i < count; i++)
                 pins[i].Dispose();
         }
-    }
-
-    public void ThrowIfDisposed()
-    {
-        if (disposed)
-            throw new IOException("The connection was closed.", new ObjectDisposedException(nameof(EpollSocket)));
     }
 
     /// <summary>A new connection's descriptor (non-blocking), or -errno (-EAGAIN: none waiting).</summary>

@@ -13,15 +13,11 @@ namespace Meshwork.Proxy.Transport;
 internal sealed class EpollStream : Stream
 {
     private readonly EpollSocket socket;
-    private readonly EpollSender sender;
+    private readonly DeferredSend deferredSend = new();
     private bool drained;
     private int drainedAt;
 
-    private EpollStream(EpollSocket socket)
-    {
-        this.socket = socket;
-        sender = new EpollSender(socket);
-    }
+    private EpollStream(EpollSocket socket) => this.socket = socket;
 
     public static async ValueTask<Stream> ConnectAsync(EpollLoops loops, DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
@@ -107,8 +103,8 @@ internal sealed class EpollStream : Stream
     {
         while (true)
         {
-            await socket.WaitAsync(socket.Readable, drainedAt, cancellationToken);
-            socket.ThrowIfDisposed();
+            await WaitAsync(socket.Readable, drainedAt, cancellationToken);
+            ThrowIfClosed();
             drained = false;
             if (buffer.IsEmpty)
                 return 0;
@@ -143,8 +139,60 @@ internal sealed class EpollStream : Stream
         drainedAt = seen;
     }
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        sender.WriteAsync(buffer, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!buffer.IsEmpty && deferredSend.TryDefer(out var turn))
+            return WriteInTurnAsync(turn, buffer, cancellationToken);
+        return WriteNowAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteInTurnAsync(ValueTask turn, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await turn;
+        await WriteNowAsync(buffer, cancellationToken);
+    }
+
+    private ValueTask WriteNowAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var seen = socket.Writable.Generation;
+            var sent = socket.Send(buffer.Span);
+            if (sent == -Libc.EAGAIN)
+                return WriteWhenWritableAsync(buffer, seen, cancellationToken);
+            if (sent < 0)
+                throw new IOException("The upstream connection failed.", Libc.Error(-sent));
+            buffer = buffer[sent..];
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask WriteWhenWritableAsync(ReadOnlyMemory<byte> buffer, int seen, CancellationToken cancellationToken)
+    {
+        await WaitAsync(socket.Writable, seen, cancellationToken);
+        ThrowIfClosed();
+        await WriteNowAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>Waits for the direction's next event; a cancellable wait ends the connection when cancelled.</summary>
+    private ValueTask WaitAsync(Readiness readiness, int seen, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? WaitCancellableAsync(readiness, seen, cancellationToken) : readiness.WaitAsync(seen);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitCancellableAsync(Readiness readiness, int seen, CancellationToken cancellationToken)
+    {
+        // As SocketsHttpHandler does with a cancelled request's connection.
+        await using (cancellationToken.UnsafeRegister(static state => ((EpollSocket)state!).Dispose(), socket))
+            await readiness.WaitAsync(seen);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (socket.IsDisposed)
+            throw new IOException("The upstream connection was closed.", new ObjectDisposedException(nameof(EpollStream)));
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -156,7 +204,7 @@ internal sealed class EpollStream : Stream
     // loop delivers, so it must not be on an event-loop thread; its writes are never deferred.
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override void Write(byte[] buffer, int offset, int count) => sender.WriteNowAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    public override void Write(byte[] buffer, int offset, int count) => WriteNowAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

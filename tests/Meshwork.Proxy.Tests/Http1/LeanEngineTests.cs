@@ -150,8 +150,7 @@ public sealed class LeanEngineTests
             await Eventually.HoldsAsync(() => Task.FromResult(mesh.Raw.HangsStarted == 1), "the upstream received the request");
         }
         // The client closed without waiting: the proxy gives the upstream request up at once, as Envoy and YARP do, not
-        // at the upstream activity timeout (100 s). While a lean request waits, nothing reads the client's socket: the
-        // end of its stream is seen in the event the loop reports.
+        // at the upstream activity timeout (100 s).
         await Eventually.HoldsAsync(() => Task.FromResult(mesh.Raw.HangsEnded == 1), "the proxy closed the upstream connection");
         if (!lean)
             return;

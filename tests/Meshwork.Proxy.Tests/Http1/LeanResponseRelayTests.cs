@@ -12,7 +12,7 @@ public sealed class LeanResponseRelayTests
     {
         using var connection = new LeanUpstream(new MemoryStream(Encoding.Latin1.GetBytes(upstream)));
         var client = new Pipe();
-        var relayed = await LeanResponseRelay.RelayAsync(connection, LeanClientOutput.Over(client.Writer), headRequest, clientClose, new LeanProgress(), CancellationToken.None);
+        var relayed = await LeanResponseRelay.RelayAsync(connection, client.Writer, headRequest, clientClose, new LeanProgress(), CancellationToken.None);
         await client.Writer.CompleteAsync();
         var read = await client.Reader.ReadAtLeastAsync(int.MaxValue);
         return (relayed, Encoding.Latin1.GetString(read.Buffer.ToArray()));
@@ -91,7 +91,7 @@ public sealed class LeanResponseRelayTests
         var client = new Pipe();
         var progress = new LeanProgress();
         await Assert.ThrowsAsync<LeanUpstreamException>(async () =>
-            await LeanResponseRelay.RelayAsync(connection, LeanClientOutput.Over(client.Writer), headRequest: false, clientClose: false, progress, CancellationToken.None));
+            await LeanResponseRelay.RelayAsync(connection, client.Writer, headRequest: false, clientClose: false, progress, CancellationToken.None));
         Assert.False(progress.Started);
         Assert.Equal(0, client.Writer.UnflushedBytes);
     }
@@ -106,7 +106,7 @@ public sealed class LeanResponseRelayTests
         using var connection = new LeanUpstream(new MemoryStream(Encoding.Latin1.GetBytes(response)));
         var progress = new LeanProgress();
         await Assert.ThrowsAnyAsync<IOException>(async () =>
-            await LeanResponseRelay.RelayAsync(connection, LeanClientOutput.Over(new Pipe().Writer), headRequest: false, clientClose: false, progress, CancellationToken.None));
+            await LeanResponseRelay.RelayAsync(connection, new Pipe().Writer, headRequest: false, clientClose: false, progress, CancellationToken.None));
         Assert.True(progress.Started);
     }
 }
