@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Meshwork.Model.Snapshots;
 using Meshwork.Protocol.Mesh;
 using Meshwork.Proxy.Config;
@@ -12,8 +13,8 @@ using Yarp.ReverseProxy.Model;
 
 namespace Meshwork.Proxy.Http1;
 
-/// <summary>Where a lean request goes: the endpoint, its stats key (status class left blank) and cluster counters.</summary>
-internal sealed record LeanTarget(DnsEndPoint Endpoint, TrafficKey Key, ClusterCounters Counters);
+/// <summary>Where a lean request goes: the endpoint, its stats key (status class left blank) and cluster counters, for one destination model.</summary>
+internal sealed record LeanTarget(DnsEndPoint Endpoint, TrafficKey Key, ClusterCounters Counters, DestinationModel Destination);
 
 /// <summary>
 /// The outbound routing decision of <see cref="MeshMiddleware"/> for a lean request, made with the
@@ -30,6 +31,13 @@ internal sealed record LeanTarget(DnsEndPoint Endpoint, TrafficKey Key, ClusterC
 public sealed class LeanRouter(MeshRuntime runtime, IProxyStateLookup lookup, ClusterCounterRegistry counters)
 {
     private readonly ConcurrentDictionary<string, DnsEndPoint> endpoints = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Each rule's targets by cluster, kept with the rule (so they go with its snapshot): requests to the same destination
+    /// share one, instead of building its stats key and looking up its endpoint and counters each time. YARP replaces a
+    /// destination's model when its config changes, so a target is reused only for the model it was made from.
+    /// </summary>
+    private readonly ConditionalWeakTable<RuntimeRule, ConcurrentDictionary<string, LeanTarget>> targets = new();
 
     /// <param name="scratch">The connection's context, refilled with this request for the matchers.</param>
     internal LeanTarget? Route(LeanRequestHead head, DefaultHttpContext scratch)
@@ -58,13 +66,23 @@ public sealed class LeanRouter(MeshRuntime runtime, IProxyStateLookup lookup, Cl
         var clusterName = rule.PickCluster();
         if (clusterName is null || Destination(snapshot, clusterName) is not { } destination)
             return null;
+        var byCluster = targets.GetValue(rule, static _ => new ConcurrentDictionary<string, LeanTarget>(StringComparer.Ordinal));
+        var model = destination.Model;
+        if (byCluster.TryGetValue(clusterName, out var known) && ReferenceEquals(known.Destination, model))
+            return known;
+        var target = Target(snapshot, rule, clusterName, model);
+        byCluster[clusterName] = target;
+        return target;
+    }
 
+    private LeanTarget Target(RuntimeSnapshot snapshot, RuntimeRule rule, string clusterName, DestinationModel destination)
+    {
         var cluster = snapshot.Clusters[clusterName];
         var identity = snapshot.Model.Identity;
-        var version = cluster.Version.Length > 0 ? cluster.Version : destination.Model.Config.Metadata?.GetValueOrDefault(YarpConfigBuilder.VersionKey) ?? "";
+        var version = cluster.Version.Length > 0 ? cluster.Version : destination.Config.Metadata?.GetValueOrDefault(YarpConfigBuilder.VersionKey) ?? "";
         var key = new TrafficKey(Direction.Outbound, identity.Service, identity.Namespace, identity.Version,
             cluster.Service, cluster.Namespace, version, rule.Model.RouteName, StatusClass: "");
-        return new LeanTarget(Endpoint(destination.Model.Config.Address), key, counters.For(clusterName));
+        return new LeanTarget(Endpoint(destination.Config.Address), key, counters.For(clusterName), destination);
     }
 
     private static bool IsPlain(RuntimeRule rule) =>
