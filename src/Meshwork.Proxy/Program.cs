@@ -39,11 +39,6 @@ PrivateDirectory.Ensure(options.StateDirectory, $"{ProxyOptions.Section}:{nameof
 var tracing = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 if (options.Http1Engine == Http1Engine.Lean && tracing)
     throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.Http1Engine)} is Lean, which does not trace requests, and OTEL_EXPORTER_OTLP_ENDPOINT is set: use Kestrel (or Auto) with tracing.");
-var http1Engine = options.Http1Engine switch
-{
-    Http1Engine.Auto => tracing ? Http1Engine.Kestrel : Http1Engine.Lean,
-    var chosen => chosen,
-};
 
 if (options.MirrorMaxInFlight < 1)
     throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.MirrorMaxInFlight)} is {options.MirrorMaxInFlight}: it must be at least 1 (mirror copies in flight per mirror cluster).");
@@ -64,6 +59,18 @@ builder.Logging.AddFilter("Yarp", LogLevel.Warning).AddFilter("Microsoft.AspNetC
 PrometheusSetup.Configure();
 
 InlineIo.Configure(builder.WebHost, options);
+
+// The lean path runs on the proxy's own event loops (which need the inline I/O set just above): with the socket
+// engine (Proxy:Transport=Sockets) Kestrel serves.
+var epoll = ProxyTransport.UsesEpoll(options);
+if (options.Http1Engine == Http1Engine.Lean && !epoll)
+    throw new InvalidOperationException($"{ProxyOptions.Section}:{nameof(ProxyOptions.Http1Engine)} is Lean, which runs on the epoll transport, and {ProxyOptions.Section}:{nameof(ProxyOptions.Transport)} is {options.Transport} (or epoll is not available here): use Kestrel (or Auto).");
+var http1Engine = options.Http1Engine switch
+{
+    Http1Engine.Auto => tracing || !epoll ? Http1Engine.Kestrel : Http1Engine.Lean,
+    var chosen => chosen,
+};
+
 ProxyTransport.Configure(builder.WebHost, builder.Services, options);
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -150,11 +157,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
             // Apps speak HTTP/1.1 or h2c (gRPC) to their sidecar on the one outbound port.
             if (port == options.OutboundInterceptPort)
                 kestrel.ApplicationServices.GetRequiredService<OutboundInterception>().Use(listen);
-            if (kind == ListenerKind.Outbound)
-                H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
-            // After the h2c check (its preface is not lean, so HTTP/2 passes through); not on the interception port, whose connections are sniffed first.
+            // First, so it takes the socket before anything reads it: the HTTP/2 preface is not a lean request, so an h2c
+            // connection is handed over untouched and the h2c check below sees it. Not on the interception port, whose
+            // connections are sniffed first.
             if (kind == ListenerKind.Outbound && http1Engine == Http1Engine.Lean && port != options.OutboundInterceptPort)
                 kestrel.ApplicationServices.GetRequiredService<LeanHttp1>().Use(listen, kestrel.Limits);
+            if (kind == ListenerKind.Outbound)
+                H2cPriorKnowledge.Use(listen, kestrel.Limits.KeepAliveTimeout);
             var tls = kind switch
             {
                 ListenerKind.Inbound => options.InboundTls ?? StartupSnapshot.ListenerTls(initial, kind, defaultTls: true),

@@ -1,13 +1,7 @@
-using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Meshwork.Proxy.Http1;
-
-/// <summary>What happened to one relayed response.</summary>
-internal readonly record struct LeanRelayed(int Status, bool UpstreamReusable, bool ClientMustClose);
 
 /// <summary>
 /// Reads an upstream HTTP/1.1 response strictly and relays it to the client as it arrives, never
@@ -16,73 +10,209 @@ internal readonly record struct LeanRelayed(int Status, bool UpstreamReusable, b
 /// Content-Length (digits) or <c>Transfer-Encoding: chunked</c> (relayed chunk by chunk, framing
 /// checked), else delimited by the close. 1xx heads are relayed and the final response follows; HEAD,
 /// 204 and 304 have no body. Anything else is a <see cref="LeanUpstreamException"/> before the first
-/// byte reaches the client (a 502 there), or a cut connection after it, as YARP does.
+/// byte reaches the client (a 502 there), or an <see cref="IOException"/> after it (the client
+/// connection is cut), as YARP does. Incremental: it is given whatever the upstream sent so far and
+/// takes what it can, so one exchange's relay is a few fields of a connection's state, not a task.
 /// </summary>
-internal static class LeanResponseRelay
+internal sealed class LeanResponseRelay
 {
     private static ReadOnlySpan<byte> CrLf => "\r\n"u8;
     private static ReadOnlySpan<byte> ConnectionClose => "Connection: close\r\n"u8;
 
-    /// <param name="progress">Started once the first byte went to the client (from then on a failure can only cut the connection).</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<LeanRelayed> RelayAsync(
-        LeanUpstream upstream, PipeWriter client, bool headRequest, bool clientClose, LeanProgress progress, CancellationToken cancellationToken)
+    private enum Stage
     {
-        while (true)
-        {
-            var headLength = await HeadAsync(upstream, cancellationToken);
-            var head = Parse(upstream.Pending[..headLength]);
-            if (head.Status is >= 100 and < 200)
-            {
-                if (head.Status == 101)
-                    throw new LeanUpstreamException("101 without an upgrade request");
-                // An interim response goes on as it is; the final one follows on the same connection.
-                client.Write(upstream.Pending[..headLength]);
-                upstream.Consume(headLength);
-                progress.Started = true;
-                await FlushAsync(client, cancellationToken);
-                continue;
-            }
+        Head,
+        Counted,
+        ChunkSize,
+        ChunkData,
+        ChunkEnd,
+        Trailer,
+        ToClose,
+        Done,
+    }
 
-            var noBody = headRequest || head.Status is 204 or 304;
-            var closeDelimited = !noBody && !head.Chunked && head.ContentLength < 0;
-            var clientMustClose = clientClose || closeDelimited;
-            WriteHead(client, upstream.Pending[..headLength], clientMustClose);
-            upstream.Consume(headLength);
-            progress.Started = true;
-            progress.Status = head.Status;
-            if (!noBody)
+    private Stage stage;
+    private long remaining;
+    private bool headRequest;
+    private bool clientClose;
+    private bool upstreamClose;
+
+    /// <summary>The first byte went to the client: from then on a failure can only cut the connection.</summary>
+    public bool Started { get; private set; }
+
+    /// <summary>The final response's status, once its head was relayed.</summary>
+    public int Status { get; private set; }
+
+    /// <summary>The client connection must end after this response (the client asked, or only the close frames the body).</summary>
+    public bool ClientMustClose { get; private set; }
+
+    public bool IsDone => stage == Stage.Done;
+
+    /// <summary>After the response: the upstream connection may serve another request (given no byte followed the response).</summary>
+    public bool UpstreamReusable => stage == Stage.Done && !upstreamClose;
+
+    /// <summary>Ready for the response to a new request.</summary>
+    public void Reset(bool headRequest, bool clientClose)
+    {
+        stage = Stage.Head;
+        remaining = 0;
+        this.headRequest = headRequest;
+        this.clientClose = clientClose;
+        upstreamClose = false;
+        Started = false;
+        Status = 0;
+        ClientMustClose = false;
+    }
+
+    /// <summary>
+    /// Relays what it can of <paramref name="upstream"/> (the bytes received and not consumed yet) to <paramref name="client"/>,
+    /// copying body bytes only while the client buffer holds fewer than <paramref name="clientLimit"/>; returns the bytes consumed.
+    /// </summary>
+    public int Relay(ReadOnlySpan<byte> upstream, LeanBuffer client, int clientLimit)
+    {
+        var consumed = 0;
+        while (stage != Stage.Done)
+        {
+            var step = Step(upstream[consumed..], client, clientLimit);
+            if (step == 0 && stage != Stage.Done)
+                break;
+            consumed += step;
+        }
+        return consumed;
+    }
+
+    /// <summary>
+    /// The upstream closed its side after everything it sent was given to <see cref="Relay"/>: true when that ends the
+    /// response (it is delimited by the close); otherwise the response is cut short, which throws.
+    /// </summary>
+    public bool EndOfStream(bool nothingPending)
+    {
+        if (stage == Stage.ToClose)
+        {
+            stage = Stage.Done;
+            return true;
+        }
+        if (stage == Stage.Done)
+            return true;
+        if (!Started && stage == Stage.Head)
+            throw nothingPending ? new LeanUpstreamClosedException() : new LeanUpstreamException("connection closed inside the response head");
+        throw new IOException(stage is Stage.Counted or Stage.ChunkData ? "upstream closed inside the response body" : "upstream closed inside chunked framing");
+    }
+
+    private int Step(ReadOnlySpan<byte> data, LeanBuffer client, int clientLimit)
+    {
+        switch (stage)
+        {
+            case Stage.Head:
+                return Head(data, client);
+            case Stage.Counted:
+            case Stage.ChunkData:
             {
-                if (head.Chunked)
-                    await RelayChunkedAsync(upstream, client, cancellationToken);
-                else if (head.ContentLength >= 0)
-                    await RelayCountedAsync(upstream, client, head.ContentLength, cancellationToken);
-                else
-                    await RelayToCloseAsync(upstream, client, cancellationToken);
+                var take = (int)Math.Min(remaining, Math.Min(data.Length, clientLimit - client.Length));
+                if (take <= 0)
+                    return 0;
+                client.Append(data[..take]);
+                remaining -= take;
+                if (remaining == 0)
+                    stage = stage == Stage.Counted ? Stage.Done : Stage.ChunkEnd;
+                return take;
             }
-            await FlushAsync(client, cancellationToken);
-            // Bytes after the response were never asked for: the connection is not in a known state.
-            var reusable = !closeDelimited && !head.Close && upstream.Pending.IsEmpty;
-            return new LeanRelayed(head.Status, reusable, clientMustClose);
+            case Stage.ChunkEnd:
+                if (data.Length < 2)
+                    return 0;
+                if (!data[..2].SequenceEqual(CrLf))
+                    throw new IOException("chunk data not followed by CRLF");
+                client.Append(CrLf);
+                stage = Stage.ChunkSize;
+                return 2;
+            case Stage.ChunkSize:
+            {
+                var line = Line(data);
+                if (line < 0)
+                    return 0;
+                var size = ChunkSize(data[..line]);
+                client.Append(data[..(line + 2)]);
+                remaining = size;
+                stage = size == 0 ? Stage.Trailer : Stage.ChunkData;
+                return line + 2;
+            }
+            case Stage.Trailer:
+            {
+                // Trailer fields, then the empty line.
+                var line = Line(data);
+                if (line < 0)
+                    return 0;
+                client.Append(data[..(line + 2)]);
+                if (line == 0)
+                    stage = Stage.Done;
+                return line + 2;
+            }
+            case Stage.ToClose:
+            {
+                var take = Math.Min(data.Length, clientLimit - client.Length);
+                if (take <= 0)
+                    return 0;
+                client.Append(data[..take]);
+                return take;
+            }
+            default:
+                return 0;
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> HeadAsync(LeanUpstream upstream, CancellationToken cancellationToken)
+    private int Head(ReadOnlySpan<byte> data, LeanBuffer client)
     {
-        while (true)
+        var end = data.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
         {
-            var end = upstream.Pending.IndexOf("\r\n\r\n"u8);
-            if (end >= 0)
-                return end + 4;
-            if (!await upstream.FillAsync(cancellationToken))
-                throw upstream.Pending.IsEmpty ? new LeanUpstreamClosedException() : new LeanUpstreamException("connection closed inside the response head");
+            if (data.Length >= LeanUpstream.MaxHeadSize)
+                throw new LeanUpstreamException("response head too large");
+            return 0;
         }
+        var headLength = end + 4;
+        var head = Parse(data[..headLength]);
+        if (head.Status is >= 100 and < 200)
+        {
+            if (head.Status == 101)
+                throw new LeanUpstreamException("101 without an upgrade request");
+            // An interim response goes on as it is; the final one follows on the same connection.
+            client.Append(data[..headLength]);
+            Started = true;
+            return headLength;
+        }
+        var noBody = headRequest || head.Status is 204 or 304;
+        var closeDelimited = !noBody && !head.Chunked && head.ContentLength < 0;
+        ClientMustClose = clientClose || closeDelimited;
+        upstreamClose = head.Close || closeDelimited;
+        WriteHead(client, data[..headLength], ClientMustClose);
+        Started = true;
+        Status = head.Status;
+        (stage, remaining) = noBody ? (Stage.Done, 0L)
+            : head.Chunked ? (Stage.ChunkSize, 0L)
+            : head.ContentLength >= 0 ? (head.ContentLength == 0 ? Stage.Done : Stage.Counted, head.ContentLength)
+            : (Stage.ToClose, 0L);
+        return headLength;
     }
 
-    private readonly record struct ResponseHead(int Status, long ContentLength, bool Chunked, bool Close);
+    /// <summary>The length of the next line (CRLF excluded) once it is all there, else -1; a bare LF or CR is an error.</summary>
+    private static int Line(ReadOnlySpan<byte> data)
+    {
+        var lf = data.IndexOf((byte)'\n');
+        if (lf < 0)
+        {
+            if (data.Length >= LeanUpstream.MaxHeadSize)
+                throw new IOException("chunked framing line too long");
+            return -1;
+        }
+        var line = data[..lf];
+        if (lf == 0 || line[^1] != '\r' || line[..^1].Contains((byte)'\r'))
+            throw new IOException("chunked framing line not ended by CRLF");
+        return lf - 1;
+    }
 
-    private static ResponseHead Parse(ReadOnlySpan<byte> head)
+    internal readonly record struct ResponseHead(int Status, long ContentLength, bool Chunked, bool Close);
+
+    internal static ResponseHead Parse(ReadOnlySpan<byte> head)
     {
         var lineEnd = head.IndexOf(CrLf);
         var line = head[..lineEnd];
@@ -147,11 +277,11 @@ internal static class LeanResponseRelay
     }
 
     /// <summary>The head as received but for the version (always HTTP/1.1 to the client) and the hop-by-hop fields, which are this hop's.</summary>
-    private static void WriteHead(PipeWriter client, ReadOnlySpan<byte> head, bool close)
+    private static void WriteHead(LeanBuffer client, ReadOnlySpan<byte> head, bool close)
     {
         var lineEnd = head.IndexOf(CrLf);
-        client.Write("HTTP/1.1"u8);
-        client.Write(head[8..(lineEnd + 2)]);
+        client.Append("HTTP/1.1"u8);
+        client.Append(head[8..(lineEnd + 2)]);
         var rest = head[(lineEnd + 2)..^2];
         while (!rest.IsEmpty)
         {
@@ -161,95 +291,11 @@ internal static class LeanResponseRelay
             var name = header[..header.IndexOf((byte)':')];
             if (Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) || Ascii.EqualsIgnoreCase(name, "Proxy-Connection"u8))
                 continue;
-            client.Write(header);
+            client.Append(header);
         }
         if (close)
-            client.Write(ConnectionClose);
-        client.Write(CrLf);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask RelayCountedAsync(LeanUpstream upstream, PipeWriter client, long remaining, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var take = (int)Math.Min(remaining, upstream.Pending.Length);
-            if (take > 0)
-            {
-                client.Write(upstream.Pending[..take]);
-                upstream.Consume(take);
-                remaining -= take;
-            }
-            if (remaining == 0)
-                return;
-            await FlushAsync(client, cancellationToken);
-            if (!await upstream.FillAsync(cancellationToken))
-                throw new IOException("upstream closed inside the response body");
-        }
-    }
-
-    private static async ValueTask RelayToCloseAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
-    {
-        do
-        {
-            client.Write(upstream.Pending);
-            upstream.Consume(upstream.Pending.Length);
-            await FlushAsync(client, cancellationToken);
-        }
-        while (await upstream.FillAsync(cancellationToken));
-    }
-
-    /// <summary>Chunk by chunk: size line (hex, optional extensions), data, CRLF; then the last chunk and trailer lines.</summary>
-    private static async ValueTask RelayChunkedAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var sizeLine = await LineAsync(upstream, client, cancellationToken);
-            var size = ChunkSize(upstream.Pending[..sizeLine]);
-            client.Write(upstream.Pending[..(sizeLine + 2)]);
-            upstream.Consume(sizeLine + 2);
-            if (size == 0)
-            {
-                // Trailer fields, then the empty line.
-                while (true)
-                {
-                    var trailer = await LineAsync(upstream, client, cancellationToken);
-                    client.Write(upstream.Pending[..(trailer + 2)]);
-                    upstream.Consume(trailer + 2);
-                    if (trailer == 0)
-                        return;
-                }
-            }
-            await RelayCountedAsync(upstream, client, size, cancellationToken);
-            while (upstream.Pending.Length < 2)
-            {
-                if (!await upstream.FillAsync(cancellationToken))
-                    throw new IOException("upstream closed inside a chunk");
-            }
-            if (!upstream.Pending[..2].SequenceEqual(CrLf))
-                throw new IOException("chunk data not followed by CRLF");
-            client.Write(CrLf);
-            upstream.Consume(2);
-        }
-    }
-
-    /// <summary>The length of the next line (CRLF excluded) once it is all buffered; a bare LF or CR is an error.</summary>
-    private static async ValueTask<int> LineAsync(LeanUpstream upstream, PipeWriter client, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var lf = upstream.Pending.IndexOf((byte)'\n');
-            if (lf >= 0)
-            {
-                var line = upstream.Pending[..lf];
-                if (lf == 0 || line[^1] != '\r' || line[..^1].Contains((byte)'\r'))
-                    throw new IOException("chunked framing line not ended by CRLF");
-                return lf - 1;
-            }
-            await FlushAsync(client, cancellationToken);
-            if (!await upstream.FillAsync(cancellationToken))
-                throw new IOException("upstream closed inside chunked framing");
-        }
+            client.Append(ConnectionClose);
+        client.Append(CrLf);
     }
 
     private static long ChunkSize(ReadOnlySpan<byte> line)
@@ -279,13 +325,6 @@ internal static class LeanResponseRelay
     /// <summary>Field value bytes: VCHAR, SP, HTAB, obs-text (responses go to the client as they are, not re-encoded).</summary>
     private static bool IsFieldByte(byte b) => b is (>= 0x21 and <= 0x7E) or >= 0x80 or (byte)' ' or (byte)'\t';
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask FlushAsync(PipeWriter client, CancellationToken cancellationToken)
-    {
-        var flushed = await client.FlushAsync(cancellationToken);
-        if (flushed.IsCompleted || flushed.IsCanceled)
-            throw new LeanClientGoneException();
-    }
 }
 
 /// <summary>The upstream closed before any byte of a response: on a reused connection, likely a stale keep-alive.</summary>

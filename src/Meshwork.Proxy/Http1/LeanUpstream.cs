@@ -1,41 +1,66 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Runtime.CompilerServices;
-using Meshwork.Proxy.Resilience;
+using System.Net.Sockets;
 using Meshwork.Proxy.Transport;
 
 namespace Meshwork.Proxy.Http1;
 
 /// <summary>
-/// One plain HTTP/1.1 keep-alive connection to an upstream endpoint, with its receive buffer. Used by
-/// one exchange at a time; back in <see cref="LeanUpstreamPool"/> only after a response that left it reusable.
+/// One plain HTTP/1.1 keep-alive connection to an upstream endpoint on an event loop, with its receive and send
+/// buffers. Used by one exchange at a time, on its loop's thread; back in <see cref="LeanUpstreamPool"/> only after
+/// a response that left it reusable. Its socket's events go to the exchange that holds it (<see cref="Owner"/>);
+/// while it is idle in the pool they only mark it, so a connection the upstream closed is not rented again.
+/// Readiness follows nginx: a read that fills less than the buffer, or a send that takes less than offered, clears
+/// the direction's readiness until its next edge-triggered event, so no call is made that would fail with EAGAIN.
 /// </summary>
-internal sealed class LeanUpstream : IDisposable
+internal sealed class LeanUpstream : IEpollEventHandler, IDisposable
 {
     /// <summary>Largest response head accepted: Kestrel's own request head limit (8 KiB line + 32 KiB headers), rounded up.</summary>
     public const int MaxHeadSize = 48 * 1024;
 
     private const int InitialBuffer = 16 * 1024;
 
-    private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-
-    public LeanUpstream(Stream stream) => Stream = stream;
-
-    public Stream Stream { get; }
-
-    /// <summary>Received bytes not consumed yet: buffer[Start..End].</summary>
-    public int Start { get; private set; }
-
-    public int End { get; private set; }
-
-    /// <summary>
-    /// The current exchange's inactivity timer: every read restarts it, as YARP's ActivityTimeout (100 s by
-    /// default, which the YARP path keeps) restarts on every read and write of a forwarded request.
-    /// </summary>
-    public CancellationTokenSource? Activity { get; set; }
-
+    /// <summary>An exchange's upstream inactivity limit: YARP's ActivityTimeout default (100 s), which the YARP path keeps.</summary>
     public static TimeSpan ActivityTimeout { get; } = TimeSpan.FromSeconds(100);
+
+    private readonly IPAddress[] addresses;
+    private readonly int port;
+    private int nextAddress;
+
+    private LeanUpstream(EpollLoop loop, DnsEndPoint endpoint, IPAddress[] addresses)
+    {
+        Loop = loop;
+        Endpoint = endpoint;
+        this.addresses = addresses;
+        port = endpoint.Port;
+    }
+
+    public EpollLoop Loop { get; }
+
+    public DnsEndPoint Endpoint { get; }
+
+    public EpollSocket? Socket { get; private set; }
+
+    /// <summary>The connect has completed (successfully: a failure throws).</summary>
+    public bool Connected { get; private set; }
+
+    public LeanBuffer Input { get; } = new(InitialBuffer);
+
+    /// <summary>Request bytes not sent yet.</summary>
+    public LeanBuffer Output { get; } = new(4096);
+
+    public bool ReadReady { get; private set; }
+
+    public bool WriteReady { get; private set; }
+
+    /// <summary>The upstream's end of stream (or a reset) was reported.</summary>
+    public bool PeerClosed { get; private set; }
+
+    /// <summary>The exchange its events go to; null while pooled.</summary>
+    public LeanConnection? Owner { get; set; }
+
+    /// <summary>While pooled, the upstream closed it or sent bytes nobody asked for: it must not serve another request.</summary>
+    public bool SpoiltWhileIdle { get; private set; }
 
     /// <summary>When it last went back to the pool (a <see cref="TimeProvider"/> timestamp).</summary>
     public long IdleSince { get; set; }
@@ -43,43 +68,119 @@ internal sealed class LeanUpstream : IDisposable
     /// <summary>Served at least one response before (a failure before any byte of a response may be a stale keep-alive).</summary>
     public bool Reused { get; set; }
 
-    public ReadOnlySpan<byte> Pending => buffer.AsSpan(Start, End - Start);
+    public bool IsDisposed { get; private set; }
 
-    public ReadOnlyMemory<byte> PendingMemory => buffer.AsMemory(Start, End - Start);
-
-    public void Consume(int count) => Start += count;
-
-    /// <summary>Reads more bytes after the pending ones; false at end of stream. Grows the buffer up to <see cref="MaxHeadSize"/>.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+    /// <summary>On <paramref name="loop"/>'s thread: starts a non-blocking connect to the first address; <see cref="TryFinishConnect"/> completes it.</summary>
+    public static LeanUpstream Connect(EpollLoop loop, DnsEndPoint endpoint, IPAddress[] addresses)
     {
-        if (Start > 0)
+        var upstream = new LeanUpstream(loop, endpoint, addresses);
+        upstream.StartConnect();
+        return upstream;
+    }
+
+    private void StartConnect()
+    {
+        // Reset before the socket is registered: from then on its events set them.
+        ReadReady = WriteReady = PeerClosed = false;
+        Socket = EpollSocket.Connect(new IPEndPoint(addresses[nextAddress++], port), Loop, this, out var connected);
+        Connected = connected;
+        WriteReady |= connected;
+    }
+
+    /// <summary>True once connected; false while the connect is in progress; a failure with no address left throws.</summary>
+    public bool TryFinishConnect()
+    {
+        if (Connected)
+            return true;
+        if (!WriteReady)
+            return false;
+        var errno = Socket!.PendingError();
+        if (errno == 0)
         {
-            Pending.CopyTo(buffer);
-            End -= Start;
-            Start = 0;
+            Connected = true;
+            return true;
         }
-        if (End == buffer.Length)
+        Socket.Dispose();
+        if (nextAddress >= addresses.Length)
+            throw Libc.Error(errno);
+        StartConnect();
+        return TryFinishConnect();
+    }
+
+    public void OnEvents(uint events)
+    {
+        if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            PeerClosed = true;
+        if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            ReadReady = true;
+        if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            WriteReady = true;
+        if (Owner is { } owner)
+            owner.OnUpstreamEvents();
+        else if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+            SpoiltWhileIdle = true;
+    }
+
+    /// <summary>Reads what the socket has into <see cref="Input"/>: bytes read, 0 at the end of the stream, -1 when nothing is there yet.</summary>
+    public int Receive()
+    {
+        if (!ReadReady)
+            return -1;
+        var free = Input.Free(InitialBuffer / 4, MaxHeadSize);
+        if (free.IsEmpty)
+            throw new LeanUpstreamException("response head too large");
+        var read = Socket!.Receive(free);
+        if (read > 0)
         {
-            if (buffer.Length >= MaxHeadSize)
-                throw new LeanUpstreamException("response head too large");
-            var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-            buffer.AsSpan(0, End).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = larger;
+            Input.Advance(read);
+            if (Socket.Drained(read, free.Length))
+                ReadReady = false;
+            return read;
         }
-        Activity?.CancelAfter(ActivityTimeout);
-        var read = await Stream.ReadAsync(buffer.AsMemory(End), cancellationToken);
-        End += read;
-        return read > 0;
+        if (read == 0)
+            return 0;
+        if (read == -Libc.EAGAIN)
+        {
+            ReadReady = false;
+            return -1;
+        }
+        throw new IOException("The upstream connection failed.", Libc.Error(-read));
+    }
+
+    /// <summary>Sends what it can of <see cref="Output"/>; true when nothing is left.</summary>
+    public bool Flush()
+    {
+        while (!Output.IsEmpty)
+        {
+            if (!WriteReady || !Connected)
+                return false;
+            var sent = Socket!.Send(Output.Pending);
+            if (sent > 0)
+            {
+                Output.Consume(sent);
+            }
+            else if (sent == -Libc.EAGAIN)
+            {
+                WriteReady = false;
+                return false;
+            }
+            else
+            {
+                throw new IOException("The upstream connection failed.", Libc.Error(-sent));
+            }
+        }
+        return true;
     }
 
     public void Dispose()
     {
-        Stream.Dispose();
-        var rented = Interlocked.Exchange(ref buffer, []);
-        if (rented.Length > 0)
-            ArrayPool<byte>.Shared.Return(rented);
+        if (IsDisposed)
+            return;
+        IsDisposed = true;
+        Owner = null;
+        Socket?.Dispose();
+        Input.Dispose();
+        Output.Dispose();
     }
 }
 
@@ -87,7 +188,8 @@ internal sealed class LeanUpstream : IDisposable
 internal sealed class LeanUpstreamException(string message) : IOException(message);
 
 /// <summary>
-/// Idle keep-alive connections per endpoint, opened on the proxy's transport. A connection idle longer
+/// Idle keep-alive connections per event loop and endpoint (a connection serves exchanges of its own loop only, as
+/// each nginx worker keeps its own). A connection idle longer
 /// than <see cref="MaxIdle"/> is closed instead of reused, and a sweep closes those nobody rents, so an
 /// endpoint that stopped receiving traffic does not hold its sockets (and the server's) open for good.
 /// </summary>
@@ -102,20 +204,18 @@ public sealed class LeanUpstreamPool : IDisposable
     /// </summary>
     public static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
 
-    private readonly EpollLoops? epoll;
     private readonly TimeProvider time;
     /// <summary><see cref="MaxIdle"/> in the clock's timestamp units (computed once: the rent path reads it per request).</summary>
     private readonly long maxIdleTicks;
-    private readonly ConcurrentDictionary<DnsEndPoint, IdleConnections> idle = new();
+    private readonly ConcurrentDictionary<(EpollLoop Loop, DnsEndPoint Endpoint), IdleConnections> idle = new();
     private readonly ITimer sweeper;
 
-    public LeanUpstreamPool(EpollLoops? epoll = null) : this(epoll, TimeProvider.System)
+    public LeanUpstreamPool() : this(TimeProvider.System)
     {
     }
 
-    internal LeanUpstreamPool(EpollLoops? epoll, TimeProvider time)
+    internal LeanUpstreamPool(TimeProvider time)
     {
-        this.epoll = epoll;
         this.time = time;
         maxIdleTicks = (long)(MaxIdle.TotalSeconds * time.TimestampFrequency);
         // Half the idle limit: a connection is closed at most 1.5 x MaxIdle after its last use.
@@ -125,18 +225,16 @@ public sealed class LeanUpstreamPool : IDisposable
     /// <summary>Idle connections held now, over every endpoint (GET /stats).</summary>
     public int IdleCount => idle.Values.Sum(connections => connections.Count);
 
-    internal async ValueTask<LeanUpstream> RentAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
-    {
-        if (idle.TryGetValue(endpoint, out var connections) && connections.TakeFresh(time.GetTimestamp() - maxIdleTicks) is { } pooled)
-            return pooled;
-        return new LeanUpstream(await UpstreamConnect.ConnectAsync(epoll, endpoint, cancellationToken));
-    }
+    /// <summary>An idle connection of the loop to the endpoint, fresh and not closed by the upstream, or null.</summary>
+    internal LeanUpstream? TryRent(EpollLoop loop, DnsEndPoint endpoint) =>
+        idle.TryGetValue((loop, endpoint), out var connections) ? connections.TakeFresh(time.GetTimestamp() - maxIdleTicks) : null;
 
-    internal void Return(DnsEndPoint endpoint, LeanUpstream connection)
+    internal void Return(LeanUpstream connection)
     {
+        connection.Owner = null;
         connection.Reused = true;
         connection.IdleSince = time.GetTimestamp();
-        if (!idle.GetOrAdd(endpoint, static _ => new IdleConnections()).TryAdd(connection))
+        if (!idle.GetOrAdd((connection.Loop, connection.Endpoint), static _ => new IdleConnections()).TryAdd(connection))
             connection.Dispose();
     }
 
@@ -188,11 +286,14 @@ public sealed class LeanUpstreamPool : IDisposable
         {
             lock (connections)
             {
-                if (connections.Count > 0 && connections[^1].IdleSince >= cutoff)
+                // The upstream closed some while they were idle (its keep-alive timeout): those are of no use.
+                while (connections.Count > 0 && connections[^1].IdleSince >= cutoff)
                 {
                     var taken = connections[^1];
                     connections.RemoveAt(connections.Count - 1);
-                    return taken;
+                    if (!taken.SpoiltWhileIdle && !taken.PeerClosed)
+                        return taken;
+                    taken.Dispose();
                 }
             }
             // The warmest is stale, so all are: close them outside the lock.

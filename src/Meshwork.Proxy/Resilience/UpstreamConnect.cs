@@ -4,7 +4,7 @@ using Meshwork.Proxy.Transport;
 
 namespace Meshwork.Proxy.Resilience;
 
-/// <summary>How the proxy opens a plain TCP connection to an upstream endpoint, for YARP's handler and the lean HTTP/1.1 path alike.</summary>
+/// <summary>How YARP's handler opens a plain TCP connection to an upstream endpoint (the lean HTTP/1.1 path connects on its own loop: <see cref="Http1.LeanUpstream"/>).</summary>
 public static class UpstreamConnect
 {
     /// <summary>On the epoll loops when the proxy runs them (<paramref name="epoll"/> not null), else as SocketsHttpHandler connects (dual-mode, no Nagle).</summary>

@@ -6,7 +6,7 @@ namespace Meshwork.Proxy.Transport;
 /// A send postponed to the end of the event loop's current batch (<see cref="EpollLoop.TryDefer"/>).
 /// Created, queued and completed on the loop thread only, so it needs no synchronisation.
 /// </summary>
-internal sealed class DeferredSend : IValueTaskSource
+internal sealed class DeferredSend : IValueTaskSource, IDeferredAction
 {
     private ManualResetValueTaskSourceCore<bool> core;
 

@@ -13,11 +13,19 @@ namespace Meshwork.Proxy.Transport;
 /// send loop over an <see cref="EpollSocket"/>. Both pipes schedule inline, as Kestrel's socket
 /// transport does with UnsafePreferInlineScheduling: bytes read on the event loop are parsed and
 /// proxied on that thread, and a response written by the request is sent from the writing thread.
-/// The features are those Kestrel's own transports offer.
+/// The features are those Kestrel's own transports offer, and <see cref="IDirectSocketFeature"/>: the
+/// receive loop starts only once someone asks for the input pipe, and the lean HTTP/1.1 path may serve
+/// the socket itself before that.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, ISocketDescriptorFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, ISocketDescriptorFeature,
+    IDirectSocketFeature
 {
+    // inputMode: nobody has read yet, the socket is served directly, or the receive loop fills the input pipe.
+    private const int InputIdle = 0;
+    private const int InputDirect = 1;
+    private const int InputPiped = 2;
+
     // Kestrel's defaults (KestrelServerLimits.MaxRequestBufferSize / MaxResponseBufferSize).
     private const long MaxReadBuffer = 1024 * 1024;
     private const long MaxWriteBuffer = 64 * 1024;
@@ -32,6 +40,7 @@ internal sealed class EpollConnection : ConnectionContext,
     private Task sending = Task.CompletedTask;
     private volatile ConnectionAbortedException? abortReason;
     private int closedSignalled;
+    private int inputMode;
 
     public EpollConnection(EpollSocket socket, string connectionId, MemoryPool<byte> memoryPool)
     {
@@ -40,7 +49,7 @@ internal sealed class EpollConnection : ConnectionContext,
         MemoryPool = memoryPool;
         input = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxReadBuffer, MaxReadBuffer / 2, useSynchronizationContext: false));
         output = new Pipe(new PipeOptions(memoryPool, PipeScheduler.Inline, PipeScheduler.Inline, MaxWriteBuffer, MaxWriteBuffer / 2, useSynchronizationContext: false));
-        Transport = new DuplexPipe(input.Reader, output.Writer);
+        Transport = new DuplexPipe(this);
         LocalEndPoint = Libc.LocalEndPoint(socket.Fd);
         RemoteEndPoint = Libc.RemoteEndPoint(socket.Fd);
         ConnectionClosed = closed.Token;
@@ -52,6 +61,7 @@ internal sealed class EpollConnection : ConnectionContext,
         Features.Set<IConnectionLifetimeFeature>(this);
         Features.Set<IConnectionEndPointFeature>(this);
         Features.Set<ISocketDescriptorFeature>(this);
+        Features.Set<IDirectSocketFeature>(this);
     }
 
     public override string ConnectionId { get; set; }
@@ -63,10 +73,36 @@ internal sealed class EpollConnection : ConnectionContext,
     public override EndPoint? RemoteEndPoint { get; set; }
     public MemoryPool<byte> MemoryPool { get; }
 
-    public void Start()
+    /// <summary>Starts the send loop; the receive loop starts when the input pipe is first asked for (or at a direct hand-over).</summary>
+    public void Start() => sending = SendAsync();
+
+    private PipeReader PipedInput()
     {
-        receiving = ReceiveAsync();
-        sending = SendAsync();
+        if (Volatile.Read(ref inputMode) != InputPiped && Interlocked.CompareExchange(ref inputMode, InputPiped, InputIdle) == InputIdle)
+            receiving = ReceiveAsync();
+        return input.Reader;
+    }
+
+    EpollSocket? IDirectSocketFeature.TakeSocket() =>
+        Interlocked.CompareExchange(ref inputMode, InputDirect, InputIdle) == InputIdle ? socket : null;
+
+    void IDirectSocketFeature.HandOver(ReadOnlySpan<byte> unconsumed, bool ended)
+    {
+        if (Interlocked.CompareExchange(ref inputMode, InputPiped, InputDirect) != InputDirect)
+            throw new InvalidOperationException("The socket is not served directly.");
+        var writer = input.Writer;
+        // Nobody reads the pipe yet, and the bytes are far below its pause threshold: the flush completes at once.
+        writer.Write(unconsumed);
+        _ = writer.FlushAsync();
+        if (ended)
+        {
+            writer.Complete();
+            SignalClosed();
+        }
+        else
+        {
+            receiving = ReceiveAsync();
+        }
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
@@ -78,8 +114,9 @@ internal sealed class EpollConnection : ConnectionContext,
 
     public override async ValueTask DisposeAsync()
     {
-        Transport.Input.Complete();
-        Transport.Output.Complete();
+        // The pipes themselves (asking the transport for its input would start the receive loop).
+        input.Reader.Complete();
+        output.Writer.Complete();
         await receiving;
         await sending;
         socket.Dispose();
@@ -215,9 +252,10 @@ internal sealed class EpollConnection : ConnectionContext,
 
     void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    /// <summary>Kestrel's view of the pipes: the first use of the input starts the receive loop.</summary>
+    private sealed class DuplexPipe(EpollConnection connection) : IDuplexPipe
     {
-        public PipeReader Input { get; } = input;
-        public PipeWriter Output { get; } = output;
+        public PipeReader Input => connection.PipedInput();
+        public PipeWriter Output => connection.output.Writer;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Meshwork.Proxy.Transport;
@@ -25,8 +26,10 @@ public sealed unsafe class EpollLoop : IDisposable
     [ThreadStatic]
     private static EpollLoop? current;
 
-    private List<DeferredSend> deferred = [];
-    private List<DeferredSend> running = [];
+    private List<IDeferredAction> deferred = [];
+    private List<IDeferredAction> running = [];
+    private readonly ConcurrentQueue<(Action<object?> Action, object? State)> posted = new();
+    private int wakePending;
 
     private readonly int epollFd;
     private readonly int wakeFd;
@@ -91,13 +94,46 @@ public sealed unsafe class EpollLoop : IDisposable
         return Libc.epoll_ctl(epollFd, Libc.EPOLL_CTL_ADD, fd, ev) == 0;
     }
 
-    /// <summary>On an event-loop thread: queues the send for the end of the batch.</summary>
-    internal static bool TryDefer(DeferredSend send)
+    /// <summary>The loop whose thread this is, or null off the loop threads.</summary>
+    internal static EpollLoop? Current => current;
+
+    /// <summary>On an event-loop thread: queues the action (a send) for the end of the batch.</summary>
+    internal static bool TryDefer(IDeferredAction action)
     {
         if (current is not { } loop)
             return false;
-        loop.deferred.Add(send);
+        loop.deferred.Add(action);
         return true;
+    }
+
+    /// <summary>From any thread: runs the action on this loop's thread, in its next batch.</summary>
+    internal void Post(Action<object?> action, object? state)
+    {
+        posted.Enqueue((action, state));
+        // One eventfd write per batch of posts: the loop clears the flag before it drains the queue.
+        if (Interlocked.Exchange(ref wakePending, 1) == 0)
+        {
+            ulong one = 1;
+            Libc.write(wakeFd, (byte*)&one, sizeof(ulong));
+        }
+    }
+
+    private void RunPosted()
+    {
+        ulong value;
+        Libc.read(wakeFd, (byte*)&value, sizeof(ulong));
+        Volatile.Write(ref wakePending, 0);
+        while (posted.TryDequeue(out var item))
+        {
+            try
+            {
+                item.Action(item.State);
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "A posted event-loop action failed");
+            }
+        }
     }
 
     private void RunDeferredSends()
@@ -114,7 +150,7 @@ public sealed unsafe class EpollLoop : IDisposable
                 }
                 catch (Exception exception)
                 {
-                    logger.LogError(exception, "A deferred send failed");
+                    logger.LogError(exception, "A deferred action failed");
                 }
             }
             running.Clear();
@@ -144,7 +180,12 @@ public sealed unsafe class EpollLoop : IDisposable
                 {
                     var entry = events + i * size;
                     var data = *(ulong*)(entry + Libc.EpollDataOffset);
-                    if (data == WakeSlot || data >= (ulong)table.Length)
+                    if (data == WakeSlot)
+                    {
+                        RunPosted();
+                        continue;
+                    }
+                    if (data >= (ulong)table.Length)
                         continue;
                     // A slot freed and reused within one batch may get its predecessor's event: a
                     // spurious wake-up, after which the socket just tries and waits again.
@@ -172,8 +213,7 @@ public sealed unsafe class EpollLoop : IDisposable
     public void Dispose()
     {
         stopping = true;
-        ulong one = 1;
-        Libc.write(wakeFd, (byte*)&one, sizeof(ulong));
+        Post(static _ => { }, null);
     }
 }
 

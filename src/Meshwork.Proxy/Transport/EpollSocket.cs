@@ -1,3 +1,4 @@
+using System.Net;
 using System.Buffers;
 using System.Runtime.InteropServices;
 
@@ -21,9 +22,12 @@ internal sealed unsafe class EpollSocket : IDisposable
     // waiting for another event would wait forever. Once set, reads always try (nginx's pending_eof).
     private volatile bool peerClosed;
 
-    public EpollSocket(int fd, EpollLoop loop)
+    /// <param name="handler">Set before the socket is registered, so it gets every event (see <see cref="Handler"/>).</param>
+    public EpollSocket(int fd, EpollLoop loop, IEpollEventHandler? handler = null)
     {
         Fd = fd;
+        Loop = loop;
+        Handler = handler;
         descriptor = new Descriptor(fd, loop, this);
         try
         {
@@ -39,7 +43,14 @@ internal sealed unsafe class EpollSocket : IDisposable
     }
 
     public int Fd { get; }
+    public EpollLoop Loop { get; }
     public int Slot { get; set; }
+
+    /// <summary>
+    /// When set, receives the socket's events on the loop thread instead of <see cref="Readable"/> and <see cref="Writable"/>:
+    /// the lean HTTP/1.1 path's state machines, which never wait. Set and cleared on the loop thread only.
+    /// </summary>
+    public IEpollEventHandler? Handler { get; set; }
     public Readiness Readable { get; } = new();
     public Readiness Writable { get; } = new();
     public bool IsDisposed => disposed;
@@ -52,6 +63,11 @@ internal sealed unsafe class EpollSocket : IDisposable
     {
         if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
             peerClosed = true;
+        if (Handler is { } handler)
+        {
+            handler.OnEvents(events);
+            return;
+        }
         if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
             Readable.Signal();
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
@@ -100,6 +116,25 @@ internal sealed unsafe class EpollSocket : IDisposable
             for (var i = 0; i < count; i++)
                 pins[i].Dispose();
         }
+    }
+
+    /// <summary>
+    /// Starts a non-blocking TCP connect (no Nagle) on the loop: the socket, registered only once the connect started (an
+    /// unconnected socket reports a hang-up at once, a connecting one does not), and whether it connected at once (else its
+    /// first writable event tells, and <see cref="PendingError"/> the outcome). A connect refused at once throws.
+    /// </summary>
+    public static EpollSocket Connect(IPEndPoint endpoint, EpollLoop loop, IEpollEventHandler? handler, out bool connected)
+    {
+        var fd = Libc.TcpSocket(endpoint.AddressFamily);
+        Libc.SetNoDelay(fd);
+        var errno = Libc.Connect(fd, endpoint);
+        if (errno != 0 && errno != Libc.EINPROGRESS)
+        {
+            Libc.close(fd);
+            throw Libc.Error(errno);
+        }
+        connected = errno == 0;
+        return new EpollSocket(fd, loop, handler);
     }
 
     /// <summary>A new connection's descriptor (non-blocking), or -errno (-EAGAIN: none waiting).</summary>

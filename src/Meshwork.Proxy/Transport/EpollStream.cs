@@ -39,26 +39,17 @@ internal sealed class EpollStream : Stream
 
     private static async ValueTask<Stream> ConnectAsync(EpollLoops loops, IPEndPoint endpoint, CancellationToken cancellationToken)
     {
-        var fd = Libc.TcpSocket(endpoint.AddressFamily);
-        Libc.SetNoDelay(fd);
-        var errno = Libc.Connect(fd, endpoint);
-        if (errno != 0 && errno != Libc.EINPROGRESS)
-        {
-            Libc.close(fd);
-            throw Libc.Error(errno);
-        }
-        // Registered only now: an unconnected socket reports a hang-up at once, a connecting one does not.
-        var socket = new EpollSocket(fd, loops.Next());
+        var socket = EpollSocket.Connect(endpoint, loops.Next(), handler: null, out var connected);
         try
         {
-            if (errno == Libc.EINPROGRESS)
+            if (!connected)
             {
                 // Generation 0: whatever the loop reported since registration counts.
                 await using (cancellationToken.UnsafeRegister(static state => ((EpollSocket)state!).Dispose(), socket))
                     await socket.Writable.WaitAsync(0);
                 cancellationToken.ThrowIfCancellationRequested();
                 ObjectDisposedException.ThrowIf(socket.IsDisposed, typeof(EpollStream));
-                errno = socket.PendingError();
+                var errno = socket.PendingError();
                 if (errno != 0)
                     throw Libc.Error(errno);
             }

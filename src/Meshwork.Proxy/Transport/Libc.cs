@@ -29,6 +29,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)] public static partial int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
     [LibraryImport(Library, SetLastError = true)] public static partial int eventfd(uint initval, int flags);
     [LibraryImport(Library, SetLastError = true)] public static partial nint write(int fd, byte* buf, nuint count);
+    [LibraryImport(Library, SetLastError = true)] public static partial nint read(int fd, byte* buf, nuint count);
     [LibraryImport(Library, SetLastError = true)] public static partial nint recv(int fd, byte* buf, nuint len, int flags);
     [LibraryImport(Library, SetLastError = true)] public static partial nint send(int fd, byte* buf, nuint len, int flags);
     [LibraryImport(Library, SetLastError = true)] public static partial int accept4(int fd, byte* addr, int* addrlen, int flags);

@@ -39,19 +39,17 @@ public sealed class LeanMesh : IAsyncDisposable
     public ProxyProcess Lean { get; }
     public int LeanPort { get; }
 
-    /// <param name="transport">Proxy:Transport of both proxies (null: the default).</param>
-    public static async Task<LeanMesh> StartAsync(string name, string? transport = null)
+    public static async Task<LeanMesh> StartAsync(string name)
     {
         var alpha = await EchoBackend.StartAsync("alpha");
         var beta = await EchoBackend.StartAsync("beta");
         var retried = await EchoBackend.StartAsync("retried");
         var raw = RawBackend.Start();
-        var extra = transport is null ? new List<string>() : ["--Proxy:Transport", transport];
         var kestrelPort = FreePort.Next();
         var kestrel = await ProxyProcess.StartAsync(Snapshot(name + "-kestrel", kestrelPort, alpha, beta, retried, raw), name + "-kestrel",
-            settings: [.. extra, "--Proxy:Http1Engine", "Kestrel"]);
+            settings: ["--Proxy:Http1Engine", "Kestrel"]);
         var leanPort = FreePort.Next();
-        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, raw), name + "-lean", settings: extra);
+        var lean = await ProxyProcess.StartAsync(Snapshot(name + "-lean", leanPort, alpha, beta, retried, raw), name + "-lean");
         return new LeanMesh(alpha, beta, retried, raw, kestrel, kestrelPort, lean, leanPort);
     }
 

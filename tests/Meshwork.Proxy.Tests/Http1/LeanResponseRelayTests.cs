@@ -1,72 +1,150 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
 using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Tests.Http1;
 
-/// <summary>The lean path's upstream response reading: what it relays, what it refuses (a 502 before any byte reaches the client).</summary>
+/// <summary>
+/// The lean path's upstream response reading: what it relays, what it refuses (a 502 before any byte reaches the client).
+/// The relay is incremental, so every case is fed whole, in 7-byte pieces and byte by byte, and must come out the same.
+/// </summary>
 public sealed class LeanResponseRelayTests
 {
-    private static async Task<(LeanRelayed Relayed, string Client)> RelayAsync(string upstream, bool headRequest = false, bool clientClose = false)
+    private static readonly int[] Pieces = [int.MaxValue, 7, 1];
+
+    private sealed record Relayed(int Status, bool UpstreamReusable, bool ClientMustClose, bool Started, string Client);
+
+    /// <summary>Feeds the response as it would arrive, then the upstream's end of stream if the relay still wants bytes.</summary>
+    private static Relayed Relay(string upstream, int piece, bool headRequest = false, bool clientClose = false)
     {
-        using var connection = new LeanUpstream(new MemoryStream(Encoding.Latin1.GetBytes(upstream)));
-        var client = new Pipe();
-        var relayed = await LeanResponseRelay.RelayAsync(connection, client.Writer, headRequest, clientClose, new LeanProgress(), CancellationToken.None);
-        await client.Writer.CompleteAsync();
-        var read = await client.Reader.ReadAtLeastAsync(int.MaxValue);
-        return (relayed, Encoding.Latin1.GetString(read.Buffer.ToArray()));
+        var relay = new LeanResponseRelay();
+        relay.Reset(headRequest, clientClose);
+        var bytes = Encoding.Latin1.GetBytes(upstream);
+        var pending = new List<byte>();
+        using var client = new LeanBuffer(16);
+        var offered = 0;
+        try
+        {
+            while (!relay.IsDone)
+            {
+                if (offered == bytes.Length)
+                {
+                    relay.EndOfStream(pending.Count == 0);
+                    break;
+                }
+                var take = Math.Min(piece, bytes.Length - offered);
+                pending.AddRange(bytes.AsSpan(offered, take));
+                offered += take;
+                pending.RemoveRange(0, relay.Relay(pending.ToArray(), client, int.MaxValue));
+            }
+        }
+        catch (IOException)
+        {
+            // What went to the client before the failure is part of the outcome.
+            throw new RelayFailed(relay.Started, client.Length);
+        }
+        // Bytes after the response were never asked for: the lean path does not reuse such a connection.
+        var reusable = relay.UpstreamReusable && pending.Count == 0 && offered == bytes.Length;
+        return new Relayed(relay.Status, reusable, relay.ClientMustClose, relay.Started, Encoding.Latin1.GetString(client.Pending));
+    }
+
+    private sealed class RelayFailed(bool started, int clientBytes) : Exception
+    {
+        public bool Started { get; } = started;
+        public int ClientBytes { get; } = clientBytes;
     }
 
     [Fact]
-    public async Task A_counted_response_is_relayed_without_hop_by_hop_fields_and_leaves_the_connection_reusable()
+    public void A_counted_response_is_relayed_without_hop_by_hop_fields_and_leaves_the_connection_reusable()
     {
-        var (relayed, client) = await RelayAsync("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-A: b\r\n\r\nhello");
-        Assert.Equal(new LeanRelayed(201, UpstreamReusable: true, ClientMustClose: false), relayed);
-        Assert.Equal("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello", client);
+        foreach (var piece in Pieces)
+        {
+            var relayed = Relay("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-A: b\r\n\r\nhello", piece);
+            Assert.Equal((201, true, false), (relayed.Status, relayed.UpstreamReusable, relayed.ClientMustClose));
+            Assert.Equal("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello", relayed.Client);
+        }
     }
 
     [Fact]
-    public async Task A_chunked_response_is_relayed_chunk_by_chunk_with_its_trailer()
+    public void A_chunked_response_is_relayed_chunk_by_chunk_with_its_trailer()
     {
         const string Body = "4;x=y\r\nwiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n";
-        var (relayed, client) = await RelayAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + Body);
-        Assert.True(relayed.UpstreamReusable);
-        Assert.EndsWith("\r\n\r\n" + Body, client);
+        foreach (var piece in Pieces)
+        {
+            var relayed = Relay("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + Body, piece);
+            Assert.True(relayed.UpstreamReusable);
+            Assert.EndsWith("\r\n\r\n" + Body, relayed.Client);
+        }
     }
 
     [Fact]
-    public async Task A_response_delimited_by_the_close_closes_the_client_connection_too()
+    public void A_response_delimited_by_the_close_closes_the_client_connection_too()
     {
-        var (relayed, client) = await RelayAsync("HTTP/1.0 200 OK\r\nX-A: b\r\n\r\nto the end");
-        Assert.Equal(new LeanRelayed(200, UpstreamReusable: false, ClientMustClose: true), relayed);
-        Assert.Equal("HTTP/1.1 200 OK\r\nX-A: b\r\nConnection: close\r\n\r\nto the end", client);
+        foreach (var piece in Pieces)
+        {
+            var relayed = Relay("HTTP/1.0 200 OK\r\nX-A: b\r\n\r\nto the end", piece);
+            Assert.Equal((200, false, true), (relayed.Status, relayed.UpstreamReusable, relayed.ClientMustClose));
+            Assert.Equal("HTTP/1.1 200 OK\r\nX-A: b\r\nConnection: close\r\n\r\nto the end", relayed.Client);
+        }
     }
 
     [Theory]
     [InlineData("HTTP/1.1 204 No Content\r\n\r\n", false)]
     [InlineData("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false)]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true)]
-    public async Task Responses_without_a_body_end_at_their_head(string response, bool headRequest)
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false)]
+    public void Responses_without_a_body_end_at_their_head(string response, bool headRequest)
     {
-        var (relayed, client) = await RelayAsync(response, headRequest);
-        Assert.True(relayed.UpstreamReusable);
-        Assert.Equal(response, client);
+        foreach (var piece in Pieces)
+        {
+            var relayed = Relay(response, piece, headRequest);
+            Assert.True(relayed.UpstreamReusable);
+            Assert.Equal(response, relayed.Client);
+        }
     }
 
     [Fact]
-    public async Task An_interim_response_is_relayed_before_the_final_one()
+    public void An_interim_response_is_relayed_before_the_final_one()
     {
-        var (relayed, client) = await RelayAsync("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        Assert.Equal(200, relayed.Status);
-        Assert.Equal("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", client);
+        const string Response = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        foreach (var piece in Pieces)
+        {
+            var relayed = Relay(Response, piece);
+            Assert.Equal(200, relayed.Status);
+            Assert.Equal(Response, relayed.Client);
+        }
     }
 
     [Fact]
-    public async Task Bytes_after_the_response_make_the_connection_not_reusable()
+    public void A_client_that_asked_to_close_gets_connection_close_on_a_reusable_upstream_response()
     {
-        var (relayed, _) = await RelayAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n");
-        Assert.False(relayed.UpstreamReusable);
+        var relayed = Relay("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", int.MaxValue, clientClose: true);
+        Assert.Equal((true, true), (relayed.UpstreamReusable, relayed.ClientMustClose));
+        Assert.Equal("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", relayed.Client);
+    }
+
+    [Fact]
+    public void Bytes_after_the_response_make_the_connection_not_reusable()
+    {
+        foreach (var piece in Pieces)
+            Assert.False(Relay("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n", piece).UpstreamReusable);
+    }
+
+    [Fact]
+    public void Body_bytes_wait_while_the_client_buffer_is_at_its_limit()
+    {
+        var relay = new LeanResponseRelay();
+        relay.Reset(headRequest: false, clientClose: false);
+        using var client = new LeanBuffer(16);
+        var response = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789");
+        var headLength = response.Length - 10;
+        // Room for the head and 4 body bytes: the rest stays with the upstream until the client buffer drains.
+        var consumed = relay.Relay(response, client, headLength + 4);
+        Assert.Equal(headLength + 4, consumed);
+        Assert.False(relay.IsDone);
+        client.Consume(client.Length);
+        Assert.Equal(6, relay.Relay(response.AsSpan(consumed), client, 64));
+        Assert.True(relay.IsDone);
+        Assert.Equal("456789", Encoding.Latin1.GetString(client.Pending));
     }
 
     [Theory]
@@ -85,28 +163,34 @@ public sealed class LeanResponseRelayTests
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")]
     [InlineData("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\n\r\n")]
-    public async Task A_malformed_head_is_refused_before_any_byte_reaches_the_client(string response)
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Le")]
+    public void A_malformed_head_is_refused_before_any_byte_reaches_the_client(string response)
     {
-        using var connection = new LeanUpstream(new MemoryStream(Encoding.Latin1.GetBytes(response)));
-        var client = new Pipe();
-        var progress = new LeanProgress();
-        await Assert.ThrowsAsync<LeanUpstreamException>(async () =>
-            await LeanResponseRelay.RelayAsync(connection, client.Writer, headRequest: false, clientClose: false, progress, CancellationToken.None));
-        Assert.False(progress.Started);
-        Assert.Equal(0, client.Writer.UnflushedBytes);
+        foreach (var piece in Pieces)
+        {
+            var failed = Assert.Throws<RelayFailed>(() => Relay(response, piece));
+            Assert.False(failed.Started);
+            Assert.Equal(0, failed.ClientBytes);
+        }
+    }
+
+    [Fact]
+    public void An_upstream_that_closes_before_any_byte_is_told_apart_as_a_possibly_stale_connection()
+    {
+        var relay = new LeanResponseRelay();
+        relay.Reset(headRequest: false, clientClose: false);
+        Assert.Throws<LeanUpstreamClosedException>(() => relay.EndOfStream(nothingPending: true));
     }
 
     [Theory]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX0\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")]
-    public async Task A_body_that_breaks_its_framing_fails_the_relay(string response)
+    public void A_body_that_breaks_its_framing_fails_the_relay(string response)
     {
-        using var connection = new LeanUpstream(new MemoryStream(Encoding.Latin1.GetBytes(response)));
-        var progress = new LeanProgress();
-        await Assert.ThrowsAnyAsync<IOException>(async () =>
-            await LeanResponseRelay.RelayAsync(connection, new Pipe().Writer, headRequest: false, clientClose: false, progress, CancellationToken.None));
-        Assert.True(progress.Started);
+        foreach (var piece in Pieces)
+            Assert.True(Assert.Throws<RelayFailed>(() => Relay(response, piece)).Started);
     }
 }

@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
 using Meshwork.Proxy.Http1;
+using Meshwork.Proxy.Transport;
+using Meshwork.Testing.Waiting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Meshwork.Proxy.Tests.Http1;
 
 /// <summary>
-/// The lean path's idle upstream connections over real loopback sockets, on a test clock (the sweep's
+/// The lean path's idle upstream connections over real loopback sockets on a real event loop, on a test clock (the sweep's
 /// timer fires as the clock is advanced, reading the clock's new time, so tests advance to each sweep): reused while fresh, never after a minute idle, and closed by
 /// the sweep when nobody rents them, which the upstream sees as the connection closing.
 /// </summary>
@@ -16,6 +19,7 @@ public sealed class LeanUpstreamPoolTests : IDisposable
 
     private readonly TcpListener upstream = new(IPAddress.Loopback, 0);
     private readonly FakeTimeProvider clock = new();
+    private readonly EpollLoop loop = new("lean-pool-test", NullLogger.Instance);
     private readonly LeanUpstreamPool pool;
     private readonly DnsEndPoint endpoint;
     private readonly List<Socket> acceptedSockets = [];
@@ -24,12 +28,13 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     {
         upstream.Start();
         endpoint = new DnsEndPoint("127.0.0.1", ((IPEndPoint)upstream.LocalEndpoint).Port);
-        pool = new LeanUpstreamPool(null, clock);
+        pool = new LeanUpstreamPool(clock);
     }
 
     public void Dispose()
     {
         pool.Dispose();
+        loop.Dispose();
         foreach (var socket in acceptedSockets)
             socket.Dispose();
         upstream.Stop();
@@ -38,12 +43,16 @@ public sealed class LeanUpstreamPoolTests : IDisposable
     /// <summary>A connection rented (opened) and returned to the pool, with the upstream's side of it (closed with the test).</summary>
     private async Task<(LeanUpstream Connection, Socket Accepted)> RentAndReturnAsync()
     {
-        var connection = await pool.RentAsync(endpoint, CancellationToken.None);
+        var connection = Rent();
         var accepted = await upstream.AcceptSocketAsync().WaitAsync(Patience);
         acceptedSockets.Add(accepted);
-        pool.Return(endpoint, connection);
+        pool.Return(connection);
         return (connection, accepted);
     }
+
+    /// <summary>A pooled connection, or a new one (connecting), as an exchange gets it.</summary>
+    private LeanUpstream Rent() =>
+        pool.TryRent(loop, endpoint) ?? LeanUpstream.Connect(loop, endpoint, [IPAddress.Loopback]);
 
     [Fact]
     public async Task A_returned_connection_is_reused_while_fresh()
@@ -51,9 +60,22 @@ public sealed class LeanUpstreamPoolTests : IDisposable
         var (first, _) = await RentAndReturnAsync();
         clock.Advance(TimeSpan.FromSeconds(59));
 
-        Assert.Same(first, await pool.RentAsync(endpoint, CancellationToken.None));
+        Assert.Same(first, Rent());
         Assert.False(upstream.Pending(), "no second connection was opened");
         first.Dispose();
+    }
+
+    [Fact]
+    public async Task A_connection_the_upstream_closed_while_idle_is_not_rented_again()
+    {
+        var (closed, accepted) = await RentAndReturnAsync();
+        accepted.Dispose();
+        // The loop reports the upstream's close to the idle connection, which the next rent then skips and closes.
+        await Eventually.HoldsAsync(() => Task.FromResult(closed.SpoiltWhileIdle), "the loop reported the close");
+
+        Assert.Null(pool.TryRent(loop, endpoint));
+        Assert.True(closed.IsDisposed);
+        Assert.Equal(0, pool.IdleCount);
     }
 
     [Fact]
@@ -80,7 +102,7 @@ public sealed class LeanUpstreamPoolTests : IDisposable
         // Over a minute idle before the next sweep: the rent itself must refuse it.
         Assert.Equal(1, pool.IdleCount);
 
-        using var fresh = await pool.RentAsync(endpoint, CancellationToken.None);
+        using var fresh = Rent();
         using var second = await upstream.AcceptSocketAsync().WaitAsync(Patience);
 
         Assert.NotSame(stale, fresh);
@@ -95,11 +117,11 @@ public sealed class LeanUpstreamPoolTests : IDisposable
         var accepted = new List<Socket>();
         for (var i = 0; i < 65; i++)
         {
-            rented.Add(await pool.RentAsync(endpoint, CancellationToken.None));
+            rented.Add(Rent());
             accepted.Add(await upstream.AcceptSocketAsync().WaitAsync(Patience));
         }
         foreach (var connection in rented)
-            pool.Return(endpoint, connection);
+            pool.Return(connection);
 
         Assert.Equal(64, pool.IdleCount);
         Assert.Equal(0, await accepted[^1].ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(Patience));
