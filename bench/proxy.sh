@@ -2,7 +2,8 @@
 # Proxy data-plane benchmark (not a test). One backend returning 1 kB (nginx, a static body: the
 # cheapest backend, so the proxies are what is measured) and five ways to reach it:
 #   direct, Meshwork proxy (1 hop), Meshwork proxy -> proxy (2 hops, mTLS), HAProxy, nginx proxy,
-#   and the 1 hop again with Proxy:Transport=Sockets (.NET's socket engine; throughput only), as a baseline for the epoll transport,
+#   and the 1 hop again with Proxy:Transport=Sockets (.NET's socket engine, where Kestrel + YARP serve; throughput only), against which
+#   the Kestrel 1 hop below is the baseline for the epoll transport,
 #   and with Proxy:Http1Engine=Kestrel (Kestrel + YARP for every request instead of the default lean HTTP/1.1 path; throughput and CPU only)
 # Closed-loop throughput with wrk; latency at a constant 1,000 RPS with bench/ProxyBench (open
 # loop, HdrHistogram, corrected for coordinated omission). Medians of several runs. Pinning on
@@ -290,7 +291,7 @@ section=$(mktemp)
   echo "(the 2-hop path runs both Meshwork proxies on CPU 1). HTTP/1.1 keep-alive everywhere: wrk \`-t1 -c$connections\`; nginx proxy"
   echo "1 worker, upstream keepalive 128, \`proxy_http_version 1.1\`; HAProxy \`nbthread 1\`, \`http-reuse always\`. Meshwork proxy: $proxy_build,"
   echo "one snapshot (outbound listener, Host-header routing to cluster \`backend\`; 2 hops = proxy -> mTLS (ECDSA P-256, TLS via ALPN) -> proxy -> backend;"
-  echo "meshwork_1hop_sockets = the same 1 hop with \`Proxy:Transport=Sockets\`, .NET's socket engine, the baseline for the epoll transport;"
+  echo "meshwork_1hop_sockets = the same 1 hop with \`Proxy:Transport=Sockets\`, .NET's socket engine, on which the lean engine does not run (Kestrel + YARP serve): the transport's baseline is meshwork_1hop_kestrel;"
   echo "meshwork_1hop_kestrel = the same 1 hop with \`Proxy:Http1Engine=Kestrel\`, Kestrel + YARP for every request instead of the default lean HTTP/1.1 path, docs/proxy.md),"
   echo "shipped settings (the epoll transport, \`Proxy:Transport=Epoll\`, and the lean HTTP/1.1 engine, \`Proxy:Http1Engine=Auto\`, docs/proxy.md; the 2-hop path's mTLS cluster is outside the lean subset, so Kestrel + YARP serve it; Meshwork.Proxy.csproj: workstation non-concurrent GC, inline I/O; for the JIT build tiered compilation without dynamic PGO or tiering delay; telemetry on). Latency: \`bench/ProxyBench load\` open loop at"
   echo "$rate RPS, measured from each request's scheduled start (coordinated omission corrected), HdrHistogram."
