@@ -19,8 +19,6 @@ internal sealed class LeanBuffer(int initialSize) : IDisposable
 
     public bool IsEmpty => End == Start;
 
-    public int Capacity => array.Length;
-
     public ReadOnlySpan<byte> Pending => array.AsSpan(Start, End - Start);
 
     public void Consume(int count)
